@@ -1,0 +1,320 @@
+package controlapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/minipush/minipush/internal/keyword"
+	"github.com/minipush/minipush/mockserver/internal/quota"
+	"github.com/minipush/minipush/mockserver/internal/store"
+	"github.com/minipush/minipush/mockserver/mockapi"
+)
+
+// AddApp registers an app (and, from a seed, its nested users, templates
+// and grants). It returns the fields of the 201 answer.
+func (a *API) AddApp(req mockapi.App) (map[string]any, error) {
+	if err := a.checkPlatform(req.Platform); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(req.AppID) == "" {
+		return nil, bad("app_id", "app_id is required")
+	}
+	p := a.platforms[req.Platform]
+	app := &store.App{Platform: req.Platform, AppID: req.AppID, Secret: req.Secret, IPWhitelist: req.IPWhitelist}
+	if len(req.Pages) > 0 {
+		app.Pages = map[string]bool{}
+		for _, pg := range req.Pages {
+			path, _, _ := strings.Cut(pg, "?")
+			app.Pages[strings.TrimPrefix(path, "/")] = true
+		}
+	}
+	limits, err := mergeLimits(p, p.DefaultLimits(), req.Quotas)
+	if err != nil {
+		return nil, err
+	}
+	app.Limits = limits
+	answer, field, err := p.PrepareApp(req, app)
+	if err != nil {
+		return nil, bad(field, "%v", err)
+	}
+	a.env.Store.PutApp(app)
+	for i, u := range req.Users {
+		if _, err := a.addUser(mockapi.User{Platform: req.Platform, AppID: req.AppID, OpenID: u}); err != nil {
+			return nil, prefixField(fmt.Sprintf("users[%d]", i), err)
+		}
+	}
+	for i, t := range req.Templates {
+		t.Platform, t.AppID = req.Platform, req.AppID
+		if err := a.addTemplate(t); err != nil {
+			return nil, prefixField(fmt.Sprintf("templates[%d]", i), err)
+		}
+	}
+	for i, g := range req.Grants {
+		g.Platform, g.AppID = req.Platform, req.AppID
+		if _, err := a.addGrant(g); err != nil {
+			return nil, prefixField(fmt.Sprintf("grants[%d]", i), err)
+		}
+	}
+	if answer == nil {
+		answer = map[string]any{}
+	}
+	answer["platform"], answer["app_id"] = req.Platform, req.AppID
+	return answer, nil
+}
+
+func prefixField(prefix string, err error) error {
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		f := prefix
+		if fe.field != "" {
+			f += "." + fe.field
+		}
+		return &fieldError{field: f, status: fe.status, err: fmt.Errorf("%s: %w", prefix, fe.err)}
+	}
+	return err
+}
+
+// mergeLimits applies an app's quota overrides over the defaults: an
+// override replaces the default for the same endpoint and window.
+func mergeLimits(p Platform, defaults []quota.Limit, overrides []mockapi.Quota) ([]quota.Limit, error) {
+	out := append([]quota.Limit(nil), defaults...)
+	for i, q := range overrides {
+		l, err := toLimit(p, q)
+		if err != nil {
+			return nil, prefixField(fmt.Sprintf("quotas[%d]", i), err)
+		}
+		out = setLimit(out, l)
+	}
+	return out, nil
+}
+
+func setLimit(limits []quota.Limit, l quota.Limit) []quota.Limit {
+	for i, old := range limits {
+		if old.Endpoint == l.Endpoint && old.Per == l.Per {
+			limits[i] = l
+			return limits
+		}
+	}
+	return append(limits, l)
+}
+
+func toLimit(p Platform, q mockapi.Quota) (quota.Limit, error) {
+	known := false
+	for _, e := range p.Endpoints() {
+		known = known || e == q.Endpoint
+	}
+	for _, l := range p.DefaultLimits() {
+		known = known || l.Endpoint == q.Endpoint
+	}
+	if !known {
+		return quota.Limit{}, bad("endpoint", "unknown endpoint %q (one of %v)", q.Endpoint, p.Endpoints())
+	}
+	per, err := quota.ParseWindow(q.Per)
+	if err != nil {
+		return quota.Limit{}, bad("per", "%v", err)
+	}
+	if q.Limit < 0 {
+		return quota.Limit{}, bad("limit", "limit must be >= 0")
+	}
+	return quota.Limit{Endpoint: q.Endpoint, Max: q.Limit, Per: per}, nil
+}
+
+func (a *API) getApps(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"apps": a.env.Store.Apps()})
+}
+
+// POST /_mock/apps — the secret is stored, never echoed.
+func (a *API) postApp(w http.ResponseWriter, r *http.Request) {
+	var req mockapi.App
+	if err := decode(r, &req); err != nil {
+		fail(w, err)
+		return
+	}
+	answer, err := a.AddApp(req)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, answer)
+}
+
+func (a *API) addUser(u mockapi.User) (mockapi.User, error) {
+	if _, err := a.platformApp(u.Platform, u.AppID); err != nil {
+		return u, err
+	}
+	if strings.TrimSpace(u.OpenID) == "" {
+		return u, bad("openid", "openid is required")
+	}
+	if _, err := a.env.Store.AddUser(u.Platform, u.AppID, u.OpenID); err != nil {
+		return u, notFound("app_id", "%v", err)
+	}
+	return u, nil
+}
+
+func (a *API) postUser(w http.ResponseWriter, r *http.Request) {
+	var req mockapi.User
+	if err := decode(r, &req); err != nil {
+		fail(w, err)
+		return
+	}
+	u, err := a.addUser(req)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, u)
+}
+
+var keywordKey = regexp.MustCompile(`^[a-z_]+[0-9]+$`)
+
+func (a *API) addTemplate(t mockapi.Template) error {
+	if _, err := a.platformApp(t.Platform, t.AppID); err != nil {
+		return err
+	}
+	if strings.TrimSpace(t.TemplateID) == "" {
+		return bad("template_id", "template_id is required")
+	}
+	if len(t.Keywords) == 0 {
+		return bad("keywords", "keywords must list the template's data keys, e.g. [\"thing1\",\"time2\"]")
+	}
+	seen := map[string]bool{}
+	for i, k := range t.Keywords {
+		field := fmt.Sprintf("keywords[%d]", i)
+		if !keywordKey.MatchString(k) {
+			return bad(field, "keyword %q must be a type followed by digits, e.g. thing1", k)
+		}
+		if !keyword.Known(keyword.Type(k)) {
+			return bad(field, "keyword %q has unknown type %q", k, keyword.Type(k))
+		}
+		if seen[k] {
+			return bad(field, "keyword %q is listed twice", k)
+		}
+		seen[k] = true
+	}
+	for k := range t.Enums {
+		if !seen[k] {
+			return bad("enums", "enum values given for %q, which is not a keyword", k)
+		}
+	}
+	longTerm := false
+	switch t.Type {
+	case "", mockapi.TemplateOneTime, "2":
+	case mockapi.TemplateLongTerm, "3":
+		longTerm = true
+	default:
+		return bad("type", "type must be one_time or long_term, got %q", t.Type)
+	}
+	title := t.Title
+	if title == "" {
+		title = t.TemplateID
+	}
+	return a.env.Store.PutTemplate(t.Platform, t.AppID, &store.Template{
+		ID: t.TemplateID, Title: title, Keywords: append([]string(nil), t.Keywords...),
+		Names: t.KeywordNames, Enums: t.Enums, LongTerm: longTerm, Created: a.env.Clock.Now(),
+	})
+}
+
+func (a *API) postTemplate(w http.ResponseWriter, r *http.Request) {
+	var req mockapi.Template
+	if err := decode(r, &req); err != nil {
+		fail(w, err)
+		return
+	}
+	if err := a.addTemplate(req); err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, req)
+}
+
+func (a *API) getTemplates(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if _, err := a.platformApp(q.Get("platform"), q.Get("app_id")); err != nil {
+		fail(w, err)
+		return
+	}
+	out := []mockapi.Template{}
+	for _, t := range a.env.Store.Templates(q.Get("platform"), q.Get("app_id")) {
+		typ := mockapi.TemplateOneTime
+		if t.LongTerm {
+			typ = mockapi.TemplateLongTerm
+		}
+		out = append(out, mockapi.Template{Platform: q.Get("platform"), AppID: q.Get("app_id"), TemplateID: t.ID,
+			Title: t.Title, Keywords: t.Keywords, KeywordNames: t.Names, Enums: t.Enums, Type: typ})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"templates": out})
+}
+
+func (a *API) addGrant(g mockapi.Grant) (mockapi.GrantState, error) {
+	if _, err := a.platformApp(g.Platform, g.AppID); err != nil {
+		return mockapi.GrantState{}, err
+	}
+	switch {
+	case strings.TrimSpace(g.OpenID) == "":
+		return mockapi.GrantState{}, bad("openid", "openid is required")
+	case g.TemplateID == "":
+		return mockapi.GrantState{}, bad("template_id", "template_id is required")
+	case g.Count < 0:
+		return mockapi.GrantState{}, bad("count", "count must be >= 0")
+	case g.Count == 0 && !g.LongTerm:
+		return mockapi.GrantState{}, bad("count", "give count >= 1 (one-time sends) or long_term: true")
+	}
+	st, err := a.env.Store.Grant(g.Platform, g.AppID, g.OpenID, g.TemplateID, g.Count, g.LongTerm)
+	if errors.Is(err, store.ErrUnknownTemplate) {
+		return st, notFound("template_id", "template %q is not a template of %s app %s", g.TemplateID, g.Platform, g.AppID)
+	}
+	return st, err
+}
+
+func (a *API) postGrant(w http.ResponseWriter, r *http.Request) {
+	var req mockapi.Grant
+	if err := decode(r, &req); err != nil {
+		fail(w, err)
+		return
+	}
+	st, err := a.addGrant(req)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, st)
+}
+
+func (a *API) getGrants(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if _, err := a.platformApp(q.Get("platform"), q.Get("app_id")); err != nil {
+		fail(w, err)
+		return
+	}
+	grants := a.env.Store.Grants(q.Get("platform"), q.Get("app_id"), q.Get("openid"))
+	if grants == nil {
+		grants = []mockapi.GrantState{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"grants": grants})
+}
+
+// DELETE /_mock/grants?platform=&app_id=&openid=&template_id= — the user
+// rejects the template in settings (subscribe_msg_change_event "reject").
+func (a *API) deleteGrant(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if _, err := a.platformApp(q.Get("platform"), q.Get("app_id")); err != nil {
+		fail(w, err)
+		return
+	}
+	if q.Get("openid") == "" {
+		fail(w, bad("openid", "openid is required"))
+		return
+	}
+	if q.Get("template_id") == "" {
+		fail(w, bad("template_id", "template_id is required"))
+		return
+	}
+	if !a.env.Store.Revoke(q.Get("platform"), q.Get("app_id"), q.Get("openid"), q.Get("template_id")) {
+		fail(w, notFound("template_id", "no grant for that user and template"))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

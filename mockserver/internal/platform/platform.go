@@ -1,0 +1,167 @@
+// Package platform is what every platform emulation shares: the world it
+// reads (store, clock, content rules, quotas), where it writes (inbox,
+// journal), fault injection, and the per-call record that the journal keeps.
+package platform
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/minipush/minipush/mockserver/internal/clock"
+	"github.com/minipush/minipush/mockserver/internal/content"
+	"github.com/minipush/minipush/mockserver/internal/faults"
+	"github.com/minipush/minipush/mockserver/internal/quota"
+	"github.com/minipush/minipush/mockserver/internal/ring"
+	"github.com/minipush/minipush/mockserver/internal/store"
+	"github.com/minipush/minipush/mockserver/mockapi"
+)
+
+// Env is the shared state of one mock server.
+type Env struct {
+	Store   *store.Store
+	Clock   *clock.Clock
+	Faults  *faults.Set
+	Content *content.Rules
+	Quota   *quota.Counter
+	Inbox   *ring.Ring[mockapi.Message]
+	Journal *ring.Ring[mockapi.Request]
+	Log     *slog.Logger
+
+	msgSeq    atomic.Uint64
+	delivered atomic.Uint64
+}
+
+// msgIDBase makes message ids look like the platforms' int64 ids, which
+// exceed 2^53 (so clients that decode them as float64 lose precision, as
+// they would in production).
+const msgIDBase = 1_700_000_000_000_000_000
+
+// NextMsgID returns a new unique platform message id.
+func (e *Env) NextMsgID() int64 { return msgIDBase + int64(e.msgSeq.Add(1)) }
+
+// Deliver puts an accepted message in the inbox.
+func (e *Env) Deliver(m mockapi.Message) {
+	e.delivered.Add(1)
+	m.ID = "m" + strconv.FormatUint(e.Inbox.Total()+1, 10)
+	e.Inbox.Append(m)
+}
+
+// Delivered counts messages accepted since start.
+func (e *Env) Delivered() uint64 { return e.delivered.Load() }
+
+// Call is the journal record of one platform call, filled in by the
+// handler as it learns who is calling and what it answers.
+type Call struct {
+	Platform string
+	Endpoint string
+	AppID    string
+	OpenID   string
+	ErrCode  int
+	Fault    string
+}
+
+type callWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *callWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *callWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Hijack lets a drop fault close the connection.
+func (w *callWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("connection cannot be hijacked")
+	}
+	return h.Hijack()
+}
+
+// HandlerFunc is a platform endpoint handler.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request, c *Call)
+
+// Handle wraps a platform endpoint so every call lands in the journal.
+func (e *Env) Handle(platformName, endpoint string, h HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		cw := &callWriter{ResponseWriter: w}
+		c := &Call{Platform: platformName, Endpoint: endpoint}
+		h(cw, r, c)
+		if cw.status == 0 {
+			cw.status = http.StatusOK
+		}
+		e.Journal.Append(mockapi.Request{
+			Time: e.Clock.Now(), Platform: c.Platform, Endpoint: c.Endpoint, Method: r.Method,
+			Path: r.URL.Path, AppID: c.AppID, OpenID: c.OpenID, Status: cw.status, ErrCode: c.ErrCode,
+			Fault: c.Fault, LatencyMS: float64(time.Since(start).Microseconds()) / 1000,
+		})
+	})
+}
+
+// Fault matches c against the injected faults. A latency is served here
+// (cut short if the client goes away). It returns the action when it
+// replaces the platform's answer; the emulation then answers with it
+// (ErrCode in the platform's own error shape) or calls Abort.
+func (e *Env) Fault(ctx context.Context, c *Call) (faults.Action, bool) {
+	a, ok := e.Faults.Match(faults.Call{Platform: c.Platform, Endpoint: c.Endpoint, AppID: c.AppID, OpenID: c.OpenID})
+	if !ok {
+		return a, false
+	}
+	c.Fault = a.ID
+	if a.Latency > 0 {
+		t := time.NewTimer(a.Latency)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+	return a, a.Terminal()
+}
+
+// Abort serves a non-errcode fault action: a dropped connection or a bare
+// HTTP status. It reports whether it handled the action.
+func Abort(w http.ResponseWriter, a faults.Action) bool {
+	switch {
+	case a.Drop:
+		if h, ok := w.(http.Hijacker); ok {
+			if conn, _, err := h.Hijack(); err == nil {
+				_ = conn.Close()
+				return true
+			}
+		}
+		// HTTP/2 or a test recorder: abort the handler the net/http way.
+		panic(http.ErrAbortHandler)
+	case a.HTTPStatus != 0:
+		body := http.StatusText(a.HTTPStatus)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(a.HTTPStatus)
+		_, _ = w.Write([]byte("<html><body><h1>" + strconv.Itoa(a.HTTPStatus) + " " + body + "</h1></body></html>"))
+		return true
+	}
+	return false
+}
+
+// Take applies the app's quota for endpoint; on refusal it returns the limit
+// that was reached.
+func (e *Env) Take(app *store.App, endpoint string) (quota.Limit, bool) {
+	return e.Quota.Take(app.Platform+"/"+app.AppID, app.Limits, endpoint, e.Clock.Now())
+}

@@ -1,0 +1,132 @@
+// Package quota counts platform calls per app and endpoint in fixed windows
+// (second, minute, Beijing day) and says when a limit is reached, the way the
+// platforms answer 45009 "reach max api daily quota limit" until the window
+// resets.
+package quota
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/minipush/minipush/mockserver/internal/clock"
+)
+
+// Window is a quota period.
+type Window string
+
+// Windows.
+const (
+	Second Window = "second"
+	Minute Window = "minute"
+	Day    Window = "day"
+)
+
+// ParseWindow accepts second, minute, day (and s/m/d, 1s/1m/24h).
+func ParseWindow(s string) (Window, error) {
+	switch s {
+	case "second", "s", "1s", "sec":
+		return Second, nil
+	case "minute", "m", "1m", "min":
+		return Minute, nil
+	case "day", "d", "24h", "daily":
+		return Day, nil
+	}
+	return "", fmt.Errorf("unknown window %q (want second, minute or day)", s)
+}
+
+// start is the beginning of the window holding t.
+func (w Window) start(t time.Time) time.Time {
+	switch w {
+	case Second:
+		return t.Truncate(time.Second)
+	case Minute:
+		return t.Truncate(time.Minute)
+	default:
+		return clock.DayStart(t)
+	}
+}
+
+// Limit is one quota rule.
+type Limit struct {
+	Endpoint string
+	Max      int
+	Per      Window
+}
+
+type key struct {
+	app      string
+	endpoint string
+	per      Window
+}
+
+type counter struct {
+	start time.Time
+	n     int
+}
+
+// Counter tracks usage. Safe for concurrent use.
+type Counter struct {
+	mu       sync.Mutex
+	counters map[key]*counter
+}
+
+// New returns an empty counter.
+func New() *Counter { return &Counter{counters: map[key]*counter{}} }
+
+// Take records one call of endpoint by app at now against every limit that
+// applies, unless one of them is already exhausted; it then returns that
+// limit and false (nothing is recorded).
+func (c *Counter) Take(app string, limits []Limit, endpoint string, now time.Time) (Limit, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var hit []*counter
+	for _, l := range limits {
+		if l.Endpoint != endpoint || l.Max < 0 {
+			continue
+		}
+		k := key{app, endpoint, l.Per}
+		ct := c.counters[k]
+		start := l.Per.start(now)
+		if ct == nil {
+			ct = &counter{start: start}
+			c.counters[k] = ct
+		} else if !ct.start.Equal(start) {
+			ct.start, ct.n = start, 0
+		}
+		if ct.n >= l.Max {
+			return l, false
+		}
+		hit = append(hit, ct)
+	}
+	for _, ct := range hit {
+		ct.n++
+	}
+	return Limit{}, true
+}
+
+// Used reports calls counted in the current window.
+func (c *Counter) Used(app, endpoint string, per Window, now time.Time) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ct := c.counters[key{app, endpoint, per}]
+	if ct == nil || !ct.start.Equal(per.start(now)) {
+		return 0
+	}
+	return ct.n
+}
+
+// Reset forgets all usage (all of one app's when app is non-empty).
+func (c *Counter) Reset(app string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if app == "" {
+		c.counters = map[key]*counter{}
+		return
+	}
+	for k := range c.counters {
+		if k.app == app {
+			delete(c.counters, k)
+		}
+	}
+}

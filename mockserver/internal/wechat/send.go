@@ -1,0 +1,243 @@
+package wechat
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/minipush/minipush/internal/keyword"
+	"github.com/minipush/minipush/mockserver/internal/content"
+	"github.com/minipush/minipush/mockserver/internal/platform"
+	"github.com/minipush/minipush/mockserver/internal/store"
+	"github.com/minipush/minipush/mockserver/mockapi"
+)
+
+// sendRequest is the subscribe-message body. Public SDKs (silenceper) send
+// every field, empty ones included, and a "color" inside each keyword: empty
+// strings mean the defaults and color is ignored (wechat-details.md §9.3).
+type sendRequest struct {
+	ToUser           string                     `json:"touser"`
+	TemplateID       string                     `json:"template_id"`
+	Page             string                     `json:"page"`
+	Data             map[string]json.RawMessage `json:"data"`
+	MiniprogramState string                     `json:"miniprogram_state"`
+	Lang             string                     `json:"lang"`
+}
+
+type sendAnswer struct {
+	ErrCode ErrCode `json:"errcode"`
+	ErrMsg  string  `json:"errmsg"`
+	MsgID   int64   `json:"msgid"`
+}
+
+// sendError is a rejection found while checking a send under the store lock.
+type sendError struct {
+	code ErrCode
+	msg  string
+}
+
+func (e *sendError) Error() string { return e.msg }
+
+func argInvalid(detail string) *sendError {
+	return &sendError{code: CodeArgumentInvalid, msg: "argument invalid! " + detail}
+}
+
+// POST /cgi-bin/message/subscribe/send?access_token=TOKEN
+//
+// Checks in the platform's order (wechat-details.md §10): token, body,
+// touser, template_id, data keywords (47003 naming the keyword), page,
+// miniprogram_state/lang, content, then the user's grant; success consumes
+// a one-time grant and lands the message in the inbox.
+func (e *Emulator) handleSubscribeSend(w http.ResponseWriter, r *http.Request, c *platform.Call) {
+	appID, code := e.checkToken(r)
+	c.AppID = appID
+	var req sendRequest
+	bodyCode := CodeOK
+	if code == CodeOK {
+		bodyCode = readJSON(w, r, maxBodyBytes, &req)
+		c.OpenID = req.ToUser
+	}
+	if e.fault(w, r, c) {
+		return
+	}
+	if code == CodeOK {
+		code = bodyCode
+	}
+	if code != CodeOK {
+		e.fail(w, c, code, "")
+		return
+	}
+	app, ok := e.env.Store.App(Name, appID)
+	if !ok { // the app was removed after the token was issued
+		e.fail(w, c, CodeInvalidCredential, "")
+		return
+	}
+	if l, ok := e.env.Take(app, EndpointSubscribeSend); !ok {
+		e.fail(w, c, quotaCode(l, CodeDailyQuota), "")
+		return
+	}
+	var values map[string]string
+	err := e.env.Store.Send(Name, appID, req.ToUser, req.TemplateID, func(t *store.Template) error {
+		var serr *sendError
+		values, serr = e.checkSend(app, t, &req)
+		if serr != nil {
+			return serr
+		}
+		return nil
+	})
+	var serr *sendError
+	switch {
+	case err == nil:
+	case errors.As(err, &serr):
+		e.failMsg(w, c, serr.code, serr.msg)
+		return
+	case errors.Is(err, store.ErrUnknownUser):
+		e.fail(w, c, CodeInvalidOpenID, "")
+		return
+	case errors.Is(err, store.ErrUnknownTemplate):
+		e.fail(w, c, CodeInvalidTemplateID, "")
+		return
+	case errors.Is(err, store.ErrNoGrant):
+		e.fail(w, c, CodeUserRefused, "")
+		return
+	default:
+		e.fail(w, c, CodeSystemBusy, "")
+		return
+	}
+	msgID := e.env.NextMsgID()
+	e.env.Deliver(mockapi.Message{
+		Platform: Name, AppID: appID, OpenID: req.ToUser, TemplateID: req.TemplateID, Data: values,
+		Page: req.Page, MsgID: strconv.FormatInt(msgID, 10), State: stateOrDefault(req.MiniprogramState),
+		Lang: langOrDefault(req.Lang), ReceivedAt: e.env.Clock.Now(),
+	})
+	c.ErrCode = 0
+	writeJSON(w, sendAnswer{ErrCode: CodeOK, ErrMsg: "ok", MsgID: msgID})
+}
+
+func stateOrDefault(s string) string {
+	if s == "" {
+		return "formal"
+	}
+	return s
+}
+
+func langOrDefault(s string) string {
+	if s == "" {
+		return "zh_CN"
+	}
+	return s
+}
+
+// checkSend validates data, page, state, lang and content against the
+// template; it returns the keyword values as text.
+func (e *Emulator) checkSend(app *store.App, t *store.Template, req *sendRequest) (map[string]string, *sendError) {
+	if len(req.Data) == 0 {
+		// data is required; with no keyword at all the first one is empty.
+		if len(t.Keywords) > 0 {
+			return nil, argInvalid("data." + t.Keywords[0] + ".value is empty")
+		}
+		return nil, argInvalid("data is empty")
+	}
+	values := make(map[string]string, len(req.Data))
+	for _, key := range t.Keywords {
+		raw, ok := req.Data[key]
+		if !ok {
+			return nil, argInvalid("data." + key + ".value is empty")
+		}
+		v, ok := keywordValue(raw)
+		if !ok {
+			return nil, argInvalid("data." + key + ".value invalid")
+		}
+		if err := keyword.Check(key, v, t.Enums[key]); err != nil {
+			return nil, argInvalid(err.Error())
+		}
+		values[key] = v
+	}
+	if len(req.Data) > len(values) {
+		// A keyword the template does not have. The platform's exact text is
+		// UNCONFIRMED; it is a 47003 naming the key.
+		var extra []string
+		for k := range req.Data {
+			if _, ok := values[k]; !ok {
+				extra = append(extra, k)
+			}
+		}
+		sort.Strings(extra)
+		return nil, argInvalid("data." + extra[0] + " is not a keyword of the template")
+	}
+	if !validPage(app, req.Page) {
+		return nil, &sendError{code: CodeInvalidPage, msg: CodeInvalidPage.Message()}
+	}
+	switch req.MiniprogramState {
+	case "", "developer", "trial", "formal":
+	default:
+		// Code for a bad miniprogram_state/lang is UNCONFIRMED; 47003 fits.
+		return nil, argInvalid("miniprogram_state invalid")
+	}
+	switch req.Lang {
+	case "", "zh_CN", "en_US", "zh_HK", "zh_TW":
+	default:
+		return nil, argInvalid("lang invalid")
+	}
+	texts := make([]string, 0, len(values))
+	for _, v := range values {
+		texts = append(texts, v)
+	}
+	if v := e.env.Content.Check(texts...); v.Suggest == content.Risky {
+		return nil, &sendError{code: CodeSensitiveWord, msg: CodeSensitiveWord.Message()}
+	}
+	return values, nil
+}
+
+// keywordValue reads {"value": …}: a string, or a number written as text
+// (SDKs in other languages send numbers); null or a missing value is empty.
+func keywordValue(raw json.RawMessage) (string, bool) {
+	var item struct {
+		Value json.RawMessage `json:"value"`
+	}
+	if err := json.Unmarshal(raw, &item); err != nil {
+		return "", false
+	}
+	if len(item.Value) == 0 || string(item.Value) == "null" {
+		return "", true
+	}
+	var s string
+	if err := json.Unmarshal(item.Value, &s); err == nil {
+		return s, true
+	}
+	var n json.Number
+	if err := json.Unmarshal(item.Value, &n); err == nil {
+		return n.String(), true
+	}
+	return "", false
+}
+
+// validPage: a page is a path inside the mini-program with an optional
+// query. When the app lists its published pages the path must be one of
+// them (41030 "page路径不正确，需要保证在现网版本小程序中存在").
+func validPage(app *store.App, page string) bool {
+	if page == "" {
+		return true
+	}
+	if len(page) > 1024 || strings.Contains(page, "://") {
+		return false
+	}
+	for _, r := range page {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			return false
+		}
+	}
+	if app.Pages == nil {
+		return true
+	}
+	path, _, _ := strings.Cut(page, "?")
+	return app.Pages[strings.TrimPrefix(path, "/")]
+}
+
+// String makes sendError print usefully in logs.
+func (e *sendError) String() string { return fmt.Sprintf("%d %s", e.code, e.msg) }

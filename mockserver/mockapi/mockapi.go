@@ -1,0 +1,334 @@
+// Package mockapi holds the wire types of the mock's control API (/_mock/…)
+// and of its seed files. The server, the typed client (mockclient) and seed
+// files all share these shapes, so a field added here is a contract change.
+package mockapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Platforms the mock emulates.
+const (
+	PlatformWeChat   = "wechat"
+	PlatformAlipay   = "alipay"
+	PlatformDouyin   = "douyin"
+	PlatformKuaishou = "kuaishou"
+	PlatformBaidu    = "baidu"
+)
+
+// App registers a mini-program on a platform. Secret is write-only: the mock
+// never returns it.
+type App struct {
+	Platform string `json:"platform" yaml:"platform"`
+	AppID    string `json:"app_id" yaml:"app_id"`
+	Secret   string `json:"secret,omitempty" yaml:"secret,omitempty"`
+	// Pages, when set, lists the pages of the published version; a send whose
+	// page is not among them answers the platform's invalid-page code.
+	Pages []string `json:"pages,omitempty" yaml:"pages,omitempty"`
+	// Quotas override the platform's default call limits for this app.
+	Quotas []Quota `json:"quotas,omitempty" yaml:"quotas,omitempty"`
+	// IPWhitelist, when set, is checked on token endpoints (WeChat 40164).
+	IPWhitelist []string `json:"ip_whitelist,omitempty" yaml:"ip_whitelist,omitempty"`
+
+	// Seed-only conveniences: nested users, templates and grants.
+	Users     []string   `json:"users,omitempty" yaml:"users,omitempty"`
+	Templates []Template `json:"templates,omitempty" yaml:"templates,omitempty"`
+	Grants    []Grant    `json:"grants,omitempty" yaml:"grants,omitempty"`
+}
+
+// AppInfo is what the mock answers about an app (never the secret).
+type AppInfo struct {
+	Platform  string   `json:"platform"`
+	AppID     string   `json:"app_id"`
+	Pages     []string `json:"pages,omitempty"`
+	Users     int      `json:"users"`
+	Templates int      `json:"templates"`
+}
+
+// User registers an openid for an app.
+type User struct {
+	Platform string `json:"platform" yaml:"platform"`
+	AppID    string `json:"app_id" yaml:"app_id"`
+	OpenID   string `json:"openid" yaml:"openid"`
+}
+
+// Template types, as WeChat numbers them in gettemplate.
+const (
+	TemplateOneTime  = "one_time"  // WeChat type 2
+	TemplateLongTerm = "long_term" // WeChat type 3
+)
+
+// Template is a private template of an app. Keywords are data keys such as
+// "thing1"; a keyword's type is its name without the trailing digits.
+type Template struct {
+	Platform   string `json:"platform,omitempty" yaml:"platform,omitempty"`
+	AppID      string `json:"app_id,omitempty" yaml:"app_id,omitempty"`
+	TemplateID string `json:"template_id" yaml:"template_id"`
+	Title      string `json:"title" yaml:"title"`
+	// Keywords are the data keys in order. KeywordNames optionally gives each
+	// key a display name (used in the template's content text).
+	Keywords     []string          `json:"keywords" yaml:"keywords"`
+	KeywordNames map[string]string `json:"keyword_names,omitempty" yaml:"keyword_names,omitempty"`
+	// Enums restricts "enum" keywords to listed values.
+	Enums map[string][]string `json:"enums,omitempty" yaml:"enums,omitempty"`
+	// Type is one_time (default) or long_term.
+	Type string `json:"type,omitempty" yaml:"type,omitempty"`
+}
+
+// Grant gives a user send credits for a template: Count one-time sends, or
+// LongTerm unlimited sends. Registering a grant registers the user.
+type Grant struct {
+	Platform   string `json:"platform,omitempty" yaml:"platform,omitempty"`
+	AppID      string `json:"app_id,omitempty" yaml:"app_id,omitempty"`
+	OpenID     string `json:"openid" yaml:"openid"`
+	TemplateID string `json:"template_id" yaml:"template_id"`
+	Count      int    `json:"count,omitempty" yaml:"count,omitempty"`
+	LongTerm   bool   `json:"long_term,omitempty" yaml:"long_term,omitempty"`
+}
+
+// GrantState is the remaining consent of one user for one template.
+type GrantState struct {
+	Platform   string `json:"platform"`
+	AppID      string `json:"app_id"`
+	OpenID     string `json:"openid"`
+	TemplateID string `json:"template_id"`
+	Remaining  int    `json:"remaining"`
+	LongTerm   bool   `json:"long_term"`
+}
+
+// Message is one message the platform accepted, as it landed in the inbox.
+type Message struct {
+	ID         string            `json:"id"`
+	Platform   string            `json:"platform"`
+	AppID      string            `json:"app_id"`
+	OpenID     string            `json:"openid"`
+	TemplateID string            `json:"template_id"`
+	Data       map[string]string `json:"data"`
+	Page       string            `json:"page,omitempty"`
+	// MsgID is the id the platform answered the sender with.
+	MsgID      string    `json:"msgid,omitempty"`
+	State      string    `json:"miniprogram_state,omitempty"`
+	Lang       string    `json:"lang,omitempty"`
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+// Messages is the answer of GET /_mock/messages.
+type Messages struct {
+	Messages []Message `json:"messages"`
+	// Total counts every message matching the filter that is still held.
+	Total int `json:"total"`
+	// Dropped counts messages evicted from the bounded inbox since reset.
+	Dropped uint64 `json:"dropped"`
+}
+
+// Request is one platform call in the journal.
+type Request struct {
+	Seq       uint64    `json:"seq"`
+	Time      time.Time `json:"time"`
+	Platform  string    `json:"platform"`
+	Endpoint  string    `json:"endpoint"`
+	Method    string    `json:"method"`
+	Path      string    `json:"path"`
+	AppID     string    `json:"app_id,omitempty"`
+	OpenID    string    `json:"openid,omitempty"`
+	Status    int       `json:"status"`
+	ErrCode   int       `json:"errcode"`
+	Fault     string    `json:"fault,omitempty"`
+	LatencyMS float64   `json:"latency_ms"`
+}
+
+// Requests is the answer of GET /_mock/requests.
+type Requests struct {
+	Requests []Request `json:"requests"`
+	Total    int       `json:"total"`
+	Dropped  uint64    `json:"dropped"`
+}
+
+// Fault makes matching platform calls misbehave. Exactly one of ErrCode,
+// HTTPStatus or Drop may be set; Latency may be combined with any of them or
+// used alone (the call then proceeds normally after the delay).
+type Fault struct {
+	ID       string `json:"id,omitempty"`
+	Platform string `json:"platform"`
+	Endpoint string `json:"endpoint"`
+	AppID    string `json:"app_id,omitempty"`
+	OpenID   string `json:"openid,omitempty"`
+
+	ErrCode    *int     `json:"errcode,omitempty"`
+	ErrMsg     string   `json:"errmsg,omitempty"`
+	HTTPStatus int      `json:"http_status,omitempty"`
+	Latency    Duration `json:"latency,omitempty"`
+	Drop       bool     `json:"drop,omitempty"`
+
+	// Times limits how often the fault fires (0 = unlimited).
+	Times int `json:"times,omitempty"`
+	// Probability in (0,1] fires the fault at random, from an RNG seeded
+	// with Seed so runs are reproducible. 0 means always.
+	Probability float64 `json:"probability,omitempty"`
+	Seed        int64   `json:"seed,omitempty"`
+
+	// Fired is reported by the mock: how many times the fault has fired.
+	Fired int `json:"fired,omitempty"`
+}
+
+// Faults is the answer of GET /_mock/faults.
+type Faults struct {
+	Faults []Fault `json:"faults"`
+}
+
+// Quota limits calls of one endpoint of an app per window.
+type Quota struct {
+	Platform string `json:"platform,omitempty" yaml:"platform,omitempty"`
+	AppID    string `json:"app_id,omitempty" yaml:"app_id,omitempty"`
+	Endpoint string `json:"endpoint" yaml:"endpoint"`
+	Limit    int    `json:"limit" yaml:"limit"`
+	// Per is the window: "second", "minute" or "day" (days follow Beijing time).
+	Per string `json:"per" yaml:"per"`
+}
+
+// Clock is the answer of /_mock/clock.
+type Clock struct {
+	Now    time.Time `json:"now"`
+	Offset Duration  `json:"offset"`
+}
+
+// ClockChange is the body of POST /_mock/clock: advance it, or set it.
+type ClockChange struct {
+	Advance Duration   `json:"advance,omitempty"`
+	Set     *time.Time `json:"set,omitempty"`
+}
+
+// ContentRules drive the content-security endpoints and rejections. Each
+// list holds words (substring, case-insensitive); an entry may carry the
+// platform label it maps to: {"word":"…","label":20001}.
+type ContentRules struct {
+	Risky  []ContentWord `json:"risky,omitempty" yaml:"risky,omitempty"`
+	Review []ContentWord `json:"review,omitempty" yaml:"review,omitempty"`
+}
+
+// ContentWord is a word of a content rule list. In JSON and YAML it is
+// either a plain string or {"word","label"}.
+type ContentWord struct {
+	Word  string `json:"word" yaml:"word"`
+	Label int    `json:"label,omitempty" yaml:"label,omitempty"`
+}
+
+// UnmarshalJSON accepts "word" or {"word":…, "label":…}.
+func (w *ContentWord) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*w = ContentWord{Word: s}
+		return nil
+	}
+	type plain ContentWord
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return fmt.Errorf("content word must be a string or {\"word\",\"label\"}: %w", err)
+	}
+	*w = ContentWord(p)
+	return nil
+}
+
+// UnmarshalYAML accepts a scalar or a mapping.
+func (w *ContentWord) UnmarshalYAML(unmarshal func(any) error) error {
+	var s string
+	if err := unmarshal(&s); err == nil {
+		*w = ContentWord{Word: s}
+		return nil
+	}
+	type plain ContentWord
+	var p plain
+	if err := unmarshal(&p); err != nil {
+		return err
+	}
+	*w = ContentWord(p)
+	return nil
+}
+
+// LibraryTemplate is a public template of a platform's template library
+// (WeChat getpubtemplatetitles / getpubtemplatekeywords).
+type LibraryTemplate struct {
+	TID        int              `json:"tid" yaml:"tid"`
+	Title      string           `json:"title" yaml:"title"`
+	Type       string           `json:"type,omitempty" yaml:"type,omitempty"`
+	CategoryID int              `json:"category_id" yaml:"category_id"`
+	Keywords   []LibraryKeyword `json:"keywords" yaml:"keywords"`
+}
+
+// LibraryKeyword is one keyword of a public template.
+type LibraryKeyword struct {
+	KID     int    `json:"kid" yaml:"kid"`
+	Name    string `json:"name" yaml:"name"`
+	Example string `json:"example" yaml:"example"`
+	Rule    string `json:"rule" yaml:"rule"`
+}
+
+// Category is a service category of the template library.
+type Category struct {
+	ID   int    `json:"id" yaml:"id"`
+	Name string `json:"name" yaml:"name"`
+}
+
+// Library is the public template library.
+type Library struct {
+	Categories []Category        `json:"categories,omitempty" yaml:"categories,omitempty"`
+	Templates  []LibraryTemplate `json:"templates,omitempty" yaml:"templates,omitempty"`
+}
+
+// Seed is the whole initial state of a mock: what reset returns to.
+type Seed struct {
+	Apps         []App         `json:"apps,omitempty" yaml:"apps,omitempty"`
+	ContentRules *ContentRules `json:"content_rules,omitempty" yaml:"content_rules,omitempty"`
+	Library      *Library      `json:"library,omitempty" yaml:"library,omitempty"`
+	// Start pins the mock clock at reset (default: real time).
+	Start *time.Time `json:"start,omitempty" yaml:"start,omitempty"`
+}
+
+// Stats is the answer of GET /_mock/stats.
+type Stats struct {
+	Now        time.Time      `json:"now"`
+	Apps       int            `json:"apps"`
+	Users      int            `json:"users"`
+	Templates  int            `json:"templates"`
+	Messages   int            `json:"messages"`
+	Dropped    uint64         `json:"messages_dropped"`
+	Delivered  uint64         `json:"delivered_total"`
+	Requests   uint64         `json:"requests_total"`
+	ByEndpoint map[string]int `json:"requests_by_endpoint"`
+	ByErrCode  map[string]int `json:"requests_by_errcode"`
+	Faults     int            `json:"faults_active"`
+}
+
+// Error is the body of every non-2xx control API answer.
+type Error struct {
+	Error string `json:"error"`
+	Field string `json:"field,omitempty"`
+}
+
+// Duration is a time.Duration written as a Go duration string ("300ms").
+// It also accepts a number of milliseconds.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads "1h30m" or a number of milliseconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("invalid duration %q (want e.g. \"300ms\", \"2h\")", s)
+		}
+		*d = Duration(v)
+		return nil
+	}
+	var ms float64
+	if err := json.Unmarshal(b, &ms); err != nil {
+		return fmt.Errorf("duration must be a string like \"300ms\" or milliseconds")
+	}
+	*d = Duration(time.Duration(ms * float64(time.Millisecond)))
+	return nil
+}

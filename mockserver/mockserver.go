@@ -1,0 +1,170 @@
+// Package mockserver is a faithful, stateful mock of the mini-program
+// platforms' server APIs (WeChat today) with a control API under /_mock/ to
+// seed apps, users, templates and grants, read the inbox of delivered
+// messages and the journal of calls, inject faults and move the clock.
+//
+// A Server is a value: many can run side by side in one process. Serve its
+// Handler on any listener, or use the mocktest package in tests.
+package mockserver
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gorilla/mux"
+
+	"github.com/minipush/minipush/mockserver/internal/clock"
+	"github.com/minipush/minipush/mockserver/internal/content"
+	"github.com/minipush/minipush/mockserver/internal/controlapi"
+	"github.com/minipush/minipush/mockserver/internal/faults"
+	"github.com/minipush/minipush/mockserver/internal/platform"
+	"github.com/minipush/minipush/mockserver/internal/quota"
+	"github.com/minipush/minipush/mockserver/internal/ring"
+	"github.com/minipush/minipush/mockserver/internal/store"
+	"github.com/minipush/minipush/mockserver/mockapi"
+)
+
+// Defaults.
+const (
+	DefaultInboxLimit   = 100_000
+	DefaultJournalLimit = 100_000
+)
+
+type options struct {
+	seed         mockapi.Seed
+	inboxLimit   int
+	journalLimit int
+	logger       *slog.Logger
+}
+
+// Option configures a Server.
+type Option func(*options)
+
+// WithSeed sets the state the server starts with and returns to on reset.
+func WithSeed(s mockapi.Seed) Option { return func(o *options) { o.seed = s } }
+
+// WithInboxLimit bounds the inbox; the oldest messages are dropped first.
+func WithInboxLimit(n int) Option { return func(o *options) { o.inboxLimit = n } }
+
+// WithJournalLimit bounds the request journal.
+func WithJournalLimit(n int) Option { return func(o *options) { o.journalLimit = n } }
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// Server is one mock platform instance.
+type Server struct {
+	opts    options
+	env     *platform.Env
+	emus    []emulator
+	control *controlapi.API
+	handler http.Handler
+	resetMu sync.Mutex
+	ready   atomic.Bool
+}
+
+// New builds a server and loads its seed. It fails when the seed is invalid,
+// naming the bad field.
+func New(opts ...Option) (*Server, error) {
+	o := options{inboxLimit: DefaultInboxLimit, journalLimit: DefaultJournalLimit}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	env := &platform.Env{
+		Store:   store.New(),
+		Clock:   &clock.Clock{},
+		Faults:  faults.New(),
+		Content: content.New(o.seed.ContentRules),
+		Quota:   quota.New(),
+		Inbox:   ring.New[mockapi.Message](o.inboxLimit),
+		Journal: ring.New[mockapi.Request](o.journalLimit),
+		Log:     o.logger,
+	}
+	s := &Server{opts: o, env: env}
+	s.emus = emulators(env)
+	byName := map[string]controlapi.Platform{}
+	for _, e := range s.emus {
+		byName[e.Name()] = e
+	}
+	s.control = controlapi.New(env, byName, func() { _ = s.Reset() }, s.ready.Load)
+
+	r := mux.NewRouter()
+	s.control.Routes(r)
+	for _, e := range s.emus {
+		e.Routes(r)
+	}
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, `{"error":"no such path on the mock: platform APIs live at their real paths, the control API under /_mock/"}`+"\n")
+	})
+	s.handler = recoverer(o.logger, r)
+	if err := s.Reset(); err != nil {
+		return nil, err
+	}
+	s.ready.Store(true)
+	return s, nil
+}
+
+// Handler serves the platform APIs and the control API.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Reset returns all state to the seed: apps, users, templates, grants,
+// tokens, inbox, journal, faults, quotas, content rules and the clock.
+func (s *Server) Reset() error {
+	s.resetMu.Lock()
+	defer s.resetMu.Unlock()
+	e := s.env
+	e.Clock.Reset()
+	if s.opts.seed.Start != nil {
+		e.Clock.Set(*s.opts.seed.Start)
+	}
+	e.Store.Clear()
+	e.Faults.Clear()
+	e.Quota.Reset("")
+	e.Inbox.Reset()
+	e.Journal.Reset()
+	e.Content.Set(content.Default(s.opts.seed.ContentRules))
+	for _, em := range s.emus {
+		em.Reset(s.opts.seed)
+	}
+	for _, app := range s.opts.seed.Apps {
+		if _, err := s.control.AddApp(app); err != nil {
+			return &SeedError{App: app.AppID, Err: err}
+		}
+	}
+	return nil
+}
+
+// SeedError is a seed that does not load.
+type SeedError struct {
+	App string
+	Err error
+}
+
+func (e *SeedError) Error() string { return "seed app " + e.App + ": " + e.Err.Error() }
+func (e *SeedError) Unwrap() error { return e.Err }
+
+// recoverer turns a handler panic into a 500 and a log line; the server
+// keeps serving. (Platform handlers must never panic — fuzz tests hold them
+// to it — but a mock people depend on should not die if one does.)
+func recoverer(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				log.Error("handler panic", "path", r.URL.Path, "panic", v)
+				http.Error(w, `{"error":"internal error"}`, http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
