@@ -32,6 +32,13 @@ type App struct {
 	// IPWhitelist, when set, is checked on token endpoints (WeChat 40164).
 	IPWhitelist []string `json:"ip_whitelist,omitempty" yaml:"ip_whitelist,omitempty"`
 
+	// Alipay: the app public key (PEM) requests are verified with, and
+	// optionally the platform private key (PEM) the mock signs answers with.
+	// Without an app public key the mock generates a key pair and returns the
+	// app private key once. Private keys are never echoed afterwards.
+	AppPublicKey     string `json:"app_public_key,omitempty" yaml:"app_public_key,omitempty"`
+	AlipayPrivateKey string `json:"alipay_private_key,omitempty" yaml:"alipay_private_key,omitempty"`
+
 	// Seed-only conveniences: nested users, templates and grants.
 	Users     []string   `json:"users,omitempty" yaml:"users,omitempty"`
 	Templates []Template `json:"templates,omitempty" yaml:"templates,omitempty"`
