@@ -1,0 +1,119 @@
+// Package message holds the sender's domain values: a message to one user,
+// its delivery attempts and status, broadcasts and groups. Storage backends,
+// the API and the dispatcher all speak these types.
+package message
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"sync/atomic"
+	"time"
+)
+
+// Status is where a message is in its life.
+type Status string
+
+// Statuses. queued → sending → delivered | retrying → … | failed; rejected is
+// a message refused before any send (e.g. the platform's content check).
+const (
+	StatusQueued    Status = "queued"
+	StatusSending   Status = "sending"
+	StatusDelivered Status = "delivered"
+	StatusRetrying  Status = "retrying"
+	StatusFailed    Status = "failed"
+	StatusRejected  Status = "rejected"
+)
+
+// Statuses lists every status, for validation and counts.
+var Statuses = []Status{StatusQueued, StatusSending, StatusDelivered, StatusRetrying, StatusFailed, StatusRejected}
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	for _, x := range Statuses {
+		if s == x {
+			return true
+		}
+	}
+	return false
+}
+
+// Final reports whether no more sends will happen on their own.
+func (s Status) Final() bool {
+	return s == StatusDelivered || s == StatusFailed || s == StatusRejected
+}
+
+// Message is one message to one recipient.
+type Message struct {
+	ID             string            `json:"id"`
+	App            string            `json:"app"`
+	Platform       string            `json:"platform"`
+	To             string            `json:"to"`
+	TemplateID     string            `json:"template_id"`
+	Data           map[string]string `json:"data"`
+	Page           string            `json:"page,omitempty"`
+	IdempotencyKey string            `json:"idempotency_key,omitempty"`
+	BroadcastID    string            `json:"broadcast_id,omitempty"`
+	Status         Status            `json:"status"`
+	// Retries counts attempts that spent the retry budget (retryable
+	// failures); throttled and token attempts do not.
+	Retries int `json:"retries"`
+	// NextAttemptAt is when the message may be sent (send_at, or a backoff).
+	NextAttemptAt time.Time `json:"next_attempt_at"`
+	// PlatformMsgID is the platform's id for a delivered message.
+	PlatformMsgID string `json:"platform_msgid,omitempty"`
+	// LastCode and LastError describe the last failed attempt.
+	LastCode  string    `json:"last_code,omitempty"`
+	LastError string    `json:"last_error,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	// Attempts is filled only when a single message is read.
+	Attempts []Attempt `json:"attempts,omitempty"`
+}
+
+// Outcome classifies an attempt.
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomeDelivered Outcome = "delivered"
+	OutcomePermanent Outcome = "permanent" // refused for good: no retry
+	OutcomeRetryable Outcome = "retryable" // system busy, 5xx, timeout, connection error
+	OutcomeThrottled Outcome = "throttled" // quota/rate limit: the whole app backs off
+	OutcomeToken     Outcome = "token"     // token invalid or expired after one refresh
+	OutcomeRejected  Outcome = "rejected"  // the platform's content check judged it risky
+)
+
+// Attempt is one try at sending a message.
+type Attempt struct {
+	At        time.Time `json:"at"`
+	Outcome   Outcome   `json:"outcome"`
+	Code      string    `json:"code,omitempty"`    // the platform's code ("0", "43101", "40004/USER_TEMPLATE_ILLEGAL")
+	Message   string    `json:"message,omitempty"` // the platform's message or the transport error
+	LatencyMS float64   `json:"latency_ms"`
+}
+
+// Broadcast is one message to many recipients, fanned out durably into
+// one Message per recipient.
+type Broadcast struct {
+	ID         string            `json:"id"`
+	App        string            `json:"app"`
+	Group      string            `json:"group,omitempty"`
+	TemplateID string            `json:"template_id"`
+	Data       map[string]string `json:"data"`
+	Page       string            `json:"page,omitempty"`
+	Recipients int               `json:"recipients"`
+	CreatedAt  time.Time         `json:"created_at"`
+}
+
+var idSeq atomic.Uint32
+
+// NewID returns a unique, time-ordered id: 8 bytes of Unix milliseconds and
+// sequence, then 6 random bytes, hex (28 chars). Sorting ids sorts by
+// creation time within one process.
+func NewID(prefix string, now time.Time) string {
+	var b [14]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16|uint64(idSeq.Add(1)&0xffff))
+	_, _ = rand.Read(b[8:])
+	return prefix + hex.EncodeToString(b[:])
+}

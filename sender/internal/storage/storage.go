@@ -1,0 +1,86 @@
+// Package storage defines what the sender needs from durable storage. The
+// API, the dispatcher and the token broker consume this interface; each
+// backend lives in its own package (storage/sqlite, the embedded default).
+// A distributed backend (e.g. Redis) implements the same interface without
+// touching delivery logic.
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/minipush/minipush/sender/internal/message"
+)
+
+// Errors.
+var (
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the operation does not apply to the record's state (e.g.
+	// redriving a message that has not failed).
+	ErrConflict = errors.New("conflict")
+)
+
+// Store is the sender's durable state. Every method is safe for concurrent
+// use. A method returning nil means the change is committed durably.
+type Store interface {
+	// Enqueue stores new messages atomically (all or none). A message with
+	// an IdempotencyKey already used for the same App is not stored again:
+	// the first message is returned in its place (dup[i] true). Both the
+	// new and the existing messages come back in order.
+	Enqueue(ctx context.Context, msgs []message.Message) (out []message.Message, dup []bool, err error)
+	// CreateBroadcast stores b and its messages in one transaction.
+	CreateBroadcast(ctx context.Context, b message.Broadcast, msgs []message.Message) error
+	// Get reads one message with its attempts.
+	Get(ctx context.Context, id string) (message.Message, error)
+	// List pages through messages, newest first.
+	List(ctx context.Context, f Filter) (msgs []message.Message, next string, err error)
+	// Broadcast reads a broadcast and its messages' counts per status.
+	Broadcast(ctx context.Context, id string) (message.Broadcast, map[message.Status]int, error)
+	// Redrive puts a failed (or rejected) message back in the queue at now
+	// with a fresh retry budget; ErrConflict for other statuses.
+	Redrive(ctx context.Context, id string, now time.Time) (message.Message, error)
+	// Counts returns the number of messages per status (queue depth).
+	Counts(ctx context.Context) (map[message.Status]int, error)
+
+	// Claim leases up to limit messages that are due — queued or retrying
+	// with NextAttemptAt <= now, or sending with an expired lease (a worker
+	// died) — marks them sending until now+lease and returns them, oldest
+	// due first.
+	Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]message.Message, error)
+	// Record stores the outcome of a claimed message: the attempt (may be
+	// nil when no send happened, e.g. a rate-limit delay) and the new state.
+	Record(ctx context.Context, id string, a *message.Attempt, u Update) error
+
+	// Groups: named recipient lists per app.
+	PutGroup(ctx context.Context, app, name string, members []string) error
+	Group(ctx context.Context, app, name string) ([]string, error)
+	DeleteGroup(ctx context.Context, app, name string) error
+
+	// Tokens: platform access tokens cached across restarts (WeChat caps
+	// token calls per day, so a restart must not refetch).
+	Token(ctx context.Context, key string) (token string, expires time.Time, err error)
+	PutToken(ctx context.Context, key, token string, expires time.Time) error
+	DeleteToken(ctx context.Context, key, token string) error
+
+	Close() error
+}
+
+// Update is a claimed message's new state.
+type Update struct {
+	Status        message.Status // delivered, failed, rejected, retrying or queued
+	NextAttemptAt time.Time      // when retrying/queued
+	PlatformMsgID string         // when delivered
+	CountRetry    bool           // the attempt spends one retry
+	LastCode      string
+	LastError     string
+}
+
+// Filter selects messages for List.
+type Filter struct {
+	App         string
+	Status      message.Status
+	BroadcastID string
+	Limit       int    // default 100, max 1000
+	Cursor      string // from a previous page's next
+}
