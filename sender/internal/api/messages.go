@@ -1,0 +1,151 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/storage"
+)
+
+type messageRequest struct {
+	App            string            `json:"app"`
+	To             string            `json:"to"`
+	TemplateID     string            `json:"template_id"`
+	Data           map[string]string `json:"data"`
+	Page           string            `json:"page"`
+	IdempotencyKey string            `json:"idempotency_key"`
+	SendAt         *time.Time        `json:"send_at"`
+}
+
+type acceptedAnswer struct {
+	ID     string         `json:"id"`
+	Status message.Status `json:"status"`
+}
+
+// POST /v1/messages → 202 {"id","status":"queued"} once committed; the same
+// idempotency key for the same app → 200 with the first message.
+func (a *API) postMessage(w http.ResponseWriter, r *http.Request) {
+	var req messageRequest
+	if !decode(w, r, maxMessageBody, &req) {
+		return
+	}
+	if h := r.Header.Get("Idempotency-Key"); h != "" {
+		if req.IdempotencyKey != "" && req.IdempotencyKey != h {
+			writeProblems(w, []Problem{{"idempotency_key", "conflict", "the Idempotency-Key header and the idempotency_key field differ"}})
+			return
+		}
+		req.IdempotencyKey = h
+	}
+	app, ps := a.checkContent(req.App, req.TemplateID, req.Data, req.Page)
+	if strings.TrimSpace(req.To) == "" {
+		ps = append([]Problem{{"to", "required", "to is required: the recipient's openid / user id"}}, ps...)
+	}
+	if len(req.IdempotencyKey) > 256 {
+		ps = append(ps, Problem{"idempotency_key", "too_long", "idempotency_key is longer than 256 characters"})
+	}
+	if len(ps) > 0 {
+		a.rejected(req.App, ps)
+		writeProblems(w, ps)
+		return
+	}
+	now := a.now()
+	due := now
+	if req.SendAt != nil && req.SendAt.After(now) {
+		due = *req.SendAt
+	}
+	m := message.Message{ID: message.NewID("msg_", now), App: app.Name, Platform: app.Platform, To: req.To,
+		TemplateID: req.TemplateID, Data: req.Data, Page: req.Page, IdempotencyKey: req.IdempotencyKey,
+		Status: message.StatusQueued, NextAttemptAt: due, CreatedAt: now, UpdatedAt: now}
+	out, dup, err := a.store.Enqueue(r.Context(), []message.Message{m})
+	if err != nil {
+		a.storeError(w, err, "message")
+		return
+	}
+	if dup[0] {
+		writeJSON(w, http.StatusOK, acceptedAnswer{ID: out[0].ID, Status: out[0].Status})
+		return
+	}
+	if a.hooks.Accepted != nil {
+		a.hooks.Accepted(app.Name, 1)
+	}
+	if a.hooks.Queued != nil {
+		a.hooks.Queued()
+	}
+	writeJSON(w, http.StatusAccepted, acceptedAnswer{ID: out[0].ID, Status: message.StatusQueued})
+}
+
+func (a *API) rejected(app string, ps []Problem) {
+	if a.hooks.Rejected == nil {
+		return
+	}
+	for _, p := range ps {
+		a.hooks.Rejected(app, p.Rule)
+	}
+}
+
+// GET /v1/messages/{id} → the message with every attempt.
+func (a *API) getMessage(w http.ResponseWriter, r *http.Request) {
+	m, err := a.store.Get(r.Context(), mux.Vars(r)["id"])
+	if err != nil {
+		a.storeError(w, err, "message")
+		return
+	}
+	if m.Attempts == nil {
+		m.Attempts = []message.Attempt{}
+	}
+	writeJSON(w, http.StatusOK, m)
+}
+
+// GET /v1/messages?status=failed&app=…&broadcast=…&limit=&cursor=
+func (a *API) listMessages(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := storage.Filter{App: q.Get("app"), Status: message.Status(q.Get("status")), BroadcastID: q.Get("broadcast"),
+		Cursor: q.Get("cursor")}
+	var ps []Problem
+	if f.Status != "" && !f.Status.Valid() {
+		ps = append(ps, Problem{"status", "invalid", "status must be one of queued, sending, delivered, retrying, failed, rejected"})
+	}
+	if f.App != "" {
+		if _, ok := a.apps[f.App]; !ok {
+			ps = append(ps, Problem{"app", "unknown_app", "no app named " + strconv.Quote(f.App) + " is configured"})
+		}
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			ps = append(ps, Problem{"limit", "range", "limit must be 1..1000"})
+		}
+		f.Limit = n
+	}
+	if len(ps) > 0 {
+		writeProblems(w, ps)
+		return
+	}
+	msgs, next, err := a.store.List(r.Context(), f)
+	if err != nil {
+		a.storeError(w, err, "messages")
+		return
+	}
+	if msgs == nil {
+		msgs = []message.Message{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": msgs, "next_cursor": next})
+}
+
+// POST /v1/messages/{id}/retry redrives a dead letter (failed or rejected).
+func (a *API) retryMessage(w http.ResponseWriter, r *http.Request) {
+	m, err := a.store.Redrive(r.Context(), mux.Vars(r)["id"], a.now())
+	if err != nil {
+		a.storeError(w, err, "message")
+		return
+	}
+	if a.hooks.Queued != nil {
+		a.hooks.Queued()
+	}
+	writeJSON(w, http.StatusAccepted, acceptedAnswer{ID: m.ID, Status: m.Status})
+}

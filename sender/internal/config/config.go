@@ -1,0 +1,399 @@
+// Package config is the sender's configuration: one value loaded from a
+// YAML file and MINIPUSH_* environment variables over defaults, validated
+// at start with errors that name the setting, and printable only through
+// Redacted.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Platforms the sender delivers to.
+var Platforms = []string{"wechat", "alipay", "douyin", "kuaishou", "baidu"}
+
+// Config is the whole configuration.
+type Config struct {
+	Listen       string        `yaml:"listen"`
+	Storage      Storage       `yaml:"storage"`
+	APIKeys      []APIKey      `yaml:"api_keys"`
+	Apps         []App         `yaml:"apps"`
+	ContentRules []ContentRule `yaml:"content_rules"`
+	Delivery     Delivery      `yaml:"delivery"`
+	Log          Log           `yaml:"log"`
+}
+
+// Storage selects the backend.
+type Storage struct {
+	Driver string `yaml:"driver"` // sqlite
+	Path   string `yaml:"path"`
+	// Sync is "normal" (default: survives a process crash) or "full"
+	// (also survives power loss, slower).
+	Sync string `yaml:"sync"`
+}
+
+// APIKey lets a caller in with Authorization: Bearer <key>.
+type APIKey struct {
+	Name string `yaml:"name"`
+	Key  string `yaml:"key"`
+}
+
+// App is one mini-program the sender delivers for.
+type App struct {
+	Name     string `yaml:"name"`
+	Platform string `yaml:"platform"`
+	AppID    string `yaml:"app_id"`
+	// Secret is the app secret (WeChat AppSecret, Douyin/Kuaishou/Baidu
+	// secret); Alipay uses keys instead.
+	Secret string `yaml:"secret"`
+	// Alipay: the app private key and the platform public key, inline PEM or
+	// from files.
+	PrivateKey          string `yaml:"private_key"`
+	PrivateKeyFile      string `yaml:"private_key_file"`
+	AlipayPublicKey     string `yaml:"alipay_public_key"`
+	AlipayPublicKeyFile string `yaml:"alipay_public_key_file"`
+	// BaseURL replaces the platform's real host (e.g. the mock's URL).
+	BaseURL string `yaml:"base_url"`
+	Rate    Rate   `yaml:"rate"`
+	// ContentCheck calls the platform's content-security API before each
+	// send and rejects risky content with the platform's label.
+	ContentCheck bool `yaml:"content_check"`
+	// UseStableToken (WeChat): /cgi-bin/stable_token instead of /cgi-bin/token.
+	UseStableToken *bool `yaml:"use_stable_token"`
+}
+
+// Rate shapes sends of one app. Delayed, never dropped.
+type Rate struct {
+	PerSecond float64 `yaml:"per_second"` // 0: the platform's default
+	Burst     int     `yaml:"burst"`
+	// PerUserInterval is the minimum time between two sends to one user
+	// (Douyin allows one message per user per second).
+	PerUserInterval time.Duration `yaml:"per_user_interval"`
+}
+
+// ContentRule rejects messages at the API: any of Words (case-insensitive
+// substring) or Regex matching any data value.
+type ContentRule struct {
+	Name  string   `yaml:"name"`
+	Words []string `yaml:"words"`
+	Regex string   `yaml:"regex"`
+}
+
+// Delivery tunes the dispatcher.
+type Delivery struct {
+	Workers         int           `yaml:"workers"`
+	Batch           int           `yaml:"batch"`
+	Lease           time.Duration `yaml:"lease"`
+	MaxAttempts     int           `yaml:"max_attempts"`
+	BackoffBase     time.Duration `yaml:"backoff_base"`
+	BackoffMax      time.Duration `yaml:"backoff_max"`
+	ThrottleBackoff time.Duration `yaml:"throttle_backoff"`
+	PollInterval    time.Duration `yaml:"poll_interval"`
+	SendTimeout     time.Duration `yaml:"send_timeout"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Log configures logging.
+type Log struct {
+	Format string `yaml:"format"` // text or json
+	Level  string `yaml:"level"`  // debug, info, warn, error
+}
+
+// Defaults returns the configuration every setting starts from.
+func Defaults() Config {
+	return Config{
+		Listen:  "127.0.0.1:9200",
+		Storage: Storage{Driver: "sqlite", Path: "./data/minipush.db", Sync: "normal"},
+		Delivery: Delivery{
+			Workers: 64, Batch: 256, Lease: 30 * time.Second, MaxAttempts: 8,
+			BackoffBase: time.Second, BackoffMax: 5 * time.Minute, ThrottleBackoff: 30 * time.Second,
+			PollInterval: 50 * time.Millisecond, SendTimeout: 10 * time.Second, ShutdownTimeout: 30 * time.Second,
+		},
+		Log: Log{Format: "text", Level: "info"},
+	}
+}
+
+// Load reads path (if not empty) over the defaults, then the environment.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	c := Defaults()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil && err.Error() != "EOF" {
+			return nil, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&c, getenv); err != nil {
+		return nil, err
+	}
+	if err := c.loadKeyFiles(); err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// applyEnv overrides settings from MINIPUSH_* variables:
+//
+//	MINIPUSH_LISTEN, MINIPUSH_STORAGE_DRIVER, MINIPUSH_STORAGE_PATH, MINIPUSH_STORAGE_SYNC,
+//	MINIPUSH_API_KEYS ("name:key,name2:key2"), MINIPUSH_LOG_FORMAT, MINIPUSH_LOG_LEVEL,
+//	MINIPUSH_DELIVERY_<SETTING> (e.g. MINIPUSH_DELIVERY_WORKERS, MINIPUSH_DELIVERY_LEASE=30s),
+//	MINIPUSH_APP_<NAME>_<SETTING> for a configured app (NAME upper-cased, - as _):
+//	SECRET, PRIVATE_KEY, PRIVATE_KEY_FILE, ALIPAY_PUBLIC_KEY, ALIPAY_PUBLIC_KEY_FILE, BASE_URL, APP_ID.
+func applyEnv(c *Config, getenv func(string) string) error {
+	str := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	str("MINIPUSH_LISTEN", &c.Listen)
+	str("MINIPUSH_STORAGE_DRIVER", &c.Storage.Driver)
+	str("MINIPUSH_STORAGE_PATH", &c.Storage.Path)
+	str("MINIPUSH_STORAGE_SYNC", &c.Storage.Sync)
+	str("MINIPUSH_LOG_FORMAT", &c.Log.Format)
+	str("MINIPUSH_LOG_LEVEL", &c.Log.Level)
+	if v := getenv("MINIPUSH_API_KEYS"); v != "" {
+		c.APIKeys = nil
+		for i, kv := range strings.Split(v, ",") {
+			name, key, ok := strings.Cut(strings.TrimSpace(kv), ":")
+			if !ok {
+				return fmt.Errorf("MINIPUSH_API_KEYS entry %d: want name:key", i+1)
+			}
+			c.APIKeys = append(c.APIKeys, APIKey{Name: name, Key: key})
+		}
+	}
+	d := &c.Delivery
+	ints := map[string]*int{"WORKERS": &d.Workers, "BATCH": &d.Batch, "MAX_ATTEMPTS": &d.MaxAttempts}
+	for k, dst := range ints {
+		if v := getenv("MINIPUSH_DELIVERY_" + k); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("MINIPUSH_DELIVERY_%s=%q: not an integer", k, v)
+			}
+			*dst = n
+		}
+	}
+	durs := map[string]*time.Duration{"LEASE": &d.Lease, "BACKOFF_BASE": &d.BackoffBase, "BACKOFF_MAX": &d.BackoffMax,
+		"THROTTLE_BACKOFF": &d.ThrottleBackoff, "POLL_INTERVAL": &d.PollInterval, "SEND_TIMEOUT": &d.SendTimeout,
+		"SHUTDOWN_TIMEOUT": &d.ShutdownTimeout}
+	for k, dst := range durs {
+		if v := getenv("MINIPUSH_DELIVERY_" + k); v != "" {
+			x, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("MINIPUSH_DELIVERY_%s=%q: not a duration", k, v)
+			}
+			*dst = x
+		}
+	}
+	for i := range c.Apps {
+		a := &c.Apps[i]
+		p := "MINIPUSH_APP_" + envName(a.Name) + "_"
+		str(p+"SECRET", &a.Secret)
+		str(p+"APP_ID", &a.AppID)
+		str(p+"BASE_URL", &a.BaseURL)
+		str(p+"PRIVATE_KEY", &a.PrivateKey)
+		str(p+"PRIVATE_KEY_FILE", &a.PrivateKeyFile)
+		str(p+"ALIPAY_PUBLIC_KEY", &a.AlipayPublicKey)
+		str(p+"ALIPAY_PUBLIC_KEY_FILE", &a.AlipayPublicKeyFile)
+	}
+	return nil
+}
+
+func envName(s string) string {
+	return strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(s))
+}
+
+func (c *Config) loadKeyFiles() error {
+	for i := range c.Apps {
+		a := &c.Apps[i]
+		for _, kf := range []struct {
+			file  string
+			dst   *string
+			field string
+		}{{a.PrivateKeyFile, &a.PrivateKey, "private_key_file"}, {a.AlipayPublicKeyFile, &a.AlipayPublicKey, "alipay_public_key_file"}} {
+			if kf.file == "" || *kf.dst != "" {
+				continue
+			}
+			b, err := os.ReadFile(kf.file)
+			if err != nil {
+				return fmt.Errorf("apps[%d] (%s).%s: %w", i, a.Name, kf.field, err)
+			}
+			*kf.dst = string(b)
+		}
+	}
+	return nil
+}
+
+var appName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$`)
+
+// Validate checks every setting, naming the first bad one.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(setting, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", setting, fmt.Sprintf(format, args...)))
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("listen", "want host:port, got %q", c.Listen)
+	}
+	if c.Storage.Driver != "sqlite" {
+		bad("storage.driver", "unknown driver %q (supported: sqlite)", c.Storage.Driver)
+	}
+	if c.Storage.Path == "" {
+		bad("storage.path", "required")
+	}
+	if c.Storage.Sync != "normal" && c.Storage.Sync != "full" {
+		bad("storage.sync", "want normal or full, got %q", c.Storage.Sync)
+	}
+	if len(c.APIKeys) == 0 {
+		bad("api_keys", "at least one API key is required (callers send Authorization: Bearer <key>)")
+	}
+	seenKeys := map[string]bool{}
+	for i, k := range c.APIKeys {
+		if k.Name == "" {
+			bad(fmt.Sprintf("api_keys[%d].name", i), "required")
+		}
+		if len(k.Key) < 8 {
+			bad(fmt.Sprintf("api_keys[%d].key", i), "must be at least 8 characters")
+		}
+		if seenKeys[k.Key] {
+			bad(fmt.Sprintf("api_keys[%d].key", i), "duplicate key")
+		}
+		seenKeys[k.Key] = true
+	}
+	if len(c.Apps) == 0 {
+		bad("apps", "at least one app is required")
+	}
+	names := map[string]bool{}
+	for i, a := range c.Apps {
+		f := fmt.Sprintf("apps[%d]", i)
+		if !appName.MatchString(a.Name) {
+			bad(f+".name", "want 1-64 letters, digits, '_', '.', '-', got %q", a.Name)
+		}
+		if names[a.Name] {
+			bad(f+".name", "duplicate app name %q", a.Name)
+		}
+		names[a.Name] = true
+		if !slices.Contains(Platforms, a.Platform) {
+			bad(f+".platform", "want one of %v, got %q", Platforms, a.Platform)
+		}
+		if a.AppID == "" {
+			bad(f+".app_id", "required")
+		}
+		if a.Platform == "alipay" {
+			if a.PrivateKey == "" {
+				bad(f+".private_key", "the app private key (private_key or private_key_file) is required for alipay")
+			}
+			if a.AlipayPublicKey == "" {
+				bad(f+".alipay_public_key", "the Alipay public key (alipay_public_key or alipay_public_key_file) is required")
+			}
+		} else if a.Platform != "" && a.Secret == "" {
+			bad(f+".secret", "required for %s (or MINIPUSH_APP_%s_SECRET)", a.Platform, envName(a.Name))
+		}
+		if a.BaseURL != "" {
+			if u, err := url.Parse(a.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				bad(f+".base_url", "want an http(s) URL, got %q", a.BaseURL)
+			}
+		}
+		if a.Rate.PerSecond < 0 {
+			bad(f+".rate.per_second", "must be >= 0")
+		}
+		if a.Rate.Burst < 0 {
+			bad(f+".rate.burst", "must be >= 0")
+		}
+		if a.Rate.PerUserInterval < 0 {
+			bad(f+".rate.per_user_interval", "must be >= 0")
+		}
+	}
+	for i, r := range c.ContentRules {
+		f := fmt.Sprintf("content_rules[%d]", i)
+		if r.Name == "" {
+			bad(f+".name", "required (it is reported when the rule matches)")
+		}
+		if len(r.Words) == 0 && r.Regex == "" {
+			bad(f, "give words or regex")
+		}
+		if r.Regex != "" {
+			if _, err := regexp.Compile(r.Regex); err != nil {
+				bad(f+".regex", "%v", err)
+			}
+		}
+	}
+	d := c.Delivery
+	positive := map[string]bool{"delivery.workers": d.Workers > 0, "delivery.batch": d.Batch > 0, "delivery.max_attempts": d.MaxAttempts > 0,
+		"delivery.lease": d.Lease > 0, "delivery.backoff_base": d.BackoffBase > 0, "delivery.backoff_max": d.BackoffMax >= d.BackoffBase,
+		"delivery.throttle_backoff": d.ThrottleBackoff > 0, "delivery.poll_interval": d.PollInterval > 0,
+		"delivery.send_timeout": d.SendTimeout > 0, "delivery.shutdown_timeout": d.ShutdownTimeout > 0}
+	for _, k := range slices.Sorted(maps.Keys(positive)) {
+		if !positive[k] {
+			bad(k, "must be > 0 (backoff_max >= backoff_base)")
+		}
+	}
+	if d.Lease <= d.SendTimeout && d.Lease > 0 {
+		bad("delivery.lease", "must be longer than delivery.send_timeout (%s), or a slow send is handed to a second worker", d.SendTimeout)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		bad("log.format", "want text or json, got %q", c.Log.Format)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "want debug, info, warn or error, got %q", c.Log.Level)
+	}
+	return errors.Join(errs...)
+}
+
+// App returns the app with that name.
+func (c *Config) App(name string) (App, bool) {
+	for _, a := range c.Apps {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return App{}, false
+}
+
+const redacted = "[redacted]"
+
+// Redacted is a copy safe to print or log: secrets, keys and API keys are
+// replaced.
+func (c *Config) Redacted() Config {
+	r := *c
+	r.APIKeys = make([]APIKey, len(c.APIKeys))
+	for i, k := range c.APIKeys {
+		r.APIKeys[i] = APIKey{Name: k.Name, Key: redacted}
+	}
+	r.Apps = make([]App, len(c.Apps))
+	for i, a := range c.Apps {
+		for _, s := range []*string{&a.Secret, &a.PrivateKey, &a.AlipayPublicKey} {
+			if *s != "" {
+				*s = redacted
+			}
+		}
+		r.Apps[i] = a
+	}
+	return r
+}
+
+// String renders the redacted configuration as YAML.
+func (c *Config) String() string {
+	r := c.Redacted()
+	b, _ := yaml.Marshal(&r)
+	return string(b)
+}

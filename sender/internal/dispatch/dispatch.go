@@ -1,0 +1,324 @@
+// Package dispatch delivers queued messages: it claims due messages from
+// storage with a lease, shapes them per app (rate, per-user interval, pause
+// after throttling), optionally runs the platform's content check, sends
+// them through the app's platform client and records the outcome:
+// delivered; failed at once on a permanent error; retried with exponential
+// backoff and jitter on a retryable one (then failed after max attempts);
+// the whole app paused on throttling. A crashed worker's lease expires and
+// the message is claimed again.
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/minipush/minipush/sender/internal/config"
+	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/ratelimit"
+	"github.com/minipush/minipush/sender/internal/storage"
+)
+
+// Store is what the dispatcher needs from storage.
+type Store interface {
+	Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]message.Message, error)
+	Record(ctx context.Context, id string, a *message.Attempt, u storage.Update) error
+}
+
+// Observer receives delivery events (metrics). Any method may be a no-op.
+type Observer interface {
+	Sent(app, platform string, d time.Duration)
+	Delivered(app, platform string)
+	Failed(app, platform, code string)
+	Retried(app, platform string, outcome message.Outcome)
+}
+
+// App is one app's delivery runtime.
+type App struct {
+	Name         string
+	Platform     string
+	Client       platform.Client
+	Shaper       *ratelimit.Shaper
+	ContentCheck bool
+}
+
+// Dispatcher runs the delivery loop. Create with New, start with Run.
+type Dispatcher struct {
+	store Store
+	apps  map[string]*App
+	cfg   config.Delivery
+	log   *slog.Logger
+	obs   Observer
+	now   func() time.Time
+
+	wake     chan struct{}
+	inflight atomic.Int64
+	stopping atomic.Bool
+}
+
+// Option configures a Dispatcher.
+type Option func(*Dispatcher)
+
+// WithClock replaces time.Now (tests).
+func WithClock(now func() time.Time) Option { return func(d *Dispatcher) { d.now = now } }
+
+// WithObserver sets the metrics observer.
+func WithObserver(o Observer) Option { return func(d *Dispatcher) { d.obs = o } }
+
+// New returns a dispatcher over store for apps (by name).
+func New(store Store, apps map[string]*App, cfg config.Delivery, log *slog.Logger, opts ...Option) *Dispatcher {
+	d := &Dispatcher{store: store, apps: apps, cfg: cfg, log: log, obs: nopObserver{}, now: time.Now,
+		wake: make(chan struct{}, 1)}
+	for _, o := range opts {
+		o(d)
+	}
+	return d
+}
+
+// Wake tells the loop new messages are due (an API call just queued some),
+// so it claims at once instead of at the next poll.
+func (d *Dispatcher) Wake() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// InFlight is the number of messages being processed.
+func (d *Dispatcher) InFlight() int { return int(d.inflight.Load()) }
+
+// maxShapeWait is the longest a worker sleeps for the app's rate limit
+// before handing the message back to storage for later.
+const maxShapeWait = 200 * time.Millisecond
+
+// Run claims and delivers until ctx ends, then stops claiming, lets
+// in-flight sends finish (within cfg.ShutdownTimeout) and hands claimed but
+// unstarted messages back to the queue.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	work := make(chan message.Message)
+	var wg sync.WaitGroup
+	// Sends run on a context that outlives ctx, so shutdown finishes them.
+	sendCtx, cancelSends := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelSends()
+	for range d.cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m := range work {
+				d.process(sendCtx, m)
+				d.inflight.Add(-1)
+			}
+		}()
+	}
+	backoff := d.cfg.PollInterval
+	for ctx.Err() == nil {
+		free := d.cfg.Workers - int(d.inflight.Load())
+		n := 0
+		if free > 0 {
+			msgs, err := d.store.Claim(ctx, d.now(), min(free, d.cfg.Batch), d.cfg.Lease)
+			if err != nil && ctx.Err() == nil {
+				d.log.Error("claim messages", "err", err)
+			}
+			n = len(msgs)
+			for i, m := range msgs {
+				d.inflight.Add(1)
+				select {
+				case work <- m:
+				case <-ctx.Done():
+					// Shutting down: hand back what no worker took.
+					for _, r := range msgs[i:] {
+						d.release(r, d.now())
+						d.inflight.Add(-1)
+					}
+				}
+			}
+		}
+		if n > 0 && n == min(free, d.cfg.Batch) {
+			backoff = d.cfg.PollInterval
+			continue // more may be due
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+		case <-d.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	d.stopping.Store(true)
+	close(work)
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d.cfg.ShutdownTimeout):
+		cancelSends()
+		<-done
+		return errors.New("shutdown timeout: in-flight sends were cancelled; their leases will expire and they will be retried")
+	}
+	return nil
+}
+
+// release hands a claimed message back without an attempt.
+func (d *Dispatcher) release(m message.Message, at time.Time) {
+	status := message.StatusQueued
+	if m.Retries > 0 || m.LastCode != "" {
+		status = message.StatusRetrying
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.store.Record(ctx, m.ID, nil, storage.Update{Status: status, NextAttemptAt: at,
+		LastCode: m.LastCode, LastError: m.LastError}); err != nil {
+		d.log.Error("release message", "id", m.ID, "err", err)
+	}
+}
+
+func (d *Dispatcher) process(ctx context.Context, m message.Message) {
+	app, ok := d.apps[m.App]
+	if !ok {
+		d.finish(ctx, m, &message.Attempt{At: d.now(), Outcome: message.OutcomePermanent, Code: "unknown_app",
+			Message: "app " + m.App + " is no longer configured"}, storage.Update{Status: message.StatusFailed})
+		return
+	}
+	if d.stopping.Load() {
+		d.release(m, d.now())
+		return
+	}
+	now := d.now()
+	ok, wait, retryAt := app.Shaper.Admit(m.To, now, maxShapeWait)
+	if !ok {
+		d.release(m, retryAt)
+		return
+	}
+	if wait > 0 {
+		time.Sleep(wait)
+	}
+	if app.ContentCheck {
+		if done := d.contentCheck(ctx, app, m); done {
+			return
+		}
+	}
+	sctx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
+	start := time.Now()
+	res, err := app.Client.Send(sctx, platform.Send{To: m.To, TemplateID: m.TemplateID, Data: m.Data, Page: m.Page})
+	cancel()
+	lat := time.Since(start)
+	d.obs.Sent(app.Name, app.Platform, lat)
+	a := &message.Attempt{At: d.now(), LatencyMS: float64(lat.Microseconds()) / 1000}
+	if err == nil {
+		a.Outcome, a.Code, a.Message = message.OutcomeDelivered, "0", "ok"
+		d.finish(ctx, m, a, storage.Update{Status: message.StatusDelivered, PlatformMsgID: res.MsgID})
+		d.obs.Delivered(app.Name, app.Platform)
+		return
+	}
+	d.failed(ctx, app, m, a, err)
+}
+
+// failed applies the error taxonomy to a failed send.
+func (d *Dispatcher) failed(ctx context.Context, app *App, m message.Message, a *message.Attempt, err error) {
+	a.Outcome = platform.Classify(err)
+	var pe *platform.Error
+	if errors.As(err, &pe) {
+		a.Code, a.Message = pe.Code, pe.Message
+	} else {
+		a.Code, a.Message = "transport", err.Error()
+	}
+	u := storage.Update{LastCode: a.Code, LastError: a.Message}
+	now := d.now()
+	switch a.Outcome {
+	case message.OutcomePermanent, message.OutcomeRejected:
+		u.Status = message.StatusFailed
+		if a.Outcome == message.OutcomeRejected {
+			u.Status = message.StatusRejected
+		}
+	case message.OutcomeThrottled:
+		// The platform throttled the app: pause all its sends, not just this
+		// one, and do not spend the message's retry budget.
+		pause := d.cfg.ThrottleBackoff
+		if pe != nil && pe.RetryAfter > pause {
+			pause = pe.RetryAfter
+		}
+		until := now.Add(jitter(pause))
+		app.Shaper.Pause(until)
+		u.Status, u.NextAttemptAt = message.StatusRetrying, until
+	default: // retryable, token (already refreshed once by the client)
+		if m.Retries+1 >= d.cfg.MaxAttempts {
+			u.Status = message.StatusFailed
+		} else {
+			u.Status, u.NextAttemptAt, u.CountRetry = message.StatusRetrying, now.Add(d.backoff(m.Retries+1)), true
+		}
+	}
+	if u.Status == message.StatusRetrying {
+		d.obs.Retried(app.Name, app.Platform, a.Outcome)
+	} else {
+		d.obs.Failed(app.Name, app.Platform, a.Code)
+	}
+	d.finish(ctx, m, a, u)
+}
+
+// contentCheck runs the platform's content check; it reports whether the
+// message is settled (rejected, or put back after a failed check).
+func (d *Dispatcher) contentCheck(ctx context.Context, app *App, m message.Message) bool {
+	texts := make([]string, 0, len(m.Data))
+	for _, v := range m.Data {
+		texts = append(texts, v)
+	}
+	cctx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
+	v, err := app.Client.CheckContent(cctx, m.To, texts)
+	cancel()
+	switch {
+	case errors.Is(err, platform.ErrUnsupported):
+		return false
+	case err != nil:
+		d.failed(ctx, app, m, &message.Attempt{At: d.now()}, err)
+		return true
+	case v.Risky:
+		a := &message.Attempt{At: d.now(), Outcome: message.OutcomeRejected, Code: "risky:" + v.Label,
+			Message: "the platform's content check judged the content risky (label " + v.Label + ")"}
+		d.finish(ctx, m, a, storage.Update{Status: message.StatusRejected, LastCode: a.Code, LastError: a.Message})
+		d.obs.Failed(app.Name, app.Platform, a.Code)
+		return true
+	}
+	return false
+}
+
+func (d *Dispatcher) finish(ctx context.Context, m message.Message, a *message.Attempt, u storage.Update) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := d.store.Record(rctx, m.ID, a, u); err != nil {
+		// The lease will expire and the message will be claimed again: at
+		// worst one more send, never a lost message.
+		d.log.Error("record outcome", "id", m.ID, "status", u.Status, "err", err)
+	}
+}
+
+// backoff is exponential from BackoffBase, capped at BackoffMax, with
+// jitter so retries of many messages do not arrive together.
+func (d *Dispatcher) backoff(n int) time.Duration {
+	b := d.cfg.BackoffBase
+	for i := 1; i < n && b < d.cfg.BackoffMax; i++ {
+		b *= 2
+	}
+	return jitter(min(b, d.cfg.BackoffMax))
+}
+
+// jitter returns a duration in [d/2, d].
+func jitter(d time.Duration) time.Duration {
+	if d <= 1 {
+		return d
+	}
+	half := d / 2
+	return half + rand.N(d-half+1)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Sent(string, string, time.Duration)      {}
+func (nopObserver) Delivered(string, string)                {}
+func (nopObserver) Failed(string, string, string)           {}
+func (nopObserver) Retried(string, string, message.Outcome) {}

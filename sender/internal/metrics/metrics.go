@@ -1,0 +1,88 @@
+// Package metrics is the sender's Prometheus instrumentation: one registry
+// per service value (no global default registry, so several services can
+// run in one test process).
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/minipush/minipush/sender/internal/message"
+)
+
+// Metrics holds the sender's collectors.
+type Metrics struct {
+	reg         *prometheus.Registry
+	Accepted    *prometheus.CounterVec   // app
+	Rejected    *prometheus.CounterVec   // app, rule
+	Delivered   *prometheus.CounterVec   // app, platform
+	Failed      *prometheus.CounterVec   // app, platform, code
+	Retries     *prometheus.CounterVec   // app, platform, outcome
+	TokenFetch  *prometheus.CounterVec   // app, result
+	SendLatency *prometheus.HistogramVec // platform
+}
+
+// New registers the collectors; depth reports the queue per status on each
+// scrape.
+func New(depth func(ctx context.Context) (map[message.Status]int, error)) *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		reg: reg,
+		Accepted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_messages_accepted_total",
+			Help: "Messages accepted by the API and committed to storage."}, []string{"app"}),
+		Rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_messages_rejected_total",
+			Help: "Messages refused by validation or content rules (rule = the rule's name)."}, []string{"app", "rule"}),
+		Delivered: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_messages_delivered_total",
+			Help: "Messages the platform accepted."}, []string{"app", "platform"}),
+		Failed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_messages_failed_total",
+			Help: "Messages that ended failed or rejected, by the platform's code."}, []string{"app", "platform", "code"}),
+		Retries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_send_retries_total",
+			Help: "Attempts that will be retried, by outcome (retryable, throttled, token)."}, []string{"app", "platform", "outcome"}),
+		TokenFetch: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_token_fetches_total",
+			Help: "Access-token fetches from the platform."}, []string{"app", "result"}),
+		SendLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "minipush_send_latency_seconds",
+			Help: "Latency of platform send calls.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 15)}, []string{"platform"}),
+	}
+	reg.MustRegister(m.Accepted, m.Rejected, m.Delivered, m.Failed, m.Retries, m.TokenFetch, m.SendLatency,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&depthCollector{depth: depth, desc: prometheus.NewDesc("minipush_queue_depth",
+			"Messages per status in storage.", []string{"status"}, nil)})
+	return m
+}
+
+// Handler serves /metrics.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// ObserveSend records one send's latency.
+func (m *Metrics) ObserveSend(platform string, d time.Duration) {
+	m.SendLatency.WithLabelValues(platform).Observe(d.Seconds())
+}
+
+type depthCollector struct {
+	depth func(ctx context.Context) (map[message.Status]int, error)
+	desc  *prometheus.Desc
+}
+
+func (c *depthCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *depthCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.depth == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	counts, err := c.depth(ctx)
+	if err != nil {
+		return
+	}
+	for _, s := range message.Statuses {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(counts[s]), string(s))
+	}
+}
