@@ -1,0 +1,79 @@
+// Command sender runs the minipush sender service.
+//
+//	sender -config minipush.yaml
+//
+// Every setting may also come from MINIPUSH_* environment variables (see
+// the README); the configuration is validated at start and logged redacted.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/minipush/minipush/sender"
+)
+
+// version is stamped at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "sender:", err)
+		os.Exit(2)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sender", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", getenv("MINIPUSH_CONFIG"), "YAML configuration file (env MINIPUSH_CONFIG)")
+	check := fs.Bool("check", false, "validate the configuration, print it redacted and exit")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	cfg, err := sender.LoadConfig(*path, getenv)
+	if err != nil {
+		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	if *check {
+		fmt.Fprint(stderr, cfg.String())
+		return nil
+	}
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Log.Level))
+	hopts := &slog.HandlerOptions{Level: level}
+	var log *slog.Logger
+	if cfg.Log.Format == "json" {
+		log = slog.New(slog.NewJSONHandler(stderr, hopts))
+	} else {
+		log = slog.New(slog.NewTextHandler(stderr, hopts))
+	}
+	log.Info("starting sender", "version", version)
+	log.Debug("configuration (redacted)", "config", cfg.String())
+	svc, err := sender.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log.Info("sender listening", "url", "http://"+ln.Addr().String(), "apps", len(cfg.Apps), "storage", cfg.Storage.Path)
+	err = svc.Run(ctx, ln)
+	log.Info("sender stopped")
+	return err
+}

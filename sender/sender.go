@@ -1,0 +1,209 @@
+// Package sender is minipush's production service: an HTTP API that accepts
+// subscribe messages (to one user or a group), stores them durably, and a
+// dispatcher that delivers them through per-app platform clients with
+// token management, rate shaping, retries with backoff, dead letters,
+// content rules and idempotency.
+//
+// A Service is a value built from a config.Config: several can run in one
+// process (tests do).
+package sender
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/minipush/minipush/sender/internal/api"
+	"github.com/minipush/minipush/sender/internal/config"
+	"github.com/minipush/minipush/sender/internal/contentrules"
+	"github.com/minipush/minipush/sender/internal/dispatch"
+	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/metrics"
+	"github.com/minipush/minipush/sender/internal/ratelimit"
+	"github.com/minipush/minipush/sender/internal/storage"
+	"github.com/minipush/minipush/sender/internal/storage/sqlite"
+)
+
+// Config is the service configuration (see the README for the schema).
+type Config = config.Config
+
+// LoadConfig reads a YAML file and MINIPUSH_* variables over the defaults
+// and validates the result.
+func LoadConfig(path string, getenv func(string) string) (*Config, error) {
+	return config.Load(path, getenv)
+}
+
+// Service is one sender.
+type Service struct {
+	cfg        *config.Config
+	log        *slog.Logger
+	store      storage.Store
+	dispatcher *dispatch.Dispatcher
+	api        *api.API
+	metrics    *metrics.Metrics
+	handler    http.Handler
+
+	mu      sync.Mutex
+	running bool
+}
+
+// Option configures a Service.
+type Option func(*options)
+
+type options struct {
+	httpClient *http.Client
+}
+
+// WithHTTPClient sets the client platform calls use (tests).
+func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
+
+// New opens storage and builds the service. Close releases it.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (*Service, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.httpClient == nil {
+		o.httpClient = defaultHTTPClient(cfg.Delivery)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var sopts []sqlite.Option
+	if cfg.Storage.Sync == "full" {
+		sopts = append(sopts, sqlite.WithSynchronousFull())
+	}
+	store, err := sqlite.Open(ctx, cfg.Storage.Path, sopts...)
+	if err != nil {
+		return nil, fmt.Errorf("open storage %s: %w", cfg.Storage.Path, err)
+	}
+	s := &Service{cfg: cfg, log: log, store: store}
+	s.metrics = metrics.New(store.Counts)
+	content, err := contentrules.New(cfg.ContentRules)
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	apps := map[string]*dispatch.App{}
+	for _, a := range cfg.Apps {
+		client, err := newClient(a, store, o.httpClient, s.metrics)
+		if err != nil {
+			_ = store.Close()
+			return nil, fmt.Errorf("app %s: %w", a.Name, err)
+		}
+		perSecond, burst, perUser := rateFor(a)
+		apps[a.Name] = &dispatch.App{Name: a.Name, Platform: a.Platform, Client: client,
+			Shaper: ratelimit.New(perSecond, burst, perUser), ContentCheck: a.ContentCheck}
+	}
+	s.dispatcher = dispatch.New(store, apps, cfg.Delivery, log, dispatch.WithObserver(observer{s.metrics}))
+	s.api = api.New(store, cfg, content, api.Hooks{
+		Queued:   s.dispatcher.Wake,
+		Accepted: func(app string, n int) { s.metrics.Accepted.WithLabelValues(app).Add(float64(n)) },
+		Rejected: func(app, rule string) { s.metrics.Rejected.WithLabelValues(app, rule).Inc() },
+		Ready:    s.ready,
+		Metrics:  s.metrics.Handler(),
+	}, log)
+	s.handler = s.api.Handler()
+	return s, nil
+}
+
+// Handler serves the HTTP API.
+func (s *Service) Handler() http.Handler { return s.handler }
+
+func (s *Service) ready(ctx context.Context) error {
+	s.mu.Lock()
+	running := s.running
+	s.mu.Unlock()
+	if !running {
+		return errors.New("dispatcher not running")
+	}
+	_, err := s.store.Counts(ctx)
+	return err
+}
+
+// Run serves the API on ln and delivers messages until ctx ends, then shuts
+// down gracefully: stops accepting, finishes in-flight sends, closes storage.
+func (s *Service) Run(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	dctx, stopDispatch := context.WithCancel(ctx)
+	defer stopDispatch()
+	derr := make(chan error, 1)
+	s.mu.Lock()
+	s.running = true
+	s.mu.Unlock()
+	go func() { derr <- s.dispatcher.Run(dctx) }()
+	herr := make(chan error, 1)
+	go func() { herr <- hs.Serve(ln) }()
+	var first error
+	select {
+	case <-ctx.Done():
+	case err := <-herr:
+		first = fmt.Errorf("http server: %w", err)
+	case err := <-derr:
+		first = fmt.Errorf("dispatcher stopped: %w", err)
+		derr <- err
+	}
+	s.mu.Lock()
+	s.running = false
+	s.mu.Unlock()
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Delivery.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil && first == nil {
+		first = fmt.Errorf("http shutdown: %w", err)
+	}
+	stopDispatch()
+	if err := <-derr; err != nil && first == nil {
+		first = err
+	}
+	return first
+}
+
+// Close releases storage. Call it after Run returns.
+func (s *Service) Close() error { return s.store.Close() }
+
+// Counts reports messages per status.
+func (s *Service) Counts(ctx context.Context) (map[message.Status]int, error) {
+	return s.store.Counts(ctx)
+}
+
+func defaultHTTPClient(d config.Delivery) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 1024
+	tr.MaxIdleConnsPerHost = max(64, d.Workers)
+	tr.IdleConnTimeout = 90 * time.Second
+	return &http.Client{Transport: tr, Timeout: d.SendTimeout}
+}
+
+// rateFor returns an app's limits: configured, else the platform's
+// documented cap (Kuaishou 100 QPS; Douyin one message per user per
+// second), else unlimited (the dispatcher still backs off on throttling).
+func rateFor(a config.App) (perSecond float64, burst int, perUser time.Duration) {
+	perSecond, burst, perUser = a.Rate.PerSecond, a.Rate.Burst, a.Rate.PerUserInterval
+	switch a.Platform {
+	case "kuaishou":
+		if perSecond == 0 {
+			perSecond = 100
+		}
+	case "douyin":
+		if perUser == 0 {
+			perUser = time.Second
+		}
+	}
+	return perSecond, burst, perUser
+}
+
+type observer struct{ m *metrics.Metrics }
+
+func (o observer) Sent(_, platform string, d time.Duration) { o.m.ObserveSend(platform, d) }
+func (o observer) Delivered(app, platform string)           { o.m.Delivered.WithLabelValues(app, platform).Inc() }
+func (o observer) Failed(app, platform, code string) {
+	o.m.Failed.WithLabelValues(app, platform, code).Inc()
+}
+func (o observer) Retried(app, platform string, outcome message.Outcome) {
+	o.m.Retries.WithLabelValues(app, platform, string(outcome)).Inc()
+}
