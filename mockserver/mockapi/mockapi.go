@@ -4,8 +4,11 @@
 package mockapi
 
 import (
+	"bytes"
 	"encoding/json"
-	"fmt"
+	"math"
+	"reflect"
+	"strconv"
 	"time"
 )
 
@@ -140,7 +143,7 @@ type Request struct {
 	Path      string    `json:"path"`
 	AppID     string    `json:"app_id,omitempty"`
 	OpenID    string    `json:"openid,omitempty"`
-	Status    int       `json:"status"`
+	Status    int       `json:"status"` // HTTP status answered; 0 when the connection was dropped
 	ErrCode   int       `json:"errcode"`
 	Fault     string    `json:"fault,omitempty"`
 	LatencyMS float64   `json:"latency_ms"`
@@ -222,20 +225,54 @@ type ContentWord struct {
 	Label int    `json:"label,omitempty" yaml:"label,omitempty"`
 }
 
-// UnmarshalJSON accepts "word" or {"word":…, "label":…}.
+// UnmarshalJSON accepts "word" or {"word":…, "label":…}. The object form
+// is strict: a misspelt key ("lable") is an error naming it, not a rule
+// that silently matches with the default label. Other JSON kinds answer a
+// *json.UnmarshalTypeError, which encoding/json fills with the field path.
 func (w *ContentWord) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) > 0 && b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
 		*w = ContentWord{Word: s}
 		return nil
+	case len(b) > 0 && b[0] == '{':
+		type plain ContentWord
+		var p plain
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&p); err != nil {
+			return err
+		}
+		*w = ContentWord(p)
+		return nil
+	case string(b) == "null":
+		return nil
 	}
-	type plain ContentWord
-	var p plain
-	if err := json.Unmarshal(b, &p); err != nil {
-		return fmt.Errorf("content word must be a string or {\"word\",\"label\"}: %w", err)
+	return &json.UnmarshalTypeError{Value: jsonKind(b), Type: reflect.TypeFor[ContentWord]()}
+}
+
+// jsonKind names a JSON value's kind the way encoding/json's errors do.
+func jsonKind(b []byte) string {
+	if len(b) == 0 {
+		return "empty value"
 	}
-	*w = ContentWord(p)
-	return nil
+	switch b[0] {
+	case '[':
+		return "array"
+	case '{':
+		return "object"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "bool"
+	case 'n':
+		return "null"
+	}
+	return "number"
 }
 
 // UnmarshalYAML accepts a scalar or a mapping.
@@ -321,20 +358,38 @@ type Duration time.Duration
 // MarshalJSON writes the duration as a string.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
-// UnmarshalJSON reads "1h30m" or a number of milliseconds.
+// maxDurationMS is the largest millisecond count a Duration holds.
+const maxDurationMS = float64(math.MaxInt64 / int64(time.Millisecond))
+
+// UnmarshalJSON reads "1h30m" or a number of milliseconds; null leaves d
+// unchanged. A bad value answers a *json.UnmarshalTypeError, which
+// encoding/json fills with the field's path so the control API can name it.
 func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
+	b = bytes.TrimSpace(b)
+	if string(b) == "null" {
+		return nil
+	}
+	bad := &json.UnmarshalTypeError{Value: jsonKind(b), Type: reflect.TypeFor[Duration]()}
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return bad
+		}
 		v, err := time.ParseDuration(s)
 		if err != nil {
-			return fmt.Errorf("invalid duration %q (want e.g. \"300ms\", \"2h\")", s)
+			bad.Value = "string " + strconv.Quote(s)
+			return bad
 		}
 		*d = Duration(v)
 		return nil
 	}
 	var ms float64
 	if err := json.Unmarshal(b, &ms); err != nil {
-		return fmt.Errorf("duration must be a string like \"300ms\" or milliseconds")
+		return bad
+	}
+	if math.Abs(ms) > maxDurationMS {
+		bad.Value = "number " + string(b)
+		return bad
 	}
 	*d = Duration(time.Duration(ms * float64(time.Millisecond)))
 	return nil

@@ -69,7 +69,8 @@ type Call struct {
 
 type callWriter struct {
 	http.ResponseWriter
-	status int
+	status   int
+	hijacked bool
 }
 
 func (w *callWriter) WriteHeader(code int) {
@@ -92,6 +93,7 @@ func (w *callWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if !ok {
 		return nil, nil, errors.New("connection cannot be hijacked")
 	}
+	w.hijacked = true
 	return h.Hijack()
 }
 
@@ -105,7 +107,10 @@ func (e *Env) Handle(platformName, endpoint string, h HandlerFunc) http.Handler 
 		cw := &callWriter{ResponseWriter: w}
 		c := &Call{Platform: platformName, Endpoint: endpoint}
 		h(cw, r, c)
-		if cw.status == 0 {
+		switch {
+		case cw.hijacked:
+			cw.status = 0 // dropped: the client got no answer at all
+		case cw.status == 0:
 			cw.status = http.StatusOK
 		}
 		e.Journal.Append(mockapi.Request{

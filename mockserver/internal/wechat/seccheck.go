@@ -103,6 +103,8 @@ func (e *Emulator) secCheckV1(w http.ResponseWriter, c *platform.Call, req *secC
 // 0 with result.suggest "risky". The openid must be a user of the app.
 func (e *Emulator) secCheckV2(w http.ResponseWriter, c *platform.Call, req *secCheckRequest) {
 	switch {
+	// Empty or over 2500 characters: the platform's code is UNCONFIRMED
+	// (the doc states the limit, not the answer); 47001 fits a bad body.
 	case req.Content == "" || utf8.RuneCountInString(req.Content) > maxSecCheckV2Runes:
 		e.fail(w, c, CodeDataFormat, "")
 		return

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -111,18 +112,24 @@ func (e *Emulator) checkToken(r *http.Request) (appID string, code ErrCode) {
 		return "", CodeTokenMissing
 	}
 	now := e.env.Clock.Now()
+	// The token is read under the lock: a concurrent fetch cuts it
+	// (issueLocked writes cut), so a copy is judged, not the shared value.
 	e.mu.Lock()
 	t, ok := e.tokens[v]
+	var tc token
+	if ok {
+		tc = *t
+	}
 	e.mu.Unlock()
 	switch {
 	case !ok:
 		return "", CodeInvalidCredential
-	case !t.cut.IsZero() && !now.Before(t.cut) && t.cut.Before(t.expires):
-		return t.appID, CodeInvalidCredential
-	case !now.Before(t.expires):
-		return t.appID, CodeTokenExpired
+	case !tc.cut.IsZero() && !now.Before(tc.cut) && tc.cut.Before(tc.expires):
+		return tc.appID, CodeInvalidCredential
+	case !now.Before(tc.expires):
+		return tc.appID, CodeTokenExpired
 	}
-	return t.appID, CodeOK
+	return tc.appID, CodeOK
 }
 
 type tokenAnswer struct {
@@ -132,26 +139,48 @@ type tokenAnswer struct {
 
 // credentials checks appid/secret in the platform's order: IP whitelist
 // first ("微信先查 IP 后查参数"), then grant_type, missing appid or secret,
-// unknown appid, wrong secret.
-func (e *Emulator) credentials(r *http.Request, c *platform.Call, grantType, appID, secret string) (*store.App, ErrCode) {
+// unknown appid, wrong secret. msg, when set, is the errmsg to answer in
+// place of the code's standard one (40164 names the caller's address).
+func (e *Emulator) credentials(r *http.Request, c *platform.Call, grantType, appID, secret string) (app *store.App, code ErrCode, msg string) {
 	c.AppID = appID
 	app, known := e.env.Store.App(Name, appID)
-	if known && len(app.IPWhitelist) > 0 && !slices.Contains(app.IPWhitelist, clientIP(r)) {
-		return nil, CodeInvalidIP
+	if ip := clientIP(r); known && len(app.IPWhitelist) > 0 && !slices.Contains(app.IPWhitelist, ip) {
+		return nil, CodeInvalidIP, ipMessage(ip)
 	}
 	switch {
 	case grantType != "client_credential":
-		return nil, CodeInvalidGrantType
+		return nil, CodeInvalidGrantType, ""
 	case appID == "":
-		return nil, CodeAppIDMissing
+		return nil, CodeAppIDMissing, ""
 	case secret == "":
-		return nil, CodeSecretMissing
+		return nil, CodeSecretMissing, ""
 	case !known:
-		return nil, CodeInvalidAppID
+		return nil, CodeInvalidAppID, ""
 	case secret != app.Secret:
-		return nil, CodeInvalidAppSecret
+		return nil, CodeInvalidAppSecret, ""
 	}
-	return app, CodeOK
+	return app, CodeOK, ""
+}
+
+// ipMessage is the 40164 errmsg: "invalid ip 114.221.21.30 ipv6
+// ::ffff:114.221.21.30, not in whitelist" (wechat-details.md §2.1, observed).
+// For an IPv6 caller the platform's wording is UNCONFIRMED; the address is
+// given in both places.
+func ipMessage(ip string) string {
+	v6 := ip
+	if a, err := netip.ParseAddr(ip); err == nil && a.Is4() {
+		v6 = "::ffff:" + ip
+	}
+	return "invalid ip " + ip + " ipv6 " + v6 + ", not in whitelist"
+}
+
+// failCredentials answers a credentials error; msg, when set, replaces the
+// code's standard errmsg.
+func (e *Emulator) failCredentials(w http.ResponseWriter, c *platform.Call, code ErrCode, msg string) {
+	if msg == "" {
+		msg = code.Message()
+	}
+	e.failMsg(w, c, code, msg)
 }
 
 // quotaCode maps a reached limit to the endpoint's code.
@@ -165,12 +194,12 @@ func quotaCode(l quota.Limit, minuteCode ErrCode) ErrCode {
 // GET /cgi-bin/token?grant_type=client_credential&appid=APPID&secret=SECRET
 func (e *Emulator) handleToken(w http.ResponseWriter, r *http.Request, c *platform.Call) {
 	q := r.URL.Query()
-	app, code := e.credentials(r, c, q.Get("grant_type"), q.Get("appid"), q.Get("secret"))
+	app, code, msg := e.credentials(r, c, q.Get("grant_type"), q.Get("appid"), q.Get("secret"))
 	if e.fault(w, r, c) {
 		return
 	}
 	if code != CodeOK {
-		e.fail(w, c, code, "")
+		e.failCredentials(w, c, code, msg)
 		return
 	}
 	if l, ok := e.env.Take(app, EndpointToken); !ok {
@@ -215,9 +244,17 @@ func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) ErrCod
 	return decodeJSON(body, v)
 }
 
+// decodeJSON: every WeChat POST API takes one JSON object. Anything else —
+// null, an array, a string — is 47001 like broken JSON, rather than an
+// empty request that fails later on a missing field (json.Unmarshal accepts
+// null into a struct without error).
 func decodeJSON(body []byte, v any) ErrCode {
-	if len(body) == 0 || isBlank(body) {
+	i := firstNonBlank(body)
+	if i < 0 {
 		return CodeEmptyPostData
+	}
+	if body[i] != '{' {
+		return CodeDataFormat
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return CodeDataFormat
@@ -225,13 +262,15 @@ func decodeJSON(body []byte, v any) ErrCode {
 	return CodeOK
 }
 
-func isBlank(b []byte) bool {
-	for _, c := range b {
+// firstNonBlank is the index of the first byte that is not JSON whitespace,
+// or -1 when the body is blank.
+func firstNonBlank(b []byte) int {
+	for i, c := range b {
 		if c != ' ' && c != '\n' && c != '\r' && c != '\t' {
-			return false
+			return i
 		}
 	}
-	return true
+	return -1
 }
 
 // POST /cgi-bin/stable_token {"grant_type","appid","secret","force_refresh"}
@@ -244,12 +283,12 @@ func (e *Emulator) handleStableToken(w http.ResponseWriter, r *http.Request, c *
 		e.fail(w, c, code, "")
 		return
 	}
-	app, code := e.credentials(r, c, req.GrantType, req.AppID, req.Secret)
+	app, code, msg := e.credentials(r, c, req.GrantType, req.AppID, req.Secret)
 	if e.fault(w, r, c) {
 		return
 	}
 	if code != CodeOK {
-		e.fail(w, c, code, "")
+		e.failCredentials(w, c, code, msg)
 		return
 	}
 	if l, ok := e.env.Take(app, EndpointStableToken); !ok {
