@@ -79,5 +79,9 @@ func HTTPStatusError(platformName string, status int) *Error {
 	if status == http.StatusTooManyRequests {
 		class = message.OutcomeThrottled
 	}
-	return &Error{Platform: platformName, Code: fmt.Sprintf("http %d", status), Message: http.StatusText(status), Class: class}
+	msg := http.StatusText(status)
+	if msg == "" {
+		msg = fmt.Sprintf("unexpected HTTP status %d", status)
+	}
+	return &Error{Platform: platformName, Code: fmt.Sprintf("http %d", status), Message: msg, Class: class}
 }

@@ -1,0 +1,206 @@
+package wechat
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/platform"
+)
+
+// Code is a WeChat errcode. Every answer is HTTP 200 with JSON; failure is a
+// non-zero errcode with an errmsg, and errmsg is for humans only (it ends
+// with a " rid: …" request id). Sources: /work/shared/platforms/wechat.md and
+// wechat-details.md §2, §3, §5, §7.
+type Code int64
+
+// Codes the client classifies.
+const (
+	CodeSystemBusy Code = -1 // "system error": transient, retry
+	CodeOK         Code = 0
+
+	// Access-token errors on business APIs (wechat-details §2.3). WxJava
+	// treats these three as "token bad": drop the cache and retry once.
+	CodeInvalidCredential Code = 40001 // token replaced/revoked/garbage; on the token endpoint: wrong secret on some accounts
+	CodeInvalidToken      Code = 40014 // malformed access_token
+	CodeTokenMissing      Code = 41001 // no access_token (cannot happen unless the token is empty)
+	CodeTokenExpired      Code = 42001 // token past its expires_in
+
+	// Token-endpoint (credentials and account) errors (§2.1, §2.2).
+	CodeInvalidGrantType Code = 40002 // grant_type is not client_credential
+	CodeInvalidAppID     Code = 40013 // bad AppID (also: appid not bound, on uniform_send)
+	CodeInvalidSecret    Code = 40125 // bad AppSecret
+	CodeIPNotWhitelisted Code = 40164 // caller IP not in the app's API IP whitelist
+	CodeSecretFrozen     Code = 40243 // AppSecret frozen in the admin console
+	CodeAppIDMissing     Code = 41002 // appid missing
+	CodeSecretMissing    Code = 41004 // appsecret missing
+	CodeTokenAPIBanned   Code = 50004 // 禁止使用 token 接口
+	CodeAccountFrozen    Code = 50007 // 账号已冻结
+	CodeIPAwaitingAdmin  Code = 89501 // this IP waits for the administrator's confirmation (UNCONFIRMED: only in unattributed copies of the OA docs)
+	CodeIPNeedsAdmin     Code = 89503 // this call needs the administrator's confirmation
+	CodeIPRefused24h     Code = 89506 // administrator refused this IP: retry in 24 hours
+	CodeIPRefused1h      Code = 89507 // administrator refused this IP: retry in 1 hour
+
+	// Subscribe-message send errors (§3.3).
+	CodeInvalidOpenID     Code = 40003 // touser empty or not this app's user
+	CodeInvalidTemplateID Code = 40037 // template_id empty or not this app's
+	CodeInvalidURL        Code = 40066 // no such API: the base URL points somewhere wrong
+	CodeInvalidPage       Code = 41030 // page not in the published version
+	CodeRequirePost       Code = 43002 // wrong HTTP method
+	CodeUserRefused       Code = 43101 // no (remaining) subscription: user refused, cancelled or used up
+	CodeCapabilityBanned  Code = 43107 // subscribe-message capability banned for the account or template
+	CodeConcurrentSend    Code = 43108 // concurrent send to the same user
+	CodeEmptyPostData     Code = 44002 // empty body
+	CodeDailyQuota        Code = 45009 // daily quota reached ("reach max api daily quota limit")
+	CodeMinuteQuota       Code = 45011 // per-minute quota reached ("retry next minute")
+	CodeSensitiveWord     Code = 45168 // content hit a sensitive word
+	CodeDataFormat        Code = 47001 // body is not JSON of the right shape
+	CodeArgumentInvalid   Code = 47003 // data breaks a keyword rule; errmsg names the keyword
+	CodeAPIUnauthorized   Code = 48001 // the app lacks permission for this API
+
+	// msg_sec_check errors (§5.1).
+	CodeInvalidScene    Code = 40129 // scene not 1..4
+	CodeOpenIDMismatch  Code = 43104 // openid does not belong to the appid
+	CodeMinuteFrequency Code = 44991 // msg_sec_check per-minute limit
+	CodeUserNotSeen     Code = 61010 // the user has not used the mini-program within 2 hours
+	CodeRiskyContentV1  Code = 87014 // v1 verdict "risky content" (v2 answers the verdict as data)
+)
+
+// minuteQuotaRetryHint: 45011's errmsg says "retry next minute".
+const minuteQuotaRetryHint = time.Minute
+
+// rule is how one code is handled: its class, and for throttling how long
+// the app should back off (0: the dispatcher's own backoff; -1: until the
+// next Beijing midnight, when daily quotas reset).
+type rule struct {
+	class      message.Outcome
+	retryAfter time.Duration
+}
+
+const untilMidnight = -1
+
+// credentials marks an app-level configuration problem (bad secret, IP not
+// whitelisted, API not authorised). These are "throttled" with a long
+// backoff, not "permanent": permanent would dead-letter every queued
+// message of the app at once for a mistake an operator fixes in minutes,
+// and "retryable" would spend each message's retry budget and keep calling
+// the token endpoint, whose daily quota is small. Throttled backs the whole
+// app off without spending retries, so messages flow again once the
+// configuration is fixed. The duration is the client's CredentialsBackoff.
+const credentials time.Duration = -2
+
+var (
+	permanent = rule{class: message.OutcomePermanent}
+	retryable = rule{class: message.OutcomeRetryable}
+	tokenBad  = rule{class: message.OutcomeToken}
+	config    = rule{class: message.OutcomeThrottled, retryAfter: credentials}
+	daily     = rule{class: message.OutcomeThrottled, retryAfter: untilMidnight}
+	minute    = rule{class: message.OutcomeThrottled, retryAfter: minuteQuotaRetryHint}
+)
+
+// businessRules classify the answers of APIs called with an access token
+// (subscribe send, msg_sec_check). Codes not listed are retryable: an
+// unknown code is more likely new than fatal, and the retry budget bounds it.
+var businessRules = map[Code]rule{
+	CodeSystemBusy: retryable,
+
+	CodeInvalidCredential: tokenBad,
+	CodeInvalidToken:      tokenBad,
+	CodeTokenMissing:      tokenBad,
+	CodeTokenExpired:      tokenBad,
+
+	CodeInvalidOpenID:     permanent,
+	CodeInvalidTemplateID: permanent,
+	CodeInvalidPage:       permanent,
+	CodeUserRefused:       permanent,
+	CodeCapabilityBanned:  permanent,
+	CodeSensitiveWord:     permanent,
+	CodeArgumentInvalid:   permanent,
+	// The body is ours and well-formed; these mean a bug in the client, and
+	// the same message would fail the same way on every retry.
+	CodeEmptyPostData: permanent,
+	CodeDataFormat:    permanent,
+	CodeRequirePost:   permanent,
+
+	// 43108 "concurrent send to the same user" is about one user, not the
+	// app: another send to that user is in flight and the conflict clears
+	// in moments. Throttling would stall every other user's messages;
+	// permanent would drop a message the user subscribed to. Retryable
+	// retries this one message after the dispatcher's backoff.
+	CodeConcurrentSend: retryable,
+
+	CodeDailyQuota:  daily,
+	CodeMinuteQuota: minute,
+	// 44991 is msg_sec_check's per-minute limit.
+	CodeMinuteFrequency: minute,
+
+	// App-level configuration problems seen on a business API.
+	CodeInvalidAppID:    config,
+	CodeInvalidSecret:   config,
+	CodeAPIUnauthorized: config,
+	CodeInvalidURL:      config,
+	CodeAccountFrozen:   config,
+
+	// msg_sec_check: the check cannot be made for this user/scene; a retry
+	// will not change that. The caller decides whether to send unchecked.
+	CodeInvalidScene:   permanent,
+	CodeOpenIDMismatch: permanent,
+	CodeUserNotSeen:    permanent,
+}
+
+// tokenRules classify the answers of /cgi-bin/token and /cgi-bin/stable_token.
+// Everything except busy and quota is configuration (see credentials).
+var tokenRules = map[Code]rule{
+	CodeSystemBusy: retryable,
+	// On the token endpoint 40001 means a wrong AppSecret on some accounts.
+	CodeInvalidCredential: config,
+	CodeInvalidGrantType:  config,
+	CodeInvalidAppID:      config,
+	CodeInvalidSecret:     config,
+	CodeIPNotWhitelisted:  config,
+	CodeSecretFrozen:      config,
+	CodeAppIDMissing:      config,
+	CodeSecretMissing:     config,
+	CodeTokenAPIBanned:    config,
+	CodeAccountFrozen:     config,
+	CodeRequirePost:       config,
+	CodeInvalidURL:        config,
+	CodeIPAwaitingAdmin:   config,
+	CodeIPNeedsAdmin:      config,
+	// The platform's own words: "请24小时后再试" / "请1小时后再试".
+	CodeIPRefused24h: {class: message.OutcomeThrottled, retryAfter: 24 * time.Hour},
+	CodeIPRefused1h:  {class: message.OutcomeThrottled, retryAfter: time.Hour},
+	// The token quota (2,000/day for /cgi-bin/token; stable: 10,000/min,
+	// 500,000/day; 20 forced refreshes a day).
+	CodeDailyQuota:  daily,
+	CodeMinuteQuota: minute,
+}
+
+// beijing is the time zone WeChat's daily quotas follow. That they reset
+// at Beijing midnight is UNCONFIRMED (the docs say "per day"); the mock
+// counts days the same way.
+var beijing = time.FixedZone("CST", 8*60*60)
+
+// classify turns an errcode into a platform.Error.
+func (c *Client) classify(rules map[Code]rule, code Code, errmsg string) *platform.Error {
+	r, ok := rules[code]
+	if !ok {
+		r = retryable
+	}
+	e := &platform.Error{Platform: Platform, Code: strconv.FormatInt(int64(code), 10), Message: c.scrub(errmsg), Class: r.class}
+	switch r.retryAfter {
+	case 0:
+	case credentials:
+		e.RetryAfter = c.opts.credentialsBackoff
+	case untilMidnight:
+		now := c.opts.now().In(beijing)
+		next := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, beijing)
+		e.RetryAfter = max(next.Sub(now), time.Minute)
+	default:
+		e.RetryAfter = r.retryAfter
+	}
+	if e.Message == "" {
+		e.Message = "errcode " + e.Code
+	}
+	return e
+}

@@ -1,0 +1,182 @@
+// Package wechat is the sender's WeChat mini-program client: one Client per
+// app sends subscribe messages (POST /cgi-bin/message/subscribe/send), runs
+// the optional content check (POST /wxa/msg_sec_check, version 2) and keeps
+// the app's access token through a tokens.Broker.
+//
+// What it does that the public SDKs do not (wechat-details.md §2.3, §9):
+//
+//   - on 40001/40014/42001 it drops the token (only if still current),
+//     fetches a new one and retries once, at once; a second token error is
+//     classified "token";
+//   - it uses the stable token (POST /cgi-bin/stable_token) by default, which
+//     another instance's fetch cannot invalidate;
+//   - it classifies every documented errcode (codes.go) so the dispatcher can
+//     decide between deliver, fail, retry with backoff, and back off the app;
+//   - msgid is decoded as int64 text (it exceeds 2^53);
+//   - no error ever carries the AppSecret, the access token or a request URL
+//     (Go's *url.Error prints the URL, whose query holds the token — or, for
+//     GET /cgi-bin/token, the secret).
+package wechat
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/tokens"
+)
+
+// Platform is the platform name in errors and messages.
+const Platform = "wechat"
+
+// Defaults.
+const (
+	DefaultBaseURL = "https://api.weixin.qq.com"
+	// DefaultTimeout bounds one HTTP call when Config.HTTPClient is nil.
+	DefaultTimeout = 10 * time.Second
+	// DefaultCredentialsBackoff is how long the app backs off after a
+	// configuration error (wrong secret, IP not whitelisted, …): long enough
+	// not to burn the token endpoint's daily quota, short enough that a
+	// fixed configuration takes effect soon.
+	DefaultCredentialsBackoff = 10 * time.Minute
+)
+
+// Config is one WeChat mini-program app.
+type Config struct {
+	AppID  string
+	Secret string // AppSecret: never printed, logged or put in an error
+	// BaseURL replaces https://api.weixin.qq.com (the mock, a proxy).
+	BaseURL string
+	// HTTPClient makes the calls; nil means a client with DefaultTimeout.
+	HTTPClient *http.Client
+	// LegacyToken fetches tokens with GET /cgi-bin/token instead of the
+	// default POST /cgi-bin/stable_token. The stable token is the default
+	// because a fetch by anyone else holding the secret (another service,
+	// a developer's script) cannot invalidate it, while each /cgi-bin/token
+	// call kills the previous token 5 minutes later.
+	LegacyToken bool
+	// MiniprogramState is developer, trial or formal (empty: the
+	// platform's default, formal).
+	MiniprogramState string
+	// Lang is zh_CN, en_US, zh_HK or zh_TW (empty: zh_CN).
+	Lang string
+}
+
+// String prints the config with the secret redacted.
+func (c Config) String() string {
+	type plain Config
+	if c.Secret != "" {
+		c.Secret = "REDACTED"
+	}
+	return fmt.Sprintf("%+v", plain(c))
+}
+
+// GoString is String for %#v.
+func (c Config) GoString() string { return "wechat.Config" + c.String() }
+
+type options struct {
+	now                func() time.Time
+	credentialsBackoff time.Duration
+	tokenOpts          []tokens.Option
+}
+
+// Option configures a Client.
+type Option func(*options)
+
+// WithClock replaces time.Now for the token broker and for quota backoffs.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithCredentialsBackoff sets the RetryAfter of configuration errors.
+func WithCredentialsBackoff(d time.Duration) Option {
+	return func(o *options) { o.credentialsBackoff = d }
+}
+
+// WithTokenOptions passes options to the app's token broker (margin, fetch
+// hook for metrics, …).
+func WithTokenOptions(opts ...tokens.Option) Option {
+	return func(o *options) { o.tokenOpts = append(o.tokenOpts, opts...) }
+}
+
+// Client sends through one WeChat app. Safe for concurrent use.
+type Client struct {
+	cfg    Config
+	base   string // BaseURL without a trailing slash
+	http   *http.Client
+	broker *tokens.Broker
+	opts   options
+}
+
+var _ platform.Client = (*Client)(nil)
+
+// New returns a client for cfg. store keeps the access token across
+// restarts (nil: memory only). It fails when cfg is invalid, naming the
+// setting.
+func New(cfg Config, store tokens.Store, opts ...Option) (*Client, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	o := options{now: time.Now, credentialsBackoff: DefaultCredentialsBackoff}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	c := &Client{cfg: cfg, http: cfg.HTTPClient, opts: o}
+	c.base = strings.TrimRight(cfg.BaseURL, "/")
+	if c.base == "" {
+		c.base = DefaultBaseURL
+	}
+	if c.http == nil {
+		c.http = &http.Client{Timeout: DefaultTimeout}
+	}
+	// Stable and normal tokens are separate pools on the platform, so they
+	// are stored under separate keys. The key holds no secret.
+	pool := "stable"
+	if cfg.LegacyToken {
+		pool = "token"
+	}
+	brokerOpts := append([]tokens.Option{tokens.WithClock(o.now)}, o.tokenOpts...)
+	c.broker = tokens.New(Platform+"/"+cfg.AppID+"/"+pool, store, c.fetchToken, brokerOpts...)
+	return c, nil
+}
+
+func (cfg Config) validate() error {
+	name := cfg.AppID
+	if name == "" {
+		name = "(no app id)"
+	}
+	switch {
+	case strings.TrimSpace(cfg.AppID) == "":
+		return errors.New("wechat app: app id is required")
+	case strings.ContainsAny(cfg.AppID, " \t\r\n/?&#"):
+		return fmt.Errorf("wechat app %q: app id has characters an AppID cannot have", name)
+	case cfg.Secret == "":
+		return fmt.Errorf("wechat app %s: secret (the AppSecret) is required", name)
+	}
+	if cfg.BaseURL != "" {
+		u, err := url.Parse(cfg.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			return fmt.Errorf("wechat app %s: base URL %q must be an http(s) URL without a query", name, cfg.BaseURL)
+		}
+	}
+	switch cfg.MiniprogramState {
+	case "", "developer", "trial", "formal":
+	default:
+		return fmt.Errorf("wechat app %s: miniprogram state %q must be developer, trial or formal", name, cfg.MiniprogramState)
+	}
+	switch cfg.Lang {
+	case "", "zh_CN", "en_US", "zh_HK", "zh_TW":
+	default:
+		return fmt.Errorf("wechat app %s: lang %q must be zh_CN, en_US, zh_HK or zh_TW", name, cfg.Lang)
+	}
+	return nil
+}
+
+// AppID is the client's app.
+func (c *Client) AppID() string { return c.cfg.AppID }
+
+// Tokens is the app's token broker (to warm it up, or to drop a token
+// known to be leaked).
+func (c *Client) Tokens() *tokens.Broker { return c.broker }

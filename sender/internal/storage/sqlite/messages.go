@@ -1,0 +1,440 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	sqlitedrv "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/storage"
+)
+
+// bulkRows is how many messages one INSERT statement carries when a
+// broadcast fans out: 500 × 18 parameters stays well under SQLite's limit
+// of 32,766 and amortises statement overhead.
+const bulkRows = 500
+
+const (
+	sqlInsertMessage = `INSERT INTO messages (` + insertCols + `)
+	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+	ON CONFLICT (app, idempotency_key) WHERE idempotency_key <> '' DO NOTHING`
+	// The literal "idempotency_key <> ''" lets SQLite use the partial index.
+	sqlMessageByIdempotency = `SELECT ` + msgCols + ` FROM messages
+	WHERE app = ? AND idempotency_key = ? AND idempotency_key <> ''`
+	sqlInsertBroadcast = `INSERT INTO broadcasts
+	(id, app, group_name, template_id, data, page, recipients, created_at)
+	VALUES (?,?,?,?,?,?,?,?)`
+	sqlMessageStatus = `SELECT status FROM messages WHERE id = ?`
+	sqlRedrive       = `UPDATE messages
+	SET status = 'queued', retries = 0, next_attempt_at = ?1, lease_until = 0, updated_at = ?2
+	WHERE id = ?3 AND status IN ('failed', 'rejected')
+	RETURNING ` + msgCols
+
+	sqlGetMessage = `SELECT ` + msgCols + ` FROM messages WHERE id = ?`
+	sqlAttempts   = `SELECT at, outcome, code, message, latency_ms FROM attempts
+	WHERE message_id = ? ORDER BY n`
+	sqlGetBroadcast = `SELECT id, app, group_name, template_id, data, page, recipients, created_at
+	FROM broadcasts WHERE id = ?`
+	sqlBroadcastCounts = `SELECT status, COUNT(*) FROM messages
+	WHERE broadcast_id = ? GROUP BY status`
+	sqlCounts = `SELECT status, COUNT(*) FROM messages GROUP BY status`
+)
+
+// Enqueue implements storage.Store. A message without an ID gets one
+// ("msg_…"); Status defaults to queued, CreatedAt to now and NextAttemptAt
+// to CreatedAt. The returned messages carry those values.
+func (s *Store) Enqueue(ctx context.Context, msgs []message.Message) ([]message.Message, []bool, error) {
+	if len(msgs) == 0 {
+		return nil, nil, nil
+	}
+	now := s.now()
+	out := make([]message.Message, len(msgs))
+	args := make([][]any, len(msgs))
+	for i := range msgs {
+		m, err := normalize(msgs[i], now)
+		if err != nil {
+			return nil, nil, fmt.Errorf("enqueue: %w", err)
+		}
+		out[i] = m
+		if args[i], err = appendMsgArgs(make([]any, 0, insertColCount), &out[i]); err != nil {
+			return nil, nil, fmt.Errorf("enqueue: %w", err)
+		}
+	}
+	dup := make([]bool, len(msgs))
+	var existing []msgRow // the first message of each duplicate key
+	err := s.submit(ctx, len(msgs) == 1, func(w *writer) error {
+		existing = existing[:0]
+		for i := range args {
+			res, err := w.st.insertMsg.Exec(args[i]...)
+			if err != nil {
+				return writeErr("enqueue message "+out[i].ID, err)
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return fmt.Errorf("enqueue message %s: %w", out[i].ID, err)
+			} else if n == 1 {
+				dup[i] = false
+				continue
+			}
+			// The key is taken: by a committed message, an earlier request
+			// in this batch, or an earlier message of this call. The
+			// transaction sees all three.
+			var r msgRow
+			if err := w.st.msgByIdempotency.QueryRow(out[i].App, out[i].IdempotencyKey).Scan(r.dest()...); err != nil {
+				return fmt.Errorf("enqueue message %s: read duplicate: %w", out[i].ID, err)
+			}
+			dup[i] = true
+			existing = append(existing, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	k := 0
+	for i := range out {
+		if !dup[i] {
+			continue
+		}
+		if out[i], err = existing[k].message(); err != nil {
+			return nil, nil, fmt.Errorf("enqueue: %w", err)
+		}
+		k++
+	}
+	return out, dup, nil
+}
+
+// CreateBroadcast implements storage.Store. b.ID is required (the caller
+// needs it to follow the broadcast). Messages get the defaults Enqueue
+// gives, and b.ID as BroadcastID; a message naming another broadcast is an
+// error. msgs is not modified: set IDs beforehand to know them. A message
+// ID or idempotency key already in use fails the whole broadcast with
+// storage.ErrConflict.
+func (s *Store) CreateBroadcast(ctx context.Context, b message.Broadcast, msgs []message.Message) error {
+	if b.ID == "" || b.App == "" {
+		return errors.New("create broadcast: empty id or app")
+	}
+	now := s.now()
+	if b.CreatedAt.IsZero() {
+		b.CreatedAt = now
+	}
+	if b.Recipients == 0 {
+		b.Recipients = len(msgs)
+	}
+	data, err := json.Marshal(b.Data)
+	if err != nil {
+		return fmt.Errorf("create broadcast %s: encode data: %w", b.ID, err)
+	}
+	// Arguments are built here, in the caller's goroutine, one slice per
+	// INSERT: the writer only executes.
+	chunks := make([][]any, 0, (len(msgs)+bulkRows-1)/bulkRows)
+	for start := 0; start < len(msgs); start += bulkRows {
+		end := min(start+bulkRows, len(msgs))
+		args := make([]any, 0, (end-start)*insertColCount)
+		for _, m := range msgs[start:end] {
+			if m.BroadcastID == "" {
+				m.BroadcastID = b.ID
+			} else if m.BroadcastID != b.ID {
+				return fmt.Errorf("create broadcast %s: message %s belongs to broadcast %s", b.ID, m.ID, m.BroadcastID)
+			}
+			if m, err = normalize(m, now); err != nil {
+				return fmt.Errorf("create broadcast %s: %w", b.ID, err)
+			}
+			if args, err = appendMsgArgs(args, &m); err != nil {
+				return fmt.Errorf("create broadcast %s: %w", b.ID, err)
+			}
+		}
+		chunks = append(chunks, args)
+	}
+	return s.submit(ctx, false, func(w *writer) error {
+		if _, err := w.st.insertBroadcast.Exec(b.ID, b.App, b.Group, b.TemplateID, string(data),
+			b.Page, b.Recipients, toMS(ms(b.CreatedAt))); err != nil {
+			return writeErr("create broadcast "+b.ID, err)
+		}
+		for _, args := range chunks {
+			st := w.st.insertBulk
+			if n := len(args) / insertColCount; n != bulkRows {
+				// The last, shorter chunk: compiled for this one use.
+				var err error
+				if st, err = w.conn.PrepareContext(context.Background(), bulkInsertSQL(n)); err != nil {
+					return fmt.Errorf("create broadcast %s: %w", b.ID, err)
+				}
+				defer st.Close()
+			}
+			if _, err := st.Exec(args...); err != nil {
+				return writeErr("create broadcast "+b.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Get implements storage.Store: the message with its attempts, oldest
+// first.
+func (s *Store) Get(ctx context.Context, id string) (message.Message, error) {
+	if err := s.readable(); err != nil {
+		return message.Message{}, err
+	}
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return message.Message{}, fmt.Errorf("get message %s: %w", id, err)
+	}
+	defer tx.Rollback()
+	var r msgRow
+	if err := tx.QueryRowContext(ctx, sqlGetMessage, id).Scan(r.dest()...); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return message.Message{}, fmt.Errorf("get message %s: %w", id, storage.ErrNotFound)
+		}
+		return message.Message{}, fmt.Errorf("get message %s: %w", id, err)
+	}
+	m, err := r.message()
+	if err != nil {
+		return message.Message{}, fmt.Errorf("get: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, sqlAttempts, id)
+	if err != nil {
+		return message.Message{}, fmt.Errorf("get message %s: attempts: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			a       message.Attempt
+			at      int64
+			outcome string
+		)
+		if err := rows.Scan(&at, &outcome, &a.Code, &a.Message, &a.LatencyMS); err != nil {
+			return message.Message{}, fmt.Errorf("get message %s: attempts: %w", id, err)
+		}
+		a.At, a.Outcome = fromMS(at), message.Outcome(outcome)
+		m.Attempts = append(m.Attempts, a)
+	}
+	if err := rows.Err(); err != nil {
+		return message.Message{}, fmt.Errorf("get message %s: attempts: %w", id, err)
+	}
+	return m, nil
+}
+
+// List implements storage.Store. Pages are in insertion order, newest
+// first; next is "" on the last page. A cursor this store did not issue is
+// reported as storage.ErrNotFound (the interface has no "invalid input"
+// error; UNCONFIRMED that the API maps it as intended).
+func (s *Store) List(ctx context.Context, f storage.Filter) ([]message.Message, string, error) {
+	if err := s.readable(); err != nil {
+		return nil, "", err
+	}
+	limit := f.Limit
+	switch {
+	case limit <= 0:
+		limit = 100
+	case limit > 1000:
+		limit = 1000
+	}
+	var (
+		where []string
+		args  []any
+	)
+	if f.App != "" {
+		where, args = append(where, "app = ?"), append(args, f.App)
+	}
+	if f.Status != "" {
+		where, args = append(where, "status = ?"), append(args, string(f.Status))
+	}
+	if f.BroadcastID != "" {
+		where, args = append(where, "broadcast_id = ?"), append(args, f.BroadcastID)
+	}
+	if f.Cursor != "" {
+		seq, ok := decodeCursor(f.Cursor)
+		if !ok {
+			return nil, "", fmt.Errorf("list messages: cursor %q: %w", f.Cursor, storage.ErrNotFound)
+		}
+		where, args = append(where, "seq < ?"), append(args, seq)
+	}
+	q := "SELECT seq, " + msgCols + " FROM messages"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY seq DESC LIMIT ?"
+	args = append(args, limit+1) // one more tells whether a next page exists
+
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list messages: %w", err)
+	}
+	defer rows.Close()
+	var (
+		out  = make([]message.Message, 0, min(limit, 128))
+		seqs []int64
+	)
+	for rows.Next() {
+		var (
+			seq int64
+			r   msgRow
+		)
+		if err := rows.Scan(append([]any{&seq}, r.dest()...)...); err != nil {
+			return nil, "", fmt.Errorf("list messages: %w", err)
+		}
+		m, err := r.message()
+		if err != nil {
+			return nil, "", fmt.Errorf("list messages: %w", err)
+		}
+		out, seqs = append(out, m), append(seqs, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list messages: %w", err)
+	}
+	if len(out) <= limit {
+		return out, "", nil
+	}
+	return out[:limit], encodeCursor(seqs[limit-1]), nil
+}
+
+// A cursor is the last returned row's seq, base64url of 8 bytes. Opaque to
+// callers so the encoding can change.
+func encodeCursor(seq int64) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(seq))
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func decodeCursor(c string) (int64, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b) != 8 {
+		return 0, false
+	}
+	seq := int64(binary.BigEndian.Uint64(b))
+	return seq, seq > 0
+}
+
+// Broadcast implements storage.Store. The counts map has every status,
+// zero included.
+func (s *Store) Broadcast(ctx context.Context, id string) (message.Broadcast, map[message.Status]int, error) {
+	if err := s.readable(); err != nil {
+		return message.Broadcast{}, nil, err
+	}
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return message.Broadcast{}, nil, fmt.Errorf("get broadcast %s: %w", id, err)
+	}
+	defer tx.Rollback()
+	var (
+		b       message.Broadcast
+		data    string
+		created int64
+	)
+	err = tx.QueryRowContext(ctx, sqlGetBroadcast, id).Scan(&b.ID, &b.App, &b.Group, &b.TemplateID,
+		&data, &b.Page, &b.Recipients, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return message.Broadcast{}, nil, fmt.Errorf("get broadcast %s: %w", id, storage.ErrNotFound)
+	}
+	if err != nil {
+		return message.Broadcast{}, nil, fmt.Errorf("get broadcast %s: %w", id, err)
+	}
+	if err := json.Unmarshal([]byte(data), &b.Data); err != nil {
+		return message.Broadcast{}, nil, fmt.Errorf("get broadcast %s: decode data: %w", id, err)
+	}
+	b.CreatedAt = fromMS(created)
+	counts, err := countStatuses(ctx, tx, sqlBroadcastCounts, id)
+	if err != nil {
+		return message.Broadcast{}, nil, fmt.Errorf("get broadcast %s: %w", id, err)
+	}
+	return b, counts, nil
+}
+
+// Counts implements storage.Store. The map has every status, zero
+// included.
+func (s *Store) Counts(ctx context.Context) (map[message.Status]int, error) {
+	if err := s.readable(); err != nil {
+		return nil, err
+	}
+	counts, err := countStatuses(ctx, s.rdb, sqlCounts)
+	if err != nil {
+		return nil, fmt.Errorf("count messages: %w", err)
+	}
+	return counts, nil
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func countStatuses(ctx context.Context, q querier, query string, args ...any) (map[message.Status]int, error) {
+	counts := make(map[message.Status]int, len(message.Statuses))
+	for _, st := range message.Statuses {
+		counts[st] = 0
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			st string
+			n  int
+		)
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		counts[message.Status(st)] = n
+	}
+	return counts, rows.Err()
+}
+
+// Redrive implements storage.Store. It also clears a lease; retries start
+// from zero.
+func (s *Store) Redrive(ctx context.Context, id string, now time.Time) (message.Message, error) {
+	var r msgRow
+	err := s.submit(ctx, false, func(w *writer) error {
+		err := w.st.redrive.QueryRow(toMS(now), toMS(now), id).Scan(r.dest()...)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("redrive message %s: %w", id, err)
+		}
+		return stateErr(w, "redrive message", id)
+	})
+	if err != nil {
+		return message.Message{}, err
+	}
+	m, err := r.message()
+	if err != nil {
+		return message.Message{}, fmt.Errorf("redrive: %w", err)
+	}
+	return m, nil
+}
+
+// stateErr explains why a state-guarded UPDATE matched nothing: the message
+// does not exist (ErrNotFound) or is in another status (ErrConflict).
+func stateErr(w *writer, op, id string) error {
+	var status string
+	err := w.st.msgStatus.QueryRow(id).Scan(&status)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("%s %s: %w", op, id, storage.ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("%s %s: %w", op, id, err)
+	}
+	return fmt.Errorf("%s %s: status %s: %w", op, id, status, storage.ErrConflict)
+}
+
+// writeErr wraps a failed write; a duplicate id or idempotency key is
+// storage.ErrConflict.
+func writeErr(op string, err error) error {
+	var se *sqlitedrv.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%s: %w: %w", op, storage.ErrConflict, err)
+		}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}

@@ -1,0 +1,76 @@
+package sqlite
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestQueryPlans pins the plans the hot and the big queries depend on: a
+// planner change that makes Claim sort every due row, or List sort a whole
+// broadcast, passes every functional test and then collapses in
+// production.
+func TestQueryPlans(t *testing.T) {
+	t.Parallel()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "minipush.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tests := []struct {
+		name  string
+		query string
+		args  []any
+		want  []string // substrings of the plan, in order
+		never string   // must not appear
+	}{
+		{"claim due", sqlClaimDue, []any{1, 2},
+			[]string{"USING INDEX messages_due (next_attempt_at<?)", "USING COVERING INDEX messages_lease (lease_until<?)"}, "messages_status"},
+		{"claim mark", sqlClaimMark, []any{1, 2, "[1]"}, []string{"USING INTEGER PRIMARY KEY"}, "SCAN messages"},
+		{"record", sqlRecordMessage, []any{"s", 1, 0, "", "", "", 1, "id"}, []string{"sqlite_autoindex_messages_1 (id=?)"}, "SCAN"},
+		{"attempt number", sqlInsertAttempt, []any{"id", 1, "o", "", "", 0.0}, []string{"attempts USING PRIMARY KEY (message_id=?)"}, "SCAN"},
+		{"idempotency", sqlMessageByIdempotency, []any{"a", "k"}, []string{"messages_idempotency (app=? AND idempotency_key=?)"}, "SCAN"},
+		{"broadcast counts", sqlBroadcastCounts, []any{"b"}, []string{"COVERING INDEX messages_broadcast_status (broadcast_id=?)"}, "TEMP B-TREE"},
+		{"counts", sqlCounts, nil, []string{"COVERING INDEX messages_status"}, "TEMP B-TREE"},
+		{"list by broadcast", "SELECT seq FROM messages WHERE broadcast_id = ? AND seq < ? ORDER BY seq DESC LIMIT 10",
+			[]any{"b", 9}, []string{"INDEX messages_broadcast (broadcast_id=? AND rowid<?)"}, "TEMP B-TREE"},
+		{"list by app", "SELECT seq FROM messages WHERE app = ? ORDER BY seq DESC LIMIT 10",
+			[]any{"a"}, []string{"INDEX messages_app (app=?)"}, "TEMP B-TREE"},
+		{"list by status", "SELECT seq FROM messages WHERE status = ? AND seq < ? ORDER BY seq DESC LIMIT 10",
+			[]any{"failed", 9}, []string{"INDEX messages_status (status=? AND rowid<?)"}, "TEMP B-TREE"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, err := s.rdb.Query("EXPLAIN QUERY PLAN "+tc.query, tc.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan strings.Builder
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan.WriteString(detail + "\n")
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			got := plan.String()
+			rest := got
+			for _, w := range tc.want {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Fatalf("plan lacks %q:\n%s", w, got)
+				}
+				rest = rest[i+len(w):]
+			}
+			if strings.Contains(got, tc.never) {
+				t.Errorf("plan has %q:\n%s", tc.never, got)
+			}
+		})
+	}
+}

@@ -1,0 +1,171 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/storage"
+)
+
+const (
+	// sqlClaimDue picks the next messages to lease: two ordered range
+	// scans on the partial indexes messages_due and messages_lease, each
+	// stopping after ?2 rows, merged by due time. Ties go to the older
+	// message. INDEXED BY because the planner, seeing "status = …",
+	// otherwise prefers messages_status and sorts every due row.
+	sqlClaimDue = `SELECT seq, due FROM (
+		SELECT seq, next_attempt_at AS due FROM messages INDEXED BY messages_due
+		WHERE status IN ('queued', 'retrying') AND next_attempt_at <= ?1
+		ORDER BY next_attempt_at, seq LIMIT ?2)
+	UNION ALL
+	SELECT seq, due FROM (
+		SELECT seq, lease_until AS due FROM messages INDEXED BY messages_lease
+		WHERE status = 'sending' AND lease_until <= ?1
+		ORDER BY lease_until, seq LIMIT ?2)
+	ORDER BY due, seq LIMIT ?2`
+	// sqlClaimMark leases the picked rows (?3 is a JSON array of seqs).
+	sqlClaimMark = `UPDATE messages SET status = 'sending', lease_until = ?1, updated_at = ?2
+	WHERE seq IN (SELECT value FROM json_each(?3))
+	RETURNING seq, ` + msgCols
+
+	// sqlRecordMessage only applies to a leased message: a late worker
+	// whose lease expired cannot overwrite the outcome another worker has
+	// recorded since.
+	sqlRecordMessage = `UPDATE messages
+	SET status = ?1, next_attempt_at = ?2, retries = retries + ?3, platform_msgid = ?4,
+		last_code = ?5, last_error = ?6, lease_until = 0, updated_at = ?7
+	WHERE id = ?8 AND status = 'sending'`
+	sqlInsertAttempt = `INSERT INTO attempts (message_id, n, at, outcome, code, message, latency_ms)
+	SELECT ?1, COALESCE(MAX(n), 0) + 1, ?2, ?3, ?4, ?5, ?6 FROM attempts WHERE message_id = ?1`
+)
+
+// Claim implements storage.Store. It runs in the writer like every other
+// change, so two claimers can never pick the same message: the second sees
+// the first's lease.
+func (s *Store) Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]message.Message, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	if lease <= 0 {
+		return nil, fmt.Errorf("claim: lease %v: must be positive", lease)
+	}
+	nowMS, leaseUntil := toMS(now), toMS(now.Add(lease))
+	var claimed []msgRow
+	err := s.submit(ctx, false, func(w *writer) error {
+		claimed = claimed[:0]
+		rows, err := w.st.claimDue.Query(nowMS, limit)
+		if err != nil {
+			return fmt.Errorf("claim: %w", err)
+		}
+		var (
+			seqs []int64
+			list = []byte{'['}
+		)
+		for rows.Next() {
+			var seq, due int64
+			if err := rows.Scan(&seq, &due); err != nil {
+				rows.Close()
+				return fmt.Errorf("claim: %w", err)
+			}
+			if len(seqs) > 0 {
+				list = append(list, ',')
+			}
+			seqs, list = append(seqs, seq), strconv.AppendInt(list, seq, 10)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return fmt.Errorf("claim: %w", err)
+		}
+		if len(seqs) == 0 {
+			return nil
+		}
+		list = append(list, ']')
+
+		rows, err = w.st.claimMark.Query(leaseUntil, nowMS, string(list))
+		if err != nil {
+			return fmt.Errorf("claim: %w", err)
+		}
+		bySeq := make(map[int64]msgRow, len(seqs))
+		for rows.Next() {
+			var (
+				seq int64
+				r   msgRow
+			)
+			if err := rows.Scan(append([]any{&seq}, r.dest()...)...); err != nil {
+				rows.Close()
+				return fmt.Errorf("claim: %w", err)
+			}
+			bySeq[seq] = r
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return fmt.Errorf("claim: %w", err)
+		}
+		// RETURNING has no order; hand them out oldest due first.
+		for _, seq := range seqs {
+			if r, ok := bySeq[seq]; ok {
+				claimed = append(claimed, r)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out, err := decodeRows(claimed)
+	if err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	return out, nil
+}
+
+// Record implements storage.Store. The message must be leased (status
+// sending): otherwise storage.ErrConflict, and storage.ErrNotFound for an
+// unknown id. Update's PlatformMsgID, LastCode and LastError replace the
+// stored ones as given. A zero NextAttemptAt for queued or retrying means
+// now.
+func (s *Store) Record(ctx context.Context, id string, a *message.Attempt, u storage.Update) error {
+	switch u.Status {
+	case message.StatusDelivered, message.StatusFailed, message.StatusRejected,
+		message.StatusRetrying, message.StatusQueued:
+	default:
+		return fmt.Errorf("record message %s: invalid status %q", id, u.Status)
+	}
+	now := s.now()
+	next := u.NextAttemptAt
+	if next.IsZero() && (u.Status == message.StatusQueued || u.Status == message.StatusRetrying) {
+		next = now
+	}
+	retry := 0
+	if u.CountRetry {
+		retry = 1
+	}
+	var attempt []any
+	if a != nil {
+		at := a.At
+		if at.IsZero() {
+			at = now
+		}
+		attempt = []any{id, toMS(at), string(a.Outcome), a.Code, a.Message, a.LatencyMS}
+	}
+	return s.submit(ctx, a == nil, func(w *writer) error {
+		res, err := w.st.recordMsg.Exec(string(u.Status), toMS(next), retry, u.PlatformMsgID,
+			u.LastCode, u.LastError, toMS(now), id)
+		if err != nil {
+			return fmt.Errorf("record message %s: %w", id, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("record message %s: %w", id, err)
+		} else if n == 0 {
+			return stateErr(w, "record message", id)
+		}
+		if attempt != nil {
+			if _, err := w.st.insertAttempt.Exec(attempt...); err != nil {
+				return fmt.Errorf("record message %s: attempt: %w", id, err)
+			}
+		}
+		return nil
+	})
+}

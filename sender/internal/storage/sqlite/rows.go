@@ -1,0 +1,138 @@
+package sqlite
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/minipush/minipush/sender/internal/message"
+)
+
+// msgCols is what every message read selects, in msgRow.dest order.
+const msgCols = `id, app, platform, recipient, template_id, data, page, idempotency_key,
+	COALESCE(broadcast_id, ''), status, retries, next_attempt_at, platform_msgid,
+	last_code, last_error, created_at, updated_at`
+
+// insertCols are the columns a new message row fills, in msgArgs order.
+const insertCols = `id, app, platform, recipient, template_id, data, page, idempotency_key,
+	broadcast_id, status, retries, next_attempt_at, lease_until, platform_msgid,
+	last_code, last_error, created_at, updated_at`
+
+const insertColCount = 18
+
+// msgRow is a scanned message before its JSON and times are decoded.
+// Decoding happens in the caller's goroutine, not the writer's.
+type msgRow struct {
+	m                      message.Message
+	data, status           string
+	next, created, updated int64
+}
+
+func (r *msgRow) dest() []any {
+	return []any{&r.m.ID, &r.m.App, &r.m.Platform, &r.m.To, &r.m.TemplateID, &r.data,
+		&r.m.Page, &r.m.IdempotencyKey, &r.m.BroadcastID, &r.status, &r.m.Retries,
+		&r.next, &r.m.PlatformMsgID, &r.m.LastCode, &r.m.LastError, &r.created, &r.updated}
+}
+
+func (r *msgRow) message() (message.Message, error) {
+	m := r.m
+	if err := json.Unmarshal([]byte(r.data), &m.Data); err != nil {
+		return message.Message{}, fmt.Errorf("message %s: decode data: %w", m.ID, err)
+	}
+	m.Status = message.Status(r.status)
+	m.NextAttemptAt = fromMS(r.next)
+	m.CreatedAt = fromMS(r.created)
+	m.UpdatedAt = fromMS(r.updated)
+	return m, nil
+}
+
+func decodeRows(rows []msgRow) ([]message.Message, error) {
+	out := make([]message.Message, len(rows))
+	for i := range rows {
+		m, err := rows[i].message()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = m
+	}
+	return out, nil
+}
+
+// toMS stores a time; the zero time is 0.
+func toMS(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMS reads a stored time; 0 is the zero time.
+func fromMS(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// ms truncates t to what the store keeps, so values returned from a write
+// equal the ones a later read returns.
+func ms(t time.Time) time.Time { return fromMS(toMS(t)) }
+
+// normalize fills a new message's defaults and rounds its times. It runs in
+// the caller's goroutine.
+func normalize(m message.Message, now time.Time) (message.Message, error) {
+	if m.ID == "" {
+		m.ID = message.NewID("msg_", now)
+	}
+	if m.App == "" {
+		return m, fmt.Errorf("message %s: empty app", m.ID)
+	}
+	if m.Status == "" {
+		m.Status = message.StatusQueued
+	}
+	if !m.Status.Valid() {
+		return m, fmt.Errorf("message %s: invalid status %q", m.ID, m.Status)
+	}
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = now
+	}
+	if m.UpdatedAt.IsZero() {
+		m.UpdatedAt = m.CreatedAt
+	}
+	if m.NextAttemptAt.IsZero() {
+		m.NextAttemptAt = m.CreatedAt // due at once
+	}
+	m.CreatedAt, m.UpdatedAt, m.NextAttemptAt = ms(m.CreatedAt), ms(m.UpdatedAt), ms(m.NextAttemptAt)
+	m.Attempts = nil // attempts are written by Record only
+	return m, nil
+}
+
+// appendMsgArgs appends m's insertCols values to args.
+func appendMsgArgs(args []any, m *message.Message) ([]any, error) {
+	data, err := json.Marshal(m.Data)
+	if err != nil {
+		return args, fmt.Errorf("message %s: encode data: %w", m.ID, err)
+	}
+	var broadcast any // NULL: the foreign key is only checked when set
+	if m.BroadcastID != "" {
+		broadcast = m.BroadcastID
+	}
+	return append(args, m.ID, m.App, m.Platform, m.To, m.TemplateID, string(data), m.Page,
+		m.IdempotencyKey, broadcast, string(m.Status), m.Retries, toMS(m.NextAttemptAt), int64(0),
+		m.PlatformMsgID, m.LastCode, m.LastError, toMS(m.CreatedAt), toMS(m.UpdatedAt)), nil
+}
+
+// bulkInsertSQL is a multi-row INSERT of n messages.
+func bulkInsertSQL(n int) string {
+	row := "(" + strings.Repeat("?,", insertColCount-1) + "?)"
+	var b strings.Builder
+	b.WriteString("INSERT INTO messages (" + insertCols + ") VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
+	return b.String()
+}

@@ -1,0 +1,138 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are applied in order; PRAGMA user_version records how many
+// ran. Append new ones, never edit a released one.
+//
+// Times are Unix milliseconds (0 = unset). messages.seq is the insertion
+// order List pages by: an explicit INTEGER PRIMARY KEY, because an implicit
+// rowid may be renumbered by VACUUM and would break cursors.
+var migrations = []string{
+	// 1: initial schema.
+	`
+CREATE TABLE broadcasts (
+	id          TEXT PRIMARY KEY,
+	app         TEXT NOT NULL,
+	group_name  TEXT NOT NULL DEFAULT '',
+	template_id TEXT NOT NULL,
+	data        TEXT NOT NULL,          -- JSON object
+	page        TEXT NOT NULL DEFAULT '',
+	recipients  INTEGER NOT NULL,
+	created_at  INTEGER NOT NULL
+);
+
+CREATE TABLE messages (
+	seq             INTEGER PRIMARY KEY,
+	id              TEXT NOT NULL UNIQUE,
+	app             TEXT NOT NULL,
+	platform        TEXT NOT NULL,
+	recipient       TEXT NOT NULL,      -- Message.To ("to" is an SQL keyword)
+	template_id     TEXT NOT NULL,
+	data            TEXT NOT NULL,      -- JSON object
+	page            TEXT NOT NULL DEFAULT '',
+	idempotency_key TEXT NOT NULL DEFAULT '',
+	broadcast_id    TEXT REFERENCES broadcasts(id), -- NULL: not part of one
+	status          TEXT NOT NULL,
+	retries         INTEGER NOT NULL DEFAULT 0,
+	next_attempt_at INTEGER NOT NULL,
+	lease_until     INTEGER NOT NULL DEFAULT 0,
+	platform_msgid  TEXT NOT NULL DEFAULT '',
+	last_code       TEXT NOT NULL DEFAULT '',
+	last_error      TEXT NOT NULL DEFAULT '',
+	created_at      INTEGER NOT NULL,
+	updated_at      INTEGER NOT NULL
+);
+
+-- Idempotency: one message per (app, key); messages without a key stay out
+-- of the index.
+CREATE UNIQUE INDEX messages_idempotency ON messages(app, idempotency_key)
+	WHERE idempotency_key <> '';
+
+-- Claim: two partial indexes, each an ordered range scan that stops after
+-- LIMIT rows however long the backlog. A plain (status, next_attempt_at)
+-- index would make "status IN (queued, retrying) ORDER BY next_attempt_at"
+-- read and sort every due row.
+CREATE INDEX messages_due ON messages(next_attempt_at)
+	WHERE status IN ('queued', 'retrying');
+CREATE INDEX messages_lease ON messages(lease_until)
+	WHERE status = 'sending';
+
+-- Counts and List: an index on a column ends in seq, so "col = ? ORDER BY
+-- seq DESC" reads rows in page order.
+CREATE INDEX messages_status ON messages(status);
+CREATE INDEX messages_app ON messages(app);
+-- Broadcasts: pages of one broadcast in seq order, and progress counts
+-- from an index alone. Partial: single messages pay for neither.
+CREATE INDEX messages_broadcast ON messages(broadcast_id)
+	WHERE broadcast_id IS NOT NULL;
+CREATE INDEX messages_broadcast_status ON messages(broadcast_id, status)
+	WHERE broadcast_id IS NOT NULL;
+
+CREATE TABLE attempts (
+	message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+	n          INTEGER NOT NULL,        -- 1, 2, … per message
+	at         INTEGER NOT NULL,
+	outcome    TEXT NOT NULL,
+	code       TEXT NOT NULL DEFAULT '',
+	message    TEXT NOT NULL DEFAULT '',
+	latency_ms REAL NOT NULL DEFAULT 0,
+	PRIMARY KEY (message_id, n)
+) WITHOUT ROWID;
+
+CREATE TABLE groups (
+	app        TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	members    TEXT NOT NULL,           -- JSON array
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (app, name)
+) WITHOUT ROWID;
+
+CREATE TABLE tokens (
+	key     TEXT PRIMARY KEY,
+	token   TEXT NOT NULL,
+	expires INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+}
+
+// migrate brings the schema to the latest version in one transaction. The
+// version is read under the write lock, so two processes opening a fresh
+// file cannot both run a migration. A database written by a newer build is
+// refused rather than misread.
+func migrate(ctx context.Context, conn *sql.Conn) (err error) {
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("migrate schema: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+		}
+	}()
+	var version int
+	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this build knows (%d)", version, len(migrations))
+	}
+	for v := version; v < len(migrations); v++ {
+		if _, err := conn.ExecContext(ctx, migrations[v]); err != nil {
+			return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+		}
+	}
+	if version < len(migrations) {
+		// PRAGMA takes no bound parameters; the value is our own integer.
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
+			return fmt.Errorf("set schema version: %w", err)
+		}
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("migrate schema: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,290 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	sqlitedrv "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// request is one mutating call waiting for the writer.
+type request struct {
+	ctx context.Context
+	// run does the call's work inside the batch transaction and stores its
+	// results in variables the caller reads after done delivers nil.
+	run func(w *writer) error
+	// oneWrite: run makes at most one write statement. SQLite undoes a
+	// failed statement by itself, so such a request needs no SAVEPOINT.
+	oneWrite bool
+	// state settles the race between the caller giving up (context done)
+	// and the writer starting the request: whoever moves it off pending
+	// first decides, so an error always means "not committed".
+	state atomic.Int32
+	done  chan error // buffered: the writer never blocks answering
+}
+
+const (
+	reqPending int32 = iota
+	reqTaken
+	reqCanceled
+)
+
+// writer owns the write connection and runs requests in batches.
+type writer struct {
+	conn    *sql.Conn
+	reqs    chan *request
+	stopped chan struct{}
+	max     int
+	errs    []error // per-request results of the current batch
+	st      stmts
+}
+
+// stmts are the writer's prepared statements, compiled once.
+type stmts struct {
+	begin, commit, rollback            *sql.Stmt
+	savepoint, release, rollbackToSave *sql.Stmt
+
+	insertMsg, msgByIdempotency *sql.Stmt
+	insertBroadcast, insertBulk *sql.Stmt
+	claimDue, claimMark         *sql.Stmt
+	recordMsg, insertAttempt    *sql.Stmt
+	msgStatus, redrive          *sql.Stmt
+	putGroup, deleteGroup       *sql.Stmt
+	putToken, deleteToken       *sql.Stmt
+}
+
+func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int) (*writer, error) {
+	w := &writer{
+		conn: conn,
+		// Room for a few batches: callers rarely block on the send.
+		reqs:    make(chan *request, 4*maxBatch),
+		stopped: make(chan struct{}),
+		max:     maxBatch,
+		errs:    make([]error, maxBatch),
+	}
+	for _, p := range []struct {
+		st    **sql.Stmt
+		query string
+	}{
+		{&w.st.begin, "BEGIN IMMEDIATE"},
+		{&w.st.commit, "COMMIT"},
+		{&w.st.rollback, "ROLLBACK"},
+		{&w.st.savepoint, "SAVEPOINT req"},
+		{&w.st.release, "RELEASE req"},
+		{&w.st.rollbackToSave, "ROLLBACK TO req"},
+		{&w.st.insertMsg, sqlInsertMessage},
+		{&w.st.msgByIdempotency, sqlMessageByIdempotency},
+		{&w.st.insertBroadcast, sqlInsertBroadcast},
+		{&w.st.insertBulk, bulkInsertSQL(bulkRows)},
+		{&w.st.claimDue, sqlClaimDue},
+		{&w.st.claimMark, sqlClaimMark},
+		{&w.st.recordMsg, sqlRecordMessage},
+		{&w.st.insertAttempt, sqlInsertAttempt},
+		{&w.st.msgStatus, sqlMessageStatus},
+		{&w.st.redrive, sqlRedrive},
+		{&w.st.putGroup, sqlPutGroup},
+		{&w.st.deleteGroup, sqlDeleteGroup},
+		{&w.st.putToken, sqlPutToken},
+		{&w.st.deleteToken, sqlDeleteToken},
+	} {
+		st, err := conn.PrepareContext(ctx, p.query)
+		if err != nil {
+			w.closeStmts()
+			return nil, fmt.Errorf("prepare %q: %w", firstLine(p.query), err)
+		}
+		*p.st = st
+	}
+	return w, nil
+}
+
+func (w *writer) closeStmts() error {
+	var err error
+	for _, st := range []*sql.Stmt{
+		w.st.begin, w.st.commit, w.st.rollback, w.st.savepoint, w.st.release, w.st.rollbackToSave,
+		w.st.insertMsg, w.st.msgByIdempotency, w.st.insertBroadcast, w.st.insertBulk,
+		w.st.claimDue, w.st.claimMark, w.st.recordMsg, w.st.insertAttempt, w.st.msgStatus,
+		w.st.redrive, w.st.putGroup, w.st.deleteGroup, w.st.putToken, w.st.deleteToken,
+	} {
+		if st != nil {
+			if e := st.Close(); err == nil {
+				err = e
+			}
+		}
+	}
+	return err
+}
+
+// submit hands run to the writer and waits for its transaction to commit.
+func (s *Store) submit(ctx context.Context, oneWrite bool, run func(w *writer) error) error {
+	// Checked first: a select with both cases ready picks at random.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := &request{ctx: ctx, run: run, oneWrite: oneWrite, done: make(chan error, 1)}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case s.w.reqs <- r:
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return ctx.Err()
+	}
+	s.mu.RUnlock()
+
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(reqPending, reqCanceled) {
+			return ctx.Err()
+		}
+		// The writer has started it: its outcome is the truth.
+		return <-r.done
+	}
+}
+
+// loop runs batches until Close closes reqs, then finishes what was queued.
+func (w *writer) loop() {
+	defer close(w.stopped)
+	batch := make([]*request, 0, w.max)
+	for {
+		r, ok := <-w.reqs
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], r)
+	drain:
+		for len(batch) < w.max {
+			select {
+			case r, ok := <-w.reqs:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		w.runBatch(batch)
+		clear(batch)
+	}
+}
+
+// runBatch runs the live requests of batch in one transaction and answers
+// every caller once the outcome is known.
+func (w *writer) runBatch(batch []*request) {
+	live := batch[:0]
+	for _, r := range batch {
+		if r.ctx.Err() != nil && r.state.CompareAndSwap(reqPending, reqCanceled) {
+			r.done <- r.ctx.Err()
+			continue
+		}
+		if !r.state.CompareAndSwap(reqPending, reqTaken) {
+			continue // the caller gave up and already returned
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	errs := w.errs[:len(live)]
+	answer := func() {
+		for i, r := range live {
+			r.done <- errs[i]
+		}
+		clear(errs)
+	}
+	failAll := func(err error) {
+		for i := range errs {
+			errs[i] = err
+		}
+		answer()
+	}
+
+	bg := context.Background() // a caller's cancellation must not break the batch
+	if _, err := w.st.begin.ExecContext(bg); err != nil {
+		failAll(fmt.Errorf("begin: %w", err))
+		return
+	}
+
+	if len(live) == 1 {
+		// Alone in the batch: the transaction is the savepoint.
+		if errs[0] = live[0].run(w); errs[0] != nil {
+			w.rollback()
+			answer()
+			return
+		}
+	} else {
+		for i, r := range live {
+			if r.oneWrite {
+				if errs[i] = r.run(w); errs[i] != nil && !txIntact(errs[i]) {
+					w.rollback()
+					failAll(errs[i])
+					return
+				}
+				continue
+			}
+			if _, err := w.st.savepoint.ExecContext(bg); err != nil {
+				w.rollback()
+				failAll(fmt.Errorf("savepoint: %w", err))
+				return
+			}
+			errs[i] = r.run(w)
+			if errs[i] != nil {
+				if _, err := w.st.rollbackToSave.ExecContext(bg); err != nil {
+					w.rollback()
+					failAll(fmt.Errorf("rollback to savepoint: %w", err))
+					return
+				}
+			}
+			if _, err := w.st.release.ExecContext(bg); err != nil {
+				w.rollback()
+				failAll(fmt.Errorf("release savepoint: %w", err))
+				return
+			}
+		}
+	}
+
+	if _, err := w.st.commit.ExecContext(bg); err != nil {
+		w.rollback()
+		failAll(fmt.Errorf("commit: %w", err))
+		return
+	}
+	answer()
+}
+
+// rollback abandons the transaction. Its error is not reported: the
+// callers already get the error that caused it, and SQLite rolls back by
+// itself after some failures (then ROLLBACK says "no transaction").
+func (w *writer) rollback() {
+	_, _ = w.st.rollback.ExecContext(context.Background())
+}
+
+// txIntact reports whether the transaction surely survived a request's
+// error: the request's own verdict (not found, conflict, invalid input) or
+// a constraint violation, which SQLite undoes statement by statement.
+// Other SQLite errors (disk full, I/O) may roll back the whole transaction
+// behind our back, so the batch is abandoned rather than guessed at.
+func txIntact(err error) bool {
+	var se *sqlitedrv.Error
+	if !errors.As(err, &se) {
+		return true
+	}
+	return se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
+}
+
+func firstLine(s string) string {
+	for i, c := range s {
+		if c == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
