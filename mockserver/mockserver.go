@@ -95,10 +95,12 @@ func New(opts ...Option) (*Server, error) {
 	s.control = controlapi.New(env, byName, func() { _ = s.Reset() }, s.ready.Load)
 
 	r := mux.NewRouter()
-	s.control.Routes(r)
+	// Platforms first: a platform's own control routes (/_mock/<platform>/…)
+	// must match before the control API's /_mock catch-all.
 	for _, e := range s.emus {
 		e.Routes(r)
 	}
+	s.control.Routes(r)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotFound)

@@ -1,0 +1,58 @@
+package baidu
+
+import (
+	"errors"
+
+	"github.com/minipush/minipush/mockserver/internal/quota"
+	"github.com/minipush/minipush/mockserver/internal/store"
+	"github.com/minipush/minipush/mockserver/mockapi"
+)
+
+// Endpoints lists the endpoint names faults and quotas can target.
+func (e *Emulator) Endpoints() []string { return Endpoints() }
+
+// DefaultLimits are the call limits of a new app.
+func (e *Emulator) DefaultLimits() []quota.Limit { return DefaultLimits() }
+
+// PrepareApp checks a Baidu app. Its app_id is the AppKey (the token's
+// client_id), not the numeric AppID, and it needs its AppSecret.
+func (e *Emulator) PrepareApp(req mockapi.App, _ *store.App) (map[string]any, string, error) {
+	if req.Secret == "" {
+		return nil, "secret", errors.New("secret (the app's AppSecret) is required for a baidu app; app_id is its AppKey")
+	}
+	return nil, "", nil
+}
+
+// The demo app. Baidu apps are addressed by their AppKey, a 32-character
+// alphanumeric string; template ids are 32 hex characters (the doc's example
+// is 83213b378e0647a3b5df04db353a1fb7); open ids are opaque strings.
+const (
+	DemoAppKey     = "bdDemoAppKey00000000000000000001"
+	DemoSecret     = "demo-secret"
+	DemoUserAlice  = "bd_demo_alice_000000000000000"
+	DemoUserBob    = "bd_demo_bob_0000000000000000"
+	DemoTemplateID = "de300000000000000000000000000001"
+)
+
+// DemoApp is a ready-to-use Baidu app for the demo seed: a template, two
+// users and five one-time authorizations each (each spent with its own
+// subscribe_id).
+//
+// Baidu's real data keys are keyword1, keyword2, …; the control API
+// currently accepts only WeChat-typed keys (a type and digits, e.g. thing1),
+// so the demo template uses thing1/time2 until it accepts platform keys.
+func DemoApp() mockapi.App {
+	return mockapi.App{
+		Platform: Name, AppID: DemoAppKey, Secret: DemoSecret,
+		Users: []string{DemoUserAlice, DemoUserBob},
+		Templates: []mockapi.Template{{
+			TemplateID: DemoTemplateID, Title: "预约成功通知",
+			Keywords:     []string{"thing1", "time2"},
+			KeywordNames: map[string]string{"thing1": "预约项目", "time2": "预约时间"},
+		}},
+		Grants: []mockapi.Grant{
+			{OpenID: DemoUserAlice, TemplateID: DemoTemplateID, Count: 5},
+			{OpenID: DemoUserBob, TemplateID: DemoTemplateID, Count: 5},
+		},
+	}
+}

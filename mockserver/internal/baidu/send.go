@@ -1,0 +1,254 @@
+package baidu
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/minipush/minipush/mockserver/internal/platform"
+	"github.com/minipush/minipush/mockserver/internal/store"
+	"github.com/minipush/minipush/mockserver/mockapi"
+)
+
+// Subscribe ids (douyin-kuaishou-baidu.md §3.3, §3.4): "同一用户在同一个订阅id
+// 下的多次授权不累积下发权限，只能下发一条。若要订阅多条，需要不同订阅 id", and a
+// subscription has no time limit. The mock's model: a grant credit in the
+// store is one authorization (under its own subscribe id); a send names the
+// subscribe id it spends, consumes one credit, and that id can never carry
+// another message to that user for that template (4007). The id is keyed by
+// template too because one client subscribe call can cover several
+// templates under one id (UNCONFIRMED). Long-term grants are not consumed,
+// but each subscribe id still carries one message.
+type subKey struct{ appID, openID, templateID, subscribeID string }
+
+// maxUsed bounds the memory of spent subscribe ids; the oldest are
+// forgotten first (a replay that old is then accepted again).
+const maxUsed = 1 << 20
+
+// msgKeyBase starts the msg_key sequence; the doc's examples are small
+// integers (158, 4330862).
+const msgKeyBase = 4_330_000
+
+var errSpent = errors.New("subscribe id already used")
+
+type sendAnswerData struct {
+	MsgKey int64 `json:"msg_key"`
+}
+
+// sendError is a rejection found while checking a send under the store lock.
+type sendError struct {
+	errno  Errno
+	detail string
+}
+
+func (e *sendError) Error() string { return e.errno.Message() + ": " + e.detail }
+
+// POST /rest/2.0/smartapp/template/message/subscribe/send?access_token=…
+// with form fields template_id, touser_openId, subscribe_id, data (a JSON
+// string) and page (optional).
+//
+// Checks, in order: the token (gateway 100/110/111); method and form
+// (2002); limits (gateway 4/17/18, none by default); template_id,
+// touser_openId, subscribe_id and data present (2002); data a JSON object
+// (2002); touser_openId a user of the app (4010); template_id the app's
+// (4001); every template keyword present with a non-empty value and no key
+// the template lacks, the page well formed (2002); then the subscription:
+// no credit left, or the subscribe id already spent, is 4007.
+func (e *Emulator) handleSubscribeSend(w http.ResponseWriter, r *http.Request, c *platform.Call) {
+	appID, gw := e.checkToken(r)
+	formErr := readForm(w, r)
+	f := r.Form
+	c.AppID, c.OpenID = appID, f.Get("touser_openId")
+	if e.fault(w, r, c) {
+		return
+	}
+	if gw != 0 {
+		gatewayFail(w, c, gw)
+		return
+	}
+	app, ok := e.env.Store.App(Name, appID)
+	if !ok { // the app was removed after the token was issued
+		gatewayFail(w, c, GatewayTokenInvalid)
+		return
+	}
+	switch {
+	case r.Method != http.MethodPost:
+		fail(w, c, ErrnoParam, "method "+r.Method+" not allowed, use POST")
+		return
+	case formErr != nil:
+		fail(w, c, ErrnoParam, "malformed form body")
+		return
+	}
+	if l, ok := e.env.Take(app, EndpointSubscribeSend); !ok {
+		gatewayFail(w, c, quotaCode(l))
+		return
+	}
+	req := sendRequest{TemplateID: f.Get("template_id"), OpenID: f.Get("touser_openId"),
+		SubscribeID: f.Get("subscribe_id"), Page: f.Get("page")}
+	raw := f.Get("data")
+	for _, p := range [][2]string{{"template_id", req.TemplateID}, {"touser_openId", req.OpenID},
+		{"subscribe_id", req.SubscribeID}, {"data", raw}} {
+		if p[1] == "" {
+			fail(w, c, ErrnoParam, p[0]+" is empty")
+			return
+		}
+	}
+	if err := json.Unmarshal([]byte(raw), &req.Data); err != nil || req.Data == nil {
+		fail(w, c, ErrnoParam, "data is not a JSON object")
+		return
+	}
+	key := subKey{appID: appID, openID: req.OpenID, templateID: req.TemplateID, subscribeID: req.SubscribeID}
+	var values map[string]string
+	e.subMu.Lock()
+	err := e.env.Store.Send(Name, appID, req.OpenID, req.TemplateID, func(t *store.Template) error {
+		var serr *sendError
+		if values, serr = checkSend(app, t, &req); serr != nil {
+			return serr
+		}
+		if _, spent := e.used[key]; spent {
+			return errSpent
+		}
+		return nil
+	})
+	if err == nil {
+		e.markUsedLocked(key)
+	}
+	e.subMu.Unlock()
+	var serr *sendError
+	switch {
+	case err == nil:
+	case errors.As(err, &serr):
+		fail(w, c, serr.errno, serr.detail)
+		return
+	case errors.Is(err, store.ErrUnknownUser):
+		fail(w, c, ErrnoOpenID, "")
+		return
+	case errors.Is(err, store.ErrUnknownTemplate):
+		fail(w, c, ErrnoTemplate, "")
+		return
+	case errors.Is(err, errSpent):
+		fail(w, c, ErrnoNotSubscribed, "subscribe_id already used")
+		return
+	case errors.Is(err, store.ErrNoGrant):
+		fail(w, c, ErrnoNotSubscribed, "")
+		return
+	case errors.Is(err, store.ErrUnknownApp):
+		gatewayFail(w, c, GatewayTokenInvalid)
+		return
+	default:
+		gatewayFail(w, c, GatewayUnavailable)
+		return
+	}
+	msgKey := e.msgKey.Add(1)
+	e.env.Deliver(mockapi.Message{
+		Platform: Name, AppID: appID, OpenID: req.OpenID, TemplateID: req.TemplateID, Data: values,
+		Page: req.Page, MsgID: strconv.FormatInt(msgKey, 10), ReceivedAt: e.env.Clock.Now(),
+	})
+	c.ErrCode = 0
+	writeJSON(w, http.StatusOK, businessAnswer{Errno: ErrnoOK, Msg: ErrnoOK.Message(), Data: sendAnswerData{MsgKey: msgKey}})
+}
+
+// markUsedLocked records a spent subscribe id; e.subMu must be held.
+func (e *Emulator) markUsedLocked(k subKey) {
+	e.used[k] = struct{}{}
+	e.order = append(e.order, k)
+	if len(e.order) > maxUsed {
+		delete(e.used, e.order[0])
+		e.order = e.order[1:]
+	}
+}
+
+type sendRequest struct {
+	TemplateID, OpenID, SubscribeID, Page string
+	Data                                  map[string]json.RawMessage
+}
+
+// checkSend validates data and page against the template and returns the
+// keyword values. Baidu documents no per-type value rules for its keys
+// ("keyword1", "keyword2", …), so a value must only be present, non-blank
+// text on one line (UNCONFIRMED: length limits are not documented). A key
+// the template lacks is refused (UNCONFIRMED). No content screening happens
+// at send: Baidu documents no errno for it (use syncCheckText).
+func checkSend(app *store.App, t *store.Template, req *sendRequest) (map[string]string, *sendError) {
+	values := make(map[string]string, len(t.Keywords))
+	for _, key := range t.Keywords {
+		raw, ok := req.Data[key]
+		if !ok {
+			return nil, &sendError{ErrnoParam, "data." + key + " is missing"}
+		}
+		v, ok := keywordValue(raw)
+		if !ok || !validValue(v) {
+			return nil, &sendError{ErrnoParam, "data." + key + ".value is invalid"}
+		}
+		values[key] = v
+	}
+	if len(req.Data) > len(values) {
+		var extra []string
+		for k := range req.Data {
+			if _, ok := values[k]; !ok {
+				extra = append(extra, k)
+			}
+		}
+		sort.Strings(extra)
+		return nil, &sendError{ErrnoParam, "data." + extra[0] + " is not a keyword of the template"}
+	}
+	if req.Page != "" && !validPage(app, req.Page) {
+		return nil, &sendError{ErrnoParam, "page is invalid"}
+	}
+	return values, nil
+}
+
+func validValue(v string) bool {
+	if strings.TrimSpace(v) == "" || !utf8.ValidString(v) {
+		return false
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return false
+		}
+	}
+	return true
+}
+
+// keywordValue reads {"value": …}: a string, or a number written as text.
+func keywordValue(raw json.RawMessage) (string, bool) {
+	var item struct {
+		Value json.RawMessage `json:"value"`
+	}
+	if err := json.Unmarshal(raw, &item); err != nil {
+		return "", false
+	}
+	var s string
+	if err := json.Unmarshal(item.Value, &s); err == nil {
+		return s, true
+	}
+	var n json.Number
+	if err := json.Unmarshal(item.Value, &n); err == nil {
+		return n.String(), true
+	}
+	return "", false
+}
+
+// validPage: "仅限本小程序内的页面。支持带参数，示例index?foo=bar" — a path with
+// an optional query, no scheme, spaces or control characters; when the app
+// lists its pages the path must be one of them.
+func validPage(app *store.App, page string) bool {
+	if len(page) > 1024 || strings.Contains(page, "://") {
+		return false
+	}
+	for _, r := range page {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			return false
+		}
+	}
+	if app.Pages == nil {
+		return true
+	}
+	path, _, _ := strings.Cut(page, "?")
+	return app.Pages[strings.TrimPrefix(path, "/")]
+}
