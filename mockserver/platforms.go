@@ -3,7 +3,11 @@ package mockserver
 import (
 	"github.com/gorilla/mux"
 
+	"github.com/minipush/minipush/mockserver/internal/alipay"
+	"github.com/minipush/minipush/mockserver/internal/baidu"
 	"github.com/minipush/minipush/mockserver/internal/controlapi"
+	"github.com/minipush/minipush/mockserver/internal/douyin"
+	"github.com/minipush/minipush/mockserver/internal/kuaishou"
 	"github.com/minipush/minipush/mockserver/internal/platform"
 	"github.com/minipush/minipush/mockserver/internal/wechat"
 	"github.com/minipush/minipush/mockserver/mockapi"
@@ -26,5 +30,9 @@ type emulator interface {
 func emulators(env *platform.Env) []emulator {
 	return []emulator{
 		wechat.New(env),
+		alipay.New(env),
+		douyin.New(env),
+		kuaishou.New(env),
+		baidu.New(env),
 	}
 }
