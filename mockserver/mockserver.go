@@ -132,6 +132,7 @@ func (s *Server) Reset() error {
 	e.Quota.Reset("")
 	e.Inbox.Reset()
 	e.Journal.Reset()
+	e.ResetCounters()
 	e.Content.Set(content.Default(s.opts.seed.ContentRules))
 	for _, em := range s.emus {
 		em.Reset(s.opts.seed)

@@ -100,6 +100,15 @@ func (c *Client) AddApp(ctx context.Context, a mockapi.App) (map[string]any, err
 	return out, err
 }
 
+// Apps lists the registered apps (never their secrets).
+func (c *Client) Apps(ctx context.Context) ([]mockapi.AppInfo, error) {
+	var out struct {
+		Apps []mockapi.AppInfo `json:"apps"`
+	}
+	err := c.do(ctx, http.MethodGet, "/_mock/apps", nil, nil, &out)
+	return out.Apps, err
+}
+
 // AddUser registers an openid for an app.
 func (c *Client) AddUser(ctx context.Context, u mockapi.User) error {
 	return c.do(ctx, http.MethodPost, "/_mock/users", nil, u, nil)
@@ -108,6 +117,16 @@ func (c *Client) AddUser(ctx context.Context, u mockapi.User) error {
 // AddTemplate registers a private template.
 func (c *Client) AddTemplate(ctx context.Context, t mockapi.Template) error {
 	return c.do(ctx, http.MethodPost, "/_mock/templates", nil, t, nil)
+}
+
+// Templates lists an app's private templates.
+func (c *Client) Templates(ctx context.Context, platform, appID string) ([]mockapi.Template, error) {
+	var out struct {
+		Templates []mockapi.Template `json:"templates"`
+	}
+	q := url.Values{"platform": {platform}, "app_id": {appID}}
+	err := c.do(ctx, http.MethodGet, "/_mock/templates", q, nil, &out)
+	return out.Templates, err
 }
 
 // Grant gives a user send credits for a template.
@@ -128,6 +147,13 @@ func (c *Client) Grants(ctx context.Context, platform, appID, openID string) ([]
 	}
 	err := c.do(ctx, http.MethodGet, "/_mock/grants", q, nil, &out)
 	return out.Grants, err
+}
+
+// Revoke removes a user's grant for a template, as when the user turns the
+// subscription off in settings.
+func (c *Client) Revoke(ctx context.Context, platform, appID, openID, templateID string) error {
+	q := url.Values{"platform": {platform}, "app_id": {appID}, "openid": {openID}, "template_id": {templateID}}
+	return c.do(ctx, http.MethodDelete, "/_mock/grants", q, nil, nil)
 }
 
 // MessageFilter selects inbox messages. Wait blocks until Min messages
@@ -200,6 +226,11 @@ func (c *Client) Requests(ctx context.Context, f RequestFilter) (mockapi.Request
 	return out, err
 }
 
+// ClearRequests empties the journal.
+func (c *Client) ClearRequests(ctx context.Context) error {
+	return c.do(ctx, http.MethodDelete, "/_mock/requests", nil, nil, nil)
+}
+
 // AddFault injects a fault and returns its id.
 func (c *Client) AddFault(ctx context.Context, f mockapi.Fault) (string, error) {
 	var out struct {
@@ -233,6 +264,13 @@ func (c *Client) Advance(ctx context.Context, d time.Duration) (time.Time, error
 	return out.Now, err
 }
 
+// SetClock moves the mock clock to t (it keeps running from there).
+func (c *Client) SetClock(ctx context.Context, t time.Time) (time.Time, error) {
+	var out mockapi.Clock
+	err := c.do(ctx, http.MethodPost, "/_mock/clock", nil, mockapi.ClockChange{Set: &t}, &out)
+	return out.Now, err
+}
+
 // Now reads the mock clock.
 func (c *Client) Now(ctx context.Context) (time.Time, error) {
 	var out mockapi.Clock
@@ -243,6 +281,13 @@ func (c *Client) Now(ctx context.Context) (time.Time, error) {
 // SetContentRules replaces the content rules.
 func (c *Client) SetContentRules(ctx context.Context, r mockapi.ContentRules) error {
 	return c.do(ctx, http.MethodPut, "/_mock/content-rules", nil, r, nil)
+}
+
+// ContentRules reads the content rules in force.
+func (c *Client) ContentRules(ctx context.Context) (mockapi.ContentRules, error) {
+	var out mockapi.ContentRules
+	err := c.do(ctx, http.MethodGet, "/_mock/content-rules", nil, nil, &out)
+	return out, err
 }
 
 // SetQuota sets one call limit of an app.

@@ -18,19 +18,38 @@ type Mock struct {
 	URL     string
 	Server  *mockserver.Server
 	Control *mockclient.Client
+
+	hs *httptest.Server
 }
 
 // Start runs a mock until the test ends. It fails the test if the options
 // (e.g. a seed) are invalid.
 func Start(tb testing.TB, opts ...mockserver.Option) *Mock {
 	tb.Helper()
-	srv, err := mockserver.New(opts...)
+	m, err := New(opts...)
 	if err != nil {
 		tb.Fatalf("start mock: %v", err)
 	}
+	tb.Cleanup(m.Close)
+	return m
+}
+
+// New runs a mock until Close, for code that has no testing.TB (examples,
+// TestMain, tools). Tests should prefer Start, which closes it for them.
+func New(opts ...mockserver.Option) (*Mock, error) {
+	srv, err := mockserver.New(opts...)
+	if err != nil {
+		return nil, err
+	}
 	hs := httptest.NewServer(srv.Handler())
-	tb.Cleanup(hs.Close)
 	c := mockclient.New(hs.URL)
 	c.HTTP = hs.Client()
-	return &Mock{URL: hs.URL, Server: srv, Control: c}
+	return &Mock{URL: hs.URL, Server: srv, Control: c, hs: hs}, nil
+}
+
+// Close stops the mock. Connections are cut first so that a call still in
+// flight — say a GET /_mock/messages?wait=5m — cannot hold Close up.
+func (m *Mock) Close() {
+	m.hs.CloseClientConnections()
+	m.hs.Close()
 }

@@ -5,13 +5,20 @@ package seed
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/minipush/minipush/mockserver/internal/alipay"
+	"github.com/minipush/minipush/mockserver/internal/baidu"
+	"github.com/minipush/minipush/mockserver/internal/douyin"
+	"github.com/minipush/minipush/mockserver/internal/kuaishou"
 	"github.com/minipush/minipush/mockserver/mockapi"
 )
 
@@ -29,23 +36,70 @@ func Load(path string) (mockapi.Seed, error) {
 	return s, nil
 }
 
-// Parse decodes a seed document.
+// maxStartOffset bounds how far a seed's start may be from the real time:
+// the mock clock is real time plus a time.Duration, which spans ±292 years,
+// and the control API allows it to run at most 100 years off.
+const maxStartOffset = 100 * 365 * 24 * time.Hour
+
+// Parse decodes a seed document. It holds exactly one JSON object or one
+// YAML document (an empty YAML document is an empty seed).
 func Parse(b []byte, isJSON bool) (mockapi.Seed, error) {
+	s, err := parse(b, isJSON)
+	if err != nil {
+		return s, err
+	}
+	if s.Start != nil {
+		if d := time.Until(*s.Start); d > maxStartOffset || d < -maxStartOffset {
+			return s, fmt.Errorf("start %s is more than 100 years from now", s.Start.Format(time.RFC3339))
+		}
+	}
+	return s, nil
+}
+
+func parse(b []byte, isJSON bool) (mockapi.Seed, error) {
 	var s mockapi.Seed
 	if isJSON {
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&s); err != nil {
+			if errors.Is(err, io.EOF) {
+				return s, errors.New("empty JSON seed: want an object such as {\"apps\":[]}")
+			}
 			return s, err
+		}
+		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+			return s, errors.New("unexpected data after the seed's JSON object")
 		}
 		return s, nil
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	if err := dec.Decode(&s); err != nil && err.Error() != "EOF" {
+	if err := dec.Decode(&s); err != nil {
+		if errors.Is(err, io.EOF) {
+			return s, nil
+		}
 		return s, err
 	}
-	return s, nil
+	// A second document would be ignored silently: most likely two seeds
+	// pasted together.
+	for {
+		var more yaml.Node
+		err := dec.Decode(&more)
+		if errors.Is(err, io.EOF) {
+			return s, nil
+		}
+		if err != nil || !emptyDocument(&more) {
+			return s, errors.New("the seed holds more than one YAML document")
+		}
+	}
+}
+
+// emptyDocument reports whether n holds nothing, as a trailing "---" does.
+func emptyDocument(n *yaml.Node) bool {
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	return n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
 }
 
 // Demo app ids, users and templates (documented in the README).
@@ -61,7 +115,8 @@ const (
 
 // Demo is a ready-to-use world: a WeChat app with three users, two
 // templates and grants (Alice: 100 one-time order notices, Bob: 1,
-// Carol: a long-term reminder grant).
+// Carol: a long-term reminder grant), and one demo app on each other
+// platform (see each platform's DemoApp and docs/mock-<platform>.md).
 func Demo() mockapi.Seed {
 	return mockapi.Seed{
 		Apps: []mockapi.App{{
@@ -80,7 +135,7 @@ func Demo() mockapi.Seed {
 				{OpenID: DemoUserBob, TemplateID: DemoTemplateOrder, Count: 1},
 				{OpenID: DemoUserCarol, TemplateID: DemoTemplateRemind, LongTerm: true},
 			},
-		}},
+		}, alipay.DemoApp(), douyin.DemoApp(), kuaishou.DemoApp(), baidu.DemoApp()},
 		ContentRules: &mockapi.ContentRules{
 			Risky: []mockapi.ContentWord{
 				{Word: "特3456书yuuo莞6543李zxcz蒜7782法fgnv级", Label: 20006},

@@ -8,6 +8,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -42,7 +43,12 @@ type config struct {
 }
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stderr); err != nil {
+	// SIGINT/SIGTERM end the server gracefully; run itself takes a context
+	// so tests can stop it without signals.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "mockserver:", err)
 		os.Exit(2)
 	}
@@ -69,7 +75,7 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	// Environment first, so flags given on the command line override it.
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
-		name := envPrefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		name := envName(f.Name)
 		if v := getenv(name); v != "" && envErr == nil {
 			if err := f.Value.Set(v); err != nil {
 				envErr = fmt.Errorf("%s=%q: %w", name, v, err)
@@ -85,16 +91,38 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %v", fs.Args())
 	}
-	switch {
-	case c.logFormat != "text" && c.logFormat != "json":
-		return c, fmt.Errorf("-log-format must be text or json, got %q", c.logFormat)
-	case c.inboxLimit < 1:
-		return c, fmt.Errorf("-inbox-limit must be >= 1, got %d", c.inboxLimit)
-	case c.journalLimit < 1:
-		return c, fmt.Errorf("-journal-limit must be >= 1, got %d", c.journalLimit)
+	if err := c.validate(); err != nil {
+		return c, err
 	}
 	return c, nil
 }
+
+// validate checks the settings, naming the flag and its variable.
+func (c config) validate() error {
+	if _, port, err := net.SplitHostPort(c.addr); err != nil || port == "" {
+		return fmt.Errorf("%s must be host:port such as 127.0.0.1:9100, got %q", setting("addr"), c.addr)
+	}
+	var level slog.Level
+	switch {
+	case c.logFormat != "text" && c.logFormat != "json":
+		return fmt.Errorf("%s must be text or json, got %q", setting("log-format"), c.logFormat)
+	case level.UnmarshalText([]byte(c.logLevel)) != nil:
+		return fmt.Errorf("%s must be debug, info, warn or error, got %q", setting("log-level"), c.logLevel)
+	case c.inboxLimit < 1:
+		return fmt.Errorf("%s must be >= 1, got %d", setting("inbox-limit"), c.inboxLimit)
+	case c.journalLimit < 1:
+		return fmt.Errorf("%s must be >= 1, got %d", setting("journal-limit"), c.journalLimit)
+	}
+	return nil
+}
+
+// envName is the variable that mirrors a flag.
+func envName(flagName string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// setting names a flag and its variable for error messages.
+func setting(flagName string) string { return "-" + flagName + " (" + envName(flagName) + ")" }
 
 func newLogger(c config, w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
@@ -134,7 +162,13 @@ func loadSeed(c config) (mockapi.Seed, error) {
 	return s, nil
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+// shutdownGrace bounds how long a stop waits for calls in flight.
+const shutdownGrace = 10 * time.Second
+
+// run serves until ctx ends, then shuts down gracefully. It reports the
+// bound address to ready (when not nil) once it accepts connections, so
+// callers can listen on port 0.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready func(net.Addr)) error {
 	c, err := parse(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -159,22 +193,36 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: accessLog(log, srv.Handler()), ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// Requests inherit a context that ends with ctx, so a long
+	// GET /_mock/messages?wait=… answers at once on shutdown instead of
+	// holding it up.
+	baseCtx, cancelBase := context.WithCancel(context.Background())
+	defer cancelBase()
+	hs := &http.Server{
+		Handler:           accessLog(log, srv.Handler()),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return baseCtx },
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("mockserver listening", "url", "http://"+ln.Addr().String(), "version", version,
 		"apps", len(s.Apps), "demo", c.demo, "inbox_limit", c.inboxLimit)
+	if ready != nil {
+		ready(ln.Addr())
+	}
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	cancelBase()
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	return hs.Shutdown(sctx)
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
 }
 
 // accessLog logs each call at debug level: method, path (never the query,
@@ -198,3 +246,15 @@ type statusWriter struct {
 }
 
 func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
+
+// Hijack keeps drop faults working when access logging wraps the writer.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("connection cannot be hijacked")
+	}
+	return h.Hijack()
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

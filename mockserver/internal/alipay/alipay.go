@@ -114,5 +114,3 @@ func (e *Emulator) Routes(r *mux.Router) {
 		e.postAuthCode(w, r)
 	})
 }
-
-

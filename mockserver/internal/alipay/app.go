@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/minipush/minipush/internal/keyword"
 	"github.com/minipush/minipush/mockserver/internal/quota"
 	"github.com/minipush/minipush/mockserver/internal/store"
 	"github.com/minipush/minipush/mockserver/mockapi"
@@ -65,3 +66,7 @@ func (e *Emulator) PrepareApp(req mockapi.App, a *store.App) (map[string]any, st
 	a.Extra = k
 	return answer, "", nil
 }
+
+// CheckKeywordKey: templates number their keywords ("keyword1"); typed
+// WeChat-style keys ("thing1") are accepted too and get their type's rule.
+func (e *Emulator) CheckKeywordKey(key string) error { return keyword.CheckNumberedKey(key) }

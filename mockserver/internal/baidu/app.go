@@ -3,6 +3,7 @@ package baidu
 import (
 	"errors"
 
+	"github.com/minipush/minipush/internal/keyword"
 	"github.com/minipush/minipush/mockserver/internal/quota"
 	"github.com/minipush/minipush/mockserver/internal/store"
 	"github.com/minipush/minipush/mockserver/mockapi"
@@ -56,3 +57,7 @@ func DemoApp() mockapi.App {
 		},
 	}
 }
+
+// CheckKeywordKey: templates number their keywords ("keyword1"); typed
+// WeChat-style keys ("thing1") are accepted too and get their type's rule.
+func (e *Emulator) CheckKeywordKey(key string) error { return keyword.CheckNumberedKey(key) }

@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -31,6 +33,9 @@ type Platform interface {
 	// PrepareApp checks the platform's own fields of a new app and fills
 	// a.Extra. It returns extra fields for the 201 answer, or the bad field.
 	PrepareApp(req mockapi.App, a *store.App) (answer map[string]any, field string, err error)
+	// CheckKeywordKey says whether key can name a template keyword on the
+	// platform (WeChat "thing1", Alipay/Baidu "keyword1", Douyin names …).
+	CheckKeywordKey(key string) error
 }
 
 // API is the control API of one mock server.
@@ -50,41 +55,50 @@ func New(env *platform.Env, platforms map[string]Platform, reset func(), ready f
 const maxControlBody = 16 << 20
 
 // Routes registers the control API on r.
+//
+// Each path is registered once and dispatches on the method itself:
+// gorilla/mux answers a wrong method on a subrouter with its NotFound
+// handler rather than MethodNotAllowed, and scripts deserve a 405 that
+// lists the allowed methods.
 func (a *API) Routes(r *mux.Router) {
-	r.HandleFunc("/healthz", a.healthz).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc("/readyz", a.readyz).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/healthz", methods{http.MethodGet: a.healthz, http.MethodHead: a.healthz})
+	r.Handle("/readyz", methods{http.MethodGet: a.readyz, http.MethodHead: a.readyz})
 	c := r.PathPrefix("/_mock").Subrouter()
-	c.HandleFunc("/reset", a.postReset).Methods(http.MethodPost)
-	c.HandleFunc("/apps", a.getApps).Methods(http.MethodGet)
-	c.HandleFunc("/apps", a.postApp).Methods(http.MethodPost)
-	c.HandleFunc("/users", a.postUser).Methods(http.MethodPost)
-	c.HandleFunc("/templates", a.getTemplates).Methods(http.MethodGet)
-	c.HandleFunc("/templates", a.postTemplate).Methods(http.MethodPost)
-	c.HandleFunc("/grants", a.getGrants).Methods(http.MethodGet)
-	c.HandleFunc("/grants", a.postGrant).Methods(http.MethodPost)
-	c.HandleFunc("/grants", a.deleteGrant).Methods(http.MethodDelete)
-	c.HandleFunc("/messages", a.getMessages).Methods(http.MethodGet)
-	c.HandleFunc("/messages", a.deleteMessages).Methods(http.MethodDelete)
-	c.HandleFunc("/requests", a.getRequests).Methods(http.MethodGet)
-	c.HandleFunc("/requests", a.deleteRequests).Methods(http.MethodDelete)
-	c.HandleFunc("/faults", a.getFaults).Methods(http.MethodGet)
-	c.HandleFunc("/faults", a.postFault).Methods(http.MethodPost)
-	c.HandleFunc("/faults", a.deleteFaults).Methods(http.MethodDelete)
-	c.HandleFunc("/faults/{id}", a.deleteFault).Methods(http.MethodDelete)
-	c.HandleFunc("/clock", a.getClock).Methods(http.MethodGet)
-	c.HandleFunc("/clock", a.postClock).Methods(http.MethodPost)
-	c.HandleFunc("/content-rules", a.getContentRules).Methods(http.MethodGet)
-	c.HandleFunc("/content-rules", a.putContentRules).Methods(http.MethodPut, http.MethodPost)
-	c.HandleFunc("/quotas", a.getQuotas).Methods(http.MethodGet)
-	c.HandleFunc("/quotas", a.putQuota).Methods(http.MethodPut, http.MethodPost)
-	c.HandleFunc("/quotas/usage", a.deleteQuotaUsage).Methods(http.MethodDelete)
-	c.HandleFunc("/stats", a.getStats).Methods(http.MethodGet)
+	c.Handle("/reset", methods{http.MethodPost: a.postReset})
+	c.Handle("/apps", methods{http.MethodGet: a.getApps, http.MethodPost: a.postApp})
+	c.Handle("/users", methods{http.MethodPost: a.postUser})
+	c.Handle("/templates", methods{http.MethodGet: a.getTemplates, http.MethodPost: a.postTemplate})
+	c.Handle("/grants", methods{http.MethodGet: a.getGrants, http.MethodPost: a.postGrant, http.MethodDelete: a.deleteGrant})
+	c.Handle("/messages", methods{http.MethodGet: a.getMessages, http.MethodDelete: a.deleteMessages})
+	c.Handle("/requests", methods{http.MethodGet: a.getRequests, http.MethodDelete: a.deleteRequests})
+	c.Handle("/faults", methods{http.MethodGet: a.getFaults, http.MethodPost: a.postFault, http.MethodDelete: a.deleteFaults})
+	c.Handle("/faults/{id}", methods{http.MethodDelete: a.deleteFault})
+	c.Handle("/clock", methods{http.MethodGet: a.getClock, http.MethodPost: a.postClock})
+	c.Handle("/content-rules", methods{http.MethodGet: a.getContentRules, http.MethodPut: a.putContentRules, http.MethodPost: a.putContentRules})
+	c.Handle("/quotas", methods{http.MethodGet: a.getQuotas, http.MethodPut: a.putQuota, http.MethodPost: a.putQuota})
+	c.Handle("/quotas/usage", methods{http.MethodDelete: a.deleteQuotaUsage})
+	c.Handle("/stats", methods{http.MethodGet: a.getStats})
 	c.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "", fmt.Errorf("no control endpoint %s %s", r.Method, r.URL.Path))
 	})
-	c.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusMethodNotAllowed, "", fmt.Errorf("method %s not allowed on %s", r.Method, r.URL.Path))
-	})
+}
+
+// methods serves one path: a handler per HTTP method, 405 for the others.
+type methods map[string]http.HandlerFunc
+
+func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h, ok := m[r.Method]; ok {
+		h(w, r)
+		return
+	}
+	allowed := make([]string, 0, len(m))
+	for k := range m {
+		allowed = append(allowed, k)
+	}
+	sort.Strings(allowed)
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
+	writeError(w, http.StatusMethodNotAllowed, "", fmt.Errorf("method %s not allowed on %s (allowed: %s)",
+		r.Method, r.URL.Path, strings.Join(allowed, ", ")))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -147,18 +161,64 @@ func decodeBytes(body []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) {
-			return bad(ute.Field, "field %s must be %s", ute.Field, ute.Type)
+			if ute.Field == "" {
+				return bad("", "the body must be a JSON object, got %s", ute.Value)
+			}
+			// The value is not echoed: it may be a secret sent in the
+			// wrong field.
+			return bad(ute.Field, "field %s must be %s", ute.Field, describeType(ute.Type))
 		}
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			return bad("", "malformed JSON at byte %d: %v", se.Offset, err)
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return bad("", "malformed JSON: the body ends early")
 		}
 		if f, ok := unknownField(err); ok {
 			return bad(f, "unknown field %q", f)
 		}
 		return bad("", "invalid JSON body: %v", err)
 	}
+	// One object per call: trailing data is most likely a script that
+	// concatenated two bodies, and would otherwise be ignored.
+	if _, err := dec.Token(); err != io.EOF {
+		return bad("", "unexpected data after the JSON object")
+	}
 	return nil
+}
+
+// describeType says in words what a field expects.
+func describeType(t reflect.Type) string {
+	switch t {
+	case reflect.TypeFor[mockapi.Duration]():
+		return `a duration like "300ms" or "2h" (or a number of milliseconds)`
+	case reflect.TypeFor[mockapi.ContentWord]():
+		return `a word: a string or {"word","label"}`
+	case reflect.TypeFor[time.Time]():
+		return "an RFC 3339 time"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.String {
+			return "an array of strings"
+		}
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Pointer:
+		return describeType(t.Elem())
+	}
+	return t.String()
 }
 
 // platformApp checks platform and app_id and returns the app.

@@ -4,10 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 
-	"github.com/minipush/minipush/internal/keyword"
 	"github.com/minipush/minipush/mockserver/internal/quota"
 	"github.com/minipush/minipush/mockserver/internal/store"
 	"github.com/minipush/minipush/mockserver/mockapi"
@@ -168,8 +166,6 @@ func (a *API) postUser(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, u)
 }
 
-var keywordKey = regexp.MustCompile(`^[a-z_]+[0-9]+$`)
-
 func (a *API) addTemplate(t mockapi.Template) error {
 	if _, err := a.platformApp(t.Platform, t.AppID); err != nil {
 		return err
@@ -181,13 +177,11 @@ func (a *API) addTemplate(t mockapi.Template) error {
 		return bad("keywords", "keywords must list the template's data keys, e.g. [\"thing1\",\"time2\"]")
 	}
 	seen := map[string]bool{}
+	p := a.platforms[t.Platform]
 	for i, k := range t.Keywords {
 		field := fmt.Sprintf("keywords[%d]", i)
-		if !keywordKey.MatchString(k) {
-			return bad(field, "keyword %q must be a type followed by digits, e.g. thing1", k)
-		}
-		if !keyword.Known(keyword.Type(k)) {
-			return bad(field, "keyword %q has unknown type %q", k, keyword.Type(k))
+		if err := p.CheckKeywordKey(k); err != nil {
+			return bad(field, "%v", err)
 		}
 		if seen[k] {
 			return bad(field, "keyword %q is listed twice", k)

@@ -1,10 +1,17 @@
 package controlapi
 
 import (
+	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/minipush/minipush/mockserver/mockapi"
 )
+
+// maxClockOffset bounds how far the mock clock may run from real time. A
+// time.Duration spans ±292 years; beyond that offsets wrap or saturate and
+// the clock silently shows a wrong time, so the API refuses instead.
+const maxClockOffset = 100 * 365 * 24 * time.Hour
 
 func (a *API) clockAnswer() mockapi.Clock {
 	return mockapi.Clock{Now: a.env.Clock.Now(), Offset: mockapi.Duration(a.env.Clock.Offset())}
@@ -14,21 +21,47 @@ func (a *API) getClock(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, a.clockAnswer())
 }
 
+// clockChange mirrors mockapi.ClockChange with set left raw, so that a bad
+// time is reported as field "set" (time.Time's own errors name no field).
+type clockChange struct {
+	Advance mockapi.Duration `json:"advance,omitempty"`
+	Set     json.RawMessage  `json:"set,omitempty"`
+}
+
 // POST /_mock/clock {"advance":"2h"} or {"set":"2026-01-01T00:00:00+08:00"}
 func (a *API) postClock(w http.ResponseWriter, r *http.Request) {
-	var c mockapi.ClockChange
+	var c clockChange
 	if err := decode(r, &c); err != nil {
 		fail(w, err)
 		return
 	}
+	var set *time.Time
+	if len(c.Set) > 0 && string(c.Set) != "null" {
+		var t time.Time
+		if err := json.Unmarshal(c.Set, &t); err != nil {
+			fail(w, bad("set", "set must be an RFC 3339 time like \"2026-01-01T08:00:00+08:00\""))
+			return
+		}
+		set = &t
+	}
+	off := a.env.Clock.Offset()
 	switch {
-	case c.Set != nil && c.Advance != 0:
+	case set != nil && c.Advance != 0:
 		fail(w, bad("advance", "give advance or set, not both"))
 		return
-	case c.Set != nil:
-		a.env.Clock.Set(*c.Set)
+	case set != nil:
+		if d := time.Until(*set); d > maxClockOffset || d < -maxClockOffset {
+			fail(w, bad("set", "set must be within 100 years of the real time"))
+			return
+		}
+		a.env.Clock.Set(*set)
 	case c.Advance != 0:
-		a.env.Clock.Advance(durationOf(c.Advance))
+		d := durationOf(c.Advance)
+		if d > maxClockOffset-off || d < -maxClockOffset-off {
+			fail(w, bad("advance", "the clock may run at most 100 years from the real time (now %v ahead)", off))
+			return
+		}
+		a.env.Clock.Advance(d)
 	default:
 		fail(w, bad("advance", "advance (e.g. \"2h\") or set (RFC 3339 time) is required"))
 		return

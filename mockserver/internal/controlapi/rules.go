@@ -1,7 +1,9 @@
 package controlapi
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/minipush/minipush/mockserver/mockapi"
@@ -20,8 +22,31 @@ func (a *API) putContentRules(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
+	if err := checkWords("risky", rules.Risky); err != nil {
+		fail(w, err)
+		return
+	}
+	if err := checkWords("review", rules.Review); err != nil {
+		fail(w, err)
+		return
+	}
 	a.env.Content.Set(rules)
 	writeJSON(w, http.StatusOK, rules)
+}
+
+// checkWords refuses blank words (which the rules would ignore, so a script
+// that sends one has a bug) and negative labels.
+func checkWords(list string, words []mockapi.ContentWord) error {
+	for i, w := range words {
+		field := fmt.Sprintf("%s[%d]", list, i)
+		if strings.TrimSpace(w.Word) == "" {
+			return bad(field+".word", "%s is a blank word", field)
+		}
+		if w.Label < 0 {
+			return bad(field+".label", "%s has a negative label", field)
+		}
+	}
+	return nil
 }
 
 // GET /_mock/quotas?platform=&app_id= — the app's limits and current usage.

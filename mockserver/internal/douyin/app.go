@@ -2,6 +2,9 @@ package douyin
 
 import (
 	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/minipush/minipush/mockserver/internal/quota"
 	"github.com/minipush/minipush/mockserver/internal/store"
@@ -21,4 +24,13 @@ func (e *Emulator) PrepareApp(req mockapi.App, _ *store.App) (map[string]any, st
 		return nil, "secret", errors.New("secret (the app's AppSecret) is required for a douyin app")
 	}
 	return nil, "", nil
+}
+
+// CheckKeywordKey: Douyin keys are the template's keyword names (often
+// Chinese), so any short single-line name is accepted.
+func (e *Emulator) CheckKeywordKey(key string) error {
+	if strings.TrimSpace(key) == "" || utf8.RuneCountInString(key) > 64 || strings.ContainsAny(key, "\r\n\t") {
+		return fmt.Errorf("keyword %q must be a non-empty name of at most 64 characters on one line", key)
+	}
+	return nil
 }

@@ -50,6 +50,9 @@ type Set struct {
 // New returns an empty set.
 func New() *Set { return &Set{} }
 
+// maxLatency bounds an injected delay, so a typo cannot hang a test run.
+const maxLatency = 10 * time.Minute
+
 // Validate checks a fault's fields, naming the first bad one.
 func Validate(f mockapi.Fault, endpoints func(platform string) []string) (field string, err error) {
 	if f.Platform == "" {
@@ -85,11 +88,17 @@ func Validate(f mockapi.Fault, endpoints func(platform string) []string) (field 
 	if actions > 1 {
 		return "errcode", fmt.Errorf("set only one of errcode, http_status and drop")
 	}
-	if actions == 0 && f.Latency <= 0 {
+	// Latency is checked before "needs an action" so a negative latency is
+	// blamed on latency, not on a missing errcode.
+	if f.Latency < 0 || time.Duration(f.Latency) > maxLatency {
+		return "latency", fmt.Errorf("latency must be between 0 and %v", maxLatency)
+	}
+	if actions == 0 && f.Latency == 0 {
 		return "errcode", fmt.Errorf("a fault needs an action: errcode, http_status, latency or drop")
 	}
-	if f.Latency < 0 || time.Duration(f.Latency) > 10*time.Minute {
-		return "latency", fmt.Errorf("latency must be between 0 and 10m")
+	if f.ErrMsg != "" && f.ErrCode == nil {
+		// Without an errcode the message would be silently ignored.
+		return "errmsg", fmt.Errorf("errmsg needs an errcode")
 	}
 	if f.Times < 0 {
 		return "times", fmt.Errorf("times must be >= 0")

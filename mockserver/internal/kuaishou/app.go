@@ -2,7 +2,9 @@ package kuaishou
 
 import (
 	"errors"
+	"fmt"
 
+	"github.com/minipush/minipush/internal/keyword"
 	"github.com/minipush/minipush/mockserver/internal/quota"
 	"github.com/minipush/minipush/mockserver/internal/store"
 	"github.com/minipush/minipush/mockserver/mockapi"
@@ -51,4 +53,14 @@ func DemoApp() mockapi.App {
 			{OpenID: DemoUserBob, TemplateID: DemoTemplateID, Count: 5},
 		},
 	}
+}
+
+// CheckKeywordKey: a Kuaishou type followed by digits ("thing01",
+// "licensePlate02").
+func (e *Emulator) CheckKeywordKey(key string) error {
+	t := keyword.Type(key)
+	if t == key || t == "" || !KnownType(t) {
+		return fmt.Errorf("keyword %q must be a Kuaishou keyword type followed by digits, e.g. thing01", key)
+	}
+	return nil
 }

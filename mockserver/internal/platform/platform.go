@@ -47,14 +47,21 @@ const msgIDBase = 1_700_000_000_000_000_000
 func (e *Env) NextMsgID() int64 { return msgIDBase + int64(e.msgSeq.Add(1)) }
 
 // Deliver puts an accepted message in the inbox.
+// The id is assigned under the inbox's lock, so concurrent sends never
+// share one.
 func (e *Env) Deliver(m mockapi.Message) {
 	e.delivered.Add(1)
-	m.ID = "m" + strconv.FormatUint(e.Inbox.Total()+1, 10)
-	e.Inbox.Append(m)
+	e.Inbox.AppendFunc(func(seq uint64) mockapi.Message {
+		m.ID = "m" + strconv.FormatUint(seq+1, 10)
+		return m
+	})
 }
 
-// Delivered counts messages accepted since start.
+// Delivered counts messages accepted since the last reset.
 func (e *Env) Delivered() uint64 { return e.delivered.Load() }
+
+// ResetCounters zeroes the counters (reset returns everything to the seed).
+func (e *Env) ResetCounters() { e.delivered.Store(0) }
 
 // Call is the journal record of one platform call, filled in by the
 // handler as it learns who is calling and what it answers.
@@ -113,10 +120,14 @@ func (e *Env) Handle(platformName, endpoint string, h HandlerFunc) http.Handler 
 		case cw.status == 0:
 			cw.status = http.StatusOK
 		}
-		e.Journal.Append(mockapi.Request{
+		rec := mockapi.Request{
 			Time: e.Clock.Now(), Platform: c.Platform, Endpoint: c.Endpoint, Method: r.Method,
 			Path: r.URL.Path, AppID: c.AppID, OpenID: c.OpenID, Status: cw.status, ErrCode: c.ErrCode,
 			Fault: c.Fault, LatencyMS: float64(time.Since(start).Microseconds()) / 1000,
+		}
+		e.Journal.AppendFunc(func(seq uint64) mockapi.Request {
+			rec.Seq = seq + 1
+			return rec
 		})
 	})
 }

@@ -8,14 +8,22 @@ import (
 	"sync"
 )
 
-// Ring holds at most Cap entries. Safe for concurrent use.
+// Ring holds at most capacity entries. Safe for concurrent use.
+//
+// Its buffer grows with use up to the capacity and is released by Reset,
+// so an idle mock with the default 100,000-entry inbox costs no memory and
+// a reset gives back what a long run used.
 type Ring[T any] struct {
-	mu      sync.Mutex
+	mu       sync.Mutex
+	capacity int
+	// buf holds the entries. Until the ring is full, len(buf) == n and
+	// head == 0; once full, len(buf) == capacity and head moves round.
 	buf     []T
 	head    int    // index of the oldest entry
 	n       int    // entries held
 	seq     uint64 // sequence number of the next entry appended
 	dropped uint64
+	epoch   uint64        // bumped by Reset, so a waiter knows its counts are stale
 	changed chan struct{} // closed and replaced on append when someone waits
 	watched bool
 }
@@ -25,20 +33,35 @@ func New[T any](capacity int) *Ring[T] {
 	if capacity < 1 {
 		capacity = 1
 	}
-	return &Ring[T]{buf: make([]T, capacity), changed: make(chan struct{})}
+	return &Ring[T]{capacity: capacity, changed: make(chan struct{})}
 }
 
 // Append adds v, evicting the oldest entry if the ring is full, and returns
 // v's sequence number (counting from 0 since the last Reset).
 func (r *Ring[T]) Append(v T) uint64 {
+	return r.AppendFunc(func(uint64) T { return v })
+}
+
+// AppendFunc appends the entry build makes from its sequence number, under
+// the ring's lock: entries that carry an id derived from their position
+// (the inbox's "m1", "m2", …) get unique ids even when appended
+// concurrently. build must be quick and must not use the ring.
+func (r *Ring[T]) AppendFunc(build func(seq uint64) T) uint64 {
 	r.mu.Lock()
-	if r.n == len(r.buf) {
+	v := build(r.seq)
+	if r.n < r.capacity {
+		if len(r.buf) == cap(r.buf) {
+			// Grow by doubling, but never past the capacity.
+			grown := make([]T, len(r.buf), min(max(2*cap(r.buf), 16), r.capacity))
+			copy(grown, r.buf)
+			r.buf = grown
+		}
+		r.buf = append(r.buf, v)
+		r.n++
+	} else {
 		r.buf[r.head] = v
 		r.head = (r.head + 1) % len(r.buf)
 		r.dropped++
-	} else {
-		r.buf[(r.head+r.n)%len(r.buf)] = v
-		r.n++
 	}
 	s := r.seq
 	r.seq++
@@ -75,8 +98,9 @@ func (r *Ring[T]) Total() uint64 {
 // Reset empties the ring.
 func (r *Ring[T]) Reset() {
 	r.mu.Lock()
-	clear(r.buf)
+	r.buf = nil // give the memory back
 	r.head, r.n, r.seq, r.dropped = 0, 0, 0, 0
+	r.epoch++
 	if r.watched {
 		close(r.changed)
 		r.changed = make(chan struct{})
@@ -107,19 +131,47 @@ func (r *Ring[T]) Filter(match func(*T) bool, offset, limit int) ([]T, int) {
 	return out, total
 }
 
-// Wait blocks until at least min held entries match or ctx ends. It counts
-// entries already held, then only new arrivals, so a long wait costs one
-// scan plus one check per appended entry.
+// Wait blocks until at least min held entries match or ctx ends. It scans
+// the entries already held once, then only new arrivals, so a long wait
+// costs one scan plus one check per appended entry.
+//
+// It counts entries still held, not entries ever seen: when the ring is
+// full and matching entries are evicted while it waits, they no longer
+// count (readers then find at least min matches when Wait returns, unless
+// the ring is reset or overflows again in between). It remembers the
+// sequence numbers of the newest min matches only, so memory stays O(min).
 func (r *Ring[T]) Wait(ctx context.Context, match func(*T) bool, min int) {
-	r.mu.Lock()
-	count := 0
-	for i := 0; i < r.n; i++ {
-		if match == nil || match(&r.buf[(r.head+i)%len(r.buf)]) {
-			count++
-		}
+	if min <= 0 {
+		return
 	}
-	next := r.seq
-	for count < min {
+	r.mu.Lock()
+	var seen []uint64 // sequence numbers of the newest matches, oldest first
+	epoch := r.epoch
+	next := r.seq - uint64(r.n) // first sequence number not yet examined
+	for {
+		if r.epoch != epoch { // reset: what we counted is gone
+			epoch, seen, next = r.epoch, seen[:0], 0
+		}
+		oldest := r.seq - uint64(r.n)
+		if next < oldest { // evicted before we could look at them
+			next = oldest
+		}
+		for s := next; s < r.seq; s++ {
+			if match == nil || match(&r.buf[(r.head+int(s-oldest))%len(r.buf)]) {
+				seen = append(seen, s)
+				if len(seen) > min {
+					seen = seen[1:]
+				}
+			}
+		}
+		next = r.seq
+		for len(seen) > 0 && seen[0] < oldest {
+			seen = seen[1:]
+		}
+		if len(seen) >= min {
+			r.mu.Unlock()
+			return
+		}
 		ch := r.changed
 		r.watched = true
 		r.mu.Unlock()
@@ -129,20 +181,5 @@ func (r *Ring[T]) Wait(ctx context.Context, match func(*T) bool, min int) {
 		case <-ch:
 		}
 		r.mu.Lock()
-		if r.seq < next { // reset happened: count afresh
-			next, count = 0, 0
-		}
-		// Entries with sequence >= next are new; those evicted already are lost.
-		newCount := int(r.seq - next)
-		if newCount > r.n {
-			newCount = r.n
-		}
-		for i := r.n - newCount; i < r.n; i++ {
-			if match == nil || match(&r.buf[(r.head+i)%len(r.buf)]) {
-				count++
-			}
-		}
-		next = r.seq
 	}
-	r.mu.Unlock()
 }

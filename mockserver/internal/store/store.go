@@ -7,6 +7,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"sync"
@@ -254,7 +255,13 @@ func (s *Store) Grant(platform, appID, openID, templateID string, count int, lon
 		g = &grant{}
 		a.grants[k] = g
 	}
-	g.remaining += count
+	// Saturate rather than wrap: two huge grants must not turn into a
+	// negative balance that refuses every send.
+	if count > math.MaxInt-g.remaining {
+		g.remaining = math.MaxInt
+	} else {
+		g.remaining += count
+	}
 	g.longTerm = g.longTerm || longTerm
 	return mockapi.GrantState{Platform: platform, AppID: appID, OpenID: openID, TemplateID: templateID,
 		Remaining: g.remaining, LongTerm: g.longTerm}, nil

@@ -3,6 +3,7 @@ package wechat
 import (
 	"errors"
 
+	"github.com/minipush/minipush/internal/keyword"
 	"github.com/minipush/minipush/mockserver/internal/quota"
 	"github.com/minipush/minipush/mockserver/internal/store"
 	"github.com/minipush/minipush/mockserver/mockapi"
@@ -21,3 +22,6 @@ func (e *Emulator) PrepareApp(req mockapi.App, _ *store.App) (map[string]any, st
 	}
 	return nil, "", nil
 }
+
+// CheckKeywordKey: WeChat keys are a type followed by digits ("thing1").
+func (e *Emulator) CheckKeywordKey(key string) error { return keyword.CheckKey(key) }

@@ -1,0 +1,357 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/minipush/minipush/mockserver"
+	"github.com/minipush/minipush/mockserver/mockapi"
+	"github.com/minipush/minipush/mockserver/seed"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestParseDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := parse(nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config{addr: "127.0.0.1:9100", inboxLimit: mockserver.DefaultInboxLimit,
+		journalLimit: mockserver.DefaultJournalLimit, logFormat: "text", logLevel: "info"}
+	if c != want {
+		t.Fatalf("defaults %+v, want %+v", c, want)
+	}
+}
+
+func TestParsePrecedence(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want func(c config) bool
+	}{
+		{"env sets every flag", nil, map[string]string{
+			"MINIPUSH_MOCK_ADDR": "0.0.0.0:9200", "MINIPUSH_MOCK_SEED": "s.yaml", "MINIPUSH_MOCK_DEMO": "true",
+			"MINIPUSH_MOCK_INBOX_LIMIT": "7", "MINIPUSH_MOCK_JOURNAL_LIMIT": "8",
+			"MINIPUSH_MOCK_LOG_FORMAT": "json", "MINIPUSH_MOCK_LOG_LEVEL": "debug",
+		}, func(c config) bool {
+			return c == config{addr: "0.0.0.0:9200", seedFile: "s.yaml", demo: true, inboxLimit: 7, journalLimit: 8, logFormat: "json", logLevel: "debug"}
+		}},
+		{"flag beats env", []string{"-addr", "127.0.0.1:1", "-inbox-limit", "3", "-demo=false"},
+			map[string]string{"MINIPUSH_MOCK_ADDR": "0.0.0.0:9200", "MINIPUSH_MOCK_INBOX_LIMIT": "7", "MINIPUSH_MOCK_DEMO": "1"},
+			func(c config) bool { return c.addr == "127.0.0.1:1" && c.inboxLimit == 3 && !c.demo }},
+		{"env fills what flags leave", []string{"-demo"}, map[string]string{"MINIPUSH_MOCK_LOG_FORMAT": "json"},
+			func(c config) bool { return c.demo && c.logFormat == "json" && c.addr == "127.0.0.1:9100" }},
+		{"empty env is unset", nil, map[string]string{"MINIPUSH_MOCK_ADDR": ""},
+			func(c config) bool { return c.addr == "127.0.0.1:9100" }},
+		{"other prefixes are ignored", nil, map[string]string{"MINIPUSH_ADDR": "x", "ADDR": "y"},
+			func(c config) bool { return c.addr == "127.0.0.1:9100" }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := parse(tc.args, env(tc.env), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.want(c) {
+				t.Fatalf("config %+v", c)
+			}
+		})
+	}
+}
+
+func TestParseErrorsNameTheSetting(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want []string // the error mentions all of these
+	}{
+		{"bad env int", nil, map[string]string{"MINIPUSH_MOCK_INBOX_LIMIT": "many"}, []string{"MINIPUSH_MOCK_INBOX_LIMIT"}},
+		{"bad env bool", nil, map[string]string{"MINIPUSH_MOCK_DEMO": "yes please"}, []string{"MINIPUSH_MOCK_DEMO"}},
+		{"zero inbox", []string{"-inbox-limit", "0"}, nil, []string{"-inbox-limit", "MINIPUSH_MOCK_INBOX_LIMIT"}},
+		{"zero inbox from env", nil, map[string]string{"MINIPUSH_MOCK_INBOX_LIMIT": "0"}, []string{"MINIPUSH_MOCK_INBOX_LIMIT"}},
+		{"negative journal", []string{"-journal-limit", "-1"}, nil, []string{"-journal-limit"}},
+		{"log format", []string{"-log-format", "xml"}, nil, []string{"-log-format", "xml"}},
+		{"log level", []string{"-log-level", "loud"}, nil, []string{"-log-level", "loud"}},
+		{"addr without port", []string{"-addr", "localhost"}, nil, []string{"-addr"}},
+		{"addr from env", nil, map[string]string{"MINIPUSH_MOCK_ADDR": "nonsense"}, []string{"MINIPUSH_MOCK_ADDR"}},
+		{"unknown flag", []string{"-port", "1"}, nil, []string{"port"}},
+		{"flag bad int", []string{"-inbox-limit", "x"}, nil, []string{"inbox-limit"}},
+		{"stray argument", []string{"serve"}, nil, []string{"serve"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := parse(tc.args, env(tc.env), io.Discard)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Fatalf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestHelpIsNotAnError(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"-h"}, env(nil), &out, nil); err != nil {
+		t.Fatalf("run -h = %v", err)
+	}
+	if _, err := parse([]string{"-h"}, env(nil), io.Discard); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("parse -h = %v", err)
+	}
+	for _, w := range []string{"MINIPUSH_MOCK_", "-inbox-limit", "-seed", "-demo", "-log-format", "-addr"} {
+		if !strings.Contains(out.String(), w) {
+			t.Fatalf("usage lacks %q:\n%s", w, out.String())
+		}
+	}
+}
+
+func TestLoadSeedCombinesDemoAndFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "extra.json")
+	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	b, _ := json.Marshal(mockapi.Seed{
+		Apps:         []mockapi.App{{Platform: "wechat", AppID: "wxextra", Secret: "s"}},
+		ContentRules: &mockapi.ContentRules{Risky: []mockapi.ContentWord{{Word: "x"}}},
+		Start:        &start,
+	})
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := loadSeed(config{demo: true, seedFile: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	demo := len(seed.Demo().Apps)
+	if len(s.Apps) != demo+1 || s.Apps[0].AppID != seed.DemoWeChatAppID || s.Apps[demo].AppID != "wxextra" {
+		t.Fatalf("apps %+v", s.Apps)
+	}
+	if len(s.ContentRules.Risky) != 1 || s.Start == nil || !s.Start.Equal(start) {
+		t.Fatalf("file's rules and start should replace the demo's: %+v %v", s.ContentRules, s.Start)
+	}
+	if s, _ := loadSeed(config{demo: true}); len(s.Apps) != len(seed.Demo().Apps) || s.ContentRules == nil {
+		t.Fatalf("demo alone: %+v", s)
+	}
+	if s, _ := loadSeed(config{}); len(s.Apps) != 0 {
+		t.Fatalf("no seed: %+v", s)
+	}
+	if _, err := loadSeed(config{seedFile: filepath.Join(dir, "missing.yaml")}); err == nil {
+		t.Fatal("missing seed file accepted")
+	}
+}
+
+// syncBuffer is a log sink the server goroutine and the test share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startRun runs the binary's run on a free port and returns its base URL,
+// a stop function that cancels it, and the channel its result arrives on.
+func startRun(t *testing.T, args []string, getenv func(string) string, logs io.Writer) (string, context.CancelFunc, <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	addrc := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), getenv, logs, func(a net.Addr) { addrc <- a })
+	}()
+	select {
+	case a := <-addrc:
+		return "http://" + a.String(), cancel, done
+	case err := <-done:
+		t.Fatalf("run ended before listening: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not start listening")
+	}
+	return "", nil, nil
+}
+
+func getJSON(t *testing.T, u string, v any) int {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if v != nil {
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return resp.StatusCode
+}
+
+func TestRunServesAndShutsDown(t *testing.T) {
+	t.Parallel()
+	logs := &syncBuffer{}
+	base, stop, done := startRun(t, []string{"-demo", "-log-format", "json"},
+		env(map[string]string{"MINIPUSH_MOCK_INBOX_LIMIT": "5"}), logs)
+
+	if code := getJSON(t, base+"/readyz", nil); code != http.StatusOK {
+		t.Fatalf("readyz %d", code)
+	}
+	var apps struct {
+		Apps []mockapi.AppInfo `json:"apps"`
+	}
+	getJSON(t, base+"/_mock/apps", &apps)
+	if len(apps.Apps) != len(seed.Demo().Apps) || !slices.ContainsFunc(apps.Apps, func(a mockapi.AppInfo) bool { return a.AppID == seed.DemoWeChatAppID }) {
+		t.Fatalf("the demo seed is not loaded: %+v", apps)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	getJSON(t, base+"/cgi-bin/token?grant_type=client_credential&appid="+seed.DemoWeChatAppID+"&secret="+seed.DemoWeChatSecret, &tok)
+	if tok.AccessToken == "" {
+		t.Fatal("no token from the demo app")
+	}
+
+	// A long wait in flight must not hold up the shutdown.
+	waited := make(chan error, 1)
+	go func() {
+		resp, err := http.Get(base + "/_mock/messages?wait=60s")
+		if err == nil {
+			resp.Body.Close()
+		}
+		waited <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // let the wait start
+	start := time.Now()
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run returned %v on shutdown", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("run did not return after its context ended")
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("shutdown took %v with a wait in flight", took)
+	}
+	if err := <-waited; err != nil {
+		t.Fatalf("the waiting GET failed instead of being answered: %v", err)
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Fatal("still serving after shutdown")
+	}
+	out := logs.String()
+	if !strings.Contains(out, `"msg":"mockserver listening"`) || !strings.Contains(out, `"inbox_limit":5`) ||
+		!strings.Contains(out, `"msg":"shutting down"`) {
+		t.Fatalf("JSON log lines missing:\n%s", out)
+	}
+	if strings.Contains(out, seed.DemoWeChatSecret) {
+		t.Fatalf("the log holds the app secret:\n%s", out)
+	}
+}
+
+func TestRunDebugAccessLogOmitsQueries(t *testing.T) {
+	t.Parallel()
+	logs := &syncBuffer{}
+	base, stop, done := startRun(t, []string{"-demo", "-log-level", "debug"}, env(nil), logs)
+	getJSON(t, base+"/cgi-bin/token?grant_type=client_credential&appid="+seed.DemoWeChatAppID+"&secret="+seed.DemoWeChatSecret, nil)
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "path=/cgi-bin/token") || !strings.Contains(out, "status=200") {
+		t.Fatalf("no access log line for the call:\n%s", out)
+	}
+	if strings.Contains(out, seed.DemoWeChatSecret) {
+		t.Fatalf("the access log holds the secret:\n%s", out)
+	}
+}
+
+func TestRunDropFaultWithAccessLog(t *testing.T) {
+	t.Parallel()
+	base, stop, done := startRun(t, []string{"-demo", "-log-level", "debug"}, env(nil), io.Discard)
+	body := strings.NewReader(`{"platform":"wechat","endpoint":"token","drop":true}`)
+	resp, err := http.Post(base+"/_mock/faults", "application/json", body)
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("add fault: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if resp, err := http.Get(base + "/cgi-bin/token"); err == nil {
+		resp.Body.Close()
+		t.Fatalf("drop fault answered %d", resp.StatusCode)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRunFailures(t *testing.T) {
+	t.Parallel()
+	// A port in use.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() }) // not defer: the parallel subtests run after this function returns
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("apps:\n  - platform: wechat\n    app_id: wx\n    secret: s\n    templates: [{template_id: t, keywords: [nope1]}]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"port in use", []string{"-addr", ln.Addr().String()}, "address already in use"},
+		{"bad flag", []string{"-inbox-limit", "0"}, "inbox-limit"},
+		{"missing seed", []string{"-seed", "/nonexistent/seed.yaml"}, "seed"},
+		{"seed that does not load", []string{"-seed", bad}, "wx"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err := run(ctx, tc.args, env(nil), io.Discard, func(net.Addr) { t.Error("listening although it should fail") })
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("run = %v, want an error mentioning %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,163 @@
+// Package benchload drives concurrent HTTP load at one target and records
+// each request's latency, for the mock's benchmarks (mockserver/bench_test.go).
+// It measures from the outside: a request counts from the moment the client
+// starts it until its body has been read in full.
+package benchload
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Target is one kind of request, sent again and again with the same body.
+type Target struct {
+	Method string
+	URL    string
+	Header http.Header
+	Body   []byte
+	// Check judges an answer; a non-nil error stops the run. Nil accepts any
+	// answer.
+	Check func(status int, body []byte) error
+}
+
+// Result is what a run measured. Results of several runs at the same target
+// add up with Merge.
+type Result struct {
+	Requests int
+	// Elapsed is the wall time of the run (all workers), not the sum of the
+	// latencies.
+	Elapsed time.Duration
+	// Latencies holds one entry per request, in no particular order.
+	Latencies []time.Duration
+}
+
+// Merge adds o's requests, wall time and latencies to r.
+func (r *Result) Merge(o Result) {
+	r.Requests += o.Requests
+	r.Elapsed += o.Elapsed
+	r.Latencies = append(r.Latencies, o.Latencies...)
+}
+
+// RPS is the throughput: requests per second of wall time.
+func (r Result) RPS() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Requests) / r.Elapsed.Seconds()
+}
+
+// Percentile is the nearest-rank p-th percentile (0 < p <= 100) of the
+// latencies, 0 when there are none.
+func (r Result) Percentile(p float64) time.Duration {
+	return Percentile(r.Latencies, p)
+}
+
+// Percentile is the nearest-rank p-th percentile (0 < p <= 100) of lat,
+// which it does not modify; 0 for an empty slice.
+func Percentile(lat []time.Duration, p float64) time.Duration {
+	if len(lat) == 0 {
+		return 0
+	}
+	s := slices.Clone(lat)
+	slices.Sort(s)
+	// Nearest rank: the smallest value with at least p% of values <= it.
+	rank := int(float64(len(s))*p/100 + 0.999999999)
+	rank = min(max(rank, 1), len(s))
+	return s[rank-1]
+}
+
+// Run sends n requests to t from workers goroutines sharing client, which
+// should keep at least workers idle connections per host so the run
+// measures requests, not connection set-up. It stops at the first
+// transport error or failed Check and returns it.
+func Run(ctx context.Context, client *http.Client, t Target, n, workers int) (Result, error) {
+	if n <= 0 {
+		return Result{}, nil
+	}
+	workers = min(max(workers, 1), n)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		next     atomic.Int64 // requests claimed so far
+		firstErr error
+		errOnce  sync.Once
+		wg       sync.WaitGroup
+	)
+	lat := make([][]time.Duration, workers)
+	start := time.Now()
+	for w := range workers {
+		lat[w] = make([]time.Duration, 0, n/workers+1)
+		wg.Go(func() {
+			var buf bytes.Buffer
+			for next.Add(1) <= int64(n) {
+				d, err := one(ctx, client, t, &buf)
+				if err != nil {
+					errOnce.Do(func() { firstErr = err; cancel() })
+					return
+				}
+				lat[w] = append(lat[w], d)
+			}
+		})
+	}
+	wg.Wait()
+	res := Result{Elapsed: time.Since(start)}
+	if firstErr != nil {
+		return res, firstErr
+	}
+	for _, l := range lat {
+		res.Latencies = append(res.Latencies, l...)
+	}
+	res.Requests = len(res.Latencies)
+	return res, nil
+}
+
+// one sends a single request and reads its whole answer into buf.
+func one(ctx context.Context, client *http.Client, t Target, buf *bytes.Buffer) (time.Duration, error) {
+	start := time.Now()
+	req, err := http.NewRequestWithContext(ctx, t.Method, t.URL, bytes.NewReader(t.Body))
+	if err != nil {
+		return 0, err
+	}
+	for k, v := range t.Header {
+		req.Header[k] = v
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	buf.Reset()
+	_, err = buf.ReadFrom(resp.Body)
+	resp.Body.Close()
+	d := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("read answer: %w", err)
+	}
+	if t.Check != nil {
+		if err := t.Check(resp.StatusCode, buf.Bytes()); err != nil {
+			return 0, err
+		}
+	}
+	return d, nil
+}
+
+// ErrUnexpected is what CheckPrefix returns for an answer it does not
+// accept; errors.Is finds it.
+var ErrUnexpected = errors.New("unexpected answer")
+
+// CheckPrefix accepts HTTP 200 answers whose body starts with prefix (a
+// cheap success test, the same cost for every target).
+func CheckPrefix(prefix string) func(int, []byte) error {
+	return func(status int, body []byte) error {
+		if status != http.StatusOK || !bytes.HasPrefix(body, []byte(prefix)) {
+			return fmt.Errorf("%w: HTTP %d %.200s", ErrUnexpected, status, body)
+		}
+		return nil
+	}
+}
