@@ -19,10 +19,11 @@ help: ## Show this help
 build: ## Build static binaries into bin/
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/mockserver ./mockserver/cmd/mockserver
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/sender ./sender/cmd/sender
 
 .PHONY: run
-run: build ## Run the mock with the demo seed and print what to try
-	@bash scripts/run-demo.sh $(MOCK_ADDR)
+run: build ## Run the mock (demo seed) and the sender wired to it; prints what to try
+	@MOCK_ADDR=$(MOCK_ADDR) bash scripts/run-demo.sh
 
 .PHONY: test
 test: vet ## Run every test with the race detector

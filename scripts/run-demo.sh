@@ -1,26 +1,40 @@
 #!/usr/bin/env bash
-# Starts the mock with the demo seed (make run) and prints what to try.
+# make run: starts the mock (demo seed) and the sender wired to it, prints
+# what to try, and stops both on Ctrl-C.
 set -euo pipefail
-addr="${1:-127.0.0.1:9100}"
-url="http://$addr"
+mock_addr="${MOCK_ADDR:-127.0.0.1:9100}"
+sender_addr="${SENDER_ADDR:-127.0.0.1:9200}"
+mock="http://$mock_addr"
+api="http://$sender_addr"
+mkdir -p data
+./bin/mockserver -demo -addr "$mock_addr" 2> data/mockserver.log &
+mock_pid=$!
+MINIPUSH_LISTEN="$sender_addr" ./bin/sender -config configs/demo.yaml 2> data/sender.log &
+sender_pid=$!
+trap 'kill $mock_pid $sender_pid 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
+sleep 1
+for pid in $mock_pid $sender_pid; do
+  kill -0 "$pid" 2>/dev/null || { echo "a process failed to start:"; cat data/mockserver.log data/sender.log; exit 1; }
+done
 cat <<MSG
 
-  minipush mock — WeChat, with the demo seed
-  ------------------------------------------
-  Mock URL (use it instead of https://api.weixin.qq.com):  $url
-  Demo app: wxdemo0000000001 / secret demo-secret; users o_demo_alice_000000000000000 (100 grants),
-  o_demo_bob_00000000000000000 (1 grant), o_demo_carol_000000000000000 (long-term reminder grant).
+  minipush — the mock platform and the sender, on embedded defaults
+  ------------------------------------------------------------------
+  Mock (instead of https://api.weixin.qq.com …):  $mock      log: data/mockserver.log
+  Sender API (key: demo-key):                     $api      log: data/sender.log, database: data/minipush.db
+  Demo: app shop-wechat → WeChat app wxdemo0000000001; users o_demo_alice_000000000000000 (100 grants),
+        o_demo_bob_00000000000000000 (1 grant), o_demo_carol_000000000000000 (long-term reminder grant).
 
-  1. Get a token:
-     TOKEN=\$(curl -s '$url/cgi-bin/token?grant_type=client_credential&appid=wxdemo0000000001&secret=demo-secret' | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+  1. Send a message through the sender:
+     curl -s -X POST $api/v1/messages -H 'Authorization: Bearer demo-key' -d '{"app":"shop-wechat","to":"o_demo_alice_000000000000000","template_id":"demo-order-shipped","page":"pages/order/detail?id=42","data":{"thing1":"Phone case","character_string2":"SF1234567890","date3":"2026-11-25","phrase4":"已发货"}}'
 
-  2. Send a subscribe message:
-     curl -s -X POST "$url/cgi-bin/message/subscribe/send?access_token=\$TOKEN" -d '{"touser":"o_demo_alice_000000000000000","template_id":"demo-order-shipped","page":"pages/order/detail?id=42","data":{"thing1":{"value":"Phone case"},"character_string2":{"value":"SF1234567890"},"date3":{"value":"2026-11-25"},"phrase4":{"value":"已发货"}}}'
+  2. Read its status and attempts (use the id from step 1):
+     curl -s $api/v1/messages/<id> -H 'Authorization: Bearer demo-key'
 
-  3. Read it back from the inbox:
-     curl -s '$url/_mock/messages?openid=o_demo_alice_000000000000000'
+  3. See it in the mock's inbox:
+     curl -s '$mock/_mock/messages?openid=o_demo_alice_000000000000000'
 
-  Control API: $url/_mock/…  (see README.md).  Ctrl-C stops the mock.
+  Also: $api/metrics · $mock/_mock/requests (every platform call) · Ctrl-C stops both.
 
 MSG
-exec ./bin/mockserver -demo -addr "$addr"
+wait $mock_pid $sender_pid
