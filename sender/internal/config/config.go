@@ -7,6 +7,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net"
 	"net/url"
@@ -71,6 +72,18 @@ type App struct {
 	ContentCheck bool `yaml:"content_check"`
 	// UseStableToken (WeChat): /cgi-bin/stable_token instead of /cgi-bin/token.
 	UseStableToken *bool `yaml:"use_stable_token"`
+	// DefaultPage is the page used when a message has none (Alipay's send
+	// requires one).
+	DefaultPage string `yaml:"default_page"`
+	// DouyinAPI is "v2" (default: client_token + notify_user) or "v1"
+	// (legacy access_token + developer/v1/notify).
+	DouyinAPI string `yaml:"douyin_api"`
+	// BaiduSubscribeIDs maps a template id to the subscribe_id users
+	// authorize it under; BaiduSubscribeID is the id for other templates
+	// (default: the template id). A message may carry its own in
+	// data.subscribe_id.
+	BaiduSubscribeIDs map[string]string `yaml:"baidu_subscribe_ids"`
+	BaiduSubscribeID  string            `yaml:"baidu_subscribe_id"`
 }
 
 // Rate shapes sends of one app. Delayed, never dropped.
@@ -135,7 +148,10 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 		dec := yaml.NewDecoder(strings.NewReader(string(b)))
 		dec.KnownFields(true)
 		if err := dec.Decode(&c); err != nil && err.Error() != "EOF" {
-			return nil, fmt.Errorf("config %s: %w", path, err)
+			// yaml quotes the start of a value it cannot place
+			// ("cannot unmarshal !!str `s3cr3t-...`"): a secret or key
+			// written at the wrong level would leak its first characters.
+			return nil, fmt.Errorf("config %s: %s", path, yamlValue.ReplaceAllString(err.Error(), "`…`"))
 		}
 	}
 	if err := applyEnv(&c, getenv); err != nil {
@@ -241,6 +257,9 @@ func (c *Config) loadKeyFiles() error {
 	return nil
 }
 
+// yamlValue matches the value excerpts yaml puts in its errors.
+var yamlValue = regexp.MustCompile("`[^`]*`")
+
 var appName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$`)
 
 // Validate checks every setting, naming the first bad one.
@@ -311,6 +330,9 @@ func (c *Config) Validate() error {
 				bad(f+".base_url", "want an http(s) URL, got %q", a.BaseURL)
 			}
 		}
+		if a.DouyinAPI != "" && (a.Platform != "douyin" || (a.DouyinAPI != "v1" && a.DouyinAPI != "v2")) {
+			bad(f+".douyin_api", "v1 or v2, for douyin apps only; got %q", a.DouyinAPI)
+		}
 		if a.Rate.PerSecond < 0 {
 			bad(f+".rate.per_second", "must be >= 0")
 		}
@@ -377,23 +399,67 @@ func (c *Config) Redacted() Config {
 	r := *c
 	r.APIKeys = make([]APIKey, len(c.APIKeys))
 	for i, k := range c.APIKeys {
-		r.APIKeys[i] = APIKey{Name: k.Name, Key: redacted}
+		r.APIKeys[i] = k.redacted()
 	}
 	r.Apps = make([]App, len(c.Apps))
 	for i, a := range c.Apps {
-		for _, s := range []*string{&a.Secret, &a.PrivateKey, &a.AlipayPublicKey} {
-			if *s != "" {
-				*s = redacted
-			}
-		}
-		r.Apps[i] = a
+		r.Apps[i] = a.redacted()
 	}
 	return r
 }
 
-// String renders the redacted configuration as YAML.
-func (c *Config) String() string {
+func (a App) redacted() App {
+	for _, s := range []*string{&a.Secret, &a.PrivateKey, &a.AlipayPublicKey} {
+		if *s != "" {
+			*s = redacted
+		}
+	}
+	return a
+}
+
+func (k APIKey) redacted() APIKey {
+	if k.Key != "" {
+		k.Key = redacted
+	}
+	return k
+}
+
+// String renders the redacted configuration as YAML. It has a value
+// receiver, like the String, GoString and LogValue methods below, so that
+// fmt and slog never reach the secrets however a Config, App or APIKey is
+// passed to them (%v of a Config value, %+v of an App, slog.Any(…)).
+func (c Config) String() string {
 	r := c.Redacted()
 	b, _ := yaml.Marshal(&r)
 	return string(b)
 }
+
+// GoString is String for %#v.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue logs the redacted configuration.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// String prints the app with its secrets redacted.
+func (a App) String() string {
+	type plain App // no methods: fmt prints the fields
+	return fmt.Sprintf("%+v", plain(a.redacted()))
+}
+
+// GoString is String for %#v.
+func (a App) GoString() string { return "config.App" + a.String() }
+
+// LogValue logs the app with its secrets redacted.
+func (a App) LogValue() slog.Value { return slog.StringValue(a.String()) }
+
+// String prints the key's name, never the key.
+func (k APIKey) String() string {
+	type plain APIKey
+	return fmt.Sprintf("%+v", plain(k.redacted()))
+}
+
+// GoString is String for %#v.
+func (k APIKey) GoString() string { return "config.APIKey" + k.String() }
+
+// LogValue logs the key's name, never the key.
+func (k APIKey) LogValue() slog.Value { return slog.StringValue(k.String()) }

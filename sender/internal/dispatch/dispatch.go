@@ -92,6 +92,9 @@ func (d *Dispatcher) Wake() {
 // InFlight is the number of messages being processed.
 func (d *Dispatcher) InFlight() int { return int(d.inflight.Load()) }
 
+// maxClaimBackoff caps the wait between claims while the store fails.
+const maxClaimBackoff = 5 * time.Second
+
 // maxShapeWait is the longest a worker sleeps for the app's rate limit
 // before handing the message back to storage for later.
 const maxShapeWait = 200 * time.Millisecond
@@ -123,18 +126,33 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			msgs, err := d.store.Claim(ctx, d.now(), min(free, d.cfg.Batch), d.cfg.Lease)
 			if err != nil && ctx.Err() == nil {
 				d.log.Error("claim messages", "err", err)
+				// A store that keeps failing (disk full, locked) is polled
+				// less and less often, not every poll interval.
+				backoff = min(2*backoff, maxClaimBackoff)
+				t := time.NewTimer(backoff)
+				select {
+				case <-ctx.Done():
+				case <-t.C:
+				}
+				t.Stop()
+				continue
 			}
+			backoff = d.cfg.PollInterval
 			n = len(msgs)
+		handOut:
 			for i, m := range msgs {
 				d.inflight.Add(1)
 				select {
 				case work <- m:
 				case <-ctx.Done():
-					// Shutting down: hand back what no worker took.
+					// Shutting down: hand back what no worker took, once,
+					// and stop handing out (a later select could still
+					// pick a free worker for a message already released).
 					for _, r := range msgs[i:] {
 						d.release(r, d.now())
-						d.inflight.Add(-1)
 					}
+					d.inflight.Add(-int64(len(msgs) - i))
+					break handOut
 				}
 			}
 		}
@@ -189,6 +207,7 @@ func (d *Dispatcher) process(ctx context.Context, m message.Message) {
 		d.release(m, d.now())
 		return
 	}
+	leaseStart := time.Now() // the claim was moments ago: workers take messages as they come
 	now := d.now()
 	ok, wait, retryAt := app.Shaper.Admit(m.To, now, maxShapeWait)
 	if !ok {
@@ -198,12 +217,23 @@ func (d *Dispatcher) process(ctx context.Context, m message.Message) {
 	if wait > 0 {
 		time.Sleep(wait)
 	}
+	// Only the lease keeps other workers off this message, so the content
+	// check and the send together must end inside it (less a tenth to
+	// record the outcome): with both at SendTimeout a lease only longer
+	// than one of them would expire mid-send, and the message could be
+	// claimed and sent a second time.
+	lctx, cancelLease := context.WithDeadline(ctx, leaseStart.Add(d.cfg.Lease-d.cfg.Lease/10))
+	defer cancelLease()
 	if app.ContentCheck {
-		if done := d.contentCheck(ctx, app, m); done {
+		if done := d.contentCheck(lctx, app, m); done {
+			return
+		}
+		if lctx.Err() != nil {
+			d.release(m, d.now()) // no time left to send inside the lease
 			return
 		}
 	}
-	sctx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
+	sctx, cancel := context.WithTimeout(lctx, d.cfg.SendTimeout)
 	start := time.Now()
 	res, err := app.Client.Send(sctx, platform.Send{To: m.To, TemplateID: m.TemplateID, Data: m.Data, Page: m.Page})
 	cancel()
@@ -214,6 +244,7 @@ func (d *Dispatcher) process(ctx context.Context, m message.Message) {
 		a.Outcome, a.Code, a.Message = message.OutcomeDelivered, "0", "ok"
 		d.finish(ctx, m, a, storage.Update{Status: message.StatusDelivered, PlatformMsgID: res.MsgID})
 		d.obs.Delivered(app.Name, app.Platform)
+		d.log.Debug("delivered", "id", m.ID, "app", app.Name, "msgid", res.MsgID, "latency", lat)
 		return
 	}
 	d.failed(ctx, app, m, a, err)
@@ -239,13 +270,18 @@ func (d *Dispatcher) failed(ctx context.Context, app *App, m message.Message, a 
 	case message.OutcomeThrottled:
 		// The platform throttled the app: pause all its sends, not just this
 		// one, and do not spend the message's retry budget.
-		pause := d.cfg.ThrottleBackoff
-		if pe != nil && pe.RetryAfter > pause {
-			pause = pe.RetryAfter
+		// The platform's own wait (Retry-After, WeChat's daily quota) is a
+		// minimum: jitter may only lengthen it, or a half-length pause
+		// comes back inside the quota window and is throttled again.
+		pause := jitter(d.cfg.ThrottleBackoff)
+		if pe != nil && pe.RetryAfter > 0 {
+			pause = max(pause, pe.RetryAfter+spread(pe.RetryAfter, d.cfg.ThrottleBackoff))
 		}
-		until := now.Add(jitter(pause))
+		until := now.Add(pause)
 		app.Shaper.Pause(until)
 		u.Status, u.NextAttemptAt = message.StatusRetrying, until
+		d.log.Warn("platform throttled the app: pausing its sends", "app", app.Name, "code", a.Code,
+			"err", a.Message, "until", until)
 	default: // retryable, token (already refreshed once by the client)
 		if m.Retries+1 >= d.cfg.MaxAttempts {
 			u.Status = message.StatusFailed
@@ -253,10 +289,16 @@ func (d *Dispatcher) failed(ctx context.Context, app *App, m message.Message, a 
 			u.Status, u.NextAttemptAt, u.CountRetry = message.StatusRetrying, now.Add(d.backoff(m.Retries+1)), true
 		}
 	}
+	// Platform clients keep secrets and tokens out of their errors, so the
+	// message can be logged as it is.
 	if u.Status == message.StatusRetrying {
 		d.obs.Retried(app.Name, app.Platform, a.Outcome)
+		d.log.Info("send failed, will retry", "id", m.ID, "app", app.Name, "outcome", a.Outcome, "code", a.Code,
+			"err", a.Message, "next_attempt_at", u.NextAttemptAt)
 	} else {
 		d.obs.Failed(app.Name, app.Platform, a.Code)
+		d.log.Warn("message failed", "id", m.ID, "app", app.Name, "status", u.Status, "outcome", a.Outcome,
+			"code", a.Code, "err", a.Message)
 	}
 	d.finish(ctx, m, a, u)
 }
@@ -282,6 +324,7 @@ func (d *Dispatcher) contentCheck(ctx context.Context, app *App, m message.Messa
 			Message: "the platform's content check judged the content risky (label " + v.Label + ")"}
 		d.finish(ctx, m, a, storage.Update{Status: message.StatusRejected, LastCode: a.Code, LastError: a.Message})
 		d.obs.Failed(app.Name, app.Platform, a.Code)
+		d.log.Warn("message rejected by the platform's content check", "id", m.ID, "app", app.Name, "label", v.Label)
 		return true
 	}
 	return false
@@ -305,6 +348,13 @@ func (d *Dispatcher) backoff(n int) time.Duration {
 		b *= 2
 	}
 	return jitter(min(b, d.cfg.BackoffMax))
+}
+
+// spread returns a random extra wait for a platform-given pause: up to 5%
+// of it, at most limit, so that instances told the same wait do not all
+// return at the same instant.
+func spread(d, limit time.Duration) time.Duration {
+	return rand.N(min(d/20, limit) + 1)
 }
 
 // jitter returns a duration in [d/2, d].
