@@ -113,6 +113,39 @@ const (
 	DemoTemplateRemind = "demo-appointment-reminder"
 )
 
+// The other platforms' demo apps (documented in the README and in
+// docs/mock-<platform>.md), re-exported so code outside the mock can use
+// them: the platform packages are internal.
+const (
+	DemoAlipayAppID         = alipay.DemoAppID
+	DemoAlipayUser          = alipay.DemoUserID
+	DemoAlipayTemplate      = alipay.DemoTemplateID
+	DemoAlipayAppPrivateKey = alipay.DemoAppPrivateKeyPEM
+	DemoAlipayPublicKey     = alipay.DemoAlipayPublicKeyPEM
+	DemoDouyinAppID         = douyin.DemoAppID
+	DemoDouyinSecret        = douyin.DemoSecret
+	DemoDouyinUser          = douyin.DemoUserAlice
+	DemoDouyinTemplate      = douyin.DemoTemplateOrder
+	DemoKuaishouAppID       = kuaishou.DemoAppID
+	DemoKuaishouSecret      = kuaishou.DemoSecret
+	DemoKuaishouUser        = kuaishou.DemoUserAlice
+	DemoKuaishouTemplate    = kuaishou.DemoTemplateID
+	DemoBaiduAppKey         = baidu.DemoAppKey
+	DemoBaiduSecret         = baidu.DemoSecret
+	DemoBaiduUser           = baidu.DemoUserAlice
+	DemoBaiduTemplate       = baidu.DemoTemplateID
+)
+
+// DemoApp returns the demo seed's app on one platform.
+func DemoApp(platform string) (mockapi.App, bool) {
+	for _, a := range Demo().Apps {
+		if a.Platform == platform {
+			return a, true
+		}
+	}
+	return mockapi.App{}, false
+}
+
 // Demo is a ready-to-use world: a WeChat app with three users, two
 // templates and grants (Alice: 100 one-time order notices, Bob: 1,
 // Carol: a long-term reminder grant), and one demo app on each other
