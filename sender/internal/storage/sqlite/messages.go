@@ -18,11 +18,6 @@ import (
 	"github.com/minipush/minipush/sender/internal/storage"
 )
 
-// bulkRows is how many messages one INSERT statement carries when a
-// broadcast fans out: 500 × 18 parameters stays well under SQLite's limit
-// of 32,766 and amortises statement overhead.
-const bulkRows = 500
-
 const (
 	sqlInsertMessage = `INSERT INTO messages (` + insertCols + `)
 	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
@@ -30,9 +25,6 @@ const (
 	// The literal "idempotency_key <> ''" lets SQLite use the partial index.
 	sqlMessageByIdempotency = `SELECT ` + msgCols + ` FROM messages
 	WHERE app = ? AND idempotency_key = ? AND idempotency_key <> ''`
-	sqlInsertBroadcast = `INSERT INTO broadcasts
-	(id, app, group_name, template_id, data, page, recipients, created_at)
-	VALUES (?,?,?,?,?,?,?,?)`
 	sqlMessageStatus = `SELECT status FROM messages WHERE id = ?`
 	sqlRedrive       = `UPDATE messages
 	SET status = 'queued', retries = 0, next_attempt_at = ?1, lease_until = 0, updated_at = ?2
@@ -110,71 +102,6 @@ func (s *Store) Enqueue(ctx context.Context, msgs []message.Message) ([]message.
 		k++
 	}
 	return out, dup, nil
-}
-
-// CreateBroadcast implements storage.Store. b.ID is required (the caller
-// needs it to follow the broadcast). Messages get the defaults Enqueue
-// gives, and b.ID as BroadcastID; a message naming another broadcast is an
-// error. msgs is not modified: set IDs beforehand to know them. A message
-// ID or idempotency key already in use fails the whole broadcast with
-// storage.ErrConflict.
-func (s *Store) CreateBroadcast(ctx context.Context, b message.Broadcast, msgs []message.Message) error {
-	if b.ID == "" || b.App == "" {
-		return errors.New("create broadcast: empty id or app")
-	}
-	now := s.now()
-	if b.CreatedAt.IsZero() {
-		b.CreatedAt = now
-	}
-	if b.Recipients == 0 {
-		b.Recipients = len(msgs)
-	}
-	data, err := json.Marshal(b.Data)
-	if err != nil {
-		return fmt.Errorf("create broadcast %s: encode data: %w", b.ID, err)
-	}
-	// Arguments are built here, in the caller's goroutine, one slice per
-	// INSERT: the writer only executes.
-	chunks := make([][]any, 0, (len(msgs)+bulkRows-1)/bulkRows)
-	for start := 0; start < len(msgs); start += bulkRows {
-		end := min(start+bulkRows, len(msgs))
-		args := make([]any, 0, (end-start)*insertColCount)
-		for _, m := range msgs[start:end] {
-			if m.BroadcastID == "" {
-				m.BroadcastID = b.ID
-			} else if m.BroadcastID != b.ID {
-				return fmt.Errorf("create broadcast %s: message %s belongs to broadcast %s", b.ID, m.ID, m.BroadcastID)
-			}
-			if m, err = normalize(m, now); err != nil {
-				return fmt.Errorf("create broadcast %s: %w", b.ID, err)
-			}
-			if args, err = appendMsgArgs(args, &m); err != nil {
-				return fmt.Errorf("create broadcast %s: %w", b.ID, err)
-			}
-		}
-		chunks = append(chunks, args)
-	}
-	return s.submit(ctx, false, func(w *writer) error {
-		if _, err := w.st.insertBroadcast.Exec(b.ID, b.App, b.Group, b.TemplateID, string(data),
-			b.Page, b.Recipients, toMS(ms(b.CreatedAt))); err != nil {
-			return writeErr("create broadcast "+b.ID, err)
-		}
-		for _, args := range chunks {
-			st := w.st.insertBulk
-			if n := len(args) / insertColCount; n != bulkRows {
-				// The last, shorter chunk: compiled for this one use.
-				var err error
-				if st, err = w.conn.PrepareContext(context.Background(), bulkInsertSQL(n)); err != nil {
-					return fmt.Errorf("create broadcast %s: %w", b.ID, err)
-				}
-				defer st.Close()
-			}
-			if _, err := st.Exec(args...); err != nil {
-				return writeErr("create broadcast "+b.ID, err)
-			}
-		}
-		return nil
-	})
 }
 
 // Get implements storage.Store: the message with its attempts, oldest

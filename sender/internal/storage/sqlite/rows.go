@@ -3,7 +3,6 @@ package sqlite
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/message"
@@ -121,18 +120,4 @@ func appendMsgArgs(args []any, m *message.Message) ([]any, error) {
 	return append(args, m.ID, m.App, m.Platform, m.To, m.TemplateID, string(data), m.Page,
 		m.IdempotencyKey, broadcast, string(m.Status), m.Retries, toMS(m.NextAttemptAt), int64(0),
 		m.PlatformMsgID, m.LastCode, m.LastError, toMS(m.CreatedAt), toMS(m.UpdatedAt)), nil
-}
-
-// bulkInsertSQL is a multi-row INSERT of n messages.
-func bulkInsertSQL(n int) string {
-	row := "(" + strings.Repeat("?,", insertColCount-1) + "?)"
-	var b strings.Builder
-	b.WriteString("INSERT INTO messages (" + insertCols + ") VALUES ")
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(row)
-	}
-	return b.String()
 }

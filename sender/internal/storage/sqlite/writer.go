@@ -49,7 +49,7 @@ type stmts struct {
 	savepoint, release, rollbackToSave *sql.Stmt
 
 	insertMsg, msgByIdempotency *sql.Stmt
-	insertBroadcast, insertBulk *sql.Stmt
+	insertBroadcast             *sql.Stmt
 	claimDue, claimMark         *sql.Stmt
 	recordMsg, insertAttempt    *sql.Stmt
 	msgStatus, redrive          *sql.Stmt
@@ -79,7 +79,6 @@ func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int) (*writer, erro
 		{&w.st.insertMsg, sqlInsertMessage},
 		{&w.st.msgByIdempotency, sqlMessageByIdempotency},
 		{&w.st.insertBroadcast, sqlInsertBroadcast},
-		{&w.st.insertBulk, bulkInsertSQL(bulkRows)},
 		{&w.st.claimDue, sqlClaimDue},
 		{&w.st.claimMark, sqlClaimMark},
 		{&w.st.recordMsg, sqlRecordMessage},
@@ -105,7 +104,7 @@ func (w *writer) closeStmts() error {
 	var err error
 	for _, st := range []*sql.Stmt{
 		w.st.begin, w.st.commit, w.st.rollback, w.st.savepoint, w.st.release, w.st.rollbackToSave,
-		w.st.insertMsg, w.st.msgByIdempotency, w.st.insertBroadcast, w.st.insertBulk,
+		w.st.insertMsg, w.st.msgByIdempotency, w.st.insertBroadcast,
 		w.st.claimDue, w.st.claimMark, w.st.recordMsg, w.st.insertAttempt, w.st.msgStatus,
 		w.st.redrive, w.st.putGroup, w.st.deleteGroup, w.st.putToken, w.st.deleteToken,
 	} {

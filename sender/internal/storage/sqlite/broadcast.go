@@ -1,0 +1,249 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/minipush/minipush/sender/internal/message"
+)
+
+const sqlInsertBroadcast = `INSERT INTO broadcasts
+	(id, app, group_name, template_id, data, page, recipients, created_at)
+	VALUES (?,?,?,?,?,?,?,?)`
+
+// A broadcast's messages are written with multi-row INSERTs. Binding is
+// what costs (every text parameter is copied into SQLite), and in a
+// broadcast most columns are the same for every recipient: those are bound
+// once per statement, and only the varying columns (id, recipient, usually
+// nothing else) are bound per row.
+const (
+	maxFanoutRows = 1000  // rows per INSERT statement
+	maxParams     = 32766 // SQLite's SQLITE_MAX_VARIABLE_NUMBER
+)
+
+// fanoutCols are the columns a broadcast message fills; lease_until is 0.
+var fanoutCols = []struct {
+	name string
+	str  bool // in row.s, else in row.n
+	i    int
+}{
+	{"id", true, 0}, {"app", true, 1}, {"platform", true, 2}, {"recipient", true, 3},
+	{"template_id", true, 4}, {"data", true, 5}, {"page", true, 6}, {"idempotency_key", true, 7},
+	{"broadcast_id", true, 8}, {"status", true, 9}, {"platform_msgid", true, 10},
+	{"last_code", true, 11}, {"last_error", true, 12},
+	{"retries", false, 0}, {"next_attempt_at", false, 1}, {"created_at", false, 2}, {"updated_at", false, 3},
+}
+
+// row is one message's column values, unboxed until they are bound.
+type row struct {
+	s [13]string
+	n [4]int64
+}
+
+func (r *row) val(c int) any {
+	if col := fanoutCols[c]; col.str {
+		return r.s[col.i]
+	}
+	return r.n[fanoutCols[c].i]
+}
+
+func (r *row) same(o *row, c int) bool {
+	if col := fanoutCols[c]; col.str {
+		return r.s[col.i] == o.s[col.i]
+	}
+	return r.n[fanoutCols[c].i] == o.n[fanoutCols[c].i]
+}
+
+// fanout is a broadcast's messages as INSERT statements: full is run for
+// each chunk in args but the last, which may be shorter and uses tail.
+type fanout struct {
+	full, tail string
+	args       [][]any
+}
+
+// CreateBroadcast implements storage.Store. b.ID is required (the caller
+// needs it to follow the broadcast). Messages get the defaults Enqueue
+// gives, and b.ID as BroadcastID; a message naming another broadcast is an
+// error. msgs is not modified: set IDs beforehand to know them. A message
+// ID or idempotency key already in use fails the whole broadcast with
+// storage.ErrConflict.
+func (s *Store) CreateBroadcast(ctx context.Context, b message.Broadcast, msgs []message.Message) error {
+	if b.ID == "" || b.App == "" {
+		return errors.New("create broadcast: empty id or app")
+	}
+	now := s.now()
+	if b.CreatedAt.IsZero() {
+		b.CreatedAt = now
+	}
+	if b.Recipients == 0 {
+		b.Recipients = len(msgs)
+	}
+	data, err := json.Marshal(b.Data)
+	if err != nil {
+		return fmt.Errorf("create broadcast %s: encode data: %w", b.ID, err)
+	}
+	// Everything but executing happens here, in the caller's goroutine.
+	f, err := newFanout(b.ID, msgs, now)
+	if err != nil {
+		return fmt.Errorf("create broadcast %s: %w", b.ID, err)
+	}
+	return s.submit(ctx, false, func(w *writer) error {
+		if _, err := w.st.insertBroadcast.Exec(b.ID, b.App, b.Group, b.TemplateID, string(data),
+			b.Page, b.Recipients, toMS(b.CreatedAt)); err != nil {
+			return writeErr("create broadcast "+b.ID, err)
+		}
+		return f.exec(w, b.ID)
+	})
+}
+
+func newFanout(broadcastID string, msgs []message.Message, now time.Time) (*fanout, error) {
+	if len(msgs) == 0 {
+		return &fanout{}, nil
+	}
+	rows := make([]row, len(msgs))
+	var (
+		lastMap  uintptr // the Data map last encoded: a broadcast usually shares one
+		lastData string
+	)
+	for i := range msgs {
+		m := msgs[i]
+		if m.BroadcastID == "" {
+			m.BroadcastID = broadcastID
+		} else if m.BroadcastID != broadcastID {
+			return nil, fmt.Errorf("message %s belongs to broadcast %s", m.ID, m.BroadcastID)
+		}
+		m, err := normalize(m, now)
+		if err != nil {
+			return nil, err
+		}
+		if p := uintptr(reflect.ValueOf(m.Data).UnsafePointer()); p == 0 || p != lastMap {
+			b, err := json.Marshal(m.Data)
+			if err != nil {
+				return nil, fmt.Errorf("message %s: encode data: %w", m.ID, err)
+			}
+			lastMap, lastData = p, string(b)
+		}
+		rows[i] = row{
+			s: [13]string{m.ID, m.App, m.Platform, m.To, m.TemplateID, lastData, m.Page, m.IdempotencyKey,
+				m.BroadcastID, string(m.Status), m.PlatformMsgID, m.LastCode, m.LastError},
+			n: [4]int64{int64(m.Retries), toMS(m.NextAttemptAt), toMS(m.CreatedAt), toMS(m.UpdatedAt)},
+		}
+	}
+
+	// A column is bound once if every row has the first row's value. The
+	// id always varies (even in a broadcast of one).
+	consts, varying := []int(nil), []int{0}
+	for c := 1; c < len(fanoutCols); c++ {
+		same := true
+		for i := 1; i < len(rows) && same; i++ {
+			same = rows[i].same(&rows[0], c)
+		}
+		if same {
+			consts = append(consts, c)
+		} else {
+			varying = append(varying, c)
+		}
+	}
+	perStmt := maxFanoutRows
+	if len(varying) > 0 {
+		perStmt = min(perStmt, (maxParams-len(consts))/len(varying))
+	}
+
+	f := &fanout{}
+	for start := 0; start < len(rows); start += perStmt {
+		end := min(start+perStmt, len(rows))
+		args := make([]any, 0, len(consts)+(end-start)*len(varying))
+		for _, c := range consts {
+			args = append(args, rows[0].val(c))
+		}
+		for i := start; i < end; i++ {
+			for _, c := range varying {
+				args = append(args, rows[i].val(c))
+			}
+		}
+		f.args = append(f.args, args)
+	}
+	f.full = fanoutSQL(consts, varying, min(perStmt, len(rows)))
+	if rem := len(rows) % perStmt; rem != 0 && len(rows) > perStmt {
+		f.tail = fanoutSQL(consts, varying, rem)
+	}
+	return f, nil
+}
+
+// fanoutSQL inserts n rows: the constant columns come from a one-row
+// subquery bound once, the varying ones from a VALUES list. Plain "?"
+// only: the driver looks each parameter's name up, and with numbered
+// parameters (?17) that lookup is a linear search, quadratic per
+// statement.
+func fanoutSQL(consts, varying []int, n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO messages (")
+	for _, c := range append(append([]int(nil), consts...), varying...) {
+		b.WriteString(fanoutCols[c].name)
+		b.WriteByte(',')
+	}
+	b.WriteString("lease_until) SELECT ")
+	if len(consts) > 0 {
+		b.WriteString("c.*,")
+	}
+	b.WriteString("v.*,0 FROM ")
+	if len(consts) > 0 {
+		b.WriteString("(SELECT ")
+		for k, c := range consts {
+			if k > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("? AS " + fanoutCols[c].name)
+		}
+		b.WriteString(") AS c, ")
+	}
+	row := "(" + strings.Repeat("?,", len(varying)-1) + "?)"
+	b.WriteString("(VALUES ")
+	for r := range n {
+		if r > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
+	b.WriteString(") AS v")
+	return b.String()
+}
+
+// exec runs the statements in the writer's transaction.
+func (f *fanout) exec(w *writer, broadcastID string) error {
+	if len(f.args) == 0 {
+		return nil
+	}
+	ctx := context.Background()
+	prepare := func(q string) (*sql.Stmt, error) {
+		st, err := w.conn.PrepareContext(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("create broadcast %s: prepare: %w", broadcastID, err)
+		}
+		return st, nil
+	}
+	full, err := prepare(f.full)
+	if err != nil {
+		return err
+	}
+	defer full.Close()
+	for i, args := range f.args {
+		st := full
+		if i == len(f.args)-1 && f.tail != "" {
+			if st, err = prepare(f.tail); err != nil {
+				return err
+			}
+			defer st.Close()
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return writeErr("create broadcast "+broadcastID, err)
+		}
+	}
+	return nil
+}
