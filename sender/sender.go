@@ -91,7 +91,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	}
 	apps := map[string]*dispatch.App{}
 	for _, a := range cfg.Apps {
-		client, err := newClient(a, store, o.httpClient, s.metrics)
+		client, err := newClient(a, cfg.Delivery, store, o.httpClient, s.metrics, log)
 		if err != nil {
 			_ = store.Close()
 			return nil, fmt.Errorf("app %s: %w", a.Name, err)

@@ -73,3 +73,17 @@ func TestQuotaMsgSecCheckPerMinute(t *testing.T) {
 	m.setQuota(appA, "msg_sec_check", 1, "day")
 	wantCode(t, check(), 45009)
 }
+
+// A per-minute cap on sends answers 45011, not the daily 45009, so clients
+// slow down instead of waiting for midnight.
+func TestQuotaSubscribeSendPerMinute(t *testing.T) {
+	t.Parallel()
+	m := start(t, atStart(beijing11pm.Add(-12*time.Hour)))
+	m.grant(mockapi.Grant{OpenID: userA, TemplateID: tmplA, LongTerm: true})
+	m.setQuota(appA, "subscribe_send", 1, "minute")
+	tok := m.token(appA, secretA)
+	wantCode(t, m.send(tok, goodMsg()), 0)
+	wantMsg(t, m.send(tok, goodMsg()), 45011, "api minute-quota reach limit  mustslower  retry next minute")
+	m.advance(time.Minute)
+	wantCode(t, m.send(tok, goodMsg()), 0)
+}

@@ -78,7 +78,10 @@ func (e *Emulator) handleSubscribeSend(w http.ResponseWriter, r *http.Request, c
 		return
 	}
 	if l, ok := e.env.Take(app, EndpointSubscribeSend); !ok {
-		e.fail(w, c, quotaCode(l, CodeDailyQuota), "")
+		// A day quota is 45009; a per-minute or per-second cap (configured on
+		// the mock) answers the platform's minute-quota code, 45011, so
+		// clients can tell "slow down" from "done until midnight".
+		e.fail(w, c, quotaCode(l, CodeMinuteQuota), "")
 		return
 	}
 	// Validation runs outside the store's lock (templates are immutable

@@ -108,9 +108,10 @@ func (a *API) Handler() http.Handler {
 // auth admits callers with a configured API key (constant-time compare).
 func (a *API) auth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The scheme is case-insensitive (RFC 9110 §11.1); the key is not.
 		h := r.Header.Get("Authorization")
-		key, ok := strings.CutPrefix(h, "Bearer ")
-		if ok {
+		scheme, key, ok := strings.Cut(h, " ")
+		if ok && strings.EqualFold(scheme, "Bearer") {
 			for _, k := range a.keys {
 				if subtle.ConstantTimeCompare([]byte(key), []byte(k.Key)) == 1 {
 					next.ServeHTTP(w, r)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/storage"
 )
 
 // maxRecipients bounds one broadcast (one transaction of that many rows).
@@ -39,13 +41,21 @@ func (a *API) postBroadcast(w http.ResponseWriter, r *http.Request) {
 		ps = append(ps, Problem{"to", "required", "to (a list of recipients) or group is required"})
 	}
 	if len(ps) > 0 {
-		a.rejected(req.App, ps)
+		a.rejected(app.Name, ps)
 		writeProblems(w, ps)
 		return
 	}
 	recipients := req.To
 	if req.Group != "" {
 		members, err := a.store.Group(r.Context(), app.Name, req.Group)
+		if errors.Is(err, storage.ErrNotFound) {
+			// The route exists; what is missing is a resource the body
+			// names. A 404 would read as "no such endpoint".
+			ps := []Problem{{"group", "not_found", fmt.Sprintf("app %q has no group %q", app.Name, req.Group)}}
+			a.rejected(app.Name, ps)
+			writeProblems(w, ps)
+			return
+		}
 		if err != nil {
 			a.storeError(w, err, fmt.Sprintf("group %q of app %q", req.Group, app.Name))
 			return

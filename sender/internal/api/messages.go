@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -42,14 +43,17 @@ func (a *API) postMessage(w http.ResponseWriter, r *http.Request) {
 		req.IdempotencyKey = h
 	}
 	app, ps := a.checkContent(req.App, req.TemplateID, req.Data, req.Page)
-	if strings.TrimSpace(req.To) == "" {
+	// Recipients are trimmed as in broadcasts: " o_user" is o_user, not a
+	// permanent 40003 after a network call.
+	req.To = strings.TrimSpace(req.To)
+	if req.To == "" {
 		ps = append([]Problem{{"to", "required", "to is required: the recipient's openid / user id"}}, ps...)
 	}
 	if len(req.IdempotencyKey) > 256 {
 		ps = append(ps, Problem{"idempotency_key", "too_long", "idempotency_key is longer than 256 characters"})
 	}
 	if len(ps) > 0 {
-		a.rejected(req.App, ps)
+		a.rejected(app.Name, ps)
 		writeProblems(w, ps)
 		return
 	}
@@ -79,9 +83,15 @@ func (a *API) postMessage(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, acceptedAnswer{ID: out[0].ID, Status: message.StatusQueued})
 }
 
+// rejected counts refused messages per rule. app is a configured app's
+// name or "" (unknown or missing): a caller-chosen name must not become a
+// metrics label, or any client could grow the series without bound.
 func (a *API) rejected(app string, ps []Problem) {
 	if a.hooks.Rejected == nil {
 		return
+	}
+	if _, ok := a.apps[app]; !ok {
+		app = ""
 	}
 	for _, p := range ps {
 		a.hooks.Rejected(app, p.Rule)
@@ -127,6 +137,11 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	msgs, next, err := a.store.List(r.Context(), f)
+	if errors.Is(err, storage.ErrNotFound) && f.Cursor != "" {
+		// The only thing List can fail to find is the cursor.
+		writeProblems(w, []Problem{{"cursor", "invalid", "cursor must be a next_cursor from a previous page"}})
+		return
+	}
 	if err != nil {
 		a.storeError(w, err, "messages")
 		return

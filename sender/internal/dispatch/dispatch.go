@@ -151,7 +151,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 					for _, r := range msgs[i:] {
 						d.release(r, d.now())
 					}
-					d.inflight.Add(-int64(len(msgs) - i))
+					d.inflight.Add(-1) // only msgs[i] was counted
 					break handOut
 				}
 			}
