@@ -29,6 +29,22 @@ run: build ## Run the mock (demo seed) and the sender wired to it; prints what t
 test: vet ## Run every test with the race detector
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m ./...
 
+.PHONY: bdd
+bdd: ## Run the Gherkin acceptance suite in-process (reports in build/reports/)
+	CGO_ENABLED=1 $(GO) test -race -count=1 ./scenarios/...
+
+.PHONY: bdd-containers
+bdd-containers: ## Run the acceptance suite against FROM scratch containers of the mock and the sender (needs Docker)
+	MINIPUSH_BDD_MODE=containers MINIPUSH_CONTAINER_TESTS=1 \
+	TESTCONTAINERS_HOST_OVERRIDE=$${TESTCONTAINERS_HOST_OVERRIDE:-127.0.0.1} \
+	$(GO) test -count=1 -timeout 30m ./scenarios/... ./mockserver/mockcontainer/... ./sender/sendercontainer/... ; \
+	status=$$?; $(MAKE) --no-print-directory bdd-clean; exit $$status
+
+.PHONY: bdd-clean
+bdd-clean: ## Remove containers and networks an interrupted container run left behind
+	-@docker ps -aq --filter label=org.minipush.managed=true | xargs -r docker rm -f
+	-@docker network ls -q --filter label=org.minipush.managed=true | xargs -r docker network rm
+
 .PHONY: vet
 vet: ## gofmt check and go vet
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -1,0 +1,770 @@
+package scenarios
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Messages handed to the sender, and what became of them.
+
+func (s *scenario) send(user string) error {
+	a, err := s.app()
+	if err != nil {
+		return err
+	}
+	_, err = s.sendAccepted(a, user, "", nil, nil)
+	return err
+}
+
+func (s *scenario) sendN(user string, n int) error {
+	a, err := s.app()
+	if err != nil {
+		return err
+	}
+	s.batch, s.batchStart = nil, time.Now()
+	for range n {
+		m, err := s.sendAccepted(a, user, "", nil, nil)
+		if err != nil {
+			return err
+		}
+		s.batch = append(s.batch, m)
+	}
+	return nil
+}
+
+// sendSaying puts text before the marker in the first thing keyword; the
+// answer may be a refusal.
+func (s *scenario) sendSaying(user, text string) error {
+	a, err := s.app()
+	if err != nil {
+		return err
+	}
+	_, err = s.sendVia(a, user, text, nil, nil)
+	return err
+}
+
+func (s *scenario) sendWith(user, key, value string) error {
+	a, err := s.app()
+	if err != nil {
+		return err
+	}
+	_, err = s.sendVia(a, user, "", map[string]string{key: value}, nil)
+	return err
+}
+
+func (s *scenario) sendToEach() error {
+	a, err := s.app()
+	if err != nil {
+		return err
+	}
+	if len(s.cohort) == 0 {
+		return errors.New("no users to send to: give some users subscriptions first")
+	}
+	s.batch, s.batchStart = nil, time.Now()
+	for _, u := range s.cohort {
+		m, err := s.sendAccepted(a, u, "", nil, nil)
+		if err != nil {
+			return err
+		}
+		s.batch = append(s.batch, m)
+	}
+	return nil
+}
+
+func (s *scenario) sendWithKey(user, key string) error {
+	a, err := s.app()
+	if err != nil {
+		return err
+	}
+	m, err := s.sendAccepted(a, user, "", nil, map[string]any{"idempotency_key": key})
+	if err != nil {
+		return err
+	}
+	s.firstID = m.id
+	return nil
+}
+
+func (s *scenario) sendThroughWithKey(user, label, key string) error {
+	a, ok := s.named[label]
+	if !ok {
+		return fmt.Errorf("no mini-program %q in this scenario", label)
+	}
+	_, err := s.sendAccepted(a, user, "", nil, map[string]any{"idempotency_key": key})
+	return err
+}
+
+// sendAgain repeats the last request byte for byte.
+func (s *scenario) sendAgain() error {
+	m, err := s.lastSent()
+	if err != nil {
+		return err
+	}
+	status, b, err := s.api(http.MethodPost, "/v1/messages", m.body)
+	s.lastStatus, s.lastBody = status, b
+	return err
+}
+
+func (s *scenario) answersFirstID() error {
+	var acc struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(s.lastBody, &acc)
+	if s.lastStatus != http.StatusOK || acc.ID != s.firstID {
+		return fmt.Errorf("the sender answered %d %s, want 200 with id %s", s.lastStatus, s.lastBody, s.firstID)
+	}
+	return nil
+}
+
+func (s *scenario) identicalAtOnce(n int, user, key string) error {
+	a, err := s.app()
+	if err != nil {
+		return err
+	}
+	m := &sent{app: a, user: user, marker: s.marker()}
+	body, _ := json.Marshal(map[string]any{"app": a.slot.name, "to": a.userID(user), "template_id": templateID,
+		"data": s.data(a, "", m.marker, nil), "page": page, "idempotency_key": key})
+	m.body = body
+	s.concurrent = make([]answer, n)
+	errs := make([]error, n)
+	parallel(n, func(i int) {
+		status, b, err := s.api(http.MethodPost, "/v1/messages", body)
+		var acc struct {
+			ID string `json:"id"`
+		}
+		_ = json.Unmarshal(b, &acc)
+		s.concurrent[i], errs[i] = answer{status: status, id: acc.ID}, err
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for _, c := range s.concurrent {
+		if c.status == http.StatusAccepted {
+			m.id, m.status = c.id, c.status
+		}
+	}
+	s.msgs = append(s.msgs, m)
+	s.lastTo[user] = m
+	return nil
+}
+
+func (s *scenario) oneAccepted(others int) error {
+	accepted, repeats := 0, 0
+	ids := map[string]bool{}
+	for _, c := range s.concurrent {
+		ids[c.id] = true
+		switch c.status {
+		case http.StatusAccepted:
+			accepted++
+		case http.StatusOK:
+			repeats++
+		}
+	}
+	if accepted != 1 || repeats != others || len(ids) != 1 {
+		return fmt.Errorf("answers %+v: want one 202 and %d 200, all with one id", s.concurrent, others)
+	}
+	return nil
+}
+
+func (s *scenario) sendConflictingKeys(user, header, body string) error {
+	a, err := s.app()
+	if err != nil {
+		return err
+	}
+	_, err = s.sendVia(a, user, "", nil, map[string]any{"idempotency_key": body}, "Idempotency-Key", header)
+	return err
+}
+
+func (s *scenario) sendScheduled(user string, secs int) error {
+	a, err := s.app()
+	if err != nil {
+		return err
+	}
+	at := time.Now().Add(time.Duration(secs) * time.Second)
+	m, err := s.sendAccepted(a, user, "", nil, map[string]any{"send_at": at.Format(time.RFC3339Nano)})
+	if err != nil {
+		return err
+	}
+	m.sendAt = at
+	return nil
+}
+
+func (s *scenario) redrive() error {
+	m, err := s.lastSent()
+	if err != nil {
+		return err
+	}
+	status, b, err := s.api(http.MethodPost, "/v1/messages/"+m.id+"/retry", nil)
+	s.lastStatus, s.lastBody = status, b
+	if err == nil && status >= 500 {
+		err = fmt.Errorf("redrive: %d %s", status, b)
+	}
+	return err
+}
+
+func (s *scenario) senderAnswers(code int) error {
+	if s.lastStatus != code {
+		return fmt.Errorf("the sender answered %d %s, want %d", s.lastStatus, s.lastBody, code)
+	}
+	return nil
+}
+
+func (s *scenario) refused(field, rule string) error {
+	if s.lastStatus != http.StatusUnprocessableEntity {
+		return fmt.Errorf("the sender answered %d %s, want 422", s.lastStatus, s.lastBody)
+	}
+	for _, p := range problems(s.lastBody) {
+		if p.Field == field && p.Rule == rule && p.Message != "" {
+			return nil
+		}
+	}
+	return fmt.Errorf("problems %s: want one naming field %q and rule %q", s.lastBody, field, rule)
+}
+
+// Outcomes of the last message.
+
+func (s *scenario) lastMessage(want string, ok func(message) bool) (message, error) {
+	m, err := s.lastSent()
+	if err != nil {
+		return message{}, err
+	}
+	if m.id == "" {
+		return message{}, fmt.Errorf("the last message was not accepted: %d %s", m.status, s.lastBody)
+	}
+	return s.waitMessage(m.id, want, ok)
+}
+
+func isStatus(st string) func(message) bool { return func(m message) bool { return m.Status == st } }
+
+func (s *scenario) delivered() error {
+	_, err := s.lastMessage("the message to be delivered", isStatus("delivered"))
+	return err
+}
+
+func (s *scenario) deliveredAfter(n int) error {
+	m, err := s.lastMessage("the message to be delivered", isStatus("delivered"))
+	if err != nil {
+		return err
+	}
+	if len(m.Attempts) != n {
+		return fmt.Errorf("delivered after %d attempts, want %d: %v", len(m.Attempts), n, m)
+	}
+	return nil
+}
+
+func (s *scenario) failsWith(code string) error {
+	m, err := s.lastMessage("the message to fail", isStatus("failed"))
+	if err != nil {
+		return err
+	}
+	if m.LastCode != code {
+		return fmt.Errorf("failed with code %q, want %q: %v", m.LastCode, code, m)
+	}
+	return nil
+}
+
+func (s *scenario) failsAfter(code string, n int) error {
+	m, err := s.lastMessage("the message to fail", isStatus("failed"))
+	if err != nil {
+		return err
+	}
+	if m.LastCode != code || len(m.Attempts) != n {
+		return fmt.Errorf("failed with code %q after %d attempts, want %q after %d: %v", m.LastCode, len(m.Attempts), code, n, m)
+	}
+	return nil
+}
+
+func (s *scenario) rejectedWithLabel(label string) error {
+	m, err := s.lastMessage("the message to be rejected", isStatus("rejected"))
+	if err != nil {
+		return err
+	}
+	if m.LastCode != "risky:"+label {
+		return fmt.Errorf("rejected with code %q, want risky:%s: %v", m.LastCode, label, m)
+	}
+	return nil
+}
+
+func (s *scenario) waitsForRetry(code string) error {
+	m, err := s.lastMessage("an attempt answered "+code, func(m message) bool { return m.LastCode != "" })
+	if err != nil {
+		return err
+	}
+	if m.Status != "retrying" || m.LastCode != code {
+		return fmt.Errorf("%v: want retrying after code %s", m, code)
+	}
+	return nil
+}
+
+func (s *scenario) current() (message, error) {
+	m, err := s.lastSent()
+	if err != nil {
+		return message{}, err
+	}
+	return s.get(m.id)
+}
+
+func (s *scenario) nextAttemptAfterMidnight() error {
+	m, err := s.current()
+	if err != nil {
+		return err
+	}
+	if midnight := nextBeijingMidnight(time.Now()); m.NextAttemptAt.Before(midnight) {
+		return fmt.Errorf("next attempt at %s, before the next Beijing midnight %s", m.NextAttemptAt, midnight)
+	}
+	return nil
+}
+
+func (s *scenario) retryBudgetUntouched() error {
+	m, err := s.current()
+	if err != nil {
+		return err
+	}
+	if m.Retries != 0 {
+		return fmt.Errorf("%v: want no retry spent", m)
+	}
+	return nil
+}
+
+func (s *scenario) firstAttemptsFailed(n int, code string) error {
+	m, err := s.current()
+	if err != nil {
+		return err
+	}
+	if len(m.Attempts) < n {
+		return fmt.Errorf("%v: want at least %d attempts", m, n)
+	}
+	for i := range n {
+		if a := m.Attempts[i]; a.Code != code || a.Outcome == "delivered" {
+			return fmt.Errorf("attempt %d: %s %q (%s), want a failure with code %q", i+1, a.Outcome, a.Code, a.Message, code)
+		}
+	}
+	return nil
+}
+
+func (s *scenario) carriesMsgID(string) error {
+	last, err := s.lastSent()
+	if err != nil {
+		return err
+	}
+	m, err := s.waitMessage(last.id, "the message to be delivered", isStatus("delivered"))
+	if err != nil {
+		return err
+	}
+	msgs, err := s.inbox(last.app, last.app.userID(last.user))
+	if err != nil {
+		return err
+	}
+	for _, in := range msgs {
+		if strings.HasSuffix(in.Data[last.app.markerKey], last.marker) {
+			if m.PlatformMsgID != in.MsgID {
+				return fmt.Errorf("platform_msgid %q, the platform's id %q", m.PlatformMsgID, in.MsgID)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("the message %s is not in the inbox", last.marker)
+}
+
+func (s *scenario) heldWithoutSending() error {
+	time.Sleep(time.Second)
+	m, err := s.current()
+	if err != nil {
+		return err
+	}
+	if len(m.Attempts) != 0 || (m.Status != "queued" && m.Status != "retrying") {
+		return fmt.Errorf("%v: want it held, never sent", m)
+	}
+	return nil
+}
+
+func (s *scenario) deliveredOnTime() error {
+	last, err := s.lastSent()
+	if err != nil {
+		return err
+	}
+	m, err := s.waitMessage(last.id, "the message to be delivered", isStatus("delivered"))
+	if err != nil {
+		return err
+	}
+	at := m.Attempts[len(m.Attempts)-1].At
+	if at.Before(last.sendAt.Truncate(time.Millisecond)) {
+		return fmt.Errorf("sent at %s, before its time %s", at, last.sendAt)
+	}
+	return nil
+}
+
+func (s *scenario) notDelivered(code string) error {
+	m, err := s.lastMessage("an attempt answered "+code, func(m message) bool { return m.LastCode != "" })
+	if err != nil {
+		return err
+	}
+	if m.Status == "delivered" || m.LastCode != code {
+		return fmt.Errorf("%v: want it not delivered, with last code %s", m, code)
+	}
+	return nil
+}
+
+func (s *scenario) listedAsFailed() error {
+	last, err := s.lastSent()
+	if err != nil {
+		return err
+	}
+	msgs, err := s.list(url.Values{"app": {last.app.slot.name}, "status": {"failed"}}.Encode())
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		if m.ID == last.id {
+			return nil
+		}
+	}
+	return fmt.Errorf("the failed messages of %s are %v, without %s", last.app.slot.name, msgs, last.id)
+}
+
+func (s *scenario) noneFailed() error {
+	for _, a := range s.apps {
+		if a.slot == nil {
+			continue
+		}
+		for _, st := range []string{"failed", "rejected"} {
+			msgs, err := s.list(url.Values{"app": {a.slot.name}, "status": {st}}.Encode())
+			if err != nil {
+				return err
+			}
+			if len(msgs) > 0 {
+				return fmt.Errorf("%d %s message(s) of %s: %v", len(msgs), st, a.slot.name, msgs[0])
+			}
+		}
+	}
+	return nil
+}
+
+// batchMessages waits until every message of the batch satisfies ok.
+func (s *scenario) batchMessages(want string, ok func(message) bool) ([]message, error) {
+	if len(s.batch) == 0 {
+		return nil, errors.New("no batch of messages was sent")
+	}
+	out := make([]message, len(s.batch))
+	for i, b := range s.batch {
+		m, err := s.waitMessage(b.id, want, ok)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = m
+	}
+	return out, nil
+}
+
+func (s *scenario) allDelivered() error {
+	_, err := s.batchMessages("every message to be delivered", isStatus("delivered"))
+	return err
+}
+
+func (s *scenario) noneSpentRetries() error {
+	ms, err := s.batchMessages("every message to be delivered", isStatus("delivered"))
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if m.Retries != 0 {
+			return fmt.Errorf("%v spent retries", m)
+		}
+	}
+	return nil
+}
+
+func (s *scenario) allAttempted() error {
+	_, err := s.batchMessages("every message to be attempted", func(m message) bool { return m.LastCode != "" || len(m.Attempts) > 0 })
+	return err
+}
+
+func (s *scenario) someDelivered() error {
+	if len(s.batch) == 0 {
+		return errors.New("no batch of messages was sent")
+	}
+	return s.eventually("some messages to be delivered", func() (bool, string, error) {
+		n := 0
+		for _, b := range s.batch {
+			m, err := s.get(b.id)
+			if err != nil {
+				return false, "", err
+			}
+			if m.Status == "delivered" {
+				n++
+			}
+		}
+		if n == len(s.batch) {
+			return false, "", fmt.Errorf("all %d messages were delivered before the restart: the scenario proves nothing", n)
+		}
+		return n > 0, fmt.Sprintf("%d delivered", n), nil
+	})
+}
+
+func (s *scenario) restart() error { return s.w.restartSender(s.ctx, false) }
+
+func (s *scenario) restartContainer() error { return s.w.restartSender(s.ctx, true) }
+
+func (s *scenario) tookAtLeast(secs int) error {
+	ms, err := s.batchMessages("every message to be delivered", isStatus("delivered"))
+	if err != nil {
+		return err
+	}
+	var last time.Time
+	for _, m := range ms {
+		if at := m.Attempts[len(m.Attempts)-1].At; at.After(last) {
+			last = at
+		}
+	}
+	if d := last.Sub(s.batchStart); d < time.Duration(secs)*time.Second {
+		return fmt.Errorf("all delivered %s after the first was handed over, want at least %ds", d, secs)
+	}
+	return nil
+}
+
+func (s *scenario) differentIDs() error {
+	if len(s.msgs) < 2 || s.msgs[len(s.msgs)-1].id == s.msgs[len(s.msgs)-2].id {
+		return errors.New("the last two messages share an id")
+	}
+	return nil
+}
+
+func (s *scenario) bothDelivered() error {
+	for _, m := range s.msgs[len(s.msgs)-2:] {
+		if _, err := s.waitMessage(m.id, "the message to be delivered", isStatus("delivered")); err != nil {
+			return err
+		}
+		if err := s.receivesExactly(m.app, m.user, m.marker, 1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// What reached the platform, from the mock's journal.
+
+func (s *scenario) noSends() error {
+	a, err := s.app()
+	if err != nil {
+		return err
+	}
+	time.Sleep(grace)
+	n, err := s.requests(a, a.spec.sendEndpoint, nil)
+	if err != nil {
+		return err
+	}
+	if n != 0 {
+		return fmt.Errorf("the platform received %d send(s) for the app, want none", n)
+	}
+	return nil
+}
+
+// noMoreSends: nothing new reaches the platform for a while, and every
+// send it did receive is one the sender recorded as an attempt.
+func (s *scenario) noMoreSends(secs int) error {
+	a, err := s.app()
+	if err != nil {
+		return err
+	}
+	before, err := s.requests(a, a.spec.sendEndpoint, nil)
+	if err != nil {
+		return err
+	}
+	time.Sleep(time.Duration(secs) * time.Second)
+	after, err := s.requests(a, a.spec.sendEndpoint, nil)
+	if err != nil {
+		return err
+	}
+	attempts := 0
+	for _, m := range s.msgs {
+		if m.app != a || m.id == "" {
+			continue
+		}
+		v, err := s.get(m.id)
+		if err != nil {
+			return err
+		}
+		attempts += len(v.Attempts)
+	}
+	if after != before || after != attempts {
+		return fmt.Errorf("the platform received %d sends, then %d; the sender recorded %d attempts: want no more", before, after, attempts)
+	}
+	return nil
+}
+
+func (s *scenario) journalCode(code string) (int, error) {
+	a, err := s.app()
+	if err != nil {
+		return 0, err
+	}
+	c, err := strconv.Atoi(code)
+	if err != nil {
+		return 0, fmt.Errorf("code %q: the journal records numbers", code)
+	}
+	return s.requests(a, a.spec.sendEndpoint, &c)
+}
+
+func (s *scenario) answeredAtLeastOnce(code string) error {
+	n, err := s.journalCode(code)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("the platform never answered %s", code)
+	}
+	return nil
+}
+
+func (s *scenario) neverAnswered(code string) error {
+	n, err := s.journalCode(code)
+	if err != nil {
+		return err
+	}
+	if n != 0 {
+		return fmt.Errorf("the platform answered %s %d time(s)", code, n)
+	}
+	return nil
+}
+
+func (s *scenario) tokenRequests(n int) error {
+	a, err := s.app()
+	if err != nil {
+		return err
+	}
+	if a.spec.tokenEndpoint == "" {
+		return fmt.Errorf("%s has no access token", a.spec.name)
+	}
+	got, err := s.requests(a, a.spec.tokenEndpoint, nil)
+	if err != nil {
+		return err
+	}
+	if got != n {
+		return fmt.Errorf("the sender asked for an access token %d time(s), want %d", got, n)
+	}
+	return nil
+}
+
+// Groups and broadcasts.
+
+func (s *scenario) group(name, list string) error {
+	a, err := s.app()
+	if err != nil {
+		return err
+	}
+	var members []string
+	for _, u := range users(list) {
+		members = append(members, a.userID(u))
+	}
+	status, b, err := s.api(http.MethodPut, "/v1/groups/"+url.PathEscape(name), map[string]any{"app": a.slot.name, "members": members})
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("PUT group: %d %s", status, b)
+	}
+	return nil
+}
+
+func (s *scenario) broadcastTo(target map[string]any) error {
+	a, err := s.app()
+	if err != nil {
+		return err
+	}
+	bc := &broadcast{app: a, marker: s.marker()}
+	body := map[string]any{"app": a.slot.name, "template_id": templateID, "data": s.data(a, "", bc.marker, nil), "page": page}
+	for k, v := range target {
+		body[k] = v
+	}
+	status, b, err := s.api(http.MethodPost, "/v1/broadcasts", body)
+	if err != nil {
+		return err
+	}
+	s.lastStatus, s.lastBody = status, b
+	if status != http.StatusAccepted {
+		return nil
+	}
+	var acc struct {
+		ID         string `json:"id"`
+		Recipients int    `json:"recipients"`
+	}
+	if err := json.Unmarshal(b, &acc); err != nil {
+		return err
+	}
+	bc.id, bc.recipients = acc.ID, acc.Recipients
+	s.bc = bc
+	return nil
+}
+
+func (s *scenario) broadcastGroup(name string) error {
+	return s.broadcastTo(map[string]any{"group": name})
+}
+
+func (s *scenario) broadcastList(list string) error {
+	a, err := s.app()
+	if err != nil {
+		return err
+	}
+	var to []string
+	for _, u := range users(list) {
+		to = append(to, a.userID(u))
+	}
+	return s.broadcastTo(map[string]any{"to": to})
+}
+
+func (s *scenario) broadcastRecipients(n int) error {
+	if s.bc == nil {
+		return fmt.Errorf("no broadcast was accepted: %d %s", s.lastStatus, s.lastBody)
+	}
+	if s.bc.recipients != n {
+		return fmt.Errorf("the broadcast has %d recipients, want %d", s.bc.recipients, n)
+	}
+	return nil
+}
+
+func (s *scenario) broadcastCounts(delivered, failed int) error {
+	if s.bc == nil {
+		return fmt.Errorf("no broadcast was accepted: %d %s", s.lastStatus, s.lastBody)
+	}
+	return s.eventually(fmt.Sprintf("%d delivered and %d failed", delivered, failed), func() (bool, string, error) {
+		status, b, err := s.api(http.MethodGet, "/v1/broadcasts/"+s.bc.id, nil)
+		if err != nil || status != http.StatusOK {
+			return false, string(b), err
+		}
+		var got struct {
+			Counts map[string]int `json:"counts"`
+		}
+		if err := json.Unmarshal(b, &got); err != nil {
+			return false, "", err
+		}
+		return got.Counts["delivered"] == delivered && got.Counts["failed"] == failed, string(b), nil
+	})
+}
+
+func (s *scenario) broadcastDelivered(n int) error { return s.broadcastCounts(n, 0) }
+
+func (s *scenario) broadcastFailed(user, code string) error {
+	msgs, err := s.list(url.Values{"broadcast": {s.bc.id}, "status": {"failed"}}.Encode())
+	if err != nil {
+		return err
+	}
+	if len(msgs) != 1 || msgs[0].To != s.bc.app.userID(user) || msgs[0].LastCode != code {
+		return fmt.Errorf("failed messages of the broadcast %v: want one, to %s, with code %s", msgs, user, code)
+	}
+	return nil
+}
+
+func (s *scenario) eachReceivesBroadcast(list string) error {
+	if s.bc == nil {
+		return errors.New("no broadcast was accepted")
+	}
+	var ms []*sent
+	for _, u := range users(list) {
+		ms = append(ms, &sent{app: s.bc.app, user: u, marker: s.bc.marker})
+	}
+	return s.receiveEachOnce(ms)
+}
