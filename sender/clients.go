@@ -38,25 +38,24 @@ func newClient(a config.App, d config.Delivery, store tokens.Store, hc *http.Cli
 	// attempt that never reached the platform, and one token-endpoint
 	// hiccup spends whole retry budgets.
 	failureMemory := tokens.WithFailureBackoff(min(tokens.DefaultFailureBackoff, d.BackoffBase/4))
+	tokenOpts := platform.WithTokenOptions(onFetch, onStoreError, failureMemory)
 	switch a.Platform {
 	case "wechat":
 		return wechat.New(wechat.Config{AppID: a.AppID, Secret: a.Secret, BaseURL: a.BaseURL, HTTPClient: hc,
-			LegacyToken: a.UseStableToken != nil && !*a.UseStableToken}, store,
-			wechat.WithTokenOptions(onFetch, onStoreError, failureMemory))
+			LegacyToken: a.UseStableToken != nil && !*a.UseStableToken}, store, tokenOpts)
 	case "alipay":
 		// Alipay signs every call with the app's keys: no token to manage.
 		return alipay.New(alipay.Config{AppID: a.AppID, PrivateKey: a.PrivateKey, AlipayPublicKey: a.AlipayPublicKey,
 			BaseURL: a.BaseURL, HTTPClient: hc, DefaultPage: a.DefaultPage})
 	case "douyin":
 		return douyin.New(douyin.Config{AppID: a.AppID, Secret: a.Secret, BaseURL: a.BaseURL, HTTPClient: hc,
-			API: a.DouyinAPI}, store, douyin.WithTokenOptions(onFetch, onStoreError, failureMemory))
+			API: a.DouyinAPI}, store, tokenOpts)
 	case "kuaishou":
 		return kuaishou.New(kuaishou.Config{AppID: a.AppID, Secret: a.Secret, BaseURL: a.BaseURL, HTTPClient: hc,
-			DefaultPage: a.DefaultPage}, store, kuaishou.WithTokenOptions(onFetch, onStoreError, failureMemory))
+			DefaultPage: a.DefaultPage}, store, tokenOpts)
 	case "baidu":
 		return baidu.New(baidu.Config{AppID: a.AppID, Secret: a.Secret, BaseURL: a.BaseURL, HTTPClient: hc,
-			SubscribeIDs: a.BaiduSubscribeIDs, SubscribeID: a.BaiduSubscribeID}, store,
-			baidu.WithTokenOptions(onFetch, onStoreError, failureMemory))
+			SubscribeIDs: a.BaiduSubscribeIDs, SubscribeID: a.BaiduSubscribeID}, store, tokenOpts)
 	}
 	return nil, fmt.Errorf("platform %q: no client yet", a.Platform)
 }

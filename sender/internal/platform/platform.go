@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/message"
@@ -42,6 +43,19 @@ type Client interface {
 type Verdict struct {
 	Risky bool
 	Label string // the platform's label ("20001", "porn", …)
+}
+
+// NonBlank is what a content check judges of texts: those that are not
+// blank, in order. The platforms refuse empty content, and there is
+// nothing in it to judge.
+func NonBlank(texts []string) []string {
+	var out []string
+	for _, t := range texts {
+		if strings.TrimSpace(t) != "" {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // ErrUnsupported: the platform has no such API.

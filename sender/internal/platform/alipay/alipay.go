@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/platform/call"
+	"github.com/minipush/minipush/sender/internal/platform/classify"
 )
 
 // Platform is the platform name in errors and messages.
@@ -35,7 +37,7 @@ const (
 	// GatewayPath is appended to the base URL (unless it already ends in it).
 	GatewayPath = "/gateway.do"
 	// DefaultTimeout bounds one HTTP call when Config.HTTPClient is nil.
-	DefaultTimeout = 10 * time.Second
+	DefaultTimeout = call.DefaultTimeout
 	// DefaultCredentialsBackoff is how long the app backs off after a
 	// configuration error (wrong key, unknown app id, capability not
 	// enabled): long enough not to hammer the gateway with calls that cannot
@@ -82,38 +84,27 @@ func (c Config) String() string {
 // GoString is String for %#v.
 func (c Config) GoString() string { return "alipay.Config" + c.String() }
 
-type options struct {
-	now                func() time.Time
-	credentialsBackoff time.Duration
-}
-
-// Option configures a Client.
-type Option func(*options)
-
-// WithClock replaces time.Now for the request timestamp.
-func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
-
-// WithCredentialsBackoff sets the RetryAfter of configuration errors.
-func WithCredentialsBackoff(d time.Duration) Option {
-	return func(o *options) { o.credentialsBackoff = d }
-}
-
 // Client sends through one Alipay app. Safe for concurrent use: it holds
 // only immutable values after New.
 type Client struct {
 	cfg       Config
 	gateway   string // full gateway URL, no query
-	http      *http.Client
+	api       *call.Client
 	key       *rsa.PrivateKey
 	alipayKey *rsa.PublicKey
-	opts      options
+	opts      platform.Options
+	codes     classify.Classifier
 }
 
 var _ platform.Client = (*Client)(nil)
 
 // New returns a client for cfg. It fails when cfg is invalid, naming the
 // setting and never quoting key material.
-func New(cfg Config, opts ...Option) (*Client, error) {
+//
+// opts are platform.WithClock (the clock of the request timestamp) and
+// platform.WithCredentialsBackoff; Alipay has no token, so token options
+// do nothing.
+func New(cfg Config, opts ...platform.Option) (*Client, error) {
 	name := cfg.AppID
 	if strings.TrimSpace(name) == "" {
 		return nil, errors.New("alipay app: app id is required")
@@ -139,14 +130,12 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("alipay app %s: base URL %q %w", name, cfg.BaseURL, err)
 	}
-	o := options{now: time.Now, credentialsBackoff: DefaultCredentialsBackoff}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	c := &Client{cfg: cfg, gateway: gateway, http: cfg.HTTPClient, key: key, alipayKey: alipayKey, opts: o}
-	if c.http == nil {
-		c.http = &http.Client{Timeout: DefaultTimeout}
-	}
+	o := platform.NewOptions(DefaultCredentialsBackoff, opts)
+	// No secret travels in a call (the sign is a signature, not a key), so
+	// there is nothing to scrub: the zero Scrubber.
+	c := &Client{cfg: cfg, gateway: gateway, api: call.New(Platform, cfg.HTTPClient, call.Scrubber{}),
+		key: key, alipayKey: alipayKey, opts: o,
+		codes: classify.Classifier{Platform: Platform, Word: "code", Options: o}}
 	// The key strings are no longer needed; keeping them out of the value
 	// means nothing can print them by accident.
 	c.cfg.PrivateKey, c.cfg.AlipayPublicKey = "", ""

@@ -22,13 +22,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minipush/minipush/mockserver"
 	"github.com/minipush/minipush/mockserver/mockapi"
 	"github.com/minipush/minipush/mockserver/mockclient"
-	"github.com/minipush/minipush/mockserver/mocktest"
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
 	"github.com/minipush/minipush/sender/internal/platform/alipay"
+	"github.com/minipush/minipush/sender/internal/platform/platformtest"
 )
 
 const (
@@ -63,74 +62,38 @@ func okSend(to string) platform.Send {
 		Data: map[string]string{"keyword1": "SF1234567890", "keyword2": "已发货 <快递>"}}
 }
 
-// harness is one mock and every error a test saw, so the cleanup can
-// assert that none carried key material.
+// harness is the shared harness with this package's keys; its cleanup
+// asserts that no error carried key material.
 type harness struct {
-	t    *testing.T
+	*platformtest.Harness
 	keys *alipay.KeySet
-	mock *mocktest.Mock
-	http *http.Client
-	mu   sync.Mutex
-	errs []error
 }
 
 func start(t *testing.T) *harness {
 	t.Helper()
 	k := alipay.Keys(t)
-	tr := &http.Transport{}
-	h := &harness{t: t, keys: k, mock: mocktest.Start(t, mockserver.WithSeed(seed(k))),
-		http: &http.Client{Timeout: 5 * time.Second, Transport: tr}}
-	t.Cleanup(func() {
-		tr.CloseIdleConnections()
-		h.assertNoKeyMaterial()
-	})
-	return h
+	return &harness{Harness: platformtest.Start(t, platformtest.Setup{Platform: mockapi.PlatformAlipay, Seed: seed(k),
+		Secrets: k.PrivateMaterial()}), keys: k}
 }
 
 func (h *harness) config() alipay.Config {
 	return alipay.Config{AppID: appID, PrivateKey: h.keys.AppPKCS8PEM, AlipayPublicKey: h.keys.AlipayPublicPEM,
-		BaseURL: h.mock.URL, HTTPClient: h.http}
+		BaseURL: h.Mock.URL, HTTPClient: h.HTTP}
 }
 
-func (h *harness) client(cfg alipay.Config, opts ...alipay.Option) *alipay.Client {
-	h.t.Helper()
+func (h *harness) client(cfg alipay.Config, opts ...platform.Option) *alipay.Client {
+	h.T.Helper()
 	c, err := alipay.New(cfg, opts...)
-	if err != nil {
-		h.t.Fatalf("alipay.New: %v", err)
-	}
-	return c
+	return platformtest.Must(h.T, c, err)
 }
 
 func (h *harness) send(c *alipay.Client, s platform.Send) error {
 	res, err := c.Send(context.Background(), s)
 	if res.MsgID != "" {
-		h.t.Errorf("MsgID = %q: Alipay answers none", res.MsgID)
+		h.T.Errorf("MsgID = %q: Alipay answers none", res.MsgID)
 	}
-	h.record(err)
+	h.Record(err)
 	return err
-}
-
-func (h *harness) record(err error) {
-	if err != nil {
-		h.mu.Lock()
-		h.errs = append(h.errs, err)
-		h.mu.Unlock()
-	}
-}
-
-func (h *harness) assertNoKeyMaterial() {
-	h.t.Helper()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, err := range h.errs {
-		for _, text := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
-			for _, s := range h.keys.PrivateMaterial() {
-				if strings.Contains(text, s) {
-					h.t.Errorf("error %q contains private key material", text)
-				}
-			}
-		}
-	}
 }
 
 func (h *harness) inbox() []mockapi.Message { return h.inboxWait(0) }
@@ -138,39 +101,16 @@ func (h *harness) inbox() []mockapi.Message { return h.inboxWait(0) }
 // inboxWait reads the inbox once it holds at least min messages (or after
 // 5 s).
 func (h *harness) inboxWait(min int) []mockapi.Message {
-	h.t.Helper()
+	h.T.Helper()
 	f := mockclient.MessageFilter{AppID: appID}
 	if min > 0 {
 		f.Wait, f.Min = 5*time.Second, min
 	}
-	m, err := h.mock.Control.Messages(context.Background(), f)
+	m, err := h.Mock.Control.Messages(context.Background(), f)
 	if err != nil {
-		h.t.Fatalf("inbox: %v", err)
+		h.T.Fatalf("inbox: %v", err)
 	}
 	return m.Messages
-}
-
-// calls counts journal entries of an endpoint (and errcode, if given; the
-// journal records 10000 as 0).
-func (h *harness) calls(endpoint string, errcode ...int) int {
-	h.t.Helper()
-	f := mockclient.RequestFilter{Platform: mockapi.PlatformAlipay, Endpoint: endpoint}
-	if len(errcode) > 0 {
-		f.ErrCode = &errcode[0]
-	}
-	r, err := h.mock.Control.Requests(context.Background(), f)
-	if err != nil {
-		h.t.Fatalf("read journal: %v", err)
-	}
-	return r.Total
-}
-
-func (h *harness) fault(f mockapi.Fault) {
-	h.t.Helper()
-	f.Platform = mockapi.PlatformAlipay
-	if _, err := h.mock.Control.AddFault(context.Background(), f); err != nil {
-		h.t.Fatalf("add fault: %v", err)
-	}
 }
 
 // proxy sits between the client and the mock: it records each request and
@@ -188,10 +128,10 @@ type recorded struct {
 }
 
 func (h *harness) proxy(rewrite func([]byte) []byte) *proxy {
-	h.t.Helper()
-	target, err := url.Parse(h.mock.URL)
+	h.T.Helper()
+	target, err := url.Parse(h.Mock.URL)
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	p := &proxy{}
 	rp := &httputil.ReverseProxy{
@@ -220,7 +160,7 @@ func (h *harness) proxy(rewrite func([]byte) []byte) *proxy {
 		},
 	}
 	srv := httptest.NewServer(rp)
-	h.t.Cleanup(srv.Close)
+	h.T.Cleanup(srv.Close)
 	p.url = srv.URL
 	return p
 }
@@ -294,7 +234,7 @@ func TestRequestWire(t *testing.T) {
 	cfg.BaseURL = p.url + "/gateway.do" // the form the console shows: not doubled
 	// 23:30 UTC is 07:30 the next day in Beijing.
 	now := time.Date(2025, 3, 1, 23, 30, 5, 0, time.UTC)
-	c := h.client(cfg, alipay.WithClock(func() time.Time { return now }))
+	c := h.client(cfg, platform.WithClock(func() time.Time { return now }))
 	if err := h.send(c, okSend(userOnce)); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
@@ -406,21 +346,14 @@ func TestClassification(t *testing.T) {
 		{name: "page not published", send: platform.Send{To: openIDLong, TemplateID: templateID, Page: "pages/gone", Data: okSend("").Data},
 			wantClass: message.OutcomePermanent, wantCode: "40004/PAGE_ILLEGAL"},
 		{name: "risky content", setup: func(h *harness) {
-			h.t.Helper()
-			if err := h.mock.Control.SetContentRules(context.Background(), mockapi.ContentRules{
-				Risky: []mockapi.ContentWord{{Word: "炸弹", Label: 20006}}}); err != nil {
-				h.t.Fatalf("content rules: %v", err)
-			}
+			h.ContentRules(mockapi.ContentRules{Risky: []mockapi.ContentWord{{Word: "炸弹", Label: 20006}}})
 		}, send: platform.Send{To: openIDLong, TemplateID: templateID, Page: page, Data: map[string]string{"keyword1": "SF1", "keyword2": "炸弹"}},
 			wantClass: message.OutcomePermanent, wantCode: "40004/CONTENT_ILLEGAL"},
 		{name: "quota reached", setup: func(h *harness) {
-			h.t.Helper()
-			if err := h.mock.Control.SetQuota(context.Background(), mockapi.Quota{Platform: mockapi.PlatformAlipay, AppID: appID,
-				Endpoint: endpoint, Limit: 1, Per: "day"}); err != nil {
-				h.t.Fatalf("set quota: %v", err)
-			}
+			h.T.Helper()
+			h.Quota(endpoint, 1, "day")
 			if err := h.send(h.client(h.config()), okSend(openIDLong)); err != nil {
-				h.t.Fatalf("first send: %v", err)
+				h.T.Fatalf("first send: %v", err)
 			}
 		}, wantClass: message.OutcomeThrottled, wantCode: "40004/isv.app-call-limited", wantDelivered: 1},
 
@@ -431,7 +364,7 @@ func TestClassification(t *testing.T) {
 			wantClass: message.OutcomeThrottled, wantCode: "40002/isv.invalid-signature", wantRetry: backoff},
 		// The send happens; only its answer cannot be trusted.
 		{name: "wrong alipay public key", cfg: func(c *alipay.Config) { c.AlipayPublicKey = k.OtherPublicPEM },
-			wantClass: message.OutcomeRetryable, wantCode: "bad_response_signature", wantDelivered: 1},
+			wantClass: message.OutcomePermanent, wantCode: "bad_response_signature", wantDelivered: 1},
 
 		// Injected answers.
 		{name: "service unavailable", setup: sendFault(mockapi.Fault{ErrCode: intp(20000), Times: 1}),
@@ -449,7 +382,7 @@ func TestClassification(t *testing.T) {
 		{name: "unknown business failure", setup: sendFault(mockapi.Fault{ErrCode: intp(40004), Times: 1}),
 			wantClass: message.OutcomeRetryable, wantCode: "40004/UNKNOWN_ERROR"},
 		{name: "gateway-wide fault", setup: func(h *harness) {
-			h.fault(mockapi.Fault{Endpoint: "gateway", ErrCode: intp(-1), Times: 1})
+			h.Fault(mockapi.Fault{Endpoint: "gateway", ErrCode: intp(-1), Times: 1})
 		}, wantClass: message.OutcomeRetryable, wantCode: "20000/isp.unknow-error"},
 		{name: "http 502", setup: sendFault(mockapi.Fault{HTTPStatus: 502, Times: 1}),
 			wantClass: message.OutcomeRetryable, wantCode: "http 502"},
@@ -481,16 +414,8 @@ func TestClassification(t *testing.T) {
 				s = okSend(openIDLong)
 			}
 			err := h.send(h.client(cfg), s)
-			var pe *platform.Error
-			if !errors.As(err, &pe) {
-				t.Fatalf("Send error %v (%T), want a *platform.Error", err, err)
-			}
-			if got := platform.Classify(err); got != tt.wantClass || pe.Code != tt.wantCode || pe.Platform != alipay.Platform {
-				t.Errorf("Send error %q: class %s, code %q; want %s, %q", err, got, pe.Code, tt.wantClass, tt.wantCode)
-			}
-			if pe.RetryAfter != tt.wantRetry {
-				t.Errorf("RetryAfter = %s, want %s", pe.RetryAfter, tt.wantRetry)
-			}
+			pe := platformtest.SendError(t, err, platformtest.Want{Platform: alipay.Platform,
+				Class: tt.wantClass, Code: tt.wantCode, RetryAfter: [2]time.Duration{tt.wantRetry, tt.wantRetry}})
 			if pe.Message == "" {
 				t.Error("empty Message")
 			}
@@ -504,7 +429,7 @@ func TestClassification(t *testing.T) {
 func sendFault(f mockapi.Fault) func(h *harness) {
 	return func(h *harness) {
 		f.Endpoint = endpoint
-		h.fault(f)
+		h.Fault(f)
 	}
 }
 
@@ -525,7 +450,7 @@ func TestTamperedAnswers(t *testing.T) {
 			rewrite: func(b []byte) []byte {
 				return bytes.Replace(b, []byte(`"Success"`), []byte(`"Succesz"`), 1)
 			},
-			wantClass: message.OutcomeRetryable, wantCode: "bad_response_signature"},
+			wantClass: message.OutcomePermanent, wantCode: "bad_response_signature"},
 		{name: "a failure turned into a success",
 			send: okSend(userNone),
 			rewrite: func(b []byte) []byte {
@@ -533,13 +458,13 @@ func TestTamperedAnswers(t *testing.T) {
 				_ = json.Unmarshal(b, &env)
 				return []byte(`{"alipay_open_app_mini_templatemessage_send_response":{"code":"10000","msg":"Success"},"sign":` + string(env["sign"]) + `}`)
 			},
-			wantClass: message.OutcomeRetryable, wantCode: "bad_response_signature"},
+			wantClass: message.OutcomePermanent, wantCode: "bad_response_signature"},
 		{name: "signature stripped from a success",
 			rewrite: func(b []byte) []byte {
 				i := bytes.LastIndex(b, []byte(`,"sign"`))
 				return append(b[:i:i], '}')
 			},
-			wantClass: message.OutcomeRetryable, wantCode: "bad_response_signature"},
+			wantClass: message.OutcomePermanent, wantCode: "bad_response_signature"},
 		{name: "signature stripped from a failure: classified by its code",
 			send: okSend(userNone),
 			rewrite: func(b []byte) []byte {
@@ -605,14 +530,11 @@ func TestCheckContent(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := start(t)
-			if err := h.mock.Control.SetContentRules(context.Background(), mockapi.ContentRules{
+			h.ContentRules(mockapi.ContentRules{
 				Risky:  []mockapi.ContentWord{{Word: "炸弹", Label: 20006}},
 				Review: []mockapi.ContentWord{{Word: "彩票", Label: 10001}},
-			}); err != nil {
-				t.Fatalf("set content rules: %v", err)
-			}
-			v, err := h.client(h.config()).CheckContent(context.Background(), userOnce, tt.texts)
-			h.record(err)
+			})
+			v, err := h.Check(h.client(h.config()), userOnce, tt.texts...)
 			if err != nil {
 				t.Fatalf("CheckContent: %v", err)
 			}
@@ -620,7 +542,7 @@ func TestCheckContent(t *testing.T) {
 			if v.Risky != tt.want.Risky || sortedLabel(v.Label) != sortedLabel(tt.want.Label) {
 				t.Errorf("verdict = %+v, want %+v", v, tt.want)
 			}
-			if n := h.calls("content_detect"); n != tt.wantCalls {
+			if n := h.Calls("content_detect"); n != tt.wantCalls {
 				t.Errorf("content_detect calls = %d, want %d", n, tt.wantCalls)
 			}
 		})
@@ -652,9 +574,8 @@ func TestCheckContentErrors(t *testing.T) {
 			h := start(t)
 			f := tt.fault
 			f.Endpoint = "content_detect"
-			h.fault(f)
-			_, err := h.client(h.config()).CheckContent(context.Background(), userOnce, []string{"订单已发货"})
-			h.record(err)
+			h.Fault(f)
+			_, err := h.Check(h.client(h.config()), userOnce, []string{"订单已发货"}...)
 			var pe *platform.Error
 			if !errors.As(err, &pe) || pe.Class != tt.wantClass || pe.Code != tt.wantCode {
 				t.Fatalf("CheckContent error = %v, want %s %s", err, tt.wantClass, tt.wantCode)
@@ -677,7 +598,7 @@ func TestConcurrentSends(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if got := h.calls(endpoint, 0); got != n {
+	if got := h.Calls(endpoint, 0); got != n {
 		t.Fatalf("delivered = %d, want %d", got, n)
 	}
 }

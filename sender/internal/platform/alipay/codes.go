@@ -3,10 +3,9 @@ package alipay
 import (
 	"regexp"
 	"strings"
-	"time"
 
-	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/platform/classify"
 )
 
 // Code is the gateway's top-level result code, sent as a JSON string
@@ -61,83 +60,60 @@ const (
 	SubContentIllegal  SubCode = "CONTENT_ILLEGAL"       // a value hit the platform's content rules
 )
 
-// rule is how an answer is handled: its class, and for throttling how long
-// the app should back off (0: the dispatcher's own throttle backoff).
-type rule struct {
-	class      message.Outcome
-	retryAfter time.Duration
-}
-
-// credentials marks an app-level configuration problem (wrong key, unknown
-// app id, capability not enabled, a clock far off). These are "throttled"
-// with a long backoff, not "permanent": permanent would dead-letter every
-// queued message of the app at once for a mistake an operator fixes in
-// minutes, and "retryable" would spend every message's retry budget on
-// calls that cannot succeed. Throttled backs the whole app off without
-// spending retries, so messages flow again once the configuration is
-// fixed. The duration is the client's credentials backoff. The WeChat
-// client does the same for bad credentials (its README.md).
-const credentials time.Duration = -1
-
-var (
-	permanent = rule{class: message.OutcomePermanent}
-	retryable = rule{class: message.OutcomeRetryable}
-	config    = rule{class: message.OutcomeThrottled, retryAfter: credentials}
-	// throttled: Alipay publishes neither its flow-control windows nor a
-	// retry hint (UNCONFIRMED), so the dispatcher's throttle backoff applies.
-	throttled = rule{class: message.OutcomeThrottled}
-)
+// throttled: Alipay publishes neither its flow-control windows nor a retry
+// hint (UNCONFIRMED), so the dispatcher's throttle backoff applies.
+var throttled = classify.Throttled(0)
 
 // subRules classify by sub code first: the top-level code is too coarse
 // (40002 holds both "wrong key" and "bad parameter").
-var subRules = map[SubCode]rule{
+var subRules = map[SubCode]classify.Rule{
 	// Configuration: the same answer for every message of the app.
-	SubInvalidSignature: config,
-	SubInvalidAppID:     config,
-	SubInvalidTimestamp: config,
-	SubInvalidMethod:    config,
+	SubInvalidSignature: classify.Credentials,
+	SubInvalidAppID:     classify.Credentials,
+	SubInvalidTimestamp: classify.Credentials,
+	SubInvalidMethod:    classify.Credentials,
 	// The app has not enabled the capability (template messages, content
 	// detection) in the console: app-wide and fixed there, like WeChat's
 	// 48001 "api unauthorized", which that client also treats as
 	// configuration.
-	SubISVPermission: config,
+	SubISVPermission: classify.Credentials,
 
 	// The message itself: a retry gets the same answer.
-	SubTemplateIllegal: permanent,
-	SubParamIllegal:    permanent,
-	SubUserNotExist:    permanent,
-	SubNotSubscribed:   permanent,
-	SubPageIllegal:     permanent,
-	SubContentIllegal:  permanent,
-	SubUserPermission:  permanent,
+	SubTemplateIllegal: classify.Permanent,
+	SubParamIllegal:    classify.Permanent,
+	SubUserNotExist:    classify.Permanent,
+	SubNotSubscribed:   classify.Permanent,
+	SubPageIllegal:     classify.Permanent,
+	SubContentIllegal:  classify.Permanent,
+	SubUserPermission:  classify.Permanent,
 
 	SubAppCallLimited: throttled,
 }
 
 // codeRules classify answers whose sub code is not in subRules.
-var codeRules = map[Code]rule{
-	CodeUnavailable: retryable,
+var codeRules = map[Code]classify.Rule{
+	CodeUnavailable: classify.Retryable,
 	// 20001 concerns auth_token / app_auth_token, and the client sends
 	// neither: the gateway asking for one means the app is set up to be
 	// called by a service provider on its behalf (third-party mode). That is
 	// configuration, app-wide, fixed outside the message.
-	CodeAuthToken: config,
+	CodeAuthToken: classify.Credentials,
 	// 40001: a common parameter is missing. The client always sends them
 	// all, so this is a bug in the client; the same request fails the same
 	// way on every retry.
-	CodeMissingArgument: permanent,
+	CodeMissingArgument: classify.Permanent,
 	// 40002 without a configuration sub code (above): a parameter of this
 	// request the gateway refuses (charset, format, sign type — our bug —
 	// or isv.invalid-parameter).
-	CodeInvalidArgument: permanent,
+	CodeInvalidArgument: classify.Permanent,
 	// 40004 with a sub code not listed: retryable. Business sub codes are
 	// method-specific and partly undocumented (UNCONFIRMED list); an unknown
 	// one is as likely to be transient ("SYSTEM_ERROR") as final, and the
 	// retry budget bounds the cost.
-	CodeBusinessFailed: retryable,
+	CodeBusinessFailed: classify.Retryable,
 	// 40006 with another sub code than isv-permissions (e.g. the user's
 	// permissions): about this message.
-	CodePermission: permanent,
+	CodePermission: classify.Permanent,
 }
 
 // rateLimited matches sub codes that name flow control, whatever their
@@ -148,7 +124,7 @@ var rateLimited = regexp.MustCompile(`(?i)(limited|frequen|too[-_]?many|flow[-_]
 
 // ruleFor is the rule of an answer's code and sub code. Unknown codes are
 // retryable: more likely new than fatal, and the retry budget bounds them.
-func ruleFor(code Code, sub SubCode) rule {
+func ruleFor(code Code, sub SubCode) classify.Rule {
 	if r, ok := subRules[sub]; ok {
 		return r
 	}
@@ -162,36 +138,21 @@ func ruleFor(code Code, sub SubCode) rule {
 	if sub != "" && rateLimited.MatchString(string(sub)) {
 		return throttled
 	}
-	if r, ok := codeRules[code]; ok {
-		return r
-	}
-	return retryable
+	return classify.Lookup(codeRules, code)
 }
 
 // classify turns a failure node into a platform.Error. Code is
 // "40004/USER_NOT_SUBSCRIBED", or the bare code without a sub code.
 func (c *Client) classify(code Code, sub SubCode, msg, subMsg string) *platform.Error {
-	r := ruleFor(code, sub)
-	e := &platform.Error{Platform: Platform, Code: string(code), Class: r.class}
+	text := string(code)
 	if sub != "" {
-		e.Code += "/" + string(sub)
+		text += "/" + string(sub)
 	}
 	switch {
 	case subMsg != "" && msg != "":
-		e.Message = msg + ": " + subMsg
+		msg += ": " + subMsg
 	case subMsg != "":
-		e.Message = subMsg
-	case msg != "":
-		e.Message = msg
-	default:
-		e.Message = "code " + e.Code
+		msg = subMsg
 	}
-	switch r.retryAfter {
-	case 0:
-	case credentials:
-		e.RetryAfter = c.opts.credentialsBackoff
-	default:
-		e.RetryAfter = r.retryAfter
-	}
-	return e
+	return c.codes.Error(ruleFor(code, sub), text, msg)
 }

@@ -29,16 +29,11 @@ type detectBiz struct {
 // judges text, not a user. Nothing to check (only blank texts) passes
 // without a call; the gateway refuses empty content.
 func (c *Client) CheckContent(ctx context.Context, to string, texts []string) (platform.Verdict, error) {
-	var nonEmpty []string
-	for _, t := range texts {
-		if strings.TrimSpace(t) != "" {
-			nonEmpty = append(nonEmpty, t)
-		}
-	}
+	nonEmpty := platform.NonBlank(texts)
 	if len(nonEmpty) == 0 {
 		return platform.Verdict{Label: ActionPassed}, nil
 	}
-	n, perr := c.call(ctx, MethodContentDetect, detectBiz{Content: strings.Join(nonEmpty, "\n")})
+	n, perr := c.invoke(ctx, MethodContentDetect, detectBiz{Content: strings.Join(nonEmpty, "\n")})
 	if perr != nil {
 		return platform.Verdict{}, perr
 	}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/platform/call"
+	"github.com/minipush/minipush/sender/internal/platform/platformtest"
 )
 
 const (
@@ -29,7 +31,7 @@ func testClient(tb testing.TB) *Client {
 	tb.Helper()
 	k := Keys(tb)
 	c, err := New(Config{AppID: testAppID, PrivateKey: k.AppPKCS1PEM, AlipayPublicKey: k.AlipayPublicPEM},
-		WithCredentialsBackoff(testBackoff))
+		platform.WithCredentialsBackoff(testBackoff))
 	if err != nil {
 		tb.Fatalf("New: %v", err)
 	}
@@ -54,7 +56,8 @@ func envelope(tb testing.TB, k *rsa.PrivateKey, name, nodeText string) string {
 }
 
 // checkError holds every error the client makes to its contract: a
-// classified *platform.Error that names alipay and carries no key material.
+// classified *platform.Error that names alipay, bounded, with no key
+// material. Never class token: Alipay has no token.
 func checkError(t *testing.T, perr *platform.Error) {
 	t.Helper()
 	switch perr.Class {
@@ -62,19 +65,9 @@ func checkError(t *testing.T, perr *platform.Error) {
 	default:
 		t.Fatalf("error %q has class %q", perr, perr.Class)
 	}
-	if perr.Platform != Platform || perr.Code == "" || perr.Message == "" {
-		t.Fatalf("incomplete error %#v", perr)
-	}
-	if perr.RetryAfter < 0 || perr.RetryAfter > 24*time.Hour {
-		t.Fatalf("error %q: RetryAfter %s", perr, perr.RetryAfter)
-	}
+	platformtest.CheckError(t, perr, Platform, Keys(t).PrivateMaterial()...)
 	if len(perr.Message) > 2*maxMessage+len(MethodContentDetect)+300 || len(perr.Code) > maxSubCode+20 {
 		t.Fatalf("error %q is unbounded", perr)
-	}
-	for _, s := range Keys(t).PrivateMaterial() {
-		if strings.Contains(perr.Error(), s) {
-			t.Fatalf("error %q contains private key material", perr)
-		}
 	}
 }
 
@@ -105,16 +98,16 @@ func TestParseResponse(t *testing.T) {
 			body: `{"error_response":{"code":"20000"},"` + sendNode + `":` + okNode + `,"sign":"` + sigOf(t, ali, okNode) + `"}`},
 
 		{name: "unsigned success", body: `{"` + sendNode + `":` + okNode + `}`,
-			wantClass: message.OutcomeRetryable, wantCode: codeBadSignature},
+			wantClass: message.OutcomePermanent, wantCode: codeBadSignature},
 		{name: "empty sign on a success", body: `{"` + sendNode + `":` + okNode + `,"sign":""}`,
-			wantClass: message.OutcomeRetryable, wantCode: codeBadSignature},
+			wantClass: message.OutcomePermanent, wantCode: codeBadSignature},
 		{name: "success signed by another key", body: envelope(t, other, sendNode, okNode),
-			wantClass: message.OutcomeRetryable, wantCode: codeBadSignature},
+			wantClass: message.OutcomePermanent, wantCode: codeBadSignature},
 		{name: "success with a garbage signature", body: `{"` + sendNode + `":` + okNode + `,"sign":"!!!"}`,
-			wantClass: message.OutcomeRetryable, wantCode: codeBadSignature},
-		{name: "tampered failure", body: tampered, wantClass: message.OutcomeRetryable, wantCode: codeBadSignature},
+			wantClass: message.OutcomePermanent, wantCode: codeBadSignature},
+		{name: "tampered failure", body: tampered, wantClass: message.OutcomePermanent, wantCode: codeBadSignature},
 		{name: "unsigned node without a code", body: `{"` + sendNode + `":{"msg":"x"}}`,
-			wantClass: message.OutcomeRetryable, wantCode: codeBadSignature},
+			wantClass: message.OutcomePermanent, wantCode: codeBadSignature},
 
 		{name: "signed failure", body: envelope(t, ali, sendNode, notSubNode),
 			wantClass: message.OutcomePermanent, wantCode: "40004/USER_NOT_SUBSCRIBED"},
@@ -123,17 +116,17 @@ func TestParseResponse(t *testing.T) {
 		{name: "unknown app, unsigned error_response", body: unknownAppEr,
 			wantClass: message.OutcomeThrottled, wantCode: "40002/isv.invalid-app-id", wantRetry: testBackoff},
 		{name: "signed node without a code", body: envelope(t, ali, sendNode, `{"msg":"Success"}`),
-			wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
+			wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
 
-		{name: "not JSON", body: `<html>502 Bad Gateway</html>`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
-		{name: "empty", body: ``, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
-		{name: "array", body: `[]`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
-		{name: "no node", body: `{"sign":"abc"}`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
-		{name: "node is not an object", body: `{"` + sendNode + `":"10000"}`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
+		{name: "not JSON", body: `<html>502 Bad Gateway</html>`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
+		{name: "empty", body: ``, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
+		{name: "array", body: `[]`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
+		{name: "no node", body: `{"sign":"abc"}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
+		{name: "node is not an object", body: `{"` + sendNode + `":"10000"}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
 		{name: "node twice", body: `{"` + sendNode + `":` + notSubNode + `,"` + sendNode + `":` + okNode + `,"sign":"` + sigOf(t, ali, okNode) + `"}`,
-			wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
-		{name: "data after the object", body: envelope(t, ali, sendNode, okNode) + `{}`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
-		{name: "sign is not a string", body: `{"` + sendNode + `":` + okNode + `,"sign":12}`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
+			wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
+		{name: "data after the object", body: envelope(t, ali, sendNode, okNode) + `{}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
+		{name: "sign is not a string", body: `{"` + sendNode + `":` + okNode + `,"sign":12}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -114,7 +114,7 @@ func (c *Client) verifyNode(raw []byte, sig string) bool {
 }
 
 func badSignature(method, msg string) *platform.Error {
-	return &platform.Error{Platform: Platform, Code: codeBadSignature, Class: message.OutcomeRetryable,
+	return &platform.Error{Platform: Platform, Code: codeBadSignature, Class: message.OutcomePermanent,
 		Message: method + ": " + msg}
 }
 

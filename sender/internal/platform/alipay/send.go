@@ -5,6 +5,7 @@ import (
 
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/platform/call"
 )
 
 // MethodTemplateSend sends a mini-program template (subscription) message.
@@ -51,9 +52,9 @@ func (c *Client) Send(ctx context.Context, s platform.Send) (platform.Result, er
 	for k, v := range s.Data {
 		data[k] = keywordValue{Value: v}
 	}
-	dataJSON, err := encodeJSON(data) // map keys are sorted: a stable body
+	dataJSON, err := call.JSONText(data) // map keys are sorted: a stable body
 	if err != nil {
-		return platform.Result{}, &platform.Error{Platform: Platform, Code: codeMalformed, Class: message.OutcomePermanent,
+		return platform.Result{}, &platform.Error{Platform: Platform, Code: call.CodeMalformed, Class: message.OutcomePermanent,
 			Message: MethodTemplateSend + ": encode data: " + err.Error()}
 	}
 	biz := sendBiz{UserTemplateID: s.TemplateID, Page: s.Page, Data: dataJSON}
@@ -65,7 +66,7 @@ func (c *Client) Send(ctx context.Context, s platform.Send) (platform.Result, er
 	} else {
 		biz.ToOpenID = s.To
 	}
-	if _, perr := c.call(ctx, MethodTemplateSend, biz); perr != nil {
+	if _, perr := c.invoke(ctx, MethodTemplateSend, biz); perr != nil {
 		return platform.Result{}, perr
 	}
 	return platform.Result{}, nil

@@ -1,34 +1,22 @@
 package alipay
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"io"
-	"net"
-	"net/http"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/platform/call"
 )
 
-// maxAnswer bounds an answer body; the gateway's are a few hundred bytes.
-const maxAnswer = 1 << 20
-
-// Error codes the client gives failures that are not the platform's.
+// Codes of the client's own failures.
 const (
-	codeTimeout   = "timeout"
-	codeNetwork   = "network"
-	codeMalformed = "malformed"
-	codeSign      = "sign_request"
+	codeSign = "sign_request"
 	// codeBadSignature: the answer's signature is missing (on a success) or
-	// does not verify. See verifyNode for why it is retryable.
+	// does not verify. Permanent: see README.md for why.
 	codeBadSignature = "bad_response_signature"
 )
 
@@ -72,26 +60,14 @@ func signContent(p map[string]string) string {
 	return b.String()
 }
 
-// encodeJSON is compact JSON without HTML escaping: Chinese text, "&" and
-// "<" in page queries and values go as they are, like the SDKs'.
-func encodeJSON(v any) (string, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return "", err
-	}
-	return strings.TrimSuffix(buf.String(), "\n"), nil
-}
-
-// call makes one signed gateway call of method with biz as biz_content,
+// invoke makes one signed gateway call of method with biz as biz_content,
 // the way the official SDKs send it: the common parameters and sign in the
 // query string, biz_content in a form body. It returns the verified node of
 // a 10000 answer; every failure is a classified *platform.Error.
-func (c *Client) call(ctx context.Context, method string, biz any) (node, *platform.Error) {
-	bizJSON, err := encodeJSON(biz)
+func (c *Client) invoke(ctx context.Context, method string, biz any) (node, *platform.Error) {
+	bizJSON, err := call.JSONText(biz)
 	if err != nil {
-		return node{}, &platform.Error{Platform: Platform, Code: codeMalformed, Class: message.OutcomePermanent,
+		return node{}, &platform.Error{Platform: Platform, Code: call.CodeMalformed, Class: message.OutcomePermanent,
 			Message: method + ": encode biz_content: " + err.Error()}
 	}
 	p := map[string]string{
@@ -100,7 +76,7 @@ func (c *Client) call(ctx context.Context, method string, biz any) (node, *platf
 		"format":      formatJSON,
 		"charset":     charsetUTF8,
 		"sign_type":   signType,
-		"timestamp":   c.opts.now().In(beijing).Format(timestampLayout),
+		"timestamp":   c.opts.Now().In(beijing).Format(timestampLayout),
 		"version":     apiVersion,
 		"biz_content": bizJSON,
 	}
@@ -109,7 +85,7 @@ func (c *Client) call(ctx context.Context, method string, biz any) (node, *platf
 		// Cannot happen with a key New accepted; if it does, it happens to
 		// every message of the app.
 		return node{}, &platform.Error{Platform: Platform, Code: codeSign, Class: message.OutcomeThrottled,
-			RetryAfter: c.opts.credentialsBackoff, Message: method + ": sign the request failed"}
+			RetryAfter: c.opts.CredentialsBackoff, Message: method + ": sign the request failed"}
 	}
 	q := url.Values{}
 	for k, v := range p {
@@ -118,68 +94,12 @@ func (c *Client) call(ctx context.Context, method string, biz any) (node, *platf
 		}
 	}
 	q.Set("sign", sig)
-	form := url.Values{"biz_content": {bizJSON}}.Encode()
-
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.gateway+"?"+q.Encode(), strings.NewReader(form))
-	if err != nil {
-		// NewRequest errors quote the URL: never pass them on.
-		return node{}, &platform.Error{Platform: Platform, Code: codeNetwork, Class: message.OutcomeRetryable,
-			Message: method + ": build request"}
+	a, perr := c.api.PostForm(ctx, call.Request{URL: c.gateway + "?" + q.Encode(), Name: method,
+		ContentType: formContentType, Accept: "application/json, text/plain, */*"}, url.Values{"biz_content": {bizJSON}})
+	if perr != nil {
+		return node{}, perr
 	}
-	req.Header.Set("Content-Type", formContentType)
-	req.Header.Set("Accept", "application/json, text/plain, */*")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return node{}, transportError(method, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return node{}, statusError(resp)
-	}
-	if err != nil {
-		return node{}, transportError(method, err)
-	}
-	if len(b) > maxAnswer {
-		return node{}, malformed(method, "answer larger than 1 MiB")
-	}
-	return c.parseResponse(method, b)
+	return c.parseResponse(method, a.Body)
 }
 
-// statusError classifies a non-2xx answer (the gateway answers everything
-// it understood with 200): 429 throttled with its Retry-After, others
-// retryable.
-func statusError(resp *http.Response) *platform.Error {
-	e := platform.HTTPStatusError(Platform, resp.StatusCode)
-	if e.Message == "" {
-		e.Message = "HTTP status " + strconv.Itoa(resp.StatusCode)
-	}
-	if s := resp.Header.Get("Retry-After"); s != "" {
-		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n > 0 {
-			e.RetryAfter = time.Duration(n) * time.Second
-		}
-	}
-	return e
-}
-
-// transportError classifies a failed round trip (retryable) and strips the
-// request URL that *url.Error prints: it holds no secret (the sign is a
-// signature, not a key) but is long and noisy.
-func transportError(method string, err error) *platform.Error {
-	code := codeNetwork
-	var ne net.Error
-	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-		code = codeTimeout
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return &platform.Error{Platform: Platform, Code: code, Class: message.OutcomeRetryable,
-		Message: method + ": " + err.Error()}
-}
-
-func malformed(method, what string) *platform.Error {
-	return &platform.Error{Platform: Platform, Code: codeMalformed, Class: message.OutcomeRetryable,
-		Message: method + ": malformed answer: " + what}
-}
+func malformed(method, what string) *platform.Error { return call.Malformed(Platform, method, what) }

@@ -37,6 +37,8 @@ import (
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/platform/call"
+	"github.com/minipush/minipush/sender/internal/platform/classify"
 	"github.com/minipush/minipush/sender/internal/tokens"
 )
 
@@ -47,7 +49,7 @@ const Platform = "baidu"
 const (
 	DefaultBaseURL = "https://openapi.baidu.com"
 	// DefaultTimeout bounds one HTTP call when Config.HTTPClient is nil.
-	DefaultTimeout = 10 * time.Second
+	DefaultTimeout = call.DefaultTimeout
 	// DefaultCredentialsBackoff is how long the app backs off after a
 	// configuration error (wrong secret, unknown AppKey, no permission, …).
 	DefaultCredentialsBackoff = 10 * time.Minute
@@ -90,36 +92,13 @@ func (c Config) String() string {
 // GoString is String for %#v.
 func (c Config) GoString() string { return "baidu.Config" + c.String() }
 
-type options struct {
-	now                func() time.Time
-	credentialsBackoff time.Duration
-	tokenOpts          []tokens.Option
-}
-
-// Option configures a Client.
-type Option func(*options)
-
-// WithClock replaces time.Now for the token broker and for quota backoffs.
-func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
-
-// WithCredentialsBackoff sets the RetryAfter of configuration errors.
-func WithCredentialsBackoff(d time.Duration) Option {
-	return func(o *options) { o.credentialsBackoff = d }
-}
-
-// WithTokenOptions passes options to the app's token broker (margin, fetch
-// hook for metrics, …).
-func WithTokenOptions(opts ...tokens.Option) Option {
-	return func(o *options) { o.tokenOpts = append(o.tokenOpts, opts...) }
-}
-
 // Client sends through one Baidu smart program. Safe for concurrent use.
 type Client struct {
 	cfg    Config
 	base   string // BaseURL without a trailing slash
-	http   *http.Client
+	api    *call.Client
 	broker *tokens.Broker
-	opts   options
+	codes  classify.Classifier
 }
 
 var _ platform.Client = (*Client)(nil)
@@ -127,14 +106,15 @@ var _ platform.Client = (*Client)(nil)
 // New returns a client for cfg. store keeps the access token across
 // restarts and instances (nil: memory only). It fails when cfg is invalid,
 // naming the setting.
-func New(cfg Config, store tokens.Store, opts ...Option) (*Client, error) {
+//
+// opts are platform.WithClock (the clock of the token broker and of
+// quota backoffs), platform.WithCredentialsBackoff and
+// platform.WithTokenOptions.
+func New(cfg Config, store tokens.Store, opts ...platform.Option) (*Client, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	o := options{now: time.Now, credentialsBackoff: DefaultCredentialsBackoff}
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := platform.NewOptions(DefaultCredentialsBackoff, opts)
 	// The map is read on every send: keep a private copy.
 	if cfg.SubscribeIDs != nil {
 		ids := make(map[string]string, len(cfg.SubscribeIDs))
@@ -143,16 +123,14 @@ func New(cfg Config, store tokens.Store, opts ...Option) (*Client, error) {
 		}
 		cfg.SubscribeIDs = ids
 	}
-	c := &Client{cfg: cfg, http: cfg.HTTPClient, opts: o}
+	scrub := call.NewScrubber(cfg.Secret)
+	c := &Client{cfg: cfg, api: call.New(Platform, cfg.HTTPClient, scrub),
+		codes: classify.Classifier{Platform: Platform, Word: "code", Scrubber: scrub, Options: o}}
 	c.base = strings.TrimRight(cfg.BaseURL, "/")
 	if c.base == "" {
 		c.base = DefaultBaseURL
 	}
-	if c.http == nil {
-		c.http = &http.Client{Timeout: DefaultTimeout}
-	}
-	brokerOpts := append([]tokens.Option{tokens.WithClock(o.now)}, o.tokenOpts...)
-	c.broker = tokens.New(Platform+"/"+cfg.AppID, store, c.fetchToken, brokerOpts...)
+	c.broker = o.NewBroker(Platform+"/"+cfg.AppID, store, c.fetchToken)
 	return c, nil
 }
 

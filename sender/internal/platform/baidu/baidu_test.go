@@ -3,22 +3,18 @@ package baidu_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/minipush/minipush/mockserver"
 	"github.com/minipush/minipush/mockserver/mockapi"
 	"github.com/minipush/minipush/mockserver/mockclient"
-	"github.com/minipush/minipush/mockserver/mocktest"
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
 	"github.com/minipush/minipush/sender/internal/platform/baidu"
-	"github.com/minipush/minipush/sender/internal/tokens"
+	"github.com/minipush/minipush/sender/internal/platform/platformtest"
 )
 
 // The mock's endpoint names (docs/mock-baidu.md).
@@ -62,145 +58,31 @@ func okSend(to, subID string) platform.Send {
 		Data: map[string]string{"thing1": "体检预约", "time2": "2025年3月1日 15:01", baidu.SubscribeIDKey: subID}}
 }
 
-// harness is one mock and what a test saw: every error the client
-// returned and every token it stored, so the cleanup can assert that no
-// error ever carried a secret or a token.
-type harness struct {
-	t     *testing.T
-	mock  *mocktest.Mock
-	store *recordingStore
-	http  *http.Client
-	mu    sync.Mutex
-	errs  []error
-}
+// harness is the shared harness with this package's client.
+type harness struct{ *platformtest.Harness }
 
 func start(t *testing.T) *harness {
 	t.Helper()
-	tr := &http.Transport{}
-	h := &harness{t: t, mock: mocktest.Start(t, mockserver.WithSeed(seed())),
-		store: &recordingStore{MemoryStore: tokens.NewMemoryStore()},
-		http:  &http.Client{Timeout: 5 * time.Second, Transport: tr}}
-	t.Cleanup(func() {
-		tr.CloseIdleConnections()
-		h.assertNoSecrets()
-	})
-	return h
+	return &harness{platformtest.Start(t, platformtest.Setup{Platform: mockapi.PlatformBaidu, Seed: seed(),
+		Secrets: []string{secret, wrongSecret}})}
 }
 
 func (h *harness) config() baidu.Config {
-	return baidu.Config{AppID: appKey, Secret: secret, BaseURL: h.mock.URL, HTTPClient: h.http}
+	return baidu.Config{AppID: appKey, Secret: secret, BaseURL: h.Mock.URL, HTTPClient: h.HTTP}
 }
 
-func (h *harness) client(cfg baidu.Config, opts ...baidu.Option) *baidu.Client {
-	h.t.Helper()
-	c, err := baidu.New(cfg, h.store, opts...)
-	if err != nil {
-		h.t.Fatalf("baidu.New: %v", err)
-	}
-	return c
-}
-
-func (h *harness) send(c *baidu.Client, s platform.Send) (platform.Result, error) {
-	res, err := c.Send(context.Background(), s)
-	h.record(err)
-	return res, err
-}
-
-func (h *harness) check(c *baidu.Client, texts ...string) (platform.Verdict, error) {
-	v, err := c.CheckContent(context.Background(), userOnce, texts)
-	h.record(err)
-	return v, err
-}
-
-func (h *harness) record(err error) {
-	if err == nil {
-		return
-	}
-	h.mu.Lock()
-	h.errs = append(h.errs, err)
-	h.mu.Unlock()
-}
-
-func (h *harness) assertNoSecrets() {
-	h.t.Helper()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.store.mu.Lock()
-	defer h.store.mu.Unlock()
-	secrets := append([]string{secret, wrongSecret}, h.store.tokens...)
-	for _, err := range h.errs {
-		for _, text := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
-			for _, s := range secrets {
-				if s != "" && strings.Contains(text, s) {
-					h.t.Errorf("error %q contains a secret or token", text)
-				}
-			}
-		}
-	}
-}
-
-// calls counts journal entries of an endpoint (and errcode, if given: the
-// journal records 0 for success, the errno or error_code otherwise, and
-// 400 for an OAuth error).
-func (h *harness) calls(endpoint string, code ...int) int {
-	h.t.Helper()
-	f := mockclient.RequestFilter{Platform: mockapi.PlatformBaidu, Endpoint: endpoint}
-	if len(code) > 0 {
-		f.ErrCode = &code[0]
-	}
-	r, err := h.mock.Control.Requests(context.Background(), f)
-	if err != nil {
-		h.t.Fatalf("read journal: %v", err)
-	}
-	return r.Total
-}
-
-func (h *harness) fault(f mockapi.Fault) {
-	h.t.Helper()
-	f.Platform = mockapi.PlatformBaidu
-	if _, err := h.mock.Control.AddFault(context.Background(), f); err != nil {
-		h.t.Fatalf("add fault: %v", err)
-	}
-}
-
-func (h *harness) advance(d time.Duration) {
-	h.t.Helper()
-	if _, err := h.mock.Control.Advance(context.Background(), d); err != nil {
-		h.t.Fatalf("advance mock clock: %v", err)
-	}
-}
-
-func (h *harness) quota(endpoint string, limit int, per string) {
-	h.t.Helper()
-	if err := h.mock.Control.SetQuota(context.Background(), mockapi.Quota{Platform: mockapi.PlatformBaidu,
-		AppID: appKey, Endpoint: endpoint, Limit: limit, Per: per}); err != nil {
-		h.t.Fatalf("set quota: %v", err)
-	}
+func (h *harness) client(cfg baidu.Config, opts ...platform.Option) *baidu.Client {
+	h.T.Helper()
+	c, err := baidu.New(cfg, h.Store, opts...)
+	return platformtest.Must(h.T, c, err)
 }
 
 func (h *harness) contentRules() {
-	h.t.Helper()
-	if err := h.mock.Control.SetContentRules(context.Background(), mockapi.ContentRules{
+	h.T.Helper()
+	h.ContentRules(mockapi.ContentRules{
 		Risky:  []mockapi.ContentWord{{Word: "炸弹", Label: 20006}},
 		Review: []mockapi.ContentWord{{Word: "关注领红包", Label: 10001}},
-	}); err != nil {
-		h.t.Fatalf("set content rules: %v", err)
-	}
-}
-
-// recordingStore remembers every token the client stored, so the harness
-// can look for them in errors.
-type recordingStore struct {
-	*tokens.MemoryStore
-	mu     sync.Mutex
-	tokens []string
-}
-
-func (s *recordingStore) PutToken(ctx context.Context, key, token string, expires time.Time) error {
-	s.mu.Lock()
-	s.tokens = append(s.tokens, token)
-	s.mu.Unlock()
-	return s.MemoryStore.PutToken(ctx, key, token, expires)
+	})
 }
 
 func TestSendDelivers(t *testing.T) {
@@ -208,11 +90,11 @@ func TestSendDelivers(t *testing.T) {
 	h := start(t)
 	c := h.client(h.config())
 	s := okSend(userOnce, "order-42")
-	res, err := h.send(c, s)
+	res, err := h.Send(c, s)
 	if err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	inbox, err := h.mock.Control.Messages(context.Background(), mockclient.MessageFilter{Platform: mockapi.PlatformBaidu})
+	inbox, err := h.Mock.Control.Messages(context.Background(), mockclient.MessageFilter{Platform: mockapi.PlatformBaidu})
 	if err != nil || len(inbox.Messages) != 1 {
 		t.Fatalf("inbox: %d messages, %v; want 1", len(inbox.Messages), err)
 	}
@@ -230,7 +112,7 @@ func TestSendDelivers(t *testing.T) {
 	if len(m.Data) != 2 || m.Data["thing1"] != s.Data["thing1"] || m.Data["time2"] != s.Data["time2"] {
 		t.Errorf("inbox data = %v, want thing1 and time2 only", m.Data)
 	}
-	grants, err := h.mock.Control.Grants(context.Background(), mockapi.PlatformBaidu, appKey, userOnce)
+	grants, err := h.Mock.Control.Grants(context.Background(), mockapi.PlatformBaidu, appKey, userOnce)
 	if err != nil || len(grants) != 1 || grants[0].Remaining != 4 {
 		t.Errorf("grants after one send = %+v, %v; want 4 remaining", grants, err)
 	}
@@ -277,7 +159,7 @@ func TestSubscribeIDs(t *testing.T) {
 				if id == "" {
 					delete(s.Data, baidu.SubscribeIDKey)
 				}
-				_, err := h.send(c, s)
+				_, err := h.Send(c, s)
 				got := 0
 				var pe *platform.Error
 				if errors.As(err, &pe) {
@@ -303,26 +185,26 @@ func TestTokenCachedAndPersisted(t *testing.T) {
 	h := start(t)
 	first := h.client(h.config())
 	for i := range 5 {
-		if _, err := h.send(first, okSend(userLong, "a-"+strconv.Itoa(i))); err != nil {
+		if _, err := h.Send(first, okSend(userLong, "a-"+strconv.Itoa(i))); err != nil {
 			t.Fatalf("send %d: %v", i, err)
 		}
 	}
 	second := h.client(h.config())
 	for i := range 3 {
-		if _, err := h.send(second, okSend(userLong, "b-"+strconv.Itoa(i))); err != nil {
+		if _, err := h.Send(second, okSend(userLong, "b-"+strconv.Itoa(i))); err != nil {
 			t.Fatalf("second client, send %d: %v", i, err)
 		}
 	}
-	if v, err := h.check(second, "订单已发货"); err != nil || v.Risky {
+	if v, err := h.Check(second, userOnce, "订单已发货"); err != nil || v.Risky {
 		t.Fatalf("CheckContent = %+v, %v; want a pass", v, err)
 	}
-	if n := h.calls(epToken); n != 1 {
+	if n := h.Calls(epToken); n != 1 {
 		t.Errorf("token calls = %d, want 1 for 9 calls over two clients sharing a store", n)
 	}
-	if n := h.calls(epSend, 0); n != 8 {
+	if n := h.Calls(epSend, 0); n != 8 {
 		t.Errorf("delivered sends = %d, want 8", n)
 	}
-	tok, exp, err := h.store.Token(context.Background(), first.Tokens().Key())
+	tok, exp, err := h.Store.Token(context.Background(), first.Tokens().Key())
 	if err != nil || tok == "" {
 		t.Fatalf("stored token: %q, %v", tok, err)
 	}
@@ -343,33 +225,33 @@ func TestTokenRejectedRecovers(t *testing.T) {
 		wantCode int
 	}{
 		{name: "expired after 30 days", wantCode: 111,
-			reject: func(h *harness) { h.advance(30*24*time.Hour + time.Second) }},
+			reject: func(h *harness) { h.Advance(30*24*time.Hour + time.Second) }},
 		{name: "invalid", wantCode: 110,
-			reject: func(h *harness) { h.fault(mockapi.Fault{Endpoint: epSend, ErrCode: intp(110), Times: 1}) }},
+			reject: func(h *harness) { h.Fault(mockapi.Fault{Endpoint: epSend, ErrCode: intp(110), Times: 1}) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := start(t)
 			c := h.client(h.config())
-			if _, err := h.send(c, okSend(userLong, "s-1")); err != nil {
+			if _, err := h.Send(c, okSend(userLong, "s-1")); err != nil {
 				t.Fatalf("first send: %v", err)
 			}
 			tt.reject(h)
-			res, err := h.send(c, okSend(userLong, "s-2"))
+			res, err := h.Send(c, okSend(userLong, "s-2"))
 			if err != nil {
 				t.Fatalf("send after the token was rejected: %v", err)
 			}
 			if res.MsgID == "" {
 				t.Error("no msg_key after recovery")
 			}
-			if n := h.calls(epSend, tt.wantCode); n != 1 {
+			if n := h.Calls(epSend, tt.wantCode); n != 1 {
 				t.Errorf("sends answered %d = %d, want 1", tt.wantCode, n)
 			}
-			if n := h.calls(epSend, 0); n != 2 {
+			if n := h.Calls(epSend, 0); n != 2 {
 				t.Errorf("delivered sends = %d, want 2", n)
 			}
-			if n := h.calls(epToken); n != 2 {
+			if n := h.Calls(epToken); n != 2 {
 				t.Errorf("token calls = %d, want 2 (the first and one refetch)", n)
 			}
 		})
@@ -380,19 +262,19 @@ func TestTokenRejectedTwiceRefetchesOnce(t *testing.T) {
 	t.Parallel()
 	h := start(t)
 	c := h.client(h.config())
-	h.fault(mockapi.Fault{Endpoint: epSend, ErrCode: intp(111), Times: 2})
-	_, err := h.send(c, okSend(userLong, "s-1"))
+	h.Fault(mockapi.Fault{Endpoint: epSend, ErrCode: intp(111), Times: 2})
+	_, err := h.Send(c, okSend(userLong, "s-1"))
 	var pe *platform.Error
 	if !errors.As(err, &pe) || pe.Class != message.OutcomeToken || pe.Code != "111" {
 		t.Fatalf("Send: %v, want class token, code 111", err)
 	}
-	if n := h.calls(epSend); n != 2 {
+	if n := h.Calls(epSend); n != 2 {
 		t.Errorf("send calls = %d, want 2 (one retry)", n)
 	}
-	if n := h.calls(epToken); n != 2 {
+	if n := h.Calls(epToken); n != 2 {
 		t.Errorf("token calls = %d, want 2 (one refetch)", n)
 	}
-	if _, err := h.send(c, okSend(userLong, "s-1")); err != nil {
+	if _, err := h.Send(c, okSend(userLong, "s-1")); err != nil {
 		t.Fatalf("next send: %v", err)
 	}
 }
@@ -402,19 +284,11 @@ func TestConcurrentSendsShareOneTokenFetch(t *testing.T) {
 	h := start(t)
 	c := h.client(h.config())
 	const n = 50
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			if _, err := h.send(c, okSend(userLong, "c-"+strconv.Itoa(i))); err != nil {
-				t.Errorf("send: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	if got := h.calls(epToken); got != 1 {
+	h.SendConcurrently(c, n, func(i int) platform.Send { return okSend(userLong, "c-"+strconv.Itoa(i)) })
+	if got := h.Calls(epToken); got != 1 {
 		t.Fatalf("token calls for %d concurrent sends with an empty cache = %d, want 1", n, got)
 	}
-	if got := h.calls(epSend, 0); got != n {
+	if got := h.Calls(epSend, 0); got != n {
 		t.Fatalf("delivered = %d, want %d", got, n)
 	}
 }
@@ -425,21 +299,13 @@ func TestConcurrentRejectionsRefetchOnce(t *testing.T) {
 	t.Parallel()
 	h := start(t)
 	c := h.client(h.config())
-	if _, err := h.send(c, okSend(userLong, "first")); err != nil {
+	if _, err := h.Send(c, okSend(userLong, "first")); err != nil {
 		t.Fatalf("first send: %v", err)
 	}
-	h.advance(31 * 24 * time.Hour)
+	h.Advance(31 * 24 * time.Hour)
 	const n = 30
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			if _, err := h.send(c, okSend(userLong, "c-"+strconv.Itoa(i))); err != nil {
-				t.Errorf("send: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	if got := h.calls(epToken); got != 2 {
+	h.SendConcurrently(c, n, func(i int) platform.Send { return okSend(userLong, "c-"+strconv.Itoa(i)) })
+	if got := h.Calls(epToken); got != 2 {
 		t.Fatalf("token calls = %d, want 2 (the first and one refetch for %d rejections)", got, n)
 	}
 }
@@ -469,11 +335,11 @@ func TestClassification(t *testing.T) {
 			wantClass: message.OutcomePermanent, wantCode: "2002"},
 		{name: "page not published", send: platform.Send{To: userLong, TemplateID: templateID, Page: "pages/gone", Data: okSend("", "s").Data},
 			wantClass: message.OutcomePermanent, wantCode: "2002"},
-		{name: "qps limit", setup: func(h *harness) { h.quota(epSend, 0, "second") },
+		{name: "qps limit", setup: func(h *harness) { h.Quota(epSend, 0, "second") },
 			wantClass: message.OutcomeThrottled, wantCode: "18", wantRetryAfter: [2]time.Duration{time.Second, time.Second}},
-		{name: "minute limit", setup: func(h *harness) { h.quota(epSend, 0, "minute") },
+		{name: "minute limit", setup: func(h *harness) { h.Quota(epSend, 0, "minute") },
 			wantClass: message.OutcomeThrottled, wantCode: "4", wantRetryAfter: [2]time.Duration{time.Minute, time.Minute}},
-		{name: "daily limit", setup: func(h *harness) { h.quota(epSend, 0, "day") },
+		{name: "daily limit", setup: func(h *harness) { h.Quota(epSend, 0, "day") },
 			wantClass: message.OutcomeThrottled, wantCode: "17", wantRetryAfter: [2]time.Duration{time.Minute, day}},
 
 		// Send answers, injected.
@@ -505,7 +371,7 @@ func TestClassification(t *testing.T) {
 			wantClass: message.OutcomeThrottled, wantCode: "invalid_client", wantRetryAfter: backoff},
 		{name: "token: unknown AppKey", cfg: func(c *baidu.Config) { c.AppID = "ffffoAqgCIUtzIyA4FAPgoyrc4oUc25c" },
 			wantClass: message.OutcomeThrottled, wantCode: "invalid_client", wantRetryAfter: backoff},
-		{name: "token: qps limit", setup: func(h *harness) { h.quota(epToken, 0, "second") },
+		{name: "token: qps limit", setup: func(h *harness) { h.Quota(epToken, 0, "second") },
 			wantClass: message.OutcomeThrottled, wantCode: "18", wantRetryAfter: [2]time.Duration{time.Second, time.Second}},
 		{name: "token: daily limit", setup: tokenFault(mockapi.Fault{ErrCode: intp(17)}),
 			wantClass: message.OutcomeThrottled, wantCode: "17", wantRetryAfter: [2]time.Duration{time.Minute, day}},
@@ -539,20 +405,9 @@ func TestClassification(t *testing.T) {
 			if s.To == "" {
 				s = okSend(userLong, "s-1")
 			}
-			_, err := h.send(h.client(cfg), s)
-			if err == nil {
-				t.Fatal("Send succeeded, want an error")
-			}
-			var pe *platform.Error
-			if !errors.As(err, &pe) {
-				t.Fatalf("error %v (%T) is not a *platform.Error", err, err)
-			}
-			if got := platform.Classify(err); got != tt.wantClass || pe.Code != tt.wantCode || pe.Platform != baidu.Platform {
-				t.Errorf("Send error %q: class %s, code %q; want %s, %q", err, got, pe.Code, tt.wantClass, tt.wantCode)
-			}
-			if pe.RetryAfter < tt.wantRetryAfter[0] || pe.RetryAfter > tt.wantRetryAfter[1] {
-				t.Errorf("RetryAfter = %s, want within %s", pe.RetryAfter, tt.wantRetryAfter)
-			}
+			_, err := h.Send(h.client(cfg), s)
+			pe := platformtest.SendError(t, err, platformtest.Want{Platform: baidu.Platform,
+				Class: tt.wantClass, Code: tt.wantCode, RetryAfter: tt.wantRetryAfter})
 			if pe.Message == "" {
 				t.Errorf("error %q has no message", err)
 			}
@@ -566,14 +421,14 @@ func TestClassification(t *testing.T) {
 func sendFault(f mockapi.Fault) func(h *harness) {
 	return func(h *harness) {
 		f.Endpoint = epSend
-		h.fault(f)
+		h.Fault(f)
 	}
 }
 
 func tokenFault(f mockapi.Fault) func(h *harness) {
 	return func(h *harness) {
 		f.Endpoint = epToken
-		h.fault(f)
+		h.Fault(f)
 	}
 }
 
@@ -603,14 +458,14 @@ func TestCheckContent(t *testing.T) {
 			h.contentRules()
 			cfg := h.config()
 			cfg.CheckLead = tt.lead
-			v, err := h.check(h.client(cfg), tt.texts...)
+			v, err := h.Check(h.client(cfg), userOnce, tt.texts...)
 			if err != nil {
 				t.Fatalf("CheckContent: %v", err)
 			}
 			if v.Risky != tt.wantRisky || v.Label != tt.wantLabel {
 				t.Errorf("verdict = %+v, want risky %t label %q", v, tt.wantRisky, tt.wantLabel)
 			}
-			if n := h.calls(epCheck); n != tt.wantCalls {
+			if n := h.Calls(epCheck); n != tt.wantCalls {
 				t.Errorf("syncCheckText calls = %d, want %d", n, tt.wantCalls)
 			}
 		})
@@ -637,8 +492,8 @@ func TestCheckContentErrors(t *testing.T) {
 			h := start(t)
 			f := tt.fault
 			f.Endpoint = epCheck
-			h.fault(f)
-			_, err := h.check(h.client(h.config()), "订单已发货")
+			h.Fault(f)
+			_, err := h.Check(h.client(h.config()), userOnce, "订单已发货")
 			var pe *platform.Error
 			if !errors.As(err, &pe) || pe.Class != tt.wantClass || pe.Code != tt.wantCode {
 				t.Fatalf("CheckContent error = %v, want %s %s", err, tt.wantClass, tt.wantCode)
@@ -651,8 +506,8 @@ func TestCheckContentErrors(t *testing.T) {
 func TestCheckContentRiskFault(t *testing.T) {
 	t.Parallel()
 	h := start(t)
-	h.fault(mockapi.Fault{Endpoint: epCheck, ErrCode: intp(82512), Times: 1})
-	v, err := h.check(h.client(h.config()), "订单已发货")
+	h.Fault(mockapi.Fault{Endpoint: epCheck, ErrCode: intp(82512), Times: 1})
+	v, err := h.Check(h.client(h.config()), userOnce, "订单已发货")
 	if err != nil || !v.Risky || v.Label != "82512" {
 		t.Fatalf("CheckContent = %+v, %v; want risky 82512", v, err)
 	}
@@ -682,15 +537,9 @@ func TestNew(t *testing.T) {
 			cfg := good
 			tt.mutate(&cfg)
 			c, err := baidu.New(cfg, nil)
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Fatalf("New: %v", err)
-			case tt.wantErr == "" && (c.AppID() != appKey || c.Tokens().Key() != "baidu/"+appKey):
+			platformtest.CheckNewError(t, err, tt.wantErr, secret)
+			if tt.wantErr == "" && (c.AppID() != appKey || c.Tokens().Key() != "baidu/"+appKey) {
 				t.Fatalf("AppID = %q, token key %q", c.AppID(), c.Tokens().Key())
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Fatalf("New error = %v, want one naming %q", err, tt.wantErr)
-			case err != nil && strings.Contains(err.Error(), secret):
-				t.Fatalf("New error %q contains the secret", err)
 			}
 		})
 	}
@@ -714,10 +563,5 @@ func TestNewCopiesSubscribeIDs(t *testing.T) {
 func TestConfigRedactsSecret(t *testing.T) {
 	t.Parallel()
 	cfg := baidu.Config{AppID: appKey, Secret: secret}
-	for _, format := range []string{"%v", "%+v", "%s", "%#v"} {
-		out := fmt.Sprintf(format, cfg)
-		if strings.Contains(out, secret) || !strings.Contains(out, appKey) || !strings.Contains(out, "REDACTED") {
-			t.Errorf("Sprintf(%q, cfg) = %s: want the AppKey and REDACTED, never the secret", format, out)
-		}
-	}
+	platformtest.CheckRedacted(t, cfg, appKey, secret)
 }

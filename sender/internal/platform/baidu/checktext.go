@@ -1,16 +1,15 @@
 package baidu
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/platform/call"
 )
 
 // syncCheckText (douyin-kuaishou-baidu.md §3.5).
@@ -37,12 +36,7 @@ type checkTextRequest struct {
 // label names the strategies that failed ("risk", "lead", "risk,lead"), or
 // is "pass". The API takes no user, so to is not used.
 func (c *Client) CheckContent(ctx context.Context, _ string, texts []string) (platform.Verdict, error) {
-	var nonEmpty []string
-	for _, t := range texts {
-		if strings.TrimSpace(t) != "" {
-			nonEmpty = append(nonEmpty, t)
-		}
-	}
+	nonEmpty := platform.NonBlank(texts)
 	if len(nonEmpty) == 0 {
 		// Nothing to judge; the API refuses empty content.
 		return platform.Verdict{Label: labelPass}, nil
@@ -53,18 +47,18 @@ func (c *Client) CheckContent(ctx context.Context, _ string, texts []string) (pl
 	}
 	var failed []string
 	for _, piece := range splitBytes(strings.Join(nonEmpty, "\n"), maxCheckBytes) {
-		body, err := encodeCheck(checkTextRequest{Content: piece, Type: types})
+		body, err := call.JSON(checkTextRequest{Content: piece, Type: types})
 		if err != nil {
 			return platform.Verdict{}, malformed(pathCheckText, "encode request")
 		}
 		var v checkVerdict
-		err = c.withToken(ctx, func(token string) *platform.Error {
-			_, b, perr := c.call(ctx, request{path: pathCheckText, query: url.Values{"access_token": {token}},
-				contentType: contentJSON, body: body, token: token})
+		err = platform.WithToken(ctx, c.broker, func(token string) *platform.Error {
+			a, perr := c.api.Do(ctx, call.Request{URL: c.tokenURL(pathCheckText, token), Name: pathCheckText,
+				ContentType: contentJSON, Body: body, Token: token})
 			if perr != nil {
 				return perr
 			}
-			v, perr = c.parseCheck(b)
+			v, perr = c.parseCheck(a.Body)
 			return perr
 		})
 		if err != nil {
@@ -82,16 +76,6 @@ func (c *Client) CheckContent(ctx context.Context, _ string, texts []string) (pl
 	return platform.Verdict{Risky: true, Label: strings.Join(failed, ",")}, nil
 }
 
-func encodeCheck(r checkTextRequest) (string, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(r); err != nil {
-		return "", err
-	}
-	return buf.String(), nil
-}
-
 // checkVerdict is one piece's judgement: the strategies (or, without a
 // per-strategy list, the errno) that failed; none is a pass.
 type checkVerdict struct {
@@ -106,14 +90,14 @@ type checkVerdict struct {
 // with no failed strategy is an error, except 82512, which is a verdict
 // whatever data says.
 func (c *Client) parseCheck(b []byte) (checkVerdict, *platform.Error) {
-	a, perr := decodeAnswer(pathCheckText, b)
+	a, perr := c.decodeAnswer(pathCheckText, b)
 	if perr != nil {
 		return checkVerdict{}, perr
 	}
 	if code, ok := a.gateway(); ok {
-		return checkVerdict{}, c.gatewayError(gatewayRules, code, text(a.ErrorMsg))
+		return checkVerdict{}, c.gatewayError(gatewayRules, code, call.Text(a.ErrorMsg))
 	}
-	errno, ok := number(a.Errno)
+	errno, ok := call.Number(a.Errno)
 	if !ok {
 		return checkVerdict{}, malformed(pathCheckText, "no errno")
 	}
@@ -126,7 +110,7 @@ func (c *Client) parseCheck(b []byte) (checkVerdict, *platform.Error) {
 	var v checkVerdict
 	if json.Unmarshal(a.Data, &data) == nil {
 		for _, r := range data.Res {
-			if n, ok := number(r.Errno); ok && n != 0 {
+			if n, ok := call.Number(r.Errno); ok && n != 0 {
 				v.failed = append(v.failed, strategyLabel(r.Type))
 			}
 		}
@@ -137,7 +121,7 @@ func (c *Client) parseCheck(b []byte) (checkVerdict, *platform.Error) {
 	case Errno(errno) == ErrnoRisk:
 		return checkVerdict{failed: []string{strconv.FormatInt(errno, 10)}}, nil
 	case errno != 0:
-		return checkVerdict{}, c.errnoError(checkRules, Errno(errno), text(a.Msg))
+		return checkVerdict{}, c.errnoError(checkRules, Errno(errno), call.Text(a.Msg))
 	}
 	return v, nil
 }

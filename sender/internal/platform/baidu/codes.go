@@ -1,12 +1,11 @@
 package baidu
 
 import (
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/platform/classify"
 )
 
 // GatewayCode is the API gateway's error_code (the official Go SDK's
@@ -56,157 +55,98 @@ const (
 )
 
 // Retry hints of the limit codes. Baidu documents no limits for these APIs
-// (UNCONFIRMED): 18 is per second by its name, 17 per day; 4's window is
-// not named, a minute is assumed (the mock uses 4 for per-minute quotas).
-const (
-	qpsRetryHint    = time.Second
-	minuteRetryHint = time.Minute
-)
-
-// rule is how one code is handled: its class, and for throttling how long
-// the app should back off (0: the dispatcher's own backoff).
-type rule struct {
-	class      message.Outcome
-	retryAfter time.Duration
-}
-
-// Special retryAfter values, resolved by classify.
-const (
-	// untilMidnight: until the next Beijing midnight, when daily quotas
-	// reset (UNCONFIRMED for Baidu; the mock counts days in Beijing time).
-	untilMidnight time.Duration = -1
-	// credentials marks an app-level configuration problem (wrong secret,
-	// unknown AppKey, no permission, wrong base URL). These are
-	// "throttled" with a long backoff, not "permanent": permanent would
-	// dead-letter every queued message of the app for a mistake an
-	// operator fixes in minutes, and "retryable" would spend every
-	// message's retry budget. The duration is the client's
-	// CredentialsBackoff.
-	credentials time.Duration = -2
-)
-
+// (UNCONFIRMED): 18 is per second by its name, 17 per day (until Beijing
+// midnight, UNCONFIRMED for Baidu; the mock counts days in Beijing time);
+// 4's window is not named, a minute is assumed (the mock uses 4 for
+// per-minute quotas).
 var (
-	permanent = rule{class: message.OutcomePermanent}
-	retryable = rule{class: message.OutcomeRetryable}
-	tokenBad  = rule{class: message.OutcomeToken}
-	config    = rule{class: message.OutcomeThrottled, retryAfter: credentials}
-	qps       = rule{class: message.OutcomeThrottled, retryAfter: qpsRetryHint}
-	minute    = rule{class: message.OutcomeThrottled, retryAfter: minuteRetryHint}
-	daily     = rule{class: message.OutcomeThrottled, retryAfter: untilMidnight}
+	qps    = classify.Throttled(time.Second)
+	minute = classify.Throttled(time.Minute)
 )
 
 // gatewayRules classify error_code on the APIs called with a token. Codes
 // not listed are retryable: an unknown code is more likely new than fatal,
 // and the retry budget bounds it.
-var gatewayRules = map[GatewayCode]rule{
-	GatewayUnknown:           retryable,
-	GatewayUnavailable:       retryable,
-	GatewayTokenInvalid:      tokenBad,
-	GatewayTokenExpired:      tokenBad,
+var gatewayRules = map[GatewayCode]classify.Rule{
+	GatewayUnknown:           classify.Retryable,
+	GatewayUnavailable:       classify.Retryable,
+	GatewayTokenInvalid:      classify.Token,
+	GatewayTokenExpired:      classify.Token,
 	GatewayQPSLimit:          qps,
 	GatewayRequestLimit:      minute,
-	GatewayDailyLimit:        daily,
-	GatewayUnsupportedMethod: config,
-	GatewayNoPermission:      config,
+	GatewayDailyLimit:        classify.Daily,
+	GatewayUnsupportedMethod: classify.Credentials,
+	GatewayNoPermission:      classify.Credentials,
 	// The client always sends the token in the query; "Invalid parameter"
 	// then means a request this client built wrong, and the same message
 	// would fail the same way again.
-	GatewayInvalidParameter: permanent,
+	GatewayInvalidParameter: classify.Permanent,
 }
 
 // tokenGatewayRules classify error_code on the token endpoint (the official
 // SDK reads error_code there too; the mock answers limits in this shape).
 // 110/111 cannot concern a token not yet issued: configuration.
-var tokenGatewayRules = map[GatewayCode]rule{
-	GatewayUnknown:           retryable,
-	GatewayUnavailable:       retryable,
+var tokenGatewayRules = map[GatewayCode]classify.Rule{
+	GatewayUnknown:           classify.Retryable,
+	GatewayUnavailable:       classify.Retryable,
 	GatewayQPSLimit:          qps,
 	GatewayRequestLimit:      minute,
-	GatewayDailyLimit:        daily,
-	GatewayUnsupportedMethod: config,
-	GatewayNoPermission:      config,
-	GatewayInvalidParameter:  config,
-	GatewayTokenInvalid:      config,
-	GatewayTokenExpired:      config,
+	GatewayDailyLimit:        classify.Daily,
+	GatewayUnsupportedMethod: classify.Credentials,
+	GatewayNoPermission:      classify.Credentials,
+	GatewayInvalidParameter:  classify.Credentials,
+	GatewayTokenInvalid:      classify.Credentials,
+	GatewayTokenExpired:      classify.Credentials,
 }
 
 // sendRules classify errno on subscribe send: the documented four are
 // about this message (its fields, template, recipient or subscription) and
 // a retry gets the same answer.
-var sendRules = map[Errno]rule{
-	ErrnoParam:         permanent,
-	ErrnoTemplate:      permanent,
-	ErrnoNotSubscribed: permanent,
-	ErrnoOpenID:        permanent,
+var sendRules = map[Errno]classify.Rule{
+	ErrnoParam:         classify.Permanent,
+	ErrnoTemplate:      classify.Permanent,
+	ErrnoNotSubscribed: classify.Permanent,
+	ErrnoOpenID:        classify.Permanent,
 }
 
 // checkRules classify errno on syncCheckText when it is not a verdict.
-var checkRules = map[Errno]rule{
-	ErrnoParam: permanent,
+var checkRules = map[Errno]classify.Rule{
+	ErrnoParam: classify.Permanent,
 }
 
 // oauthRules classify the token endpoint's OAuth errors. Its parameters are
 // constant but for the app's credentials, so each is configuration. A name
 // not listed (server_error, temporarily_unavailable, …) is retryable.
-var oauthRules = map[string]rule{
-	OAuthInvalidRequest:       config,
-	OAuthInvalidClient:        config,
-	OAuthInvalidGrant:         config,
-	OAuthUnauthorizedClient:   config,
-	OAuthUnsupportedGrantType: config,
-	OAuthInvalidScope:         config,
+var oauthRules = map[string]classify.Rule{
+	OAuthInvalidRequest:       classify.Credentials,
+	OAuthInvalidClient:        classify.Credentials,
+	OAuthInvalidGrant:         classify.Credentials,
+	OAuthUnauthorizedClient:   classify.Credentials,
+	OAuthUnsupportedGrantType: classify.Credentials,
+	OAuthInvalidScope:         classify.Credentials,
 }
 
 // maxOAuthName bounds an OAuth error name used as an error code.
 const maxOAuthName = 64
 
-// beijing is the time zone daily quotas are assumed to follow.
-var beijing = time.FixedZone("CST", 8*60*60)
-
-// classify builds a platform.Error from a rule; msg is the platform's text,
-// scrubbed here.
-func (c *Client) classify(r rule, ok bool, code, msg string) *platform.Error {
-	if !ok {
-		r = retryable
-	}
-	e := &platform.Error{Platform: Platform, Code: code, Message: c.scrub(msg), Class: r.class}
-	switch r.retryAfter {
-	case 0:
-	case credentials:
-		e.RetryAfter = c.opts.credentialsBackoff
-	case untilMidnight:
-		now := c.opts.now().In(beijing)
-		next := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, beijing)
-		e.RetryAfter = max(next.Sub(now), time.Minute)
-	default:
-		e.RetryAfter = r.retryAfter
-	}
-	if e.Message == "" {
-		e.Message = "code " + code
-	}
-	return e
+func (c *Client) gatewayError(rules map[GatewayCode]classify.Rule, code GatewayCode, msg string) *platform.Error {
+	return classify.Code(c.codes, rules, code, msg)
 }
 
-func (c *Client) gatewayError(rules map[GatewayCode]rule, code GatewayCode, msg string) *platform.Error {
-	r, ok := rules[code]
-	return c.classify(r, ok, strconv.FormatInt(int64(code), 10), msg)
-}
-
-func (c *Client) errnoError(rules map[Errno]rule, code Errno, msg string) *platform.Error {
-	r, ok := rules[code]
-	return c.classify(r, ok, strconv.FormatInt(int64(code), 10), msg)
+func (c *Client) errnoError(rules map[Errno]classify.Rule, code Errno, msg string) *platform.Error {
+	return classify.Code(c.codes, rules, code, msg)
 }
 
 func (c *Client) oauthError(name, description string) *platform.Error {
-	r, ok := oauthRules[name]
+	r := classify.Lookup(oauthRules, name)
 	if description == "" {
 		description = name
 	}
 	// The name is the platform's code: short ASCII from a fixed set, but
 	// still text from the wire, so it is scrubbed and bounded.
-	code := c.scrub(name)
+	code := c.api.Scrub(name)
 	if len(code) > maxOAuthName {
 		code = strings.ToValidUTF8(code[:maxOAuthName], "")
 	}
-	return c.classify(r, ok, code, description)
+	return c.codes.Error(r, code, description)
 }

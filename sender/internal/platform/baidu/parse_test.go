@@ -3,19 +3,17 @@ package baidu
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/platform/call"
+	"github.com/minipush/minipush/sender/internal/platform/platformtest"
 )
 
 const (
@@ -38,27 +36,13 @@ func testClient(tb testing.TB, baseURL string, mutate ...func(*Config)) *Client 
 }
 
 // checkError holds every error the client makes to its contract: a
-// classified *platform.Error that names baidu and carries no secret.
+// classified *platform.Error that names baidu, has a short code and
+// carries no secret.
 func checkError(t *testing.T, perr *platform.Error) {
 	t.Helper()
-	switch perr.Class {
-	case message.OutcomePermanent, message.OutcomeRetryable, message.OutcomeThrottled, message.OutcomeToken:
-	default:
-		t.Fatalf("error %q has class %q", perr, perr.Class)
-	}
-	if perr.Platform != Platform || perr.Code == "" || perr.Message == "" {
-		t.Fatalf("incomplete error %#v", perr)
-	}
+	platformtest.CheckError(t, perr, Platform, testSecret, fakeToken)
 	if len(perr.Code) > 64 || !utf8.ValidString(perr.Code) {
 		t.Fatalf("error code %q is not a short text", perr.Code)
-	}
-	for _, s := range []string{testSecret, fakeToken} {
-		if strings.Contains(perr.Error(), s) {
-			t.Fatalf("error %q contains a secret or token", perr)
-		}
-	}
-	if perr.RetryAfter < 0 || perr.RetryAfter > 24*time.Hour {
-		t.Fatalf("error %q: RetryAfter %s", perr, perr.RetryAfter)
 	}
 }
 
@@ -77,8 +61,8 @@ func TestParseSend(t *testing.T) {
 		{name: "no msg_key", body: `{"errno":0,"msg":"success","data":{}}`},
 		{name: "data not an object", body: `{"errno":0,"data":[]}`},
 		{name: "error_code 0 is none", body: `{"errno":0,"error_code":0,"data":{"msg_key":1}}`, wantMsgID: "1"},
-		{name: "no errno", body: `{"msg":"success"}`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
-		{name: "not JSON", body: `<html>bad gateway</html>`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
+		{name: "no errno", body: `{"msg":"success"}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
+		{name: "not JSON", body: `<html>bad gateway</html>`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
 		{name: "not subscribed", body: `{"errno":4007,"msg":"用户未订阅该消息","data":{}}`, wantClass: message.OutcomePermanent, wantCode: "4007"},
 		{name: "bad open id", body: `{"errno":4010,"msg":"不合法的 touser_openId"}`, wantClass: message.OutcomePermanent, wantCode: "4010"},
 		{name: "bad template", body: `{"errno":4001}`, wantClass: message.OutcomePermanent, wantCode: "4001"},
@@ -104,13 +88,7 @@ func TestParseSend(t *testing.T) {
 				}
 				return
 			}
-			if perr == nil {
-				t.Fatalf("parseSend = %+v, want a %s error", res, tt.wantClass)
-			}
-			checkError(t, perr)
-			if perr.Class != tt.wantClass || perr.Code != tt.wantCode {
-				t.Fatalf("parseSend error %q, want %s %s", perr, tt.wantClass, tt.wantCode)
-			}
+			platformtest.WantError(t, "parseSend", perr, tt.wantClass, tt.wantCode, checkError)
 		})
 	}
 }
@@ -131,7 +109,7 @@ func TestParseToken(t *testing.T) {
 		{name: "old example", status: 200, body: `{"access_token":"tok","expires_in":86400}`, wantLife: 24 * time.Hour},
 		{name: "no expires_in", status: 200, body: `{"access_token":"tok"}`, wantLife: 30 * 24 * time.Hour},
 		{name: "absurd expires_in", status: 200, body: `{"access_token":"tok","expires_in":99999999999}`, wantLife: 30 * 24 * time.Hour},
-		{name: "no token", status: 200, body: `{"expires_in":2592000}`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
+		{name: "no token", status: 200, body: `{"expires_in":2592000}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
 		{name: "wrong secret", status: 400, body: `{"error":"invalid_client","error_description":"Client authentication failed"}`,
 			wantClass: message.OutcomeThrottled, wantCode: "invalid_client"},
 		{name: "bad grant type", status: 400, body: `{"error":"unsupported_grant_type","error_description":"The authorization grant type is not supported"}`,
@@ -156,14 +134,8 @@ func TestParseToken(t *testing.T) {
 				}
 				return
 			}
-			perr, ok := err.(*platform.Error)
-			if !ok {
-				t.Fatalf("parseToken error %v (%T), want *platform.Error", err, err)
-			}
-			checkError(t, perr)
-			if perr.Class != tt.wantClass || perr.Code != tt.wantCode {
-				t.Fatalf("parseToken error %q, want %s %s", perr, tt.wantClass, tt.wantCode)
-			}
+			perr := platformtest.AsError(t, err)
+			platformtest.WantError(t, "parseToken", perr, tt.wantClass, tt.wantCode, checkError)
 		})
 	}
 }
@@ -187,7 +159,7 @@ func TestParseCheck(t *testing.T) {
 		{name: "no res", body: `{"errno":0,"data":{}}`},
 		{name: "parameter error", body: `{"errno":2002,"msg":"参数错误","data":{}}`, wantClass: message.OutcomePermanent, wantCode: "2002"},
 		{name: "token", body: `{"error_code":110}`, wantClass: message.OutcomeToken, wantCode: "110"},
-		{name: "no errno", body: `{"data":{}}`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
+		{name: "no errno", body: `{"data":{}}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -225,44 +197,11 @@ func TestSplitBytes(t *testing.T) {
 	}
 }
 
-// fakeBaidu serves a working token and answers other calls with status
-// and body; it records the last request.
-type fakeBaidu struct {
-	*httptest.Server
-	mu        sync.Mutex
-	tokenForm url.Values
-	lastQuery url.Values
-	lastForm  url.Values
-	lastBody  []byte
-	lastType  string
-}
-
-func newFake(t testing.TB, status int, header http.Header, body []byte) *fakeBaidu {
-	f := &fakeBaidu{}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == pathToken {
-			_ = r.ParseForm()
-			f.mu.Lock()
-			f.tokenForm = r.PostForm
-			f.tokenForm.Set("method", r.Method)
-			f.tokenForm.Set("query", r.URL.RawQuery)
-			f.mu.Unlock()
-			_, _ = w.Write([]byte(`{"access_token":"` + fakeToken + `","expires_in":2592000}`))
-			return
-		}
-		b, _ := io.ReadAll(r.Body)
-		form, _ := url.ParseQuery(string(b))
-		f.mu.Lock()
-		f.lastQuery, f.lastForm, f.lastBody, f.lastType = r.URL.Query(), form, b, r.Header.Get("Content-Type")
-		f.mu.Unlock()
-		for k, v := range header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(status)
-		_, _ = w.Write(body)
-	}))
-	t.Cleanup(f.Close)
-	return f
+// newFake serves a working token and answers other calls with status
+// and body; it records the requests.
+func newFake(t testing.TB, status int, header http.Header, body []byte) *platformtest.Fake {
+	return platformtest.NewFake(t, pathToken, `{"access_token":"`+fakeToken+`","expires_in":2592000}`,
+		platformtest.Answer{Status: status, Header: header, Body: body})
 }
 
 // TestWireFormat: the token is a form POST with the secret in the body; the
@@ -278,31 +217,33 @@ func TestWireFormat(t *testing.T) {
 	if err != nil || res.MsgID != "7" {
 		t.Fatalf("Send = %+v, %v; want msg_key 7", res, err)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	tok, last := f.Token(), f.Last()
+	tokenForm := tok.Form
+	tokenForm.Set("method", tok.Method)
+	tokenForm.Set("query", tok.RawQuery)
 	wantToken := map[string]string{"method": "POST", "query": "", "grant_type": "client_credentials",
 		"client_id": testAppKey, "client_secret": testSecret, "scope": "smartapp_snsapi_base"}
 	for k, v := range wantToken {
-		if got := f.tokenForm.Get(k); got != v {
+		if got := tokenForm.Get(k); got != v {
 			t.Errorf("token request %s = %q, want %q", k, got, v)
 		}
 	}
-	if q := f.lastQuery; len(q) != 1 || q.Get("access_token") != fakeToken {
+	if q := last.Query; len(q) != 1 || q.Get("access_token") != fakeToken {
 		t.Errorf("send query = %v, want access_token only", q)
 	}
-	if f.lastType != contentForm {
-		t.Errorf("send Content-Type = %q", f.lastType)
+	if ct := last.Header.Get("Content-Type"); ct != contentForm {
+		t.Errorf("send Content-Type = %q", ct)
 	}
 	want := map[string]string{"template_id": "tmpl-1", "touser_openId": "open-1", "subscribe_id": "booking", "page": s.Page}
 	for k, v := range want {
-		if got := f.lastForm.Get(k); got != v {
+		if got := last.Form.Get(k); got != v {
 			t.Errorf("form %s = %q, want %q", k, got, v)
 		}
 	}
-	if f.lastForm.Has("access_token") {
+	if last.Form.Has("access_token") {
 		t.Error("the token is in the form body; the FAQ says query")
 	}
-	raw := f.lastForm.Get("data")
+	raw := last.Form.Get("data")
 	if strings.Contains(raw, `\u0026`) || strings.Contains(raw, `\u003c`) {
 		t.Errorf("data %s escapes HTML characters", raw)
 	}
@@ -322,14 +263,13 @@ func TestCheckWireFormat(t *testing.T) {
 	if err != nil || v.Risky || v.Label != labelPass {
 		t.Fatalf("CheckContent = %+v, %v; want a pass", v, err)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.lastType != contentJSON || f.lastQuery.Get("access_token") != fakeToken {
-		t.Errorf("Content-Type %q, query %v", f.lastType, f.lastQuery)
+	last := f.Last()
+	if ct := last.Header.Get("Content-Type"); ct != contentJSON || last.Query.Get("access_token") != fakeToken {
+		t.Errorf("Content-Type %q, query %v", ct, last.Query)
 	}
 	var req checkTextRequest
-	if err := json.Unmarshal(f.lastBody, &req); err != nil {
-		t.Fatalf("body %s: %v", f.lastBody, err)
+	if err := json.Unmarshal(last.Body, &req); err != nil {
+		t.Fatalf("body %s: %v", last.Body, err)
 	}
 	if req.Content != "a & <b>\nc" || strings.Join(req.Type, ",") != "risk,lead" {
 		t.Errorf("request = %+v, want the non-empty texts joined and both strategies", req)
@@ -371,45 +311,29 @@ func TestSubscribeIDOrder(t *testing.T) {
 
 func TestHTTPAnswers(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name           string
-		status         int
-		header         http.Header
-		body           []byte
-		wantClass      message.Outcome
-		wantCode       string
-		wantRetryAfter time.Duration
-	}{
-		{name: "429 with Retry-After", status: 429, header: http.Header{"Retry-After": {"7"}},
-			wantClass: message.OutcomeThrottled, wantCode: "http 429", wantRetryAfter: 7 * time.Second},
-		{name: "500", status: 500, wantClass: message.OutcomeRetryable, wantCode: "http 500"},
+	cases := []platformtest.HTTPCase{
+		{Name: "429 with Retry-After", Answer: platformtest.Answer{Status: 429, Header: http.Header{"Retry-After": {"7"}}},
+			WantClass: message.OutcomeThrottled, WantCode: "http 429", WantRetryAfter: 7 * time.Second},
+		{Name: "500", Answer: platformtest.Answer{Status: 500},
+			WantClass: message.OutcomeRetryable, WantCode: "http 500"},
 		// Only the token endpoint's 400 is read as an answer.
-		{name: "400 on send", status: 400, body: []byte(`{"errno":0}`), wantClass: message.OutcomeRetryable, wantCode: "http 400"},
-		{name: "answer too large", status: 200, body: []byte(`{"errno":0,"x":"` + strings.Repeat("a", maxAnswer) + `"}`),
-			wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
+		{Name: "400 on send", Answer: platformtest.Answer{Status: 400, Body: []byte(`{"errno":0}`)},
+			WantClass: message.OutcomeRetryable, WantCode: "http 400"},
+		{Name: "answer too large", Answer: platformtest.Answer{Status: 200, Body: []byte(`{"errno":0,"x":"` + strings.Repeat("a", call.MaxAnswer) + `"}`)},
+			WantClass: message.OutcomeRetryable, WantCode: call.CodeMalformed},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			f := newFake(t, tt.status, tt.header, tt.body)
-			_, err := testClient(t, f.URL).Send(context.Background(), platform.Send{To: "o1", TemplateID: "t"})
-			perr, ok := err.(*platform.Error)
-			if !ok {
-				t.Fatalf("Send error %v (%T), want *platform.Error", err, err)
-			}
-			checkError(t, perr)
-			if perr.Class != tt.wantClass || perr.Code != tt.wantCode || perr.RetryAfter != tt.wantRetryAfter {
-				t.Fatalf("Send error %q RetryAfter %s; want %s %s %s", perr, perr.RetryAfter, tt.wantClass, tt.wantCode, tt.wantRetryAfter)
-			}
-		})
-	}
+	platformtest.HTTPAnswers(t, cases, func(t *testing.T, a platformtest.Answer) error {
+		f := newFake(t, a.Status, a.Header, a.Body)
+		_, err := testClient(t, f.URL).Send(context.Background(), platform.Send{To: "o1", TemplateID: "t"})
+		return err
+	}, checkError)
 }
 
 func TestRetryAfterUntilBeijingMidnight(t *testing.T) {
 	t.Parallel()
 	// 23:30 in Beijing is 15:30 UTC.
 	now := time.Date(2025, 3, 1, 15, 30, 0, 0, time.UTC)
-	c, err := New(Config{AppID: testAppKey, Secret: testSecret}, nil, WithClock(func() time.Time { return now }))
+	c, err := New(Config{AppID: testAppKey, Secret: testSecret}, nil, platform.WithClock(func() time.Time { return now }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -457,10 +381,7 @@ func FuzzParseToken(f *testing.F) {
 		status := statuses[int(sel)%len(statuses)]
 		tok, life, err := c.parseToken(status, body)
 		if err != nil {
-			perr, ok := err.(*platform.Error)
-			if !ok {
-				t.Fatalf("error %v (%T) is not a *platform.Error", err, err)
-			}
+			perr := platformtest.AsError(t, err)
 			checkError(t, perr)
 			return
 		}
@@ -508,10 +429,7 @@ func FuzzSendAnswer(f *testing.F) {
 		c := testClient(t, srv.URL)
 		res, err := c.Send(context.Background(), platform.Send{To: "o1", TemplateID: "t", Data: map[string]string{"keyword1": "x"}})
 		if err != nil {
-			perr, ok := err.(*platform.Error)
-			if !ok {
-				t.Fatalf("error %v (%T) is not a *platform.Error", err, err)
-			}
+			perr := platformtest.AsError(t, err)
 			checkError(t, perr)
 			return
 		}

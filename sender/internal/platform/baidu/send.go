@@ -1,7 +1,6 @@
 package baidu
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/url"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/platform/call"
 )
 
 // pathSend is the subscribe-message API (douyin-kuaishou-baidu.md §3.3).
@@ -64,13 +64,7 @@ func encodeData(data map[string]string) (string, error) {
 			m[k] = keywordValue{Value: v}
 		}
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(m); err != nil {
-		return "", err
-	}
-	return string(bytes.TrimRight(buf.Bytes(), "\n")), nil
+	return call.JSONText(m)
 }
 
 // Send delivers one subscribe message: POST ?access_token= with the form
@@ -82,23 +76,22 @@ func (c *Client) Send(ctx context.Context, s platform.Send) (platform.Result, er
 	data, err := encodeData(s.Data)
 	if err != nil {
 		// Strings always encode; kept so a future value type cannot panic.
-		return platform.Result{}, &platform.Error{Platform: Platform, Code: codeMalformed,
-			Class: message.OutcomePermanent, Message: "encode data: " + c.scrub(err.Error())}
+		return platform.Result{}, &platform.Error{Platform: Platform, Code: call.CodeMalformed,
+			Class: message.OutcomePermanent, Message: "encode data: " + c.api.Scrub(err.Error())}
 	}
 	subID, _ := c.SubscribeID(s)
 	form := url.Values{"template_id": {s.TemplateID}, "touser_openId": {s.To}, "subscribe_id": {subID}, "data": {data}}
 	if s.Page != "" {
 		form.Set("page", s.Page)
 	}
-	body := form.Encode()
 	var res platform.Result
-	err = c.withToken(ctx, func(token string) *platform.Error {
-		_, b, perr := c.call(ctx, request{path: pathSend, query: url.Values{"access_token": {token}},
-			contentType: contentForm, body: body, token: token})
+	err = platform.WithToken(ctx, c.broker, func(token string) *platform.Error {
+		a, perr := c.api.PostForm(ctx, call.Request{URL: c.tokenURL(pathSend, token), Name: pathSend,
+			ContentType: contentForm, Token: token}, form)
 		if perr != nil {
 			return perr
 		}
-		res, perr = c.parseSend(b)
+		res, perr = c.parseSend(a.Body)
 		return perr
 	})
 	if err != nil {
@@ -112,53 +105,28 @@ func (c *Client) Send(ctx context.Context, s platform.Send) (platform.Result, er
 // {"error_code","error_msg"}. An errno of 0 is a delivery even if msg_key
 // is missing or unreadable: calling it a failure would send it twice.
 func (c *Client) parseSend(b []byte) (platform.Result, *platform.Error) {
-	a, perr := decodeAnswer(pathSend, b)
+	a, perr := c.decodeAnswer(pathSend, b)
 	if perr != nil {
 		return platform.Result{}, perr
 	}
 	if code, ok := a.gateway(); ok {
-		return platform.Result{}, c.gatewayError(gatewayRules, code, text(a.ErrorMsg))
+		return platform.Result{}, c.gatewayError(gatewayRules, code, call.Text(a.ErrorMsg))
 	}
-	errno, ok := number(a.Errno)
+	errno, ok := call.Number(a.Errno)
 	switch {
 	case !ok:
 		return platform.Result{}, malformed(pathSend, "no errno")
 	case errno != 0:
-		return platform.Result{}, c.errnoError(sendRules, Errno(errno), text(a.Msg))
+		return platform.Result{}, c.errnoError(sendRules, Errno(errno), call.Text(a.Msg))
 	}
 	var data struct {
 		MsgKey json.RawMessage `json:"msg_key"`
 	}
 	var res platform.Result
 	if json.Unmarshal(a.Data, &data) == nil {
-		if n, ok := number(data.MsgKey); ok {
+		if n, ok := call.Number(data.MsgKey); ok {
 			res.MsgID = strconv.FormatInt(n, 10)
 		}
 	}
 	return res, nil
-}
-
-// withToken runs fn with the app's token; on a token error it drops the
-// token (only if still current: concurrent failures refetch once), gets a
-// new one and runs fn once more.
-func (c *Client) withToken(ctx context.Context, fn func(token string) *platform.Error) error {
-	token, err := c.broker.Get(ctx)
-	if err != nil {
-		return err
-	}
-	perr := fn(token)
-	if perr == nil {
-		return nil
-	}
-	if perr.Class != message.OutcomeToken {
-		return perr
-	}
-	c.broker.Invalidate(ctx, token)
-	if token, err = c.broker.Get(ctx); err != nil {
-		return err
-	}
-	if perr = fn(token); perr != nil {
-		return perr
-	}
-	return nil
 }

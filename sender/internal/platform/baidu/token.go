@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/platform/call"
 )
 
 // Token endpoint (douyin-kuaishou-baidu.md §3.1).
@@ -32,18 +33,19 @@ const (
 func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) {
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {c.cfg.AppID},
 		"client_secret": {c.cfg.Secret}, "scope": {scope}}
-	status, b, perr := c.call(ctx, request{path: pathToken, contentType: contentForm, body: form.Encode(), oauth: true})
+	a, perr := c.api.PostForm(ctx, call.Request{URL: c.base + pathToken, Name: pathToken, ContentType: contentForm,
+		Answers: oauthAnswers}, form)
 	if perr != nil {
 		return "", 0, perr
 	}
-	return c.parseToken(status, b)
+	return c.parseToken(a.Status, a.Body)
 }
 
 // parseToken reads {"access_token","expires_in",…}, an OAuth error
 // {"error","error_description"} (HTTP 400), or a gateway error
 // {"error_code","error_msg"}.
 func (c *Client) parseToken(status int, b []byte) (string, time.Duration, error) {
-	a, perr := decodeAnswer(pathToken, b)
+	a, perr := c.decodeAnswer(pathToken, b)
 	if perr != nil {
 		if !success(status) {
 			// A 400 whose body is not Baidu's JSON: a proxy's page.
@@ -51,13 +53,13 @@ func (c *Client) parseToken(status int, b []byte) (string, time.Duration, error)
 		}
 		return "", 0, perr
 	}
-	if name := text(a.Error); name != "" {
-		e := c.oauthError(name, text(a.ErrorDescription))
+	if name := call.Text(a.Error); name != "" {
+		e := c.oauthError(name, call.Text(a.ErrorDescription))
 		e.Message = "access token: " + e.Message
 		return "", 0, e
 	}
 	if code, ok := a.gateway(); ok {
-		e := c.gatewayError(tokenGatewayRules, code, text(a.ErrorMsg))
+		e := c.gatewayError(tokenGatewayRules, code, call.Text(a.ErrorMsg))
 		e.Message = "access token: " + e.Message
 		return "", 0, e
 	}
@@ -69,7 +71,7 @@ func (c *Client) parseToken(status int, b []byte) (string, time.Duration, error)
 		return "", 0, malformed(pathToken, "no access_token")
 	}
 	life := defaultTokenLife
-	if n, ok := number(a.ExpiresIn); ok && n > 0 && n <= maxTokenSeconds {
+	if n, ok := call.Number(a.ExpiresIn); ok && n > 0 && n <= maxTokenSeconds {
 		life = time.Duration(n) * time.Second
 	}
 	return a.AccessToken, life, nil

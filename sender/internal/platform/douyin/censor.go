@@ -8,6 +8,7 @@ import (
 
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/platform/call"
 )
 
 const (
@@ -44,17 +45,12 @@ type antidirtRequest struct {
 // hitting predict's target, else its model_name; "" when nothing hit.
 // Douyin's check takes no user, so to is not used.
 func (c *Client) CheckContent(ctx context.Context, to string, texts []string) (platform.Verdict, error) {
-	var nonEmpty []string
-	for _, t := range texts {
-		if strings.TrimSpace(t) != "" {
-			nonEmpty = append(nonEmpty, t)
-		}
-	}
+	nonEmpty := platform.NonBlank(texts)
 	for len(nonEmpty) > 0 {
 		batch := nonEmpty[:min(maxTasks, len(nonEmpty))]
 		nonEmpty = nonEmpty[len(batch):]
 		var v platform.Verdict
-		err := c.withToken(ctx, func(token string) *platform.Error {
+		err := platform.WithToken(ctx, c.broker, func(token string) *platform.Error {
 			var perr *platform.Error
 			v, perr = c.check(ctx, token, batch)
 			return perr
@@ -127,7 +123,7 @@ func (c *Client) parseCensor(b []byte, n int, token string) (platform.Verdict, *
 	case !ok:
 		return platform.Verdict{}, malformed(pathCensor, "no err_no")
 	case code != CodeOK:
-		return platform.Verdict{}, c.classify(businessRules, code, c.scrub(text(a.ErrMsg), token))
+		return platform.Verdict{}, c.classify(businessRules, code, c.api.Scrub(text(a.ErrMsg), token))
 	}
 	return c.verdict(pathCensor, a.Data, n, token)
 }
@@ -136,31 +132,31 @@ func (c *Client) parseCensor(b []byte, n int, token string) (platform.Verdict, *
 // the gateway's shape, with (probably) the code as HTTP status: the body is
 // read whatever the status, and only a body without a code falls back to
 // the HTTP status.
-func (c *Client) parseAntidirt(r *response, n int, token string) (platform.Verdict, *platform.Error) {
+func (c *Client) parseAntidirt(r *call.Answer, n int, token string) (platform.Verdict, *platform.Error) {
 	var a moderationAnswer
-	if perr := decode(pathAntidirt, r.body, &a); perr != nil {
-		if !r.ok() {
-			return platform.Verdict{}, r.httpError()
+	if perr := decode(pathAntidirt, r.Body, &a); perr != nil {
+		if !r.OK() {
+			return platform.Verdict{}, r.StatusError(Platform)
 		}
 		return platform.Verdict{}, perr
 	}
 	code, hasCode := errNo(a.Code)
 	if (hasCode && code != CodeOK) || text(a.ErrorID) != "" {
 		if !hasCode || code == CodeOK {
-			if !r.ok() {
-				return platform.Verdict{}, r.httpError()
+			if !r.OK() {
+				return platform.Verdict{}, r.StatusError(Platform)
 			}
 			return platform.Verdict{}, malformed(pathAntidirt, "error_id without a code")
 		}
-		e := c.classify(antidirtRules, code, c.scrub(text(a.Message), token))
-		if e.Class == message.OutcomeThrottled && !r.ok() {
+		e := c.classify(antidirtRules, code, c.api.Scrub(text(a.Message), token))
+		if e.Class == message.OutcomeThrottled && !r.OK() {
 			// The gateway's own Retry-After, if longer, beats the hint.
-			e.RetryAfter = max(e.RetryAfter, r.httpError().RetryAfter)
+			e.RetryAfter = max(e.RetryAfter, r.StatusError(Platform).RetryAfter)
 		}
 		return platform.Verdict{}, e
 	}
-	if !r.ok() {
-		return platform.Verdict{}, r.httpError()
+	if !r.OK() {
+		return platform.Verdict{}, r.StatusError(Platform)
 	}
 	return c.verdict(pathAntidirt, a.Data, n, token)
 }
@@ -180,7 +176,7 @@ func (c *Client) verdict(path string, data json.RawMessage, n int, token string)
 	}
 	for _, it := range items {
 		if code, ok := errNo(it.Code); ok && code != CodeOK {
-			return platform.Verdict{}, c.classify(businessRules, code, c.scrub(text(it.Msg), token))
+			return platform.Verdict{}, c.classify(businessRules, code, c.api.Scrub(text(it.Msg), token))
 		}
 		for _, p := range it.Predicts {
 			hit := strings.TrimSpace(string(p.Hit)) == "true"

@@ -1,11 +1,11 @@
 package douyin
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/platform/classify"
 )
 
 // Code is a Douyin error code: err_no of the err_no-shaped answers,
@@ -82,33 +82,8 @@ const (
 	clientTokenHint = time.Minute
 )
 
-// rule is how one code is handled: its class, and for throttling how long
-// the app should back off (0: the dispatcher's own backoff; untilMidnight:
-// until the next Beijing midnight; credentials: Client's CredentialsBackoff).
-type rule struct {
-	class      message.Outcome
-	retryAfter time.Duration
-}
-
-const (
-	untilMidnight time.Duration = -1
-	// credentials marks an app-level configuration problem (wrong secret,
-	// capability not granted, IP not whitelisted). These are "throttled"
-	// with a long backoff, not "permanent": permanent would dead-letter
-	// every queued message of the app at once for a mistake an operator
-	// fixes in minutes, and "retryable" would spend each message's retry
-	// budget and keep calling the token endpoint. Throttled backs the whole
-	// app off without spending retries (the WeChat client's reasoning).
-	credentials time.Duration = -2
-)
-
 var (
-	permanent = rule{class: message.OutcomePermanent}
-	retryable = rule{class: message.OutcomeRetryable}
-	tokenBad  = rule{class: message.OutcomeToken}
-	config    = rule{class: message.OutcomeThrottled, retryAfter: credentials}
-	daily     = rule{class: message.OutcomeThrottled, retryAfter: untilMidnight}
-	perSecond = rule{class: message.OutcomeThrottled, retryAfter: perSecondHint}
+	perSecond = classify.Throttled(perSecondHint)
 	// perUser: "对单个用户推送消息，频率限制为 1 次/秒" concerns one user, not
 	// the app: throttling would stall every other user's messages, and
 	// permanent would drop a message the user subscribed to. Retryable
@@ -116,39 +91,39 @@ var (
 	// says one second is enough. (The dispatcher already spaces sends to
 	// one Douyin user by a second; a collision means the platform saw two
 	// sends closer than that, e.g. through uneven network latency.)
-	perUser = rule{class: message.OutcomeRetryable, retryAfter: perSecondHint}
+	perUser = classify.Rule{Class: message.OutcomeRetryable, RetryAfter: perSecondHint}
 )
 
 // businessRules classify the answers of the APIs called with a token
 // (notify v1 and v2, censor/text). Codes not listed are retryable: an
 // unknown code is more likely new than fatal, and the retry budget bounds
 // it.
-var businessRules = map[Code]rule{
-	CodeSystemError:    retryable,
-	CodeNotifyInternal: retryable,
-	CodeBusy:           retryable,
-	CodeNetwork:        retryable,
+var businessRules = map[Code]classify.Rule{
+	CodeSystemError:    classify.Retryable,
+	CodeNotifyInternal: classify.Retryable,
+	CodeBusy:           classify.Retryable,
+	CodeNetwork:        classify.Retryable,
 
-	CodeTokenInvalid:   tokenBad,
-	CodeTokenExpired:   tokenBad,
-	CodeLegacyTokenBad: tokenBad,
+	CodeTokenInvalid:   classify.Token,
+	CodeTokenExpired:   classify.Token,
+	CodeLegacyTokenBad: classify.Token,
 
 	// The message is wrong for the platform; the same message gets the same
 	// answer on every retry.
-	CodeNotifyFormat:     permanent,
-	CodeNotifyContent:    permanent,
-	CodeNotifyViolation:  permanent,
-	CodeInvalidParam:     permanent,
-	CodeSubscribeParams:  permanent,
-	CodeNotSubscribed:    permanent,
-	CodeUserRejected:     permanent,
-	CodeTemplateQuota:    permanent, // the template's per-user message quota: it refills in days, not minutes (UNCONFIRMED)
-	CodeUserUnauthorized: permanent,
-	CodeUserNotTester:    permanent,
+	CodeNotifyFormat:     classify.Permanent,
+	CodeNotifyContent:    classify.Permanent,
+	CodeNotifyViolation:  classify.Permanent,
+	CodeInvalidParam:     classify.Permanent,
+	CodeSubscribeParams:  classify.Permanent,
+	CodeNotSubscribed:    classify.Permanent,
+	CodeUserRejected:     classify.Permanent,
+	CodeTemplateQuota:    classify.Permanent, // the template's per-user message quota: it refills in days, not minutes (UNCONFIRMED)
+	CodeUserUnauthorized: classify.Permanent,
+	CodeUserNotTester:    classify.Permanent,
 	// Bans are decisions, not configuration slips: like WeChat's 43107,
 	// retrying or holding the messages does not help.
-	CodeNotifyBanned:  permanent,
-	CodeAbilityBanned: permanent,
+	CodeNotifyBanned:  classify.Permanent,
+	CodeAbilityBanned: classify.Permanent,
 
 	CodeNotifyTooFrequent: perUser,
 
@@ -161,66 +136,43 @@ var businessRules = map[Code]rule{
 	CodeRequestTooOften: perSecond,
 	// "quota 已用完": the period is not documented; a day, resetting at
 	// Beijing midnight, is assumed (UNCONFIRMED).
-	CodeQuotaExhausted: daily,
+	CodeQuotaExhausted: classify.Daily,
 
 	// App-level configuration problems.
-	CodeAppNoCapability: config,
-	CodeAppBanned:       config, // "封禁或下线": an app taken offline comes back when republished
-	CodeAppLacksAbility: config,
-	CodeTestAppExpired:  config,
-	CodeIPNotWhitelist:  config,
-	CodeNoPermission:    config,
+	CodeAppNoCapability: classify.Credentials,
+	CodeAppBanned:       classify.Credentials, // "封禁或下线": an app taken offline comes back when republished
+	CodeAppLacksAbility: classify.Credentials,
+	CodeTestAppExpired:  classify.Credentials,
+	CodeIPNotWhitelist:  classify.Credentials,
+	CodeNoPermission:    classify.Credentials,
 }
 
 // tokenRules classify the answers of /api/apps/v2/token and
 // /oauth/client_token/. Everything except busy and the call limit is
-// configuration (see credentials).
-var tokenRules = map[Code]rule{
-	CodeSystemError:       retryable,
-	CodeTokenParams:       config,
-	CodeBadAppID:          config,
-	CodeBadSecret:         config,
-	CodeBadGrantType:      config,
-	CodeIPNotWhitelist:    config,
-	CodeClientParams:      config,
-	CodeClientKeyUnknown:  config,
-	CodeClientBadSecret:   config,
-	CodeClientTooFrequent: {class: message.OutcomeThrottled, retryAfter: clientTokenHint},
+// configuration (classify.Credentials).
+var tokenRules = map[Code]classify.Rule{
+	CodeSystemError:       classify.Retryable,
+	CodeTokenParams:       classify.Credentials,
+	CodeBadAppID:          classify.Credentials,
+	CodeBadSecret:         classify.Credentials,
+	CodeBadGrantType:      classify.Credentials,
+	CodeIPNotWhitelist:    classify.Credentials,
+	CodeClientParams:      classify.Credentials,
+	CodeClientKeyUnknown:  classify.Credentials,
+	CodeClientBadSecret:   classify.Credentials,
+	CodeClientTooFrequent: classify.Throttled(clientTokenHint),
 }
 
 // antidirtRules classify the antidirt gateway's "code" (its errors leave
 // the err_no world: {"error_id","code","message","exception"}, with an HTTP
 // status that is probably the code, UNCONFIRMED).
-var antidirtRules = map[Code]rule{
-	codeAntidirtToken:     tokenBad,
-	codeAntidirtParams:    permanent,
+var antidirtRules = map[Code]classify.Rule{
+	codeAntidirtToken:     classify.Token,
+	codeAntidirtParams:    classify.Permanent,
 	codeAntidirtRateLimit: perSecond,
 }
 
-// beijing is the time zone of Douyin's day quotas (UNCONFIRMED; the mock
-// counts days the same way).
-var beijing = time.FixedZone("CST", 8*60*60)
-
 // classify turns a code into a platform.Error.
-func (c *Client) classify(rules map[Code]rule, code Code, msg string) *platform.Error {
-	r, ok := rules[code]
-	if !ok {
-		r = retryable
-	}
-	e := &platform.Error{Platform: Platform, Code: strconv.FormatInt(int64(code), 10), Message: c.scrub(msg), Class: r.class}
-	switch r.retryAfter {
-	case 0:
-	case credentials:
-		e.RetryAfter = c.opts.credentialsBackoff
-	case untilMidnight:
-		now := c.opts.now().In(beijing)
-		next := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, beijing)
-		e.RetryAfter = max(next.Sub(now), time.Minute)
-	default:
-		e.RetryAfter = r.retryAfter
-	}
-	if e.Message == "" {
-		e.Message = "err_no " + e.Code
-	}
-	return e
+func (c *Client) classify(rules map[Code]classify.Rule, code Code, msg string) *platform.Error {
+	return classify.Code(c.codes, rules, code, msg)
 }

@@ -32,6 +32,8 @@ import (
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/platform/call"
+	"github.com/minipush/minipush/sender/internal/platform/classify"
 	"github.com/minipush/minipush/sender/internal/tokens"
 )
 
@@ -53,7 +55,7 @@ const (
 	// notify, antidirt).
 	DefaultLegacyURL = "https://developer.toutiao.com"
 	// DefaultTimeout bounds one HTTP call when Config.HTTPClient is nil.
-	DefaultTimeout = 10 * time.Second
+	DefaultTimeout = call.DefaultTimeout
 	// DefaultCredentialsBackoff is how long the app backs off after a
 	// configuration error (wrong secret, capability not granted, …): long
 	// enough not to hammer the token endpoint (client_token allows 500 calls
@@ -91,37 +93,14 @@ func (c Config) String() string {
 // GoString is String for %#v.
 func (c Config) GoString() string { return "douyin.Config" + c.String() }
 
-type options struct {
-	now                func() time.Time
-	credentialsBackoff time.Duration
-	tokenOpts          []tokens.Option
-}
-
-// Option configures a Client.
-type Option func(*options)
-
-// WithClock replaces time.Now for the token broker and for quota backoffs.
-func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
-
-// WithCredentialsBackoff sets the RetryAfter of configuration errors.
-func WithCredentialsBackoff(d time.Duration) Option {
-	return func(o *options) { o.credentialsBackoff = d }
-}
-
-// WithTokenOptions passes options to the app's token broker (margin, fetch
-// hook for metrics, …).
-func WithTokenOptions(opts ...tokens.Option) Option {
-	return func(o *options) { o.tokenOpts = append(o.tokenOpts, opts...) }
-}
-
 // Client sends through one Douyin app. Safe for concurrent use.
 type Client struct {
 	cfg        Config
 	openURL    string // host of the v2 APIs, no trailing slash
 	legacyURL  string // host of the v1 APIs, no trailing slash
-	http       *http.Client
+	api        *call.Client
 	broker     *tokens.Broker
-	opts       options
+	codes      classify.Classifier
 	legacyMode bool // API v1
 }
 
@@ -129,21 +108,21 @@ var _ platform.Client = (*Client)(nil)
 
 // New returns a client for cfg. store keeps the token across restarts (nil:
 // memory only). It fails when cfg is invalid, naming the setting.
-func New(cfg Config, store tokens.Store, opts ...Option) (*Client, error) {
+//
+// opts are platform.WithClock (the clock of the token broker and of
+// quota backoffs), platform.WithCredentialsBackoff and
+// platform.WithTokenOptions.
+func New(cfg Config, store tokens.Store, opts ...platform.Option) (*Client, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	o := options{now: time.Now, credentialsBackoff: DefaultCredentialsBackoff}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	c := &Client{cfg: cfg, http: cfg.HTTPClient, opts: o, legacyMode: cfg.API == APIv1,
+	o := platform.NewOptions(DefaultCredentialsBackoff, opts)
+	scrub := call.NewScrubber(cfg.Secret).WithFields(secretFields, secretFieldsRedacted)
+	c := &Client{cfg: cfg, api: call.New(Platform, cfg.HTTPClient, scrub), legacyMode: cfg.API == APIv1,
+		codes:   classify.Classifier{Platform: Platform, Word: "err_no", Scrubber: scrub, Options: o},
 		openURL: DefaultOpenURL, legacyURL: DefaultLegacyURL}
 	if base := strings.TrimRight(cfg.BaseURL, "/"); base != "" {
 		c.openURL, c.legacyURL = base, base
-	}
-	if c.http == nil {
-		c.http = &http.Client{Timeout: DefaultTimeout}
 	}
 	// The two kinds of token are separate pools on the platform (and one
 	// does not open the other's APIs), so they are stored under separate
@@ -152,8 +131,7 @@ func New(cfg Config, store tokens.Store, opts ...Option) (*Client, error) {
 	if c.legacyMode {
 		kind = "access_token"
 	}
-	brokerOpts := append([]tokens.Option{tokens.WithClock(o.now)}, o.tokenOpts...)
-	c.broker = tokens.New(Platform+"/"+cfg.AppID+"/"+kind, store, c.fetchToken, brokerOpts...)
+	c.broker = o.NewBroker(Platform+"/"+cfg.AppID+"/"+kind, store, c.fetchToken)
 	return c, nil
 }
 

@@ -12,13 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minipush/minipush/mockserver"
 	"github.com/minipush/minipush/mockserver/mockapi"
 	"github.com/minipush/minipush/mockserver/mockclient"
-	"github.com/minipush/minipush/mockserver/mocktest"
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
 	"github.com/minipush/minipush/sender/internal/platform/douyin"
+	"github.com/minipush/minipush/sender/internal/platform/platformtest"
 	"github.com/minipush/minipush/sender/internal/tokens"
 )
 
@@ -79,136 +78,44 @@ func endpointsOf(api string) endpoints {
 
 var apis = []string{douyin.APIv2, douyin.APIv1}
 
-// harness is one mock and what a test saw: every error the client returned
-// and every token it met, so the cleanup can assert that no error ever
-// carried the secret or a token.
-type harness struct {
-	t     *testing.T
-	mock  *mocktest.Mock
-	store *recordingStore
-	http  *http.Client
-	mu    sync.Mutex
-	errs  []error
-}
+// harness is the shared harness with this package's client.
+type harness struct{ *platformtest.Harness }
 
 func start(t *testing.T) *harness {
 	t.Helper()
-	tr := &http.Transport{}
-	h := &harness{t: t, mock: mocktest.Start(t, mockserver.WithSeed(seed())),
-		store: &recordingStore{MemoryStore: tokens.NewMemoryStore()},
-		http:  &http.Client{Timeout: 5 * time.Second, Transport: tr}}
-	t.Cleanup(func() {
-		tr.CloseIdleConnections()
-		h.assertNoSecrets()
-	})
-	return h
+	return &harness{platformtest.Start(t, platformtest.Setup{Platform: mockapi.PlatformDouyin, Seed: seed(),
+		Secrets: []string{secret, wrongSecret}})}
 }
 
 func (h *harness) config(api string) douyin.Config {
-	return douyin.Config{AppID: appID, Secret: secret, BaseURL: h.mock.URL, HTTPClient: h.http, API: api}
+	return douyin.Config{AppID: appID, Secret: secret, BaseURL: h.Mock.URL, HTTPClient: h.HTTP, API: api}
 }
 
-func (h *harness) client(cfg douyin.Config, opts ...douyin.Option) *douyin.Client {
-	h.t.Helper()
-	c, err := douyin.New(cfg, h.store, opts...)
-	if err != nil {
-		h.t.Fatalf("douyin.New: %v", err)
-	}
-	return c
-}
-
-func (h *harness) send(c *douyin.Client, s platform.Send) (platform.Result, error) {
-	res, err := c.Send(context.Background(), s)
-	h.record(err)
-	return res, err
-}
-
-func (h *harness) record(err error) {
-	if err == nil {
-		return
-	}
-	h.mu.Lock()
-	h.errs = append(h.errs, err)
-	h.mu.Unlock()
-}
-
-func (h *harness) assertNoSecrets() {
-	h.t.Helper()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.store.mu.Lock()
-	defer h.store.mu.Unlock()
-	secrets := append([]string{secret, wrongSecret}, h.store.tokens...)
-	for _, err := range h.errs {
-		for _, text := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
-			for _, s := range secrets {
-				if s != "" && strings.Contains(text, s) {
-					h.t.Errorf("error %q contains a secret or token", text)
-				}
-			}
-		}
-	}
-}
-
-// calls counts journal entries of an endpoint (and errcode, if given).
-func (h *harness) calls(endpoint string, errcode ...int) int {
-	h.t.Helper()
-	f := mockclient.RequestFilter{Platform: mockapi.PlatformDouyin, Endpoint: endpoint}
-	if len(errcode) > 0 {
-		f.ErrCode = &errcode[0]
-	}
-	r, err := h.mock.Control.Requests(context.Background(), f)
-	if err != nil {
-		h.t.Fatalf("read journal: %v", err)
-	}
-	return r.Total
-}
-
-func (h *harness) fault(f mockapi.Fault) {
-	h.t.Helper()
-	f.Platform = mockapi.PlatformDouyin
-	if _, err := h.mock.Control.AddFault(context.Background(), f); err != nil {
-		h.t.Fatalf("add fault: %v", err)
-	}
-}
-
-func (h *harness) quota(endpoint string, limit int, per string) {
-	h.t.Helper()
-	if err := h.mock.Control.SetQuota(context.Background(), mockapi.Quota{Platform: mockapi.PlatformDouyin,
-		AppID: appID, Endpoint: endpoint, Limit: limit, Per: per}); err != nil {
-		h.t.Fatalf("set quota: %v", err)
-	}
-}
-
-func (h *harness) advance(d time.Duration) {
-	h.t.Helper()
-	if _, err := h.mock.Control.Advance(context.Background(), d); err != nil {
-		h.t.Fatalf("advance mock clock: %v", err)
-	}
+func (h *harness) client(cfg douyin.Config, opts ...platform.Option) *douyin.Client {
+	h.T.Helper()
+	c, err := douyin.New(cfg, h.Store, opts...)
+	return platformtest.Must(h.T, c, err)
 }
 
 func (h *harness) contentRules() {
-	h.t.Helper()
-	err := h.mock.Control.SetContentRules(context.Background(), mockapi.ContentRules{
+	h.T.Helper()
+	h.ContentRules(mockapi.ContentRules{
 		Risky:  []mockapi.ContentWord{{Word: "炸弹", Label: 20006}},
 		Review: []mockapi.ContentWord{{Word: "彩票", Label: 10001}},
 	})
-	if err != nil {
-		h.t.Fatalf("set content rules: %v", err)
-	}
 }
 
 // otherInstance fetches a token of the API's kind the way a second service
 // holding the same secret would, and returns it.
 func (h *harness) otherInstance(api string) string {
-	h.t.Helper()
+	h.T.Helper()
 	path, body := "/oauth/client_token/", fmt.Sprintf(`{"client_key":%q,"client_secret":%q,"grant_type":"client_credential"}`, appID, secret)
 	if api == douyin.APIv1 {
 		path, body = "/api/apps/v2/token", fmt.Sprintf(`{"appid":%q,"secret":%q,"grant_type":"client_credential"}`, appID, secret)
 	}
-	resp, err := h.http.Post(h.mock.URL+path, "application/json", strings.NewReader(body))
+	resp, err := h.HTTP.Post(h.Mock.URL+path, "application/json", strings.NewReader(body))
 	if err != nil {
-		h.t.Fatalf("other instance token call: %v", err)
+		h.T.Fatalf("other instance token call: %v", err)
 	}
 	defer resp.Body.Close()
 	var a struct {
@@ -217,27 +124,10 @@ func (h *harness) otherInstance(api string) string {
 		} `json:"data"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil || a.Data.AccessToken == "" {
-		h.t.Fatalf("other instance token call: %v", err)
+		h.T.Fatalf("other instance token call: %v", err)
 	}
-	h.store.saw(a.Data.AccessToken)
+	h.Store.Saw(a.Data.AccessToken)
 	return a.Data.AccessToken
-}
-
-type recordingStore struct {
-	*tokens.MemoryStore
-	mu     sync.Mutex
-	tokens []string
-}
-
-func (s *recordingStore) saw(tok string) {
-	s.mu.Lock()
-	s.tokens = append(s.tokens, tok)
-	s.mu.Unlock()
-}
-
-func (s *recordingStore) PutToken(ctx context.Context, key, token string, expires time.Time) error {
-	s.saw(token)
-	return s.MemoryStore.PutToken(ctx, key, token, expires)
 }
 
 func TestSendDelivers(t *testing.T) {
@@ -252,11 +142,11 @@ func TestSendDelivers(t *testing.T) {
 				t.Fatalf("API() = %q, want %q", c.API(), api)
 			}
 			s := orderSend(userOnce)
-			res, err := h.send(c, s)
+			res, err := h.Send(c, s)
 			if err != nil {
 				t.Fatalf("Send: %v", err)
 			}
-			inbox, err := h.mock.Control.Messages(context.Background(), mockclient.MessageFilter{AppID: appID})
+			inbox, err := h.Mock.Control.Messages(context.Background(), mockclient.MessageFilter{AppID: appID})
 			if err != nil || len(inbox.Messages) != 1 {
 				t.Fatalf("inbox: %d messages, %v; want 1", len(inbox.Messages), err)
 			}
@@ -273,7 +163,7 @@ func TestSendDelivers(t *testing.T) {
 			if api == douyin.APIv1 && res.MsgID != "" {
 				t.Errorf("v1 MsgID = %q, want none", res.MsgID)
 			}
-			if n := h.calls(ep.token); n != 1 {
+			if n := h.Calls(ep.token); n != 1 {
 				t.Errorf("%s calls = %d, want 1", ep.token, n)
 			}
 			// One kind of token per client: the other kind is never fetched.
@@ -281,7 +171,7 @@ func TestSendDelivers(t *testing.T) {
 			if api == douyin.APIv1 {
 				other = endpointsOf(douyin.APIv2).token
 			}
-			if n := h.calls(other); n != 0 {
+			if n := h.Calls(other); n != 0 {
 				t.Errorf("%s calls = %d, want 0", other, n)
 			}
 		})
@@ -299,17 +189,17 @@ func TestTokenCachedAndPersisted(t *testing.T) {
 				mu      sync.Mutex
 				fetches int
 			)
-			c := h.client(h.config(api), douyin.WithTokenOptions(tokens.WithOnFetch(func(error) {
+			c := h.client(h.config(api), platform.WithTokenOptions(tokens.WithOnFetch(func(error) {
 				mu.Lock()
 				fetches++
 				mu.Unlock()
 			})))
 			for i := range 10 {
-				if _, err := h.send(c, remindSend(user(i))); err != nil {
+				if _, err := h.Send(c, remindSend(user(i))); err != nil {
 					t.Fatalf("send %d: %v", i, err)
 				}
 			}
-			if n := h.calls(ep.token); n != 1 {
+			if n := h.Calls(ep.token); n != 1 {
 				t.Fatalf("token calls for 10 sends = %d, want 1", n)
 			}
 			mu.Lock()
@@ -320,13 +210,13 @@ func TestTokenCachedAndPersisted(t *testing.T) {
 
 			// A restart: a new client over the same store reuses the token.
 			restarted := h.client(h.config(api))
-			if _, err := h.send(restarted, remindSend(user(10))); err != nil {
+			if _, err := h.Send(restarted, remindSend(user(10))); err != nil {
 				t.Fatalf("send after restart: %v", err)
 			}
-			if n := h.calls(ep.token); n != 1 {
+			if n := h.Calls(ep.token); n != 1 {
 				t.Fatalf("token calls after a restart = %d, want still 1", n)
 			}
-			if n := h.calls(ep.send, 0); n != 11 {
+			if n := h.Calls(ep.send, 0); n != 11 {
 				t.Fatalf("delivered sends = %d, want 11", n)
 			}
 		})
@@ -347,7 +237,7 @@ func TestTokenRejectedRecovers(t *testing.T) {
 	}{
 		{
 			name: "expired after 7200 s", wantCode: 28001008, wantTokenCalls: 2,
-			reject: func(h *harness, _ string) { h.advance(7201 * time.Second) },
+			reject: func(h *harness, _ string) { h.Advance(7201 * time.Second) },
 		},
 		{
 			// "连续多次获取 client_token 只会保留最新的两个": two fetches by
@@ -363,7 +253,7 @@ func TestTokenRejectedRecovers(t *testing.T) {
 			name: "cut to 5 minutes by a fetch elsewhere", wantCode: 28001003, wantTokenCalls: 3,
 			reject: func(h *harness, api string) {
 				h.otherInstance(api)
-				h.advance(5*time.Minute + time.Second)
+				h.Advance(5*time.Minute + time.Second)
 			},
 		},
 	}
@@ -374,20 +264,20 @@ func TestTokenRejectedRecovers(t *testing.T) {
 				h := start(t)
 				ep := endpointsOf(api)
 				c := h.client(h.config(api))
-				if _, err := h.send(c, remindSend(user(0))); err != nil {
+				if _, err := h.Send(c, remindSend(user(0))); err != nil {
 					t.Fatalf("first send: %v", err)
 				}
 				tt.reject(h, api)
-				if _, err := h.send(c, remindSend(user(1))); err != nil {
+				if _, err := h.Send(c, remindSend(user(1))); err != nil {
 					t.Fatalf("send after the token was rejected: %v", err)
 				}
-				if n := h.calls(ep.send, tt.wantCode); n != 1 {
+				if n := h.Calls(ep.send, tt.wantCode); n != 1 {
 					t.Errorf("sends answered %d = %d, want 1", tt.wantCode, n)
 				}
-				if n := h.calls(ep.send, 0); n != 2 {
+				if n := h.Calls(ep.send, 0); n != 2 {
 					t.Errorf("delivered sends = %d, want 2", n)
 				}
-				if n := h.calls(ep.token); n != tt.wantTokenCalls {
+				if n := h.Calls(ep.token); n != tt.wantTokenCalls {
 					t.Errorf("token calls = %d, want %d", n, tt.wantTokenCalls)
 				}
 			})
@@ -415,22 +305,22 @@ func TestTokenRejectedTwiceRefetchesOnce(t *testing.T) {
 			h := start(t)
 			ep := endpointsOf(tt.api)
 			c := h.client(h.config(tt.api))
-			h.fault(mockapi.Fault{Endpoint: ep.send, ErrCode: intp(tt.code), Times: 2})
-			_, err := h.send(c, remindSend(user(0)))
+			h.Fault(mockapi.Fault{Endpoint: ep.send, ErrCode: intp(tt.code), Times: 2})
+			_, err := h.Send(c, remindSend(user(0)))
 			if platform.Classify(err) != message.OutcomeToken {
 				t.Fatalf("Send: %v, want class token", err)
 			}
-			if n := h.calls(ep.send); n != 2 {
+			if n := h.Calls(ep.send); n != 2 {
 				t.Errorf("send calls = %d, want 2 (one retry)", n)
 			}
-			if n := h.calls(ep.token); n != 2 {
+			if n := h.Calls(ep.token); n != 2 {
 				t.Errorf("token calls = %d, want 2 (one refetch)", n)
 			}
 			// The fault is spent; the new token works.
-			if _, err := h.send(c, remindSend(user(1))); err != nil {
+			if _, err := h.Send(c, remindSend(user(1))); err != nil {
 				t.Fatalf("next send: %v", err)
 			}
-			if n := h.calls(ep.token); n != 2 {
+			if n := h.Calls(ep.token); n != 2 {
 				t.Errorf("token calls after recovery = %d, want 2", n)
 			}
 		})
@@ -445,21 +335,11 @@ func TestConcurrentSendsShareOneTokenFetch(t *testing.T) {
 			h := start(t)
 			ep := endpointsOf(api)
 			c := h.client(h.config(api))
-			var wg sync.WaitGroup
-			for i := range users {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					if _, err := h.send(c, remindSend(user(i))); err != nil {
-						t.Errorf("send: %v", err)
-					}
-				}()
-			}
-			wg.Wait()
-			if got := h.calls(ep.token); got != 1 {
+			h.SendConcurrently(c, users, func(i int) platform.Send { return remindSend(user(i)) })
+			if got := h.Calls(ep.token); got != 1 {
 				t.Fatalf("token calls for %d concurrent sends with an empty cache = %d, want 1", users, got)
 			}
-			if got := h.calls(ep.send, 0); got != users {
+			if got := h.Calls(ep.send, 0); got != users {
 				t.Fatalf("delivered = %d, want %d", got, users)
 			}
 		})
@@ -472,23 +352,13 @@ func TestConcurrentRejectionsRefetchOnce(t *testing.T) {
 	t.Parallel()
 	h := start(t)
 	c := h.client(h.config(douyin.APIv2))
-	if _, err := h.send(c, remindSend(user(0))); err != nil {
+	if _, err := h.Send(c, remindSend(user(0))); err != nil {
 		t.Fatalf("first send: %v", err)
 	}
-	h.advance(7201 * time.Second)
+	h.Advance(7201 * time.Second)
 	const n = 30
-	var wg sync.WaitGroup
-	for i := 1; i <= n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := h.send(c, remindSend(user(i))); err != nil {
-				t.Errorf("send: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	if got := h.calls("client_token"); got != 2 {
+	h.SendConcurrently(c, n, func(i int) platform.Send { return remindSend(user(i + 1)) })
+	if got := h.Calls("client_token"); got != 2 {
 		t.Fatalf("token calls = %d, want 2 (the first and one refetch for %d rejections)", got, n)
 	}
 }
@@ -617,20 +487,9 @@ func TestClassification(t *testing.T) {
 			if s.To == "" {
 				s = remindSend(user(2))
 			}
-			_, err := h.send(h.client(cfg), s)
-			if err == nil {
-				t.Fatal("Send succeeded, want an error")
-			}
-			var pe *platform.Error
-			if !errors.As(err, &pe) {
-				t.Fatalf("error %v (%T) is not a *platform.Error", err, err)
-			}
-			if got := platform.Classify(err); got != tt.wantClass || pe.Code != tt.wantCode || pe.Platform != douyin.Platform {
-				t.Errorf("Send error %q: class %s, code %q; want %s, %q", err, got, pe.Code, tt.wantClass, tt.wantCode)
-			}
-			if pe.RetryAfter < tt.wantRetryAfter[0] || pe.RetryAfter > tt.wantRetryAfter[1] {
-				t.Errorf("RetryAfter = %s, want within %s", pe.RetryAfter, tt.wantRetryAfter)
-			}
+			_, err := h.Send(h.client(cfg), s)
+			platformtest.SendError(t, err, platformtest.Want{Platform: douyin.Platform,
+				Class: tt.wantClass, Code: tt.wantCode, RetryAfter: tt.wantRetryAfter})
 		})
 	}
 }
@@ -638,22 +497,22 @@ func TestClassification(t *testing.T) {
 func fault(endpoint string, f mockapi.Fault) func(h *harness, _ douyin.Config) {
 	return func(h *harness, _ douyin.Config) {
 		f.Endpoint = endpoint
-		h.fault(f)
+		h.Fault(f)
 	}
 }
 
 // quota exhausts endpoint's quota for the window.
 func quota(endpoint, per string) func(h *harness, _ douyin.Config) {
-	return func(h *harness, _ douyin.Config) { h.quota(endpoint, 0, per) }
+	return func(h *harness, _ douyin.Config) { h.Quota(endpoint, 0, per) }
 }
 
 // sendFirst delivers s with a client of its own (sharing the store, so the
 // client under test finds the token and makes no token call of its own).
 func sendFirst(s platform.Send) func(h *harness, cfg douyin.Config) {
 	return func(h *harness, cfg douyin.Config) {
-		h.t.Helper()
-		if _, err := h.send(h.client(cfg), s); err != nil {
-			h.t.Fatalf("first send: %v", err)
+		h.T.Helper()
+		if _, err := h.Send(h.client(cfg), s); err != nil {
+			h.T.Fatalf("first send: %v", err)
 		}
 	}
 }
@@ -686,8 +545,7 @@ func TestCheckContent(t *testing.T) {
 				h := start(t)
 				h.contentRules()
 				ep := endpointsOf(api)
-				v, err := h.client(h.config(api)).CheckContent(context.Background(), userOnce, tt.texts)
-				h.record(err)
+				v, err := h.Check(h.client(h.config(api)), userOnce, tt.texts...)
 				if err != nil {
 					t.Fatalf("CheckContent: %v", err)
 				}
@@ -698,7 +556,7 @@ func TestCheckContent(t *testing.T) {
 				if v != want {
 					t.Errorf("verdict = %+v, want %+v", v, want)
 				}
-				if n := h.calls(ep.check, 0); n != tt.wantCalls {
+				if n := h.Calls(ep.check, 0); n != tt.wantCalls {
 					t.Errorf("%s calls = %d, want %d", ep.check, n, tt.wantCalls)
 				}
 			})
@@ -717,24 +575,24 @@ func TestCheckContentErrors(t *testing.T) {
 		wantToken int // token calls
 	}{
 		{name: "censor: token expired recovers", api: douyin.APIv2,
-			setup: func(h *harness) { h.fault(mockapi.Fault{Endpoint: "censor", ErrCode: intp(28001008), Times: 1}) }, wantToken: 2},
+			setup: func(h *harness) { h.Fault(mockapi.Fault{Endpoint: "censor", ErrCode: intp(28001008), Times: 1}) }, wantToken: 2},
 		{name: "censor: token rejected twice", api: douyin.APIv2,
-			setup:     func(h *harness) { h.fault(mockapi.Fault{Endpoint: "censor", ErrCode: intp(28001003), Times: 2}) },
+			setup:     func(h *harness) { h.Fault(mockapi.Fault{Endpoint: "censor", ErrCode: intp(28001003), Times: 2}) },
 			wantClass: message.OutcomeToken, wantCode: "28001003", wantToken: 2},
-		{name: "censor: day quota", api: douyin.APIv2, setup: func(h *harness) { h.quota("censor", 0, "day") },
+		{name: "censor: day quota", api: douyin.APIv2, setup: func(h *harness) { h.Quota("censor", 0, "day") },
 			wantClass: message.OutcomeThrottled, wantCode: "28003017", wantToken: 1},
 		{name: "antidirt: token expired recovers (HTTP 401)", api: douyin.APIv1,
-			setup: func(h *harness) { h.fault(mockapi.Fault{Endpoint: "antidirt", ErrCode: intp(401), Times: 1}) }, wantToken: 2},
+			setup: func(h *harness) { h.Fault(mockapi.Fault{Endpoint: "antidirt", ErrCode: intp(401), Times: 1}) }, wantToken: 2},
 		{name: "antidirt: token rejected twice (HTTP 401)", api: douyin.APIv1,
-			setup:     func(h *harness) { h.fault(mockapi.Fault{Endpoint: "antidirt", ErrCode: intp(401), Times: 2}) },
+			setup:     func(h *harness) { h.Fault(mockapi.Fault{Endpoint: "antidirt", ErrCode: intp(401), Times: 2}) },
 			wantClass: message.OutcomeToken, wantCode: "401", wantToken: 2},
 		{name: "antidirt: bad params (HTTP 400)", api: douyin.APIv1,
-			setup:     func(h *harness) { h.fault(mockapi.Fault{Endpoint: "antidirt", ErrCode: intp(400)}) },
+			setup:     func(h *harness) { h.Fault(mockapi.Fault{Endpoint: "antidirt", ErrCode: intp(400)}) },
 			wantClass: message.OutcomePermanent, wantCode: "400", wantToken: 1},
-		{name: "antidirt: rate limited (HTTP 429)", api: douyin.APIv1, setup: func(h *harness) { h.quota("antidirt", 0, "minute") },
+		{name: "antidirt: rate limited (HTTP 429)", api: douyin.APIv1, setup: func(h *harness) { h.Quota("antidirt", 0, "minute") },
 			wantClass: message.OutcomeThrottled, wantCode: "429", wantToken: 1},
 		{name: "antidirt: http 502 without a body", api: douyin.APIv1,
-			setup:     func(h *harness) { h.fault(mockapi.Fault{Endpoint: "antidirt", HTTPStatus: 502}) },
+			setup:     func(h *harness) { h.Fault(mockapi.Fault{Endpoint: "antidirt", HTTPStatus: 502}) },
 			wantClass: message.OutcomeRetryable, wantCode: "http 502", wantToken: 1},
 	}
 	for _, tt := range tests {
@@ -743,8 +601,7 @@ func TestCheckContentErrors(t *testing.T) {
 			h := start(t)
 			tt.setup(h)
 			ep := endpointsOf(tt.api)
-			v, err := h.client(h.config(tt.api)).CheckContent(context.Background(), userOnce, []string{"订单已发货"})
-			h.record(err)
+			v, err := h.Check(h.client(h.config(tt.api)), userOnce, []string{"订单已发货"}...)
 			if tt.wantClass == "" {
 				if err != nil || v.Risky {
 					t.Fatalf("CheckContent = %+v, %v; want a pass", v, err)
@@ -755,7 +612,7 @@ func TestCheckContentErrors(t *testing.T) {
 					t.Fatalf("CheckContent error = %v, want %s %s", err, tt.wantClass, tt.wantCode)
 				}
 			}
-			if n := h.calls(ep.token); n != tt.wantToken {
+			if n := h.Calls(ep.token); n != tt.wantToken {
 				t.Errorf("token calls = %d, want %d", n, tt.wantToken)
 			}
 		})
@@ -775,13 +632,12 @@ func TestCheckContentExpiredToken(t *testing.T) {
 			if _, err := c.CheckContent(context.Background(), "", []string{"你好"}); err != nil {
 				t.Fatalf("first check: %v", err)
 			}
-			h.advance(7201 * time.Second)
-			v, err := c.CheckContent(context.Background(), "", []string{"炸弹"})
-			h.record(err)
+			h.Advance(7201 * time.Second)
+			v, err := h.Check(c, "", []string{"炸弹"}...)
 			if err != nil || !v.Risky {
 				t.Fatalf("check after expiry = %+v, %v; want risky", v, err)
 			}
-			if n := h.calls(endpointsOf(api).token); n != 2 {
+			if n := h.Calls(endpointsOf(api).token); n != 2 {
 				t.Errorf("token calls = %d, want 2", n)
 			}
 		})
@@ -922,15 +778,9 @@ func TestNew(t *testing.T) {
 			cfg := good
 			tt.mutate(&cfg)
 			c, err := douyin.New(cfg, nil)
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Fatalf("New: %v", err)
-			case tt.wantErr == "" && (c.AppID() != appID || c.API() != tt.wantAPI):
+			platformtest.CheckNewError(t, err, tt.wantErr, secret)
+			if tt.wantErr == "" && (c.AppID() != appID || c.API() != tt.wantAPI) {
 				t.Fatalf("AppID, API = %q, %q", c.AppID(), c.API())
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Fatalf("New error = %v, want one naming %q", err, tt.wantErr)
-			case err != nil && strings.Contains(err.Error(), secret):
-				t.Fatalf("New error %q contains the secret", err)
 			}
 		})
 	}
@@ -939,10 +789,5 @@ func TestNew(t *testing.T) {
 func TestConfigRedactsSecret(t *testing.T) {
 	t.Parallel()
 	cfg := douyin.Config{AppID: appID, Secret: secret}
-	for _, format := range []string{"%v", "%+v", "%s", "%#v"} {
-		out := fmt.Sprintf(format, cfg)
-		if strings.Contains(out, secret) || !strings.Contains(out, appID) || !strings.Contains(out, "REDACTED") {
-			t.Errorf("Sprintf(%q, cfg) = %s: want the app id and REDACTED, never the secret", format, out)
-		}
-	}
+	platformtest.CheckRedacted(t, cfg, appID, secret)
 }

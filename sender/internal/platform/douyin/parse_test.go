@@ -3,13 +3,14 @@ package douyin
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/platform/call"
+	"github.com/minipush/minipush/sender/internal/platform/platformtest"
 )
 
 const (
@@ -32,20 +33,7 @@ func testClient(tb testing.TB, baseURL, api string) *Client {
 // secret nor the token.
 func checkError(t *testing.T, perr *platform.Error) {
 	t.Helper()
-	switch perr.Class {
-	case message.OutcomePermanent, message.OutcomeRetryable, message.OutcomeThrottled, message.OutcomeToken:
-	default:
-		t.Fatalf("error %q has class %q", perr, perr.Class)
-	}
-	if perr.Platform != Platform || perr.Code == "" || perr.Message == "" {
-		t.Fatalf("incomplete error %#v", perr)
-	}
-	if text := perr.Error(); strings.Contains(text, testSecret) || strings.Contains(text, testToken) {
-		t.Fatalf("error %q contains the secret or the token", perr)
-	}
-	if perr.RetryAfter < 0 || perr.RetryAfter > 24*time.Hour {
-		t.Fatalf("error %q: RetryAfter %s", perr, perr.RetryAfter)
-	}
+	platformtest.CheckError(t, perr, Platform, testSecret, testToken)
 }
 
 func TestParseSend(t *testing.T) {
@@ -62,11 +50,11 @@ func TestParseSend(t *testing.T) {
 		{name: "v1 success", body: `{"err_no":0,"err_tips":""}`},
 		{name: "success with an odd log_id", body: `{"err_no":0,"log_id":{"x":1}}`},
 		{name: "success with a numeric err_msg", body: `{"err_no":0,"err_msg":7}`},
-		{name: "no err_no", body: `{"err_msg":""}`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
-		{name: "err_no as text", body: `{"err_no":"0"}`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
-		{name: "err_no as float", body: `{"err_no":0.5}`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
-		{name: "not JSON", body: `<html>bad gateway</html>`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
-		{name: "array", body: `[]`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
+		{name: "no err_no", body: `{"err_msg":""}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
+		{name: "err_no as text", body: `{"err_no":"0"}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
+		{name: "err_no as float", body: `{"err_no":0.5}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
+		{name: "not JSON", body: `<html>bad gateway</html>`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
+		{name: "array", body: `[]`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
 		{name: "not subscribed", body: `{"err_no":28014043,"err_msg":"用户未订阅该模板","log_id":"x"}`, wantClass: message.OutcomePermanent, wantCode: "28014043"},
 		{name: "v1 app_id/open_id", body: `{"err_no":1001,"err_tips":"app_id / open_id不合法"}`, wantClass: message.OutcomePermanent, wantCode: "1001"},
 		{name: "v1 per-user limit", body: `{"err_no":1010,"err_tips":"发送消息过于频繁"}`, wantClass: message.OutcomeRetryable, wantCode: "1010"},
@@ -87,13 +75,7 @@ func TestParseSend(t *testing.T) {
 				}
 				return
 			}
-			if perr == nil {
-				t.Fatalf("parseSend = %+v, want a %s error", res, tt.wantClass)
-			}
-			checkError(t, perr)
-			if perr.Class != tt.wantClass || perr.Code != tt.wantCode {
-				t.Fatalf("parseSend error %q, want %s %s", perr, tt.wantClass, tt.wantCode)
-			}
+			platformtest.WantError(t, "parseSend", perr, tt.wantClass, tt.wantCode, checkError)
 			if strings.Contains(perr.Message, "abc") || strings.Contains(perr.Message, "def") {
 				t.Errorf("error %q keeps a credential field", perr)
 			}
@@ -124,9 +106,9 @@ func TestParseToken(t *testing.T) {
 		{name: "client token: gateway err_no", parse: c.parseClientToken,
 			body: `{"err_no":28001005,"err_msg":"busy"}`, wantClass: message.OutcomeRetryable, wantCode: "28001005"},
 		{name: "client token: no token", parse: c.parseClientToken,
-			body: `{"data":{"error_code":0,"expires_in":7200},"message":"success"}`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
+			body: `{"data":{"error_code":0,"expires_in":7200},"message":"success"}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
 		{name: "client token: sandbox answer", parse: c.parseClientToken,
-			body: `{"data":"app is not sandboxApp","error":2}`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
+			body: `{"data":"app is not sandboxApp","error":2}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
 		{name: "access token", parse: c.parseAccessToken,
 			body: `{"err_no":0,"err_tips":"success","data":{"access_token":"tok","expires_in":7200}}`, wantLife: 2 * time.Hour},
 		{name: "access token: bad secret", parse: c.parseAccessToken,
@@ -134,9 +116,9 @@ func TestParseToken(t *testing.T) {
 		{name: "access token: system error", parse: c.parseAccessToken,
 			body: `{"err_no":-1,"err_tips":"system error"}`, wantClass: message.OutcomeRetryable, wantCode: "-1"},
 		{name: "access token: no err_no", parse: c.parseAccessToken,
-			body: `{"data":{"access_token":"tok","expires_in":7200}}`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
+			body: `{"data":{"access_token":"tok","expires_in":7200}}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
 		{name: "access token: no lifetime", parse: c.parseAccessToken,
-			body: `{"err_no":0,"data":{"access_token":"tok","expires_in":0}}`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
+			body: `{"err_no":0,"data":{"access_token":"tok","expires_in":0}}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,14 +130,8 @@ func TestParseToken(t *testing.T) {
 				}
 				return
 			}
-			perr, ok := err.(*platform.Error)
-			if !ok {
-				t.Fatalf("parse error %v (%T), want *platform.Error", err, err)
-			}
-			checkError(t, perr)
-			if perr.Class != tt.wantClass || perr.Code != tt.wantCode {
-				t.Fatalf("parse error %q, want %s %s", perr, tt.wantClass, tt.wantCode)
-			}
+			perr := platformtest.AsError(t, err)
+			platformtest.WantError(t, "parse", perr, tt.wantClass, tt.wantCode, checkError)
 		})
 	}
 }
@@ -163,11 +139,13 @@ func TestParseToken(t *testing.T) {
 func TestParseModeration(t *testing.T) {
 	t.Parallel()
 	c := testClient(t, "", APIv1)
-	ok := func(body string) *response { return &response{status: 200, header: http.Header{}, body: []byte(body)} }
+	ok := func(body string) *call.Answer {
+		return &call.Answer{Status: 200, Header: http.Header{}, Body: []byte(body)}
+	}
 	tests := []struct {
 		name      string
 		censor    bool
-		resp      *response
+		resp      *call.Answer
 		n         int
 		want      platform.Verdict
 		wantClass message.Outcome
@@ -185,21 +163,21 @@ func TestParseModeration(t *testing.T) {
 			resp: ok(`{"data":[{"predicts":[]},{"predicts":[{"hit":true,"target":"porn","model_name":"m"}]}]}`),
 			want: platform.Verdict{Risky: true, Label: "porn"}},
 		{name: "fewer items than texts", n: 2, resp: ok(`{"data":[{"predicts":[]}]}`),
-			wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
-		{name: "no data", n: 1, resp: ok(`{"log_id":"x"}`), wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
+			wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
+		{name: "no data", n: 1, resp: ok(`{"log_id":"x"}`), wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
 		{name: "item error", n: 1, resp: ok(`{"data":[{"code":28001005,"msg":"busy"}]}`), wantClass: message.OutcomeRetryable, wantCode: "28001005"},
 		{name: "antidirt bad token", n: 1,
-			resp:      &response{status: 401, body: []byte(`{"error_id":"7bf3","code":401,"message":"[app token sign fail] bad token","exception":"[app token sign fail] bad token"}`)},
+			resp:      &call.Answer{Status: 401, Body: []byte(`{"error_id":"7bf3","code":401,"message":"[app token sign fail] bad token","exception":"[app token sign fail] bad token"}`)},
 			wantClass: message.OutcomeToken, wantCode: "401"},
 		{name: "antidirt bad token with HTTP 200", n: 1,
 			resp:      ok(`{"error_id":"7bf3","code":401,"message":"Authentication credentials were not provided."}`),
 			wantClass: message.OutcomeToken, wantCode: "401"},
 		{name: "antidirt 429 with Retry-After", n: 1,
-			resp:      &response{status: 429, header: http.Header{"Retry-After": {"30"}}, body: []byte(`{"error_id":"e","code":429,"message":"slow down"}`)},
+			resp:      &call.Answer{Status: 429, Header: http.Header{"Retry-After": {"30"}}, Body: []byte(`{"error_id":"e","code":429,"message":"slow down"}`)},
 			wantClass: message.OutcomeThrottled, wantCode: "429"},
-		{name: "antidirt 502 html", n: 1, resp: &response{status: 502, body: []byte(`<html>`)},
+		{name: "antidirt 502 html", n: 1, resp: &call.Answer{Status: 502, Body: []byte(`<html>`)},
 			wantClass: message.OutcomeRetryable, wantCode: "http 502"},
-		{name: "antidirt 403 empty object", n: 1, resp: &response{status: 403, body: []byte(`{}`)},
+		{name: "antidirt 403 empty object", n: 1, resp: &call.Answer{Status: 403, Body: []byte(`{}`)},
 			wantClass: message.OutcomeRetryable, wantCode: "http 403"},
 		{name: "censor pass", censor: true, n: 1,
 			resp: ok(`{"err_no":0,"err_msg":"","log_id":"l","data":[{"msg":"","code":0,"task_id":"t","data_id":"","predicts":[{"model_name":"text_censor","prob":0,"hit":false,"target":""}]}]}`)},
@@ -209,20 +187,20 @@ func TestParseModeration(t *testing.T) {
 		{name: "censor token expired", censor: true, n: 1, resp: ok(`{"err_no":28001008,"err_msg":"access_token过期"}`),
 			wantClass: message.OutcomeToken, wantCode: "28001008"},
 		{name: "censor without err_no", censor: true, n: 1, resp: ok(`{"data":[]}`),
-			wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
+			wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if tt.resp.header == nil {
-				tt.resp.header = http.Header{}
+			if tt.resp.Header == nil {
+				tt.resp.Header = http.Header{}
 			}
 			var (
 				v    platform.Verdict
 				perr *platform.Error
 			)
 			if tt.censor {
-				v, perr = c.parseCensor(tt.resp.body, tt.n, testToken)
+				v, perr = c.parseCensor(tt.resp.Body, tt.n, testToken)
 			} else {
 				v, perr = c.parseAntidirt(tt.resp, tt.n, testToken)
 			}
@@ -232,13 +210,7 @@ func TestParseModeration(t *testing.T) {
 				}
 				return
 			}
-			if perr == nil {
-				t.Fatalf("parse = %+v, want a %s error", v, tt.wantClass)
-			}
-			checkError(t, perr)
-			if perr.Class != tt.wantClass || perr.Code != tt.wantCode {
-				t.Fatalf("parse error %q, want %s %s", perr, tt.wantClass, tt.wantCode)
-			}
+			platformtest.WantError(t, "parse", perr, tt.wantClass, tt.wantCode, checkError)
 			if tt.name == "antidirt 429 with Retry-After" && perr.RetryAfter != 30*time.Second {
 				t.Errorf("RetryAfter = %s, want the gateway's 30s", perr.RetryAfter)
 			}
@@ -250,7 +222,7 @@ func TestRetryAfterUntilBeijingMidnight(t *testing.T) {
 	t.Parallel()
 	// 23:30 in Beijing is 15:30 UTC.
 	now := time.Date(2025, 3, 1, 15, 30, 0, 0, time.UTC)
-	c, err := New(Config{AppID: testAppID, Secret: testSecret}, nil, WithClock(func() time.Time { return now }))
+	c, err := New(Config{AppID: testAppID, Secret: testSecret}, nil, platform.WithClock(func() time.Time { return now }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +234,7 @@ func TestRetryAfterUntilBeijingMidnight(t *testing.T) {
 
 func TestCredentialsBackoffOption(t *testing.T) {
 	t.Parallel()
-	c, err := New(Config{AppID: testAppID, Secret: testSecret}, nil, WithCredentialsBackoff(time.Minute))
+	c, err := New(Config{AppID: testAppID, Secret: testSecret}, nil, platform.WithCredentialsBackoff(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,10 +283,7 @@ func FuzzParseToken(f *testing.F) {
 		}
 		tok, life, err := parse(body)
 		if err != nil {
-			perr, ok := err.(*platform.Error)
-			if !ok {
-				t.Fatalf("error %v (%T) is not a *platform.Error", err, err)
-			}
+			perr := platformtest.AsError(t, err)
 			checkError(t, perr)
 			return
 		}
@@ -344,7 +313,7 @@ func FuzzParseModeration(f *testing.F) {
 		if censor {
 			v, perr = c.parseCensor(body, int(n%12), testToken)
 		} else {
-			r := &response{status: 200 + int(status)%400, header: http.Header{}, body: body}
+			r := &call.Answer{Status: 200 + int(status)%400, Header: http.Header{}, Body: body}
 			v, perr = c.parseAntidirt(r, int(n%12), testToken)
 		}
 		if perr != nil {
@@ -362,17 +331,9 @@ func FuzzParseModeration(f *testing.F) {
 
 // fakeDouyin serves a working client_token and answers everything else with
 // status and body.
-func fakeDouyin(t testing.TB, status int, body []byte) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == pathClientToken {
-			_, _ = w.Write([]byte(`{"data":{"access_token":"` + testToken + `","error_code":0,"expires_in":7200},"message":"success"}`))
-			return
-		}
-		w.WriteHeader(status)
-		_, _ = w.Write(body)
-	}))
-	t.Cleanup(srv.Close)
-	return srv
+func fakeDouyin(t testing.TB, status int, body []byte) *platformtest.Fake {
+	return platformtest.NewFake(t, pathClientToken, `{"data":{"access_token":"`+testToken+`","error_code":0,"expires_in":7200},"message":"success"}`,
+		platformtest.Answer{Status: status, Body: body})
 }
 
 func TestHTTPAnswers(t *testing.T) {
@@ -387,18 +348,15 @@ func TestHTTPAnswers(t *testing.T) {
 		{name: "500", status: 500, wantClass: message.OutcomeRetryable, wantCode: "http 500"},
 		{name: "404 with a Douyin body", status: 404, body: []byte(`{"err_no":404,"err_msg":"api not found"}`),
 			wantClass: message.OutcomeRetryable, wantCode: "http 404"},
-		{name: "answer too large", status: 200, body: []byte(`{"err_no":0,"x":"` + strings.Repeat("a", maxAnswer) + `"}`),
-			wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
+		{name: "answer too large", status: 200, body: []byte(`{"err_no":0,"x":"` + strings.Repeat("a", call.MaxAnswer) + `"}`),
+			wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv := fakeDouyin(t, tt.status, tt.body)
 			_, err := testClient(t, srv.URL, APIv2).Send(context.Background(), platform.Send{To: "o1", TemplateID: "t"})
-			perr, ok := err.(*platform.Error)
-			if !ok {
-				t.Fatalf("Send error %v (%T), want *platform.Error", err, err)
-			}
+			perr := platformtest.AsError(t, err)
 			checkError(t, perr)
 			if perr.Class != tt.wantClass || perr.Code != tt.wantCode {
 				t.Fatalf("Send error %q; want %s %s", perr, tt.wantClass, tt.wantCode)
@@ -420,10 +378,7 @@ func FuzzSendAnswer(f *testing.F) {
 		c := testClient(t, srv.URL, APIv2)
 		res, err := c.Send(context.Background(), platform.Send{To: "o1", TemplateID: "t", Data: map[string]string{"名称": "x"}})
 		if err != nil {
-			perr, ok := err.(*platform.Error)
-			if !ok {
-				t.Fatalf("error %v (%T) is not a *platform.Error", err, err)
-			}
+			perr := platformtest.AsError(t, err)
 			checkError(t, perr)
 			return
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
 )
 
@@ -52,7 +51,7 @@ func (c *Client) Send(ctx context.Context, s platform.Send) (platform.Result, er
 		data = map[string]string{} // "data" is required: {} rather than null
 	}
 	var res platform.Result
-	err := c.withToken(ctx, func(token string) *platform.Error {
+	err := platform.WithToken(ctx, c.broker, func(token string) *platform.Error {
 		var (
 			b    []byte
 			perr *platform.Error
@@ -101,32 +100,7 @@ func (c *Client) parseSend(path string, b []byte, token string) (platform.Result
 	case !ok:
 		return platform.Result{}, malformed(path, "no err_no")
 	case code != CodeOK:
-		return platform.Result{}, c.classify(businessRules, code, c.scrub(first(text(a.ErrMsg), text(a.ErrTips)), token))
+		return platform.Result{}, c.classify(businessRules, code, c.api.Scrub(first(text(a.ErrMsg), text(a.ErrTips)), token))
 	}
 	return platform.Result{MsgID: text(a.LogID)}, nil
-}
-
-// withToken runs fn with the app's token; on a token error it drops the
-// token (only if still current: concurrent failures refetch once), gets a
-// new one and runs fn once more.
-func (c *Client) withToken(ctx context.Context, fn func(token string) *platform.Error) error {
-	token, err := c.broker.Get(ctx)
-	if err != nil {
-		return err
-	}
-	perr := fn(token)
-	if perr == nil {
-		return nil
-	}
-	if perr.Class != message.OutcomeToken {
-		return perr
-	}
-	c.broker.Invalidate(ctx, token)
-	if token, err = c.broker.Get(ctx); err != nil {
-		return err
-	}
-	if perr = fn(token); perr != nil {
-		return perr
-	}
-	return nil
 }

@@ -1,11 +1,10 @@
 package kuaishou
 
 import (
-	"strconv"
 	"time"
 
-	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/platform/classify"
 )
 
 // Result is Kuaishou's "result" field: 1 is success, anything else an error
@@ -39,76 +38,38 @@ const (
 	ResultSystemError   Result = 100200500 // internal error
 )
 
-// qpsRetryHint: the only documented limit is 100 calls a second.
-const qpsRetryHint = time.Second
-
-// rule is how one code is handled: its class, and for throttling how long
-// the app should back off (0: the dispatcher's own backoff).
-type rule struct {
-	class      message.Outcome
-	retryAfter time.Duration
-}
-
-// credentials marks an app-level configuration problem (wrong app_secret,
-// unknown app_id, wrong base URL). These are "throttled" with a long
-// backoff, not "permanent": permanent would dead-letter every queued
-// message of the app at once for a mistake an operator fixes in minutes,
-// and "retryable" would spend each message's retry budget. The duration is
-// the client's CredentialsBackoff.
-const credentials time.Duration = -2
-
-var (
-	permanent = rule{class: message.OutcomePermanent}
-	retryable = rule{class: message.OutcomeRetryable}
-	tokenBad  = rule{class: message.OutcomeToken}
-	config    = rule{class: message.OutcomeThrottled, retryAfter: credentials}
-	qps       = rule{class: message.OutcomeThrottled, retryAfter: qpsRetryHint}
-)
+// qps: the only documented limit is 100 calls a second.
+var qps = classify.Throttled(time.Second)
 
 // sendRules classify the send API's answers.
-var sendRules = map[Result]rule{
+var sendRules = map[Result]classify.Rule{
 	// The request is ours: a bad or missing field, a keyword breaking its
 	// type rule, an unknown to_user or template. The same message fails
 	// the same way on every retry.
-	ResultBadParam: permanent,
+	ResultBadParam: classify.Permanent,
 	// 验证出错 on send is the access token (the app's credentials were
 	// already checked when it was issued): refetch once and retry.
-	ResultAuth:          tokenBad,
-	ResultNotSubscribed: permanent,
-	ResultContentRisky:  permanent,
+	ResultAuth:          classify.Token,
+	ResultNotSubscribed: classify.Permanent,
+	ResultContentRisky:  classify.Permanent,
 	ResultRateLimited:   qps,
-	ResultNoSuchAPI:     config,
-	ResultSystemError:   retryable,
+	ResultNoSuchAPI:     classify.Credentials,
+	ResultSystemError:   classify.Retryable,
 }
 
 // tokenRules classify the token API's answers. Its parameters are constant
 // but for the app's credentials, so 100200100 and 100200101 are both
 // configuration.
-var tokenRules = map[Result]rule{
-	ResultBadParam:    config,
-	ResultAuth:        config,
+var tokenRules = map[Result]classify.Rule{
+	ResultBadParam:    classify.Credentials,
+	ResultAuth:        classify.Credentials,
 	ResultRateLimited: qps,
-	ResultNoSuchAPI:   config,
-	ResultSystemError: retryable,
+	ResultNoSuchAPI:   classify.Credentials,
+	ResultSystemError: classify.Retryable,
 }
 
 // classify turns a result code into a platform.Error. msg is the
 // platform's error_msg (or its short error name), scrubbed here.
-func (c *Client) classify(rules map[Result]rule, code Result, msg string) *platform.Error {
-	r, ok := rules[code]
-	if !ok {
-		r = retryable
-	}
-	e := &platform.Error{Platform: Platform, Code: strconv.FormatInt(int64(code), 10), Message: c.scrub(msg), Class: r.class}
-	switch r.retryAfter {
-	case 0:
-	case credentials:
-		e.RetryAfter = c.opts.credentialsBackoff
-	default:
-		e.RetryAfter = r.retryAfter
-	}
-	if e.Message == "" {
-		e.Message = "result " + e.Code
-	}
-	return e
+func (c *Client) classify(rules map[Result]classify.Rule, code Result, msg string) *platform.Error {
+	return classify.Code(c.codes, rules, code, msg)
 }

@@ -33,6 +33,8 @@ import (
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/platform/call"
+	"github.com/minipush/minipush/sender/internal/platform/classify"
 	"github.com/minipush/minipush/sender/internal/tokens"
 )
 
@@ -43,7 +45,7 @@ const Platform = "kuaishou"
 const (
 	DefaultBaseURL = "https://open.kuaishou.com"
 	// DefaultTimeout bounds one HTTP call when Config.HTTPClient is nil.
-	DefaultTimeout = 10 * time.Second
+	DefaultTimeout = call.DefaultTimeout
 	// DefaultCredentialsBackoff is how long the app backs off after a
 	// configuration error (wrong app_secret, unknown app_id, …): long
 	// enough not to hammer the token endpoint, short enough that a fixed
@@ -78,36 +80,13 @@ func (c Config) String() string {
 // GoString is String for %#v.
 func (c Config) GoString() string { return "kuaishou.Config" + c.String() }
 
-type options struct {
-	now                func() time.Time
-	credentialsBackoff time.Duration
-	tokenOpts          []tokens.Option
-}
-
-// Option configures a Client.
-type Option func(*options)
-
-// WithClock replaces time.Now for the token broker.
-func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
-
-// WithCredentialsBackoff sets the RetryAfter of configuration errors.
-func WithCredentialsBackoff(d time.Duration) Option {
-	return func(o *options) { o.credentialsBackoff = d }
-}
-
-// WithTokenOptions passes options to the app's token broker (margin, fetch
-// hook for metrics, …).
-func WithTokenOptions(opts ...tokens.Option) Option {
-	return func(o *options) { o.tokenOpts = append(o.tokenOpts, opts...) }
-}
-
 // Client sends through one Kuaishou app. Safe for concurrent use.
 type Client struct {
 	cfg    Config
 	base   string // BaseURL without a trailing slash
-	http   *http.Client
+	api    *call.Client
 	broker *tokens.Broker
-	opts   options
+	codes  classify.Classifier
 }
 
 var _ platform.Client = (*Client)(nil)
@@ -115,26 +94,24 @@ var _ platform.Client = (*Client)(nil)
 // New returns a client for cfg. store keeps the access token across
 // restarts and instances (nil: memory only). It fails when cfg is invalid,
 // naming the setting.
-func New(cfg Config, store tokens.Store, opts ...Option) (*Client, error) {
+//
+// opts are platform.WithClock (the token broker's clock),
+// platform.WithCredentialsBackoff and platform.WithTokenOptions.
+func New(cfg Config, store tokens.Store, opts ...platform.Option) (*Client, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	o := options{now: time.Now, credentialsBackoff: DefaultCredentialsBackoff}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	c := &Client{cfg: cfg, http: cfg.HTTPClient, opts: o}
+	o := platform.NewOptions(DefaultCredentialsBackoff, opts)
+	scrub := call.NewScrubber(cfg.Secret)
+	c := &Client{cfg: cfg, api: call.New(Platform, cfg.HTTPClient, scrub),
+		codes: classify.Classifier{Platform: Platform, Word: "result", Scrubber: scrub, Options: o}}
 	c.base = strings.TrimRight(cfg.BaseURL, "/")
 	if c.base == "" {
 		c.base = DefaultBaseURL
 	}
-	if c.http == nil {
-		c.http = &http.Client{Timeout: DefaultTimeout}
-	}
 	// A refetch leaves earlier tokens valid ("新老token同时有效"), so
 	// instances sharing the store never knock out each other's token.
-	brokerOpts := append([]tokens.Option{tokens.WithClock(o.now)}, o.tokenOpts...)
-	c.broker = tokens.New(Platform+"/"+cfg.AppID, store, c.fetchToken, brokerOpts...)
+	c.broker = o.NewBroker(Platform+"/"+cfg.AppID, store, c.fetchToken)
 	return c, nil
 }
 

@@ -4,15 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/platform/call"
+	"github.com/minipush/minipush/sender/internal/platform/platformtest"
 )
 
 const (
@@ -34,22 +33,7 @@ func testClient(tb testing.TB, baseURL string) *Client {
 // classified *platform.Error that names kuaishou and carries no secret.
 func checkError(t *testing.T, perr *platform.Error) {
 	t.Helper()
-	switch perr.Class {
-	case message.OutcomePermanent, message.OutcomeRetryable, message.OutcomeThrottled, message.OutcomeToken:
-	default:
-		t.Fatalf("error %q has class %q", perr, perr.Class)
-	}
-	if perr.Platform != Platform || perr.Code == "" || perr.Message == "" {
-		t.Fatalf("incomplete error %#v", perr)
-	}
-	for _, s := range []string{testSecret, fakeToken} {
-		if strings.Contains(perr.Error(), s) {
-			t.Fatalf("error %q contains a secret or token", perr)
-		}
-	}
-	if perr.RetryAfter < 0 || perr.RetryAfter > 24*time.Hour {
-		t.Fatalf("error %q: RetryAfter %s", perr, perr.RetryAfter)
-	}
+	platformtest.CheckError(t, perr, Platform, testSecret, fakeToken)
 }
 
 func TestParseSend(t *testing.T) {
@@ -63,8 +47,8 @@ func TestParseSend(t *testing.T) {
 	}{
 		{name: "ok", body: `{"result":1}`},
 		{name: "ok with text result", body: `{"result":"1","error_msg":""}`},
-		{name: "no result", body: `{"error_msg":"x"}`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
-		{name: "not JSON", body: `<html>bad gateway</html>`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
+		{name: "no result", body: `{"error_msg":"x"}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
+		{name: "not JSON", body: `<html>bad gateway</html>`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
 		{name: "result 0", body: `{"result":0}`, wantClass: message.OutcomeRetryable, wantCode: "0"},
 		{name: "bad param", body: `{"result":100200100,"error":"invalid_request","error_msg":"参数有误: page is empty"}`,
 			wantClass: message.OutcomePermanent, wantCode: "100200100"},
@@ -88,13 +72,7 @@ func TestParseSend(t *testing.T) {
 				}
 				return
 			}
-			if perr == nil {
-				t.Fatalf("parseSend succeeded, want a %s error", tt.wantClass)
-			}
-			checkError(t, perr)
-			if perr.Class != tt.wantClass || perr.Code != tt.wantCode {
-				t.Fatalf("parseSend error %q, want %s %s", perr, tt.wantClass, tt.wantCode)
-			}
+			platformtest.WantError(t, "parseSend", perr, tt.wantClass, tt.wantCode, checkError)
 			if strings.Contains(perr.Message, "secret=abc") {
 				t.Errorf("error %q keeps a secret parameter", perr)
 			}
@@ -118,8 +96,8 @@ func TestParseToken(t *testing.T) {
 		{name: "no expires_in", body: `{"result":1,"access_token":"tok"}`, wantLife: 48 * time.Hour},
 		{name: "expires_in as text", body: `{"result":1,"access_token":"tok","expires_in":"7200"}`, wantLife: 2 * time.Hour},
 		{name: "expires_in huge", body: `{"result":1,"access_token":"tok","expires_in":9223372036854775807}`, wantLife: 48 * time.Hour},
-		{name: "no token", body: `{"result":1,"expires_in":7200}`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
-		{name: "no result", body: `{"access_token":"tok"}`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
+		{name: "no token", body: `{"result":1,"expires_in":7200}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
+		{name: "no result", body: `{"access_token":"tok"}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
 		{name: "wrong secret", body: `{"result":100200101,"error":"invalid_client","error_msg":"验证出错"}`,
 			wantClass: message.OutcomeThrottled, wantCode: "100200101"},
 		{name: "bad param", body: `{"result":100200100,"error_msg":"参数有误"}`, wantClass: message.OutcomeThrottled, wantCode: "100200100"},
@@ -135,14 +113,8 @@ func TestParseToken(t *testing.T) {
 				}
 				return
 			}
-			perr, ok := err.(*platform.Error)
-			if !ok {
-				t.Fatalf("parseToken error %v (%T), want *platform.Error", err, err)
-			}
-			checkError(t, perr)
-			if perr.Class != tt.wantClass || perr.Code != tt.wantCode {
-				t.Fatalf("parseToken error %q, want %s %s", perr, tt.wantClass, tt.wantCode)
-			}
+			perr := platformtest.AsError(t, err)
+			platformtest.WantError(t, "parseToken", perr, tt.wantClass, tt.wantCode, checkError)
 			if tt.wantClass == message.OutcomeThrottled && perr.RetryAfter <= 0 {
 				t.Errorf("throttled error %q without RetryAfter", perr)
 			}
@@ -150,34 +122,10 @@ func TestParseToken(t *testing.T) {
 	}
 }
 
-// fakeKuaishou serves a working token and answers sends with status and
-// body; it records the last send form.
-type fakeKuaishou struct {
-	*httptest.Server
-	mu       sync.Mutex
-	lastForm url.Values
-	lastURL  string
-}
-
-func newFake(t testing.TB, status int, header http.Header, body []byte) *fakeKuaishou {
-	f := &fakeKuaishou{}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == pathToken {
-			_, _ = w.Write([]byte(`{"result":1,"access_token":"` + fakeToken + `","expires_in":172800,"token_type":"bearer"}`))
-			return
-		}
-		_ = r.ParseForm()
-		f.mu.Lock()
-		f.lastForm, f.lastURL = r.PostForm, r.URL.String()
-		f.mu.Unlock()
-		for k, v := range header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(status)
-		_, _ = w.Write(body)
-	}))
-	t.Cleanup(f.Close)
-	return f
+// newFake serves a working token and answers sends with status and body.
+func newFake(t testing.TB, status int, header http.Header, body []byte) *platformtest.Fake {
+	return platformtest.NewFake(t, pathToken, `{"result":1,"access_token":"`+fakeToken+`","expires_in":172800,"token_type":"bearer"}`,
+		platformtest.Answer{Status: status, Header: header, Body: body})
 }
 
 // TestSendWireFormat: every parameter in the form body, none in the URL,
@@ -191,18 +139,17 @@ func TestSendWireFormat(t *testing.T) {
 	if _, err := c.Send(context.Background(), s); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.lastURL != pathSend {
-		t.Errorf("send URL = %q, want %q with no query", f.lastURL, pathSend)
+	last := f.Last()
+	if last.URL != pathSend {
+		t.Errorf("send URL = %q, want %q with no query", last.URL, pathSend)
 	}
 	want := map[string]string{"app_id": testAppID, "access_token": fakeToken, "template_id": "tmpl-1", "to_user": "open-1", "page": s.Page}
 	for k, v := range want {
-		if got := f.lastForm.Get(k); got != v {
+		if got := last.Form.Get(k); got != v {
 			t.Errorf("form %s = %q, want %q", k, got, v)
 		}
 	}
-	raw := f.lastForm.Get("data")
+	raw := last.Form.Get("data")
 	if strings.Contains(raw, `\u0026`) || strings.Contains(raw, `\u003c`) {
 		t.Errorf("data %s escapes HTML characters", raw)
 	}
@@ -219,37 +166,21 @@ func TestSendWireFormat(t *testing.T) {
 
 func TestHTTPAnswers(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name           string
-		status         int
-		header         http.Header
-		body           []byte
-		wantClass      message.Outcome
-		wantCode       string
-		wantRetryAfter time.Duration
-	}{
-		{name: "429 with Retry-After", status: 429, header: http.Header{"Retry-After": {"7"}},
-			wantClass: message.OutcomeThrottled, wantCode: "http 429", wantRetryAfter: 7 * time.Second},
-		{name: "500", status: 500, wantClass: message.OutcomeRetryable, wantCode: "http 500"},
-		{name: "404 page", status: 404, body: []byte(`<html>not found</html>`), wantClass: message.OutcomeRetryable, wantCode: "http 404"},
-		{name: "answer too large", status: 200, body: []byte(`{"result":1,"x":"` + strings.Repeat("a", maxAnswer) + `"}`),
-			wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
+	cases := []platformtest.HTTPCase{
+		{Name: "429 with Retry-After", Answer: platformtest.Answer{Status: 429, Header: http.Header{"Retry-After": {"7"}}},
+			WantClass: message.OutcomeThrottled, WantCode: "http 429", WantRetryAfter: 7 * time.Second},
+		{Name: "500", Answer: platformtest.Answer{Status: 500},
+			WantClass: message.OutcomeRetryable, WantCode: "http 500"},
+		{Name: "404 page", Answer: platformtest.Answer{Status: 404, Body: []byte(`<html>not found</html>`)},
+			WantClass: message.OutcomeRetryable, WantCode: "http 404"},
+		{Name: "answer too large", Answer: platformtest.Answer{Status: 200, Body: []byte(`{"result":1,"x":"` + strings.Repeat("a", call.MaxAnswer) + `"}`)},
+			WantClass: message.OutcomeRetryable, WantCode: call.CodeMalformed},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			f := newFake(t, tt.status, tt.header, tt.body)
-			_, err := testClient(t, f.URL).Send(context.Background(), platform.Send{To: "o1", TemplateID: "t", Page: "p"})
-			perr, ok := err.(*platform.Error)
-			if !ok {
-				t.Fatalf("Send error %v (%T), want *platform.Error", err, err)
-			}
-			checkError(t, perr)
-			if perr.Class != tt.wantClass || perr.Code != tt.wantCode || perr.RetryAfter != tt.wantRetryAfter {
-				t.Fatalf("Send error %q RetryAfter %s; want %s %s %s", perr, perr.RetryAfter, tt.wantClass, tt.wantCode, tt.wantRetryAfter)
-			}
-		})
-	}
+	platformtest.HTTPAnswers(t, cases, func(t *testing.T, a platformtest.Answer) error {
+		f := newFake(t, a.Status, a.Header, a.Body)
+		_, err := testClient(t, f.URL).Send(context.Background(), platform.Send{To: "o1", TemplateID: "t", Page: "p"})
+		return err
+	}, checkError)
 }
 
 func FuzzParseSend(f *testing.F) {
@@ -271,7 +202,7 @@ func FuzzParseSend(f *testing.F) {
 		if json.Unmarshal(body, &a) != nil {
 			t.Fatalf("%q is not JSON, yet parsed as success", body)
 		}
-		if n, ok := number(a.Result); !ok || n != 1 {
+		if n, ok := call.Number(a.Result); !ok || n != 1 {
 			t.Fatalf("%q parsed as success without result 1", body)
 		}
 	})
@@ -289,10 +220,7 @@ func FuzzParseToken(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		tok, life, err := c.parseToken(body)
 		if err != nil {
-			perr, ok := err.(*platform.Error)
-			if !ok {
-				t.Fatalf("error %v (%T) is not a *platform.Error", err, err)
-			}
+			perr := platformtest.AsError(t, err)
 			checkError(t, perr)
 			return
 		}
@@ -315,10 +243,7 @@ func FuzzSendAnswer(f *testing.F) {
 		c := testClient(t, srv.URL)
 		_, err := c.Send(context.Background(), platform.Send{To: "o1", TemplateID: "t", Page: "p", Data: map[string]string{"thing01": "x"}})
 		if err != nil {
-			perr, ok := err.(*platform.Error)
-			if !ok {
-				t.Fatalf("error %v (%T) is not a *platform.Error", err, err)
-			}
+			perr := platformtest.AsError(t, err)
 			checkError(t, perr)
 			return
 		}

@@ -1,13 +1,12 @@
 package kuaishou
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"net/url"
 
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/platform/call"
 )
 
 // pathSend is the subscribe-message API (douyin-kuaishou-baidu.md §2.2).
@@ -24,13 +23,7 @@ func encodeData(data map[string]string) (string, error) {
 	for k, v := range data {
 		m[k] = keywordValue{Value: v}
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(m); err != nil {
-		return "", err
-	}
-	return string(bytes.TrimRight(buf.Bytes(), "\n")), nil
+	return call.JSONText(m)
 }
 
 // Send delivers one subscribe message: a form POST with app_id,
@@ -44,14 +37,14 @@ func (c *Client) Send(ctx context.Context, s platform.Send) (platform.Result, er
 	data, err := encodeData(s.Data)
 	if err != nil {
 		// Strings always encode; kept so a future value type cannot panic.
-		return platform.Result{}, &platform.Error{Platform: Platform, Code: codeMalformed,
-			Class: message.OutcomePermanent, Message: "encode data: " + c.scrub(err.Error())}
+		return platform.Result{}, &platform.Error{Platform: Platform, Code: call.CodeMalformed,
+			Class: message.OutcomePermanent, Message: "encode data: " + c.api.Scrub(err.Error())}
 	}
 	page := s.Page
 	if page == "" {
 		page = c.cfg.DefaultPage
 	}
-	err = c.withToken(ctx, func(token string) *platform.Error {
+	err = platform.WithToken(ctx, c.broker, func(token string) *platform.Error {
 		form := url.Values{"app_id": {c.cfg.AppID}, "access_token": {token}, "template_id": {s.TemplateID},
 			"to_user": {s.To}, "data": {data}}
 		if page != "" {
@@ -71,11 +64,11 @@ func (c *Client) Send(ctx context.Context, s platform.Send) (platform.Result, er
 
 // parseSend reads {"result":1} or {"result":N,"error","error_msg"}.
 func (c *Client) parseSend(b []byte) *platform.Error {
-	a, perr := decodeAnswer(pathSend, b)
+	a, perr := c.decodeAnswer(pathSend, b)
 	if perr != nil {
 		return perr
 	}
-	result, ok := number(a.Result)
+	result, ok := call.Number(a.Result)
 	switch {
 	case !ok:
 		return malformed(pathSend, "no result")
@@ -90,29 +83,4 @@ func (c *Client) parseSend(b []byte) *platform.Error {
 // (douyin-kuaishou-baidu.md §2.3), so there is nothing to call.
 func (c *Client) CheckContent(context.Context, string, []string) (platform.Verdict, error) {
 	return platform.Verdict{}, platform.ErrUnsupported
-}
-
-// withToken runs fn with the app's token; on a token error it drops the
-// token (only if still current: concurrent failures refetch once), gets a
-// new one and runs fn once more.
-func (c *Client) withToken(ctx context.Context, fn func(token string) *platform.Error) error {
-	token, err := c.broker.Get(ctx)
-	if err != nil {
-		return err
-	}
-	perr := fn(token)
-	if perr == nil {
-		return nil
-	}
-	if perr.Class != message.OutcomeToken {
-		return perr
-	}
-	c.broker.Invalidate(ctx, token)
-	if token, err = c.broker.Get(ctx); err != nil {
-		return err
-	}
-	if perr = fn(token); perr != nil {
-		return perr
-	}
-	return nil
 }

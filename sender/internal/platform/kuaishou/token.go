@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/url"
 	"time"
+
+	"github.com/minipush/minipush/sender/internal/platform/call"
 )
 
 // pathToken is the app access-token API (douyin-kuaishou-baidu.md §2.1).
@@ -35,11 +37,11 @@ func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) 
 // parseToken reads {"result":1,"access_token","expires_in","token_type"}
 // or {"result":N,"error","error_msg"}.
 func (c *Client) parseToken(b []byte) (string, time.Duration, error) {
-	a, perr := decodeAnswer(pathToken, b)
+	a, perr := c.decodeAnswer(pathToken, b)
 	if perr != nil {
 		return "", 0, perr
 	}
-	result, ok := number(a.Result)
+	result, ok := call.Number(a.Result)
 	switch {
 	case !ok:
 		return "", 0, malformed(pathToken, "no result")
@@ -51,7 +53,7 @@ func (c *Client) parseToken(b []byte) (string, time.Duration, error) {
 		return "", 0, malformed(pathToken, "no access_token")
 	}
 	life := maxTokenLife
-	if n, ok := number(a.ExpiresIn); ok && n > 0 && n < maxTokenSeconds {
+	if n, ok := call.Number(a.ExpiresIn); ok && n > 0 && n < maxTokenSeconds {
 		life = time.Duration(n) * time.Second
 	}
 	return a.AccessToken, life, nil

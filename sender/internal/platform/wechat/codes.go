@@ -1,11 +1,10 @@
 package wechat
 
 import (
-	"strconv"
 	"time"
 
-	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/platform/classify"
 )
 
 // Code is a WeChat errcode. Every answer is HTTP 200 with JSON; failure is a
@@ -66,141 +65,88 @@ const (
 	CodeRiskyContentV1  Code = 87014 // v1 verdict "risky content" (v2 answers the verdict as data)
 )
 
-// minuteQuotaRetryHint: 45011's errmsg says "retry next minute".
-const minuteQuotaRetryHint = time.Minute
-
-// rule is how one code is handled: its class, and for throttling how long
-// the app should back off (0: the dispatcher's own backoff; -1: until the
-// next Beijing midnight, when daily quotas reset).
-type rule struct {
-	class      message.Outcome
-	retryAfter time.Duration
-}
-
-const untilMidnight = -1
-
-// credentials marks an app-level configuration problem (bad secret, IP not
-// whitelisted, API not authorised). These are "throttled" with a long
-// backoff, not "permanent": permanent would dead-letter every queued
-// message of the app at once for a mistake an operator fixes in minutes,
-// and "retryable" would spend each message's retry budget and keep calling
-// the token endpoint, whose daily quota is small. Throttled backs the whole
-// app off without spending retries, so messages flow again once the
-// configuration is fixed. The duration is the client's CredentialsBackoff.
-const credentials time.Duration = -2
-
-var (
-	permanent = rule{class: message.OutcomePermanent}
-	retryable = rule{class: message.OutcomeRetryable}
-	tokenBad  = rule{class: message.OutcomeToken}
-	config    = rule{class: message.OutcomeThrottled, retryAfter: credentials}
-	daily     = rule{class: message.OutcomeThrottled, retryAfter: untilMidnight}
-	minute    = rule{class: message.OutcomeThrottled, retryAfter: minuteQuotaRetryHint}
-)
+// minute: 45011's errmsg says "retry next minute".
+var minute = classify.Throttled(time.Minute)
 
 // businessRules classify the answers of APIs called with an access token
 // (subscribe send, msg_sec_check). Codes not listed are retryable: an
 // unknown code is more likely new than fatal, and the retry budget bounds it.
-var businessRules = map[Code]rule{
-	CodeSystemBusy: retryable,
+var businessRules = map[Code]classify.Rule{
+	CodeSystemBusy: classify.Retryable,
 
-	CodeInvalidCredential: tokenBad,
-	CodeInvalidToken:      tokenBad,
-	CodeTokenMissing:      tokenBad,
-	CodeTokenExpired:      tokenBad,
+	CodeInvalidCredential: classify.Token,
+	CodeInvalidToken:      classify.Token,
+	CodeTokenMissing:      classify.Token,
+	CodeTokenExpired:      classify.Token,
 
-	CodeInvalidOpenID:     permanent,
-	CodeInvalidTemplateID: permanent,
-	CodeInvalidPage:       permanent,
-	CodeUserRefused:       permanent,
-	CodeCapabilityBanned:  permanent,
-	CodeSensitiveWord:     permanent,
-	CodeArgumentInvalid:   permanent,
+	CodeInvalidOpenID:     classify.Permanent,
+	CodeInvalidTemplateID: classify.Permanent,
+	CodeInvalidPage:       classify.Permanent,
+	CodeUserRefused:       classify.Permanent,
+	CodeCapabilityBanned:  classify.Permanent,
+	CodeSensitiveWord:     classify.Permanent,
+	CodeArgumentInvalid:   classify.Permanent,
 	// The body is ours and well-formed; these mean a bug in the client, and
 	// the same message would fail the same way on every retry.
-	CodeEmptyPostData: permanent,
-	CodeDataFormat:    permanent,
-	CodeRequirePost:   permanent,
+	CodeEmptyPostData: classify.Permanent,
+	CodeDataFormat:    classify.Permanent,
+	CodeRequirePost:   classify.Permanent,
 
 	// 43108 "concurrent send to the same user" is about one user, not the
 	// app: another send to that user is in flight and the conflict clears
 	// in moments. Throttling would stall every other user's messages;
 	// permanent would drop a message the user subscribed to. Retryable
 	// retries this one message after the dispatcher's backoff.
-	CodeConcurrentSend: retryable,
+	CodeConcurrentSend: classify.Retryable,
 
-	CodeDailyQuota:  daily,
+	CodeDailyQuota:  classify.Daily,
 	CodeMinuteQuota: minute,
 	// 44991 is msg_sec_check's per-minute limit.
 	CodeMinuteFrequency: minute,
 
 	// App-level configuration problems seen on a business API.
-	CodeInvalidAppID:    config,
-	CodeInvalidSecret:   config,
-	CodeAPIUnauthorized: config,
-	CodeInvalidURL:      config,
-	CodeAccountFrozen:   config,
+	CodeInvalidAppID:    classify.Credentials,
+	CodeInvalidSecret:   classify.Credentials,
+	CodeAPIUnauthorized: classify.Credentials,
+	CodeInvalidURL:      classify.Credentials,
+	CodeAccountFrozen:   classify.Credentials,
 
 	// msg_sec_check: the check cannot be made for this user/scene; a retry
 	// will not change that. The caller decides whether to send unchecked.
-	CodeInvalidScene:   permanent,
-	CodeOpenIDMismatch: permanent,
-	CodeUserNotSeen:    permanent,
+	CodeInvalidScene:   classify.Permanent,
+	CodeOpenIDMismatch: classify.Permanent,
+	CodeUserNotSeen:    classify.Permanent,
 }
 
 // tokenRules classify the answers of /cgi-bin/token and /cgi-bin/stable_token.
-// Everything except busy and quota is configuration (see credentials).
-var tokenRules = map[Code]rule{
-	CodeSystemBusy: retryable,
+// Everything except busy and quota is configuration (classify.Credentials).
+var tokenRules = map[Code]classify.Rule{
+	CodeSystemBusy: classify.Retryable,
 	// On the token endpoint 40001 means a wrong AppSecret on some accounts.
-	CodeInvalidCredential: config,
-	CodeInvalidGrantType:  config,
-	CodeInvalidAppID:      config,
-	CodeInvalidSecret:     config,
-	CodeIPNotWhitelisted:  config,
-	CodeSecretFrozen:      config,
-	CodeAppIDMissing:      config,
-	CodeSecretMissing:     config,
-	CodeTokenAPIBanned:    config,
-	CodeAccountFrozen:     config,
-	CodeRequirePost:       config,
-	CodeInvalidURL:        config,
-	CodeIPAwaitingAdmin:   config,
-	CodeIPNeedsAdmin:      config,
+	CodeInvalidCredential: classify.Credentials,
+	CodeInvalidGrantType:  classify.Credentials,
+	CodeInvalidAppID:      classify.Credentials,
+	CodeInvalidSecret:     classify.Credentials,
+	CodeIPNotWhitelisted:  classify.Credentials,
+	CodeSecretFrozen:      classify.Credentials,
+	CodeAppIDMissing:      classify.Credentials,
+	CodeSecretMissing:     classify.Credentials,
+	CodeTokenAPIBanned:    classify.Credentials,
+	CodeAccountFrozen:     classify.Credentials,
+	CodeRequirePost:       classify.Credentials,
+	CodeInvalidURL:        classify.Credentials,
+	CodeIPAwaitingAdmin:   classify.Credentials,
+	CodeIPNeedsAdmin:      classify.Credentials,
 	// The platform's own words: "请24小时后再试" / "请1小时后再试".
-	CodeIPRefused24h: {class: message.OutcomeThrottled, retryAfter: 24 * time.Hour},
-	CodeIPRefused1h:  {class: message.OutcomeThrottled, retryAfter: time.Hour},
+	CodeIPRefused24h: classify.Throttled(24 * time.Hour),
+	CodeIPRefused1h:  classify.Throttled(time.Hour),
 	// The token quota (2,000/day for /cgi-bin/token; stable: 10,000/min,
 	// 500,000/day; 20 forced refreshes a day).
-	CodeDailyQuota:  daily,
+	CodeDailyQuota:  classify.Daily,
 	CodeMinuteQuota: minute,
 }
 
-// beijing is the time zone WeChat's daily quotas follow. That they reset
-// at Beijing midnight is UNCONFIRMED (the docs say "per day"); the mock
-// counts days the same way.
-var beijing = time.FixedZone("CST", 8*60*60)
-
 // classify turns an errcode into a platform.Error.
-func (c *Client) classify(rules map[Code]rule, code Code, errmsg string) *platform.Error {
-	r, ok := rules[code]
-	if !ok {
-		r = retryable
-	}
-	e := &platform.Error{Platform: Platform, Code: strconv.FormatInt(int64(code), 10), Message: c.scrub(errmsg), Class: r.class}
-	switch r.retryAfter {
-	case 0:
-	case credentials:
-		e.RetryAfter = c.opts.credentialsBackoff
-	case untilMidnight:
-		now := c.opts.now().In(beijing)
-		next := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, beijing)
-		e.RetryAfter = max(next.Sub(now), time.Minute)
-	default:
-		e.RetryAfter = r.retryAfter
-	}
-	if e.Message == "" {
-		e.Message = "errcode " + e.Code
-	}
-	return e
+func (c *Client) classify(rules map[Code]classify.Rule, code Code, errmsg string) *platform.Error {
+	return classify.Code(c.codes, rules, code, errmsg)
 }

@@ -3,7 +3,6 @@ package wechat
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +10,8 @@ import (
 
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/platform/call"
+	"github.com/minipush/minipush/sender/internal/platform/platformtest"
 )
 
 const (
@@ -31,20 +32,7 @@ func testClient(tb testing.TB, baseURL string) *Client {
 // classified *platform.Error that names wechat and carries no secret.
 func checkError(t *testing.T, perr *platform.Error) {
 	t.Helper()
-	switch perr.Class {
-	case message.OutcomePermanent, message.OutcomeRetryable, message.OutcomeThrottled, message.OutcomeToken:
-	default:
-		t.Fatalf("error %q has class %q", perr, perr.Class)
-	}
-	if perr.Platform != Platform || perr.Code == "" || perr.Message == "" {
-		t.Fatalf("incomplete error %#v", perr)
-	}
-	if strings.Contains(perr.Error(), testSecret) {
-		t.Fatalf("error %q contains the secret", perr)
-	}
-	if perr.RetryAfter < 0 || perr.RetryAfter > 24*time.Hour {
-		t.Fatalf("error %q: RetryAfter %s", perr, perr.RetryAfter)
-	}
+	platformtest.CheckError(t, perr, Platform, testSecret)
 }
 
 func TestParseSend(t *testing.T) {
@@ -61,9 +49,9 @@ func TestParseSend(t *testing.T) {
 		{name: "msgid as text", body: `{"errcode":0,"errmsg":"ok","msgid":"294402298110051942"}`, wantMsgID: "294402298110051942"},
 		{name: "no msgid (the doc's example)", body: `{"errcode":0,"errmsg":"ok"}`},
 		{name: "float msgid is not guessed", body: `{"errcode":0,"msgid":1.7e18}`},
-		{name: "no errcode", body: `{"errmsg":"ok"}`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
-		{name: "not JSON", body: `<html>bad gateway</html>`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
-		{name: "errcode as text", body: `{"errcode":"0"}`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
+		{name: "no errcode", body: `{"errmsg":"ok"}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
+		{name: "not JSON", body: `<html>bad gateway</html>`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
+		{name: "errcode as text", body: `{"errcode":"0"}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
 		{name: "user refused", body: `{"errcode":43101,"errmsg":"user refuse to accept the msg rid: 64229bc2-48d0e8b1-2008ed9b"}`,
 			wantClass: message.OutcomePermanent, wantCode: "43101"},
 		{name: "token expired", body: `{"errcode":42001,"errmsg":"access_token expired"}`, wantClass: message.OutcomeToken, wantCode: "42001"},
@@ -81,13 +69,7 @@ func TestParseSend(t *testing.T) {
 				}
 				return
 			}
-			if perr == nil {
-				t.Fatalf("parseSend = %+v, want a %s error", res, tt.wantClass)
-			}
-			checkError(t, perr)
-			if perr.Class != tt.wantClass || perr.Code != tt.wantCode {
-				t.Fatalf("parseSend error %q, want %s %s", perr, tt.wantClass, tt.wantCode)
-			}
+			platformtest.WantError(t, "parseSend", perr, tt.wantClass, tt.wantCode, checkError)
 			if strings.Contains(perr.Message, "secret=abc") {
 				t.Errorf("error %q keeps a secret parameter", perr)
 			}
@@ -107,8 +89,8 @@ func TestParseToken(t *testing.T) {
 	}{
 		{name: "ok", body: `{"access_token":"86_abc","expires_in":7200}`, wantLife: 2 * time.Hour},
 		{name: "ok with errcode 0", body: `{"errcode":0,"access_token":"86_abc","expires_in":345}`, wantLife: 345 * time.Second},
-		{name: "no token", body: `{"expires_in":7200}`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
-		{name: "no lifetime", body: `{"access_token":"86_abc"}`, wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
+		{name: "no token", body: `{"expires_in":7200}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
+		{name: "no lifetime", body: `{"access_token":"86_abc"}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
 		{name: "wrong secret", body: `{"errcode":40125,"errmsg":"invalid appsecret rid: 63cf14c3-1"}`, wantClass: message.OutcomeThrottled, wantCode: "40125"},
 		{name: "40001 on the token endpoint", body: `{"errcode":40001,"errmsg":"invalid credential"}`, wantClass: message.OutcomeThrottled, wantCode: "40001"},
 		{name: "IP refused for a day", body: `{"errcode":89506,"errmsg":"..."}`, wantClass: message.OutcomeThrottled, wantCode: "89506"},
@@ -124,14 +106,8 @@ func TestParseToken(t *testing.T) {
 				}
 				return
 			}
-			perr, ok := err.(*platform.Error)
-			if !ok {
-				t.Fatalf("parseToken error %v (%T), want *platform.Error", err, err)
-			}
-			checkError(t, perr)
-			if perr.Class != tt.wantClass || perr.Code != tt.wantCode {
-				t.Fatalf("parseToken error %q, want %s %s", perr, tt.wantClass, tt.wantCode)
-			}
+			perr := platformtest.AsError(t, err)
+			platformtest.WantError(t, "parseToken", perr, tt.wantClass, tt.wantCode, checkError)
 		})
 	}
 }
@@ -174,61 +150,33 @@ func TestParseSecCheck(t *testing.T) {
 
 // fakeWeChat serves a working stable_token and answers subscribe sends
 // with status and body.
-func fakeWeChat(t testing.TB, status int, header http.Header, body []byte) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == pathStableToken {
-			_, _ = w.Write([]byte(`{"access_token":"86_faketoken","expires_in":7200}`))
-			return
-		}
-		for k, v := range header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(status)
-		_, _ = w.Write(body)
-	}))
-	t.Cleanup(srv.Close)
-	return srv
+func fakeWeChat(t testing.TB, status int, header http.Header, body []byte) *platformtest.Fake {
+	return platformtest.NewFake(t, pathStableToken, `{"access_token":"86_faketoken","expires_in":7200}`,
+		platformtest.Answer{Status: status, Header: header, Body: body})
 }
 
 func TestHTTPAnswers(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name           string
-		status         int
-		header         http.Header
-		body           []byte
-		wantClass      message.Outcome
-		wantCode       string
-		wantRetryAfter time.Duration
-	}{
-		{name: "429 with Retry-After", status: 429, header: http.Header{"Retry-After": {"7"}},
-			wantClass: message.OutcomeThrottled, wantCode: "http 429", wantRetryAfter: 7 * time.Second},
-		{name: "500", status: 500, wantClass: message.OutcomeRetryable, wantCode: "http 500"},
-		{name: "answer too large", status: 200, body: []byte(`{"errcode":0,"x":"` + strings.Repeat("a", maxAnswer) + `"}`),
-			wantClass: message.OutcomeRetryable, wantCode: codeMalformed},
+	cases := []platformtest.HTTPCase{
+		{Name: "429 with Retry-After", Answer: platformtest.Answer{Status: 429, Header: http.Header{"Retry-After": {"7"}}},
+			WantClass: message.OutcomeThrottled, WantCode: "http 429", WantRetryAfter: 7 * time.Second},
+		{Name: "500", Answer: platformtest.Answer{Status: 500},
+			WantClass: message.OutcomeRetryable, WantCode: "http 500"},
+		{Name: "answer too large", Answer: platformtest.Answer{Status: 200, Body: []byte(`{"errcode":0,"x":"` + strings.Repeat("a", call.MaxAnswer) + `"}`)},
+			WantClass: message.OutcomeRetryable, WantCode: call.CodeMalformed},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			srv := fakeWeChat(t, tt.status, tt.header, tt.body)
-			_, err := testClient(t, srv.URL).Send(context.Background(), platform.Send{To: "o1", TemplateID: "t"})
-			perr, ok := err.(*platform.Error)
-			if !ok {
-				t.Fatalf("Send error %v (%T), want *platform.Error", err, err)
-			}
-			checkError(t, perr)
-			if perr.Class != tt.wantClass || perr.Code != tt.wantCode || perr.RetryAfter != tt.wantRetryAfter {
-				t.Fatalf("Send error %q RetryAfter %s; want %s %s %s", perr, perr.RetryAfter, tt.wantClass, tt.wantCode, tt.wantRetryAfter)
-			}
-		})
-	}
+	platformtest.HTTPAnswers(t, cases, func(t *testing.T, a platformtest.Answer) error {
+		f := fakeWeChat(t, a.Status, a.Header, a.Body)
+		_, err := testClient(t, f.URL).Send(context.Background(), platform.Send{To: "o1", TemplateID: "t"})
+		return err
+	}, checkError)
 }
 
 func TestRetryAfterUntilBeijingMidnight(t *testing.T) {
 	t.Parallel()
 	// 23:30 in Beijing is 15:30 UTC.
 	now := time.Date(2025, 3, 1, 15, 30, 0, 0, time.UTC)
-	c, err := New(Config{AppID: testAppID, Secret: testSecret}, nil, WithClock(func() time.Time { return now }))
+	c, err := New(Config{AppID: testAppID, Secret: testSecret}, nil, platform.WithClock(func() time.Time { return now }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,10 +241,7 @@ func FuzzParseToken(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		tok, life, err := c.parseToken(pathStableToken, body)
 		if err != nil {
-			perr, ok := err.(*platform.Error)
-			if !ok {
-				t.Fatalf("error %v (%T) is not a *platform.Error", err, err)
-			}
+			perr := platformtest.AsError(t, err)
 			checkError(t, perr)
 			return
 		}
@@ -338,10 +283,7 @@ func FuzzSendAnswer(f *testing.F) {
 		c := testClient(t, srv.URL)
 		res, err := c.Send(context.Background(), platform.Send{To: "o1", TemplateID: "t", Data: map[string]string{"thing1": "x"}})
 		if err != nil {
-			perr, ok := err.(*platform.Error)
-			if !ok {
-				t.Fatalf("error %v (%T) is not a *platform.Error", err, err)
-			}
+			perr := platformtest.AsError(t, err)
 			checkError(t, perr)
 			if strings.Contains(perr.Error(), "86_faketoken") {
 				t.Fatalf("error %q contains the token", perr)

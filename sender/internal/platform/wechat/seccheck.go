@@ -3,7 +3,6 @@ package wechat
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"net/url"
 	"strings"
 	"unicode/utf8"
@@ -36,12 +35,7 @@ type secCheckRequest struct {
 // risky if any piece is. "review" is not risky. The label is the
 // platform's number as text ("20001").
 func (c *Client) CheckContent(ctx context.Context, to string, texts []string) (platform.Verdict, error) {
-	var nonEmpty []string
-	for _, t := range texts {
-		if strings.TrimSpace(t) != "" {
-			nonEmpty = append(nonEmpty, t)
-		}
-	}
+	nonEmpty := platform.NonBlank(texts)
 	if len(nonEmpty) == 0 {
 		// Nothing to judge; the API answers 47001 to empty content.
 		return platform.Verdict{Label: labelNormal}, nil
@@ -49,9 +43,9 @@ func (c *Client) CheckContent(ctx context.Context, to string, texts []string) (p
 	verdict := platform.Verdict{Label: labelNormal}
 	for _, piece := range split(strings.Join(nonEmpty, "\n"), maxCheckRunes) {
 		var v platform.Verdict
-		err := c.withToken(ctx, func(token string) *platform.Error {
+		err := platform.WithToken(ctx, c.broker, func(token string) *platform.Error {
 			req := secCheckRequest{Content: piece, Version: 2, Scene: sceneProfile, OpenID: to}
-			b, perr := c.call(ctx, http.MethodPost, pathMsgSecCheck, url.Values{"access_token": {token}}, req, token)
+			b, perr := c.post(ctx, pathMsgSecCheck, url.Values{"access_token": {token}}, req, token)
 			if perr != nil {
 				return perr
 			}
@@ -74,7 +68,7 @@ func (c *Client) CheckContent(ctx context.Context, to string, texts []string) (p
 // parseSecCheck reads {"errcode":0,"result":{"suggest","label"},…}. A v1
 // style 87014 is taken as a risky verdict rather than an error.
 func (c *Client) parseSecCheck(b []byte) (platform.Verdict, *platform.Error) {
-	a, perr := decodeAnswer(pathMsgSecCheck, b)
+	a, perr := c.decodeAnswer(pathMsgSecCheck, b)
 	if perr != nil {
 		return platform.Verdict{}, perr
 	}

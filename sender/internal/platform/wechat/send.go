@@ -2,10 +2,8 @@ package wechat
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 
-	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
 )
 
@@ -37,8 +35,8 @@ func (c *Client) Send(ctx context.Context, s platform.Send) (platform.Result, er
 		req.Data[k] = keywordValue{Value: v}
 	}
 	var res platform.Result
-	err := c.withToken(ctx, func(token string) *platform.Error {
-		b, perr := c.call(ctx, http.MethodPost, pathSubscribeSend, url.Values{"access_token": {token}}, req, token)
+	err := platform.WithToken(ctx, c.broker, func(token string) *platform.Error {
+		b, perr := c.post(ctx, pathSubscribeSend, url.Values{"access_token": {token}}, req, token)
 		if perr != nil {
 			return perr
 		}
@@ -55,7 +53,7 @@ func (c *Client) Send(ctx context.Context, s platform.Send) (platform.Result, er
 // errcode 0 is a delivery even if msgid is missing (the doc's own example
 // has none) or unreadable: calling it a failure would send it twice.
 func (c *Client) parseSend(b []byte) (platform.Result, *platform.Error) {
-	a, perr := decodeAnswer(pathSubscribeSend, b)
+	a, perr := c.decodeAnswer(pathSubscribeSend, b)
 	if perr != nil {
 		return platform.Result{}, perr
 	}
@@ -66,29 +64,4 @@ func (c *Client) parseSend(b []byte) (platform.Result, *platform.Error) {
 		return platform.Result{}, c.classify(businessRules, Code(*a.ErrCode), a.ErrMsg)
 	}
 	return platform.Result{MsgID: numberText(a.MsgID)}, nil
-}
-
-// withToken runs fn with the app's token; on a token error it drops the
-// token (only if still current: concurrent failures refetch once), gets a
-// new one and runs fn once more.
-func (c *Client) withToken(ctx context.Context, fn func(token string) *platform.Error) error {
-	token, err := c.broker.Get(ctx)
-	if err != nil {
-		return err
-	}
-	perr := fn(token)
-	if perr == nil {
-		return nil
-	}
-	if perr.Class != message.OutcomeToken {
-		return perr
-	}
-	c.broker.Invalidate(ctx, token)
-	if token, err = c.broker.Get(ctx); err != nil {
-		return err
-	}
-	if perr = fn(token); perr != nil {
-		return perr
-	}
-	return nil
 }

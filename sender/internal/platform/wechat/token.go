@@ -2,7 +2,6 @@ package wechat
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 	"time"
 
@@ -35,10 +34,10 @@ func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) 
 	if c.cfg.LegacyToken {
 		path = pathToken
 		q := url.Values{"grant_type": {"client_credential"}, "appid": {c.cfg.AppID}, "secret": {c.cfg.Secret}}
-		b, perr = c.call(ctx, http.MethodGet, path, q, nil, "")
+		b, perr = c.get(ctx, path, q)
 	} else {
 		req := stableTokenRequest{GrantType: "client_credential", AppID: c.cfg.AppID, Secret: c.cfg.Secret}
-		b, perr = c.call(ctx, http.MethodPost, path, nil, req, "")
+		b, perr = c.post(ctx, path, nil, req, "")
 	}
 	if perr != nil {
 		return "", 0, perr
@@ -48,7 +47,7 @@ func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) 
 
 // parseToken reads {"access_token","expires_in"} or {"errcode","errmsg"}.
 func (c *Client) parseToken(path string, b []byte) (string, time.Duration, error) {
-	a, perr := decodeAnswer(path, b)
+	a, perr := c.decodeAnswer(path, b)
 	if perr != nil {
 		return "", 0, perr
 	}

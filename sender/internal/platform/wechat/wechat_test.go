@@ -13,12 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minipush/minipush/mockserver"
 	"github.com/minipush/minipush/mockserver/mockapi"
 	"github.com/minipush/minipush/mockserver/mockclient"
-	"github.com/minipush/minipush/mockserver/mocktest"
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/platform/platformtest"
 	"github.com/minipush/minipush/sender/internal/platform/wechat"
 	"github.com/minipush/minipush/sender/internal/tokens"
 )
@@ -53,127 +52,40 @@ func okSend(to string) platform.Send {
 		Data: map[string]string{"thing1": "订单已发货", "time2": "2025年3月1日 15:01"}}
 }
 
-// harness is one mock and what a test saw: every error the client
-// returned and every token it stored, so the cleanup can assert that no
-// error ever carried a secret or a token.
-type harness struct {
-	t     *testing.T
-	mock  *mocktest.Mock
-	store *recordingStore
-	mu    sync.Mutex
-	errs  []error
-	http  *http.Client
-}
+// harness is the shared harness with this package's client.
+type harness struct{ *platformtest.Harness }
 
 func start(t *testing.T) *harness {
 	t.Helper()
-	tr := &http.Transport{}
-	h := &harness{t: t, mock: mocktest.Start(t, mockserver.WithSeed(seed())),
-		store: &recordingStore{MemoryStore: tokens.NewMemoryStore()},
-		http:  &http.Client{Timeout: 5 * time.Second, Transport: tr}}
-	t.Cleanup(func() {
-		tr.CloseIdleConnections()
-		h.assertNoSecrets()
-	})
-	return h
+	return &harness{platformtest.Start(t, platformtest.Setup{Platform: mockapi.PlatformWeChat, Seed: seed(),
+		Secrets: []string{secret, wrongSecret}})}
 }
 
 func (h *harness) config() wechat.Config {
-	return wechat.Config{AppID: appID, Secret: secret, BaseURL: h.mock.URL, HTTPClient: h.http}
+	return wechat.Config{AppID: appID, Secret: secret, BaseURL: h.Mock.URL, HTTPClient: h.HTTP}
 }
 
-func (h *harness) client(cfg wechat.Config, opts ...wechat.Option) *wechat.Client {
-	h.t.Helper()
-	c, err := wechat.New(cfg, h.store, opts...)
-	if err != nil {
-		h.t.Fatalf("wechat.New: %v", err)
-	}
-	return c
-}
-
-func (h *harness) send(c *wechat.Client, s platform.Send) (platform.Result, error) {
-	res, err := c.Send(context.Background(), s)
-	h.record(err)
-	return res, err
-}
-
-func (h *harness) record(err error) {
-	if err == nil {
-		return
-	}
-	h.mu.Lock()
-	h.errs = append(h.errs, err)
-	h.mu.Unlock()
-}
-
-func (h *harness) seen(tok string) {
-	h.store.mu.Lock()
-	h.store.tokens = append(h.store.tokens, tok)
-	h.store.mu.Unlock()
-}
-
-func (h *harness) assertNoSecrets() {
-	h.t.Helper()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.store.mu.Lock()
-	defer h.store.mu.Unlock()
-	secrets := append([]string{secret, wrongSecret}, h.store.tokens...)
-	for _, err := range h.errs {
-		for _, text := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
-			for _, s := range secrets {
-				if s != "" && strings.Contains(text, s) {
-					h.t.Errorf("error %q contains a secret or token", text)
-				}
-			}
-		}
-	}
-}
-
-// calls counts journal entries of an endpoint (and errcode, if given).
-func (h *harness) calls(endpoint string, errcode ...int) int {
-	h.t.Helper()
-	f := mockclient.RequestFilter{Platform: mockapi.PlatformWeChat, Endpoint: endpoint}
-	if len(errcode) > 0 {
-		f.ErrCode = &errcode[0]
-	}
-	r, err := h.mock.Control.Requests(context.Background(), f)
-	if err != nil {
-		h.t.Fatalf("read journal: %v", err)
-	}
-	return r.Total
-}
-
-func (h *harness) fault(f mockapi.Fault) {
-	h.t.Helper()
-	f.Platform = mockapi.PlatformWeChat
-	if _, err := h.mock.Control.AddFault(context.Background(), f); err != nil {
-		h.t.Fatalf("add fault: %v", err)
-	}
-}
-
-func (h *harness) advance(d time.Duration) {
-	h.t.Helper()
-	if _, err := h.mock.Control.Advance(context.Background(), d); err != nil {
-		h.t.Fatalf("advance mock clock: %v", err)
-	}
+func (h *harness) client(cfg wechat.Config, opts ...platform.Option) *wechat.Client {
+	h.T.Helper()
+	c, err := wechat.New(cfg, h.Store, opts...)
+	return platformtest.Must(h.T, c, err)
 }
 
 // otherInstance fetches a token the way a second service holding the same
 // secret would, and returns it.
 func (h *harness) otherInstance(legacy, force bool) string {
-	h.t.Helper()
+	h.T.Helper()
 	var resp *http.Response
 	var err error
 	if legacy {
 		q := url.Values{"grant_type": {"client_credential"}, "appid": {appID}, "secret": {secret}}
-		resp, err = h.http.Get(h.mock.URL + "/cgi-bin/token?" + q.Encode())
+		resp, err = h.HTTP.Get(h.Mock.URL + "/cgi-bin/token?" + q.Encode())
 	} else {
 		body := fmt.Sprintf(`{"grant_type":"client_credential","appid":%q,"secret":%q,"force_refresh":%t}`, appID, secret, force)
-		resp, err = h.http.Post(h.mock.URL+"/cgi-bin/stable_token", "application/json", strings.NewReader(body))
+		resp, err = h.HTTP.Post(h.Mock.URL+"/cgi-bin/stable_token", "application/json", strings.NewReader(body))
 	}
 	if err != nil {
-		h.t.Fatalf("other instance token call: %v", err)
+		h.T.Fatalf("other instance token call: %v", err)
 	}
 	defer resp.Body.Close()
 	var a struct {
@@ -181,23 +93,10 @@ func (h *harness) otherInstance(legacy, force bool) string {
 		ErrCode     int    `json:"errcode"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil || a.AccessToken == "" {
-		h.t.Fatalf("other instance token call: errcode %d, %v", a.ErrCode, err)
+		h.T.Fatalf("other instance token call: errcode %d, %v", a.ErrCode, err)
 	}
-	h.seen(a.AccessToken)
+	h.Store.Saw(a.AccessToken)
 	return a.AccessToken
-}
-
-type recordingStore struct {
-	*tokens.MemoryStore
-	mu     sync.Mutex
-	tokens []string
-}
-
-func (s *recordingStore) PutToken(ctx context.Context, key, token string, expires time.Time) error {
-	s.mu.Lock()
-	s.tokens = append(s.tokens, token)
-	s.mu.Unlock()
-	return s.MemoryStore.PutToken(ctx, key, token, expires)
 }
 
 func TestSendDelivers(t *testing.T) {
@@ -218,11 +117,11 @@ func TestSendDelivers(t *testing.T) {
 			cfg.MiniprogramState, cfg.Lang = tt.state, tt.lang
 			c := h.client(cfg)
 			s := okSend(userOnce)
-			res, err := h.send(c, s)
+			res, err := h.Send(c, s)
 			if err != nil {
 				t.Fatalf("Send: %v", err)
 			}
-			inbox, err := h.mock.Control.Messages(context.Background(), mockclient.MessageFilter{AppID: appID})
+			inbox, err := h.Mock.Control.Messages(context.Background(), mockclient.MessageFilter{AppID: appID})
 			if err != nil || len(inbox.Messages) != 1 {
 				t.Fatalf("inbox: %d messages, %v; want 1", len(inbox.Messages), err)
 			}
@@ -263,17 +162,17 @@ func TestTokenCachedAndPersisted(t *testing.T) {
 			cfg.LegacyToken = tt.legacy
 			var fetches int
 			var mu sync.Mutex
-			c := h.client(cfg, wechat.WithTokenOptions(tokens.WithOnFetch(func(error) {
+			c := h.client(cfg, platform.WithTokenOptions(tokens.WithOnFetch(func(error) {
 				mu.Lock()
 				fetches++
 				mu.Unlock()
 			})))
 			for i := range 10 {
-				if _, err := h.send(c, okSend(userLong)); err != nil {
+				if _, err := h.Send(c, okSend(userLong)); err != nil {
 					t.Fatalf("send %d: %v", i, err)
 				}
 			}
-			if n := h.calls(tt.endpoint); n != 1 {
+			if n := h.Calls(tt.endpoint); n != 1 {
 				t.Fatalf("token calls for 10 sends = %d, want 1", n)
 			}
 			mu.Lock()
@@ -284,13 +183,13 @@ func TestTokenCachedAndPersisted(t *testing.T) {
 
 			// A restart: a new client over the same store reuses the token.
 			restarted := h.client(cfg)
-			if _, err := h.send(restarted, okSend(userLong)); err != nil {
+			if _, err := h.Send(restarted, okSend(userLong)); err != nil {
 				t.Fatalf("send after restart: %v", err)
 			}
-			if n := h.calls(tt.endpoint); n != 1 {
+			if n := h.Calls(tt.endpoint); n != 1 {
 				t.Fatalf("token calls after a restart = %d, want still 1", n)
 			}
-			if n := h.calls("subscribe_send", 0); n != 11 {
+			if n := h.Calls("subscribe_send", 0); n != 11 {
 				t.Fatalf("delivered sends = %d, want 11", n)
 			}
 		})
@@ -313,7 +212,7 @@ func TestTokenRejectedRecovers(t *testing.T) {
 	}{
 		{
 			name: "expired after 7200 s", endpoint: "stable_token", wantCode: 42001, wantTokenCalls: 2,
-			reject: func(h *harness) { h.advance(7201 * time.Second) },
+			reject: func(h *harness) { h.Advance(7201 * time.Second) },
 		},
 		{
 			name: "stable token force-refreshed twice by another instance", endpoint: "stable_token",
@@ -322,7 +221,7 @@ func TestTokenRejectedRecovers(t *testing.T) {
 			// kill the previous token at once.
 			reject: func(h *harness) {
 				h.otherInstance(false, true)
-				h.advance(30 * time.Second)
+				h.Advance(30 * time.Second)
 				h.otherInstance(false, true)
 			},
 		},
@@ -333,7 +232,7 @@ func TestTokenRejectedRecovers(t *testing.T) {
 			// later: why the stable token is the default.
 			reject: func(h *harness) {
 				h.otherInstance(true, false)
-				h.advance(5*time.Minute + time.Second)
+				h.Advance(5*time.Minute + time.Second)
 			},
 		},
 	}
@@ -344,24 +243,24 @@ func TestTokenRejectedRecovers(t *testing.T) {
 			cfg := h.config()
 			cfg.LegacyToken = tt.legacy
 			c := h.client(cfg)
-			if _, err := h.send(c, okSend(userLong)); err != nil {
+			if _, err := h.Send(c, okSend(userLong)); err != nil {
 				t.Fatalf("first send: %v", err)
 			}
 			tt.reject(h)
-			res, err := h.send(c, okSend(userLong))
+			res, err := h.Send(c, okSend(userLong))
 			if err != nil {
 				t.Fatalf("send after the token was rejected: %v", err)
 			}
 			if res.MsgID == "" {
 				t.Error("no msgid after recovery")
 			}
-			if n := h.calls("subscribe_send", tt.wantCode); n != 1 {
+			if n := h.Calls("subscribe_send", tt.wantCode); n != 1 {
 				t.Errorf("sends answered %d = %d, want 1", tt.wantCode, n)
 			}
-			if n := h.calls("subscribe_send", 0); n != 2 {
+			if n := h.Calls("subscribe_send", 0); n != 2 {
 				t.Errorf("delivered sends = %d, want 2", n)
 			}
-			if n := h.calls(tt.endpoint); n != tt.wantTokenCalls {
+			if n := h.Calls(tt.endpoint); n != tt.wantTokenCalls {
 				t.Errorf("token calls = %d, want %d", n, tt.wantTokenCalls)
 			}
 		})
@@ -373,21 +272,11 @@ func TestConcurrentSendsShareOneTokenFetch(t *testing.T) {
 	h := start(t)
 	c := h.client(h.config())
 	const n = 100
-	var wg sync.WaitGroup
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := h.send(c, okSend(userLong)); err != nil {
-				t.Errorf("send: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	if got := h.calls("stable_token"); got != 1 {
+	h.SendConcurrently(c, n, func(int) platform.Send { return okSend(userLong) })
+	if got := h.Calls("stable_token"); got != 1 {
 		t.Fatalf("token calls for %d concurrent sends with an empty cache = %d, want 1", n, got)
 	}
-	if got := h.calls("subscribe_send", 0); got != n {
+	if got := h.Calls("subscribe_send", 0); got != n {
 		t.Fatalf("delivered = %d, want %d", got, n)
 	}
 }
@@ -398,23 +287,13 @@ func TestConcurrentRejectionsRefetchOnce(t *testing.T) {
 	t.Parallel()
 	h := start(t)
 	c := h.client(h.config())
-	if _, err := h.send(c, okSend(userLong)); err != nil {
+	if _, err := h.Send(c, okSend(userLong)); err != nil {
 		t.Fatalf("first send: %v", err)
 	}
-	h.advance(7201 * time.Second)
+	h.Advance(7201 * time.Second)
 	const n = 50
-	var wg sync.WaitGroup
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := h.send(c, okSend(userLong)); err != nil {
-				t.Errorf("send: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	if got := h.calls("stable_token"); got != 2 {
+	h.SendConcurrently(c, n, func(int) platform.Send { return okSend(userLong) })
+	if got := h.Calls("stable_token"); got != 2 {
 		t.Fatalf("token calls = %d, want 2 (the first and one refetch for %d rejections)", got, n)
 	}
 }
@@ -480,10 +359,10 @@ func TestClassification(t *testing.T) {
 		{name: "token: unknown appid", cfg: func(c *wechat.Config) { c.AppID = "wxffffffffffffffff" },
 			wantClass: message.OutcomeThrottled, wantCode: "40013", wantRetryAfter: [2]time.Duration{wechat.DefaultCredentialsBackoff, wechat.DefaultCredentialsBackoff}},
 		{name: "token: IP not whitelisted", setup: func(h *harness) {
-			h.t.Helper()
-			if _, err := h.mock.Control.AddApp(context.Background(), mockapi.App{Platform: mockapi.PlatformWeChat, AppID: appID,
+			h.T.Helper()
+			if _, err := h.Mock.Control.AddApp(context.Background(), mockapi.App{Platform: mockapi.PlatformWeChat, AppID: appID,
 				Secret: secret, IPWhitelist: []string{"203.0.113.7"}}); err != nil {
-				h.t.Fatalf("add app: %v", err)
+				h.T.Fatalf("add app: %v", err)
 			}
 		}, wantClass: message.OutcomeThrottled, wantCode: "40164", wantRetryAfter: [2]time.Duration{wechat.DefaultCredentialsBackoff, wechat.DefaultCredentialsBackoff}},
 		{name: "token: system busy", setup: tokenFault("stable_token", mockapi.Fault{ErrCode: intp(-1)}),
@@ -521,20 +400,9 @@ func TestClassification(t *testing.T) {
 			if s.To == "" {
 				s = okSend(userLong)
 			}
-			_, err := h.send(h.client(cfg), s)
-			if err == nil {
-				t.Fatal("Send succeeded, want an error")
-			}
-			var pe *platform.Error
-			if !errors.As(err, &pe) {
-				t.Fatalf("error %v (%T) is not a *platform.Error", err, err)
-			}
-			if got := platform.Classify(err); got != tt.wantClass || pe.Code != tt.wantCode || pe.Platform != wechat.Platform {
-				t.Errorf("Send error %q: class %s, code %q; want %s, %q", err, got, pe.Code, tt.wantClass, tt.wantCode)
-			}
-			if pe.RetryAfter < tt.wantRetryAfter[0] || pe.RetryAfter > tt.wantRetryAfter[1] {
-				t.Errorf("RetryAfter = %s, want within %s", pe.RetryAfter, tt.wantRetryAfter)
-			}
+			_, err := h.Send(h.client(cfg), s)
+			platformtest.SendError(t, err, platformtest.Want{Platform: wechat.Platform,
+				Class: tt.wantClass, Code: tt.wantCode, RetryAfter: tt.wantRetryAfter})
 			if strings.Contains(err.Error(), "access_token=") && !strings.Contains(err.Error(), "access_token=REDACTED") {
 				t.Errorf("error %q carries a token parameter", err)
 			}
@@ -545,14 +413,14 @@ func TestClassification(t *testing.T) {
 func sendFault(f mockapi.Fault) func(h *harness) {
 	return func(h *harness) {
 		f.Endpoint = "subscribe_send"
-		h.fault(f)
+		h.Fault(f)
 	}
 }
 
 func tokenFault(endpoint string, f mockapi.Fault) func(h *harness) {
 	return func(h *harness) {
 		f.Endpoint = endpoint
-		h.fault(f)
+		h.Fault(f)
 	}
 }
 
@@ -563,18 +431,18 @@ func TestTokenRejectedTwiceRefetchesOnce(t *testing.T) {
 	h := start(t)
 	c := h.client(h.config())
 	sendFault(mockapi.Fault{ErrCode: intp(42001), Times: 2})(h)
-	_, err := h.send(c, okSend(userLong))
+	_, err := h.Send(c, okSend(userLong))
 	if platform.Classify(err) != message.OutcomeToken {
 		t.Fatalf("Send: %v, want class token", err)
 	}
-	if n := h.calls("subscribe_send"); n != 2 {
+	if n := h.Calls("subscribe_send"); n != 2 {
 		t.Errorf("send calls = %d, want 2 (one retry)", n)
 	}
-	if n := h.calls("stable_token"); n != 2 {
+	if n := h.Calls("stable_token"); n != 2 {
 		t.Errorf("token calls = %d, want 2 (one refetch)", n)
 	}
 	// The fault is spent; the stable token the platform handed back works.
-	if _, err := h.send(c, okSend(userLong)); err != nil {
+	if _, err := h.Send(c, okSend(userLong)); err != nil {
 		t.Fatalf("next send: %v", err)
 	}
 }
@@ -600,26 +468,22 @@ func TestCheckContent(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := start(t)
-			err := h.mock.Control.SetContentRules(context.Background(), mockapi.ContentRules{
+			h.ContentRules(mockapi.ContentRules{
 				Risky: []mockapi.ContentWord{
 					{Word: "炸弹", Label: 20006},
 					{Word: "特3456书yuuo莞6543李zxcz蒜7782法fgnv级", Label: 20006},
 				},
 				Review: []mockapi.ContentWord{{Word: "彩票", Label: 10001}},
 			})
-			if err != nil {
-				t.Fatalf("set content rules: %v", err)
-			}
 			c := h.client(h.config())
-			v, err := c.CheckContent(context.Background(), userOnce, tt.texts)
-			h.record(err)
+			v, err := h.Check(c, userOnce, tt.texts...)
 			if err != nil {
 				t.Fatalf("CheckContent: %v", err)
 			}
 			if v.Risky != tt.wantRisky || v.Label != tt.wantLabel {
 				t.Errorf("verdict = %+v, want risky %t label %q", v, tt.wantRisky, tt.wantLabel)
 			}
-			if n := h.calls("msg_sec_check"); n != tt.wantCalls {
+			if n := h.Calls("msg_sec_check"); n != tt.wantCalls {
 				t.Errorf("msg_sec_check calls = %d, want %d", n, tt.wantCalls)
 			}
 		})
@@ -648,8 +512,7 @@ func TestCheckContentErrors(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(h)
 			}
-			_, err := h.client(h.config()).CheckContent(context.Background(), tt.to, []string{"订单已发货"})
-			h.record(err)
+			_, err := h.Check(h.client(h.config()), tt.to, []string{"订单已发货"}...)
 			var pe *platform.Error
 			if !errors.As(err, &pe) || pe.Class != tt.wantClass || pe.Code != tt.wantCode {
 				t.Fatalf("CheckContent error = %v, want %s %s", err, tt.wantClass, tt.wantCode)
@@ -681,15 +544,9 @@ func TestNew(t *testing.T) {
 			cfg := good
 			tt.mutate(&cfg)
 			c, err := wechat.New(cfg, nil)
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Fatalf("New: %v", err)
-			case tt.wantErr == "" && c.AppID() != appID:
+			platformtest.CheckNewError(t, err, tt.wantErr, secret)
+			if tt.wantErr == "" && c.AppID() != appID {
 				t.Fatalf("AppID = %q", c.AppID())
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Fatalf("New error = %v, want one naming %q", err, tt.wantErr)
-			case err != nil && strings.Contains(err.Error(), secret):
-				t.Fatalf("New error %q contains the secret", err)
 			}
 		})
 	}
@@ -698,10 +555,5 @@ func TestNew(t *testing.T) {
 func TestConfigRedactsSecret(t *testing.T) {
 	t.Parallel()
 	cfg := wechat.Config{AppID: appID, Secret: secret}
-	for _, format := range []string{"%v", "%+v", "%s", "%#v"} {
-		out := fmt.Sprintf(format, cfg)
-		if strings.Contains(out, secret) || !strings.Contains(out, appID) || !strings.Contains(out, "REDACTED") {
-			t.Errorf("Sprintf(%q, cfg) = %s: want the app id and REDACTED, never the secret", format, out)
-		}
-	}
+	platformtest.CheckRedacted(t, cfg, appID, secret)
 }

@@ -1,0 +1,116 @@
+// Package classify turns a platform's own error codes into
+// *platform.Error values the dispatcher acts on: a rule table per API maps
+// each code to a class (permanent, retryable, throttled, token) and, for
+// throttling, how long the app should back off.
+//
+// The tables themselves — which code means what — stay in each platform's
+// codes.go; this package holds what the tables are made of and the
+// back-off hints computed when an error is classified.
+package classify
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/platform/call"
+)
+
+// Rule is how one code is handled: its class, and for throttling how long
+// the app should back off (0: the dispatcher's own backoff).
+type Rule struct {
+	Class      message.Outcome
+	RetryAfter time.Duration
+}
+
+// Hints resolved when an error is classified, not written in a table.
+const (
+	untilMidnight time.Duration = -1
+	credentials   time.Duration = -2
+)
+
+// The rules the tables share. Values, to be used as constants.
+var (
+	Permanent = Rule{Class: message.OutcomePermanent}
+	Retryable = Rule{Class: message.OutcomeRetryable}
+	// Token: the access token was refused; the client refetches once.
+	Token = Rule{Class: message.OutcomeToken}
+	// Credentials marks an app-level configuration problem (wrong secret
+	// or key, unknown app, capability not granted, IP not whitelisted,
+	// wrong base URL). These are "throttled" with a long backoff, not
+	// "permanent": permanent would dead-letter every queued message of the
+	// app at once for a mistake an operator fixes in minutes, and
+	// "retryable" would spend each message's retry budget and keep calling
+	// the token endpoint, whose quota is small. Throttled backs the whole
+	// app off without spending retries, so messages flow again once the
+	// configuration is fixed. The duration is the client's credentials
+	// backoff (platform.WithCredentialsBackoff).
+	Credentials = Rule{Class: message.OutcomeThrottled, RetryAfter: credentials}
+	// Daily: a daily quota, throttled until the next Beijing midnight, when
+	// the platforms' days start.
+	Daily = Rule{Class: message.OutcomeThrottled, RetryAfter: untilMidnight}
+)
+
+// Throttled backs the app off for hint (0: the dispatcher's own backoff).
+func Throttled(hint time.Duration) Rule {
+	return Rule{Class: message.OutcomeThrottled, RetryAfter: hint}
+}
+
+// Lookup is code's rule in rules. A code not listed is retryable: an
+// unknown code is more likely new than fatal, and the retry budget bounds
+// it.
+func Lookup[C comparable](rules map[C]Rule, code C) Rule {
+	if r, ok := rules[code]; ok {
+		return r
+	}
+	return Retryable
+}
+
+// Classifier makes the errors of one client.
+type Classifier struct {
+	Platform string
+	// Word names a code in an error the platform gave no text for
+	// ("errcode 45009").
+	Word string
+	// Scrubber cleans the platform's text, which may echo a credential.
+	Scrubber call.Scrubber
+	Options  platform.Options // the clock and the credentials backoff
+}
+
+// Error is the error of code (as text), handled by r, with the platform's
+// text msg.
+func (c Classifier) Error(r Rule, code, msg string) *platform.Error {
+	e := &platform.Error{Platform: c.Platform, Code: code, Message: c.Scrubber.Scrub(msg), Class: r.Class}
+	switch r.RetryAfter {
+	case 0:
+	case credentials:
+		e.RetryAfter = c.Options.CredentialsBackoff
+	case untilMidnight:
+		e.RetryAfter = UntilBeijingMidnight(c.Options.Now())
+	default:
+		e.RetryAfter = r.RetryAfter
+	}
+	if e.Message == "" {
+		e.Message = c.Word + " " + code
+	}
+	return e
+}
+
+// Code is the error of a numeric code, by its rule in rules.
+func Code[C ~int64](c Classifier, rules map[C]Rule, code C, msg string) *platform.Error {
+	return c.Error(Lookup(rules, code), strconv.FormatInt(int64(code), 10), msg)
+}
+
+// beijing is the zone of the platforms' days (China has no daylight
+// saving). That their daily quotas reset at Beijing midnight is
+// UNCONFIRMED (the docs say "per day"); the mock counts days the same way.
+var beijing = time.FixedZone("CST", 8*60*60)
+
+// UntilBeijingMidnight is the time from now to the next midnight in
+// Beijing, at least a minute (a quota reset is not exact to the second).
+func UntilBeijingMidnight(now time.Time) time.Duration {
+	now = now.In(beijing)
+	next := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, beijing)
+	return max(next.Sub(now), time.Minute)
+}
