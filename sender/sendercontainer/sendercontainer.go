@@ -21,6 +21,7 @@ import (
 	"github.com/testcontainers/testcontainers-go/network"
 	"github.com/testcontainers/testcontainers-go/wait"
 
+	"github.com/minipush/minipush/internal/scratchimage"
 	"github.com/minipush/minipush/mockserver/mockcontainer"
 )
 
@@ -54,7 +55,7 @@ func BuildImage(ctx context.Context, ref string) error {
 	if builds.done[ref] {
 		return nil
 	}
-	err := mockcontainer.BuildScratchImage(ctx, mockcontainer.ScratchImage{
+	err := scratchimage.Build(ctx, scratchimage.Spec{
 		Ref: ref, Package: "./sender/cmd/sender", Binary: "sender", Port: Port,
 		Args:   []string{"-config", ConfigPath},
 		Labels: map[string]string{mockcontainer.LabelManaged: "true", mockcontainer.LabelComponent: "sender"},
