@@ -5,6 +5,10 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN := bin
 MOCK_ADDR ?= 127.0.0.1:9100
+LOAD_RATE ?= 500
+LOAD_DURATION ?= 30s
+LOAD_P99 ?= 50ms
+REPORTS ?= build/reports
 # testcontainers-go: the reaper image cannot be pulled here (literal "true").
 export TESTCONTAINERS_RYUK_DISABLED := true
 export CGO_ENABLED := 0
@@ -20,6 +24,7 @@ build: ## Build static binaries into bin/
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/mockserver ./mockserver/cmd/mockserver
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/sender ./sender/cmd/sender
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/loadtest ./loadtest/cmd/loadtest
 
 .PHONY: run
 run: build ## Run the mock (demo seed) and the sender wired to it; prints what to try
@@ -44,6 +49,21 @@ bdd-containers: ## Run the acceptance suite against FROM scratch containers of t
 bdd-clean: ## Remove containers and networks an interrupted container run left behind
 	-@docker ps -aq --filter label=org.minipush.managed=true | xargs -r docker rm -f
 	-@docker network ls -q --filter label=org.minipush.managed=true | xargs -r docker network rm
+
+.PHONY: load
+load: ## Self-contained load run: ramp 100→250, then 500 rps for 30 s with the mix; exit 99 on a breached threshold
+	@mkdir -p $(BIN) $(REPORTS)
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/loadtest ./loadtest/cmd/loadtest
+	$(BIN)/loadtest -self -rate $(LOAD_RATE) -duration $(LOAD_DURATION) -ramp 100,250 \
+	  -mix valid=80,content=5,badkeyword=5,nogrant=5,broadcast=5 \
+	  -threshold 'p99<$(LOAD_P99)' -threshold 'rate>=$(shell awk 'BEGIN{print $(LOAD_RATE)*0.99}')' \
+	  -threshold 'errors==0' -threshold 'lost==0' -threshold 'duplicated==0' -threshold 'unexpected==0' \
+	  -threshold 'pending==0' -threshold 'status_mismatch==0' -threshold 'rejections_missed==0' \
+	  -report-json $(REPORTS)/load.json -report-junit $(REPORTS)/load.xml -report-html $(REPORTS)/load.html
+
+.PHONY: load-smoke
+load-smoke: ## The CI load smoke alone: 300 rps for 15 s, gated (also part of make test)
+	$(GO) test -count=1 -run '^TestSmoke$$' -v ./loadtest/
 
 .PHONY: vet
 vet: ## gofmt check and go vet
