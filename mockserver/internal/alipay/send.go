@@ -7,11 +7,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/minipush/minipush/internal/keyword"
 	"github.com/minipush/minipush/mockserver/internal/content"
+	"github.com/minipush/minipush/mockserver/internal/platform"
 	"github.com/minipush/minipush/mockserver/internal/store"
 	"github.com/minipush/minipush/mockserver/mockapi"
 )
@@ -200,7 +200,7 @@ func (e *Emulator) checkSend(app *store.App, t *store.Template, data map[string]
 		if !ok {
 			return nil, invalid("data." + key + ".value is empty")
 		}
-		v, ok := keywordValue(raw)
+		v, ok := platform.KeywordValue(raw)
 		if !ok {
 			return nil, invalid("data." + key + ".value invalid")
 		}
@@ -223,7 +223,7 @@ func (e *Emulator) checkSend(app *store.App, t *store.Template, data map[string]
 		sort.Strings(extra)
 		return nil, invalid("data." + extra[0] + " is not a keyword of the template")
 	}
-	if !validPage(app, page) {
+	if !platform.ValidPage(app, page) {
 		return nil, &sendError{sub: SubPageIllegal, msg: SubPageIllegal.Message()}
 	}
 	texts := make([]string, 0, len(values))
@@ -238,45 +238,3 @@ func (e *Emulator) checkSend(app *store.App, t *store.Template, data map[string]
 
 // dataKey is the Alipay data key of the i-th (0-based) keyword.
 func dataKey(i int) string { return "keyword" + strconv.Itoa(i+1) }
-
-// keywordValue reads {"value": …}: a string, or a number written as text;
-// null or a missing value is empty.
-func keywordValue(raw json.RawMessage) (string, bool) {
-	var item struct {
-		Value json.RawMessage `json:"value"`
-	}
-	if err := json.Unmarshal(raw, &item); err != nil {
-		return "", false
-	}
-	if len(item.Value) == 0 || string(item.Value) == "null" {
-		return "", true
-	}
-	var s string
-	if err := json.Unmarshal(item.Value, &s); err == nil {
-		return s, true
-	}
-	var n json.Number
-	if err := json.Unmarshal(item.Value, &n); err == nil {
-		return n.String(), true
-	}
-	return "", false
-}
-
-// validPage: a page is a path inside the mini-program with an optional
-// query ("page/component/index"). When the app lists its published pages
-// the path must be one of them.
-func validPage(app *store.App, page string) bool {
-	if strings.Contains(page, "://") {
-		return false
-	}
-	for _, r := range page {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return false
-		}
-	}
-	if app.Pages == nil {
-		return true
-	}
-	path, _, _ := strings.Cut(page, "?")
-	return app.Pages[strings.TrimPrefix(path, "/")]
-}

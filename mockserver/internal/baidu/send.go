@@ -181,7 +181,7 @@ func checkSend(app *store.App, t *store.Template, req *sendRequest) (map[string]
 		if !ok {
 			return nil, &sendError{ErrnoParam, "data." + key + " is missing"}
 		}
-		v, ok := keywordValue(raw)
+		v, ok := platform.KeywordValue(raw)
 		if !ok || !validValue(v) {
 			return nil, &sendError{ErrnoParam, "data." + key + ".value is invalid"}
 		}
@@ -197,7 +197,7 @@ func checkSend(app *store.App, t *store.Template, req *sendRequest) (map[string]
 		sort.Strings(extra)
 		return nil, &sendError{ErrnoParam, "data." + extra[0] + " is not a keyword of the template"}
 	}
-	if req.Page != "" && !validPage(app, req.Page) {
+	if req.Page != "" && !platform.ValidPage(app, req.Page) {
 		return nil, &sendError{ErrnoParam, "page is invalid"}
 	}
 	return values, nil
@@ -213,42 +213,4 @@ func validValue(v string) bool {
 		}
 	}
 	return true
-}
-
-// keywordValue reads {"value": …}: a string, or a number written as text.
-func keywordValue(raw json.RawMessage) (string, bool) {
-	var item struct {
-		Value json.RawMessage `json:"value"`
-	}
-	if err := json.Unmarshal(raw, &item); err != nil {
-		return "", false
-	}
-	var s string
-	if err := json.Unmarshal(item.Value, &s); err == nil {
-		return s, true
-	}
-	var n json.Number
-	if err := json.Unmarshal(item.Value, &n); err == nil {
-		return n.String(), true
-	}
-	return "", false
-}
-
-// validPage: "仅限本小程序内的页面。支持带参数，示例index?foo=bar" — a path with
-// an optional query, no scheme, spaces or control characters; when the app
-// lists its pages the path must be one of them.
-func validPage(app *store.App, page string) bool {
-	if len(page) > 1024 || strings.Contains(page, "://") {
-		return false
-	}
-	for _, r := range page {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return false
-		}
-	}
-	if app.Pages == nil {
-		return true
-	}
-	path, _, _ := strings.Cut(page, "?")
-	return app.Pages[strings.TrimPrefix(path, "/")]
 }

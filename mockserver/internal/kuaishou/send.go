@@ -5,8 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"sort"
-	"strings"
-	"unicode"
 
 	"github.com/minipush/minipush/mockserver/internal/content"
 	"github.com/minipush/minipush/mockserver/internal/platform"
@@ -147,7 +145,7 @@ func (e *Emulator) checkSend(app *store.App, t *store.Template, req *sendRequest
 		if !ok {
 			return nil, badParam("data." + key + ".value is empty")
 		}
-		v, ok := keywordValue(raw)
+		v, ok := platform.KeywordValue(raw)
 		if !ok {
 			return nil, badParam("data." + key + ".value invalid")
 		}
@@ -168,7 +166,7 @@ func (e *Emulator) checkSend(app *store.App, t *store.Template, req *sendRequest
 		sort.Strings(extra)
 		return nil, badParam("data." + extra[0] + " is not a keyword of the template")
 	}
-	if !validPage(app, req.Page) {
+	if !platform.ValidPage(app, req.Page) {
 		return nil, badParam("page is invalid")
 	}
 	texts := make([]string, 0, len(values))
@@ -179,46 +177,4 @@ func (e *Emulator) checkSend(app *store.App, t *store.Template, req *sendRequest
 		return nil, &sendError{code: ResultContentRisky, detail: "data hits a sensitive word"}
 	}
 	return values, nil
-}
-
-// keywordValue reads {"value": …}: a string, or a number written as text;
-// null or a missing value is empty. Anything else is invalid.
-func keywordValue(raw json.RawMessage) (string, bool) {
-	var item struct {
-		Value json.RawMessage `json:"value"`
-	}
-	if err := json.Unmarshal(raw, &item); err != nil {
-		return "", false
-	}
-	if len(item.Value) == 0 || string(item.Value) == "null" {
-		return "", true
-	}
-	var s string
-	if err := json.Unmarshal(item.Value, &s); err == nil {
-		return s, true
-	}
-	var n json.Number
-	if err := json.Unmarshal(item.Value, &n); err == nil {
-		return n.String(), true
-	}
-	return "", false
-}
-
-// validPage: "只需要传 uri 的 path 部分" — a path inside the mini-program,
-// optionally with a query; no scheme, spaces or control characters. When
-// the app lists its pages, the path must be one of them.
-func validPage(app *store.App, page string) bool {
-	if len(page) > 1024 || strings.Contains(page, "://") {
-		return false
-	}
-	for _, r := range page {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return false
-		}
-	}
-	if app.Pages == nil {
-		return true
-	}
-	path, _, _ := strings.Cut(page, "?")
-	return app.Pages[strings.TrimPrefix(path, "/")]
 }

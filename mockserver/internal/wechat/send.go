@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
-	"strings"
-	"unicode"
 
 	"github.com/minipush/minipush/internal/keyword"
 	"github.com/minipush/minipush/mockserver/internal/content"
@@ -161,7 +159,7 @@ func (e *Emulator) checkSend(app *store.App, t *store.Template, req *sendRequest
 		if !ok {
 			return nil, argInvalid("data." + key + ".value is empty")
 		}
-		v, ok := keywordValue(raw)
+		v, ok := platform.KeywordValue(raw)
 		if !ok {
 			return nil, argInvalid("data." + key + ".value invalid")
 		}
@@ -182,7 +180,7 @@ func (e *Emulator) checkSend(app *store.App, t *store.Template, req *sendRequest
 		sort.Strings(extra)
 		return nil, argInvalid("data." + extra[0] + " is not a keyword of the template")
 	}
-	if !validPage(app, req.Page) {
+	if !platform.ValidPage(app, req.Page) {
 		return nil, &sendError{code: CodeInvalidPage, msg: CodeInvalidPage.Message()}
 	}
 	switch req.MiniprogramState {
@@ -204,51 +202,6 @@ func (e *Emulator) checkSend(app *store.App, t *store.Template, req *sendRequest
 		return nil, &sendError{code: CodeSensitiveWord, msg: CodeSensitiveWord.Message()}
 	}
 	return values, nil
-}
-
-// keywordValue reads {"value": …}: a string, or a number written as text
-// (SDKs in other languages send numbers); null or a missing value is empty.
-func keywordValue(raw json.RawMessage) (string, bool) {
-	var item struct {
-		Value json.RawMessage `json:"value"`
-	}
-	if err := json.Unmarshal(raw, &item); err != nil {
-		return "", false
-	}
-	if len(item.Value) == 0 || string(item.Value) == "null" {
-		return "", true
-	}
-	var s string
-	if err := json.Unmarshal(item.Value, &s); err == nil {
-		return s, true
-	}
-	var n json.Number
-	if err := json.Unmarshal(item.Value, &n); err == nil {
-		return n.String(), true
-	}
-	return "", false
-}
-
-// validPage: a page is a path inside the mini-program with an optional
-// query. When the app lists its published pages the path must be one of
-// them (41030 "page路径不正确，需要保证在现网版本小程序中存在").
-func validPage(app *store.App, page string) bool {
-	if page == "" {
-		return true
-	}
-	if len(page) > 1024 || strings.Contains(page, "://") {
-		return false
-	}
-	for _, r := range page {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return false
-		}
-	}
-	if app.Pages == nil {
-		return true
-	}
-	path, _, _ := strings.Cut(page, "?")
-	return app.Pages[strings.TrimPrefix(path, "/")]
 }
 
 // String makes sendError print usefully in logs.
