@@ -59,7 +59,7 @@ type Message struct {
 	// failures); throttled and token attempts do not.
 	Retries int `json:"retries"`
 	// NextAttemptAt is when the message may be sent (send_at, or a backoff).
-	NextAttemptAt time.Time `json:"next_attempt_at"`
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
 	// PlatformMsgID is the platform's id for a delivered message.
 	PlatformMsgID string `json:"platform_msgid,omitempty"`
 	// LastCode and LastError describe the last failed attempt.
