@@ -11,6 +11,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Signature types the gateway accepts. RSA2 is SHA256withRSA; RSA is the
@@ -157,10 +159,44 @@ func verify(pub *rsa.PublicKey, signType string, content []byte, sig string) boo
 
 // sign makes a base64 PKCS#1 v1.5 signature of content.
 func sign(priv *rsa.PrivateKey, signType string, content []byte) (string, error) {
+	// PKCS#1 v1.5 signatures are deterministic: the same node text signed
+	// with the same key always gives the same bytes. Answers repeat (every
+	// successful send answers {"code":"10000","msg":"Success"}), so a small
+	// cache returns exactly what signing would, without the ~1 ms of RSA.
+	k := sigKey{priv, signType, string(content)}
+	if len(content) <= maxCachedNode {
+		if v, ok := sigCache.Load(k); ok {
+			return v.(string), nil
+		}
+	}
 	h, d := hashFor(signType, content)
 	raw, err := rsa.SignPKCS1v15(nil, priv, h, d)
 	if err != nil {
 		return "", err
 	}
-	return base64.StdEncoding.EncodeToString(raw), nil
+	out := base64.StdEncoding.EncodeToString(raw)
+	if len(content) <= maxCachedNode {
+		if sigCacheSize.Add(1) > maxCachedSigs { // bounded: start over
+			sigCache.Clear()
+			sigCacheSize.Store(0)
+		}
+		sigCache.Store(k, out)
+	}
+	return out, nil
 }
+
+type sigKey struct {
+	priv     *rsa.PrivateKey
+	signType string
+	content  string
+}
+
+const (
+	maxCachedNode = 512
+	maxCachedSigs = 4096
+)
+
+var (
+	sigCache     sync.Map // sigKey → base64 signature
+	sigCacheSize atomic.Int64
+)

@@ -1,5 +1,6 @@
 // Package benchload drives concurrent HTTP load at one target and records
-// each request's latency, for the mock's benchmarks (mockserver/bench_test.go).
+// each request's latency, for the mock's benchmarks (mockserver/bench_test.go,
+// mockserver/bench_platforms_test.go).
 // It measures from the outside: a request counts from the moment the client
 // starts it until its body has been read in full.
 package benchload
@@ -10,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -22,6 +24,13 @@ type Target struct {
 	URL    string
 	Header http.Header
 	Body   []byte
+	// NextBody, when set, replaces Body: each request sends what it
+	// returns, for APIs that refuse a repeated request (a per-user rate, a
+	// one-time id) or whose requests are signed. Workers call it
+	// concurrently, before the request's clock starts; it should be cheap
+	// (build costly bodies ahead, see Cycle), since its CPU still competes
+	// with the server's.
+	NextBody func() []byte
 	// Check judges an answer; a non-nil error stops the run. Nil accepts any
 	// answer.
 	Check func(status int, body []byte) error
@@ -120,8 +129,12 @@ func Run(ctx context.Context, client *http.Client, t Target, n, workers int) (Re
 
 // one sends a single request and reads its whole answer into buf.
 func one(ctx context.Context, client *http.Client, t Target, buf *bytes.Buffer) (time.Duration, error) {
+	body := t.Body
+	if t.NextBody != nil {
+		body = t.NextBody()
+	}
 	start := time.Now()
-	req, err := http.NewRequestWithContext(ctx, t.Method, t.URL, bytes.NewReader(t.Body))
+	req, err := http.NewRequestWithContext(ctx, t.Method, t.URL, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
@@ -145,6 +158,56 @@ func one(ctx context.Context, client *http.Client, t Target, buf *bytes.Buffer) 
 		}
 	}
 	return d, nil
+}
+
+// Cycle returns a NextBody that hands out bodies in order, from the first
+// again after the last, safe for concurrent use. Every call of Cycle starts
+// its own sequence, so two targets given the same bodies send the same
+// requests in the same order. It panics on an empty list.
+func Cycle(bodies [][]byte) func() []byte {
+	if len(bodies) == 0 {
+		panic("benchload: Cycle of no bodies")
+	}
+	var next atomic.Uint64
+	n := uint64(len(bodies))
+	return func() []byte { return bodies[(next.Add(1)-1)%n] }
+}
+
+// Side is one server of a comparison: the client that talks to it and the
+// request it is sent.
+type Side struct {
+	Client *http.Client
+	Target Target
+}
+
+// Compare sends n requests to each of a and b from workers concurrent
+// goroutines, in alternating turns of at most turn requests, and returns
+// what each side measured. Short turns spread the noise of other processes
+// on the machine evenly over both sides; who goes first alternates too, so
+// neither always follows the other's garbage, and every turn starts after a
+// full garbage collection. It stops at the first error of either side.
+func Compare(ctx context.Context, a, b Side, n, turn, workers int) (resA, resB Result, err error) {
+	turn = max(turn, 1)
+	for round, left := 0, n; left > 0; round++ {
+		k := min(turn, left)
+		left -= k
+		sides := [2]struct {
+			s   Side
+			acc *Result
+		}{{a, &resA}, {b, &resB}}
+		if round%2 == 1 {
+			sides[0], sides[1] = sides[1], sides[0]
+		}
+		for _, sd := range sides {
+			runtime.GC()
+			res, err := Run(ctx, sd.s.Client, sd.s.Target, k, workers)
+			if err != nil {
+				return resA, resB, fmt.Errorf("round %d: %w", round, err)
+			}
+			sd.acc.Merge(res)
+		}
+	}
+	return resA, resB, nil
 }
 
 // ErrUnexpected is what CheckPrefix returns for an answer it does not

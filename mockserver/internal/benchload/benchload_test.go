@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -151,5 +152,129 @@ func TestCheckPrefix(t *testing.T) {
 				t.Fatalf("check(%d, %q) = %v, want ok=%v", tt.status, tt.body, err, tt.ok)
 			}
 		})
+	}
+}
+
+func TestCycleRepeatsInOrderAndIsIndependent(t *testing.T) {
+	t.Parallel()
+	bodies := [][]byte{[]byte("a"), []byte("b"), []byte("c")}
+	next, other := benchload.Cycle(bodies), benchload.Cycle(bodies)
+	var got []byte
+	for range 7 {
+		got = append(got, next()...)
+	}
+	if string(got) != "abcabca" {
+		t.Fatalf("Cycle gave %q, want %q", got, "abcabca")
+	}
+	if b := other(); string(b) != "a" {
+		t.Fatalf("a second Cycle starts at %q, want %q", b, "a")
+	}
+}
+
+func TestCycleConcurrentCoversEveryBodyEqually(t *testing.T) {
+	t.Parallel()
+	const kinds, rounds = 8, 100
+	bodies := make([][]byte, kinds)
+	for i := range bodies {
+		bodies[i] = []byte{byte('a' + i)}
+	}
+	next := benchload.Cycle(bodies)
+	var counts [kinds]atomic.Int64
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range kinds * rounds / 4 {
+				counts[next()[0]-'a'].Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	for i := range counts {
+		if n := counts[i].Load(); n != rounds {
+			t.Errorf("body %c sent %d times, want %d", 'a'+i, n, rounds)
+		}
+	}
+}
+
+func TestRunSendsNextBody(t *testing.T) {
+	t.Parallel()
+	var (
+		mu   sync.Mutex
+		seen = map[string]int{}
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen[string(b)]++
+		mu.Unlock()
+		_, _ = io.WriteString(w, `{"errcode":0}`)
+	}))
+	t.Cleanup(srv.Close)
+	target := benchload.Target{
+		Method: http.MethodPost, URL: srv.URL, Body: []byte("ignored"),
+		NextBody: benchload.Cycle([][]byte{[]byte("one"), []byte("two")}),
+	}
+	if _, err := benchload.Run(context.Background(), srv.Client(), target, 10, 3); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if len(seen) != 2 || seen["one"] != 5 || seen["two"] != 5 {
+		t.Fatalf("server saw %v, want one and two 5 times each (Body ignored)", seen)
+	}
+}
+
+func TestCompareAlternatesTurns(t *testing.T) {
+	t.Parallel()
+	var (
+		mu    sync.Mutex
+		order []byte // one letter per turn change: the side that answered
+	)
+	side := func(name byte) benchload.Side {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			mu.Lock()
+			if len(order) == 0 || order[len(order)-1] != name {
+				order = append(order, name)
+			}
+			mu.Unlock()
+			_, _ = io.WriteString(w, `{"errcode":0}`)
+		}))
+		t.Cleanup(srv.Close)
+		return benchload.Side{Client: srv.Client(), Target: benchload.Target{Method: http.MethodGet, URL: srv.URL}}
+	}
+	a, b := side('a'), side('b')
+	resA, resB, err := benchload.Compare(context.Background(), a, b, 25, 10, 2)
+	if err != nil {
+		t.Fatalf("Compare: %v", err)
+	}
+	if resA.Requests != 25 || resB.Requests != 25 {
+		t.Fatalf("requests a %d b %d, want 25 each", resA.Requests, resB.Requests)
+	}
+	// Turns of 10, 10, 5: a b, then b a, then a b. Back-to-back turns of
+	// one side read as one letter, so a b|b a|a b reads abab.
+	if string(order) != "abab" {
+		t.Fatalf("turn order %q, want abab (a b | b a | a b)", order)
+	}
+}
+
+func TestCompareStopsAtFirstFailure(t *testing.T) {
+	t.Parallel()
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, `{"errcode":0}`)
+	}))
+	t.Cleanup(ok.Close)
+	var badHits atomic.Int64
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		badHits.Add(1)
+		_, _ = io.WriteString(w, `{"errcode":1}`)
+	}))
+	t.Cleanup(bad.Close)
+	check := benchload.CheckPrefix(`{"errcode":0}`)
+	a := benchload.Side{Client: ok.Client(), Target: benchload.Target{Method: http.MethodGet, URL: ok.URL, Check: check}}
+	b := benchload.Side{Client: bad.Client(), Target: benchload.Target{Method: http.MethodGet, URL: bad.URL, Check: check}}
+	_, _, err := benchload.Compare(context.Background(), a, b, 1000, 100, 1)
+	if !errors.Is(err, benchload.ErrUnexpected) {
+		t.Fatalf("Compare error = %v, want ErrUnexpected", err)
+	}
+	if n := badHits.Load(); n != 1 {
+		t.Fatalf("failing side saw %d requests, want 1 (one worker stops at the first failure)", n)
 	}
 }

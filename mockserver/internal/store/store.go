@@ -308,11 +308,22 @@ func (s *Store) Grants(platform, appID, openID string) []mockapi.GrantState {
 }
 
 // Send checks a send in the platforms' order — user, template, the
-// platform's own validation of the data (validate, called with the template
-// under the store's lock, must be quick and must not call the store), then
-// the grant — and consumes a one-time credit when everything holds. The
-// check-and-consume is atomic: concurrent sends never spend a credit twice.
+// platform's own validation of the data (validate, called with the
+// template), then the grant — and consumes a one-time credit when
+// everything holds. validate runs outside the store's lock (templates are
+// replaced, never mutated), so slow validation does not serialise other
+// apps' sends; only the grant check-and-consume is atomic, and concurrent
+// sends never spend a credit twice.
 func (s *Store) Send(platform, appID, openID, templateID string, validate func(*Template) error) error {
+	t, err := s.lookup(platform, appID, openID, templateID)
+	if err != nil {
+		return err
+	}
+	if validate != nil {
+		if err := validate(t); err != nil {
+			return err
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a, ok := s.apps[appKey{platform, appID}]
@@ -322,14 +333,8 @@ func (s *Store) Send(platform, appID, openID, templateID string, validate func(*
 	if _, ok := a.users[openID]; !ok {
 		return ErrUnknownUser
 	}
-	t, ok := a.templates[templateID]
-	if !ok {
-		return ErrUnknownTemplate
-	}
-	if validate != nil {
-		if err := validate(t); err != nil {
-			return err
-		}
+	if _, ok := a.templates[templateID]; !ok {
+		return ErrUnknownTemplate // deleted while the data was validated
 	}
 	g := a.grants[grantKey{openID, templateID}]
 	switch {
@@ -342,6 +347,25 @@ func (s *Store) Send(platform, appID, openID, templateID string, validate func(*
 	}
 	g.remaining--
 	return nil
+}
+
+// lookup finds the template of a send, checking app, user and template in
+// that order.
+func (s *Store) lookup(platform, appID, openID, templateID string) (*Template, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a, ok := s.apps[appKey{platform, appID}]
+	if !ok {
+		return nil, ErrUnknownApp
+	}
+	if _, ok := a.users[openID]; !ok {
+		return nil, ErrUnknownUser
+	}
+	t, ok := a.templates[templateID]
+	if !ok {
+		return nil, ErrUnknownTemplate
+	}
+	return t, nil
 }
 
 // Describe is a short text for logs.

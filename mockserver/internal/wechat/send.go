@@ -82,24 +82,14 @@ func (e *Emulator) handleSubscribeSend(w http.ResponseWriter, r *http.Request, c
 		e.fail(w, c, quotaCode(l, CodeMinuteQuota), "")
 		return
 	}
-	// Validation runs outside the store's lock (templates are immutable
-	// values); only the grant check-and-consume is atomic. The user and
-	// template are checked first to keep the platform's order of errors.
-	if !e.env.Store.HasUser(Name, appID, req.ToUser) {
-		e.fail(w, c, CodeInvalidOpenID, "")
-		return
-	}
-	t, ok := e.env.Store.Template(Name, appID, req.TemplateID)
-	if !ok {
-		e.fail(w, c, CodeInvalidTemplateID, "")
-		return
-	}
-	values, verr := e.checkSend(app, t, &req)
-	if verr != nil {
-		e.failMsg(w, c, verr.code, verr.msg)
-		return
-	}
-	err := e.env.Store.Send(Name, appID, req.ToUser, req.TemplateID, nil)
+	var values map[string]string
+	err := e.env.Store.Send(Name, appID, req.ToUser, req.TemplateID, func(t *store.Template) error {
+		var serr *sendError
+		if values, serr = e.checkSend(app, t, &req); serr != nil {
+			return serr
+		}
+		return nil
+	})
 	var serr *sendError
 	switch {
 	case err == nil:
