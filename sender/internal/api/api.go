@@ -4,6 +4,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -165,11 +166,13 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
 		writeError(w, http.StatusBadRequest, "cannot read body: "+err.Error())
 		return false
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	// bytes, not string(body): a broadcast body is megabytes, and each
+	// conversion would copy it.
+	if len(bytes.TrimSpace(body)) == 0 {
 		writeError(w, http.StatusBadRequest, "empty body: a JSON object is required")
 		return false
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var se *json.SyntaxError

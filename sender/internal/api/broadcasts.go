@@ -84,17 +84,21 @@ func (a *API) postBroadcast(w http.ResponseWriter, r *http.Request) {
 			TemplateID: req.TemplateID, Data: req.Data, Page: req.Page, BroadcastID: b.ID,
 			Status: message.StatusQueued, NextAttemptAt: due, CreatedAt: now, UpdatedAt: now}
 	}
+	// msgs is not used after the call: storage has its rows once it has
+	// built its statements, and the GC may then free the messages (30 MB
+	// for 100k recipients) while the transaction runs.
+	n := len(msgs)
 	if err := a.store.CreateBroadcast(r.Context(), b, msgs); err != nil {
 		a.storeError(w, err, "broadcast")
 		return
 	}
 	if a.hooks.Accepted != nil {
-		a.hooks.Accepted(app.Name, len(msgs))
+		a.hooks.Accepted(app.Name, n)
 	}
 	if a.hooks.Queued != nil {
 		a.hooks.Queued()
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"id": b.ID, "recipients": len(msgs)})
+	writeJSON(w, http.StatusAccepted, map[string]any{"id": b.ID, "recipients": n})
 }
 
 // dedupe drops empty and repeated recipients, keeping the first order.

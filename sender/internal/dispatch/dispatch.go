@@ -57,6 +57,7 @@ type Dispatcher struct {
 	now   func() time.Time
 
 	wake     chan struct{}
+	idle     chan struct{} // a worker finished a message
 	inflight atomic.Int64
 	stopping atomic.Bool
 }
@@ -73,7 +74,7 @@ func WithObserver(o Observer) Option { return func(d *Dispatcher) { d.obs = o } 
 // New returns a dispatcher over store for apps (by name).
 func New(store Store, apps map[string]*App, cfg config.Delivery, log *slog.Logger, opts ...Option) *Dispatcher {
 	d := &Dispatcher{store: store, apps: apps, cfg: cfg, log: log, obs: nopObserver{}, now: time.Now,
-		wake: make(chan struct{}, 1)}
+		wake: make(chan struct{}, 1), idle: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(d)
 	}
@@ -95,6 +96,11 @@ func (d *Dispatcher) InFlight() int { return int(d.inflight.Load()) }
 // maxClaimBackoff caps the wait between claims while the store fails.
 const maxClaimBackoff = 5 * time.Second
 
+// maxGather caps how long the loop waits after a wake-up for more
+// messages to claim in the same transaction (a quarter of the poll
+// interval, at most this).
+const maxGather = 5 * time.Millisecond
+
 // maxShapeWait is the longest a worker sleeps for the app's rate limit
 // before handing the message back to storage for later.
 const maxShapeWait = 200 * time.Millisecond
@@ -115,20 +121,33 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			for m := range work {
 				d.process(sendCtx, m)
 				d.inflight.Add(-1)
+				select {
+				case d.idle <- struct{}{}:
+				default:
+				}
 			}
 		}()
 	}
+	// While a backlog is due (the last claim was as large as asked), the
+	// loop claims again as soon as enough workers are free (a quarter of
+	// them, or a batch), woken by the workers themselves: waiting for the
+	// poll timer would leave workers idle between polls, and claiming for
+	// every single free worker would spend a transaction per message.
+	threshold := max(1, min(d.cfg.Batch, d.cfg.Workers/4))
+	gather := min(maxGather, d.cfg.PollInterval/4)
+	backlog, polled := false, false
 	backoff := d.cfg.PollInterval
 	for ctx.Err() == nil {
 		free := d.cfg.Workers - int(d.inflight.Load())
-		n := 0
-		if free > 0 {
-			msgs, err := d.store.Claim(ctx, d.now(), min(free, d.cfg.Batch), d.cfg.Lease)
+		if free > 0 && (!backlog || polled || free >= threshold) {
+			asked := min(free, d.cfg.Batch)
+			msgs, err := d.store.Claim(ctx, d.now(), asked, d.cfg.Lease)
 			if err != nil && ctx.Err() == nil {
 				d.log.Error("claim messages", "err", err)
 				// A store that keeps failing (disk full, locked) is polled
 				// less and less often, not every poll interval.
 				backoff = min(2*backoff, maxClaimBackoff)
+				backlog = false
 				t := time.NewTimer(backoff)
 				select {
 				case <-ctx.Done():
@@ -138,7 +157,6 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				continue
 			}
 			backoff = d.cfg.PollInterval
-			n = len(msgs)
 		handOut:
 			for i, m := range msgs {
 				d.inflight.Add(1)
@@ -155,16 +173,38 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 					break handOut
 				}
 			}
+			backlog = len(msgs) > 0 && len(msgs) == asked
+			if backlog && free-len(msgs) >= threshold {
+				continue // more may be due, and workers are free for them
+			}
 		}
-		if n > 0 && n == min(free, d.cfg.Batch) {
-			backoff = d.cfg.PollInterval
-			continue // more may be due
+		var idle <-chan struct{}
+		if backlog {
+			idle = d.idle
 		}
+		polled = false
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
 		case <-d.wake:
+			if !backlog {
+				// New messages, one API call each: gather a few more
+				// before claiming. A claim is a write transaction, and at
+				// 1,000 accepted messages a second one claim per message
+				// cost more CPU than the send (docs/performance.md).
+				g := time.NewTimer(gather)
+				select {
+				case <-ctx.Done():
+				case <-g.C:
+				}
+				g.Stop()
+			}
+		case <-idle:
 		case <-t.C:
+			// Claim for any free worker at least once a poll interval,
+			// even below the threshold (slow sends must not starve the
+			// few workers that are free).
+			polled = true
 		}
 		t.Stop()
 	}

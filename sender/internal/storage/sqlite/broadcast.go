@@ -106,33 +106,33 @@ func newFanout(broadcastID string, msgs []message.Message, now time.Time) (*fano
 	if len(msgs) == 0 {
 		return &fanout{}, nil
 	}
-	rows := make([]row, len(msgs))
+	// Two passes over msgs rather than a row per message kept in between:
+	// for a 100k broadcast those rows were 24 MB on top of the caller's
+	// messages, the largest share of the sender's peak memory
+	// (docs/performance.md). The first pass finds which columns vary and
+	// keeps only the IDs (normalize invents the missing ones); the second
+	// builds the arguments.
 	var (
-		lastMap  uintptr // the Data map last encoded: a broadcast usually shares one
-		lastData string
+		enc     dataEncoder
+		first   row
+		ids     = make([]string, len(msgs))
+		varies  = make([]bool, len(fanoutCols))
+		scratch row
 	)
 	for i := range msgs {
-		m := msgs[i]
-		if m.BroadcastID == "" {
-			m.BroadcastID = broadcastID
-		} else if m.BroadcastID != broadcastID {
-			return nil, fmt.Errorf("message %s belongs to broadcast %s", m.ID, m.BroadcastID)
+		r := &scratch
+		if i == 0 {
+			r = &first
 		}
-		m, err := normalize(m, now)
-		if err != nil {
+		if err := toRow(r, msgs[i], broadcastID, now, &enc); err != nil {
 			return nil, err
 		}
-		if p := uintptr(reflect.ValueOf(m.Data).UnsafePointer()); p == 0 || p != lastMap {
-			b, err := json.Marshal(m.Data)
-			if err != nil {
-				return nil, fmt.Errorf("message %s: encode data: %w", m.ID, err)
-			}
-			lastMap, lastData = p, string(b)
+		ids[i] = r.s[0]
+		if i == 0 {
+			continue
 		}
-		rows[i] = row{
-			s: [13]string{m.ID, m.App, m.Platform, m.To, m.TemplateID, lastData, m.Page, m.IdempotencyKey,
-				m.BroadcastID, string(m.Status), m.PlatformMsgID, m.LastCode, m.LastError},
-			n: [4]int64{int64(m.Retries), toMS(m.NextAttemptAt), toMS(m.CreatedAt), toMS(m.UpdatedAt)},
+		for c := 1; c < len(fanoutCols); c++ {
+			varies[c] = varies[c] || !r.same(&first, c)
 		}
 	}
 
@@ -140,14 +140,10 @@ func newFanout(broadcastID string, msgs []message.Message, now time.Time) (*fano
 	// id always varies (even in a broadcast of one).
 	consts, varying := []int(nil), []int{0}
 	for c := 1; c < len(fanoutCols); c++ {
-		same := true
-		for i := 1; i < len(rows) && same; i++ {
-			same = rows[i].same(&rows[0], c)
-		}
-		if same {
-			consts = append(consts, c)
-		} else {
+		if varies[c] {
 			varying = append(varying, c)
+		} else {
+			consts = append(consts, c)
 		}
 	}
 	perStmt := maxFanoutRows
@@ -156,24 +152,72 @@ func newFanout(broadcastID string, msgs []message.Message, now time.Time) (*fano
 	}
 
 	f := &fanout{}
-	for start := 0; start < len(rows); start += perStmt {
-		end := min(start+perStmt, len(rows))
+	enc = dataEncoder{}
+	for start := 0; start < len(msgs); start += perStmt {
+		end := min(start+perStmt, len(msgs))
 		args := make([]any, 0, len(consts)+(end-start)*len(varying))
 		for _, c := range consts {
-			args = append(args, rows[0].val(c))
+			args = append(args, first.val(c))
 		}
 		for i := start; i < end; i++ {
+			m := msgs[i]
+			m.ID = ids[i]
+			if err := toRow(&scratch, m, broadcastID, now, &enc); err != nil {
+				return nil, err
+			}
 			for _, c := range varying {
-				args = append(args, rows[i].val(c))
+				args = append(args, scratch.val(c))
 			}
 		}
 		f.args = append(f.args, args)
 	}
-	f.full = fanoutSQL(consts, varying, min(perStmt, len(rows)))
-	if rem := len(rows) % perStmt; rem != 0 && len(rows) > perStmt {
+	f.full = fanoutSQL(consts, varying, min(perStmt, len(msgs)))
+	if rem := len(msgs) % perStmt; rem != 0 && len(msgs) > perStmt {
 		f.tail = fanoutSQL(consts, varying, rem)
 	}
 	return f, nil
+}
+
+// toRow fills r with message m of the broadcast, normalized as Enqueue
+// would.
+func toRow(r *row, m message.Message, broadcastID string, now time.Time, enc *dataEncoder) error {
+	if m.BroadcastID == "" {
+		m.BroadcastID = broadcastID
+	} else if m.BroadcastID != broadcastID {
+		return fmt.Errorf("message %s belongs to broadcast %s", m.ID, m.BroadcastID)
+	}
+	m, err := normalize(m, now)
+	if err != nil {
+		return err
+	}
+	data, err := enc.encode(m.ID, m.Data)
+	if err != nil {
+		return err
+	}
+	*r = row{
+		s: [13]string{m.ID, m.App, m.Platform, m.To, m.TemplateID, data, m.Page, m.IdempotencyKey,
+			m.BroadcastID, string(m.Status), m.PlatformMsgID, m.LastCode, m.LastError},
+		n: [4]int64{int64(m.Retries), toMS(m.NextAttemptAt), toMS(m.CreatedAt), toMS(m.UpdatedAt)},
+	}
+	return nil
+}
+
+// dataEncoder encodes a message's data as JSON, once per map: a broadcast
+// usually shares one map between all its messages.
+type dataEncoder struct {
+	lastMap  uintptr
+	lastData string
+}
+
+func (e *dataEncoder) encode(id string, data map[string]string) (string, error) {
+	if p := uintptr(reflect.ValueOf(data).UnsafePointer()); p == 0 || p != e.lastMap {
+		b, err := json.Marshal(data)
+		if err != nil {
+			return "", fmt.Errorf("message %s: encode data: %w", id, err)
+		}
+		e.lastMap, e.lastData = p, string(b)
+	}
+	return e.lastData, nil
 }
 
 // fanoutSQL inserts n rows: the constant columns come from a one-row

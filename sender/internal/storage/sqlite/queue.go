@@ -2,9 +2,11 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/message"
@@ -57,7 +59,11 @@ func (s *Store) Claim(ctx context.Context, now time.Time, limit int, lease time.
 	var claimed []msgRow
 	err := s.submit(ctx, false, func(w *writer) error {
 		claimed = claimed[:0]
-		rows, err := w.st.claimDue.Query(nowMS, limit)
+		due, args, err := w.claimDueStmt(nowMS, limit)
+		if err != nil {
+			return fmt.Errorf("claim: %w", err)
+		}
+		rows, err := due.Query(args...)
 		if err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
@@ -65,7 +71,8 @@ func (s *Store) Claim(ctx context.Context, now time.Time, limit int, lease time.
 			seqs []int64
 			list = []byte{'['}
 		)
-		for rows.Next() {
+		// The query may return up to twice limit rows (claimDueStmt).
+		for len(seqs) < limit && rows.Next() {
 			var seq, due int64
 			if err := rows.Scan(&seq, &due); err != nil {
 				rows.Close()
@@ -168,4 +175,38 @@ func (s *Store) Record(ctx context.Context, id string, a *message.Attempt, u sto
 		}
 		return nil
 	})
+}
+
+// maxClaimVariant is the largest limit with a statement of its own.
+const maxClaimVariant = 1 << 12
+
+// claimDueStmt returns the claim query for limit and its arguments: the
+// statement prepared for the next power of two at or above limit, with
+// that number written into the SQL as its LIMIT (the caller reads no more
+// than limit rows); above maxClaimVariant, the one with LIMIT ?2.
+//
+// Why not always LIMIT ?2: SQLite reads a bound LIMIT while planning the
+// compound query, so binding a new value makes the next step re-prepare
+// the statement. The dispatcher asks for as many messages as it has free
+// workers, a different number almost every time, and at one- or
+// two-message claims the re-prepare was half of Claim's cost
+// (docs/performance.md). Thirteen variants at most, each prepared once.
+func (w *writer) claimDueStmt(nowMS int64, limit int) (*sql.Stmt, []any, error) {
+	if limit > maxClaimVariant {
+		return w.st.claimDue, []any{nowMS, limit}, nil
+	}
+	p := 1
+	for p < limit {
+		p <<= 1
+	}
+	if st, ok := w.claimDueBy[p]; ok {
+		return st, []any{nowMS}, nil
+	}
+	q := strings.ReplaceAll(sqlClaimDue, "LIMIT ?2", "LIMIT "+strconv.Itoa(p))
+	st, err := w.conn.PrepareContext(context.Background(), q)
+	if err != nil {
+		return nil, nil, fmt.Errorf("prepare claim query for %d: %w", p, err)
+	}
+	w.claimDueBy[p] = st
+	return st, []any{nowMS}, nil
 }

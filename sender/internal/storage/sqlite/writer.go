@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 
 	sqlitedrv "modernc.org/sqlite"
@@ -41,6 +42,12 @@ type writer struct {
 	max     int
 	errs    []error // per-request results of the current batch
 	st      stmts
+	// claimDueBy holds the claim query per power-of-two limit, prepared
+	// on first use (queue.go: claimDueStmt).
+	claimDueBy map[int]*sql.Stmt
+	// finishCheckpoint is set by the checkpointer when the WAL should be
+	// restarted; the writer checkpoints between batches (checkpoint.go).
+	finishCheckpoint atomic.Bool
 }
 
 // stmts are the writer's prepared statements, compiled once.
@@ -65,6 +72,8 @@ func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int) (*writer, erro
 		stopped: make(chan struct{}),
 		max:     maxBatch,
 		errs:    make([]error, maxBatch),
+
+		claimDueBy: map[int]*sql.Stmt{},
 	}
 	for _, p := range []struct {
 		st    **sql.Stmt
@@ -102,6 +111,11 @@ func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int) (*writer, erro
 
 func (w *writer) closeStmts() error {
 	var err error
+	for _, st := range w.claimDueBy {
+		if e := st.Close(); err == nil {
+			err = e
+		}
+	}
 	for _, st := range []*sql.Stmt{
 		w.st.begin, w.st.commit, w.st.rollback, w.st.savepoint, w.st.release, w.st.rollbackToSave,
 		w.st.insertMsg, w.st.msgByIdempotency, w.st.insertBroadcast,
@@ -159,6 +173,14 @@ func (w *writer) loop() {
 			return
 		}
 		batch = append(batch[:0], r)
+		// Yield once before draining: under load the goroutines about to
+		// submit (HTTP handlers, dispatch workers) then get to, and the
+		// commit — whose WAL writes cost the same for 1 request as for 20
+		// — is shared by more of them. Measured on the full service
+		// (docs/performance.md): batches of ~3.6 requests became ~16 and
+		// CPU per delivered message fell about 10%. With nothing else
+		// runnable, Gosched returns at once: no latency when idle.
+		runtime.Gosched()
 	drain:
 		for len(batch) < w.max {
 			select {
@@ -173,6 +195,10 @@ func (w *writer) loop() {
 		}
 		w.runBatch(batch)
 		clear(batch)
+		if w.finishCheckpoint.Swap(false) {
+			// After answering the batch: its callers do not wait for it.
+			_, _ = checkpoint(context.Background(), w.conn)
+		}
 	}
 }
 
