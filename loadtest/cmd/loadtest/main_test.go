@@ -120,7 +120,9 @@ func TestExitCodes(t *testing.T) {
 				Requests int  `json:"requests"`
 				Passed   bool `json:"passed"`
 			}
-			if err := json.Unmarshal(b, &rep); err != nil || rep.Requests != 75 || rep.Passed != (tt.code == exitOK) {
+			// 50 rps for 1.5 s plans 75 requests; on a starved machine the
+			// last one or two may miss the deadline.
+			if err := json.Unmarshal(b, &rep); err != nil || rep.Requests < 70 || rep.Requests > 75 || rep.Passed != (tt.code == exitOK) {
 				t.Errorf("JSON report %+v, %v", rep, err)
 			}
 			for _, p := range []string{x, h} {
