@@ -75,6 +75,11 @@ vet: ## gofmt check and go vet
 bench: ## Benchmark the mock against a plain net/http handler (prints the ratio)
 	$(GO) test -run '^$$' -bench . -benchtime 20000x -benchmem ./mockserver/
 
+.PHONY: bench-sender
+bench-sender: ## Measure the sender against its performance targets (docs/performance.md, ~4 min)
+	$(GO) test -run '^$$' -bench 'AcceptHTTP|DeliverEndToEnd' -benchtime 20000x -count 3 ./sender/
+	MINIPUSH_PERF=1 $(GO) test -run '^TestPerf$$' -v -count=1 -timeout 30m ./sender/
+
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for 15s each
 	@for pkg in $$($(GO) list ./...); do \
