@@ -12,7 +12,7 @@ package sender_test
 //
 // Benchmarks never run in `make test`. TestPerf runs every scenario at full
 // scale with MINIPUSH_PERF=1 (MINIPUSH_PERF=strict also fails on a missed
-// target) and otherwise as a small smoke test, so the harness cannot rot;
+// target) and otherwise skips (timed runs under -race measure the machine);
 // the binary scenario needs MINIPUSH_PERF.
 //
 // Everything runs on loopback: the load generator, the sender and the mock
