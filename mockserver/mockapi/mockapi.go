@@ -216,6 +216,11 @@ type ClockChange struct {
 type ContentRules struct {
 	Risky  []ContentWord `json:"risky,omitempty" yaml:"risky,omitempty"`
 	Review []ContentWord `json:"review,omitempty" yaml:"review,omitempty"`
+	// RiskyImages marks images risky for the image-checking APIs: each entry
+	// is the lower-case hex SHA-256 of the image's bytes, or an http(s) URL
+	// matched exactly (for APIs that take an image by link, which the mock
+	// never downloads).
+	RiskyImages []string `json:"risky_images,omitempty" yaml:"risky_images,omitempty"`
 }
 
 // ContentWord is a word of a content rule list. In JSON and YAML it is

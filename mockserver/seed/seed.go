@@ -17,6 +17,7 @@ import (
 
 	"github.com/minipush/minipush/mockserver/internal/alipay"
 	"github.com/minipush/minipush/mockserver/internal/baidu"
+	"github.com/minipush/minipush/mockserver/internal/content"
 	"github.com/minipush/minipush/mockserver/internal/douyin"
 	"github.com/minipush/minipush/mockserver/internal/kuaishou"
 	"github.com/minipush/minipush/mockserver/mockapi"
@@ -47,6 +48,15 @@ func Parse(b []byte, isJSON bool) (mockapi.Seed, error) {
 	s, err := parse(b, isJSON)
 	if err != nil {
 		return s, err
+	}
+	if s.ContentRules != nil {
+		for i, img := range s.ContentRules.RiskyImages {
+			n, err := content.NormalizeImage(img)
+			if err != nil {
+				return s, fmt.Errorf("content_rules.risky_images[%d]: %w", i, err)
+			}
+			s.ContentRules.RiskyImages[i] = n
+		}
 	}
 	if s.Start != nil {
 		if d := time.Until(*s.Start); d > maxStartOffset || d < -maxStartOffset {

@@ -155,6 +155,9 @@ func TestParse(t *testing.T) {
 		{"start too far", "start: 9999-01-01T00:00:00Z\n", false, false, 0},
 		{"start in the past is fine", "start: 2001-01-01T00:00:00Z\n", false, true, 0},
 		{"yaml word forms", "content_rules:\n  review: [a, {word: b}]\n", false, true, 0},
+		{"risky image digest and url", "content_rules:\n  risky_images: [" + strings.Repeat("AB", 32) + ", https://img.example/x.png]\n", false, true, 0},
+		{"risky image neither digest nor url", `{"content_rules":{"risky_images":["cat.png"]}}`, true, false, 0},
+		{"risky image short digest", `{"content_rules":{"risky_images":["abcd"]}}`, true, false, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,7 +1,7 @@
 // Package content holds the mock's content rules: word lists that make text
-// "risky" or "review" with a platform label. They drive every platform's
-// content-security endpoint and the sends that screen content (WeChat 45168,
-// Douyin's content violation, …).
+// "risky" or "review" with a platform label, and the images judged risky.
+// They drive every platform's content-security endpoint and the sends that
+// screen content (WeChat 45168, Douyin's content violation, …).
 package content
 
 import (
@@ -53,9 +53,10 @@ type word struct {
 
 // Rules is the active rule set. Safe for concurrent use.
 type Rules struct {
-	mu    sync.RWMutex
-	spec  mockapi.ContentRules
-	words []word // risky first, then review
+	mu     sync.RWMutex
+	spec   mockapi.ContentRules
+	words  []word    // risky first, then review
+	images imageSets // risky images: SHA-256 hex digests and URLs
 }
 
 // New returns rules from spec (nil: the default rules, which hold only the
@@ -95,8 +96,9 @@ func (r *Rules) Set(spec mockapi.ContentRules) {
 	}
 	add(spec.Risky, Risky)
 	add(spec.Review, Review)
+	images := newImageSets(spec.RiskyImages)
 	r.mu.Lock()
-	r.spec, r.words = spec, ws
+	r.spec, r.words, r.images = spec, ws, images
 	r.mu.Unlock()
 }
 

@@ -1,6 +1,7 @@
 package content_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/minipush/minipush/mockserver/internal/content"
@@ -88,5 +89,54 @@ func TestDefault(t *testing.T) {
 	}
 	if got := content.Default(nil); len(got.Risky) != len(content.OfficialTestStrings) {
 		t.Fatalf("Default(nil) = %+v, want the official strings", got)
+	}
+}
+
+func TestRiskyImages(t *testing.T) {
+	t.Parallel()
+	bad := []byte("\x89PNG risky pixels")
+	digest := content.ImageDigest(bad)
+	r := content.New(&mockapi.ContentRules{RiskyImages: []string{strings.ToUpper(digest), "https://img.example/bad.png", "not-an-entry"}})
+	tests := []struct {
+		name  string
+		check func() bool
+		want  bool
+	}{
+		{"listed bytes", func() bool { return r.RiskyImage(bad) }, true},
+		{"other bytes", func() bool { return r.RiskyImage([]byte("\x89PNG clean")) }, false},
+		{"no bytes", func() bool { return r.RiskyImage(nil) }, false},
+		{"listed url", func() bool { return r.RiskyImageURL("https://img.example/bad.png") }, true},
+		{"url matched exactly", func() bool { return r.RiskyImageURL("https://img.example/bad.png?x=1") }, false},
+		{"a digest is not a url", func() bool { return r.RiskyImageURL(digest) }, false},
+		{"invalid entries are ignored", func() bool { return r.RiskyImageURL("not-an-entry") }, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := tc.check(); got != tc.want {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+	if content.New(nil).RiskyImage(bad) {
+		t.Error("the default rules hold no risky image")
+	}
+}
+
+func TestNormalizeImage(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		strings.Repeat("Ab", 32):       strings.Repeat("ab", 32),
+		" http://h/p.jpg ":             "http://h/p.jpg",
+		"https://h.example/p?x=1#frag": "https://h.example/p?x=1#frag",
+	} {
+		if got, err := content.NormalizeImage(in); err != nil || got != want {
+			t.Errorf("NormalizeImage(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "abc", strings.Repeat("g", 64), "ftp://h/p", "https://", "/local/p.png", strings.Repeat("a", 63)} {
+		if _, err := content.NormalizeImage(in); err == nil {
+			t.Errorf("NormalizeImage(%q) accepted", in)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minipush/minipush/mockserver/internal/content"
 	"github.com/minipush/minipush/mockserver/mockapi"
 )
 
@@ -15,7 +16,8 @@ func (a *API) getContentRules(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, a.env.Content.Get())
 }
 
-// PUT /_mock/content-rules {"risky":["…"],"review":["…"]} replaces the rules.
+// PUT /_mock/content-rules {"risky":["…"],"review":["…"],"risky_images":["<sha256>"|"<url>"]}
+// replaces the rules.
 func (a *API) putContentRules(w http.ResponseWriter, r *http.Request) {
 	var rules mockapi.ContentRules
 	if err := decode(r, &rules); err != nil {
@@ -29,6 +31,14 @@ func (a *API) putContentRules(w http.ResponseWriter, r *http.Request) {
 	if err := checkWords("review", rules.Review); err != nil {
 		fail(w, err)
 		return
+	}
+	for i, img := range rules.RiskyImages {
+		n, err := content.NormalizeImage(img)
+		if err != nil {
+			fail(w, bad(fmt.Sprintf("risky_images[%d]", i), "risky_images[%d]: %v", i, err))
+			return
+		}
+		rules.RiskyImages[i] = n
 	}
 	a.env.Content.Set(rules)
 	writeJSON(w, http.StatusOK, rules)

@@ -2,6 +2,7 @@ package controlapi_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,6 +100,11 @@ func TestContentRules(t *testing.T) {
 		{"label not a number", http.MethodPut, "/_mock/content-rules", `{"risky":[{"word":"w","label":"x"}]}`, http.StatusBadRequest, "risky.label"},
 		{"list not an array", http.MethodPut, "/_mock/content-rules", `{"risky":"w"}`, http.StatusBadRequest, "risky"},
 		{"unknown list", http.MethodPut, "/_mock/content-rules", `{"blocked":["w"]}`, http.StatusBadRequest, "blocked"},
+		{"risky image digest", http.MethodPut, "/_mock/content-rules", `{"risky_images":["` + strings.Repeat("0a", 32) + `"]}`, http.StatusOK, ""},
+		{"risky image url", http.MethodPut, "/_mock/content-rules", `{"risky_images":["https://img.example/a.png"]}`, http.StatusOK, ""},
+		{"risky image neither", http.MethodPut, "/_mock/content-rules", `{"risky_images":["https://img.example/a.png","a.png"]}`, http.StatusBadRequest, "risky_images[1]"},
+		{"risky image ftp", http.MethodPut, "/_mock/content-rules", `{"risky_images":["ftp://img.example/a.png"]}`, http.StatusBadRequest, "risky_images[0]"},
+		{"risky images not strings", http.MethodPut, "/_mock/content-rules", `{"risky_images":[1]}`, http.StatusBadRequest, "risky_images"},
 	}, func(t *testing.T) *mocktest.Mock { return mocktest.Start(t) })
 }
 
@@ -197,4 +203,21 @@ func TestHealthAndUnknownPaths(t *testing.T) {
 		t.Fatalf("Allow: %q", a.header.Get("Allow"))
 	}
 	call(t, m, http.MethodGet, "/nowhere", nil).expect(t, http.StatusNotFound, "")
+}
+
+// Risky images are stored normalised (digests lower-case) and read back.
+func TestContentRulesRiskyImages(t *testing.T) {
+	t.Parallel()
+	m := mocktest.Start(t)
+	upper := strings.Repeat("AB", 32)
+	call(t, m, http.MethodPut, "/_mock/content-rules",
+		`{"risky_images":["`+upper+`"," https://img.example/a.png "]}`).expect(t, http.StatusOK, "")
+	got, err := m.Control.ContentRules(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{strings.ToLower(upper), "https://img.example/a.png"}
+	if len(got.RiskyImages) != 2 || got.RiskyImages[0] != want[0] || got.RiskyImages[1] != want[1] {
+		t.Fatalf("risky_images %q, want %q", got.RiskyImages, want)
+	}
 }
