@@ -108,6 +108,16 @@ type GrantState struct {
 	LongTerm   bool   `json:"long_term"`
 }
 
+// Rejection is a template a user turned off (in settings or a subscribe
+// popup) and has not accepted since. Sends answer the platform's
+// not-subscribed code, as they do without a grant.
+type Rejection struct {
+	Platform   string `json:"platform"`
+	AppID      string `json:"app_id"`
+	OpenID     string `json:"openid"`
+	TemplateID string `json:"template_id"`
+}
+
 // Message is one message the platform accepted, as it landed in the inbox.
 type Message struct {
 	ID         string            `json:"id"`
@@ -196,6 +206,13 @@ type Quota struct {
 	Limit    int    `json:"limit" yaml:"limit"`
 	// Per is the window: "second", "minute" or "day" (days follow Beijing time).
 	Per string `json:"per" yaml:"per"`
+}
+
+// QuotaUsage is a quota with the calls counted in its current window
+// (GET /_mock/quotas).
+type QuotaUsage struct {
+	Quota
+	Used int `json:"used"`
 }
 
 // Clock is the answer of /_mock/clock.

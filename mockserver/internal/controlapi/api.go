@@ -66,7 +66,7 @@ func (a *API) Routes(r *mux.Router) {
 	c := r.PathPrefix("/_mock").Subrouter()
 	c.Handle("/reset", methods{http.MethodPost: a.postReset})
 	c.Handle("/apps", methods{http.MethodGet: a.getApps, http.MethodPost: a.postApp})
-	c.Handle("/users", methods{http.MethodPost: a.postUser})
+	c.Handle("/users", methods{http.MethodGet: a.getUsers, http.MethodPost: a.postUser})
 	c.Handle("/templates", methods{http.MethodGet: a.getTemplates, http.MethodPost: a.postTemplate})
 	c.Handle("/grants", methods{http.MethodGet: a.getGrants, http.MethodPost: a.postGrant, http.MethodDelete: a.deleteGrant})
 	c.Handle("/messages", methods{http.MethodGet: a.getMessages, http.MethodDelete: a.deleteMessages})
@@ -129,6 +129,19 @@ func bad(field string, format string, args ...any) *fieldError {
 func notFound(field string, format string, args ...any) *fieldError {
 	return &fieldError{field: field, status: http.StatusNotFound, err: fmt.Errorf(format, args...)}
 }
+
+// ErrorField names the request field an error of this package is about
+// ("" when it is about no single field).
+func ErrorField(err error) string {
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		return fe.field
+	}
+	return ""
+}
+
+// Platforms names the emulated platforms, sorted.
+func (a *API) Platforms() []string { return a.platformNames() }
 
 func fail(w http.ResponseWriter, err error) {
 	var fe *fieldError
@@ -267,8 +280,11 @@ func (a *API) readyz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
+// Reset returns all state to the seed.
+func (a *API) Reset() { a.reset() }
+
 func (a *API) postReset(w http.ResponseWriter, _ *http.Request) {
-	a.reset()
+	a.Reset()
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -40,7 +40,7 @@ func (a *API) AddApp(req mockapi.App) (map[string]any, error) {
 	}
 	a.env.Store.PutApp(app)
 	for i, u := range req.Users {
-		if _, err := a.addUser(mockapi.User{Platform: req.Platform, AppID: req.AppID, OpenID: u}); err != nil {
+		if err := a.AddUser(mockapi.User{Platform: req.Platform, AppID: req.AppID, OpenID: u}); err != nil {
 			return nil, prefixField(fmt.Sprintf("users[%d]", i), err)
 		}
 	}
@@ -52,7 +52,7 @@ func (a *API) AddApp(req mockapi.App) (map[string]any, error) {
 	}
 	for i, g := range req.Grants {
 		g.Platform, g.AppID = req.Platform, req.AppID
-		if _, err := a.addGrant(g); err != nil {
+		if _, err := a.AddGrant(g); err != nil {
 			return nil, prefixField(fmt.Sprintf("grants[%d]", i), err)
 		}
 	}
@@ -120,8 +120,11 @@ func toLimit(p Platform, q mockapi.Quota) (quota.Limit, error) {
 	return quota.Limit{Endpoint: q.Endpoint, Max: q.Limit, Per: per}, nil
 }
 
+// Apps lists the registered apps (never their secrets).
+func (a *API) Apps() []mockapi.AppInfo { return a.env.Store.Apps() }
+
 func (a *API) getApps(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"apps": a.env.Store.Apps()})
+	writeJSON(w, http.StatusOK, map[string]any{"apps": a.Apps()})
 }
 
 // POST /_mock/apps — the secret is stored, never echoed.
@@ -139,17 +142,18 @@ func (a *API) postApp(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, answer)
 }
 
-func (a *API) addUser(u mockapi.User) (mockapi.User, error) {
+// AddUser registers a user of an app.
+func (a *API) AddUser(u mockapi.User) error {
 	if _, err := a.platformApp(u.Platform, u.AppID); err != nil {
-		return u, err
+		return err
 	}
 	if strings.TrimSpace(u.OpenID) == "" {
-		return u, bad("openid", "openid is required")
+		return bad("openid", "openid is required")
 	}
 	if _, err := a.env.Store.AddUser(u.Platform, u.AppID, u.OpenID); err != nil {
-		return u, notFound("app_id", "%v", err)
+		return notFound("app_id", "%v", err)
 	}
-	return u, nil
+	return nil
 }
 
 func (a *API) postUser(w http.ResponseWriter, r *http.Request) {
@@ -158,12 +162,34 @@ func (a *API) postUser(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	u, err := a.addUser(req)
+	if err := a.AddUser(req); err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, req)
+}
+
+// Users lists the users of an app, sorted.
+func (a *API) Users(platformName, appID string) ([]string, error) {
+	if _, err := a.platformApp(platformName, appID); err != nil {
+		return nil, err
+	}
+	users, err := a.env.Store.Users(platformName, appID)
+	if err != nil {
+		return nil, notFound("app_id", "%v", err)
+	}
+	return users, nil
+}
+
+// GET /_mock/users?platform=&app_id=
+func (a *API) getUsers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	users, err := a.Users(q.Get("platform"), q.Get("app_id"))
 	if err != nil {
 		fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, u)
+	writeJSON(w, http.StatusOK, map[string]any{"users": users})
 }
 
 func (a *API) addTemplate(t mockapi.Template) error {
@@ -224,25 +250,36 @@ func (a *API) postTemplate(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, req)
 }
 
-func (a *API) getTemplates(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if _, err := a.platformApp(q.Get("platform"), q.Get("app_id")); err != nil {
-		fail(w, err)
-		return
+// Templates lists an app's private templates in creation order.
+func (a *API) Templates(platformName, appID string) ([]mockapi.Template, error) {
+	if _, err := a.platformApp(platformName, appID); err != nil {
+		return nil, err
 	}
 	out := []mockapi.Template{}
-	for _, t := range a.env.Store.Templates(q.Get("platform"), q.Get("app_id")) {
+	for _, t := range a.env.Store.Templates(platformName, appID) {
 		typ := mockapi.TemplateOneTime
 		if t.LongTerm {
 			typ = mockapi.TemplateLongTerm
 		}
-		out = append(out, mockapi.Template{Platform: q.Get("platform"), AppID: q.Get("app_id"), TemplateID: t.ID,
+		out = append(out, mockapi.Template{Platform: platformName, AppID: appID, TemplateID: t.ID,
 			Title: t.Title, Keywords: t.Keywords, KeywordNames: t.Names, Enums: t.Enums, Type: typ})
+	}
+	return out, nil
+}
+
+func (a *API) getTemplates(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	out, err := a.Templates(q.Get("platform"), q.Get("app_id"))
+	if err != nil {
+		fail(w, err)
+		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"templates": out})
 }
 
-func (a *API) addGrant(g mockapi.Grant) (mockapi.GrantState, error) {
+// AddGrant gives a user one-time credits or a long-term grant (the user
+// accepting a template), registering the user.
+func (a *API) AddGrant(g mockapi.Grant) (mockapi.GrantState, error) {
 	if _, err := a.platformApp(g.Platform, g.AppID); err != nil {
 		return mockapi.GrantState{}, err
 	}
@@ -269,7 +306,7 @@ func (a *API) postGrant(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	st, err := a.addGrant(req)
+	st, err := a.AddGrant(req)
 	if err != nil {
 		fail(w, err)
 		return
@@ -277,37 +314,80 @@ func (a *API) postGrant(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, st)
 }
 
-func (a *API) getGrants(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if _, err := a.platformApp(q.Get("platform"), q.Get("app_id")); err != nil {
-		fail(w, err)
-		return
+// Grants lists the grants of an app's users (of one user when openID is
+// set) and the templates they rejected since they last accepted them.
+func (a *API) Grants(platformName, appID, openID string) ([]mockapi.GrantState, []mockapi.Rejection, error) {
+	if _, err := a.platformApp(platformName, appID); err != nil {
+		return nil, nil, err
 	}
-	grants := a.env.Store.Grants(q.Get("platform"), q.Get("app_id"), q.Get("openid"))
+	grants := a.env.Store.Grants(platformName, appID, openID)
 	if grants == nil {
 		grants = []mockapi.GrantState{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"grants": grants})
+	rejected := a.env.Store.Rejections(platformName, appID, openID)
+	if rejected == nil {
+		rejected = []mockapi.Rejection{}
+	}
+	return grants, rejected, nil
+}
+
+func (a *API) getGrants(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	grants, rejected, err := a.Grants(q.Get("platform"), q.Get("app_id"), q.Get("openid"))
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"grants": grants, "rejected": rejected})
+}
+
+// RevokeGrant removes a user's grant for a template: the user switches it
+// off in settings (subscribe_msg_change_event "reject"). The rejection is
+// remembered until the user accepts again.
+func (a *API) RevokeGrant(platformName, appID, openID, templateID string) error {
+	if _, err := a.platformApp(platformName, appID); err != nil {
+		return err
+	}
+	if openID == "" {
+		return bad("openid", "openid is required")
+	}
+	if templateID == "" {
+		return bad("template_id", "template_id is required")
+	}
+	if !a.env.Store.Revoke(platformName, appID, openID, templateID) {
+		return notFound("template_id", "no grant for that user and template")
+	}
+	return nil
+}
+
+// RejectTemplate records a user rejecting a template in a subscribe popup:
+// any grant ends and sends answer the platform's not-subscribed code until
+// the user accepts again. Unlike RevokeGrant it needs no grant to exist.
+func (a *API) RejectTemplate(platformName, appID, openID, templateID string) error {
+	if _, err := a.platformApp(platformName, appID); err != nil {
+		return err
+	}
+	if strings.TrimSpace(openID) == "" {
+		return bad("openid", "openid is required")
+	}
+	if templateID == "" {
+		return bad("template_id", "template_id is required")
+	}
+	if _, err := a.env.Store.Reject(platformName, appID, openID, templateID); err != nil {
+		if errors.Is(err, store.ErrUnknownTemplate) {
+			return notFound("template_id", "template %q is not a template of %s app %s", templateID, platformName, appID)
+		}
+		return err
+	}
+	return nil
 }
 
 // DELETE /_mock/grants?platform=&app_id=&openid=&template_id= — the user
 // rejects the template in settings (subscribe_msg_change_event "reject").
 func (a *API) deleteGrant(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	if _, err := a.platformApp(q.Get("platform"), q.Get("app_id")); err != nil {
+	if err := a.RevokeGrant(q.Get("platform"), q.Get("app_id"), q.Get("openid"), q.Get("template_id")); err != nil {
 		fail(w, err)
-		return
-	}
-	if q.Get("openid") == "" {
-		fail(w, bad("openid", "openid is required"))
-		return
-	}
-	if q.Get("template_id") == "" {
-		fail(w, bad("template_id", "template_id is required"))
-		return
-	}
-	if !a.env.Store.Revoke(q.Get("platform"), q.Get("app_id"), q.Get("openid"), q.Get("template_id")) {
-		fail(w, notFound("template_id", "no grant for that user and template"))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

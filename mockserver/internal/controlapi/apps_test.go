@@ -245,3 +245,70 @@ func TestLongTermGrantIsNotConsumed(t *testing.T) {
 		}
 	}
 }
+
+func TestGetUsers(t *testing.T) {
+	t.Parallel()
+	m := startSeeded(t, 1)
+	call(t, m, http.MethodPost, "/_mock/users", `{"platform":"wechat","app_id":"`+appID+`","openid":"a_first"}`).
+		expect(t, http.StatusCreated, "")
+	var out struct {
+		Users []string `json:"users"`
+	}
+	a := call(t, m, http.MethodGet, "/_mock/users?platform=wechat&app_id="+appID, nil)
+	a.expect(t, http.StatusOK, "")
+	a.decodeInto(t, &out)
+	if len(out.Users) != 2 || out.Users[0] != "a_first" || out.Users[1] != openID {
+		t.Fatalf("users %s: want [a_first %s], sorted", a.body, openID)
+	}
+	runSteps(t, []step{
+		{"no app", http.MethodGet, "/_mock/users?platform=wechat", nil, http.StatusBadRequest, "app_id"},
+		{"unknown app", http.MethodGet, "/_mock/users?platform=wechat&app_id=wxnope", nil, http.StatusNotFound, "app_id"},
+		{"unknown platform", http.MethodGet, "/_mock/users?platform=line&app_id=x", nil, http.StatusBadRequest, "platform"},
+	}, func(t *testing.T) *mocktest.Mock { return startSeeded(t, 0) })
+}
+
+// A template the user switched off is listed as rejected until the user
+// accepts it again; sends in between answer 43101.
+func TestRejectionsAreListedUntilTheNextAccept(t *testing.T) {
+	t.Parallel()
+	m := startSeeded(t, 2)
+	type grants struct {
+		Grants   []mockapi.GrantState `json:"grants"`
+		Rejected []mockapi.Rejection  `json:"rejected"`
+	}
+	read := func() grants {
+		var g grants
+		a := call(t, m, http.MethodGet, "/_mock/grants?platform=wechat&app_id="+appID+"&openid="+openID, nil)
+		a.expect(t, http.StatusOK, "")
+		a.decodeInto(t, &g)
+		return g
+	}
+	if g := read(); len(g.Grants) != 1 || g.Rejected == nil || len(g.Rejected) != 0 {
+		t.Fatalf("before: %+v, want one grant and an empty rejected array", g)
+	}
+	if err := m.Control.Revoke(ctx(t), wechat, appID, openID, tmplID); err != nil {
+		t.Fatal(err)
+	}
+	g := read()
+	if len(g.Grants) != 0 || len(g.Rejected) != 1 || g.Rejected[0].TemplateID != tmplID || g.Rejected[0].OpenID != openID {
+		t.Fatalf("after revoke: %+v, want no grant and the template rejected", g)
+	}
+	tok := token(t, m, appID, secret)
+	if r := send(t, m, tok, openID, tmplID, "hi"); r.ErrCode != 43101 {
+		t.Fatalf("send to a rejected template: %+v, want 43101", r)
+	}
+	if _, err := m.Control.Grant(ctx(t), mockapi.Grant{Platform: wechat, AppID: appID, OpenID: openID, TemplateID: tmplID, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if g := read(); len(g.Grants) != 1 || len(g.Rejected) != 0 {
+		t.Fatalf("after a new accept: %+v, want the grant back and no rejection", g)
+	}
+	// Reset forgets rejections with everything else.
+	if err := m.Control.Revoke(ctx(t), wechat, appID, openID, tmplID); err != nil {
+		t.Fatal(err)
+	}
+	call(t, m, http.MethodPost, "/_mock/reset", nil).expect(t, http.StatusNoContent, "")
+	if g := read(); len(g.Rejected) != 0 {
+		t.Fatalf("after reset: %+v", g)
+	}
+}

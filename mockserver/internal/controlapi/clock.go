@@ -13,12 +13,33 @@ import (
 // the clock silently shows a wrong time, so the API refuses instead.
 const maxClockOffset = 100 * 365 * 24 * time.Hour
 
-func (a *API) clockAnswer() mockapi.Clock {
+// Clock is the mock clock's time and its offset from real time.
+func (a *API) Clock() mockapi.Clock {
 	return mockapi.Clock{Now: a.env.Clock.Now(), Offset: mockapi.Duration(a.env.Clock.Offset())}
 }
 
+// AdvanceClock moves the mock clock by d (negative: back), at most 100
+// years from real time.
+func (a *API) AdvanceClock(d time.Duration) (mockapi.Clock, error) {
+	off := a.env.Clock.Offset()
+	if d > maxClockOffset-off || d < -maxClockOffset-off {
+		return a.Clock(), bad("advance", "the clock may run at most 100 years from the real time (now %v ahead)", off)
+	}
+	a.env.Clock.Advance(d)
+	return a.Clock(), nil
+}
+
+// SetClock sets the mock clock, within 100 years of real time.
+func (a *API) SetClock(t time.Time) (mockapi.Clock, error) {
+	if d := time.Until(t); d > maxClockOffset || d < -maxClockOffset {
+		return a.Clock(), bad("set", "set must be within 100 years of the real time")
+	}
+	a.env.Clock.Set(t)
+	return a.Clock(), nil
+}
+
 func (a *API) getClock(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, a.clockAnswer())
+	writeJSON(w, http.StatusOK, a.Clock())
 }
 
 // clockChange mirrors mockapi.ClockChange with set left raw, so that a bad
@@ -44,27 +65,23 @@ func (a *API) postClock(w http.ResponseWriter, r *http.Request) {
 		}
 		set = &t
 	}
-	off := a.env.Clock.Offset()
+	var (
+		answer mockapi.Clock
+		err    error
+	)
 	switch {
 	case set != nil && c.Advance != 0:
-		fail(w, bad("advance", "give advance or set, not both"))
-		return
+		err = bad("advance", "give advance or set, not both")
 	case set != nil:
-		if d := time.Until(*set); d > maxClockOffset || d < -maxClockOffset {
-			fail(w, bad("set", "set must be within 100 years of the real time"))
-			return
-		}
-		a.env.Clock.Set(*set)
+		answer, err = a.SetClock(*set)
 	case c.Advance != 0:
-		d := durationOf(c.Advance)
-		if d > maxClockOffset-off || d < -maxClockOffset-off {
-			fail(w, bad("advance", "the clock may run at most 100 years from the real time (now %v ahead)", off))
-			return
-		}
-		a.env.Clock.Advance(d)
+		answer, err = a.AdvanceClock(durationOf(c.Advance))
 	default:
-		fail(w, bad("advance", "advance (e.g. \"2h\") or set (RFC 3339 time) is required"))
+		err = bad("advance", "advance (e.g. \"2h\") or set (RFC 3339 time) is required")
+	}
+	if err != nil {
+		fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, a.clockAnswer())
+	writeJSON(w, http.StatusOK, answer)
 }

@@ -9,13 +9,37 @@ import (
 	"github.com/minipush/minipush/mockserver/mockapi"
 )
 
-func (a *API) endpoints(platformName string) []string {
+// Endpoints names the endpoints of a platform that faults and quotas can
+// target (nil for a platform the mock does not emulate).
+func (a *API) Endpoints(platformName string) []string {
 	p, ok := a.platforms[platformName]
 	if !ok {
 		return nil
 	}
 	return p.Endpoints()
 }
+
+// AddFault validates and injects a fault, returning its id.
+func (a *API) AddFault(f mockapi.Fault) (string, error) {
+	if field, err := faults.Validate(f, a.Endpoints); err != nil {
+		return "", bad(field, "%v", err)
+	}
+	return a.env.Faults.Add(f), nil
+}
+
+// Faults lists the active faults with how often each has fired.
+func (a *API) Faults() []mockapi.Fault { return a.env.Faults.List() }
+
+// RemoveFault deletes one fault.
+func (a *API) RemoveFault(id string) error {
+	if !a.env.Faults.Remove(id) {
+		return notFound("id", "no fault %q", id)
+	}
+	return nil
+}
+
+// ClearFaults deletes every fault.
+func (a *API) ClearFaults() { a.env.Faults.Clear() }
 
 // POST /_mock/faults → 201 {"id"}
 func (a *API) postFault(w http.ResponseWriter, r *http.Request) {
@@ -24,27 +48,26 @@ func (a *API) postFault(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	if field, err := faults.Validate(f, a.endpoints); err != nil {
-		fail(w, bad(field, "%v", err))
+	id, err := a.AddFault(f)
+	if err != nil {
+		fail(w, err)
 		return
 	}
-	id := a.env.Faults.Add(f)
 	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
 }
 
 func (a *API) getFaults(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, mockapi.Faults{Faults: a.env.Faults.List()})
+	writeJSON(w, http.StatusOK, mockapi.Faults{Faults: a.Faults()})
 }
 
 func (a *API) deleteFaults(w http.ResponseWriter, _ *http.Request) {
-	a.env.Faults.Clear()
+	a.ClearFaults()
 	w.WriteHeader(http.StatusNoContent)
 }
 
 func (a *API) deleteFault(w http.ResponseWriter, r *http.Request) {
-	id := mux.Vars(r)["id"]
-	if !a.env.Faults.Remove(id) {
-		fail(w, notFound("id", "no fault %q", id))
+	if err := a.RemoveFault(mux.Vars(r)["id"]); err != nil {
+		fail(w, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

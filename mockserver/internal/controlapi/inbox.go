@@ -4,9 +4,101 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/minipush/minipush/mockserver/mockapi"
 )
+
+// MessageFilter selects inbox messages; empty fields match everything.
+type MessageFilter struct {
+	Platform, AppID, OpenID, TemplateID string
+}
+
+// Match reports whether m passes the filter.
+func (f MessageFilter) Match(m *mockapi.Message) bool {
+	return (f.Platform == "" || m.Platform == f.Platform) && (f.AppID == "" || m.AppID == f.AppID) &&
+		(f.OpenID == "" || m.OpenID == f.OpenID) && (f.TemplateID == "" || m.TemplateID == f.TemplateID)
+}
+
+// RequestFilter selects journal entries; empty fields (nil ErrCode) match
+// everything.
+type RequestFilter struct {
+	Platform, Endpoint, AppID, OpenID string
+	ErrCode                           *int
+}
+
+// Match reports whether c passes the filter.
+func (f RequestFilter) Match(c *mockapi.Request) bool {
+	return (f.Platform == "" || c.Platform == f.Platform) && (f.Endpoint == "" || c.Endpoint == f.Endpoint) &&
+		(f.AppID == "" || c.AppID == f.AppID) && (f.OpenID == "" || c.OpenID == f.OpenID) &&
+		(f.ErrCode == nil || c.ErrCode == *f.ErrCode)
+}
+
+// Page selects a slice of matches: skip Offset, return at most Limit (0: no
+// limit); with Wait, first block until at least Min (default 1) match or
+// the wait or ctx ends.
+type Page struct {
+	Offset, Limit, Min int
+	Wait               time.Duration
+}
+
+func (p Page) minimum() int {
+	if p.Min == 0 {
+		return 1
+	}
+	return p.Min
+}
+
+// Messages reads the inbox of delivered messages, oldest first.
+func (a *API) Messages(ctx context.Context, f MessageFilter, p Page) mockapi.Messages {
+	if p.Wait > 0 {
+		ctx, cancel := context.WithTimeout(ctx, p.Wait)
+		a.env.Inbox.Wait(ctx, f.Match, p.minimum())
+		cancel()
+	}
+	msgs, total := a.env.Inbox.Filter(f.Match, p.Offset, p.Limit)
+	if msgs == nil {
+		msgs = []mockapi.Message{}
+	}
+	return mockapi.Messages{Messages: msgs, Total: total, Dropped: a.env.Inbox.Dropped()}
+}
+
+// Requests reads the journal of platform calls, oldest first.
+func (a *API) Requests(ctx context.Context, f RequestFilter, p Page) mockapi.Requests {
+	if p.Wait > 0 {
+		ctx, cancel := context.WithTimeout(ctx, p.Wait)
+		a.env.Journal.Wait(ctx, f.Match, p.minimum())
+		cancel()
+	}
+	reqs, total := a.env.Journal.Filter(f.Match, p.Offset, p.Limit)
+	if reqs == nil {
+		reqs = []mockapi.Request{}
+	}
+	return mockapi.Requests{Requests: reqs, Total: total, Dropped: a.env.Journal.Dropped()}
+}
+
+// ClearMessages empties the inbox.
+func (a *API) ClearMessages() { a.env.Inbox.Reset() }
+
+// ClearRequests empties the journal.
+func (a *API) ClearRequests() { a.env.Journal.Reset() }
+
+// queryPage reads offset, limit, min and wait.
+func queryPage(r *http.Request) (Page, error) {
+	var p Page
+	var err error
+	if p.Offset, err = queryInt(r, "offset"); err != nil {
+		return p, err
+	}
+	if p.Limit, err = queryInt(r, "limit"); err != nil {
+		return p, err
+	}
+	if p.Min, err = queryInt(r, "min"); err != nil {
+		return p, err
+	}
+	p.Wait, err = queryWait(r)
+	return p, err
+}
 
 // GET /_mock/messages?platform=&app_id=&openid=&template_id=&wait=5s&min=N&offset=&limit=
 // With wait, it blocks until at least min (default 1) messages match or the
@@ -19,105 +111,51 @@ func (a *API) getMessages(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	offset, err := queryInt(r, "offset")
+	p, err := queryPage(r)
 	if err != nil {
 		fail(w, err)
 		return
 	}
-	limit, err := queryInt(r, "limit")
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	minN, err := queryInt(r, "min")
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	wait, err := queryWait(r)
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	platformName, appID, openID, templateID := q.Get("platform"), q.Get("app_id"), q.Get("openid"), q.Get("template_id")
-	match := func(m *mockapi.Message) bool {
-		return (platformName == "" || m.Platform == platformName) && (appID == "" || m.AppID == appID) &&
-			(openID == "" || m.OpenID == openID) && (templateID == "" || m.TemplateID == templateID)
-	}
-	if wait > 0 {
-		if minN == 0 {
-			minN = 1
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), wait)
-		a.env.Inbox.Wait(ctx, match, minN)
-		cancel()
-	}
-	msgs, total := a.env.Inbox.Filter(match, offset, limit)
-	if msgs == nil {
-		msgs = []mockapi.Message{}
-	}
-	writeJSON(w, http.StatusOK, mockapi.Messages{Messages: msgs, Total: total, Dropped: a.env.Inbox.Dropped()})
+	f := MessageFilter{Platform: q.Get("platform"), AppID: q.Get("app_id"), OpenID: q.Get("openid"), TemplateID: q.Get("template_id")}
+	writeJSON(w, http.StatusOK, a.Messages(r.Context(), f, p))
 }
 
 func (a *API) deleteMessages(w http.ResponseWriter, _ *http.Request) {
-	a.env.Inbox.Reset()
+	a.ClearMessages()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// ParseErrCode reads an errcode filter value ("" is no filter).
+func ParseErrCode(s string) (*int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return nil, bad("errcode", "errcode must be an integer, got %q", s)
+	}
+	return &n, nil
 }
 
 // GET /_mock/requests?platform=&endpoint=&app_id=&openid=&errcode=&wait=&min=&offset=&limit=
 func (a *API) getRequests(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	offset, err := queryInt(r, "offset")
+	p, err := queryPage(r)
 	if err != nil {
 		fail(w, err)
 		return
 	}
-	limit, err := queryInt(r, "limit")
+	errcode, err := ParseErrCode(q.Get("errcode"))
 	if err != nil {
 		fail(w, err)
 		return
 	}
-	minN, err := queryInt(r, "min")
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	wait, err := queryWait(r)
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	var errcode *int
-	if s := q.Get("errcode"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			fail(w, bad("errcode", "errcode must be an integer, got %q", s))
-			return
-		}
-		errcode = &n
-	}
-	platformName, endpoint, appID, openID := q.Get("platform"), q.Get("endpoint"), q.Get("app_id"), q.Get("openid")
-	match := func(c *mockapi.Request) bool {
-		return (platformName == "" || c.Platform == platformName) && (endpoint == "" || c.Endpoint == endpoint) &&
-			(appID == "" || c.AppID == appID) && (openID == "" || c.OpenID == openID) &&
-			(errcode == nil || c.ErrCode == *errcode)
-	}
-	if wait > 0 {
-		if minN == 0 {
-			minN = 1
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), wait)
-		a.env.Journal.Wait(ctx, match, minN)
-		cancel()
-	}
-	reqs, total := a.env.Journal.Filter(match, offset, limit)
-	if reqs == nil {
-		reqs = []mockapi.Request{}
-	}
-	writeJSON(w, http.StatusOK, mockapi.Requests{Requests: reqs, Total: total, Dropped: a.env.Journal.Dropped()})
+	f := RequestFilter{Platform: q.Get("platform"), Endpoint: q.Get("endpoint"), AppID: q.Get("app_id"),
+		OpenID: q.Get("openid"), ErrCode: errcode}
+	writeJSON(w, http.StatusOK, a.Requests(r.Context(), f, p))
 }
 
 func (a *API) deleteRequests(w http.ResponseWriter, _ *http.Request) {
-	a.env.Journal.Reset()
+	a.ClearRequests()
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -12,8 +12,31 @@ import (
 
 func durationOf(d mockapi.Duration) time.Duration { return time.Duration(d) }
 
+// ContentRules are the words that make content risky or review-worthy.
+func (a *API) ContentRules() mockapi.ContentRules { return a.env.Content.Get() }
+
+// SetContentRules replaces the content rules. Risky images are stored
+// normalised, in place in rules.RiskyImages.
+func (a *API) SetContentRules(rules mockapi.ContentRules) error {
+	if err := checkWords("risky", rules.Risky); err != nil {
+		return err
+	}
+	if err := checkWords("review", rules.Review); err != nil {
+		return err
+	}
+	for i, img := range rules.RiskyImages {
+		n, err := content.NormalizeImage(img)
+		if err != nil {
+			return bad(fmt.Sprintf("risky_images[%d]", i), "risky_images[%d]: %v", i, err)
+		}
+		rules.RiskyImages[i] = n // the caller's slice: the answer shows what is stored
+	}
+	a.env.Content.Set(rules)
+	return nil
+}
+
 func (a *API) getContentRules(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, a.env.Content.Get())
+	writeJSON(w, http.StatusOK, a.ContentRules())
 }
 
 // PUT /_mock/content-rules {"risky":["…"],"review":["…"],"risky_images":["<sha256>"|"<url>"]}
@@ -24,23 +47,10 @@ func (a *API) putContentRules(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	if err := checkWords("risky", rules.Risky); err != nil {
+	if err := a.SetContentRules(rules); err != nil {
 		fail(w, err)
 		return
 	}
-	if err := checkWords("review", rules.Review); err != nil {
-		fail(w, err)
-		return
-	}
-	for i, img := range rules.RiskyImages {
-		n, err := content.NormalizeImage(img)
-		if err != nil {
-			fail(w, bad(fmt.Sprintf("risky_images[%d]", i), "risky_images[%d]: %v", i, err))
-			return
-		}
-		rules.RiskyImages[i] = n
-	}
-	a.env.Content.Set(rules)
 	writeJSON(w, http.StatusOK, rules)
 }
 
@@ -59,27 +69,50 @@ func checkWords(list string, words []mockapi.ContentWord) error {
 	return nil
 }
 
-// GET /_mock/quotas?platform=&app_id= — the app's limits and current usage.
-func (a *API) getQuotas(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	app, err := a.platformApp(q.Get("platform"), q.Get("app_id"))
+// Quotas lists an app's call limits with their usage in the current
+// window.
+func (a *API) Quotas(platformName, appID string) ([]mockapi.QuotaUsage, error) {
+	app, err := a.platformApp(platformName, appID)
 	if err != nil {
-		fail(w, err)
-		return
-	}
-	type usage struct {
-		mockapi.Quota
-		Used int `json:"used"`
+		return nil, err
 	}
 	now := a.env.Clock.Now()
-	out := []usage{}
+	out := []mockapi.QuotaUsage{}
 	for _, l := range app.Limits {
-		out = append(out, usage{
+		out = append(out, mockapi.QuotaUsage{
 			Quota: mockapi.Quota{Platform: app.Platform, AppID: app.AppID, Endpoint: l.Endpoint, Limit: l.Max, Per: string(l.Per)},
 			Used:  a.env.Quota.Used(app.Platform+"/"+app.AppID, l.Endpoint, l.Per, now),
 		})
 	}
+	return out, nil
+}
+
+// GET /_mock/quotas?platform=&app_id= — the app's limits and current usage.
+func (a *API) getQuotas(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	out, err := a.Quotas(q.Get("platform"), q.Get("app_id"))
+	if err != nil {
+		fail(w, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"quotas": out})
+}
+
+// SetQuota sets one call limit of an app (replacing the limit of the same
+// endpoint and window).
+func (a *API) SetQuota(q mockapi.Quota) error {
+	app, err := a.platformApp(q.Platform, q.AppID)
+	if err != nil {
+		return err
+	}
+	l, err := toLimit(a.platforms[q.Platform], q)
+	if err != nil {
+		return err
+	}
+	updated := *app
+	updated.Limits = setLimit(append(app.Limits[:0:0], app.Limits...), l)
+	a.env.Store.PutApp(&updated)
+	return nil
 }
 
 // PUT /_mock/quotas {"platform","app_id","endpoint","limit","per"}
@@ -89,40 +122,41 @@ func (a *API) putQuota(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	app, err := a.platformApp(q.Platform, q.AppID)
-	if err != nil {
+	if err := a.SetQuota(q); err != nil {
 		fail(w, err)
 		return
 	}
-	l, err := toLimit(a.platforms[q.Platform], q)
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	updated := *app
-	updated.Limits = setLimit(append(app.Limits[:0:0], app.Limits...), l)
-	a.env.Store.PutApp(&updated)
 	writeJSON(w, http.StatusOK, q)
+}
+
+// ClearQuotaUsage forgets counted calls of an app (of every app when appID
+// is empty), like the platform's clear_quota.
+func (a *API) ClearQuotaUsage(platformName, appID string) error {
+	key := ""
+	if appID != "" {
+		app, err := a.platformApp(platformName, appID)
+		if err != nil {
+			return err
+		}
+		key = app.Platform + "/" + app.AppID
+	}
+	a.env.Quota.Reset(key)
+	return nil
 }
 
 // DELETE /_mock/quotas/usage?platform=&app_id= forgets counted calls (all
 // apps' when no app is given), like the platform's clear_quota.
 func (a *API) deleteQuotaUsage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	key := ""
-	if q.Get("app_id") != "" {
-		app, err := a.platformApp(q.Get("platform"), q.Get("app_id"))
-		if err != nil {
-			fail(w, err)
-			return
-		}
-		key = app.Platform + "/" + app.AppID
+	if err := a.ClearQuotaUsage(q.Get("platform"), q.Get("app_id")); err != nil {
+		fail(w, err)
+		return
 	}
-	a.env.Quota.Reset(key)
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (a *API) getStats(w http.ResponseWriter, _ *http.Request) {
+// Stats counts what the mock holds and the calls in the journal.
+func (a *API) Stats() mockapi.Stats {
 	apps, users, templates := a.env.Store.Counts()
 	st := mockapi.Stats{
 		Now: a.env.Clock.Now(), Apps: apps, Users: users, Templates: templates,
@@ -135,5 +169,9 @@ func (a *API) getStats(w http.ResponseWriter, _ *http.Request) {
 		st.ByEndpoint[c.Platform+"/"+c.Endpoint]++
 		st.ByErrCode[c.Platform+"/"+itoa(c.ErrCode)]++
 	}
-	writeJSON(w, http.StatusOK, st)
+	return st
+}
+
+func (a *API) getStats(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, a.Stats())
 }

@@ -66,6 +66,10 @@ type App struct {
 	templates map[string]*Template
 	order     []string // template ids in creation order
 	grants    map[grantKey]*grant
+	// rejected remembers the templates a user turned off (in settings or a
+	// popup) until they accept again, so tools can tell "rejected" from
+	// "never asked"; sends answer the same not-subscribed code either way.
+	rejected map[grantKey]struct{}
 }
 
 type appKey struct{ platform, appID string }
@@ -93,9 +97,10 @@ func (s *Store) PutApp(a *App) (created bool) {
 	defer s.mu.Unlock()
 	k := appKey{a.Platform, a.AppID}
 	if old, ok := s.apps[k]; ok {
-		a.users, a.templates, a.order, a.grants = old.users, old.templates, old.order, old.grants
+		a.users, a.templates, a.order, a.grants, a.rejected = old.users, old.templates, old.order, old.grants, old.rejected
 	} else {
 		a.users, a.templates, a.grants = map[string]struct{}{}, map[string]*Template{}, map[grantKey]*grant{}
+		a.rejected = map[grantKey]struct{}{}
 		created = true
 	}
 	s.apps[k] = a
@@ -160,6 +165,22 @@ func (s *Store) AddUser(platform, appID, openID string) (created bool, err error
 	return true, nil
 }
 
+// Users lists an app's users, sorted (ErrUnknownApp for an unknown app).
+func (s *Store) Users(platform, appID string) ([]string, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a, ok := s.apps[appKey{platform, appID}]
+	if !ok {
+		return nil, ErrUnknownApp
+	}
+	out := make([]string, 0, len(a.users))
+	for u := range a.users {
+		out = append(out, u)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
 // HasUser reports whether openID is a user of the app.
 func (s *Store) HasUser(platform, appID, openID string) bool {
 	s.mu.RLock()
@@ -205,6 +226,11 @@ func (s *Store) DeleteTemplate(platform, appID, id string) bool {
 			delete(a.grants, k)
 		}
 	}
+	for k := range a.rejected {
+		if k.templateID == id {
+			delete(a.rejected, k)
+		}
+	}
 	return true
 }
 
@@ -237,7 +263,7 @@ func (s *Store) Templates(platform, appID string) []*Template {
 }
 
 // Grant adds count one-time credits, or a long-term grant, registering the
-// user if needed.
+// user if needed. An accept ends an earlier rejection.
 func (s *Store) Grant(platform, appID, openID, templateID string, count int, longTerm bool) (mockapi.GrantState, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -250,6 +276,7 @@ func (s *Store) Grant(platform, appID, openID, templateID string, count int, lon
 	}
 	a.users[openID] = struct{}{}
 	k := grantKey{openID, templateID}
+	delete(a.rejected, k)
 	g := a.grants[k]
 	if g == nil {
 		g = &grant{}
@@ -268,7 +295,8 @@ func (s *Store) Grant(platform, appID, openID, templateID string, count int, lon
 }
 
 // Revoke removes a user's grant for a template (the user rejected it in
-// settings). It reports whether there was one.
+// settings) and remembers the rejection until the next Grant. It reports
+// whether there was a grant.
 func (s *Store) Revoke(platform, appID, openID, templateID string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -279,7 +307,56 @@ func (s *Store) Revoke(platform, appID, openID, templateID string) bool {
 	k := grantKey{openID, templateID}
 	_, had := a.grants[k]
 	delete(a.grants, k)
+	if had {
+		a.rejected[k] = struct{}{}
+	}
 	return had
+}
+
+// Reject records that a user turned a template off (a subscribe popup's
+// reject): any grant is removed and sends answer not-subscribed until the
+// next Grant. It registers the user and reports whether a grant was removed.
+func (s *Store) Reject(platform, appID, openID, templateID string) (hadGrant bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.apps[appKey{platform, appID}]
+	if !ok {
+		return false, ErrUnknownApp
+	}
+	if _, ok := a.templates[templateID]; !ok {
+		return false, ErrUnknownTemplate
+	}
+	a.users[openID] = struct{}{}
+	k := grantKey{openID, templateID}
+	_, hadGrant = a.grants[k]
+	delete(a.grants, k)
+	a.rejected[k] = struct{}{}
+	return hadGrant, nil
+}
+
+// Rejections lists the templates users of an app turned off since they
+// last accepted them (of one user when openID is set).
+func (s *Store) Rejections(platform, appID, openID string) []mockapi.Rejection {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a, ok := s.apps[appKey{platform, appID}]
+	if !ok {
+		return nil
+	}
+	var out []mockapi.Rejection
+	for k := range a.rejected {
+		if openID != "" && k.openID != openID {
+			continue
+		}
+		out = append(out, mockapi.Rejection{Platform: platform, AppID: appID, OpenID: k.openID, TemplateID: k.templateID})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].OpenID != out[j].OpenID {
+			return out[i].OpenID < out[j].OpenID
+		}
+		return out[i].TemplateID < out[j].TemplateID
+	})
+	return out
 }
 
 // Grants lists the grants of an app (of one user when openID is set).

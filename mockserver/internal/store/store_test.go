@@ -196,3 +196,48 @@ func TestListingsAreOrdered(t *testing.T) {
 		t.Fatalf("AddUser on cleared store = %v", err)
 	}
 }
+
+// A popup reject needs no grant, registers the user, refuses sends and
+// lasts until the next grant; deleting the template forgets it.
+func TestRejectUntilTheNextGrant(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	if _, err := s.Reject("wechat", "wx9", "o1", "t1"); !errors.Is(err, store.ErrUnknownApp) {
+		t.Fatalf("reject on an unknown app: %v", err)
+	}
+	if _, err := s.Reject("wechat", "wx1", "o1", "t9"); !errors.Is(err, store.ErrUnknownTemplate) {
+		t.Fatalf("reject of an unknown template: %v", err)
+	}
+	had, err := s.Reject("wechat", "wx1", "o1", "t1")
+	if err != nil || had {
+		t.Fatalf("first reject = %v, %v; want no grant removed", had, err)
+	}
+	if users, _ := s.Users("wechat", "wx1"); len(users) != 1 || users[0] != "o1" {
+		t.Fatalf("users after a reject: %v", users)
+	}
+	if err := s.Send("wechat", "wx1", "o1", "t1", nil); !errors.Is(err, store.ErrNoGrant) {
+		t.Fatalf("send after reject: %v", err)
+	}
+	if _, err := s.Grant("wechat", "wx1", "o1", "t1", 2, false); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.Rejections("wechat", "wx1", ""); len(r) != 0 {
+		t.Fatalf("rejections after a grant: %v", r)
+	}
+	if had, _ := s.Reject("wechat", "wx1", "o1", "t1"); !had {
+		t.Fatal("reject did not report the grant it removed")
+	}
+	if g := s.Grants("wechat", "wx1", "o1"); len(g) != 0 {
+		t.Fatalf("grants after reject: %v", g)
+	}
+	if r := s.Rejections("wechat", "wx1", "o1"); len(r) != 1 || r[0].TemplateID != "t1" {
+		t.Fatalf("rejections: %v", r)
+	}
+	s.DeleteTemplate("wechat", "wx1", "t1")
+	if r := s.Rejections("wechat", "wx1", ""); len(r) != 0 {
+		t.Fatalf("rejections after the template is deleted: %v", r)
+	}
+	if _, err := s.Users("wechat", "wx9"); !errors.Is(err, store.ErrUnknownApp) {
+		t.Fatalf("users of an unknown app: %v", err)
+	}
+}
