@@ -120,13 +120,21 @@ type Rejection struct {
 
 // Message is one message the platform accepted, as it landed in the inbox.
 type Message struct {
-	ID         string            `json:"id"`
-	Platform   string            `json:"platform"`
-	AppID      string            `json:"app_id"`
-	OpenID     string            `json:"openid"`
-	TemplateID string            `json:"template_id"`
-	Data       map[string]string `json:"data"`
-	Page       string            `json:"page,omitempty"`
+	ID       string `json:"id"`
+	Platform string `json:"platform"`
+	// Kind is what sort of message it is: "subscribe" (a subscribe or
+	// template message, the default) or "customer_service"; see the Kind…
+	// constants.
+	Kind       string `json:"kind"`
+	AppID      string `json:"app_id"`
+	OpenID     string `json:"openid"`
+	TemplateID string `json:"template_id"`
+	// MsgType is a customer-service message's type ("text", "image",
+	// "link", "miniprogrampage"); Data then holds its fields by their
+	// platform names (text: content; image: media_id; …).
+	MsgType string            `json:"msgtype,omitempty"`
+	Data    map[string]string `json:"data"`
+	Page    string            `json:"page,omitempty"`
 	// MsgID is the id the platform answered the sender with.
 	MsgID      string    `json:"msgid,omitempty"`
 	State      string    `json:"miniprogram_state,omitempty"`

@@ -160,9 +160,11 @@ func (c *Client) Revoke(ctx context.Context, platform, appID, openID, templateID
 // match (default 1) or the wait ends.
 type MessageFilter struct {
 	Platform, AppID, OpenID, TemplateID string
-	Wait                                time.Duration
-	Min                                 int
-	Offset, Limit                       int
+	// Kind selects one kind of message (mockapi.KindSubscribe, …).
+	Kind          string
+	Wait          time.Duration
+	Min           int
+	Offset, Limit int
 }
 
 func (f MessageFilter) query() url.Values {
@@ -176,6 +178,7 @@ func (f MessageFilter) query() url.Values {
 	set("app_id", f.AppID)
 	set("openid", f.OpenID)
 	set("template_id", f.TemplateID)
+	set("kind", f.Kind)
 	if f.Wait > 0 {
 		q.Set("wait", f.Wait.String())
 	}

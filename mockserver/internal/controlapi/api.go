@@ -78,6 +78,7 @@ func (a *API) Routes(r *mux.Router) {
 	c.Handle("/quotas", methods{http.MethodGet: a.getQuotas, http.MethodPut: a.putQuota, http.MethodPost: a.putQuota})
 	c.Handle("/quotas/usage", methods{http.MethodDelete: a.deleteQuotaUsage})
 	c.Handle("/stats", methods{http.MethodGet: a.getStats})
+	a.surfaceRoutes(c)
 	c.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "", fmt.Errorf("no control endpoint %s %s", r.Method, r.URL.Path))
 	})

@@ -12,12 +12,15 @@ import (
 // MessageFilter selects inbox messages; empty fields match everything.
 type MessageFilter struct {
 	Platform, AppID, OpenID, TemplateID string
+	// Kind selects one kind of message (mockapi.KindSubscribe, …).
+	Kind string
 }
 
 // Match reports whether m passes the filter.
 func (f MessageFilter) Match(m *mockapi.Message) bool {
 	return (f.Platform == "" || m.Platform == f.Platform) && (f.AppID == "" || m.AppID == f.AppID) &&
-		(f.OpenID == "" || m.OpenID == f.OpenID) && (f.TemplateID == "" || m.TemplateID == f.TemplateID)
+		(f.OpenID == "" || m.OpenID == f.OpenID) && (f.TemplateID == "" || m.TemplateID == f.TemplateID) &&
+		(f.Kind == "" || m.Kind == f.Kind)
 }
 
 // RequestFilter selects journal entries; empty fields (nil ErrCode) match
@@ -100,7 +103,7 @@ func queryPage(r *http.Request) (Page, error) {
 	return p, err
 }
 
-// GET /_mock/messages?platform=&app_id=&openid=&template_id=&wait=5s&min=N&offset=&limit=
+// GET /_mock/messages?platform=&app_id=&openid=&template_id=&kind=&wait=5s&min=N&offset=&limit=
 // With wait, it blocks until at least min (default 1) messages match or the
 // wait ends, so tests need no polling loops.
 func (a *API) getMessages(w http.ResponseWriter, r *http.Request) {
@@ -116,7 +119,8 @@ func (a *API) getMessages(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	f := MessageFilter{Platform: q.Get("platform"), AppID: q.Get("app_id"), OpenID: q.Get("openid"), TemplateID: q.Get("template_id")}
+	f := MessageFilter{Platform: q.Get("platform"), AppID: q.Get("app_id"), OpenID: q.Get("openid"), TemplateID: q.Get("template_id"),
+		Kind: q.Get("kind")}
 	writeJSON(w, http.StatusOK, a.Messages(r.Context(), f, p))
 }
 

@@ -46,10 +46,14 @@ const msgIDBase = 1_700_000_000_000_000_000
 // NextMsgID returns a new unique platform message id.
 func (e *Env) NextMsgID() int64 { return msgIDBase + int64(e.msgSeq.Add(1)) }
 
-// Deliver puts an accepted message in the inbox.
+// Deliver puts an accepted message in the inbox (of kind subscribe unless
+// it says otherwise).
 // The id is assigned under the inbox's lock, so concurrent sends never
 // share one.
 func (e *Env) Deliver(m mockapi.Message) {
+	if m.Kind == "" {
+		m.Kind = mockapi.KindSubscribe
+	}
 	e.delivered.Add(1)
 	e.Inbox.AppendFunc(func(seq uint64) mockapi.Message {
 		m.ID = "m" + strconv.FormatUint(seq+1, 10)

@@ -78,6 +78,9 @@ type appKey struct{ platform, appID string }
 type Store struct {
 	mu   sync.RWMutex
 	apps map[appKey]*App
+
+	// State kept beside the apps, each under its own lock (kefu.go, …).
+	kefu kefuState
 }
 
 // New returns an empty store.
@@ -88,6 +91,7 @@ func (s *Store) Clear() {
 	s.mu.Lock()
 	s.apps = map[appKey]*App{}
 	s.mu.Unlock()
+	s.kefu.clear()
 }
 
 // PutApp registers or replaces an app's settings, keeping its users,
