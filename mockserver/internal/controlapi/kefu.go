@@ -34,22 +34,15 @@ func (a *API) kefuApp(platformName, appID string) error {
 	return nil
 }
 
-// POST /_mock/kefu/sessions {"platform","app_id","openid","trigger"} — the
-// user writes (trigger "message", the default) or enters the session
-// ("enter"); the app may then reply through the customer-service API.
-func (a *API) postKefuSession(w http.ResponseWriter, r *http.Request) {
-	var req mockapi.KefuSession
-	if err := decode(r, &req); err != nil {
-		fail(w, err)
-		return
-	}
+// OpenKefuSession records that a user wrote to the app's customer service
+// (trigger "message", the default) or entered the session ("enter"): the
+// app may then reply through the customer-service API.
+func (a *API) OpenKefuSession(req mockapi.KefuSession) (mockapi.KefuWindow, error) {
 	if err := a.kefuApp(req.Platform, req.AppID); err != nil {
-		fail(w, err)
-		return
+		return mockapi.KefuWindow{}, err
 	}
 	if req.OpenID == "" {
-		fail(w, bad("openid", "openid is required"))
-		return
+		return mockapi.KefuWindow{}, bad("openid", "openid is required")
 	}
 	trigger := store.KefuTrigger(req.Trigger)
 	if trigger == "" {
@@ -59,28 +52,52 @@ func (a *API) postKefuSession(w http.ResponseWriter, r *http.Request) {
 	win, err := a.env.Store.OpenKefuWindowBy(req.Platform, req.AppID, req.OpenID, trigger, now)
 	switch {
 	case errors.Is(err, store.ErrUnknownTrigger):
-		fail(w, bad("trigger", "trigger must be %q or %q, got %q", mockapi.KefuTriggerMessage, mockapi.KefuTriggerEnter, req.Trigger))
-		return
+		return mockapi.KefuWindow{}, bad("trigger", "trigger must be %q or %q, got %q",
+			mockapi.KefuTriggerMessage, mockapi.KefuTriggerEnter, req.Trigger)
 	case err != nil:
-		fail(w, notFound("app_id", "%v", err))
+		return mockapi.KefuWindow{}, notFound("app_id", "%v", err)
+	}
+	return kefuWindow(win, now), nil
+}
+
+// KefuSessions lists an app's customer-service windows (one user's when
+// openID is set), sorted by openid.
+func (a *API) KefuSessions(platformName, appID, openID string) ([]mockapi.KefuWindow, error) {
+	if err := a.kefuApp(platformName, appID); err != nil {
+		return nil, err
+	}
+	now := a.env.Clock.Now()
+	out := []mockapi.KefuWindow{}
+	for _, win := range a.env.Store.KefuWindows(platformName, appID, openID) {
+		out = append(out, kefuWindow(win, now))
+	}
+	return out, nil
+}
+
+// POST /_mock/kefu/sessions {"platform","app_id","openid","trigger"}
+func (a *API) postKefuSession(w http.ResponseWriter, r *http.Request) {
+	var req mockapi.KefuSession
+	if err := decode(r, &req); err != nil {
+		fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, kefuWindow(win, now))
+	win, err := a.OpenKefuSession(req)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, win)
 }
 
 // GET /_mock/kefu/sessions?platform=&app_id=&openid=
 func (a *API) getKefuSessions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	if err := a.kefuApp(q.Get("platform"), q.Get("app_id")); err != nil {
+	list, err := a.KefuSessions(q.Get("platform"), q.Get("app_id"), q.Get("openid"))
+	if err != nil {
 		fail(w, err)
 		return
 	}
-	now := a.env.Clock.Now()
-	out := mockapi.KefuWindows{Sessions: []mockapi.KefuWindow{}}
-	for _, win := range a.env.Store.KefuWindows(q.Get("platform"), q.Get("app_id"), q.Get("openid")) {
-		out.Sessions = append(out.Sessions, kefuWindow(win, now))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, mockapi.KefuWindows{Sessions: list})
 }
 
 func kefuWindow(w store.KefuWindow, now time.Time) mockapi.KefuWindow {
