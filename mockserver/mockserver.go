@@ -38,6 +38,7 @@ type options struct {
 	inboxLimit   int
 	journalLimit int
 	logger       *slog.Logger
+	controlToken string
 }
 
 // Option configures a Server.
@@ -54,6 +55,12 @@ func WithJournalLimit(n int) Option { return func(o *options) { o.journalLimit =
 
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithControlToken requires Authorization: Bearer token on the control API
+// (/_mock/…), for a mock shared by several people or machines. The
+// platforms' paths stay open and answer as the platforms do. Without it
+// the control API is unauthenticated: the mock is a development tool.
+func WithControlToken(token string) Option { return func(o *options) { o.controlToken = token } }
 
 // Server is one mock platform instance.
 type Server struct {
@@ -106,7 +113,7 @@ func New(opts ...Option) (*Server, error) {
 		w.WriteHeader(http.StatusNotFound)
 		_, _ = io.WriteString(w, `{"error":"no such path on the mock: platform APIs live at their real paths, the control API under /_mock/"}`+"\n")
 	})
-	s.handler = recoverer(o.logger, r)
+	s.handler = recoverer(o.logger, controlapi.RequireToken(o.controlToken, r))
 	if err := s.Reset(); err != nil {
 		return nil, err
 	}
@@ -116,6 +123,10 @@ func New(opts ...Option) (*Server, error) {
 
 // Handler serves the platform APIs and the control API.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// ControlToken is the token the control API requires ("" when open), for
+// test helpers that build a control client for this server.
+func (s *Server) ControlToken() string { return s.opts.controlToken }
 
 // Reset returns all state to the seed: apps, users, templates, grants,
 // tokens, inbox, journal, faults, quotas, content rules and the clock.

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minipush/minipush/internal/httpserver"
 	"github.com/minipush/minipush/sender/internal/api"
 	"github.com/minipush/minipush/sender/internal/config"
 	"github.com/minipush/minipush/sender/internal/contentrules"
@@ -129,7 +130,8 @@ func (s *Service) ready(ctx context.Context) error {
 // Run serves the API on ln and delivers messages until ctx ends, then shuts
 // down gracefully: stops accepting, finishes in-flight sends, closes storage.
 func (s *Service) Run(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	hs := httpserver.New(s.handler, s.cfg.Server.Limits(), httpserver.WithLogger(s.log))
+	hs.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
 	dctx, stopDispatch := context.WithCancel(ctx)
 	defer stopDispatch()
 	derr := make(chan error, 1)

@@ -21,10 +21,29 @@ import (
 type Client struct {
 	BaseURL string
 	HTTP    *http.Client
+	// Token is sent as Authorization: Bearer on every call when the mock
+	// guards its control API (-control-token); empty sends none.
+	Token string
 }
 
+// Option configures New.
+type Option func(*Client)
+
+// WithToken sends Authorization: Bearer token, for a mock started with
+// -control-token (MINIPUSH_MOCK_CONTROL_TOKEN).
+func WithToken(token string) Option { return func(c *Client) { c.Token = token } }
+
+// WithHTTPClient sets the HTTP client calls use.
+func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.HTTP = hc } }
+
 // New returns a client for the mock at baseURL (e.g. http://127.0.0.1:9100).
-func New(baseURL string) *Client { return &Client{BaseURL: strings.TrimRight(baseURL, "/")} }
+func New(baseURL string, opts ...Option) *Client {
+	c := &Client{BaseURL: strings.TrimRight(baseURL, "/")}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
 
 // Error is a non-2xx answer of the control API.
 type Error struct {
@@ -59,6 +78,9 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, in, 
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
 	hc := c.HTTP
 	if hc == nil {

@@ -42,8 +42,7 @@ func New(opts ...mockserver.Option) (*Mock, error) {
 		return nil, err
 	}
 	hs := httptest.NewServer(srv.Handler())
-	c := mockclient.New(hs.URL)
-	c.HTTP = hs.Client()
+	c := mockclient.New(hs.URL, mockclient.WithHTTPClient(hs.Client()), mockclient.WithToken(srv.ControlToken()))
 	return &Mock{URL: hs.URL, Server: srv, Control: c, hs: hs}, nil
 }
 

@@ -2,6 +2,7 @@ package mocktest_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -59,5 +60,28 @@ func TestCloseCutsWaitingCalls(t *testing.T) {
 	<-errc
 	if _, err := http.Get(m.URL + "/healthz"); err == nil {
 		t.Fatal("still serving after Close")
+	}
+}
+
+// A mock started with a control token hands back a control client that
+// sends it; callers without it are refused.
+func TestStartWithControlToken(t *testing.T) {
+	t.Parallel()
+	m := mocktest.Start(t, mockserver.WithControlToken("shared-env-token-01"))
+	ctx := context.Background()
+	if _, err := m.Control.AddApp(ctx, mockapi.App{Platform: "wechat", AppID: "wxa", Secret: "s"}); err != nil {
+		t.Fatalf("the mocktest client lacks the token: %v", err)
+	}
+	resp, err := http.Get(m.URL + "/_mock/apps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("GET /_mock/apps without the token: %d, want 401", resp.StatusCode)
+	}
+	var e *mockclient.Error
+	if _, err := mockclient.New(m.URL).Apps(ctx); !errors.As(err, &e) || e.Status != http.StatusUnauthorized || e.Field != "Authorization" {
+		t.Fatalf("client without the token: %v", err)
 	}
 }

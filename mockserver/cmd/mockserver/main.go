@@ -2,6 +2,10 @@
 //
 //	mockserver [-addr 127.0.0.1:9100] [-seed FILE] [-demo] [-inbox-limit N] [-log-format text|json]
 //
+// It is a development and test tool: its control API (/_mock/…) can
+// rewrite every app, grant and fault and is unauthenticated unless
+// -control-token is set. Keep it on loopback or a private network.
+//
 // Every flag can also be set by a MINIPUSH_MOCK_* environment variable
 // (MINIPUSH_MOCK_ADDR, MINIPUSH_MOCK_SEED, …); a flag given on the command
 // line wins.
@@ -24,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/minipush/minipush/internal/httpserver"
 	"github.com/minipush/minipush/mockserver"
 	"github.com/minipush/minipush/mockserver/mockapi"
 	"github.com/minipush/minipush/mockserver/seed"
@@ -40,6 +45,8 @@ type config struct {
 	journalLimit int
 	logFormat    string
 	logLevel     string
+	controlToken string
+	limits       httpserver.Limits
 }
 
 func main() {
@@ -61,13 +68,25 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	var c config
 	fs := flag.NewFlagSet("mockserver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.addr, "addr", "127.0.0.1:9100", "listen address (use 0.0.0.0:9100 inside a container)")
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:9100", "listen address (use 0.0.0.0:9100 inside a container). A development tool: "+
+		"the control API /_mock/… is unauthenticated unless -control-token is set, so keep it off shared networks")
 	fs.StringVar(&c.seedFile, "seed", "", "seed file (YAML, or JSON when it ends in .json)")
 	fs.BoolVar(&c.demo, "demo", false, "load the built-in demo seed (see README)")
 	fs.IntVar(&c.inboxLimit, "inbox-limit", mockserver.DefaultInboxLimit, "messages kept in the inbox; the oldest are dropped first")
 	fs.IntVar(&c.journalLimit, "journal-limit", mockserver.DefaultJournalLimit, "platform calls kept in the request journal")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&c.controlToken, "control-token", "", "require Authorization: Bearer <token> on /_mock/… (shared environments; "+
+		"platform paths stay open as the platforms answer them). Prefer the environment variable: flags show in ps")
+	c.limits = httpserver.Defaults()
+	fs.DurationVar(&c.limits.ReadHeaderTimeout, "read-header-timeout", c.limits.ReadHeaderTimeout, "time to read a request's headers")
+	fs.DurationVar(&c.limits.ReadTimeout, "read-timeout", c.limits.ReadTimeout, "time to read a whole request, body included")
+	fs.DurationVar(&c.limits.WriteTimeout, "write-timeout", c.limits.WriteTimeout,
+		"time to answer a request (long polls with ?wait= and latency faults extend it by their own duration)")
+	fs.DurationVar(&c.limits.IdleTimeout, "idle-timeout", c.limits.IdleTimeout, "an idle keep-alive connection is closed after this")
+	fs.IntVar(&c.limits.MaxHeaderBytes, "max-header-bytes", c.limits.MaxHeaderBytes, "request line and headers; more answers 431")
+	fs.IntVar(&c.limits.MaxConns, "max-conns", c.limits.MaxConns,
+		"open connections; over it the oldest idle one is closed (0: no cap; lowered to fit the open-file limit)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: mockserver [flags]\n\nEvery flag may also be set as %s<FLAG> (upper case, - as _).\n\n", envPrefix)
 		fs.PrintDefaults()
@@ -112,9 +131,19 @@ func (c config) validate() error {
 		return fmt.Errorf("%s must be >= 1, got %d", setting("inbox-limit"), c.inboxLimit)
 	case c.journalLimit < 1:
 		return fmt.Errorf("%s must be >= 1, got %d", setting("journal-limit"), c.journalLimit)
+	case c.controlToken != "" && len(c.controlToken) < 8:
+		// The value is not echoed: it is a secret.
+		return fmt.Errorf("%s must be at least 8 characters", setting("control-token"))
+	}
+	if ps := c.limits.Check(); len(ps) > 0 {
+		return fmt.Errorf("%s %s", setting(limitFlags[ps[0].Setting]), ps[0].Message)
 	}
 	return nil
 }
+
+// limitFlags names each httpserver.Limits field as a flag.
+var limitFlags = map[string]string{"ReadHeaderTimeout": "read-header-timeout", "ReadTimeout": "read-timeout",
+	"WriteTimeout": "write-timeout", "IdleTimeout": "idle-timeout", "MaxHeaderBytes": "max-header-bytes", "MaxConns": "max-conns"}
 
 // envName is the variable that mirrors a flag.
 func envName(flagName string) string {
@@ -185,7 +214,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	srv, err := mockserver.New(mockserver.WithSeed(s), mockserver.WithInboxLimit(c.inboxLimit),
-		mockserver.WithJournalLimit(c.journalLimit), mockserver.WithLogger(log))
+		mockserver.WithJournalLimit(c.journalLimit), mockserver.WithLogger(log), mockserver.WithControlToken(c.controlToken))
 	if err != nil {
 		return err
 	}
@@ -198,15 +227,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	// holding it up.
 	baseCtx, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
-	hs := &http.Server{
-		Handler:           accessLog(log, srv.Handler()),
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return baseCtx },
-	}
+	hs := httpserver.New(accessLog(log, srv.Handler()), c.limits, httpserver.WithLogger(log))
+	hs.BaseContext = func(net.Listener) context.Context { return baseCtx }
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("mockserver listening", "url", "http://"+ln.Addr().String(), "version", version,
-		"apps", len(s.Apps), "demo", c.demo, "inbox_limit", c.inboxLimit)
+		"apps", len(s.Apps), "demo", c.demo, "inbox_limit", c.inboxLimit, "max_conns", hs.MaxConns(),
+		"control_api", controlAPIState(c.controlToken))
 	if ready != nil {
 		ready(ln.Addr())
 	}
@@ -223,6 +250,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// controlAPIState says in the start line whether /_mock/ needs a token
+// (never the token itself).
+func controlAPIState(token string) string {
+	if token == "" {
+		return "unauthenticated (development only)"
+	}
+	return "bearer token required"
 }
 
 // accessLog logs each call at debug level: method, path (never the query,

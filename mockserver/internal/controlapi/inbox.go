@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/minipush/minipush/internal/httpserver"
 	"github.com/minipush/minipush/mockserver/mockapi"
 )
 
@@ -103,6 +104,12 @@ func queryPage(r *http.Request) (Page, error) {
 	return p, err
 }
 
+// waitWriteGrace is the time a long poll has to write its answer once its
+// wait is over: a long poll is exempt from the server's write timeout
+// (which would cut any wait longer than it) and bounded by maxWait plus
+// this instead.
+const waitWriteGrace = 30 * time.Second
+
 // GET /_mock/messages?platform=&app_id=&openid=&template_id=&kind=&wait=5s&min=N&offset=&limit=
 // With wait, it blocks until at least min (default 1) messages match or the
 // wait ends, so tests need no polling loops.
@@ -121,6 +128,7 @@ func (a *API) getMessages(w http.ResponseWriter, r *http.Request) {
 	}
 	f := MessageFilter{Platform: q.Get("platform"), AppID: q.Get("app_id"), OpenID: q.Get("openid"), TemplateID: q.Get("template_id"),
 		Kind: q.Get("kind")}
+	httpserver.ExtendWriteDeadline(w, r, p.Wait+waitWriteGrace)
 	writeJSON(w, http.StatusOK, a.Messages(r.Context(), f, p))
 }
 
@@ -156,6 +164,7 @@ func (a *API) getRequests(w http.ResponseWriter, r *http.Request) {
 	}
 	f := RequestFilter{Platform: q.Get("platform"), Endpoint: q.Get("endpoint"), AppID: q.Get("app_id"),
 		OpenID: q.Get("openid"), ErrCode: errcode}
+	httpserver.ExtendWriteDeadline(w, r, p.Wait+waitWriteGrace)
 	writeJSON(w, http.StatusOK, a.Requests(r.Context(), f, p))
 }
 

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/minipush/minipush/internal/httpserver"
 	"github.com/minipush/minipush/mockserver/internal/clock"
 	"github.com/minipush/minipush/mockserver/internal/content"
 	"github.com/minipush/minipush/mockserver/internal/faults"
@@ -76,6 +77,9 @@ type Call struct {
 	OpenID   string
 	ErrCode  int
 	Fault    string
+
+	// extendWrite lifts the answer's write deadline (see Fault).
+	extendWrite func(time.Duration)
 }
 
 type callWriter struct {
@@ -116,7 +120,8 @@ func (e *Env) Handle(platformName, endpoint string, h HandlerFunc) http.Handler 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		cw := &callWriter{ResponseWriter: w}
-		c := &Call{Platform: platformName, Endpoint: endpoint}
+		c := &Call{Platform: platformName, Endpoint: endpoint,
+			extendWrite: func(d time.Duration) { httpserver.ExtendWriteDeadline(w, r, d) }}
 		h(cw, r, c)
 		switch {
 		case cw.hijacked:
@@ -136,6 +141,9 @@ func (e *Env) Handle(platformName, endpoint string, h HandlerFunc) http.Handler 
 	})
 }
 
+// latencyWriteGrace is the time left to answer after an injected latency.
+const latencyWriteGrace = 30 * time.Second
+
 // Fault matches c against the injected faults. A latency is served here
 // (cut short if the client goes away). It returns the action when it
 // replaces the platform's answer; the emulation then answers with it
@@ -147,6 +155,12 @@ func (e *Env) Fault(ctx context.Context, c *Call) (faults.Action, bool) {
 	}
 	c.Fault = a.ID
 	if a.Latency > 0 {
+		// An injected latency is the platform being slow, not the mock:
+		// the server's write timeout must not turn it into a dropped
+		// connection, so the answer gets the latency on top of it.
+		if c.extendWrite != nil {
+			c.extendWrite(a.Latency + latencyWriteGrace)
+		}
 		t := time.NewTimer(a.Latency)
 		select {
 		case <-t.C:

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/minipush/minipush/internal/httpserver"
 )
 
 // Platforms the sender delivers to.
@@ -27,6 +29,7 @@ var Platforms = []string{"wechat", "alipay", "douyin", "kuaishou", "baidu"}
 // Config is the whole configuration.
 type Config struct {
 	Listen       string        `yaml:"listen"`
+	Server       Server        `yaml:"server"`
 	Storage      Storage       `yaml:"storage"`
 	APIKeys      []APIKey      `yaml:"api_keys"`
 	Apps         []App         `yaml:"apps"`
@@ -34,6 +37,28 @@ type Config struct {
 	Delivery     Delivery      `yaml:"delivery"`
 	Log          Log           `yaml:"log"`
 }
+
+// Server bounds what a client can hold of the HTTP server (README
+// "Limits"): timeouts, the header size and a cap on open connections
+// that closes the oldest idle ones when full.
+type Server struct {
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	ReadTimeout       time.Duration `yaml:"read_timeout"`
+	WriteTimeout      time.Duration `yaml:"write_timeout"`
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`
+	MaxHeaderBytes    int           `yaml:"max_header_bytes"`
+	MaxConns          int           `yaml:"max_conns"`
+}
+
+// Limits is the server section as the HTTP server takes it.
+func (s Server) Limits() httpserver.Limits {
+	return httpserver.Limits{ReadHeaderTimeout: s.ReadHeaderTimeout, ReadTimeout: s.ReadTimeout,
+		WriteTimeout: s.WriteTimeout, IdleTimeout: s.IdleTimeout, MaxHeaderBytes: s.MaxHeaderBytes, MaxConns: s.MaxConns}
+}
+
+// serverSettings names each httpserver.Limits field as a setting.
+var serverSettings = map[string]string{"ReadHeaderTimeout": "read_header_timeout", "ReadTimeout": "read_timeout",
+	"WriteTimeout": "write_timeout", "IdleTimeout": "idle_timeout", "MaxHeaderBytes": "max_header_bytes", "MaxConns": "max_conns"}
 
 // Storage selects the backend.
 type Storage struct {
@@ -125,8 +150,11 @@ type Log struct {
 
 // Defaults returns the configuration every setting starts from.
 func Defaults() Config {
+	l := httpserver.Defaults()
 	return Config{
-		Listen:  "127.0.0.1:9200",
+		Listen: "127.0.0.1:9200",
+		Server: Server{ReadHeaderTimeout: l.ReadHeaderTimeout, ReadTimeout: l.ReadTimeout, WriteTimeout: l.WriteTimeout,
+			IdleTimeout: l.IdleTimeout, MaxHeaderBytes: l.MaxHeaderBytes, MaxConns: l.MaxConns},
 		Storage: Storage{Driver: "sqlite", Path: "./data/minipush.db", Sync: "normal"},
 		Delivery: Delivery{
 			Workers: 64, Batch: 256, Lease: 30 * time.Second, MaxAttempts: 8,
@@ -171,6 +199,7 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 //	MINIPUSH_LISTEN, MINIPUSH_STORAGE_DRIVER, MINIPUSH_STORAGE_PATH, MINIPUSH_STORAGE_SYNC,
 //	MINIPUSH_API_KEYS ("name:key,name2:key2"), MINIPUSH_LOG_FORMAT, MINIPUSH_LOG_LEVEL,
 //	MINIPUSH_DELIVERY_<SETTING> (e.g. MINIPUSH_DELIVERY_WORKERS, MINIPUSH_DELIVERY_LEASE=30s),
+//	MINIPUSH_SERVER_<SETTING> (e.g. MINIPUSH_SERVER_MAX_CONNS, MINIPUSH_SERVER_IDLE_TIMEOUT=30s),
 //	MINIPUSH_APP_<NAME>_<SETTING> for a configured app (NAME upper-cased, - as _):
 //	SECRET, PRIVATE_KEY, PRIVATE_KEY_FILE, ALIPAY_PUBLIC_KEY, ALIPAY_PUBLIC_KEY_FILE, BASE_URL, APP_ID.
 func applyEnv(c *Config, getenv func(string) string) error {
@@ -195,25 +224,28 @@ func applyEnv(c *Config, getenv func(string) string) error {
 			c.APIKeys = append(c.APIKeys, APIKey{Name: name, Key: key})
 		}
 	}
-	d := &c.Delivery
-	ints := map[string]*int{"WORKERS": &d.Workers, "BATCH": &d.Batch, "MAX_ATTEMPTS": &d.MaxAttempts}
+	d, sv := &c.Delivery, &c.Server
+	ints := map[string]*int{"DELIVERY_WORKERS": &d.Workers, "DELIVERY_BATCH": &d.Batch, "DELIVERY_MAX_ATTEMPTS": &d.MaxAttempts,
+		"SERVER_MAX_HEADER_BYTES": &sv.MaxHeaderBytes, "SERVER_MAX_CONNS": &sv.MaxConns}
 	for k, dst := range ints {
-		if v := getenv("MINIPUSH_DELIVERY_" + k); v != "" {
+		if v := getenv("MINIPUSH_" + k); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				return fmt.Errorf("MINIPUSH_DELIVERY_%s=%q: not an integer", k, v)
+				return fmt.Errorf("MINIPUSH_%s=%q: not an integer", k, v)
 			}
 			*dst = n
 		}
 	}
-	durs := map[string]*time.Duration{"LEASE": &d.Lease, "BACKOFF_BASE": &d.BackoffBase, "BACKOFF_MAX": &d.BackoffMax,
-		"THROTTLE_BACKOFF": &d.ThrottleBackoff, "POLL_INTERVAL": &d.PollInterval, "SEND_TIMEOUT": &d.SendTimeout,
-		"SHUTDOWN_TIMEOUT": &d.ShutdownTimeout}
+	durs := map[string]*time.Duration{"DELIVERY_LEASE": &d.Lease, "DELIVERY_BACKOFF_BASE": &d.BackoffBase,
+		"DELIVERY_BACKOFF_MAX": &d.BackoffMax, "DELIVERY_THROTTLE_BACKOFF": &d.ThrottleBackoff,
+		"DELIVERY_POLL_INTERVAL": &d.PollInterval, "DELIVERY_SEND_TIMEOUT": &d.SendTimeout,
+		"DELIVERY_SHUTDOWN_TIMEOUT": &d.ShutdownTimeout, "SERVER_READ_HEADER_TIMEOUT": &sv.ReadHeaderTimeout,
+		"SERVER_READ_TIMEOUT": &sv.ReadTimeout, "SERVER_WRITE_TIMEOUT": &sv.WriteTimeout, "SERVER_IDLE_TIMEOUT": &sv.IdleTimeout}
 	for k, dst := range durs {
-		if v := getenv("MINIPUSH_DELIVERY_" + k); v != "" {
+		if v := getenv("MINIPUSH_" + k); v != "" {
 			x, err := time.ParseDuration(v)
 			if err != nil {
-				return fmt.Errorf("MINIPUSH_DELIVERY_%s=%q: not a duration", k, v)
+				return fmt.Errorf("MINIPUSH_%s=%q: not a duration", k, v)
 			}
 			*dst = x
 		}
@@ -270,6 +302,9 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		bad("listen", "want host:port, got %q", c.Listen)
+	}
+	for _, p := range c.Server.Limits().Check() {
+		bad("server."+serverSettings[p.Setting], "%s", p.Message)
 	}
 	if c.Storage.Driver != "sqlite" {
 		bad("storage.driver", "unknown driver %q (supported: sqlite)", c.Storage.Driver)
