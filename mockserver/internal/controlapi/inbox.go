@@ -128,7 +128,9 @@ func (a *API) getMessages(w http.ResponseWriter, r *http.Request) {
 	}
 	f := MessageFilter{Platform: q.Get("platform"), AppID: q.Get("app_id"), OpenID: q.Get("openid"), TemplateID: q.Get("template_id"),
 		Kind: q.Get("kind")}
-	httpserver.ExtendWriteDeadline(w, r, p.Wait+waitWriteGrace)
+	if p.Wait > 0 {
+		httpserver.ExtendWriteDeadline(w, r, p.Wait+waitWriteGrace)
+	}
 	writeJSON(w, http.StatusOK, a.Messages(r.Context(), f, p))
 }
 
@@ -164,7 +166,9 @@ func (a *API) getRequests(w http.ResponseWriter, r *http.Request) {
 	}
 	f := RequestFilter{Platform: q.Get("platform"), Endpoint: q.Get("endpoint"), AppID: q.Get("app_id"),
 		OpenID: q.Get("openid"), ErrCode: errcode}
-	httpserver.ExtendWriteDeadline(w, r, p.Wait+waitWriteGrace)
+	if p.Wait > 0 {
+		httpserver.ExtendWriteDeadline(w, r, p.Wait+waitWriteGrace)
+	}
 	writeJSON(w, http.StatusOK, a.Requests(r.Context(), f, p))
 }
 
