@@ -209,3 +209,5 @@ func (o observer) Failed(app, platform, code string) {
 func (o observer) Retried(app, platform string, outcome message.Outcome) {
 	o.m.Retries.WithLabelValues(app, platform, string(outcome)).Inc()
 }
+func (o observer) OutcomeWritten(d time.Duration) { o.m.OutcomeWrite.Observe(d.Seconds()) }
+func (o observer) LeaseLost(app string)           { o.m.LeaseLost.WithLabelValues(app).Inc() }

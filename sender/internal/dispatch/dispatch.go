@@ -6,6 +6,12 @@
 // backoff and jitter on a retryable one (then failed after max attempts);
 // the whole app paused on throttling. A crashed worker's lease expires and
 // the message is claimed again.
+//
+// Exactly once unless a crash (docs/delivery.md): a send ends before the
+// lease the store granted runs out, less a margin to record the outcome;
+// an outcome that cannot be written is kept and written again, and no
+// message is claimed while one is pending, so a message is never handed to
+// a second worker while its first send may still be unrecorded.
 package dispatch
 
 import (
@@ -27,7 +33,7 @@ import (
 // Store is what the dispatcher needs from storage.
 type Store interface {
 	Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]message.Message, error)
-	Record(ctx context.Context, id string, a *message.Attempt, u storage.Update) error
+	Record(ctx context.Context, id string, fence int64, a *message.Attempt, u storage.Update) error
 }
 
 // Observer receives delivery events (metrics). Any method may be a no-op.
@@ -36,6 +42,12 @@ type Observer interface {
 	Delivered(app, platform string)
 	Failed(app, platform, code string)
 	Retried(app, platform string, outcome message.Outcome)
+	// OutcomeWritten reports how long recording an outcome took, retries
+	// included.
+	OutcomeWritten(d time.Duration)
+	// LeaseLost counts outcomes the store refused because the message had
+	// been claimed again since (storage.ErrLeaseLost).
+	LeaseLost(app string)
 }
 
 // App is one app's delivery runtime.
@@ -60,6 +72,12 @@ type Dispatcher struct {
 	idle     chan struct{} // a worker finished a message
 	inflight atomic.Int64
 	stopping atomic.Bool
+	// unwritten counts outcomes a worker holds because writing them
+	// failed; no claim happens while it is above zero.
+	unwritten atomic.Int64
+	// hardStop ends when Run gives up waiting for in-flight work (the
+	// shutdown timeout): outcome writes keep trying until then.
+	hardStop context.Context
 }
 
 // Option configures a Dispatcher.
@@ -105,6 +123,13 @@ const maxGather = 5 * time.Millisecond
 // before handing the message back to storage for later.
 const maxShapeWait = 200 * time.Millisecond
 
+// Retrying an outcome the store could not write: from this wait, doubling
+// up to the cap.
+const (
+	recordRetryMin = 50 * time.Millisecond
+	recordRetryMax = 2 * time.Second
+)
+
 // Run claims and delivers until ctx ends, then stops claiming, lets
 // in-flight sends finish (within cfg.ShutdownTimeout) and hands claimed but
 // unstarted messages back to the queue.
@@ -114,6 +139,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	// Sends run on a context that outlives ctx, so shutdown finishes them.
 	sendCtx, cancelSends := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelSends()
+	d.hardStop = sendCtx
 	for range d.cfg.Workers {
 		wg.Add(1)
 		go func() {
@@ -139,7 +165,11 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	backoff := d.cfg.PollInterval
 	for ctx.Err() == nil {
 		free := d.cfg.Workers - int(d.inflight.Load())
-		if free > 0 && (!backlog || polled || free >= threshold) {
+		// An outcome waiting to be written belongs to a message whose
+		// lease may run out meanwhile: a claim now could hand it to a
+		// second worker and send it twice. Claims wait until it is written.
+		pending := d.unwritten.Load() > 0
+		if free > 0 && !pending && (!backlog || polled || free >= threshold) {
 			asked := min(free, d.cfg.Batch)
 			msgs, err := d.store.Claim(ctx, d.now(), asked, d.cfg.Lease)
 			if err != nil && ctx.Err() == nil {
@@ -179,7 +209,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			}
 		}
 		var idle <-chan struct{}
-		if backlog {
+		if backlog || pending {
 			idle = d.idle
 		}
 		polled = false
@@ -228,18 +258,13 @@ func (d *Dispatcher) release(m message.Message, at time.Time) {
 	if m.Retries > 0 || m.LastCode != "" {
 		status = message.StatusRetrying
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := d.store.Record(ctx, m.ID, nil, storage.Update{Status: status, NextAttemptAt: at,
-		LastCode: m.LastCode, LastError: m.LastError}); err != nil {
-		d.log.Error("release message", "id", m.ID, "err", err)
-	}
+	d.record(m, nil, storage.Update{Status: status, NextAttemptAt: at, LastCode: m.LastCode, LastError: m.LastError})
 }
 
 func (d *Dispatcher) process(ctx context.Context, m message.Message) {
 	app, ok := d.apps[m.App]
 	if !ok {
-		d.finish(ctx, m, &message.Attempt{At: d.now(), Outcome: message.OutcomePermanent, Code: "unknown_app",
+		d.record(m, &message.Attempt{At: d.now(), Outcome: message.OutcomePermanent, Code: "unknown_app",
 			Message: "app " + m.App + " is no longer configured"}, storage.Update{Status: message.StatusFailed})
 		return
 	}
@@ -247,7 +272,18 @@ func (d *Dispatcher) process(ctx context.Context, m message.Message) {
 		d.release(m, d.now())
 		return
 	}
-	leaseStart := time.Now() // the claim was moments ago: workers take messages as they come
+	// The send must end while the lease the store granted holds, less a
+	// margin to record the outcome: after Until the message may be claimed
+	// again. Until is on the dispatcher's clock (the claim's now plus the
+	// lease), and the store counted it from when the claim was asked for,
+	// so time spent waiting for the store only shortens it. The margin is
+	// a tenth of the lease.
+	margin := d.cfg.Lease / 10
+	deadline := time.Now().Add(m.Lease.Until.Sub(d.now()) - margin)
+	if time.Until(deadline) < margin {
+		d.release(m, d.now()) // no time left to send inside the lease
+		return
+	}
 	now := d.now()
 	ok, wait, retryAt := app.Shaper.Admit(m.To, now, maxShapeWait)
 	if !ok {
@@ -257,12 +293,7 @@ func (d *Dispatcher) process(ctx context.Context, m message.Message) {
 	if wait > 0 {
 		time.Sleep(wait)
 	}
-	// Only the lease keeps other workers off this message, so the content
-	// check and the send together must end inside it (less a tenth to
-	// record the outcome): with both at SendTimeout a lease only longer
-	// than one of them would expire mid-send, and the message could be
-	// claimed and sent a second time.
-	lctx, cancelLease := context.WithDeadline(ctx, leaseStart.Add(d.cfg.Lease-d.cfg.Lease/10))
+	lctx, cancelLease := context.WithDeadline(ctx, deadline)
 	defer cancelLease()
 	if app.ContentCheck {
 		if done := d.contentCheck(lctx, app, m); done {
@@ -282,16 +313,16 @@ func (d *Dispatcher) process(ctx context.Context, m message.Message) {
 	a := &message.Attempt{At: d.now(), LatencyMS: float64(lat.Microseconds()) / 1000}
 	if err == nil {
 		a.Outcome, a.Code, a.Message = message.OutcomeDelivered, "0", "ok"
-		d.finish(ctx, m, a, storage.Update{Status: message.StatusDelivered, PlatformMsgID: res.MsgID})
+		d.record(m, a, storage.Update{Status: message.StatusDelivered, PlatformMsgID: res.MsgID})
 		d.obs.Delivered(app.Name, app.Platform)
 		d.log.Debug("delivered", "id", m.ID, "app", app.Name, "msgid", res.MsgID, "latency", lat)
 		return
 	}
-	d.failed(ctx, app, m, a, err)
+	d.failed(app, m, a, err)
 }
 
 // failed applies the error taxonomy to a failed send.
-func (d *Dispatcher) failed(ctx context.Context, app *App, m message.Message, a *message.Attempt, err error) {
+func (d *Dispatcher) failed(app *App, m message.Message, a *message.Attempt, err error) {
 	a.Outcome = platform.Classify(err)
 	var pe *platform.Error
 	if errors.As(err, &pe) {
@@ -340,7 +371,7 @@ func (d *Dispatcher) failed(ctx context.Context, app *App, m message.Message, a 
 		d.log.Warn("message failed", "id", m.ID, "app", app.Name, "status", u.Status, "outcome", a.Outcome,
 			"code", a.Code, "err", a.Message)
 	}
-	d.finish(ctx, m, a, u)
+	d.record(m, a, u)
 }
 
 // contentCheck runs the platform's content check; it reports whether the
@@ -357,12 +388,12 @@ func (d *Dispatcher) contentCheck(ctx context.Context, app *App, m message.Messa
 	case errors.Is(err, platform.ErrUnsupported):
 		return false
 	case err != nil:
-		d.failed(ctx, app, m, &message.Attempt{At: d.now()}, err)
+		d.failed(app, m, &message.Attempt{At: d.now()}, err)
 		return true
 	case v.Risky:
 		a := &message.Attempt{At: d.now(), Outcome: message.OutcomeRejected, Code: "risky:" + v.Label,
 			Message: "the platform's content check judged the content risky (label " + v.Label + ")"}
-		d.finish(ctx, m, a, storage.Update{Status: message.StatusRejected, LastCode: a.Code, LastError: a.Message})
+		d.record(m, a, storage.Update{Status: message.StatusRejected, LastCode: a.Code, LastError: a.Message})
 		d.obs.Failed(app.Name, app.Platform, a.Code)
 		d.log.Warn("message rejected by the platform's content check", "id", m.ID, "app", app.Name, "label", v.Label)
 		return true
@@ -370,13 +401,58 @@ func (d *Dispatcher) contentCheck(ctx context.Context, app *App, m message.Messa
 	return false
 }
 
-func (d *Dispatcher) finish(ctx context.Context, m message.Message, a *message.Attempt, u storage.Update) {
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := d.store.Record(rctx, m.ID, a, u); err != nil {
-		// The lease will expire and the message will be claimed again: at
-		// worst one more send, never a lost message.
-		d.log.Error("record outcome", "id", m.ID, "status", u.Status, "err", err)
+// record writes a claimed message's outcome under its lease, and keeps
+// trying while the store fails (disk full, I/O errors): an outcome dropped
+// here would leave the message to be claimed and sent again once its lease
+// runs out. Meanwhile no claim happens (unwritten). It gives up only when
+// ctx ends (the shutdown timeout), or when the store refuses the outcome
+// for good: the message was claimed again since (storage.ErrLeaseLost:
+// the new owner's outcome stands) or is gone.
+func (d *Dispatcher) record(m message.Message, a *message.Attempt, u storage.Update) {
+	// Not the caller's context: that may be the lease's deadline, and a
+	// write waiting for the store past it is still worth making.
+	ctx := d.hardStop
+	start := time.Now()
+	wait, held := recordRetryMin, false
+	defer func() {
+		if held {
+			d.unwritten.Add(-1)
+		}
+	}()
+	for {
+		err := d.store.Record(ctx, m.ID, m.Lease.Fence, a, u)
+		switch {
+		case err == nil:
+			d.obs.OutcomeWritten(time.Since(start))
+			return
+		case errors.Is(err, storage.ErrLeaseLost):
+			d.obs.LeaseLost(m.App)
+			d.log.Error("outcome refused: the message was claimed again after this worker's lease ran out",
+				"id", m.ID, "status", u.Status, "fence", m.Lease.Fence, "err", err)
+			return
+		case errors.Is(err, storage.ErrNotFound):
+			d.log.Error("record outcome: message not found", "id", m.ID, "err", err)
+			return
+		case ctx.Err() != nil:
+			// Shutting down past the timeout: the lease will run out and
+			// the message will be sent again after a restart.
+			d.log.Error("outcome not written before shutdown: the message will be sent again", "id", m.ID,
+				"status", u.Status, "err", err)
+			return
+		}
+		if !held {
+			held = true
+			d.unwritten.Add(1)
+		}
+		d.log.Error("record outcome: will retry; claims wait until it is written", "id", m.ID, "status", u.Status,
+			"err", err, "retry_in", wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+		wait = min(2*wait, recordRetryMax)
 	}
 }
 
@@ -412,3 +488,5 @@ func (nopObserver) Sent(string, string, time.Duration)      {}
 func (nopObserver) Delivered(string, string)                {}
 func (nopObserver) Failed(string, string, string)           {}
 func (nopObserver) Retried(string, string, message.Outcome) {}
+func (nopObserver) OutcomeWritten(time.Duration)            {}
+func (nopObserver) LeaseLost(string)                        {}

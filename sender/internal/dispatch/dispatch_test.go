@@ -22,8 +22,16 @@ type store struct {
 	mu       sync.Mutex
 	queue    []message.Message
 	claims   int
+	claimNow []time.Time // the now of every claim that returned messages
 	claimErr error
-	records  []record
+	// claimDelay stalls every claim, as a writer busy with bulk work
+	// does.
+	claimDelay time.Duration
+	records    []record
+	// recordErr, when set, answers Record (and writes nothing) while it
+	// returns an error.
+	recordErr func(n int) error
+	tries     int // Record calls
 	// ignoreLimit hands out more than asked: the loop then holds claimed
 	// messages no worker is free for, as it does for a moment when a
 	// worker is slow to come back for more.
@@ -32,11 +40,15 @@ type store struct {
 
 type record struct {
 	id      string
+	fence   int64
 	attempt *message.Attempt
 	update  storage.Update
 }
 
-func (s *store) Claim(_ context.Context, _ time.Time, limit int, _ time.Duration) ([]message.Message, error) {
+// Claim leases like a real store: Until is now+lease, counted from the
+// caller's now however long the claim takes.
+func (s *store) Claim(_ context.Context, now time.Time, limit int, lease time.Duration) ([]message.Message, error) {
+	time.Sleep(s.claimDelay)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.claims++
@@ -49,14 +61,32 @@ func (s *store) Claim(_ context.Context, _ time.Time, limit int, _ time.Duration
 	}
 	out := s.queue[:n]
 	s.queue = s.queue[n:]
+	for i := range out {
+		out[i].Lease = message.Lease{Fence: int64(s.claims), Until: now.Add(lease)}
+	}
+	if n > 0 {
+		s.claimNow = append(s.claimNow, now)
+	}
 	return out, nil
 }
 
-func (s *store) Record(_ context.Context, id string, a *message.Attempt, u storage.Update) error {
+func (s *store) Record(_ context.Context, id string, fence int64, a *message.Attempt, u storage.Update) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.records = append(s.records, record{id, a, u})
+	s.tries++
+	if s.recordErr != nil {
+		if err := s.recordErr(s.tries); err != nil {
+			return err
+		}
+	}
+	s.records = append(s.records, record{id, fence, a, u})
 	return nil
+}
+
+func (s *store) counts() (claims, tries int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.claims, s.tries
 }
 
 func (s *store) snapshot() []record {
@@ -209,8 +239,10 @@ func TestCheckAndSendEndInsideLease(t *testing.T) {
 	t.Parallel()
 	cfg := delivery()
 	cfg.Lease, cfg.SendTimeout = time.Second, 900*time.Millisecond
+	var checkDeadline, sendDeadline time.Time
 	c := &client{
 		check: func(ctx context.Context) (platform.Verdict, error) {
+			checkDeadline, _ = ctx.Deadline()
 			select {
 			case <-time.After(600 * time.Millisecond):
 			case <-ctx.Done():
@@ -218,20 +250,24 @@ func TestCheckAndSendEndInsideLease(t *testing.T) {
 			return platform.Verdict{Label: "100"}, nil
 		},
 		send: func(ctx context.Context, _ platform.Send) error {
+			sendDeadline, _ = ctx.Deadline()
 			<-ctx.Done() // a platform that never answers
 			return &platform.Error{Platform: "wechat", Code: "timeout", Class: message.OutcomeRetryable, Message: ctx.Err().Error()}
 		},
 	}
 	st := &store{queue: messages(1)}
 	stop := run(newDispatcher(st, c, cfg, true))
-	start := time.Now()
 	waitFor(t, "the outcome", func() bool { return len(st.snapshot()) == 1 })
-	took := time.Since(start)
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	if took >= cfg.Lease {
-		t.Fatalf("check and send took %v, past the %v lease", took, cfg.Lease)
+	st.mu.Lock()
+	leaseEnd := st.claimNow[0].Add(cfg.Lease)
+	st.mu.Unlock()
+	for name, d := range map[string]time.Time{"check": checkDeadline, "send": sendDeadline} {
+		if d.IsZero() || !d.Before(leaseEnd) {
+			t.Errorf("the %s's deadline %v is not before the lease's end %v", name, d, leaseEnd)
+		}
 	}
 	if r := st.snapshot()[0]; r.update.Status != message.StatusRetrying {
 		t.Fatalf("update %+v, want retrying", r.update)
@@ -315,3 +351,100 @@ func TestOutcomes(t *testing.T) {
 		})
 	}
 }
+
+// The send's deadline comes from the lease the store granted, not from when
+// the worker starts: a claim that waited for a stalled store leaves less of
+// its lease, and the send must still end inside it (less the margin to
+// record the outcome), or the message could be claimed again mid-send.
+func TestSendEndsInsideGrantedLease(t *testing.T) {
+	t.Parallel()
+	cfg := delivery()
+	cfg.Lease, cfg.SendTimeout = 2*time.Second, 1900*time.Millisecond
+	var deadline time.Time
+	c := &client{send: func(ctx context.Context, _ platform.Send) error {
+		deadline, _ = ctx.Deadline()
+		<-ctx.Done() // a platform that never answers
+		return &platform.Error{Platform: "wechat", Code: "timeout", Class: message.OutcomeRetryable, Message: ctx.Err().Error()}
+	}}
+	// The store takes a second to answer the claim: a second of the
+	// two-second lease is gone when the worker gets the message.
+	st := &store{queue: messages(1), claimDelay: time.Second}
+	stop := run(newDispatcher(st, c, cfg, false))
+	waitFor(t, "the outcome", func() bool { return len(st.snapshot()) == 1 })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	st.mu.Lock()
+	leaseEnd := st.claimNow[0].Add(cfg.Lease)
+	st.mu.Unlock()
+	if margin := leaseEnd.Sub(deadline); margin < cfg.Lease/10-50*time.Millisecond {
+		t.Fatalf("the send's deadline is %v before the granted lease ends, want at least %v (the time to record)",
+			margin, cfg.Lease/10)
+	}
+}
+
+// An outcome the store cannot write (disk full) is kept and written again,
+// and no message is claimed until it is: once its lease ran out, a claim
+// would hand the message to a second worker.
+func TestUnwrittenOutcomeBlocksClaims(t *testing.T) {
+	t.Parallel()
+	cfg := delivery()
+	cfg.Workers = 1
+	var failing atomic.Bool
+	failing.Store(true)
+	st := &store{queue: messages(3), recordErr: func(int) error {
+		if failing.Load() {
+			return errors.New("database or disk is full")
+		}
+		return nil
+	}}
+	stop := run(newDispatcher(st, &client{}, cfg, false))
+	waitFor(t, "a failed outcome write", func() bool { _, tries := st.counts(); return tries >= 3 })
+	claims, _ := st.counts()
+	time.Sleep(100 * time.Millisecond) // many poll intervals
+	if again, _ := st.counts(); again != claims {
+		t.Fatalf("%d claims while an outcome waited to be written (%d before)", again, claims)
+	}
+	failing.Store(false)
+	waitFor(t, "every outcome", func() bool { return len(st.snapshot()) == 3 })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, r := range st.snapshot() {
+		if seen[r.id] || r.update.Status != message.StatusDelivered {
+			t.Errorf("record %+v: want each message delivered once", r)
+		}
+		seen[r.id] = true
+	}
+}
+
+// An outcome the store refuses because the message was claimed again
+// (storage.ErrLeaseLost) is counted and dropped, never retried.
+func TestLeaseLostOutcomeDropped(t *testing.T) {
+	t.Parallel()
+	st := &store{queue: messages(1), recordErr: func(int) error { return storage.ErrLeaseLost }}
+	obs := &observer{}
+	d := dispatch.New(st, map[string]*dispatch.App{"app": {Name: "app", Platform: "wechat", Client: &client{},
+		Shaper: ratelimit.New(0, 0, 0)}}, delivery(), slog.New(slog.DiscardHandler), dispatch.WithObserver(obs))
+	stop := run(d)
+	waitFor(t, "the refused outcome", func() bool { return obs.leaseLost.Load() == 1 })
+	time.Sleep(50 * time.Millisecond)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, tries := st.counts(); tries != 1 {
+		t.Errorf("%d Record calls, want 1 (a lost lease is final)", tries)
+	}
+}
+
+type observer struct {
+	leaseLost atomic.Int64
+}
+
+func (*observer) Sent(string, string, time.Duration)      {}
+func (*observer) Delivered(string, string)                {}
+func (*observer) Failed(string, string, string)           {}
+func (*observer) Retried(string, string, message.Outcome) {}
+func (*observer) OutcomeWritten(time.Duration)            {}
+func (o *observer) LeaseLost(string)                      { o.leaseLost.Add(1) }

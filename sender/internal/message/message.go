@@ -69,6 +69,22 @@ type Message struct {
 	UpdatedAt time.Time `json:"updated_at"`
 	// Attempts is filled only when a single message is read.
 	Attempts []Attempt `json:"attempts,omitempty"`
+	// Lease is set on the messages Claim returns: the claim the worker
+	// holds. Zero elsewhere.
+	Lease Lease `json:"-"`
+}
+
+// Lease is a worker's claim on a message (docs/delivery.md).
+type Lease struct {
+	// Fence identifies the claim: it grows with every claim of the
+	// message, so an outcome recorded under an older claim — a worker
+	// whose lease ran out while another took the message over — is
+	// refused instead of overwriting the new owner's.
+	Fence int64
+	// Until is the deadline the store granted: after it the message may
+	// be claimed again. A worker must have recorded its outcome by then,
+	// so its send has to end earlier.
+	Until time.Time
 }
 
 // Outcome classifies an attempt.

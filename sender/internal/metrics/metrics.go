@@ -25,6 +25,12 @@ type Metrics struct {
 	Retries     *prometheus.CounterVec   // app, platform, outcome
 	TokenFetch  *prometheus.CounterVec   // app, result
 	SendLatency *prometheus.HistogramVec // platform
+	// OutcomeWrite is how long recording a send's outcome took, retries
+	// included: it must stay well inside the lease (docs/delivery.md).
+	OutcomeWrite prometheus.Histogram
+	// LeaseLost counts outcomes refused because the message had been
+	// claimed again since.
+	LeaseLost *prometheus.CounterVec // app
 }
 
 // New registers the collectors; depth reports the queue per status on each
@@ -47,8 +53,15 @@ func New(depth func(ctx context.Context) (map[message.Status]int, error)) *Metri
 			Help: "Access-token fetches from the platform."}, []string{"app", "result"}),
 		SendLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "minipush_send_latency_seconds",
 			Help: "Latency of platform send calls.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 15)}, []string{"platform"}),
+		OutcomeWrite: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "minipush_outcome_write_seconds",
+			Help:    "Time to record a send's outcome in storage, retries included.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 18)}),
+		LeaseLost: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_outcomes_refused_total",
+			Help: "Outcomes storage refused because the message had been claimed again after the worker's lease ran out."},
+			[]string{"app"}),
 	}
 	reg.MustRegister(m.Accepted, m.Rejected, m.Delivered, m.Failed, m.Retries, m.TokenFetch, m.SendLatency,
+		m.OutcomeWrite, m.LeaseLost,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&depthCollector{depth: depth, desc: prometheus.NewDesc("minipush_queue_depth",
 			"Messages per status in storage.", []string{"status"}, nil)})

@@ -8,6 +8,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/message"
@@ -19,6 +20,11 @@ var (
 	// ErrConflict: the operation does not apply to the record's state (e.g.
 	// redriving a message that has not failed).
 	ErrConflict = errors.New("conflict")
+	// ErrLeaseLost: Record was called under a claim that is no longer the
+	// message's current one (its lease ran out and the message was claimed
+	// again, or its outcome is already recorded). The outcome is refused:
+	// the current owner's stands. It is also an ErrConflict.
+	ErrLeaseLost = fmt.Errorf("lease lost: %w", ErrConflict)
 )
 
 // Store is the sender's durable state. Every method is safe for concurrent
@@ -46,11 +52,17 @@ type Store interface {
 	// Claim leases up to limit messages that are due — queued or retrying
 	// with NextAttemptAt <= now, or sending with an expired lease (a worker
 	// died) — marks them sending until now+lease and returns them, oldest
-	// due first.
+	// due first. Each returned message carries its Lease: a Fence greater
+	// than any earlier claim of that message, and Until = now+lease.
 	Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]message.Message, error)
 	// Record stores the outcome of a claimed message: the attempt (may be
-	// nil when no send happened, e.g. a rate-limit delay) and the new state.
-	Record(ctx context.Context, id string, a *message.Attempt, u Update) error
+	// nil when no send happened, e.g. a rate-limit delay) and the new
+	// state. fence is the Lease.Fence of the claim the outcome belongs to:
+	// unless the message is still sending under that very claim, nothing
+	// is written and the error is ErrLeaseLost (ErrNotFound for an unknown
+	// id). An expired lease not yet claimed again still accepts its
+	// outcome.
+	Record(ctx context.Context, id string, fence int64, a *message.Attempt, u Update) error
 
 	// Groups: named recipient lists per app.
 	PutGroup(ctx context.Context, app, name string, members []string) error

@@ -84,15 +84,15 @@ func BenchmarkEnqueueParallel(b *testing.B) {
 func dispatch(ctx context.Context, s storage.Store, stop <-chan struct{}, workers int) (int64, error) {
 	var (
 		done atomic.Int64
-		jobs = make(chan string)
+		jobs = make(chan message.Message)
 		errs = make(chan error, workers)
 		wg   sync.WaitGroup
 	)
 	for range workers {
 		wg.Go(func() {
-			for id := range jobs {
+			for m := range jobs {
 				a := message.Attempt{At: time.Now(), Outcome: message.OutcomeDelivered, Code: "0", LatencyMS: 20}
-				if err := s.Record(ctx, id, &a, storage.Update{Status: message.StatusDelivered, PlatformMsgID: "pm-" + id}); err != nil {
+				if err := s.Record(ctx, m.ID, m.Lease.Fence, &a, storage.Update{Status: message.StatusDelivered, PlatformMsgID: "pm-" + m.ID}); err != nil {
 					errs <- err
 					return
 				}
@@ -113,7 +113,7 @@ loop:
 			break
 		}
 		for _, m := range msgs {
-			jobs <- m.ID
+			jobs <- m
 		}
 	}
 	close(jobs)

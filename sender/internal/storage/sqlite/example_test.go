@@ -48,7 +48,7 @@ func ExampleOpen() {
 	}
 	for _, c := range claimed {
 		a := message.Attempt{At: now, Outcome: message.OutcomeDelivered, Code: "0"}
-		if err := s.Record(ctx, c.ID, &a, storage.Update{Status: message.StatusDelivered, PlatformMsgID: "pm-1"}); err != nil {
+		if err := s.Record(ctx, c.ID, c.Lease.Fence, &a, storage.Update{Status: message.StatusDelivered, PlatformMsgID: "pm-1"}); err != nil {
 			log.Fatal(err)
 		}
 	}

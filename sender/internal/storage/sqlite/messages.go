@@ -26,6 +26,7 @@ const (
 	sqlMessageByIdempotency = `SELECT ` + msgCols + ` FROM messages
 	WHERE app = ? AND idempotency_key = ? AND idempotency_key <> ''`
 	sqlMessageStatus = `SELECT status FROM messages WHERE id = ?`
+	sqlMessageLease  = `SELECT status, claims FROM messages WHERE id = ?`
 	sqlRedrive       = `UPDATE messages
 	SET status = 'queued', retries = 0, next_attempt_at = ?1, lease_until = 0, updated_at = ?2
 	WHERE id = ?3 AND status IN ('failed', 'rejected')

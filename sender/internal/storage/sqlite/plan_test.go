@@ -28,7 +28,7 @@ func TestQueryPlans(t *testing.T) {
 		{"claim due", sqlClaimDue, []any{1, 2},
 			[]string{"USING INDEX messages_due (next_attempt_at<?)", "USING COVERING INDEX messages_lease (lease_until<?)"}, "messages_status"},
 		{"claim mark", sqlClaimMark, []any{1, 2, "[1]"}, []string{"USING INTEGER PRIMARY KEY"}, "SCAN messages"},
-		{"record", sqlRecordMessage, []any{"s", 1, 0, "", "", "", 1, "id"}, []string{"sqlite_autoindex_messages_1 (id=?)"}, "SCAN"},
+		{"record", sqlRecordMessage, []any{"s", 1, 0, "", "", "", 1, "id", 1}, []string{"sqlite_autoindex_messages_1 (id=?)"}, "SCAN"},
 		{"attempt number", sqlInsertAttempt, []any{"id", 1, "o", "", "", 0.0}, []string{"attempts USING PRIMARY KEY (message_id=?)"}, "SCAN"},
 		{"idempotency", sqlMessageByIdempotency, []any{"a", "k"}, []string{"messages_idempotency (app=? AND idempotency_key=?)"}, "SCAN"},
 		{"broadcast counts", sqlBroadcastCounts, []any{"b"}, []string{"COVERING INDEX messages_broadcast_status (broadcast_id=?)"}, "TEMP B-TREE"},

@@ -29,18 +29,21 @@ const (
 		WHERE status = 'sending' AND lease_until <= ?1
 		ORDER BY lease_until, seq LIMIT ?2)
 	ORDER BY due, seq LIMIT ?2`
-	// sqlClaimMark leases the picked rows (?3 is a JSON array of seqs).
-	sqlClaimMark = `UPDATE messages SET status = 'sending', lease_until = ?1, updated_at = ?2
+	// sqlClaimMark leases the picked rows (?3 is a JSON array of seqs) and
+	// counts the claim: the new count is the lease's fence.
+	sqlClaimMark = `UPDATE messages SET status = 'sending', lease_until = ?1, updated_at = ?2,
+		claims = claims + 1
 	WHERE seq IN (SELECT value FROM json_each(?3))
-	RETURNING seq, ` + msgCols
+	RETURNING seq, claims, ` + msgCols
 
-	// sqlRecordMessage only applies to a leased message: a late worker
-	// whose lease expired cannot overwrite the outcome another worker has
-	// recorded since.
+	// sqlRecordMessage only applies under the claim whose fence ?9 is:
+	// a late worker whose lease ran out cannot overwrite the outcome of the
+	// worker that claimed the message after it, nor a message already
+	// settled.
 	sqlRecordMessage = `UPDATE messages
 	SET status = ?1, next_attempt_at = ?2, retries = retries + ?3, platform_msgid = ?4,
 		last_code = ?5, last_error = ?6, lease_until = 0, updated_at = ?7
-	WHERE id = ?8 AND status = 'sending'`
+	WHERE id = ?8 AND status = 'sending' AND claims = ?9`
 	sqlInsertAttempt = `INSERT INTO attempts (message_id, n, at, outcome, code, message, latency_ms)
 	SELECT ?1, COALESCE(MAX(n), 0) + 1, ?2, ?3, ?4, ?5, ?6 FROM attempts WHERE message_id = ?1`
 )
@@ -101,10 +104,11 @@ func (s *Store) Claim(ctx context.Context, now time.Time, limit int, lease time.
 				seq int64
 				r   msgRow
 			)
-			if err := rows.Scan(append([]any{&seq}, r.dest()...)...); err != nil {
+			if err := rows.Scan(append([]any{&seq, &r.m.Lease.Fence}, r.dest()...)...); err != nil {
 				rows.Close()
 				return fmt.Errorf("claim: %w", err)
 			}
+			r.m.Lease.Until = fromMS(leaseUntil)
 			bySeq[seq] = r
 		}
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
@@ -129,11 +133,11 @@ func (s *Store) Claim(ctx context.Context, now time.Time, limit int, lease time.
 }
 
 // Record implements storage.Store. The message must be leased (status
-// sending): otherwise storage.ErrConflict, and storage.ErrNotFound for an
-// unknown id. Update's PlatformMsgID, LastCode and LastError replace the
-// stored ones as given. A zero NextAttemptAt for queued or retrying means
-// now.
-func (s *Store) Record(ctx context.Context, id string, a *message.Attempt, u storage.Update) error {
+// sending) under fence: otherwise storage.ErrLeaseLost, and
+// storage.ErrNotFound for an unknown id. Update's PlatformMsgID, LastCode
+// and LastError replace the stored ones as given. A zero NextAttemptAt for
+// queued or retrying means now.
+func (s *Store) Record(ctx context.Context, id string, fence int64, a *message.Attempt, u storage.Update) error {
 	switch u.Status {
 	case message.StatusDelivered, message.StatusFailed, message.StatusRejected,
 		message.StatusRetrying, message.StatusQueued:
@@ -159,14 +163,14 @@ func (s *Store) Record(ctx context.Context, id string, a *message.Attempt, u sto
 	}
 	return s.submit(ctx, a == nil, func(w *writer) error {
 		res, err := w.st.recordMsg.Exec(string(u.Status), toMS(next), retry, u.PlatformMsgID,
-			u.LastCode, u.LastError, toMS(now), id)
+			u.LastCode, u.LastError, toMS(now), id, fence)
 		if err != nil {
 			return fmt.Errorf("record message %s: %w", id, err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
 			return fmt.Errorf("record message %s: %w", id, err)
 		} else if n == 0 {
-			return stateErr(w, "record message", id)
+			return leaseErr(w, id, fence)
 		}
 		if attempt != nil {
 			if _, err := w.st.insertAttempt.Exec(attempt...); err != nil {
@@ -209,4 +213,22 @@ func (w *writer) claimDueStmt(nowMS int64, limit int) (*sql.Stmt, []any, error) 
 	}
 	w.claimDueBy[p] = st
 	return st, []any{nowMS}, nil
+}
+
+// leaseErr explains why Record matched nothing: the message does not exist
+// (ErrNotFound), or it is not sending under the claim fence
+// (ErrLeaseLost).
+func leaseErr(w *writer, id string, fence int64) error {
+	var (
+		status string
+		claims int64
+	)
+	err := w.st.msgLease.QueryRow(id).Scan(&status, &claims)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("record message %s: %w", id, storage.ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("record message %s: %w", id, err)
+	}
+	return fmt.Errorf("record message %s under claim %d: status %s, claim %d: %w", id, fence, status, claims, storage.ErrLeaseLost)
 }

@@ -98,6 +98,10 @@ CREATE TABLE tokens (
 	expires INTEGER NOT NULL
 ) WITHOUT ROWID;
 `,
+	// 2: the fencing token. claims counts the claims of a message; Claim
+	// returns it as Lease.Fence and Record only applies under the current
+	// one (docs/delivery.md).
+	`ALTER TABLE messages ADD COLUMN claims INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // migrate brings the schema to the latest version in one transaction. The

@@ -87,7 +87,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if err != nil || len(claimed) != 1 || claimed[0].ID != out[0].ID {
 		t.Fatalf("Claim = %v, %v", claimed, err)
 	}
-	if err := s.Record(ctx, out[0].ID, &message.Attempt{At: now, Outcome: message.OutcomeRetryable, Code: "-1"},
+	if err := s.Record(ctx, out[0].ID, claimed[0].Lease.Fence, &message.Attempt{At: now, Outcome: message.OutcomeRetryable, Code: "-1"},
 		storage.Update{Status: message.StatusRetrying, NextAttemptAt: now.Add(time.Minute), CountRetry: true}); err != nil {
 		t.Fatal(err)
 	}

@@ -55,13 +55,13 @@ type stmts struct {
 	begin, commit, rollback            *sql.Stmt
 	savepoint, release, rollbackToSave *sql.Stmt
 
-	insertMsg, msgByIdempotency *sql.Stmt
-	insertBroadcast             *sql.Stmt
-	claimDue, claimMark         *sql.Stmt
-	recordMsg, insertAttempt    *sql.Stmt
-	msgStatus, redrive          *sql.Stmt
-	putGroup, deleteGroup       *sql.Stmt
-	putToken, deleteToken       *sql.Stmt
+	insertMsg, msgByIdempotency  *sql.Stmt
+	insertBroadcast              *sql.Stmt
+	claimDue, claimMark          *sql.Stmt
+	recordMsg, insertAttempt     *sql.Stmt
+	msgStatus, msgLease, redrive *sql.Stmt
+	putGroup, deleteGroup        *sql.Stmt
+	putToken, deleteToken        *sql.Stmt
 }
 
 func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int) (*writer, error) {
@@ -93,6 +93,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int) (*writer, erro
 		{&w.st.recordMsg, sqlRecordMessage},
 		{&w.st.insertAttempt, sqlInsertAttempt},
 		{&w.st.msgStatus, sqlMessageStatus},
+		{&w.st.msgLease, sqlMessageLease},
 		{&w.st.redrive, sqlRedrive},
 		{&w.st.putGroup, sqlPutGroup},
 		{&w.st.deleteGroup, sqlDeleteGroup},
@@ -119,7 +120,7 @@ func (w *writer) closeStmts() error {
 	for _, st := range []*sql.Stmt{
 		w.st.begin, w.st.commit, w.st.rollback, w.st.savepoint, w.st.release, w.st.rollbackToSave,
 		w.st.insertMsg, w.st.msgByIdempotency, w.st.insertBroadcast,
-		w.st.claimDue, w.st.claimMark, w.st.recordMsg, w.st.insertAttempt, w.st.msgStatus,
+		w.st.claimDue, w.st.claimMark, w.st.recordMsg, w.st.insertAttempt, w.st.msgStatus, w.st.msgLease,
 		w.st.redrive, w.st.putGroup, w.st.deleteGroup, w.st.putToken, w.st.deleteToken,
 	} {
 		if st != nil {

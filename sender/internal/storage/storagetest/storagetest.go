@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"ClaimConcurrent", testClaimConcurrent},
 		{"Record", testRecord},
 		{"RecordErrors", testRecordErrors},
+		{"LeaseFence", testLeaseFence},
 		{"Redrive", testRedrive},
 		{"Groups", testGroups},
 		{"Tokens", testTokens},
@@ -419,14 +420,17 @@ func testListFilters(t *testing.T, s storage.Store) {
 	}
 	// Fail one app2 message (claim, record) to filter by status.
 	claimed := claim(t, s, at(time.Minute), 100, time.Minute)
-	var failed string
+	var (
+		failed string
+		fence  int64
+	)
 	for _, m := range claimed {
 		if m.App == "app2" && m.BroadcastID == "" {
-			failed = m.ID
+			failed, fence = m.ID, m.Lease.Fence
 			break
 		}
 	}
-	if err := s.Record(ctx, failed, nil, storage.Update{Status: message.StatusFailed}); err != nil {
+	if err := s.Record(ctx, failed, fence, nil, storage.Update{Status: message.StatusFailed}); err != nil {
 		t.Fatal(err)
 	}
 	bcast := listAll(t, s, storage.Filter{BroadcastID: "b1"})
@@ -501,7 +505,7 @@ func testCounts(t *testing.T, s storage.Store) {
 		t.Fatalf("claimed %d, want 4", len(claimed))
 	}
 	for i, st := range []message.Status{message.StatusDelivered, message.StatusFailed, message.StatusRetrying} {
-		if err := s.Record(ctx, claimed[i].ID, nil, storage.Update{Status: st, NextAttemptAt: at(time.Hour)}); err != nil {
+		if err := s.Record(ctx, claimed[i].ID, claimed[i].Lease.Fence, nil, storage.Update{Status: st, NextAttemptAt: at(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -557,7 +561,7 @@ func testBroadcast(t *testing.T, s storage.Store) {
 	}
 
 	claimed := claim(t, s, at(time.Second), 3, time.Minute)
-	if err := s.Record(ctx, claimed[0].ID, nil, storage.Update{Status: message.StatusDelivered}); err != nil {
+	if err := s.Record(ctx, claimed[0].ID, claimed[0].Lease.Fence, nil, storage.Update{Status: message.StatusDelivered}); err != nil {
 		t.Fatal(err)
 	}
 	_, counts, err = s.Broadcast(ctx, "b1")
@@ -666,7 +670,7 @@ func testClaimLeaseExpiry(t *testing.T, s storage.Store) {
 		t.Fatalf("claimed %v while the lease holds", ids(got))
 	}
 	// One worker finishes in time; the others die.
-	if err := s.Record(ctx, first[0].ID, nil, storage.Update{Status: message.StatusDelivered}); err != nil {
+	if err := s.Record(ctx, first[0].ID, first[0].Lease.Fence, nil, storage.Update{Status: message.StatusDelivered}); err != nil {
 		t.Fatal(err)
 	}
 	again := claim(t, s, at(time.Minute), 10, time.Minute)
@@ -714,7 +718,7 @@ func testClaimConcurrent(t *testing.T, s storage.Store) {
 				mu.Unlock()
 				// Half the claimed messages finish; the rest stay leased.
 				for _, m := range got[:len(got)/2] {
-					if err := s.Record(ctx, m.ID, &message.Attempt{At: at(time.Second), Outcome: message.OutcomeDelivered},
+					if err := s.Record(ctx, m.ID, m.Lease.Fence, &message.Attempt{At: at(time.Second), Outcome: message.OutcomeDelivered},
 						storage.Update{Status: message.StatusDelivered}); err != nil {
 						errCh <- err
 						return
@@ -744,10 +748,10 @@ func testClaimConcurrent(t *testing.T, s storage.Store) {
 func testRecord(t *testing.T, s storage.Store) {
 	ctx := context.Background()
 	m := enqueue(t, s, msg("app1", "u1"))[0]
-	claim(t, s, t0, 1, time.Minute)
+	c1 := claim(t, s, t0, 1, time.Minute)
 
 	a1 := message.Attempt{At: at(time.Second), Outcome: message.OutcomeRetryable, Code: "-1", Message: "system busy", LatencyMS: 12.5}
-	if err := s.Record(ctx, m.ID, &a1, storage.Update{
+	if err := s.Record(ctx, m.ID, c1[0].Lease.Fence, &a1, storage.Update{
 		Status: message.StatusRetrying, NextAttemptAt: at(time.Minute), CountRetry: true,
 		LastCode: "-1", LastError: "system busy",
 	}); err != nil {
@@ -766,17 +770,17 @@ func testRecord(t *testing.T, s storage.Store) {
 	}
 
 	// Throttled: no attempt stored by the caller's choice, no retry spent.
-	claim(t, s, at(time.Minute), 1, time.Minute)
-	if err := s.Record(ctx, m.ID, nil, storage.Update{Status: message.StatusQueued, NextAttemptAt: at(2 * time.Minute)}); err != nil {
+	c2 := claim(t, s, at(time.Minute), 1, time.Minute)
+	if err := s.Record(ctx, m.ID, c2[0].Lease.Fence, nil, storage.Update{Status: message.StatusQueued, NextAttemptAt: at(2 * time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	if got := get(t, s, m.ID); got.Retries != 1 || len(got.Attempts) != 1 || got.Status != message.StatusQueued {
 		t.Errorf("after a delay without attempt: %+v", got)
 	}
 
-	claim(t, s, at(2*time.Minute), 1, time.Minute)
+	c3 := claim(t, s, at(2*time.Minute), 1, time.Minute)
 	a2 := message.Attempt{At: at(2 * time.Minute), Outcome: message.OutcomeDelivered, Code: "0", LatencyMS: 3}
-	if err := s.Record(ctx, m.ID, &a2, storage.Update{Status: message.StatusDelivered, PlatformMsgID: "pm-1", LastCode: "0"}); err != nil {
+	if err := s.Record(ctx, m.ID, c3[0].Lease.Fence, &a2, storage.Update{Status: message.StatusDelivered, PlatformMsgID: "pm-1", LastCode: "0"}); err != nil {
 		t.Fatal(err)
 	}
 	got = canon(get(t, s, m.ID))
@@ -797,23 +801,29 @@ func testRecordErrors(t *testing.T, s storage.Store) {
 	later.NextAttemptAt = at(time.Hour)
 	queued := enqueue(t, s, later)[0]
 	leased := enqueue(t, s, msg("app1", "u2"))[0]
-	if c := claim(t, s, t0, 10, time.Minute); !slices.Equal(ids(c), []string{leased.ID}) {
+	c := claim(t, s, t0, 10, time.Minute)
+	if !slices.Equal(ids(c), []string{leased.ID}) {
 		t.Fatalf("claimed %v, want [%s]", ids(c), leased.ID)
 	}
+	fence := c[0].Lease.Fence
 	tests := []struct {
-		name string
-		id   string
-		u    storage.Update
-		want error
+		name  string
+		id    string
+		fence int64
+		u     storage.Update
+		want  error
 	}{
-		{"unknown id", "nope", storage.Update{Status: message.StatusDelivered}, storage.ErrNotFound},
-		{"not leased", queued.ID, storage.Update{Status: message.StatusDelivered}, storage.ErrConflict},
-		{"invalid status", leased.ID, storage.Update{Status: "bogus"}, nil},
-		{"sending is no outcome", leased.ID, storage.Update{Status: message.StatusSending}, nil},
+		{"unknown id", "nope", fence, storage.Update{Status: message.StatusDelivered}, storage.ErrNotFound},
+		{"not leased", queued.ID, fence, storage.Update{Status: message.StatusDelivered}, storage.ErrLeaseLost},
+		{"not leased is a conflict", queued.ID, fence, storage.Update{Status: message.StatusDelivered}, storage.ErrConflict},
+		{"other claim", leased.ID, fence + 1, storage.Update{Status: message.StatusDelivered}, storage.ErrLeaseLost},
+		{"no claim", leased.ID, 0, storage.Update{Status: message.StatusDelivered}, storage.ErrLeaseLost},
+		{"invalid status", leased.ID, fence, storage.Update{Status: "bogus"}, nil},
+		{"sending is no outcome", leased.ID, fence, storage.Update{Status: message.StatusSending}, nil},
 	}
 	for _, tc := range tests {
 		a := &message.Attempt{At: t0, Outcome: message.OutcomeDelivered}
-		err := s.Record(ctx, tc.id, a, tc.u)
+		err := s.Record(ctx, tc.id, tc.fence, a, tc.u)
 		switch {
 		case err == nil:
 			t.Errorf("%s: no error", tc.name)
@@ -821,11 +831,66 @@ func testRecordErrors(t *testing.T, s storage.Store) {
 			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
 		}
 	}
+	if got := get(t, s, leased.ID); got.Status != message.StatusSending {
+		t.Errorf("after refused records the message is %s, want still sending", got.Status)
+	}
 	// Nothing above may have left an attempt behind.
 	for _, id := range []string{queued.ID, leased.ID} {
 		if got := get(t, s, id); len(got.Attempts) != 0 {
 			t.Errorf("%s has attempts %v after failed records", id, got.Attempts)
 		}
+	}
+}
+
+// testLeaseFence: a worker whose lease ran out, and whose message another
+// worker claimed since, cannot record its outcome over the new owner's;
+// each claim grants a larger fence and the lease the caller asked for.
+func testLeaseFence(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	m := enqueue(t, s, msg("app1", "u1"))[0]
+	first := claim(t, s, t0, 1, time.Minute)
+	if len(first) != 1 || first[0].ID != m.ID {
+		t.Fatalf("claimed %v, want [%s]", ids(first), m.ID)
+	}
+	if !first[0].Lease.Until.Equal(at(time.Minute)) || first[0].Lease.Fence == 0 {
+		t.Errorf("first lease %+v, want a fence and until %v", first[0].Lease, at(time.Minute))
+	}
+	// The first worker stalls past its lease; a second claims the message.
+	second := claim(t, s, at(2*time.Minute), 1, time.Minute)
+	if len(second) != 1 || second[0].ID != m.ID {
+		t.Fatalf("reclaimed %v, want [%s]", ids(second), m.ID)
+	}
+	if second[0].Lease.Fence <= first[0].Lease.Fence || !second[0].Lease.Until.Equal(at(3*time.Minute)) {
+		t.Errorf("second lease %+v after first %+v: want a larger fence, until %v", second[0].Lease, first[0].Lease, at(3*time.Minute))
+	}
+	stale := &message.Attempt{At: at(2 * time.Minute), Outcome: message.OutcomeRetryable, Code: "-1"}
+	err := s.Record(ctx, m.ID, first[0].Lease.Fence, stale, storage.Update{Status: message.StatusRetrying, NextAttemptAt: at(time.Hour)})
+	if !errors.Is(err, storage.ErrLeaseLost) {
+		t.Fatalf("stale worker's Record: err = %v, want ErrLeaseLost", err)
+	}
+	if got := get(t, s, m.ID); got.Status != message.StatusSending || len(got.Attempts) != 0 {
+		t.Fatalf("after the stale outcome: %+v, want still sending, no attempt", got)
+	}
+	won := &message.Attempt{At: at(2 * time.Minute), Outcome: message.OutcomeDelivered, Code: "0"}
+	if err := s.Record(ctx, m.ID, second[0].Lease.Fence, won, storage.Update{Status: message.StatusDelivered, PlatformMsgID: "pm"}); err != nil {
+		t.Fatalf("current owner's Record: %v", err)
+	}
+	// Late again, after the owner settled it: still refused.
+	if err := s.Record(ctx, m.ID, first[0].Lease.Fence, stale, storage.Update{Status: message.StatusRetrying}); !errors.Is(err, storage.ErrLeaseLost) {
+		t.Errorf("stale Record after delivery: err = %v, want ErrLeaseLost", err)
+	}
+	if got := get(t, s, m.ID); got.Status != message.StatusDelivered || got.PlatformMsgID != "pm" || len(got.Attempts) != 1 {
+		t.Errorf("final message %+v, want the owner's delivery only", got)
+	}
+
+	// An expired lease nobody has claimed since still takes its outcome.
+	n := enqueue(t, s, msg("app1", "u2"))[0]
+	c := claim(t, s, at(time.Hour), 1, time.Second)
+	if len(c) != 1 || c[0].ID != n.ID {
+		t.Fatalf("claimed %v, want [%s]", ids(c), n.ID)
+	}
+	if err := s.Record(ctx, n.ID, c[0].Lease.Fence, nil, storage.Update{Status: message.StatusDelivered}); err != nil {
+		t.Errorf("Record after the lease ran out, before any reclaim: %v", err)
 	}
 }
 
@@ -842,8 +907,12 @@ func testRedrive(t *testing.T, s storage.Store) {
 	if len(claimed) != len(statuses) {
 		t.Fatalf("claimed %d, want %d", len(claimed), len(statuses))
 	}
+	fenceOf := map[string]int64{}
+	for _, m := range claimed {
+		fenceOf[m.ID] = m.Lease.Fence
+	}
 	for _, st := range statuses {
-		if err := s.Record(ctx, idOf[st], &message.Attempt{At: t0, Outcome: message.OutcomePermanent},
+		if err := s.Record(ctx, idOf[st], fenceOf[idOf[st]], &message.Attempt{At: t0, Outcome: message.OutcomePermanent},
 			storage.Update{Status: st, CountRetry: true, NextAttemptAt: at(5 * time.Hour), LastCode: "x"}); err != nil {
 			t.Fatal(err)
 		}
@@ -992,7 +1061,7 @@ func testClosed(t *testing.T, s storage.Store) {
 		"Redrive":     func() error { _, err := s.Redrive(ctx, m.ID, t0); return err },
 		"Counts":      func() error { _, err := s.Counts(ctx); return err },
 		"Claim":       func() error { _, err := s.Claim(ctx, t0, 1, time.Minute); return err },
-		"Record":      func() error { return s.Record(ctx, m.ID, nil, storage.Update{Status: message.StatusQueued}) },
+		"Record":      func() error { return s.Record(ctx, m.ID, 1, nil, storage.Update{Status: message.StatusQueued}) },
 		"PutGroup":    func() error { return s.PutGroup(ctx, "a", "g", nil) },
 		"Group":       func() error { _, err := s.Group(ctx, "a", "g"); return err },
 		"DeleteGroup": func() error { return s.DeleteGroup(ctx, "a", "g") },
