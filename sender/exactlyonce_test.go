@@ -51,6 +51,9 @@ func TestNoDuplicatesWhileBroadcasting(t *testing.T) {
 	// Leases as short as the configuration allows: a writer stall longer
 	// than this used to hand a message to a second worker.
 	cfg.Delivery.Lease, cfg.Delivery.SendTimeout = 2*time.Second, time.Second
+	// The bulk requests themselves may take long under the race detector;
+	// the server's limits are not what this test is about.
+	cfg.Server.ReadTimeout, cfg.Server.WriteTimeout = 10*time.Minute, 10*time.Minute
 	s := startService(t, mock, cfg, nil)
 	// Sends that take a moment, so that every worker is mid-send whenever
 	// the bulk writes start.
