@@ -1,13 +1,13 @@
 // Package douyin emulates the Douyin (ByteDance, 抖音/字节) mini-app server
 // APIs: the two kinds of app token (getAccessToken on developer.toutiao.com
 // and client_token on open.douyin.com, with their stable variants), the
-// subscribe-message sends (legacy v1 notify and notify_user v2) and text
-// moderation (antidirt and censor/text), at their real paths, with their
-// JSON shapes, error codes and rules.
+// subscribe-message sends (legacy v1 notify and notify_user v2), the v2
+// subscription template management and query_user_subscribe, and text and
+// image moderation (antidirt, censor/text, tags/image and the censor/image
+// APIs), at their real paths, with their JSON shapes, error codes and rules.
 //
-// Facts are in ../shared/platforms/douyin-kuaishou-baidu.md §1 and §4; the
-// readings chosen where the platform is silent are marked UNCONFIRMED in
-// comments and listed in docs/mock-douyin.md.
+// The readings chosen where the platform is silent are marked UNCONFIRMED
+// in comments and listed in docs/mock-douyin.md, with the public sources.
 package douyin
 
 import (
@@ -37,13 +37,30 @@ const (
 	EndpointNotifyV2          = "notify_v2"           // /api/notification/v2/subscription/notify_user/
 	EndpointAntidirt          = "antidirt"            // /api/v2/tags/text/antidirt
 	EndpointCensor            = "censor"              // /api/apps/v1/censor/text/
+	EndpointTagsImage         = "tags_image"          // legacy /api/v2/tags/image/
+	EndpointCensorImageV2     = "censor_image_v2"     // /api/apps/censor/image
+	EndpointCensorImage       = "censor_image"        // /api/apps/v1/censor/image/
+
+	// v2 subscription template management and query_user_subscribe
+	// (/api/notification/v2/subscription/<name>/).
+	EndpointQueryTplList        = "query_tpl_list"
+	EndpointCreateTpl           = "create_tpl"
+	EndpointQueryCreatedTplList = "query_created_tpl_list"
+	EndpointAddAppTpl           = "add_app_tpl"
+	EndpointQueryAppTpl         = "query_app_tpl"
+	EndpointDeleteAppTpl        = "delete_app_tpl"
+	EndpointQueryUserSubscribe  = "query_user_subscribe"
+
 	EndpointUnknown           = "unknown"             // journal only: paths under Douyin's prefixes that are not APIs
 )
 
 // Endpoints lists the endpoint names faults and quotas can target.
 func Endpoints() []string {
 	return []string{EndpointToken, EndpointStableToken, EndpointClientToken, EndpointStableClientToken,
-		EndpointNotifyV1, EndpointNotifyV2, EndpointAntidirt, EndpointCensor}
+		EndpointNotifyV1, EndpointNotifyV2, EndpointAntidirt, EndpointCensor,
+		EndpointTagsImage, EndpointCensorImageV2, EndpointCensorImage,
+		EndpointQueryTplList, EndpointCreateTpl, EndpointQueryCreatedTplList, EndpointAddAppTpl,
+		EndpointQueryAppTpl, EndpointDeleteAppTpl, EndpointQueryUserSubscribe}
 }
 
 // DefaultLimits are the platform's documented call limits per app
@@ -76,6 +93,12 @@ type Emulator struct {
 	lastSend    map[userKey]time.Time   // last accepted send per app and user
 
 	tokenSweepAt, sendSweepAt int // map sizes that trigger the next sweep of dead entries
+
+	// libMu guards the public template library and the apps' proposals.
+	libMu     sync.Mutex
+	library   Library
+	created   map[string][]createdTemplate // create_tpl proposals per app
+	nextTplID int64
 }
 
 // New returns an emulator over env.
@@ -89,15 +112,19 @@ func New(env *platform.Env) *Emulator {
 func (e *Emulator) Name() string { return Name }
 
 // Reset forgets every token, the client_token call history and the per-user
-// send times.
+// send times, and restores the public template library (templates proposed
+// with create_tpl go).
 func (e *Emulator) Reset(mockapi.Seed) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	e.tokens = map[string]*token{}
 	e.pools = map[poolKey]*pool{}
 	e.clientCalls = map[poolKey][]time.Time{}
 	e.lastSend = map[userKey]time.Time{}
 	e.tokenSweepAt, e.sendSweepAt = minSweep, minSweep
+	e.mu.Unlock()
+	e.libMu.Lock()
+	e.library, e.created, e.nextTplID = DemoLibrary(), map[string][]createdTemplate{}, firstCreatedID
+	e.libMu.Unlock()
 }
 
 // Routes registers the Douyin paths on r. Every host's paths share one
@@ -122,6 +149,27 @@ func (e *Emulator) Routes(r *mux.Router) {
 	r.Handle("/api/notification/v2/subscription/notify_user/", h(EndpointNotifyV2, e.handleNotifyV2))
 	r.Handle("/api/v2/tags/text/antidirt", h(EndpointAntidirt, e.handleAntidirt))
 	r.Handle("/api/apps/v1/censor/text/", h(EndpointCensor, e.handleCensor))
+	// The image APIs' docs and SKIT-ByteDance disagree on the trailing
+	// slash of the legacy and V3 paths: both forms are served.
+	tagsImage := h(EndpointTagsImage, e.handleTagsImage)
+	r.Handle("/api/v2/tags/image/", tagsImage)
+	r.Handle("/api/v2/tags/image", tagsImage)
+	r.Handle("/api/apps/censor/image", h(EndpointCensorImageV2, e.handleCensorImageV2))
+	censorImage := h(EndpointCensorImage, e.handleCensorImage)
+	r.Handle("/api/apps/v1/censor/image/", censorImage)
+	r.Handle("/api/apps/v1/censor/image", censorImage)
+
+	get := func(endpoint string, fn platform.HandlerFunc) http.Handler {
+		return e.env.Handle(Name, endpoint, e.get(fn))
+	}
+	const sub = "/api/notification/v2/subscription/"
+	r.Handle(sub+"query_tpl_list/", get(EndpointQueryTplList, e.handleQueryTplList))
+	r.Handle(sub+"create_tpl/", h(EndpointCreateTpl, e.handleCreateTpl))
+	r.Handle(sub+"query_created_tpl_list/", get(EndpointQueryCreatedTplList, e.handleQueryCreatedTplList))
+	r.Handle(sub+"add_app_tpl/", h(EndpointAddAppTpl, e.handleAddAppTpl))
+	r.Handle(sub+"query_app_tpl/", get(EndpointQueryAppTpl, e.handleQueryAppTpl))
+	r.Handle(sub+"delete_app_tpl/", h(EndpointDeleteAppTpl, e.handleDeleteAppTpl))
+	r.Handle(sub+"query_user_subscribe/", h(EndpointQueryUserSubscribe, e.handleQueryUserSubscribe))
 
 	unknown := e.env.Handle(Name, EndpointUnknown, func(w http.ResponseWriter, r *http.Request, c *platform.Call) {
 		e.notAPI(w, r, c, http.StatusNotFound)
@@ -137,7 +185,7 @@ func (e *Emulator) Routes(r *mux.Router) {
 	}).Handler(unknown)
 }
 
-// post guards a POST API: every Douyin API here is POST only.
+// post guards a POST API (every Douyin API but the template queries).
 func (e *Emulator) post(fn platform.HandlerFunc) platform.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, c *platform.Call) {
 		if r.Method != http.MethodPost {
