@@ -310,4 +310,3 @@ func (e *Emulator) handleCensorImage(w http.ResponseWriter, r *http.Request, c *
 		Predicts []imagePredict `json:"predicts"`
 	}{CodeOK, imageCensorSuccess, e.logID(), modelPredicts(risky)})
 }
-

@@ -51,7 +51,7 @@ const (
 	EndpointDeleteAppTpl        = "delete_app_tpl"
 	EndpointQueryUserSubscribe  = "query_user_subscribe"
 
-	EndpointUnknown           = "unknown"             // journal only: paths under Douyin's prefixes that are not APIs
+	EndpointUnknown = "unknown" // journal only: paths under Douyin's prefixes that are not APIs
 )
 
 // Endpoints lists the endpoint names faults and quotas can target.
