@@ -465,7 +465,7 @@ func baiduCase() sendCase {
 			if tok.AccessToken == "" {
 				tb.Fatalf("token: %s", tok.Error)
 			}
-			data := `{"thing1":{"value":"年度体检"},"time2":{"value":"2024年5月1日 15:01"}}`
+			data := `{"keyword1":{"value":"年度体检"},"keyword2":{"value":"2024年5月1日 15:01"}}`
 			bodies := buildBodies(n, func(i int) []byte {
 				return []byte(url.Values{"template_id": {seed.DemoBaiduTemplate}, "touser_openId": {seed.DemoBaiduUser},
 					"subscribe_id": {"bench-sub-" + strconv.Itoa(i)}, "data": {data},

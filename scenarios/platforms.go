@@ -47,7 +47,8 @@ var platforms = map[string]*platformSpec{
 		userID:   func(name string, _ int) string { return "ks_" + name },
 		appID:    func(w, n int) string { return fmt.Sprintf("ks7%05d%012d", w%100000, n) }},
 	"baidu": {name: "baidu", tokenEndpoint: "token", sendEndpoint: "subscribe_send", checkEndpoint: "check_text",
-		keywords: []string{"thing1", "time2"},
+		// Baidu numbers its keywords by position (keyword1, keyword2).
+		keywords: []string{"keyword1", "keyword2"},
 		userID:   func(name string, _ int) string { return "bd_" + name },
 		appID:    func(w, n int) string { return fmt.Sprintf("bd%06dAppKey%018d", w, n) }},
 }
@@ -106,7 +107,8 @@ func sampleValue(t string) string {
 const kuaishouDate = "2026年01月02号"
 
 // data builds a message's data for template keys: the marker (with an
-// optional text before it) in the first thing keyword, valid values
+// optional text before it) in the first text keyword (WeChat-typed
+// "thing", or Baidu's untyped "keyword"), valid values
 // elsewhere; keyed the way the platform's send API takes them. It also
 // returns the key under which the marker shows in the mock's inbox.
 func (p *platformSpec) data(keys []string, names map[string]string, text, marker string) (map[string]string, string) {
@@ -118,7 +120,8 @@ func (p *platformSpec) data(keys []string, names map[string]string, text, marker
 		if p.name == "kuaishou" && t == "date" {
 			v = kuaishouDate
 		}
-		if markerKey == "" && t == "thing" {
+		textual := t == "thing" || t == "keyword"
+		if markerKey == "" && textual {
 			v = "order " + marker
 			if text != "" {
 				v = text + " " + marker
@@ -130,7 +133,7 @@ func (p *platformSpec) data(keys []string, names map[string]string, text, marker
 		} else if n := names[k]; n != "" {
 			wire = n
 		}
-		if markerKey == "" && t == "thing" {
+		if markerKey == "" && textual {
 			markerKey = wire
 		}
 		out[wire] = v

@@ -35,21 +35,19 @@ const (
 	DemoTemplateID = "de300000000000000000000000000001"
 )
 
-// DemoApp is a ready-to-use Baidu app for the demo seed: a template, two
-// users and five one-time authorizations each (each spent with its own
+// DemoApp is a ready-to-use Baidu app for the demo seed: a template keyed
+// as Baidu keys its templates (keyword1, keyword2: the title 预约成功通知,
+// BD0003 of the mock's library, with its first two keywords), two users
+// and five one-time authorizations each (each spent with its own
 // subscribe_id).
-//
-// Baidu's real data keys are keyword1, keyword2, …; the control API
-// currently accepts only WeChat-typed keys (a type and digits, e.g. thing1),
-// so the demo template uses thing1/time2 until it accepts platform keys.
 func DemoApp() mockapi.App {
 	return mockapi.App{
 		Platform: Name, AppID: DemoAppKey, Secret: DemoSecret,
 		Users: []string{DemoUserAlice, DemoUserBob},
 		Templates: []mockapi.Template{{
 			TemplateID: DemoTemplateID, Title: "预约成功通知",
-			Keywords:     []string{"thing1", "time2"},
-			KeywordNames: map[string]string{"thing1": "预约项目", "time2": "预约时间"},
+			Keywords:     []string{"keyword1", "keyword2"},
+			KeywordNames: map[string]string{"keyword1": "预约项目", "keyword2": "预约时间"},
 		}},
 		Grants: []mockapi.Grant{
 			{OpenID: DemoUserAlice, TemplateID: DemoTemplateID, Count: 5},

@@ -1,12 +1,15 @@
 // Package baidu emulates the Baidu Smart Program (百度智能小程序) server APIs at
 // openapi.baidu.com: the app access token (/oauth/2.0/token), the subscribe
-// message send (/rest/2.0/smartapp/template/message/subscribe/send) and text
-// moderation (/rest/2.0/smartapp/riskDetection/v2/syncCheckText), with the
+// message send (/rest/2.0/smartapp/template/message/subscribe/send), the
+// legacy template message (/rest/2.0/smartapp/template/send), template
+// management (templateadd, templatedel, templatelist, librarylist,
+// libraryget) and text moderation
+// (/rest/2.0/smartapp/riskDetection/v2/syncCheckText), with the
 // platform's three answer shapes: OAuth errors on the token endpoint, gateway
 // errors (error_code/error_msg) and business answers (errno/msg/data).
 //
-// Facts, and the readings chosen where the platform is silent, are in
-// /work/shared/platforms/douyin-kuaishou-baidu.md §3 and docs/mock-baidu.md.
+// The readings chosen where the platform is silent are marked UNCONFIRMED
+// in comments and listed, with the public sources, in docs/mock-baidu.md.
 package baidu
 
 import (
@@ -29,13 +32,22 @@ const (
 	EndpointToken         = "token"
 	EndpointSubscribeSend = "subscribe_send"
 	EndpointCheckText     = "check_text"
+	EndpointTemplateSend  = "template_send" // legacy /rest/2.0/smartapp/template/send
+	EndpointTemplateAdd   = "template_add"
+	EndpointTemplateDel   = "template_del"
+	EndpointTemplateList  = "template_list"
+	EndpointLibraryList   = "library_list"
+	EndpointLibraryGet    = "library_get"
 	EndpointUnknown       = "unknown"
 
 	maxBodyBytes = 1 << 20
 )
 
 // Endpoints lists the endpoint names faults and quotas can target.
-func Endpoints() []string { return []string{EndpointToken, EndpointSubscribeSend, EndpointCheckText} }
+func Endpoints() []string {
+	return []string{EndpointToken, EndpointSubscribeSend, EndpointCheckText, EndpointTemplateSend,
+		EndpointTemplateAdd, EndpointTemplateDel, EndpointTemplateList, EndpointLibraryList, EndpointLibraryGet}
+}
 
 // DefaultLimits: Baidu documents no call limits for these APIs
 // (UNCONFIRMED), so a new app has none; set them with PUT /_mock/quotas.
@@ -54,11 +66,18 @@ type Emulator struct {
 	used   map[subKey]struct{}
 	order  []subKey // used keys, oldest first, to bound the map
 	msgKey atomic.Int64
+
+	// sceneMu guards the legacy template messages' scene budgets.
+	sceneMu    sync.Mutex
+	scenes     map[sceneKey]*sceneUse
+	sceneOrder []sceneKey // oldest first, to bound the map
+
+	library []LibraryTitle // the template library; read-only
 }
 
 // New returns an emulator over env.
 func New(env *platform.Env) *Emulator {
-	e := &Emulator{env: env}
+	e := &Emulator{env: env, library: DemoLibrary()}
 	e.Reset(mockapi.Seed{})
 	return e
 }
@@ -66,7 +85,8 @@ func New(env *platform.Env) *Emulator {
 // Name is the platform's name in the control API.
 func (e *Emulator) Name() string { return Name }
 
-// Reset forgets every token and every used subscribe id.
+// Reset forgets every token, every used subscribe id and every scene
+// budget.
 func (e *Emulator) Reset(mockapi.Seed) {
 	e.mu.Lock()
 	e.tokens = map[string]*token{}
@@ -74,6 +94,9 @@ func (e *Emulator) Reset(mockapi.Seed) {
 	e.subMu.Lock()
 	e.used, e.order = map[subKey]struct{}{}, nil
 	e.subMu.Unlock()
+	e.sceneMu.Lock()
+	e.scenes, e.sceneOrder = map[sceneKey]*sceneUse{}, nil
+	e.sceneMu.Unlock()
 	e.msgKey.Store(msgKeyBase)
 }
 
@@ -88,6 +111,12 @@ func (e *Emulator) Routes(r *mux.Router) {
 	r.Handle("/oauth/2.0/token", h(EndpointToken, e.handleToken))
 	r.Handle("/rest/2.0/smartapp/template/message/subscribe/send", h(EndpointSubscribeSend, e.handleSubscribeSend))
 	r.Handle("/rest/2.0/smartapp/riskDetection/v2/syncCheckText", h(EndpointCheckText, e.handleCheckText))
+	r.Handle("/rest/2.0/smartapp/template/send", h(EndpointTemplateSend, e.handleTemplateSend))
+	r.Handle("/rest/2.0/smartapp/template/templateadd", h(EndpointTemplateAdd, e.handleTemplateAdd))
+	r.Handle("/rest/2.0/smartapp/template/templatedel", h(EndpointTemplateDel, e.handleTemplateDel))
+	r.Handle("/rest/2.0/smartapp/template/templatelist", h(EndpointTemplateList, e.handleTemplateList))
+	r.Handle("/rest/2.0/smartapp/template/librarylist", h(EndpointLibraryList, e.handleLibraryList))
+	r.Handle("/rest/2.0/smartapp/template/libraryget", h(EndpointLibraryGet, e.handleLibraryGet))
 	r.PathPrefix("/rest/2.0/").Handler(h(EndpointUnknown, func(w http.ResponseWriter, _ *http.Request, c *platform.Call) {
 		gatewayFail(w, c, GatewayUnsupportedMethod)
 	}))

@@ -77,6 +77,11 @@ var errnoMessages = map[Errno]string{
 	ErrnoNotSubscribed: "用户未订阅该消息",
 	ErrnoOpenID:        "不合法的 touser_openId",
 	ErrnoRisk:          "potential risk",
+	ErrnoParamValue:    "参数错误",
+	ErrnoPushFailed:    "消息推送接口调用失败",
+	ErrnoFormInvalid:   "表单无效",
+	ErrnoSceneInvalid:  "场景id无效",
+	ErrnoNoPush:        "无 push 权限",
 }
 
 // Message is the msg for an errno. The doc gives Chinese descriptions; that

@@ -18,7 +18,7 @@ func TestDemoApp(t *testing.T) {
 	m := &mock{t: t, Mock: mm, ctx: context.Background()}
 	tok := m.token(baidu.DemoAppKey, baidu.DemoSecret)
 	f := url.Values{"template_id": {baidu.DemoTemplateID}, "touser_openId": {baidu.DemoUserAlice},
-		"subscribe_id": {"demo-1"}, "data": {`{"thing1":{"value":"体检"},"time2":{"value":"2025年3月14日 15:00"}}`}}
+		"subscribe_id": {"demo-1"}, "data": {`{"keyword1":{"value":"体检"},"keyword2":{"value":"2025年3月14日 15:00"}}`}}
 	wantErrno(t, m.send(tok, f), baidu.ErrnoOK)
 	if got := len(m.messages()); got != 1 {
 		t.Fatalf("%d messages, want 1", got)

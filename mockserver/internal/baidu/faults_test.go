@@ -140,7 +140,8 @@ func TestUnknownPaths(t *testing.T) {
 	m := start(t)
 	tok := m.token(appA, secretA)
 	for _, p := range []string{
-		"/rest/2.0/smartapp/template/send",
+		"/rest/2.0/smartapp/template/send/",
+		"/rest/2.0/smartapp/template/templatedelete",
 		"/rest/2.0/smartapp/template/message/subscribe/send/",
 		"/rest/2.0/smartapp/riskDetection/v2/syncCheckImage",
 	} {
