@@ -28,7 +28,8 @@ func badParam(detail string) *sendError { return &sendError{code: ResultBadParam
 
 // POST /openapi/mp/developer/message/template/send (form: app_id,
 // access_token, template_id, to_user, page, data — all required by the doc;
-// app_id and access_token may also come in the query).
+// app_id and access_token may also come in the query; a JSON body is
+// accepted too, see sendjson.go).
 //
 // Checks, in order: method and form; app_id and access_token present
 // (100200100); the token known, unexpired and issued to app_id (100200101);
@@ -40,8 +41,7 @@ func badParam(detail string) *sendError { return &sendError{code: ResultBadParam
 // UNCONFIRMED (see codes.go). Success consumes a one-time grant and lands the
 // message in the inbox.
 func (e *Emulator) handleSend(w http.ResponseWriter, r *http.Request, c *platform.Call) {
-	formErr := readForm(w, r)
-	f := r.Form
+	f, formErr := readSendParams(w, r)
 	appID := f.Get("app_id")
 	tokenApp, tokenCode, tokenDetail := e.checkToken(f)
 	c.AppID, c.OpenID = appID, f.Get("to_user")
@@ -56,7 +56,7 @@ func (e *Emulator) handleSend(w http.ResponseWriter, r *http.Request, c *platfor
 		fail(w, c, ResultBadParam, "method "+r.Method+" not allowed, use POST")
 		return
 	case formErr != nil:
-		fail(w, c, ResultBadParam, "malformed form body")
+		fail(w, c, ResultBadParam, "malformed body")
 		return
 	case appID == "":
 		fail(w, c, ResultBadParam, "app_id is empty")
