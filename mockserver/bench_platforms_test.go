@@ -90,7 +90,9 @@ func BenchmarkPlatformSend(b *testing.B) {
 		{"douyin_v2", douyinV2Case()},
 		{"douyin_v1", douyinV1Case()},
 		{"kuaishou", kuaishouCase()},
+		{"kuaishou_json", kuaishouJSONCase()},
 		{"baidu", baiduCase()},
+		{"baidu_template_send", baiduTemplateSendCase()},
 		{"alipay", alipayCase()},
 	}
 	for _, tc := range cases {
@@ -486,6 +488,87 @@ func baiduCase() sendCase {
 			}{0, "success", data{4_330_000 + seq}}
 		}),
 	}
+}
+
+// baiduTemplateSendCase: the legacy template message on a form scene;
+// every send spends its own scene id (a form carries one message), so
+// there is one body per send.
+func baiduTemplateSendCase() sendCase {
+	return sendCase{
+		app: func() mockapi.App { return demoApp(mockapi.PlatformBaidu) },
+		prepare: func(tb testing.TB, c *http.Client, base string, n int) (string, http.Header, [][]byte) {
+			var tok struct {
+				AccessToken string `json:"access_token"`
+				Error       string `json:"error"`
+			}
+			postForm(tb, c, base+"/oauth/2.0/token", url.Values{"grant_type": {"client_credentials"},
+				"client_id": {seed.DemoBaiduAppKey}, "client_secret": {seed.DemoBaiduSecret},
+				"scope": {"smartapp_snsapi_base"}}, &tok)
+			if tok.AccessToken == "" {
+				tb.Fatalf("token: %s", tok.Error)
+			}
+			data := `{"keyword1":{"value":"年度体检"},"keyword2":{"value":"2024年5月1日 15:01"}}`
+			bodies := buildBodies(n, func(i int) []byte {
+				// The last digit 1: a logged-in user, addressed by open id.
+				return []byte(url.Values{"template_id": {seed.DemoBaiduTemplate}, "touser_openId": {seed.DemoBaiduUser},
+					"scene_id": {"bench-form-" + strconv.Itoa(i) + ".1"}, "scene_type": {"1"}, "data": {data},
+					"page": {"pages/order/detail?id=42"}}.Encode())
+			})
+			return "/rest/2.0/smartapp/template/send?access_token=" + url.QueryEscape(tok.AccessToken),
+				http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, bodies
+		},
+		ok: `{"errno":0,"msg":"success","data":{"msg_key":`,
+		baseline: formBaseline("application/json", func(seq int64) any {
+			type data struct {
+				MsgKey int64 `json:"msg_key"`
+			}
+			return struct {
+				Errno int    `json:"errno"`
+				Msg   string `json:"msg"`
+				Data  data   `json:"data"`
+			}{0, "success", data{4_330_000 + seq}}
+		}),
+	}
+}
+
+// kuaishouJSONBody is template/send with a JSON body, data as an object.
+type kuaishouJSONBody struct {
+	AppID       string                       `json:"app_id"`
+	AccessToken string                       `json:"access_token"`
+	TemplateID  string                       `json:"template_id"`
+	ToUser      string                       `json:"to_user"`
+	Page        string                       `json:"page"`
+	Data        map[string]map[string]string `json:"data"`
+}
+
+// kuaishouJSONCase: the same send as kuaishouCase with a JSON body (the
+// mock's lenient reading; the documented way is a form).
+func kuaishouJSONCase() sendCase {
+	sc := kuaishouCase()
+	form := sc.prepare
+	sc.prepare = func(tb testing.TB, c *http.Client, base string, n int) (string, http.Header, [][]byte) {
+		path, _, bodies := form(tb, c, base, n)
+		f, err := url.ParseQuery(string(bodies[0]))
+		if err != nil {
+			tb.Fatalf("form body: %v", err)
+		}
+		body := kuaishouJSONBody{AppID: f.Get("app_id"), AccessToken: f.Get("access_token"), TemplateID: f.Get("template_id"),
+			ToUser: f.Get("to_user"), Page: f.Get("page")}
+		if err := json.Unmarshal([]byte(f.Get("data")), &body.Data); err != nil {
+			tb.Fatalf("data: %v", err)
+		}
+		raw, err := json.Marshal(body)
+		if err != nil {
+			tb.Fatalf("marshal: %v", err)
+		}
+		return path, http.Header{"Content-Type": {"application/json"}}, [][]byte{raw}
+	}
+	sc.baseline = jsonBaseline[kuaishouJSONBody]("application/json;charset=UTF-8", func(int64) any {
+		return struct {
+			Result int `json:"result"`
+		}{1}
+	})
+	return sc
 }
 
 // --- Alipay ---------------------------------------------------------------
