@@ -71,6 +71,9 @@ type scenario struct {
 	reply   direct.AlipayReply
 	stable  []string
 	verdict direct.Verdict
+	// added is the template made through the platform's own template API.
+	added *addedTemplate
+	risky bool // the platform's last image verdict
 
 	bc *broadcast
 }

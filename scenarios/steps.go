@@ -113,6 +113,9 @@ func (s *scenario) register(sc *godog.ScenarioContext) {
 	sc.Step(`^delivering them took at least (\d+) seconds$`, s.tookAtLeast)
 	sc.Step(`^the sender asked the platform for an access token (\d+) times?$`, s.tokenRequests)
 
+	// The platforms' template APIs and other calls beside the send.
+	s.registerTemplates(sc)
+
 	// Groups and broadcasts.
 	sc.Step(`^the app's group "([^"]+)" holds `+usersRE+`$`, s.group)
 	sc.Step(`^I broadcast a message to the group "([^"]+)" through the sender$`, s.broadcastGroup)

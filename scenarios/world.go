@@ -67,10 +67,13 @@ type senderProcess interface {
 }
 
 // Content rules every world's mock starts with: one risky word with
-// WeChat's "illegal" label and one word that only needs review.
+// WeChat's "illegal" label, one word that only needs review, and one risky
+// image.
 var mockContentRules = mockapi.ContentRules{
 	Risky:  []mockapi.ContentWord{{Word: "counterfeit", Label: 20006}},
 	Review: []mockapi.ContentWord{{Word: "limited-offer", Label: 20002}},
+	// An image the image-checking APIs judge risky (by its link).
+	RiskyImages: []string{"https://img.example/counterfeit.png"},
 }
 
 var worldCount atomic.Int64
