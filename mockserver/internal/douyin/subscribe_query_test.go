@@ -72,7 +72,21 @@ func TestQueryUserSubscribeFollowsGrants(t *testing.T) {
 	if err := m.Control.Revoke(m.ctx, mockapi.PlatformDouyin, appA, userA2, tmplA); err != nil {
 		t.Fatal(err)
 	}
-	if s := status(); s != 0 {
-		t.Fatalf("after the user rejected it: %d", s)
+	if s := status(); s != 4 {
+		t.Fatalf("after the user turned the one-time template off: %d, want 4", s)
+	}
+	if _, err := m.Control.Grant(m.ctx, mockapi.Grant{Platform: mockapi.PlatformDouyin, AppID: appA, OpenID: userA2, TemplateID: tmplA, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if s := status(); s != 1 {
+		t.Fatalf("after accepting it again: %d, want 1", s)
+	}
+	// A long-term template turned off reads 3.
+	if err := m.Control.Revoke(m.ctx, mockapi.PlatformDouyin, appA, userA, tmplLong); err != nil {
+		t.Fatal(err)
+	}
+	r := m.open(tok, http.MethodPost, "query_user_subscribe", nil, map[string]string{"msg_id": tmplLong, "open_id": userA})
+	if wantErrNo(t, r, 0); r.num(t, "data.subscribe_status") != 3 {
+		t.Fatalf("long-term template turned off: %s", r.Body)
 	}
 }
