@@ -41,6 +41,12 @@ type App struct {
 	// app private key once. Private keys are never echoed afterwards.
 	AppPublicKey     string `json:"app_public_key,omitempty" yaml:"app_public_key,omitempty"`
 	AlipayPrivateKey string `json:"alipay_private_key,omitempty" yaml:"alipay_private_key,omitempty"`
+	// CertMode (Alipay) registers the app in certificate mode: the mock's CA
+	// issues an app certificate, an Alipay certificate and the root bundle,
+	// answered once as PEM in app_cert, alipay_cert and alipay_root_cert
+	// (with their SNs in app_cert_sn, alipay_cert_sn, alipay_root_cert_sn);
+	// requests must then name them (docs/mock-alipay.md).
+	CertMode bool `json:"cert_mode,omitempty" yaml:"cert_mode,omitempty"`
 
 	// Seed-only conveniences: nested users, templates and grants.
 	Users     []string   `json:"users,omitempty" yaml:"users,omitempty"`

@@ -1,9 +1,13 @@
-// Package alipay emulates the Alipay open-platform gateway
-// (openapi.alipay.com/gateway.do) for mini-programs: RSA2-signed requests,
-// signed answers in the {"<method>_response":{…},"sign":"…"} envelope, the
-// gateway's error codes, and the methods minipush needs — mini-program
-// template (subscription) messages, alipay.system.oauth.token and text
-// content detection.
+// Package alipay emulates the Alipay open platform for mini-programs: the
+// gateway (openapi.alipay.com/gateway.do) with RSA2-signed requests and
+// signed answers in the {"<method>_response":{…},"sign":"…"} envelope, and
+// OpenAPI v3 (openapi.alipay.com/v3/…) with its "ALIPAY-SHA256withRSA"
+// Authorization header and answers signed in headers; public-key mode and
+// certificate mode (an app, an Alipay and a root certificate issued by the
+// mock's own CA); the gateway's error codes; and the methods minipush
+// needs — mini-program template (subscription) messages,
+// alipay.system.oauth.token, text content detection (detect and
+// sync.detect) and the Alipay certificate download.
 //
 // Facts and the readings chosen where the platform is silent are in
 // /work/shared/platforms/alipay.md and docs/mock-alipay.md; each surprising
@@ -28,6 +32,7 @@ const Name = mockapi.PlatformAlipay
 // Paths.
 const (
 	GatewayPath   = "/gateway.do"
+	V3Prefix      = "/v3/"
 	AuthCodesPath = controlPrefix + "/alipay/auth-codes"
 	controlPrefix = "/_mock"
 )
@@ -39,6 +44,12 @@ const (
 	EndpointTemplateSend  = "templatemessage_send"
 	EndpointOAuthToken    = "oauth_token"
 	EndpointContentDetect = "content_detect"
+	// EndpointOpenAPIV3 matches every call to an OpenAPI v3 path (as
+	// "gateway" does for the gateway); a v3 call to a known method also
+	// counts under that method's endpoint, shared with the gateway.
+	EndpointOpenAPIV3         = "openapi_v3"
+	EndpointContentSyncDetect = "content_sync_detect"
+	EndpointCertDownload      = "alipaycert_download"
 )
 
 // Methods the gateway knows.
@@ -46,11 +57,14 @@ const (
 	MethodTemplateSend  = "alipay.open.app.mini.templatemessage.send"
 	MethodOAuthToken    = "alipay.system.oauth.token"
 	MethodContentDetect = "alipay.security.risk.content.detect"
+	MethodContentSync   = "alipay.security.risk.content.sync.detect"
+	MethodCertDownload  = "alipay.open.app.alipaycert.download"
 )
 
 // Endpoints lists the endpoint names faults and quotas can target.
 func Endpoints() []string {
-	return []string{EndpointGateway, EndpointTemplateSend, EndpointOAuthToken, EndpointContentDetect}
+	return []string{EndpointGateway, EndpointOpenAPIV3, EndpointTemplateSend, EndpointOAuthToken,
+		EndpointContentDetect, EndpointContentSyncDetect, EndpointCertDownload}
 }
 
 // DefaultLimits are the mock's call limits per app. Alipay publishes no
@@ -61,6 +75,8 @@ func DefaultLimits() []quota.Limit {
 		{Endpoint: EndpointTemplateSend, Max: 10_000_000, Per: quota.Day},
 		{Endpoint: EndpointContentDetect, Max: 1000, Per: quota.Second},
 		{Endpoint: EndpointOAuthToken, Max: 10000, Per: quota.Second},
+		{Endpoint: EndpointContentSyncDetect, Max: 1000, Per: quota.Second},
+		{Endpoint: EndpointCertDownload, Max: 100, Per: quota.Second},
 	}
 }
 
@@ -72,7 +88,11 @@ type Emulator struct {
 	// (RSA-2048 generation takes 50-200 ms) and kept across resets; apps
 	// registered with an alipay_private_key use theirs instead.
 	platformKey func() (*rsa.PrivateKey, error)
-	methods     map[string]*methodSpec
+	// ca issues certificate-mode apps' certificates (built on first use).
+	ca      func() (*certAuthority, error)
+	methods map[string]*methodSpec
+	v3      map[string]*v3Route
+	stamps  stamper
 
 	mu      sync.Mutex
 	codes   map[string]*authCode
@@ -81,8 +101,9 @@ type Emulator struct {
 
 // New returns an emulator over env.
 func New(env *platform.Env) *Emulator {
-	e := &Emulator{env: env, platformKey: sync.OnceValues(generateKey)}
+	e := &Emulator{env: env, platformKey: sync.OnceValues(generateKey), ca: sync.OnceValues(newCertAuthority)}
 	e.methods = e.methodTable()
+	e.v3 = e.v3Table()
 	e.Reset(mockapi.Seed{})
 	return e
 }
@@ -101,6 +122,9 @@ func (e *Emulator) Reset(mockapi.Seed) {
 // Routes registers the gateway and the Alipay control route.
 func (e *Emulator) Routes(r *mux.Router) {
 	r.Handle(GatewayPath, e.env.Handle(Name, EndpointGateway, e.handleGateway))
+	// Every /v3/ path: unknown ones answer 400 invalid-method, as the
+	// platform does (not a 404).
+	r.PathPrefix(V3Prefix).Handler(e.env.Handle(Name, EndpointOpenAPIV3, e.handleV3))
 	// Platforms register before the control API (mockserver.New), so this
 	// route is matched ahead of the control API's /_mock catch-all.
 	// One route for every method (405 for all but POST): a method matcher on

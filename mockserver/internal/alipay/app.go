@@ -16,6 +16,8 @@ import (
 type appKeys struct {
 	appPublic *rsa.PublicKey
 	platform  *rsa.PrivateKey
+	// certs is set for an app registered in certificate mode.
+	certs *appCerts
 }
 
 // Endpoints lists the endpoint names faults and quotas can target.
@@ -63,8 +65,38 @@ func (e *Emulator) PrepareApp(req mockapi.App, a *store.App) (map[string]any, st
 		k.platform = priv
 	}
 	answer["alipay_public_key"] = publicKeyPEM(&k.platform.PublicKey)
+	if req.CertMode {
+		if err := e.issueCerts(req.AppID, k, answer); err != nil {
+			return nil, "cert_mode", err
+		}
+	}
 	a.Extra = k
 	return answer, "", nil
+}
+
+// issueCerts gives a certificate-mode app its certificates: the app
+// certificate (for the app public key), the Alipay certificate (for the
+// platform key) and the root bundle, answered once as PEM with their SNs.
+// The registration answer is the only place they appear (GET /_mock/apps
+// never shows them); alipay.open.app.alipaycert.download serves the Alipay
+// certificate again, as the platform does.
+func (e *Emulator) issueCerts(appID string, k *appKeys, answer map[string]any) error {
+	ca, err := e.ca()
+	if err != nil {
+		return fmt.Errorf("mock CA: %w", err)
+	}
+	appCert, appPEM, err := ca.issue("app", appID, k.appPublic)
+	if err != nil {
+		return err
+	}
+	alipayCert, alipayPEM, err := ca.issue("alipay", appID, &k.platform.PublicKey)
+	if err != nil {
+		return err
+	}
+	k.certs = &appCerts{appSN: certSN(appCert), alipaySN: certSN(alipayCert), rootSN: ca.rootSN, alipayCertPEM: alipayPEM}
+	answer["app_cert"], answer["alipay_cert"], answer["alipay_root_cert"] = appPEM, alipayPEM, ca.bundle
+	answer["app_cert_sn"], answer["alipay_cert_sn"], answer["alipay_root_cert_sn"] = k.certs.appSN, k.certs.alipaySN, k.certs.rootSN
+	return nil
 }
 
 // CheckKeywordKey: templates number their keywords ("keyword1"); typed

@@ -71,6 +71,18 @@ const (
 	SubUnknownError         SubCode = "isp.unknow-error" // sic: the platform's spelling
 	SubInvalidAuthToken     SubCode = "aop.invalid-auth-token"
 	SubISVPermission        SubCode = "isv.insufficient-isv-permissions"
+	// Certificate mode. isv.app-cert-not-exist and
+	// isv.invalid-alipay-root-cert-sn (code 40002) are confirmed by live
+	// answers quoted in alipay/alipay-sdk-nodejs-all issue #56 and
+	// yansongda/pay issue #334; the missing-* pair is UNCONFIRMED (the
+	// names the v3 error enum uses, with the gateway's isv. prefix).
+	SubMissingAppCertSN  SubCode = "isv.missing-app-cert-sn"
+	SubMissingRootCertSN SubCode = "isv.missing-alipay-root-cert-sn"
+	SubAppCertNotExist   SubCode = "isv.app-cert-not-exist"
+	SubInvalidRootCertSN SubCode = "isv.invalid-alipay-root-cert-sn"
+	// SubAlipayCertNotExist: alipay.open.app.alipaycert.download of an SN
+	// the app does not hold. UNCONFIRMED (v3 enum alipay-cert-not-exist).
+	SubAlipayCertNotExist SubCode = "isv.alipay-cert-not-exist"
 	// SubInvalidParameter: a request too large to read or otherwise
 	// unreadable at the gateway. UNCONFIRMED: the platform's code for it.
 	SubInvalidParameter SubCode = "isv.invalid-parameter"
@@ -124,6 +136,11 @@ var subMessages = map[SubCode]string{
 	SubInvalidAuthToken:     "无效的访问令牌",
 	SubISVPermission:        "ISV权限不足",
 	SubInvalidParameter:     "参数无效",
+	SubMissingAppCertSN:     "缺少应用公钥证书序列号",
+	SubMissingRootCertSN:    "缺少支付宝根证书序列号",
+	SubAppCertNotExist:      "应用公钥证书不存在",
+	SubInvalidRootCertSN:    "无效支付宝根证书序列号",
+	SubAlipayCertNotExist:   "支付宝公钥证书不存在",
 	SubCallLimited:          "应用调用次数超限",
 	SubCodeInvalid:          "授权码code无效",
 	SubRefreshTokenInvalid:  "刷新令牌refresh_token无效",

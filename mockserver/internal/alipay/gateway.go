@@ -66,6 +66,8 @@ func (e *Emulator) methodTable() map[string]*methodSpec {
 		MethodTemplateSend:  {endpoint: EndpointTemplateSend, prepare: e.prepareSend, serve: e.serveSend},
 		MethodOAuthToken:    {endpoint: EndpointOAuthToken, errorNode: true, prepare: e.prepareOAuth, serve: e.serveOAuth},
 		MethodContentDetect: {endpoint: EndpointContentDetect, serve: e.serveContentDetect},
+		MethodContentSync:   {endpoint: EndpointContentSyncDetect, serve: e.serveContentSyncDetect},
+		MethodCertDownload:  {endpoint: EndpointCertDownload, serve: e.serveCertDownload},
 	}
 }
 
@@ -91,6 +93,9 @@ func (e *Emulator) handleGateway(w http.ResponseWriter, r *http.Request, c *plat
 		if app, ok := e.env.Store.App(Name, c.AppID); ok {
 			if k, ok := app.Extra.(*appKeys); ok {
 				q.app, q.keys, q.ans.key = app, k, k.platform
+				if k.certs != nil {
+					q.ans.certSN = k.certs.alipaySN
+				}
 			}
 		}
 	}
@@ -147,6 +152,7 @@ func (e *Emulator) checkCommon(q *call) bool {
 		q.fail(CodeInvalidArgument, SubInvalidMethod, "")
 	case q.app == nil:
 		q.fail(CodeInvalidArgument, SubInvalidAppID, "")
+	case q.keys.certs != nil && !checkCertSNs(q, q.keys.certs):
 	default:
 		content := p.signContent()
 		if verify(q.keys.appPublic, p["sign_type"], []byte(content), p["sign"]) {
@@ -156,6 +162,27 @@ func (e *Emulator) checkCommon(q *call) bool {
 		// it with its own (the request's own parameters: no secret).
 		q.fail(CodeInvalidArgument, SubInvalidSignature,
 			"验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配，网关生成的验签字符串为："+content)
+	}
+	return false
+}
+
+// checkCertSNs checks the SNs a certificate-mode app's request must carry
+// (signed like every other parameter); it answers and returns false on the
+// first failure. They are checked before the signature: the app
+// certificate names the key the signature is verified with. A public-key
+// app that sends them is not checked (UNCONFIRMED).
+func checkCertSNs(q *call, c *appCerts) bool {
+	switch appSN, rootSN := q.p["app_cert_sn"], q.p["alipay_root_cert_sn"]; {
+	case appSN == "":
+		q.fail(CodeMissingArgument, SubMissingAppCertSN, "")
+	case appSN != c.appSN:
+		q.fail(CodeInvalidArgument, SubAppCertNotExist, "")
+	case rootSN == "":
+		q.fail(CodeMissingArgument, SubMissingRootCertSN, "")
+	case rootSN != c.rootSN:
+		q.fail(CodeInvalidArgument, SubInvalidRootCertSN, "")
+	default:
+		return true
 	}
 	return false
 }

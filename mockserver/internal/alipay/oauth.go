@@ -65,61 +65,73 @@ type oauthNode struct {
 // prepareOAuth names the user of the code or refresh token, for the journal
 // and fault matching, without spending it.
 func (e *Emulator) prepareOAuth(q *call) {
+	q.c.OpenID = e.tokenUser(q.p["grant_type"], q.p["code"], q.p["refresh_token"])
+}
+
+// tokenUser names the user of a code or refresh token without spending it.
+func (e *Emulator) tokenUser(grantType, code, refresh string) string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	switch q.p["grant_type"] {
+	switch grantType {
 	case grantAuthorizationCode:
-		if c := e.codes[q.p["code"]]; c != nil {
-			q.c.OpenID = firstNonEmpty(c.userID, c.openID)
+		if c := e.codes[code]; c != nil {
+			return firstNonEmpty(c.userID, c.openID)
 		}
 	case grantRefreshToken:
-		if t := e.refresh[q.p["refresh_token"]]; t != nil {
-			q.c.OpenID = firstNonEmpty(t.userID, t.openID)
+		if t := e.refresh[refresh]; t != nil {
+			return firstNonEmpty(t.userID, t.openID)
 		}
 	}
+	return ""
 }
 
 // alipay.system.oauth.token: grant_type, code and refresh_token are
 // top-level (signed) parameters, not biz_content. Failures answer in
 // error_response (see errorResponseNode).
 func (e *Emulator) serveOAuth(q *call) {
+	node, sub := e.exchange(q.app.AppID, q.p["grant_type"], q.p["code"], q.p["refresh_token"])
+	if sub != "" {
+		q.failBusiness(CodeInvalidArgument, sub, "")
+		return
+	}
+	q.c.OpenID = firstNonEmpty(node.UserID, node.OpenID)
+	q.reply(CodeSuccess, node)
+}
+
+// exchange spends an auth code or a refresh token of appID for a new token
+// pair (both protocols share it); on failure it returns the sub code
+// (isv.code-invalid, …), which OpenAPI v3 answers as its code too
+// (alipay-sdk-java-all v3 AlipaySystemOauthTokenErrorResponseModel lists
+// the same isv.* codes).
+func (e *Emulator) exchange(appID, grantType, code, refresh string) (oauthNode, SubCode) {
 	now := e.env.Clock.Now()
 	var userID, openID string
 	e.mu.Lock()
-	switch q.p["grant_type"] {
+	defer e.mu.Unlock()
+	switch grantType {
 	case grantAuthorizationCode:
-		code := q.p["code"]
 		c := e.codes[code]
-		if c == nil || c.appID != q.app.AppID || !now.Before(c.expires) {
-			if c != nil && c.appID == q.app.AppID {
+		if c == nil || c.appID != appID || !now.Before(c.expires) {
+			if c != nil && c.appID == appID {
 				delete(e.codes, code)
 			}
-			e.mu.Unlock()
-			q.failBusiness(CodeInvalidArgument, SubCodeInvalid, "")
-			return
+			return oauthNode{}, SubCodeInvalid
 		}
 		delete(e.codes, code)
 		userID, openID = c.userID, c.openID
 	case grantRefreshToken:
-		rt := q.p["refresh_token"]
-		t := e.refresh[rt]
+		t := e.refresh[refresh]
 		switch {
-		case t == nil || t.appID != q.app.AppID:
-			e.mu.Unlock()
-			q.failBusiness(CodeInvalidArgument, SubRefreshTokenInvalid, "")
-			return
+		case t == nil || t.appID != appID:
+			return oauthNode{}, SubRefreshTokenInvalid
 		case !now.Before(t.expires):
-			delete(e.refresh, rt)
-			e.mu.Unlock()
-			q.failBusiness(CodeInvalidArgument, SubRefreshTokenExpired, "")
-			return
+			delete(e.refresh, refresh)
+			return oauthNode{}, SubRefreshTokenExpired
 		}
-		delete(e.refresh, rt)
+		delete(e.refresh, refresh)
 		userID, openID = t.userID, t.openID
 	default:
-		e.mu.Unlock()
-		q.failBusiness(CodeInvalidArgument, SubGrantTypeInvalid, "")
-		return
+		return oauthNode{}, SubGrantTypeInvalid
 	}
 	node := oauthNode{
 		UserID: userID, OpenID: openID,
@@ -134,11 +146,9 @@ func (e *Emulator) serveOAuth(q *call) {
 			}
 		}
 	}
-	e.refresh[node.RefreshToken] = &refreshToken{appID: q.app.AppID, userID: userID, openID: openID,
+	e.refresh[node.RefreshToken] = &refreshToken{appID: appID, userID: userID, openID: openID,
 		expires: now.Add(refreshTokenTTL)}
-	e.mu.Unlock()
-	q.c.OpenID = firstNonEmpty(userID, openID)
-	q.reply(CodeSuccess, node)
+	return node, ""
 }
 
 // AuthCodeRequest is the body of POST /_mock/alipay/auth-codes: a user of

@@ -39,6 +39,12 @@ type answer struct {
 	node     string
 	key      *rsa.PrivateKey
 	signType string
+	// certSN, for a certificate-mode app, is written as alipay_cert_sn
+	// between the node and sign, where the platform puts it:
+	// {"<x>_response":{…},"alipay_cert_sn":"…","sign":"…"} (a live answer
+	// quoted in yansongda/pay issue #334). Clients rely on that order:
+	// go-pay/gopay getSignData cuts the signed text at ,"alipay_cert_sn":.
+	certSN string
 }
 
 // compact encodes v as compact JSON without HTML escaping: the text sent is
@@ -64,6 +70,11 @@ func (a answer) write(w http.ResponseWriter, body []byte) {
 	buf.WriteString(a.node)
 	buf.WriteString(`":`)
 	buf.Write(body)
+	if a.certSN != "" && a.key != nil {
+		buf.WriteString(`,"alipay_cert_sn":"`)
+		buf.WriteString(a.certSN)
+		buf.WriteByte('"')
+	}
 	if a.key != nil {
 		if sig, err := sign(a.key, a.signType, body); err == nil {
 			buf.WriteString(`,"sign":"`)

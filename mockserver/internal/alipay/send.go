@@ -59,49 +59,65 @@ func invalid(msg string) *sendError { return &sendError{sub: SubParamIllegal, ms
 var errNoBizContent = errors.New("biz_content is missing")
 
 func (e *Emulator) prepareSend(q *call) {
+	st := readSend([]byte(q.p["biz_content"]))
+	q.c.OpenID = st.user
+	q.state = st
+}
+
+// readSend decodes a send's business fields (biz_content, or the v3 JSON
+// body) and names its user.
+func readSend(raw []byte) *sendState {
 	st := &sendState{}
-	if raw := q.p["biz_content"]; raw == "" {
+	if len(raw) == 0 {
 		st.err = errNoBizContent
-	} else if err := json.Unmarshal([]byte(raw), &st.biz); err != nil {
+	} else if err := json.Unmarshal(raw, &st.biz); err != nil {
 		st.err = err
 	}
 	st.user = st.biz.ToUserID
 	if st.user == "" {
 		st.user = st.biz.ToOpenID
 	}
-	q.c.OpenID = st.user
-	q.state = st
+	return st
 }
 
-// alipay.open.app.mini.templatemessage.send
+// alipay.open.app.mini.templatemessage.send (the gateway method).
+func (e *Emulator) serveSend(q *call) {
+	if serr := e.send(q.app, q.state.(*sendState)); serr != nil {
+		code := CodeBusinessFailed
+		if serr.sub == SubUnknownError {
+			code = CodeUnavailable
+		}
+		q.fail(code, serr.sub, serr.msg)
+		return
+	}
+	q.reply(CodeSuccess, errorNode{Code: CodeSuccess, Msg: CodeSuccess.Message()})
+}
+
+// send checks and delivers one message for either protocol (the gateway
+// and OpenAPI v3 share it); nil is a success.
 //
-// Checks: biz_content and its fields, then (atomically, through the store)
+// Checks: the body and its fields, then (atomically, through the store)
 // the user, the template, the data keywords, the page and the content,
 // then the user's grant; success consumes a one-time grant and lands the
 // message in the inbox with openid = the user id (or open id) used.
-func (e *Emulator) serveSend(q *call) {
-	st := q.state.(*sendState)
+func (e *Emulator) send(app *store.App, st *sendState) *sendError {
 	if st.err != nil {
-		msg := "biz_content格式错误"
 		if errors.Is(st.err, errNoBizContent) {
-			msg = "biz_content不能为空"
+			return invalid("biz_content不能为空")
 		}
-		q.fail(CodeBusinessFailed, SubParamIllegal, msg)
-		return
+		return invalid("biz_content格式错误")
 	}
 	if serr := checkSendFields(&st.biz); serr != nil {
-		q.fail(CodeBusinessFailed, serr.sub, serr.msg)
-		return
+		return serr
 	}
 	data, serr := parseData(st.biz.Data)
 	if serr != nil {
-		q.fail(CodeBusinessFailed, serr.sub, serr.msg)
-		return
+		return serr
 	}
 	var values map[string]string
-	err := e.env.Store.Send(Name, q.app.AppID, st.user, st.biz.UserTemplateID, func(t *store.Template) error {
+	err := e.env.Store.Send(Name, app.AppID, st.user, st.biz.UserTemplateID, func(t *store.Template) error {
 		var serr *sendError
-		values, serr = e.checkSend(q.app, t, data, st.biz.Page)
+		values, serr = e.checkSend(app, t, data, st.biz.Page)
 		if serr != nil {
 			return serr
 		}
@@ -111,26 +127,21 @@ func (e *Emulator) serveSend(q *call) {
 	switch {
 	case err == nil:
 	case errors.As(err, &se):
-		q.fail(CodeBusinessFailed, se.sub, se.msg)
-		return
+		return se
 	case errors.Is(err, store.ErrUnknownUser):
-		q.fail(CodeBusinessFailed, SubUserNotExist, "")
-		return
+		return &sendError{sub: SubUserNotExist, msg: SubUserNotExist.Message()}
 	case errors.Is(err, store.ErrUnknownTemplate):
-		q.fail(CodeBusinessFailed, SubTemplateIllegal, "")
-		return
+		return &sendError{sub: SubTemplateIllegal, msg: SubTemplateIllegal.Message()}
 	case errors.Is(err, store.ErrNoGrant):
-		q.fail(CodeBusinessFailed, SubNotSubscribed, "")
-		return
+		return &sendError{sub: SubNotSubscribed, msg: SubNotSubscribed.Message()}
 	default:
-		q.fail(CodeUnavailable, SubUnknownError, "")
-		return
+		return &sendError{sub: SubUnknownError, msg: SubUnknownError.Message()}
 	}
 	e.env.Deliver(mockapi.Message{
-		Platform: Name, AppID: q.app.AppID, OpenID: st.user, TemplateID: st.biz.UserTemplateID,
+		Platform: Name, AppID: app.AppID, OpenID: st.user, TemplateID: st.biz.UserTemplateID,
 		Data: values, Page: st.biz.Page, ReceivedAt: e.env.Clock.Now(),
 	})
-	q.reply(CodeSuccess, errorNode{Code: CodeSuccess, Msg: CodeSuccess.Message()})
+	return nil
 }
 
 // checkSendFields checks presence and lengths. page is marked required

@@ -20,6 +20,9 @@ func (a *API) AddApp(req mockapi.App) (map[string]any, error) {
 	if strings.TrimSpace(req.AppID) == "" {
 		return nil, bad("app_id", "app_id is required")
 	}
+	if req.CertMode && req.Platform != mockapi.PlatformAlipay {
+		return nil, bad("cert_mode", "cert_mode is Alipay's certificate mode: not for %s apps", req.Platform)
+	}
 	p := a.platforms[req.Platform]
 	app := &store.App{Platform: req.Platform, AppID: req.AppID, Secret: req.Secret, IPWhitelist: req.IPWhitelist}
 	if len(req.Pages) > 0 {
