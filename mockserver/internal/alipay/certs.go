@@ -2,8 +2,8 @@ package alipay
 
 import (
 	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/md5"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"

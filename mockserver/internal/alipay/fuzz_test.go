@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -90,6 +92,89 @@ func FuzzGateway(f *testing.F) {
 		}
 		if nodes != 1 {
 			t.Fatalf("%d response nodes: %s", nodes, rec.Body)
+		}
+	})
+}
+
+// FuzzV3 sends arbitrary Authorization headers, paths and bodies to the
+// OpenAPI v3 surface: never a 500 or a panic, always {code, message, links}
+// on failure, and a 200 only for a request that carries a valid signature
+// (which the fuzzer cannot forge, so only the seeded one).
+func FuzzV3(f *testing.F) {
+	m := mocktest.Start(f)
+	appKey, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		f.Fatal(err)
+	}
+	pubDER, _ := x509.MarshalPKIXPublicKey(&appKey.PublicKey)
+	if _, err := m.Control.AddApp(context.Background(), mockapi.App{Platform: mockapi.PlatformAlipay, AppID: appID,
+		AppPublicKey: base64.StdEncoding.EncodeToString(pubDER), CertMode: true,
+		Templates: []mockapi.Template{{TemplateID: templateID, Keywords: []string{"character_string1", "thing2", "time3"}}},
+		Grants:    []mockapi.Grant{{OpenID: userID, TemplateID: templateID, LongTerm: true}},
+	}); err != nil {
+		f.Fatal(err)
+	}
+	c := &v3client{t: f, appID: appID, key: appKey}
+	body := []byte(`{"to_user_id":"` + userID + `"}`)
+	r := c.newReq(http.MethodPost, "/v3/alipay/open/app/mini/templatemessage/send", body, "")
+	f.Add(r.scheme+" "+r.authString+",sign="+r.sign, r.path, string(body))
+	f.Add("ALIPAY-SHA256withRSA app_id="+appID+",nonce=1,timestamp=1,sign=", "/v3/alipay/system/oauth/token", "{}")
+	f.Add("ALIPAY-SHA256withRSA sign=,,,=,app_id", "/v3/x?y=%zz", "\x00")
+	f.Add("ALIPAY-SHA256withRSA app_id="+appID+",app_cert_sn=,nonce_str=a,timestamp=99999999999999999999,expired_seconds=-1,sign=a", "/v3/", "")
+	f.Add("", "/v3/alipay/open/app/mini/templatemessage/send", "")
+	h := m.Server.Handler()
+	f.Fuzz(func(t *testing.T, auth, path, body string) {
+		if _, err := url.ParseRequestURI(path); err != nil || !strings.HasPrefix(path, "/v3/") || strings.ContainsAny(path, " \r\n#") {
+			return
+		}
+		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+		req.Header.Set("Authorization", auth)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		switch rec.Code {
+		case http.StatusOK:
+			return // only a valid signature gets here
+		case http.StatusMovedPermanently:
+			return // gorilla/mux redirects an unclean path ("/v3/.") to its clean form
+		}
+		var e struct {
+			Code    string            `json:"code"`
+			Message string            `json:"message"`
+			Links   []json.RawMessage `json:"links"`
+		}
+		if rec.Code >= 500 || json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.Code == "" || e.Message == "" || len(e.Links) != 1 {
+			t.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	})
+}
+
+// FuzzCertSN feeds arbitrary text to the SN functions: an error or a
+// well-formed SN (32 hex digits; the root SN one or more joined with "_"),
+// never a panic.
+func FuzzCertSN(f *testing.F) {
+	m := mocktest.Start(f)
+	ans, err := m.Control.AddApp(context.Background(), mockapi.App{Platform: mockapi.PlatformAlipay, AppID: appID,
+		AppPublicKey: alipay.DemoAppPublicKeyPEM, AlipayPrivateKey: alipay.DemoAlipayPrivateKeyPEM, CertMode: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, k := range []string{"app_cert", "alipay_cert", "alipay_root_cert"} {
+		f.Add(ans[k].(string))
+	}
+	f.Add("-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n")
+	f.Add("-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----\n")
+	f.Add("")
+	hex32 := regexp.MustCompile(`^[0-9a-f]{32}$`)
+	f.Fuzz(func(t *testing.T, text string) {
+		if sn, err := alipay.CertSN(text); err == nil && !hex32.MatchString(sn) {
+			t.Fatalf("CertSN %q", sn)
+		}
+		if sn, err := alipay.RootCertSN(text); err == nil {
+			for _, p := range strings.Split(sn, "_") {
+				if !hex32.MatchString(p) {
+					t.Fatalf("RootCertSN %q", sn)
+				}
+			}
 		}
 	})
 }
