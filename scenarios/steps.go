@@ -22,6 +22,7 @@ func (s *scenario) register(sc *godog.ScenarioContext) {
 	sc.Step(`^an? `+platformRE+` mini-program served by the sender whose template has the keywords "([^"]*)"$`, s.appOnSenderWithKeywords)
 	sc.Step(`^an? `+platformRE+` mini-program served by the sender with the platform's content check$`, s.appOnSenderChecked)
 	sc.Step(`^an? `+platformRE+` mini-program served by the sender that sends at most (\d+) messages a second$`, s.appOnSenderShaped)
+	sc.Step(`^an alipay mini-program in certificate mode on the platform$`, s.alipayCertApp)
 	sc.Step(`^an alipay mini-program served by the sender that signs with the wrong private key$`, s.alipayWrongAppKey)
 	sc.Step(`^an alipay mini-program served by the sender that verifies answers with the wrong Alipay public key$`, s.alipayWrongAlipayKey)
 	sc.Step(`^another `+platformRE+` mini-program "([^"]+)" served by the sender$`, s.anotherAppOnSender)
@@ -47,6 +48,8 @@ func (s *scenario) register(sc *godog.ScenarioContext) {
 	sc.Step(`^I send (\w+) a message directly to the platform signed with another key$`, s.alipaySignedWithAnotherKey)
 	sc.Step(`^I send (\w+) a message directly to the platform and its timestamp is changed after signing$`, s.alipayTampered)
 	sc.Step(`^I send (\w+) an unsigned message directly to the platform$`, s.alipayUnsigned)
+	sc.Step(`^I send (\w+) a message directly to the platform over OpenAPI v3$`, s.alipayV3SendPlain)
+	sc.Step(`^I send (\w+) a message directly to the platform over OpenAPI v3 with its signature tampered with$`, s.alipayV3SendTampered)
 	sc.Step(`^I send (\w+) a message directly to the platform with (that|the previous|the new) token$`, s.directSendWithToken)
 	sc.Step(`^I have fetched an access token$`, s.fetchToken)
 	sc.Step(`^I (?:have fetched|fetch) a new access token$`, s.fetchNewToken)
@@ -62,6 +65,7 @@ func (s *scenario) register(sc *godog.ScenarioContext) {
 	sc.Step(`^the platform answers "([^"]*)" saying "([^"]*)"$`, s.answersSaying)
 	sc.Step(`^the answer quotes the string the platform verified$`, s.quotesSignedString)
 	sc.Step(`^the answer's signature verifies with the Alipay public key$`, s.answerSignatureVerifies)
+	sc.Step(`^the answer's signature verifies with the Alipay certificate$`, s.answerSignatureVerifies)
 	sc.Step(`^(\w+) has (\d+) subscriptions? left$`, s.subscriptionsLeft)
 
 	// What users receive.

@@ -31,6 +31,10 @@ type Target struct {
 	// (build costly bodies ahead, see Cycle), since its CPU still competes
 	// with the server's.
 	NextBody func() []byte
+	// NextRequest, when set, replaces NextBody: it returns the body and
+	// the headers to add to Header, for APIs that sign each request in a
+	// header (Alipay OpenAPI v3's Authorization). Same rules as NextBody.
+	NextRequest func() ([]byte, http.Header)
 	// Check judges an answer; a non-nil error stops the run. Nil accepts any
 	// answer.
 	Check func(status int, body []byte) error
@@ -130,7 +134,11 @@ func Run(ctx context.Context, client *http.Client, t Target, n, workers int) (Re
 // one sends a single request and reads its whole answer into buf.
 func one(ctx context.Context, client *http.Client, t Target, buf *bytes.Buffer) (time.Duration, error) {
 	body := t.Body
-	if t.NextBody != nil {
+	var extra http.Header
+	switch {
+	case t.NextRequest != nil:
+		body, extra = t.NextRequest()
+	case t.NextBody != nil:
 		body = t.NextBody()
 	}
 	start := time.Now()
@@ -139,6 +147,9 @@ func one(ctx context.Context, client *http.Client, t Target, buf *bytes.Buffer) 
 		return 0, err
 	}
 	for k, v := range t.Header {
+		req.Header[k] = v
+	}
+	for k, v := range extra {
 		req.Header[k] = v
 	}
 	resp, err := client.Do(req)

@@ -38,6 +38,9 @@ type App struct {
 	// platform public key answers are verified with.
 	AlipayAppKey    *rsa.PrivateKey
 	AlipayPublicKey *rsa.PublicKey
+	// AlipayCerts, for an Alipay app in certificate mode, are the SNs its
+	// requests carry and the Alipay certificate's key answers are checked with.
+	AlipayCerts *AlipayCerts
 }
 
 // Message is one subscribe message.
