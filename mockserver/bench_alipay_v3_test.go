@@ -86,7 +86,7 @@ func BenchmarkAlipayV3Send(b *testing.B) {
 	failures := &failureCount{ok: "{}", exact: true}
 	target := func(base string) benchload.Target {
 		return benchload.Target{Method: http.MethodPost, URL: base + alipayV3SendPath,
-			Header: http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}},
+			Header:      http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}},
 			NextRequest: nextRequest, Check: failures.check}
 	}
 	mock := benchload.Side{Client: mockClient, Target: target(mockHS.URL)}
