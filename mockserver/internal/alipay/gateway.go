@@ -1,6 +1,7 @@
 package alipay
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -203,13 +204,7 @@ func (e *Emulator) take(q *call, endpoint string) bool {
 // "<sub_code> <sub_msg>". errcode 0 means 10000 (a success that does
 // nothing: the message is lost) and -1 means 20000 isp.unknow-error.
 func (e *Emulator) fault(q *call) bool {
-	endpoint := q.c.Endpoint
-	q.c.Endpoint = EndpointGateway
-	a, fired := e.env.Fault(q.r.Context(), q.c)
-	q.c.Endpoint = endpoint
-	if !fired && endpoint != EndpointGateway {
-		a, fired = e.env.Fault(q.r.Context(), q.c)
-	}
+	a, fired := e.matchFault(q.r.Context(), q.c, EndpointGateway)
 	if !fired {
 		return false
 	}
@@ -223,6 +218,20 @@ func (e *Emulator) fault(q *call) bool {
 	}
 	q.failBusiness(code, sub, subMsg)
 	return true
+}
+
+// matchFault tries the protocol-wide endpoint (gateway, openapi_v3) first,
+// then the call's method endpoint; the call keeps its method endpoint for
+// the journal.
+func (e *Emulator) matchFault(ctx context.Context, c *platform.Call, protocol string) (faults.Action, bool) {
+	endpoint := c.Endpoint
+	c.Endpoint = protocol
+	a, fired := e.env.Fault(ctx, c)
+	c.Endpoint = endpoint
+	if !fired && endpoint != protocol {
+		a, fired = e.env.Fault(ctx, c)
+	}
+	return a, fired
 }
 
 func faultAnswer(a faults.Action) (Code, SubCode, string) {

@@ -168,13 +168,7 @@ func (q *v3Call) checkCertSNs(c *appCerts) bool {
 // gateway code (20000, 40004, …) maps to a v3 code and its status. errmsg,
 // optional, is "<code>" or "<code> <message>".
 func (e *Emulator) faultV3(q *v3Call) bool {
-	endpoint := q.c.Endpoint
-	q.c.Endpoint = EndpointOpenAPIV3
-	a, fired := e.env.Fault(q.r.Context(), q.c)
-	q.c.Endpoint = endpoint
-	if !fired && endpoint != EndpointOpenAPIV3 {
-		a, fired = e.env.Fault(q.r.Context(), q.c)
-	}
+	a, fired := e.matchFault(q.r.Context(), q.c, EndpointOpenAPIV3)
 	if !fired {
 		return false
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/minipush/minipush/mockserver/internal/alipay"
 	"github.com/minipush/minipush/mockserver/mockapi"
 	"github.com/minipush/minipush/mockserver/mockclient"
+	"github.com/minipush/minipush/mockserver/mocktest"
 )
 
 func TestV3SendDelivers(t *testing.T) {
@@ -22,16 +23,7 @@ func TestV3SendDelivers(t *testing.T) {
 	for _, mode := range []string{"public key", "certificate"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			m, c := startV3(t)
-			app := appID
-			if mode == "certificate" {
-				m, _, c, _ = startCert(t)
-				app = certAppID
-			}
-			if _, err := m.Control.Grant(context.Background(), mockapi.Grant{Platform: mockapi.PlatformAlipay, AppID: app,
-				OpenID: userID, TemplateID: templateID, Count: 1}); err != nil {
-				t.Fatal(err)
-			}
+			m, c, app := startMode(t, mode, mockapi.Grant{OpenID: userID, TemplateID: templateID, Count: 1})
 			r := c.post(pathSendV3, sendBodyV3(userID))
 			if body := c.wantV3OK(r); string(body) != "{}" {
 				t.Fatalf("body %s, want {}", body)
@@ -65,6 +57,23 @@ func TestV3SendDelivers(t *testing.T) {
 	}
 }
 
+// startMode starts a public-key or a certificate-mode app with g granted;
+// it returns the mock, a v3 client and the app id.
+func startMode(t *testing.T, mode string, g mockapi.Grant) (*mocktest.Mock, *v3client, string) {
+	t.Helper()
+	m, c := startV3(t)
+	app := appID
+	if mode == "certificate" {
+		m, _, c, _ = startCert(t)
+		app = certAppID
+	}
+	g.Platform, g.AppID = mockapi.PlatformAlipay, app
+	if _, err := m.Control.Grant(context.Background(), g); err != nil {
+		t.Fatal(err)
+	}
+	return m, c, app
+}
+
 // appCertSNOf returns the SN the client trusts for "alipay".
 func (c *v3client) appCertSNOf(string) string {
 	for sn := range c.alipayKeys {
@@ -80,16 +89,7 @@ func TestV3TamperingIsRefused(t *testing.T) {
 	for _, mode := range []string{"public key", "certificate"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			m, c := startV3(t)
-			app := appID
-			if mode == "certificate" {
-				m, _, c, _ = startCert(t)
-				app = certAppID
-			}
-			if _, err := m.Control.Grant(context.Background(), mockapi.Grant{Platform: mockapi.PlatformAlipay, AppID: app,
-				OpenID: userID, TemplateID: templateID, LongTerm: true}); err != nil {
-				t.Fatal(err)
-			}
+			m, c, _ := startMode(t, mode, mockapi.Grant{OpenID: userID, TemplateID: templateID, LongTerm: true})
 			body, _ := json.Marshal(sendBodyV3(userID))
 			for _, tc := range []struct {
 				name   string
