@@ -218,7 +218,8 @@ type Quota struct {
 	AppID    string `json:"app_id,omitempty" yaml:"app_id,omitempty"`
 	Endpoint string `json:"endpoint" yaml:"endpoint"`
 	Limit    int    `json:"limit" yaml:"limit"`
-	// Per is the window: "second", "minute" or "day" (days follow Beijing time).
+	// Per is the window: "second", "minute", "day" or "month" (days and
+	// months follow Beijing time).
 	Per string `json:"per" yaml:"per"`
 }
 

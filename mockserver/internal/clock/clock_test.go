@@ -89,3 +89,23 @@ func TestConcurrentUse(t *testing.T) {
 		t.Fatalf("offset %v, want 800s", c.Offset())
 	}
 }
+
+func TestOnChange(t *testing.T) {
+	t.Parallel()
+	var c clock.Clock
+	var mu sync.Mutex
+	var seen []time.Time
+	c.OnChange(func(now time.Time) {
+		mu.Lock()
+		seen = append(seen, now)
+		mu.Unlock()
+	})
+	c.Advance(time.Hour)
+	c.Set(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	c.Reset()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 3 || !near(seen[0], time.Now().Add(time.Hour)) || seen[1].Year() != 2030 || !near(seen[2], time.Now()) {
+		t.Fatalf("watcher saw %v, want the three new times", seen)
+	}
+}

@@ -1,11 +1,12 @@
 // Package quota counts platform calls per app and endpoint in fixed windows
-// (second, minute, Beijing day) and says when a limit is reached, the way the
+// (second, minute, Beijing day, Beijing month) and says when a limit is reached, the way the
 // platforms answer 45009 "reach max api daily quota limit" until the window
 // resets.
 package quota
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -20,9 +21,13 @@ const (
 	Second Window = "second"
 	Minute Window = "minute"
 	Day    Window = "day"
+	// Month is a Beijing calendar month (WeChat's clear_quota allows 10
+	// resets a month).
+	Month Window = "month"
 )
 
-// ParseWindow accepts second, minute, day (and s/m/d, 1s/1m/24h).
+// ParseWindow accepts second, minute, day, month (and s/m/d, 1s/1m/24h,
+// monthly).
 func ParseWindow(s string) (Window, error) {
 	switch s {
 	case "second", "s", "1s", "sec":
@@ -31,8 +36,10 @@ func ParseWindow(s string) (Window, error) {
 		return Minute, nil
 	case "day", "d", "24h", "daily":
 		return Day, nil
+	case "month", "monthly":
+		return Month, nil
 	}
-	return "", fmt.Errorf("unknown window %q (want second, minute or day)", s)
+	return "", fmt.Errorf("unknown window %q (want second, minute, day or month)", s)
 }
 
 // start is the beginning of the window holding t.
@@ -42,6 +49,9 @@ func (w Window) start(t time.Time) time.Time {
 		return t.Truncate(time.Second)
 	case Minute:
 		return t.Truncate(time.Minute)
+	case Month:
+		d := clock.DayStart(t)
+		return d.AddDate(0, 0, 1-d.Day())
 	default:
 		return clock.DayStart(t)
 	}
@@ -114,6 +124,19 @@ func (c *Counter) Used(app, endpoint string, per Window, now time.Time) int {
 		return 0
 	}
 	return ct.n
+}
+
+// ResetExcept forgets one app's usage of every endpoint but those listed:
+// what a platform's "clear quota" call does, which keeps counting its own
+// uses.
+func (c *Counter) ResetExcept(app string, keep ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.counters {
+		if k.app == app && !slices.Contains(keep, k.endpoint) {
+			delete(c.counters, k)
+		}
+	}
 }
 
 // Reset forgets all usage (all of one app's when app is non-empty).

@@ -17,7 +17,8 @@ func TestParseWindow(t *testing.T) {
 		{"second", quota.Second, true}, {"s", quota.Second, true}, {"1s", quota.Second, true},
 		{"minute", quota.Minute, true}, {"min", quota.Minute, true}, {"1m", quota.Minute, true},
 		{"day", quota.Day, true}, {"daily", quota.Day, true}, {"24h", quota.Day, true},
-		{"", "", false}, {"hour", "", false}, {"Day", "", false},
+		{"month", quota.Month, true}, {"monthly", quota.Month, true},
+		{"", "", false}, {"hour", "", false}, {"Day", "", false}, {"week", "", false},
 	}
 	for _, tc := range tests {
 		got, err := quota.ParseWindow(tc.in)
@@ -52,6 +53,9 @@ func TestWindows(t *testing.T) {
 		{"beijing day", quota.Day, utc("2026-03-01T16:00:00Z"), utc("2026-03-02T15:59:59.999Z"), utc("2026-03-02T16:00:00Z")},
 		{"utc midnight is not a boundary", quota.Day, utc("2026-03-01T23:00:00Z"), utc("2026-03-02T00:30:00Z"), utc("2026-03-02T16:00:00Z")},
 		{"day in another zone", quota.Day, utc("2026-03-01T10:00:00+08:00"), utc("2026-03-01T23:59:59+08:00"), utc("2026-03-02T00:00:00+08:00")},
+		// A Beijing month: 1 March 00:00 Beijing is 28 February 16:00 UTC.
+		{"beijing month", quota.Month, utc("2026-02-28T16:00:00Z"), utc("2026-03-31T15:59:59.999Z"), utc("2026-03-31T16:00:00Z")},
+		{"month across a year", quota.Month, utc("2026-12-01T00:00:00+08:00"), utc("2026-12-31T23:59:59+08:00"), utc("2027-01-01T00:00:00+08:00")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -134,5 +138,33 @@ func TestAppsAreSeparateAndResettable(t *testing.T) {
 	c.Reset("")
 	if got := c.Used("wechat/b", "send", quota.Day, now); got != 0 {
 		t.Fatalf("usage after full reset = %d", got)
+	}
+}
+
+func TestResetExcept(t *testing.T) {
+	t.Parallel()
+	c := quota.New()
+	now := utc("2026-03-01T10:00:00Z")
+	limits := []quota.Limit{{Endpoint: "send", Max: 5, Per: quota.Day}, {Endpoint: "send", Max: 5, Per: quota.Minute},
+		{Endpoint: "clear", Max: 10, Per: quota.Month}}
+	for _, ep := range []string{"send", "clear"} {
+		for _, app := range []string{"a", "b"} {
+			if _, ok := c.Take(app, limits, ep, now); !ok {
+				t.Fatal("refused")
+			}
+		}
+	}
+	c.ResetExcept("a", "clear")
+	for _, tc := range []struct {
+		app, endpoint string
+		per           quota.Window
+		want          int
+	}{
+		{"a", "send", quota.Day, 0}, {"a", "send", quota.Minute, 0}, {"a", "clear", quota.Month, 1},
+		{"b", "send", quota.Day, 1}, {"b", "clear", quota.Month, 1},
+	} {
+		if got := c.Used(tc.app, tc.endpoint, tc.per, now); got != tc.want {
+			t.Errorf("Used(%s, %s, %s) = %d, want %d", tc.app, tc.endpoint, tc.per, got, tc.want)
+		}
 	}
 }

@@ -80,7 +80,9 @@ type Store struct {
 	apps map[appKey]*App
 
 	// State kept beside the apps, each under its own lock (kefu.go, …).
-	kefu kefuState
+	kefu       kefuState
+	media      mediaState
+	activities activityState
 }
 
 // New returns an empty store.
@@ -92,6 +94,8 @@ func (s *Store) Clear() {
 	s.apps = map[appKey]*App{}
 	s.mu.Unlock()
 	s.kefu.clear()
+	s.media.clear()
+	s.activities.clear()
 }
 
 // PutApp registers or replaces an app's settings, keeping its users,

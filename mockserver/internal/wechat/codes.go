@@ -92,5 +92,8 @@ func (c ErrCode) Message() string {
 	if m, ok := messages[c]; ok {
 		return m
 	}
+	if m, ok := surfaceMessages[c]; ok {
+		return m
+	}
 	return "system error"
 }

@@ -18,10 +18,10 @@ type errorBody struct {
 	ErrMsg  string  `json:"errmsg"`
 }
 
-// rid is the request id WeChat appends to every errmsg: three hex words, the
-// first the Unix time of the call.
-func (e *Emulator) rid() string {
-	return fmt.Sprintf(" rid: %08x-%08x-%08x", uint32(e.env.Clock.Now().Unix()), rand.Uint32(), rand.Uint32())
+// newRID is a request id as WeChat appends it to every errmsg: three hex
+// words, the first the Unix time of the call.
+func (e *Emulator) newRID() string {
+	return fmt.Sprintf("%08x-%08x-%08x", uint32(e.env.Clock.Now().Unix()), rand.Uint32(), rand.Uint32())
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
@@ -43,7 +43,11 @@ func (e *Emulator) fail(w http.ResponseWriter, c *platform.Call, code ErrCode, d
 func (e *Emulator) failMsg(w http.ResponseWriter, c *platform.Call, code ErrCode, msg string) {
 	c.ErrCode = int(code)
 	if code != CodeOK {
-		msg += e.rid()
+		rid := e.newRID()
+		msg += " rid: " + rid
+		if tw, ok := w.(*tracedWriter); ok {
+			tw.rid = rid // openapi/rid/get can then tell about this call
+		}
 	}
 	writeJSON(w, errorBody{ErrCode: code, ErrMsg: msg})
 }

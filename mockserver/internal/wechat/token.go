@@ -185,7 +185,7 @@ func (e *Emulator) failCredentials(w http.ResponseWriter, c *platform.Call, code
 
 // quotaCode maps a reached limit to the endpoint's code.
 func quotaCode(l quota.Limit, minuteCode ErrCode) ErrCode {
-	if l.Per == quota.Day {
+	if l.Per == quota.Day || l.Per == quota.Month {
 		return CodeDailyQuota
 	}
 	return minuteCode

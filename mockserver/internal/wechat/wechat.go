@@ -1,7 +1,9 @@
 // Package wechat emulates the WeChat mini-program server APIs at
 // api.weixin.qq.com: access tokens (normal and stable), subscribe-message
-// send, content security (msg_sec_check v1/v2) and template management,
-// with the platform's paths, JSON shapes, error codes and rules.
+// send, content security (msg_sec_check v1/v2, img_sec_check,
+// media_check_async), template management, customer-service messages,
+// temporary media, updatable messages and the quota tools, with the
+// platform's paths, JSON shapes, error codes and rules.
 //
 // Facts and the readings chosen where the platform is silent are in
 // ../shared/platforms/wechat-details.md and in docs/mock-wechat.md; each
@@ -44,15 +46,15 @@ const (
 
 // Endpoints lists the endpoint names faults can target.
 func Endpoints() []string {
-	return []string{EndpointToken, EndpointStableToken, EndpointSubscribeSend, EndpointMsgSecCheck,
+	return append([]string{EndpointToken, EndpointStableToken, EndpointSubscribeSend, EndpointMsgSecCheck,
 		EndpointGetTemplate, EndpointAddTemplate, EndpointDelTemplate, EndpointGetCategory,
-		EndpointPubKeywords, EndpointPubTitles}
+		EndpointPubKeywords, EndpointPubTitles}, surfaceEndpoints()...)
 }
 
 // DefaultLimits are the platform's documented call limits per app
 // (wechat-details.md §7). Apps may override any of them.
 func DefaultLimits() []quota.Limit {
-	return []quota.Limit{
+	return append([]quota.Limit{
 		// 2,000/day is the Official Account figure; the mini-program pages do
 		// not state one (UNCONFIRMED), so it is the default and configurable.
 		{Endpoint: EndpointToken, Max: 2000, Per: quota.Day},
@@ -62,7 +64,7 @@ func DefaultLimits() []quota.Limit {
 		{Endpoint: EndpointSubscribeSend, Max: 10_000_000, Per: quota.Day},
 		{Endpoint: EndpointMsgSecCheck, Max: 4000, Per: quota.Minute},
 		{Endpoint: EndpointMsgSecCheck, Max: 2_000_000, Per: quota.Day},
-	}
+	}, surfaceLimits()...)
 }
 
 // Emulator serves the WeChat APIs from a shared Env.
@@ -73,12 +75,16 @@ type Emulator struct {
 	tokens  map[string]*token // every live token, by its string
 	pools   map[poolKey]*pool
 	library *library
+
+	rids   ridLog      // the calls answered with a rid, for openapi/rid/get
+	checks mediaChecks // media_check_async verdicts waiting for their push
 }
 
 // New returns an emulator over env. Call Reset before serving.
 func New(env *platform.Env) *Emulator {
 	e := &Emulator{env: env}
 	e.Reset(mockapi.Seed{})
+	env.Clock.OnChange(e.mediaChecksDue)
 	return e
 }
 
@@ -93,12 +99,16 @@ func (e *Emulator) Reset(seed mockapi.Seed) {
 	e.tokens = map[string]*token{}
 	e.pools = map[poolKey]*pool{}
 	e.library = newLibrary(seed.Library)
+	e.rids.reset()
+	e.resetMediaChecks()
 }
 
 // Routes registers the WeChat paths on r. Paths under the platform's
 // prefixes that are not APIs answer 40066 in WeChat's shape, not a 404 page.
 func (e *Emulator) Routes(r *mux.Router) {
-	h := func(endpoint string, fn platform.HandlerFunc) http.Handler { return e.env.Handle(Name, endpoint, fn) }
+	h := func(endpoint string, fn platform.HandlerFunc) http.Handler {
+		return e.env.Handle(Name, endpoint, e.traced(endpoint, fn))
+	}
 	r.Handle("/cgi-bin/token", h(EndpointToken, e.handleToken))
 	r.Handle("/cgi-bin/stable_token", h(EndpointStableToken, e.post(e.handleStableToken)))
 	r.Handle("/cgi-bin/message/subscribe/send", h(EndpointSubscribeSend, e.post(e.handleSubscribeSend)))
@@ -109,6 +119,7 @@ func (e *Emulator) Routes(r *mux.Router) {
 	r.Handle("/wxaapi/newtmpl/getcategory", h(EndpointGetCategory, e.method(http.MethodGet, e.handleGetCategory)))
 	r.Handle("/wxaapi/newtmpl/getpubtemplatekeywords", h(EndpointPubKeywords, e.method(http.MethodGet, e.handlePubKeywords)))
 	r.Handle("/wxaapi/newtmpl/getpubtemplatetitles", h(EndpointPubTitles, e.method(http.MethodGet, e.handlePubTitles)))
+	e.surfaceRoutes(r, h)
 	unknown := h(EndpointUnknown, func(w http.ResponseWriter, _ *http.Request, c *platform.Call) {
 		e.fail(w, c, CodeInvalidURL, "")
 	})
