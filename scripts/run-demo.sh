@@ -27,7 +27,7 @@ cat <<MSG
   (100 grants), o_demo_bob_00000000000000000 (1 grant), o_demo_carol_000000000000000 (long-term grant).
 
   1. Send a message through the sender:
-     curl -s -X POST $api/v1/messages -H 'Authorization: Bearer demo-key' -d '{"app":"shop-wechat","to":"o_demo_alice_000000000000000","template_id":"demo-order-shipped","page":"pages/order/detail?id=42","data":{"thing1":"Phone case","character_string2":"SF1234567890","date3":"2026-11-25","phrase4":"已发货"}}'
+     curl -s -X POST $api/v1/messages -H 'Authorization: Bearer demo-key' -H 'Content-Type: application/json' -d '{"app":"shop-wechat","to":"o_demo_alice_000000000000000","template_id":"demo-order-shipped","page":"pages/order/detail?id=42","data":{"thing1":"Phone case","character_string2":"SF1234567890","date3":"2026-11-25","phrase4":"已发货"}}'
 
   2. Read its status and attempts (use the id from step 1):
      curl -s $api/v1/messages/<id> -H 'Authorization: Bearer demo-key'
@@ -36,7 +36,7 @@ cat <<MSG
      curl -s '$mock/_mock/messages?openid=o_demo_alice_000000000000000'
 
   Alipay, through the sender:
-     curl -s -X POST $api/v1/messages -H 'Authorization: Bearer demo-key' -d '{"app":"shop-alipay","to":"2088000000000001","template_id":"demo-alipay-order-status","data":{"keyword1":"A123","keyword2":"已发货","keyword3":"2026-11-25 12:00"}}'
+     curl -s -X POST $api/v1/messages -H 'Authorization: Bearer demo-key' -H 'Content-Type: application/json' -d '{"app":"shop-alipay","to":"2088000000000001","template_id":"demo-alipay-order-status","data":{"keyword1":"A123","keyword2":"已发货","keyword3":"2026-11-25 12:00"}}'
 
   Also: $api/metrics · $mock/_mock/requests (every platform call) · Ctrl-C stops both.
 

@@ -110,8 +110,8 @@ func TestPermanentFailureAndRedrive(t *testing.T) {
 		"bad limit":  query("/v1/messages", "limit", "0"),
 		"bad cursor": query("/v1/messages", "cursor", "not-a-cursor"),
 	} {
-		if code, b := s.do(http.MethodGet, path, nil); code != http.StatusUnprocessableEntity {
-			t.Errorf("%s: %d %s, want 422", name, code, b)
+		if code, b := s.do(http.MethodGet, path, nil); code != http.StatusBadRequest {
+			t.Errorf("%s: %d %s, want 400 (a bad query parameter)", name, code, b)
 		}
 	}
 

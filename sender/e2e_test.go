@@ -289,7 +289,7 @@ func TestValidation(t *testing.T) {
 		{"malformed", `{"app": "shop", "to": }`, http.StatusBadRequest, "malformed JSON"},
 		{"truncated", `{"app": "shop"`, http.StatusBadRequest, "JSON"},
 		{"unknown field", `{"app":"shop","to":"u","template_id":"t","data":{"thing1":"x"},"colour":"red"}`, http.StatusBadRequest, "colour"},
-		{"wrong type", `{"app":"shop","to":["u"]}`, http.StatusBadRequest, `must be string`},
+		{"wrong type", `{"app":"shop","to":["u"]}`, http.StatusBadRequest, `to: want string, got array`},
 		{"two objects", `{"app":"shop"} {"app":"shop"}`, http.StatusBadRequest, "exactly one"},
 		{"empty", ``, http.StatusBadRequest, "empty body"},
 		{"over 1 MiB", `{"app":"shop","to":"` + strings.Repeat("x", 1<<20) + `"}`, http.StatusRequestEntityTooLarge, "limit"},

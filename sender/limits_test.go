@@ -2,6 +2,7 @@ package sender_test
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,4 +55,52 @@ func TestServerLimits(t *testing.T) {
 	connprobe.Test(t, strings.TrimPrefix(s.URL, "http://"), connprobe.Limits{Health: "/healthz", MaxConns: 100, Flood: 1000,
 		IdleTimeout: 300 * time.Millisecond, ReadTimeout: 500 * time.Millisecond,
 		Trickle: "/v1/messages", TrickleHeaders: []string{"Authorization: Bearer " + testAPIKey, "Content-Type: application/json"}})
+}
+
+// Each API key is held to its request rate (MINIPUSH_API_RATE_*): past
+// the burst the sender answers 429 with Retry-After.
+func TestAPIRateLimit(t *testing.T) {
+	t.Parallel()
+	mock := startMock(t)
+	cfg := loadConfig(t, mock.URL, "", map[string]string{"MINIPUSH_API_RATE_PER_SECOND": "0.1", "MINIPUSH_API_RATE_BURST": "2"})
+	s := startService(t, mock, cfg, nil)
+	for i := range 2 {
+		if code, b := s.do(http.MethodGet, "/v1/messages", nil); code != http.StatusOK {
+			t.Fatalf("request %d within the burst: %d %s", i+1, code, b)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/v1/messages", nil)
+	req.Header.Set("Authorization", "Bearer "+testAPIKey)
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("3rd request at 0.1/s burst 2: %d Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	// Probes are not rate-limited.
+	for range 5 {
+		if code, _ := s.doKey(http.MethodGet, "/healthz", "", nil); code != http.StatusOK {
+			t.Fatalf("/healthz: %d", code)
+		}
+	}
+}
+
+// /metrics can require an API key (metrics.require_key); it is open by
+// default.
+func TestMetricsRequireKey(t *testing.T) {
+	t.Parallel()
+	mock := startMock(t)
+	open := startService(t, mock, loadConfig(t, mock.URL, "", nil), nil)
+	if code, _ := open.doKey(http.MethodGet, "/metrics", "", nil); code != http.StatusOK {
+		t.Fatalf("/metrics by default: %d, want 200", code)
+	}
+	s := startService(t, mock, loadConfig(t, mock.URL, "", map[string]string{"MINIPUSH_METRICS_REQUIRE_KEY": "true"}), nil)
+	if code, _ := s.doKey(http.MethodGet, "/metrics", "", nil); code != http.StatusUnauthorized {
+		t.Fatalf("/metrics without a key: %d, want 401", code)
+	}
+	if code, b := s.do(http.MethodGet, "/metrics", nil); code != http.StatusOK || !strings.Contains(string(b), "minipush_") {
+		t.Fatalf("/metrics with a key: %d", code)
+	}
 }

@@ -185,6 +185,19 @@ func ExtendWriteDeadline(w http.ResponseWriter, r *http.Request, d time.Duration
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(max(d, srv.WriteTimeout)))
 }
 
+// ExtendReadDeadline lets a handler that accepts a large body (a bulk
+// upload, bounded by its own size limit) read r's body for d from now,
+// past the server's ReadTimeout. Like ExtendWriteDeadline it never
+// shortens the server's own deadline. Only authenticated handlers should
+// call it: it is the slow-body cut it lifts.
+func ExtendReadDeadline(w http.ResponseWriter, r *http.Request, d time.Duration) {
+	srv, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if srv == nil || srv.ReadTimeout <= 0 {
+		return
+	}
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(max(d, srv.ReadTimeout)))
+}
+
 // closeNow closes a connection at once: a TLS connection's Close would
 // first try to write close_notify, which blocks on a peer that does not
 // read.

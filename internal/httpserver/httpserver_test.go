@@ -3,6 +3,7 @@ package httpserver_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -218,5 +219,26 @@ func TestCheck(t *testing.T) {
 		if !got[want] {
 			t.Errorf("Check does not name %s: %v", want, got)
 		}
+	}
+}
+
+// A bulk handler may lift the read timeout for its own body.
+func TestExtendReadDeadline(t *testing.T) {
+	t.Parallel()
+	got := make(chan int, 1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpserver.ExtendReadDeadline(w, r, 10*time.Second)
+		b, _ := io.ReadAll(r.Body)
+		got <- len(b)
+	})
+	l := httpserver.Defaults()
+	l.ReadTimeout, l.ReadHeaderTimeout = 300*time.Millisecond, 300*time.Millisecond
+	_, addr := serve(t, h, l)
+	sent, took, _, err := connprobe.Trickle(addr, http.MethodPut, "/bulk", nil, 20, 50*time.Millisecond, 20*time.Second)
+	if !errors.Is(err, connprobe.ErrNotCut) || sent != 20 {
+		t.Fatalf("trickle: sent %d in %s: %v; want the whole body through", sent, took, err)
+	}
+	if n := <-got; n != 20 {
+		t.Fatalf("the handler read %d bytes, want 20", n)
 	}
 }

@@ -12,7 +12,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,6 +63,9 @@ type API struct {
 	hooks   Hooks
 	log     *slog.Logger
 	now     func() time.Time
+	// rates holds each key's request limiter, by index in keys.
+	rates      keyRates
+	metricsKey bool
 }
 
 // New returns the API.
@@ -67,7 +74,8 @@ func New(store Store, cfg *config.Config, content *contentrules.Rules, hooks Hoo
 	for _, a := range cfg.Apps {
 		apps[a.Name] = a
 	}
-	return &API{store: store, apps: apps, keys: cfg.APIKeys, content: content, hooks: hooks, log: log, now: time.Now}
+	return &API{store: store, apps: apps, keys: cfg.APIKeys, content: content, hooks: hooks, log: log, now: time.Now,
+		rates: newKeyRates(cfg), metricsKey: cfg.Metrics.RequireKey}
 }
 
 // Body limits: a message is small; a broadcast carries its recipient list.
@@ -76,45 +84,77 @@ const (
 	maxBroadcastBody = 32 << 20
 )
 
-// Handler builds the router.
+// Handler builds the router. Each path is registered once and dispatches
+// on the method itself (methods): gorilla/mux answers a wrong method on a
+// subrouter with its NotFound handler and never sets Allow.
 func (a *API) Handler() http.Handler {
 	r := mux.NewRouter()
-	r.HandleFunc("/healthz", a.healthz).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc("/readyz", a.readyz).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/healthz", methods{http.MethodGet: a.healthz})
+	r.Handle("/readyz", methods{http.MethodGet: a.readyz})
 	if a.hooks.Metrics != nil {
-		r.Handle("/metrics", a.hooks.Metrics).Methods(http.MethodGet)
+		var metrics http.Handler = methods{http.MethodGet: a.hooks.Metrics.ServeHTTP}
+		if a.metricsKey {
+			metrics = a.auth(metrics)
+		}
+		r.Handle("/metrics", metrics)
 	}
 	v1 := r.PathPrefix("/v1").Subrouter()
 	v1.Use(a.auth)
-	v1.HandleFunc("/messages", a.postMessage).Methods(http.MethodPost)
-	v1.HandleFunc("/messages", a.listMessages).Methods(http.MethodGet)
-	v1.HandleFunc("/messages/{id}", a.getMessage).Methods(http.MethodGet)
-	v1.HandleFunc("/messages/{id}/retry", a.retryMessage).Methods(http.MethodPost)
-	v1.HandleFunc("/broadcasts", a.postBroadcast).Methods(http.MethodPost)
-	v1.HandleFunc("/broadcasts/{id}", a.getBroadcast).Methods(http.MethodGet)
-	v1.HandleFunc("/groups/{name}", a.putGroup).Methods(http.MethodPut)
-	v1.HandleFunc("/groups/{name}", a.getGroup).Methods(http.MethodGet)
-	v1.HandleFunc("/groups/{name}", a.deleteGroup).Methods(http.MethodDelete)
+	v1.Handle("/messages", methods{http.MethodPost: a.postMessage, http.MethodGet: a.listMessages})
+	v1.Handle("/messages/{id}", methods{http.MethodGet: a.getMessage})
+	v1.Handle("/messages/{id}/retry", methods{http.MethodPost: a.retryMessage})
+	v1.Handle("/broadcasts", methods{http.MethodPost: a.postBroadcast})
+	v1.Handle("/broadcasts/{id}", methods{http.MethodGet: a.getBroadcast})
+	v1.Handle("/groups/{name}", methods{http.MethodPut: a.putGroup, http.MethodGet: a.getGroup, http.MethodDelete: a.deleteGroup})
 	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path))
 	})
-	methodNotAllowed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed on %s", r.Method, r.URL.Path))
-	})
-	r.NotFoundHandler, r.MethodNotAllowedHandler = notFound, methodNotAllowed
-	v1.NotFoundHandler, v1.MethodNotAllowedHandler = notFound, methodNotAllowed
+	r.NotFoundHandler, v1.NotFoundHandler = notFound, notFound
 	return r
 }
 
-// auth admits callers with a configured API key (constant-time compare).
+// methods serves one path: a handler per method (GET also answers HEAD);
+// any other method answers 405 with Allow.
+type methods map[string]http.HandlerFunc
+
+func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	method := r.Method
+	if _, ok := m[method]; !ok && method == http.MethodHead {
+		method = http.MethodGet
+	}
+	if h, ok := m[method]; ok {
+		h(w, r)
+		return
+	}
+	allowed := make([]string, 0, len(m)+1)
+	for k := range m {
+		allowed = append(allowed, k)
+		if k == http.MethodGet {
+			allowed = append(allowed, http.MethodHead)
+		}
+	}
+	slices.Sort(allowed)
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
+	writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed on %s (allowed: %s)",
+		r.Method, r.URL.Path, strings.Join(allowed, ", ")))
+}
+
+// auth admits callers with a configured API key (constant-time compare),
+// each within its request rate.
 func (a *API) auth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The scheme is case-insensitive (RFC 9110 §11.1); the key is not.
 		h := r.Header.Get("Authorization")
 		scheme, key, ok := strings.Cut(h, " ")
 		if ok && strings.EqualFold(scheme, "Bearer") {
-			for _, k := range a.keys {
+			for i, k := range a.keys {
 				if subtle.ConstantTimeCompare([]byte(key), []byte(k.Key)) == 1 {
+					if wait, ok := a.rates.allow(i, a.now()); !ok {
+						w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
+						writeError(w, http.StatusTooManyRequests, fmt.Sprintf(
+							"API key %q is over its request rate (%s); retry after %s", k.Name, a.rates.describe(i), wait.Round(time.Millisecond)))
+						return
+					}
 					next.ServeHTTP(w, r)
 					return
 				}
@@ -153,9 +193,17 @@ func writeProblems(w http.ResponseWriter, ps []Problem) {
 	writeJSON(w, http.StatusUnprocessableEntity, errorBody{Error: "validation failed", Problems: ps})
 }
 
-// decode reads a JSON body within limit: 413 when over, 400 when malformed
-// (naming where), unknown fields refused.
+// decode reads a JSON body within limit: 415 unless it is sent as
+// application/json, 413 when over the limit, 400 when it is not one JSON
+// object of the endpoint's shape — a value of the wrong type or an unknown
+// field is a problem naming its JSON path ("data.thing1: want string, got
+// number").
 func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
+	if !isJSON(r.Header.Get("Content-Type")) {
+		w.Header().Set("Accept", "application/json")
+		writeError(w, http.StatusUnsupportedMediaType, "the body must be JSON sent with Content-Type: application/json")
+		return false
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -180,9 +228,20 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
 		switch {
 		case errors.As(err, &se):
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, err))
+		case errors.As(err, &te) && te.Field == "":
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("the body must be a JSON object, got %s", te.Value))
 		case errors.As(err, &te):
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("field %q must be %s", te.Field, te.Type))
+			path := jsonPath(body, te.Offset)
+			writeJSON(w, http.StatusBadRequest, errorBody{Error: "a value has the wrong type", Problems: []Problem{
+				{path, "type", fmt.Sprintf("%s: want %s, got %s", path, jsonType(te.Type), te.Value)}}})
+		case unknownField(err) != "":
+			f := unknownField(err)
+			writeJSON(w, http.StatusBadRequest, errorBody{Error: "unknown field", Problems: []Problem{
+				{f, "unknown_field", fmt.Sprintf("unknown field %q", f)}}})
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			writeError(w, http.StatusBadRequest, "malformed JSON: the body ends early")
 		default:
+			// A field's own decoder refused its value (send_at).
 			writeError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
 		}
 		return false
@@ -192,6 +251,39 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
 		return false
 	}
 	return true
+}
+
+// isJSON accepts application/json with any parameters (charset=utf-8).
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
+}
+
+// unknownField extracts the name from encoding/json's
+// `json: unknown field "x"` error ("" for other errors).
+func unknownField(err error) string {
+	const prefix = `json: unknown field "`
+	if msg := err.Error(); strings.HasPrefix(msg, prefix) {
+		return strings.TrimSuffix(strings.TrimPrefix(msg, prefix), `"`)
+	}
+	return ""
+}
+
+// jsonType names the JSON type a Go type decodes from.
+func jsonType(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Map, reflect.Struct:
+		return "object"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Pointer:
+		return jsonType(t.Elem())
+	}
+	return "number"
 }
 
 func (a *API) healthz(w http.ResponseWriter, _ *http.Request) {

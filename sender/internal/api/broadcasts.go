@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gorilla/mux"
 
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/storage"
@@ -29,6 +28,11 @@ type broadcastRequest struct {
 // POST /v1/broadcasts {"app","to":[…] | "group","template_id","data",…} →
 // 202 {"id","recipients"}; the fan-out is committed with the broadcast.
 func (a *API) postBroadcast(w http.ResponseWriter, r *http.Request) {
+	if _, ps := queryParams(r); len(ps) > 0 {
+		writeBadParams(w, ps)
+		return
+	}
+	bulk(w, r)
 	var req broadcastRequest
 	if !decode(w, r, maxBroadcastBody, &req) {
 		return
@@ -40,7 +44,11 @@ func (a *API) postBroadcast(w http.ResponseWriter, r *http.Request) {
 	case len(req.To) == 0 && req.Group == "":
 		ps = append(ps, Problem{"to", "required", "to (a list of recipients) or group is required"})
 	}
+	ps = append(ps, checkIdent("group", req.Group, maxGroupNameBytes)...)
+	ps = append(ps, checkList("to", req.To)...)
+	ps = append(ps, checkSendAt(req.SendAt, a.now())...)
 	if len(ps) > 0 {
+		ps = capProblems(ps)
 		a.rejected(app.Name, ps)
 		writeProblems(w, ps)
 		return
@@ -121,7 +129,12 @@ func dedupe(in []string) []string {
 
 // GET /v1/broadcasts/{id} → the broadcast and its counts per status.
 func (a *API) getBroadcast(w http.ResponseWriter, r *http.Request) {
-	b, counts, err := a.store.Broadcast(r.Context(), mux.Vars(r)["id"])
+	id, ps := pathID(r)
+	if _, qp := queryParams(r); len(ps)+len(qp) > 0 {
+		writeBadParams(w, append(ps, qp...))
+		return
+	}
+	b, counts, err := a.store.Broadcast(r.Context(), id)
 	if err != nil {
 		a.storeError(w, err, "broadcast")
 		return

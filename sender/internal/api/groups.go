@@ -1,9 +1,8 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
-
-	"github.com/gorilla/mux"
 )
 
 type groupBody struct {
@@ -13,12 +12,16 @@ type groupBody struct {
 
 // PUT /v1/groups/{name} {"app","members":[…]} replaces the group's members.
 func (a *API) putGroup(w http.ResponseWriter, r *http.Request) {
+	name, ps := pathGroup(r)
+	if _, qp := queryParams(r); len(ps)+len(qp) > 0 {
+		writeBadParams(w, append(ps, qp...))
+		return
+	}
+	bulk(w, r)
 	var req groupBody
 	if !decode(w, r, maxBroadcastBody, &req) {
 		return
 	}
-	name := mux.Vars(r)["name"]
-	var ps []Problem
 	if _, ok := a.apps[req.App]; !ok {
 		ps = append(ps, Problem{"app", "unknown_app", "app must name a configured app"})
 	}
@@ -26,11 +29,13 @@ func (a *API) putGroup(w http.ResponseWriter, r *http.Request) {
 	if len(members) == 0 {
 		ps = append(ps, Problem{"members", "required", "members must list at least one recipient"})
 	}
-	if len(members) > maxRecipients {
-		ps = append(ps, Problem{"members", "too_many", "too many members"})
+	if len(members) > maxGroupMembers {
+		ps = append(ps, Problem{"members", "too_many", fmt.Sprintf("%d members, over the limit of %d per request", len(members), maxGroupMembers)})
+	} else {
+		ps = append(ps, checkList("members", req.Members)...)
 	}
 	if len(ps) > 0 {
-		writeProblems(w, ps)
+		writeProblems(w, capProblems(ps))
 		return
 	}
 	if err := a.store.PutGroup(r.Context(), req.App, name, members); err != nil {
@@ -42,9 +47,8 @@ func (a *API) putGroup(w http.ResponseWriter, r *http.Request) {
 
 // GET /v1/groups/{name}?app=
 func (a *API) getGroup(w http.ResponseWriter, r *http.Request) {
-	app, name := r.URL.Query().Get("app"), mux.Vars(r)["name"]
-	if _, ok := a.apps[app]; !ok {
-		writeProblems(w, []Problem{{"app", "unknown_app", "query parameter app must name a configured app"}})
+	app, name, ok := a.groupParams(w, r)
+	if !ok {
 		return
 	}
 	members, err := a.store.Group(r.Context(), app, name)
@@ -57,9 +61,8 @@ func (a *API) getGroup(w http.ResponseWriter, r *http.Request) {
 
 // DELETE /v1/groups/{name}?app=
 func (a *API) deleteGroup(w http.ResponseWriter, r *http.Request) {
-	app, name := r.URL.Query().Get("app"), mux.Vars(r)["name"]
-	if _, ok := a.apps[app]; !ok {
-		writeProblems(w, []Problem{{"app", "unknown_app", "query parameter app must name a configured app"}})
+	app, name, ok := a.groupParams(w, r)
+	if !ok {
 		return
 	}
 	if err := a.store.DeleteGroup(r.Context(), app, name); err != nil {
@@ -67,4 +70,20 @@ func (a *API) deleteGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// groupParams reads {name} and ?app= of a group read or delete (400 when
+// either is bad).
+func (a *API) groupParams(w http.ResponseWriter, r *http.Request) (app, name string, ok bool) {
+	name, ps := pathGroup(r)
+	q, qp := queryParams(r, "app")
+	ps = append(ps, qp...)
+	if _, known := a.apps[q["app"]]; !known && len(qp) == 0 {
+		ps = append(ps, Problem{"app", "unknown_app", "query parameter app must name a configured app"})
+	}
+	if len(ps) > 0 {
+		writeBadParams(w, ps)
+		return "", "", false
+	}
+	return q["app"], name, true
 }

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gorilla/mux"
-
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/storage"
 )
@@ -31,6 +29,10 @@ type acceptedAnswer struct {
 // POST /v1/messages → 202 {"id","status":"queued"} once committed; the same
 // idempotency key for the same app → 200 with the first message.
 func (a *API) postMessage(w http.ResponseWriter, r *http.Request) {
+	if _, ps := queryParams(r); len(ps) > 0 {
+		writeBadParams(w, ps)
+		return
+	}
 	var req messageRequest
 	if !decode(w, r, maxMessageBody, &req) {
 		return
@@ -49,9 +51,9 @@ func (a *API) postMessage(w http.ResponseWriter, r *http.Request) {
 	if req.To == "" {
 		ps = append([]Problem{{"to", "required", "to is required: the recipient's openid / user id"}}, ps...)
 	}
-	if len(req.IdempotencyKey) > 256 {
-		ps = append(ps, Problem{"idempotency_key", "too_long", "idempotency_key is longer than 256 characters"})
-	}
+	ps = append(ps, checkIdent("to", req.To, maxRecipientBytes)...)
+	ps = append(ps, checkIdent("idempotency_key", req.IdempotencyKey, maxIdempotencyKeyBytes)...)
+	ps = append(ps, checkSendAt(req.SendAt, a.now())...)
 	if len(ps) > 0 {
 		a.rejected(app.Name, ps)
 		writeProblems(w, ps)
@@ -100,7 +102,12 @@ func (a *API) rejected(app string, ps []Problem) {
 
 // GET /v1/messages/{id} → the message with every attempt.
 func (a *API) getMessage(w http.ResponseWriter, r *http.Request) {
-	m, err := a.store.Get(r.Context(), mux.Vars(r)["id"])
+	id, ps := pathID(r)
+	if _, qp := queryParams(r); len(ps)+len(qp) > 0 {
+		writeBadParams(w, append(ps, qp...))
+		return
+	}
+	m, err := a.store.Get(r.Context(), id)
 	if err != nil {
 		a.storeError(w, err, "message")
 		return
@@ -113,10 +120,8 @@ func (a *API) getMessage(w http.ResponseWriter, r *http.Request) {
 
 // GET /v1/messages?status=failed&app=…&broadcast=…&limit=&cursor=
 func (a *API) listMessages(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	f := storage.Filter{App: q.Get("app"), Status: message.Status(q.Get("status")), BroadcastID: q.Get("broadcast"),
-		Cursor: q.Get("cursor")}
-	var ps []Problem
+	q, ps := queryParams(r, "status", "app", "broadcast", "limit", "cursor")
+	f := storage.Filter{App: q["app"], Status: message.Status(q["status"]), BroadcastID: q["broadcast"], Cursor: q["cursor"]}
 	if f.Status != "" && !f.Status.Valid() {
 		ps = append(ps, Problem{"status", "invalid", "status must be one of queued, sending, delivered, retrying, failed, rejected"})
 	}
@@ -125,21 +130,21 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) {
 			ps = append(ps, Problem{"app", "unknown_app", "no app named " + strconv.Quote(f.App) + " is configured"})
 		}
 	}
-	if s := q.Get("limit"); s != "" {
+	if s := q["limit"]; s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 1000 {
-			ps = append(ps, Problem{"limit", "range", "limit must be 1..1000"})
+			ps = append(ps, Problem{"limit", "range", "limit must be an integer 1..1000"})
 		}
 		f.Limit = n
 	}
 	if len(ps) > 0 {
-		writeProblems(w, ps)
+		writeBadParams(w, ps)
 		return
 	}
 	msgs, next, err := a.store.List(r.Context(), f)
 	if errors.Is(err, storage.ErrNotFound) && f.Cursor != "" {
 		// The only thing List can fail to find is the cursor.
-		writeProblems(w, []Problem{{"cursor", "invalid", "cursor must be a next_cursor from a previous page"}})
+		writeBadParams(w, []Problem{{"cursor", "invalid", "cursor must be a next_cursor from a previous page"}})
 		return
 	}
 	if err != nil {
@@ -154,7 +159,12 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) {
 
 // POST /v1/messages/{id}/retry redrives a dead letter (failed or rejected).
 func (a *API) retryMessage(w http.ResponseWriter, r *http.Request) {
-	m, err := a.store.Redrive(r.Context(), mux.Vars(r)["id"], a.now())
+	id, ps := pathID(r)
+	if _, qp := queryParams(r); len(ps)+len(qp) > 0 {
+		writeBadParams(w, append(ps, qp...))
+		return
+	}
+	m, err := a.store.Redrive(r.Context(), id, a.now())
 	if err != nil {
 		a.storeError(w, err, "message")
 		return

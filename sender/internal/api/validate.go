@@ -27,11 +27,17 @@ func (a *API) checkContent(appName, templateID string, data map[string]string, p
 	if strings.TrimSpace(templateID) == "" {
 		ps = append(ps, Problem{"template_id", "required", "template_id is required"})
 	}
+	ps = append(ps, checkIdent("template_id", templateID, maxTemplateIDBytes)...)
 	if len(data) == 0 {
 		ps = append(ps, Problem{"data", "required", "data is required: {keyword: value}"})
 	}
-	if utf8.RuneCountInString(page) > 1024 {
-		ps = append(ps, Problem{"page", "too_long", "page is longer than 1024 characters"})
+	if dp := checkData(data); len(dp) > 0 {
+		// Keyword rules and content rules over thousands of keys would
+		// only repeat the problem.
+		return app, append(ps, dp...)
+	}
+	if n := utf8.RuneCountInString(page); n > maxPageChars {
+		ps = append(ps, Problem{"page", "too_long", fmt.Sprintf("page is %d characters, over the limit of %d", n, maxPageChars)})
 	}
 	if ok {
 		ps = append(ps, keywordProblems(app.Platform, data)...)

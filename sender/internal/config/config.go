@@ -32,6 +32,9 @@ type Config struct {
 	Server       Server        `yaml:"server"`
 	Storage      Storage       `yaml:"storage"`
 	APIKeys      []APIKey      `yaml:"api_keys"`
+	// APIRate is every API key's request rate unless the key sets its own.
+	APIRate KeyRate `yaml:"api_rate"`
+	Metrics Metrics `yaml:"metrics"`
 	Apps         []App         `yaml:"apps"`
 	ContentRules []ContentRule `yaml:"content_rules"`
 	Delivery     Delivery      `yaml:"delivery"`
@@ -73,6 +76,30 @@ type Storage struct {
 type APIKey struct {
 	Name string `yaml:"name"`
 	Key  string `yaml:"key"`
+	// Rate replaces api_rate for this key.
+	Rate *KeyRate `yaml:"rate,omitempty"`
+}
+
+// KeyRate bounds one API key's requests: PerSecond sustained, Burst at
+// once; over it the API answers 429 with Retry-After. PerSecond 0 means
+// no limit.
+type KeyRate struct {
+	PerSecond float64 `yaml:"per_second"`
+	Burst     int     `yaml:"burst"`
+}
+
+// RateOf is the rate that applies to key k.
+func (c *Config) RateOf(k APIKey) KeyRate {
+	if k.Rate != nil {
+		return *k.Rate
+	}
+	return c.APIRate
+}
+
+// Metrics configures GET /metrics.
+type Metrics struct {
+	// RequireKey makes /metrics need an API key like /v1.
+	RequireKey bool `yaml:"require_key"`
 }
 
 // App is one mini-program the sender delivers for.
@@ -148,6 +175,15 @@ type Log struct {
 	Level  string `yaml:"level"`  // debug, info, warn, error
 }
 
+// The default request rate of an API key: well above what one honest
+// client sends (the accept path reaches about 12,000 msg/s on 2 cores:
+// docs/performance.md), low enough that one runaway client cannot take the
+// whole service from the others.
+const (
+	DefaultAPIRate  = 2000
+	DefaultAPIBurst = 4000
+)
+
 // Defaults returns the configuration every setting starts from.
 func Defaults() Config {
 	l := httpserver.Defaults()
@@ -156,6 +192,7 @@ func Defaults() Config {
 		Server: Server{ReadHeaderTimeout: l.ReadHeaderTimeout, ReadTimeout: l.ReadTimeout, WriteTimeout: l.WriteTimeout,
 			IdleTimeout: l.IdleTimeout, MaxHeaderBytes: l.MaxHeaderBytes, MaxConns: l.MaxConns},
 		Storage: Storage{Driver: "sqlite", Path: "./data/minipush.db", Sync: "normal"},
+		APIRate: KeyRate{PerSecond: DefaultAPIRate, Burst: DefaultAPIBurst},
 		Delivery: Delivery{
 			Workers: 64, Batch: 256, Lease: 30 * time.Second, MaxAttempts: 8,
 			BackoffBase: time.Second, BackoffMax: 5 * time.Minute, ThrottleBackoff: 30 * time.Second,
@@ -200,6 +237,7 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 //	MINIPUSH_API_KEYS ("name:key,name2:key2"), MINIPUSH_LOG_FORMAT, MINIPUSH_LOG_LEVEL,
 //	MINIPUSH_DELIVERY_<SETTING> (e.g. MINIPUSH_DELIVERY_WORKERS, MINIPUSH_DELIVERY_LEASE=30s),
 //	MINIPUSH_SERVER_<SETTING> (e.g. MINIPUSH_SERVER_MAX_CONNS, MINIPUSH_SERVER_IDLE_TIMEOUT=30s),
+//	MINIPUSH_API_RATE_PER_SECOND, MINIPUSH_API_RATE_BURST, MINIPUSH_METRICS_REQUIRE_KEY,
 //	MINIPUSH_APP_<NAME>_<SETTING> for a configured app (NAME upper-cased, - as _):
 //	SECRET, PRIVATE_KEY, PRIVATE_KEY_FILE, ALIPAY_PUBLIC_KEY, ALIPAY_PUBLIC_KEY_FILE, BASE_URL, APP_ID.
 func applyEnv(c *Config, getenv func(string) string) error {
@@ -213,6 +251,20 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	str("MINIPUSH_STORAGE_PATH", &c.Storage.Path)
 	str("MINIPUSH_STORAGE_SYNC", &c.Storage.Sync)
 	str("MINIPUSH_LOG_FORMAT", &c.Log.Format)
+	if v := getenv("MINIPUSH_METRICS_REQUIRE_KEY"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("MINIPUSH_METRICS_REQUIRE_KEY=%q: want true or false", v)
+		}
+		c.Metrics.RequireKey = b
+	}
+	if v := getenv("MINIPUSH_API_RATE_PER_SECOND"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return fmt.Errorf("MINIPUSH_API_RATE_PER_SECOND=%q: not a number", v)
+		}
+		c.APIRate.PerSecond = f
+	}
 	str("MINIPUSH_LOG_LEVEL", &c.Log.Level)
 	if v := getenv("MINIPUSH_API_KEYS"); v != "" {
 		c.APIKeys = nil
@@ -226,7 +278,7 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	}
 	d, sv := &c.Delivery, &c.Server
 	ints := map[string]*int{"DELIVERY_WORKERS": &d.Workers, "DELIVERY_BATCH": &d.Batch, "DELIVERY_MAX_ATTEMPTS": &d.MaxAttempts,
-		"SERVER_MAX_HEADER_BYTES": &sv.MaxHeaderBytes, "SERVER_MAX_CONNS": &sv.MaxConns}
+		"SERVER_MAX_HEADER_BYTES": &sv.MaxHeaderBytes, "SERVER_MAX_CONNS": &sv.MaxConns, "API_RATE_BURST": &c.APIRate.Burst}
 	for k, dst := range ints {
 		if v := getenv("MINIPUSH_" + k); v != "" {
 			n, err := strconv.Atoi(v)
@@ -330,7 +382,11 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("api_keys[%d].key", i), "duplicate key")
 		}
 		seenKeys[k.Key] = true
+		if k.Rate != nil {
+			checkRate(bad, fmt.Sprintf("api_keys[%d].rate", i), *k.Rate)
+		}
 	}
+	checkRate(bad, "api_rate", c.APIRate)
 	if len(c.Apps) == 0 {
 		bad("apps", "at least one app is required")
 	}
@@ -414,6 +470,15 @@ func (c *Config) Validate() error {
 		bad("log.level", "want debug, info, warn or error, got %q", c.Log.Level)
 	}
 	return errors.Join(errs...)
+}
+
+func checkRate(bad func(setting, format string, args ...any), setting string, r KeyRate) {
+	if r.PerSecond < 0 {
+		bad(setting+".per_second", "must be >= 0 (0: no limit)")
+	}
+	if r.PerSecond > 0 && r.Burst < 1 {
+		bad(setting+".burst", "must be >= 1 when per_second is set")
+	}
 }
 
 // App returns the app with that name.
