@@ -72,8 +72,9 @@ type scenario struct {
 	stable  []string
 	verdict direct.Verdict
 	// added is the template made through the platform's own template API.
-	added *addedTemplate
-	risky bool // the platform's last image verdict
+	added   *addedTemplate
+	risky   bool   // the platform's last image verdict
+	mediaID string // the last temporary image uploaded
 
 	bc *broadcast
 }

@@ -119,6 +119,7 @@ func (s *scenario) register(sc *godog.ScenarioContext) {
 
 	// The platforms' template APIs and other calls beside the send.
 	s.registerTemplates(sc)
+	s.registerKefu(sc)
 
 	// Groups and broadcasts.
 	sc.Step(`^the app's group "([^"]+)" holds `+usersRE+`$`, s.group)
