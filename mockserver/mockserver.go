@@ -31,14 +31,20 @@ import (
 const (
 	DefaultInboxLimit   = 100_000
 	DefaultJournalLimit = 100_000
+	// DefaultJournalBodyLimit bounds the request body and the answer the
+	// journal keeps of each call: typical sends and answers fit whole, and
+	// a full default journal holds at most 100,000 × 2 × 2 KiB ≈ 400 MiB
+	// of them (a few tens of MiB for typical traffic).
+	DefaultJournalBodyLimit = 2048
 )
 
 type options struct {
-	seed         mockapi.Seed
-	inboxLimit   int
-	journalLimit int
-	logger       *slog.Logger
-	controlToken string
+	seed             mockapi.Seed
+	inboxLimit       int
+	journalLimit     int
+	journalBodyLimit int
+	logger           *slog.Logger
+	controlToken     string
 }
 
 // Option configures a Server.
@@ -52,6 +58,11 @@ func WithInboxLimit(n int) Option { return func(o *options) { o.inboxLimit = n }
 
 // WithJournalLimit bounds the request journal.
 func WithJournalLimit(n int) Option { return func(o *options) { o.journalLimit = n } }
+
+// WithJournalBodyLimit bounds the bytes of each call's request body and
+// answer kept in the journal, secrets masked (0: keep neither; the query is
+// always kept, masked).
+func WithJournalBodyLimit(n int) Option { return func(o *options) { o.journalBodyLimit = max(n, 0) } }
 
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
@@ -76,7 +87,7 @@ type Server struct {
 // New builds a server and loads its seed. It fails when the seed is invalid,
 // naming the bad field.
 func New(opts ...Option) (*Server, error) {
-	o := options{inboxLimit: DefaultInboxLimit, journalLimit: DefaultJournalLimit}
+	o := options{inboxLimit: DefaultInboxLimit, journalLimit: DefaultJournalLimit, journalBodyLimit: DefaultJournalBodyLimit}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -92,6 +103,8 @@ func New(opts ...Option) (*Server, error) {
 		Inbox:   ring.New[mockapi.Message](o.inboxLimit),
 		Journal: ring.New[mockapi.Request](o.journalLimit),
 		Log:     o.logger,
+
+		CaptureLimit: o.journalBodyLimit,
 	}
 	s := &Server{opts: o, env: env}
 	s.emus = emulators(env)

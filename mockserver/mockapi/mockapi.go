@@ -171,6 +171,20 @@ type Request struct {
 	ErrCode   int       `json:"errcode"`
 	Fault     string    `json:"fault,omitempty"`
 	LatencyMS float64   `json:"latency_ms"`
+
+	// Query is the URL query as sent; Body and Answer are the first bytes
+	// of the request body the platform read and of its answer (up to the
+	// mock's journal body limit, 2 KiB by default). App secrets, access
+	// tokens, signatures and keys are masked as "***" in all three.
+	// BodyBytes and AnswerBytes count every byte; the *Truncated flags say
+	// a capture was cut at the limit.
+	Query           string `json:"query,omitempty"`
+	Body            string `json:"body,omitempty"`
+	BodyBytes       int64  `json:"body_bytes,omitempty"`
+	BodyTruncated   bool   `json:"body_truncated,omitempty"`
+	Answer          string `json:"answer,omitempty"`
+	AnswerBytes     int64  `json:"answer_bytes,omitempty"`
+	AnswerTruncated bool   `json:"answer_truncated,omitempty"`
 }
 
 // Requests is the answer of GET /_mock/requests.

@@ -43,6 +43,7 @@ type config struct {
 	demo         bool
 	inboxLimit   int
 	journalLimit int
+	bodyLimit    int
 	logFormat    string
 	logLevel     string
 	controlToken string
@@ -74,6 +75,7 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	fs.BoolVar(&c.demo, "demo", false, "load the built-in demo seed (see README)")
 	fs.IntVar(&c.inboxLimit, "inbox-limit", mockserver.DefaultInboxLimit, "messages kept in the inbox; the oldest are dropped first")
 	fs.IntVar(&c.journalLimit, "journal-limit", mockserver.DefaultJournalLimit, "platform calls kept in the request journal")
+	fs.IntVar(&c.bodyLimit, "journal-body-limit", mockserver.DefaultJournalBodyLimit, "bytes of each call's request body and answer kept in the journal, secrets masked (0: none)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.controlToken, "control-token", "", "require Authorization: Bearer <token> on /_mock/… (shared environments; "+
@@ -131,6 +133,8 @@ func (c config) validate() error {
 		return fmt.Errorf("%s must be >= 1, got %d", setting("inbox-limit"), c.inboxLimit)
 	case c.journalLimit < 1:
 		return fmt.Errorf("%s must be >= 1, got %d", setting("journal-limit"), c.journalLimit)
+	case c.bodyLimit < 0:
+		return fmt.Errorf("%s must be >= 0, got %d", setting("journal-body-limit"), c.bodyLimit)
 	case c.controlToken != "" && len(c.controlToken) < 8:
 		// The value is not echoed: it is a secret.
 		return fmt.Errorf("%s must be at least 8 characters", setting("control-token"))
@@ -214,7 +218,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	srv, err := mockserver.New(mockserver.WithSeed(s), mockserver.WithInboxLimit(c.inboxLimit),
-		mockserver.WithJournalLimit(c.journalLimit), mockserver.WithLogger(log), mockserver.WithControlToken(c.controlToken))
+		mockserver.WithJournalLimit(c.journalLimit), mockserver.WithJournalBodyLimit(c.bodyLimit), mockserver.WithLogger(log),
+		mockserver.WithControlToken(c.controlToken))
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -293,5 +295,71 @@ func TestJournalWaitAndBound(t *testing.T) {
 	got, _ = m.Control.Requests(ctx(t), mockclient.RequestFilter{})
 	if len(got.Requests) != 2 || got.Dropped != 1 {
 		t.Fatalf("journal of 2 after 3 calls: %d held, %d dropped", len(got.Requests), got.Dropped)
+	}
+}
+
+// The journal keeps each call's query, body and answer with every secret
+// masked: the app secret in a query and in a body, the access token in a
+// query and in a token answer.
+func TestJournalKeepsMaskedBodies(t *testing.T) {
+	t.Parallel()
+	m := startSeeded(t, 1)
+	tok := token(t, m, appID, secret) // GET /cgi-bin/token?…&secret=…
+	call(t, m, http.MethodPost, "/cgi-bin/stable_token", `{"grant_type":"client_credential","appid":"`+appID+`","secret":"`+secret+`"}`).
+		expect(t, http.StatusOK, "")
+	send(t, m, tok, openID, tmplID, "Phone case 42")
+	a := call(t, m, http.MethodGet, "/_mock/requests", nil)
+	a.expect(t, http.StatusOK, "")
+	for _, leak := range []string{secret, tok} {
+		if strings.Contains(string(a.body), leak) {
+			t.Fatalf("the journal holds %q: %s", leak, a.body)
+		}
+	}
+	var j mockapi.Requests
+	a.decodeInto(t, &j)
+	if len(j.Requests) != 3 {
+		t.Fatalf("journal %s", a.body)
+	}
+	tokenCall, stable, sendCall := j.Requests[0], j.Requests[1], j.Requests[2]
+	if !strings.Contains(tokenCall.Query, "secret=***") || !strings.Contains(tokenCall.Query, "appid="+appID) ||
+		!strings.Contains(tokenCall.Answer, `"access_token":"***"`) || tokenCall.AnswerBytes == 0 {
+		t.Fatalf("token call %+v", tokenCall)
+	}
+	if !strings.Contains(stable.Body, `"secret":"***"`) || stable.BodyBytes != int64(len(`{"grant_type":"client_credential","appid":"`+appID+`","secret":"`+secret+`"}`)) {
+		t.Fatalf("stable_token call %+v", stable)
+	}
+	if sendCall.Query != "access_token=***" || !strings.Contains(sendCall.Body, "Phone case 42") ||
+		!strings.Contains(sendCall.Answer, `"errcode":0`) || sendCall.BodyTruncated || sendCall.AnswerTruncated {
+		t.Fatalf("send call %+v", sendCall)
+	}
+}
+
+// Captures stop at the body limit and say so; a limit of 0 keeps none.
+func TestJournalBodyLimit(t *testing.T) {
+	t.Parallel()
+	for _, limit := range []int{0, 16} {
+		t.Run(strconv.Itoa(limit), func(t *testing.T) {
+			t.Parallel()
+			m := startSeeded(t, 1, mockserver.WithJournalBodyLimit(limit))
+			tok := token(t, m, appID, secret)
+			send(t, m, tok, openID, tmplID, "long enough value")
+			j, err := m.Control.Requests(ctx(t), mockclient.RequestFilter{Endpoint: "subscribe_send"})
+			if err != nil || len(j.Requests) != 1 {
+				t.Fatalf("journal %+v, %v", j, err)
+			}
+			c := j.Requests[0]
+			if c.BodyBytes < 50 || c.AnswerBytes < 10 || c.Query != "access_token=***" {
+				t.Fatalf("sizes or query not recorded: %+v", c)
+			}
+			if limit == 0 {
+				if c.Body != "" || c.Answer != "" || c.BodyTruncated {
+					t.Fatalf("limit 0 kept bodies: %+v", c)
+				}
+				return
+			}
+			if len(c.Body) != limit || !c.BodyTruncated || len(c.Answer) != limit || !c.AnswerTruncated {
+				t.Fatalf("limit %d: %+v", limit, c)
+			}
+		})
 	}
 }

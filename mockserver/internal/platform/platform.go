@@ -7,10 +7,12 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/minipush/minipush/mockserver/internal/content"
 	"github.com/minipush/minipush/mockserver/internal/faults"
 	"github.com/minipush/minipush/mockserver/internal/quota"
+	"github.com/minipush/minipush/mockserver/internal/redact"
 	"github.com/minipush/minipush/mockserver/internal/ring"
 	"github.com/minipush/minipush/mockserver/internal/store"
 	"github.com/minipush/minipush/mockserver/mockapi"
@@ -34,6 +37,9 @@ type Env struct {
 	Inbox   *ring.Ring[mockapi.Message]
 	Journal *ring.Ring[mockapi.Request]
 	Log     *slog.Logger
+	// CaptureLimit bounds the bytes of each call's request body and answer
+	// the journal keeps (secrets masked); 0 keeps neither.
+	CaptureLimit int
 
 	msgSeq    atomic.Uint64
 	delivered atomic.Uint64
@@ -86,6 +92,7 @@ type callWriter struct {
 	http.ResponseWriter
 	status   int
 	hijacked bool
+	answer   capture
 }
 
 func (w *callWriter) WriteHeader(code int) {
@@ -99,6 +106,7 @@ func (w *callWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
+	w.answer.add(b)
 	return w.ResponseWriter.Write(b)
 }
 
@@ -119,7 +127,11 @@ type HandlerFunc func(w http.ResponseWriter, r *http.Request, c *Call)
 func (e *Env) Handle(platformName, endpoint string, h HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		cw := &callWriter{ResponseWriter: w}
+		cw := &callWriter{ResponseWriter: w, answer: capture{limit: e.CaptureLimit}}
+		body := capture{limit: e.CaptureLimit}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = &captureBody{ReadCloser: r.Body, c: &body}
+		}
 		c := &Call{Platform: platformName, Endpoint: endpoint,
 			extendWrite: func(d time.Duration) { httpserver.ExtendWriteDeadline(w, r, d) }}
 		h(cw, r, c)
@@ -133,7 +145,10 @@ func (e *Env) Handle(platformName, endpoint string, h HandlerFunc) http.Handler 
 			Time: e.Clock.Now(), Platform: c.Platform, Endpoint: c.Endpoint, Method: r.Method,
 			Path: r.URL.Path, AppID: c.AppID, OpenID: c.OpenID, Status: cw.status, ErrCode: c.ErrCode,
 			Fault: c.Fault, LatencyMS: float64(time.Since(start).Microseconds()) / 1000,
+			Query: redact.Query(r.URL.RawQuery), BodyBytes: body.n, AnswerBytes: cw.answer.n,
 		}
+		rec.Body, rec.BodyTruncated = body.text()
+		rec.Answer, rec.AnswerTruncated = cw.answer.text()
 		e.Journal.AppendFunc(func(seq uint64) mockapi.Request {
 			rec.Seq = seq + 1
 			return rec
@@ -143,6 +158,50 @@ func (e *Env) Handle(platformName, endpoint string, h HandlerFunc) http.Handler 
 
 // latencyWriteGrace is the time left to answer after an injected latency.
 const latencyWriteGrace = 30 * time.Second
+
+// capture keeps the first limit bytes written to it and counts them all.
+type capture struct {
+	buf   []byte
+	n     int64
+	limit int
+}
+
+func (c *capture) add(p []byte) {
+	c.n += int64(len(p))
+	room := c.limit - len(c.buf)
+	if room <= 0 || len(p) == 0 {
+		return
+	}
+	if len(p) > room {
+		p = p[:room]
+	}
+	if c.buf == nil {
+		c.buf = make([]byte, 0, min(c.limit, max(len(p), 512)))
+	}
+	c.buf = append(c.buf, p...)
+}
+
+// text is the capture with secrets masked, as valid UTF-8 (binary bodies
+// are bounded by the limit and shown with replacement characters), and
+// whether it was cut at the limit.
+func (c *capture) text() (string, bool) {
+	if len(c.buf) == 0 {
+		return "", false
+	}
+	return strings.ToValidUTF8(string(redact.Text(c.buf)), "\uFFFD"), c.n > int64(len(c.buf))
+}
+
+// captureBody records what a handler reads of a request body.
+type captureBody struct {
+	io.ReadCloser
+	c *capture
+}
+
+func (b *captureBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.c.add(p[:n])
+	return n, err
+}
 
 // Fault matches c against the injected faults. A latency is served here
 // (cut short if the client goes away). It returns the action when it

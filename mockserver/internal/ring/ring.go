@@ -5,6 +5,7 @@ package ring
 
 import (
 	"context"
+	"slices"
 	"sync"
 )
 
@@ -182,4 +183,61 @@ func (r *Ring[T]) Wait(ctx context.Context, match func(*T) bool, min int) {
 		}
 		r.mu.Lock()
 	}
+}
+
+// Cursor is a position in a ring: the sequence number of the next entry to
+// read, in the ring's current epoch (Reset starts a new epoch and numbers
+// entries from 0 again). The zero Cursor is the start of the first epoch.
+type Cursor struct {
+	Epoch, Seq uint64
+}
+
+// Tail returns the newest n held entries that match (all when n <= 0),
+// oldest first, and the cursor just past the newest entry held, taken under
+// the same lock: a reader that renders the tail and then follows with Since
+// from the cursor misses nothing and sees nothing twice.
+func (r *Ring[T]) Tail(match func(*T) bool, n int) ([]T, Cursor) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []T
+	for i := r.n - 1; i >= 0 && (n <= 0 || len(out) < n); i-- {
+		e := &r.buf[(r.head+i)%len(r.buf)]
+		if match == nil || match(e) {
+			out = append(out, *e)
+		}
+	}
+	slices.Reverse(out)
+	return out, Cursor{Epoch: r.epoch, Seq: r.seq}
+}
+
+// Since returns the held entries appended at or after c that match, oldest
+// first, at most limit of them (limit <= 0: no limit), and the cursor to
+// read from next. When the ring was reset after c was taken, reset is true
+// and the entries are read from the start of the new epoch. Entries evicted
+// before they were read are skipped (Dropped counts them).
+func (r *Ring[T]) Since(c Cursor, match func(*T) bool, limit int) (out []T, next Cursor, reset bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c.Epoch != r.epoch || c.Seq > r.seq {
+		c, reset = Cursor{Epoch: r.epoch}, true
+	}
+	oldest := r.seq - uint64(r.n)
+	s := max(c.Seq, oldest)
+	for ; s < r.seq && (limit <= 0 || len(out) < limit); s++ {
+		e := &r.buf[(r.head+int(s-oldest))%len(r.buf)]
+		if match == nil || match(e) {
+			out = append(out, *e)
+		}
+	}
+	return out, Cursor{Epoch: r.epoch, Seq: s}, reset
+}
+
+// Changed returns a channel that is closed at the next append or reset.
+// Take it before reading with Since, so that nothing appended in between
+// goes unnoticed.
+func (r *Ring[T]) Changed() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.watched = true
+	return r.changed
 }

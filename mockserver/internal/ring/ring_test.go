@@ -275,3 +275,66 @@ func TestAppendFuncNumbersUnderTheLock(t *testing.T) {
 		}
 	}
 }
+
+func TestTailThenSinceMissesNothing(t *testing.T) {
+	t.Parallel()
+	r := ring.New[int](4)
+	even := func(v *int) bool { return *v%2 == 0 }
+	if got, c := r.Tail(nil, 3); len(got) != 0 || c != (ring.Cursor{}) {
+		t.Fatalf("empty ring: tail %v cursor %+v", got, c)
+	}
+	for i := 1; i <= 6; i++ { // holds 3 4 5 6
+		r.Append(i)
+	}
+	got, c := r.Tail(nil, 2)
+	if !slices.Equal(got, []int{5, 6}) || c.Seq != 6 {
+		t.Fatalf("tail 2: %v cursor %+v, want [5 6] at 6", got, c)
+	}
+	if got, _ := r.Tail(even, 0); !slices.Equal(got, []int{4, 6}) {
+		t.Fatalf("tail of evens: %v", got)
+	}
+	ch := r.Changed()
+	if got, next, reset := r.Since(c, nil, 0); len(got) != 0 || next != c || reset {
+		t.Fatalf("nothing new: %v %+v %v", got, next, reset)
+	}
+	select {
+	case <-ch:
+		t.Fatal("Changed fired without an append")
+	default:
+	}
+	r.Append(7)
+	r.Append(8)
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Changed did not fire on append")
+	}
+	got, next, reset := r.Since(c, even, 0)
+	if !slices.Equal(got, []int{8}) || next.Seq != 8 || reset {
+		t.Fatalf("since: %v %+v %v, want [8] at 8", got, next, reset)
+	}
+	// A limit stops at the limit; the cursor says where to go on.
+	if got, n, _ := r.Since(c, nil, 1); !slices.Equal(got, []int{7}) || n.Seq != 7 {
+		t.Fatalf("since with limit: %v %+v", got, n)
+	}
+	// A reader that fell behind the eviction skips what is gone.
+	for i := 9; i <= 20; i++ {
+		r.Append(i)
+	}
+	if got, n, _ := r.Since(next, nil, 0); !slices.Equal(got, []int{17, 18, 19, 20}) || n.Seq != 20 {
+		t.Fatalf("after eviction: %v %+v", got, n)
+	}
+	// A reset starts a new epoch: old cursors read it from the start.
+	ch = r.Changed()
+	r.Reset()
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Changed did not fire on reset")
+	}
+	r.Append(100)
+	got, n, reset := r.Since(next, nil, 0)
+	if !reset || !slices.Equal(got, []int{100}) || n.Seq != 1 || n.Epoch == next.Epoch {
+		t.Fatalf("after reset: %v %+v reset=%v", got, n, reset)
+	}
+}
