@@ -1,7 +1,8 @@
 // Package mockserver is a faithful, stateful mock of the mini-program
-// platforms' server APIs (WeChat today) with a control API under /_mock/ to
-// seed apps, users, templates and grants, read the inbox of delivered
-// messages and the journal of calls, inject faults and move the clock.
+// platforms' server APIs (WeChat, Alipay, Douyin, Kuaishou, Baidu) with a
+// control API under /_mock/ to seed apps, users, templates and grants, read
+// the inbox of delivered messages and the journal of calls, inject faults
+// and move the clock, and (WithUI) a web UI under /_ui/ over the same state.
 //
 // A Server is a value: many can run side by side in one process. Serve its
 // Handler on any listener, or use the mocktest package in tests.
@@ -24,6 +25,7 @@ import (
 	"github.com/minipush/minipush/mockserver/internal/quota"
 	"github.com/minipush/minipush/mockserver/internal/ring"
 	"github.com/minipush/minipush/mockserver/internal/store"
+	"github.com/minipush/minipush/mockserver/internal/ui"
 	"github.com/minipush/minipush/mockserver/mockapi"
 )
 
@@ -45,6 +47,7 @@ type options struct {
 	journalBodyLimit int
 	logger           *slog.Logger
 	controlToken     string
+	ui               bool
 }
 
 // Option configures a Server.
@@ -64,6 +67,12 @@ func WithJournalLimit(n int) Option { return func(o *options) { o.journalLimit =
 // always kept, masked).
 func WithJournalBodyLimit(n int) Option { return func(o *options) { o.journalBodyLimit = max(n, 0) } }
 
+// WithUI serves the web UI under /_ui/ (phone view, subscriptions,
+// journal, control panel). Off by default for a library: a Go program
+// embedding the mock gets exactly the API surface it asks for. The
+// mockserver command turns it on unless -ui=false.
+func WithUI(on bool) Option { return func(o *options) { o.ui = on } }
+
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
@@ -79,6 +88,7 @@ type Server struct {
 	env     *platform.Env
 	emus    []emulator
 	control *controlapi.API
+	ui      *ui.UI
 	handler http.Handler
 	resetMu sync.Mutex
 	ready   atomic.Bool
@@ -121,6 +131,14 @@ func New(opts ...Option) (*Server, error) {
 		e.Routes(r)
 	}
 	s.control.Routes(r)
+	if o.ui {
+		u, err := ui.New(s.control, env, ui.Options{})
+		if err != nil {
+			return nil, err
+		}
+		s.ui = u
+		u.Routes(r)
+	}
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotFound)
@@ -134,12 +152,21 @@ func New(opts ...Option) (*Server, error) {
 	return s, nil
 }
 
-// Handler serves the platform APIs and the control API.
+// Handler serves the platform APIs, the control API and (WithUI) the web UI.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // ControlToken is the token the control API requires ("" when open), for
 // test helpers that build a control client for this server.
 func (s *Server) ControlToken() string { return s.opts.controlToken }
+
+// Close ends what would otherwise outlive a shutdown: the web UI's live
+// streams. Call it when the listener stops; the handler keeps answering
+// other requests.
+func (s *Server) Close() {
+	if s.ui != nil {
+		s.ui.Close()
+	}
+}
 
 // Reset returns all state to the seed: apps, users, templates, grants,
 // tokens, inbox, journal, faults, quotas, content rules and the clock.

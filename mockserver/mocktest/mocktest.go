@@ -49,6 +49,7 @@ func New(opts ...mockserver.Option) (*Mock, error) {
 // Close stops the mock. Connections are cut first so that a call still in
 // flight — say a GET /_mock/messages?wait=5m — cannot hold Close up.
 func (m *Mock) Close() {
+	m.Server.Close()
 	m.hs.CloseClientConnections()
 	m.hs.Close()
 }

@@ -1,6 +1,6 @@
 // Command mockserver runs the mini-program platform mock.
 //
-//	mockserver [-addr 127.0.0.1:9100] [-seed FILE] [-demo] [-inbox-limit N] [-log-format text|json]
+//	mockserver [-addr 127.0.0.1:9100] [-seed FILE] [-demo] [-ui=false] [-inbox-limit N] [-log-format text|json]
 //
 // It is a development and test tool: its control API (/_mock/…) can
 // rewrite every app, grant and fault and is unauthenticated unless
@@ -44,6 +44,7 @@ type config struct {
 	inboxLimit   int
 	journalLimit int
 	bodyLimit    int
+	ui           bool
 	logFormat    string
 	logLevel     string
 	controlToken string
@@ -76,6 +77,7 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	fs.IntVar(&c.inboxLimit, "inbox-limit", mockserver.DefaultInboxLimit, "messages kept in the inbox; the oldest are dropped first")
 	fs.IntVar(&c.journalLimit, "journal-limit", mockserver.DefaultJournalLimit, "platform calls kept in the request journal")
 	fs.IntVar(&c.bodyLimit, "journal-body-limit", mockserver.DefaultJournalBodyLimit, "bytes of each call's request body and answer kept in the journal, secrets masked (0: none)")
+	fs.BoolVar(&c.ui, "ui", true, "serve the web UI at /_ui/ (phone view, subscriptions, journal, control panel)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.controlToken, "control-token", "", "require Authorization: Bearer <token> on /_mock/… (shared environments; "+
@@ -218,8 +220,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	srv, err := mockserver.New(mockserver.WithSeed(s), mockserver.WithInboxLimit(c.inboxLimit),
-		mockserver.WithJournalLimit(c.journalLimit), mockserver.WithJournalBodyLimit(c.bodyLimit), mockserver.WithLogger(log),
-		mockserver.WithControlToken(c.controlToken))
+		mockserver.WithJournalLimit(c.journalLimit), mockserver.WithJournalBodyLimit(c.bodyLimit), mockserver.WithUI(c.ui),
+		mockserver.WithLogger(log), mockserver.WithControlToken(c.controlToken))
 	if err != nil {
 		return err
 	}
@@ -239,6 +241,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	log.Info("mockserver listening", "url", "http://"+ln.Addr().String(), "version", version,
 		"apps", len(s.Apps), "demo", c.demo, "inbox_limit", c.inboxLimit, "max_conns", hs.MaxConns(),
 		"control_api", controlAPIState(c.controlToken))
+	if c.ui {
+		log.Info("web UI", "url", "http://"+ln.Addr().String()+"/_ui/")
+	}
 	if ready != nil {
 		ready(ln.Addr())
 	}
@@ -248,6 +253,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	srv.Close()
 	cancelBase()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()

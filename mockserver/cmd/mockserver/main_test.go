@@ -36,7 +36,8 @@ func TestParseDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := config{addr: "127.0.0.1:9100", inboxLimit: mockserver.DefaultInboxLimit,
-		journalLimit: mockserver.DefaultJournalLimit, logFormat: "text", logLevel: "info", limits: httpserver.Defaults()}
+		journalLimit: mockserver.DefaultJournalLimit, bodyLimit: mockserver.DefaultJournalBodyLimit, ui: true,
+		logFormat: "text", logLevel: "info", limits: httpserver.Defaults()}
 	if c != want {
 		t.Fatalf("defaults %+v, want %+v", c, want)
 	}
@@ -52,12 +53,14 @@ func TestParsePrecedence(t *testing.T) {
 	}{
 		{"env sets every flag", nil, map[string]string{
 			"MINIPUSH_MOCK_ADDR": "0.0.0.0:9200", "MINIPUSH_MOCK_SEED": "s.yaml", "MINIPUSH_MOCK_DEMO": "true",
-			"MINIPUSH_MOCK_INBOX_LIMIT": "7", "MINIPUSH_MOCK_JOURNAL_LIMIT": "8",
-			"MINIPUSH_MOCK_LOG_FORMAT": "json", "MINIPUSH_MOCK_LOG_LEVEL": "debug",
+			"MINIPUSH_MOCK_INBOX_LIMIT": "7", "MINIPUSH_MOCK_JOURNAL_LIMIT": "8", "MINIPUSH_MOCK_JOURNAL_BODY_LIMIT": "9",
+			"MINIPUSH_MOCK_UI": "false", "MINIPUSH_MOCK_LOG_FORMAT": "json", "MINIPUSH_MOCK_LOG_LEVEL": "debug",
 		}, func(c config) bool {
-			return c == config{addr: "0.0.0.0:9200", seedFile: "s.yaml", demo: true, inboxLimit: 7, journalLimit: 8, logFormat: "json",
-				logLevel: "debug", limits: httpserver.Defaults()}
+			return c == config{addr: "0.0.0.0:9200", seedFile: "s.yaml", demo: true, inboxLimit: 7, journalLimit: 8, bodyLimit: 9,
+				ui: false, logFormat: "json", logLevel: "debug", limits: httpserver.Defaults()}
 		}},
+		{"flag turns the UI off", []string{"-ui=false"}, map[string]string{"MINIPUSH_MOCK_UI": "true"},
+			func(c config) bool { return !c.ui }},
 		{"flag beats env", []string{"-addr", "127.0.0.1:1", "-inbox-limit", "3", "-demo=false"},
 			map[string]string{"MINIPUSH_MOCK_ADDR": "0.0.0.0:9200", "MINIPUSH_MOCK_INBOX_LIMIT": "7", "MINIPUSH_MOCK_DEMO": "1"},
 			func(c config) bool { return c.addr == "127.0.0.1:1" && c.inboxLimit == 3 && !c.demo }},
@@ -95,6 +98,7 @@ func TestParseErrorsNameTheSetting(t *testing.T) {
 		{"zero inbox", []string{"-inbox-limit", "0"}, nil, []string{"-inbox-limit", "MINIPUSH_MOCK_INBOX_LIMIT"}},
 		{"zero inbox from env", nil, map[string]string{"MINIPUSH_MOCK_INBOX_LIMIT": "0"}, []string{"MINIPUSH_MOCK_INBOX_LIMIT"}},
 		{"negative journal", []string{"-journal-limit", "-1"}, nil, []string{"-journal-limit"}},
+		{"negative body limit", []string{"-journal-body-limit", "-1"}, nil, []string{"-journal-body-limit", "MINIPUSH_MOCK_JOURNAL_BODY_LIMIT"}},
 		{"log format", []string{"-log-format", "xml"}, nil, []string{"-log-format", "xml"}},
 		{"log level", []string{"-log-level", "loud"}, nil, []string{"-log-level", "loud"}},
 		{"addr without port", []string{"-addr", "localhost"}, nil, []string{"-addr"}},

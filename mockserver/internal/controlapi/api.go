@@ -141,6 +141,15 @@ func ErrorField(err error) string {
 	return ""
 }
 
+// ErrorStatus is the HTTP status the control API answers err with.
+func ErrorStatus(err error) int {
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		return fe.status
+	}
+	return http.StatusInternalServerError
+}
+
 // Platforms names the emulated platforms, sorted.
 func (a *API) Platforms() []string { return a.platformNames() }
 
