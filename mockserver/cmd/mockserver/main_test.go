@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -459,4 +460,51 @@ func TestRunControlToken(t *testing.T) {
 	if apps, err := mockclient.New(base, mockclient.WithToken(token)).Apps(ctx); err != nil || len(apps) == 0 {
 		t.Errorf("client with the token: %v %v", apps, err)
 	}
+}
+
+// The UI is on by default; its live streams end when the server shuts down
+// (debug logging on, so the access log's writer wrapper is in the way and
+// must pass flushes through).
+func TestRunServesTheUIAndEndsItsStreams(t *testing.T) {
+	t.Parallel()
+	base, stop, done := startRun(t, []string{"-demo", "-log-level", "debug"}, env(nil), io.Discard)
+	resp, err := http.Get(base + "/_ui/phone")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /_ui/phone: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	stream, err := http.Get(base + "/_ui/events/journal?since=1.0")
+	if err != nil || stream.StatusCode != http.StatusOK {
+		t.Fatalf("stream: %v %v", stream, err)
+	}
+	defer stream.Body.Close()
+	first, err := bufio.NewReader(stream.Body).ReadString('\n')
+	if err != nil || !strings.HasPrefix(first, "retry:") {
+		t.Fatalf("the stream's first line %q, %v: flushes do not reach the client", first, err)
+	}
+	start := time.Now()
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("an open UI stream held the shutdown")
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("shutdown took %v with a stream open", took)
+	}
+
+	off, stopOff, doneOff := startRun(t, []string{"-demo", "-ui=false"}, env(nil), io.Discard)
+	resp, err = http.Get(off + "/_ui/phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("-ui=false: /_ui/phone answered %d", resp.StatusCode)
+	}
+	stopOff()
+	<-doneOff
 }

@@ -212,10 +212,20 @@ func formatOffset(d time.Duration) string {
 	d = d.Round(time.Second)
 	days := d / (24 * time.Hour)
 	d -= days * 24 * time.Hour
-	if days > 0 {
-		return fmt.Sprintf("%s%dd%s", sign, days, strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m"))
+	s := d.String() // "2h0m0s"
+	if d >= time.Minute {
+		s = strings.TrimSuffix(s, "0s")
 	}
-	return sign + d.String()
+	if d >= time.Hour {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	if days > 0 {
+		if d == 0 {
+			s = ""
+		}
+		return fmt.Sprintf("%s%dd%s", sign, days, s)
+	}
+	return sign + s
 }
 
 // render executes a page's template into a buffer first, so a template

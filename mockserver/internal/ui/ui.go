@@ -138,9 +138,10 @@ func (u *UI) Routes(r *mux.Router) {
 	s.Handle("/quotas", u.post(u.postQuota))
 	s.Handle("/quotas/clear-usage", u.post(u.postClearUsage))
 	s.Handle("/reset", u.post(u.postReset))
-	s.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// The subrouter's middleware does not wrap its NotFound handler.
+	s.NotFoundHandler = securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u.renderError(w, r, http.StatusNotFound, "No page "+r.URL.Path+" in the mock's UI.")
-	})
+	}))
 }
 
 func (u *UI) home(w http.ResponseWriter, r *http.Request) {
