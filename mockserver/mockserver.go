@@ -132,7 +132,7 @@ func New(opts ...Option) (*Server, error) {
 	}
 	s.control.Routes(r)
 	if o.ui {
-		u, err := ui.New(s.control, env, ui.Options{})
+		u, err := ui.New(s.control, env, ui.Options{Token: o.controlToken})
 		if err != nil {
 			return nil, err
 		}

@@ -21,6 +21,7 @@ cat <<MSG
   minipush — the mock platform and the sender, on embedded defaults
   ------------------------------------------------------------------
   Mock (instead of https://api.weixin.qq.com …):  $mock      log: data/mockserver.log
+  Mock web UI (phone view, subscriptions, journal, control):  $mock/_ui/
   Sender API (key: demo-key):                     $api      log: data/sender.log, database: data/minipush.db
   Demo apps (configs/demo.yaml ↔ the mock's demo seed): shop-wechat, shop-alipay, shop-douyin, shop-kuaishou,
   shop-baidu — one per platform (README: "The demo seed"). WeChat users: o_demo_alice_000000000000000
@@ -32,7 +33,8 @@ cat <<MSG
   2. Read its status and attempts (use the id from step 1):
      curl -s $api/v1/messages/<id> -H 'Authorization: Bearer demo-key'
 
-  3. See it in the mock's inbox:
+  3. See it on Alice's phone: $mock/_ui/phone?platform=wechat&openid=o_demo_alice_000000000000000
+     or in the mock's inbox:
      curl -s '$mock/_mock/messages?openid=o_demo_alice_000000000000000'
 
   Alipay, through the sender:

@@ -467,7 +467,9 @@ func TestRunControlToken(t *testing.T) {
 // must pass flushes through).
 func TestRunServesTheUIAndEndsItsStreams(t *testing.T) {
 	t.Parallel()
-	base, stop, done := startRun(t, []string{"-demo", "-log-level", "debug"}, env(nil), io.Discard)
+	// Short server timeouts: a stream outlives them by design.
+	base, stop, done := startRun(t, []string{"-demo", "-log-level", "debug"}, env(map[string]string{
+		"MINIPUSH_MOCK_WRITE_TIMEOUT": "300ms", "MINIPUSH_MOCK_READ_TIMEOUT": "300ms", "MINIPUSH_MOCK_READ_HEADER_TIMEOUT": "300ms"}), io.Discard)
 	resp, err := http.Get(base + "/_ui/phone")
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /_ui/phone: %v %v", resp, err)
@@ -478,9 +480,21 @@ func TestRunServesTheUIAndEndsItsStreams(t *testing.T) {
 		t.Fatalf("stream: %v %v", stream, err)
 	}
 	defer stream.Body.Close()
-	first, err := bufio.NewReader(stream.Body).ReadString('\n')
+	body := bufio.NewReader(stream.Body)
+	first, err := body.ReadString('\n')
 	if err != nil || !strings.HasPrefix(first, "retry:") {
 		t.Fatalf("the stream's first line %q, %v: flushes do not reach the client", first, err)
+	}
+	time.Sleep(time.Second) // past the read and write timeouts
+	getJSON(t, base+"/cgi-bin/token?grant_type=client_credential&appid="+seed.DemoWeChatAppID+"&secret="+seed.DemoWeChatSecret, nil)
+	for {
+		line, err := body.ReadString('\n')
+		if err != nil {
+			t.Fatalf("the stream ended after the server timeouts: %v", err)
+		}
+		if strings.HasPrefix(line, "event: item") {
+			break
+		}
 	}
 	start := time.Now()
 	stop()

@@ -251,7 +251,9 @@ func (u *UI) render(w http.ResponseWriter, status int, name string, p page) {
 // renderError answers a page that says what went wrong.
 func (u *UI) renderError(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	p := u.newPage(r, http.StatusText(status), "")
-	p.Sel = u.selection(r.URL.Query())
+	if u.authorized(r) { // a stranger learns no app or user from the links
+		p.Sel = u.selection(r.URL.Query())
+	}
 	p.Error = &formError{Message: msg}
 	u.render(w, status, "error", p)
 }
@@ -266,7 +268,7 @@ func (u *UI) fragment(name string, data any) (string, error) {
 	return buf.String(), nil
 }
 
-var pageNames = []string{"phone", "subscriptions", "journal", "control", "error"}
+var pageNames = []string{"phone", "subscriptions", "journal", "control", "error", "login"}
 
 func parsePages() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}

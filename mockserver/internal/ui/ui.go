@@ -13,7 +13,8 @@
 //
 // State-changing forms are POSTs guarded twice against cross-site request
 // forgery: a per-server random token in a hidden field, and net/http's
-// CrossOriginProtection (Sec-Fetch-Site / Origin against Host).
+// CrossOriginProtection (Sec-Fetch-Site / Origin against Host). When the
+// mock runs with a control token the UI asks for it first (auth.go).
 package ui
 
 import (
@@ -62,12 +63,17 @@ const (
 type Options struct {
 	MaxStreams int
 	StreamLife time.Duration
+	// Token, when set, is the mock's control token: the UI then asks for
+	// it before it shows or changes anything.
+	Token string
 }
 
 // UI is the web UI of one mock server.
 type UI struct {
 	ctl       *controlapi.API
 	env       *platform.Env
+	token     string
+	session   string
 	log       *slog.Logger
 	csrfToken string
 	origin    *http.CrossOriginProtection
@@ -95,12 +101,16 @@ func New(ctl *controlapi.API, env *platform.Env, opts Options) (*UI, error) {
 	if _, err := rand.Read(tok); err != nil {
 		return nil, err
 	}
+	session, err := newSession()
+	if err != nil {
+		return nil, err
+	}
 	log := env.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &UI{
-		ctl: ctl, env: env, log: log, csrfToken: hex.EncodeToString(tok),
+		ctl: ctl, env: env, token: opts.Token, session: session, log: log, csrfToken: hex.EncodeToString(tok),
 		origin: http.NewCrossOriginProtection(), pages: pages,
 		streams: make(chan struct{}, opts.MaxStreams), life: opts.StreamLife, done: make(chan struct{}),
 	}, nil
@@ -114,11 +124,12 @@ func (u *UI) Close() { u.closeOnce.Do(func() { close(u.done) }) }
 func (u *UI) Routes(r *mux.Router) {
 	r.Handle(Prefix, http.RedirectHandler(Prefix+"/", http.StatusFound))
 	s := r.PathPrefix(Prefix + "/").Subrouter()
-	s.Use(securityHeaders)
+	s.Use(securityHeaders, u.requireLogin)
 	static, _ := fs.Sub(staticFS, "static")
 	s.PathPrefix("/static/").Handler(http.StripPrefix(Prefix+"/static/", staticFiles(static)))
 
 	s.Handle("/", get(u.home))
+	s.HandleFunc("/login", u.postLogin)
 	s.Handle("/phone", get(u.phonePage))
 	s.Handle("/subscriptions", get(u.subscriptionsPage))
 	s.Handle("/journal", get(u.journalPage))
@@ -139,9 +150,9 @@ func (u *UI) Routes(r *mux.Router) {
 	s.Handle("/quotas/clear-usage", u.post(u.postClearUsage))
 	s.Handle("/reset", u.post(u.postReset))
 	// The subrouter's middleware does not wrap its NotFound handler.
-	s.NotFoundHandler = securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.NotFoundHandler = securityHeaders(u.requireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u.renderError(w, r, http.StatusNotFound, "No page "+r.URL.Path+" in the mock's UI.")
-	}))
+	})))
 }
 
 func (u *UI) home(w http.ResponseWriter, r *http.Request) {
