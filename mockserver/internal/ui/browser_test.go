@@ -88,6 +88,29 @@ func TestBrowserAcceptance(t *testing.T) {
 	}
 	shoot(t, tab, "phone", phoneURL)
 
+	// The customer-service conversation: the user writes, the app's reply
+	// arrives live as a chat bubble.
+	kefuURL := phoneURL + "&view=kefu"
+	do("open the conversation", browsertest.SetViewport(browsertest.Desktop), chromedp.Navigate(kefuURL))
+	if _, err := chromedp.RunResponse(tab, chromedp.Click(chromedp.ID("kefu-write"))); err != nil {
+		t.Fatalf("write to customer service: %v", err)
+	}
+	do("the window opened, the stream is live", chromedp.WaitVisible(chromedp.CSS(".live.on")))
+	if got := eval(`document.querySelector(".kefu-remaining").textContent`); got != "5" {
+		t.Fatalf("replies left after the user wrote: %q", got)
+	}
+	var kefu sendResult
+	wechatCall(t, m, "/cgi-bin/message/custom/send", map[string]any{"touser": alice, "msgtype": "text",
+		"text": map[string]string{"content": "您好，您的订单已发货 " + xss}}, &kefu)
+	if kefu.ErrCode != 0 {
+		t.Fatalf("custom/send: %+v", kefu)
+	}
+	do("the reply arrives", chromedp.WaitVisible(chromedp.CSS("#inbox article.bubble")))
+	if got := eval(`document.querySelector("#inbox .kf-content").textContent`); got != "您好，您的订单已发货 "+xss {
+		t.Fatalf("the bubble shows %q", got)
+	}
+	shoot(t, tab, "phone-kefu", kefuURL)
+
 	// 2. Subscriptions: Reject as the user → rejected, and the next send
 	//    answers 43101.
 	subsURL := m.URL + "/_ui/subscriptions?" + url.Values{"platform": {"wechat"}, "app_id": {appID}, "openid": {alice}}.Encode()

@@ -59,7 +59,7 @@ func startCursor(r *http.Request) (ring.Cursor, error) {
 
 func (u *UI) inboxEvents(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := controlapi.MessageFilter{Platform: q.Get("platform"), AppID: q.Get("app_id"), OpenID: q.Get("openid")}
+	f := controlapi.MessageFilter{Platform: q.Get("platform"), AppID: q.Get("app_id"), OpenID: q.Get("openid"), Kind: q.Get("kind")}
 	stream(u, w, r, u.env.Inbox, f.Match, func(m *mockapi.Message) (string, error) {
 		return u.fragment("card", u.card(m, u.ctl.Clock().Now))
 	})

@@ -72,6 +72,33 @@ func send(t *testing.T, m *mocktest.Mock, user, thing, code string) sendResult {
 	return r
 }
 
+// wechatToken fetches the demo app's access token.
+func wechatToken(t *testing.T, m *mocktest.Mock) string {
+	t.Helper()
+	q := url.Values{"grant_type": {"client_credential"}, "appid": {appID}, "secret": {seed.DemoWeChatSecret}}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	getJSON(t, m.URL+"/cgi-bin/token?"+q.Encode(), &tok)
+	return tok.AccessToken
+}
+
+// wechatCall posts a JSON body to a WeChat path with the access token and
+// decodes the answer.
+func wechatCall(t *testing.T, m *mocktest.Mock, path string, body any, out any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(m.URL+path+"?access_token="+url.QueryEscape(wechatToken(t, m)), "application/json", strings.NewReader(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("POST %s: %v: %s", path, err, raw)
+	}
+}
+
 func getJSON(t *testing.T, u string, v any) {
 	t.Helper()
 	resp, err := http.Get(u)

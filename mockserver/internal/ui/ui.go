@@ -140,6 +140,7 @@ func (u *UI) Routes(r *mux.Router) {
 	s.Handle("/subscriptions/popup", u.post(u.postPopup))
 	s.Handle("/subscriptions/switch-off", u.post(u.postSwitchOff))
 	s.Handle("/inbox/clear", u.post(u.postClearInbox))
+	s.Handle("/kefu/sessions", u.post(u.postKefu))
 	s.Handle("/journal/clear", u.post(u.postClearJournal))
 	s.Handle("/faults", u.post(u.postFault))
 	s.Handle("/faults/delete", u.post(u.postDeleteFault))
