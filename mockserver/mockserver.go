@@ -9,11 +9,13 @@
 package mockserver
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -22,6 +24,7 @@ import (
 	"github.com/minipush/minipush/mockserver/internal/controlapi"
 	"github.com/minipush/minipush/mockserver/internal/faults"
 	"github.com/minipush/minipush/mockserver/internal/platform"
+	"github.com/minipush/minipush/mockserver/internal/push"
 	"github.com/minipush/minipush/mockserver/internal/quota"
 	"github.com/minipush/minipush/mockserver/internal/ring"
 	"github.com/minipush/minipush/mockserver/internal/store"
@@ -48,6 +51,7 @@ type options struct {
 	logger           *slog.Logger
 	controlToken     string
 	ui               bool
+	push             push.Options
 }
 
 // Option configures a Server.
@@ -81,6 +85,43 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 // platforms' paths stay open and answer as the platforms do. Without it
 // the control API is unauthenticated: the mock is a development tool.
 func WithControlToken(token string) Option { return func(o *options) { o.controlToken = token } }
+
+// Push defaults (the platforms' own figures where they document them).
+const (
+	DefaultPushQueue        = push.DefaultQueue
+	DefaultPushConcurrency  = push.DefaultConcurrency
+	DefaultPushTimeout      = push.DefaultTimeout
+	DefaultPushRetries      = push.DefaultRetries
+	DefaultPushRetryDelay   = push.DefaultRetryDelay
+	DefaultPushJournalLimit = push.DefaultJournalLimit
+)
+
+// WithPushQueue bounds the pushes waiting per app; beyond it the oldest
+// waiting push is dropped (counted and journaled).
+func WithPushQueue(n int) Option { return func(o *options) { o.push.Queue = n } }
+
+// WithPushConcurrency bounds the deliveries in flight per app.
+func WithPushConcurrency(n int) Option { return func(o *options) { o.push.Concurrency = n } }
+
+// WithPushTimeout sets how long a push waits for the receiver's answer
+// (the platforms: 5 s). Tests shorten it.
+func WithPushTimeout(d time.Duration) Option { return func(o *options) { o.push.Timeout = d } }
+
+// WithPushRetries sets how often a failed push is sent again (the
+// platforms: 3); a negative n turns re-sends off.
+func WithPushRetries(n int) Option { return func(o *options) { o.push.Retries = n } }
+
+// WithPushRetryDelay sets the pause before a re-send (default 1 s).
+func WithPushRetryDelay(d time.Duration) Option { return func(o *options) { o.push.RetryDelay = d } }
+
+// WithPushTransport carries the pushes over rt instead of the mock's own
+// HTTP transport (for tests that must keep pushes off the network).
+func WithPushTransport(rt http.RoundTripper) Option {
+	return func(o *options) { o.push.Transport = rt }
+}
+
+// WithPushJournalLimit bounds the journal of push attempts.
+func WithPushJournalLimit(n int) Option { return func(o *options) { o.push.JournalLimit = n } }
 
 // Server is one mock platform instance.
 type Server struct {
@@ -116,8 +157,14 @@ func New(opts ...Option) (*Server, error) {
 
 		CaptureLimit: o.journalBodyLimit,
 	}
+	env.Push = push.New(env.Clock, env.Faults, o.logger, o.push)
 	s := &Server{opts: o, env: env}
 	s.emus = emulators(env)
+	for _, e := range s.emus {
+		if p, ok := e.(pusher); ok {
+			env.Push.Register(e.Name(), p.PushCodec())
+		}
+	}
 	byName := map[string]controlapi.Platform{}
 	for _, e := range s.emus {
 		byName[e.Name()] = e
@@ -159,21 +206,14 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // test helpers that build a control client for this server.
 func (s *Server) ControlToken() string { return s.opts.controlToken }
 
-// Close ends what would otherwise outlive a shutdown: the web UI's live
-// streams. Call it when the listener stops; the handler keeps answering
-// other requests.
-func (s *Server) Close() {
-	if s.ui != nil {
-		s.ui.Close()
-	}
-}
-
 // Reset returns all state to the seed: apps, users, templates, grants,
-// tokens, inbox, journal, faults, quotas, content rules and the clock.
+// tokens, inbox, journal, faults, quotas, content rules, the clock, and the
+// push settings, queue and journal.
 func (s *Server) Reset() error {
 	s.resetMu.Lock()
 	defer s.resetMu.Unlock()
 	e := s.env
+	e.Push.Reset() // first: no push of the old world goes out after the reset
 	e.Clock.Reset()
 	if s.opts.seed.Start != nil {
 		e.Clock.Set(*s.opts.seed.Start)
@@ -195,6 +235,28 @@ func (s *Server) Reset() error {
 	}
 	return nil
 }
+
+// Close ends what would otherwise outlive a shutdown: the web UI's live
+// streams. Call it when the listener stops; the handler keeps answering
+// other requests. Then call Shutdown for the pushes.
+func (s *Server) Close() {
+	if s.ui != nil {
+		s.ui.Close()
+	}
+}
+
+// Shutdown stops the pushes to developers' servers: none is taken any more,
+// those queued are delivered until ctx ends (an ended ctx drops them at
+// once), and what is left then is dropped, journaled as dropped. It
+// returns how many were dropped. Call it once the listener has stopped
+// (platform calls would queue pushes); it also does what Close does.
+func (s *Server) Shutdown(ctx context.Context) int {
+	s.Close()
+	return s.env.Push.Shutdown(ctx)
+}
+
+// pusher is an emulation of a platform that pushes to developers' servers.
+type pusher interface{ PushCodec() push.Codec }
 
 // SeedError is a seed that does not load.
 type SeedError struct {

@@ -48,6 +48,10 @@ type App struct {
 	// requests must then name them (docs/mock-alipay.md).
 	CertMode bool `json:"cert_mode,omitempty" yaml:"cert_mode,omitempty"`
 
+	// Push, when set, is where the platform pushes the app's events
+	// (WeChat and Douyin; the other platforms push nothing).
+	Push *PushConfig `json:"push,omitempty" yaml:"push,omitempty"`
+
 	// Seed-only conveniences: nested users, templates and grants.
 	Users     []string   `json:"users,omitempty" yaml:"users,omitempty"`
 	Templates []Template `json:"templates,omitempty" yaml:"templates,omitempty"`
@@ -56,11 +60,12 @@ type App struct {
 
 // AppInfo is what the mock answers about an app (never the secret).
 type AppInfo struct {
-	Platform  string   `json:"platform"`
-	AppID     string   `json:"app_id"`
-	Pages     []string `json:"pages,omitempty"`
-	Users     int      `json:"users"`
-	Templates int      `json:"templates"`
+	Platform  string    `json:"platform"`
+	AppID     string    `json:"app_id"`
+	Pages     []string  `json:"pages,omitempty"`
+	Users     int       `json:"users"`
+	Templates int       `json:"templates"`
+	Push      *PushInfo `json:"push,omitempty"`
 }
 
 // User registers an openid for an app.
@@ -209,6 +214,10 @@ type Fault struct {
 	HTTPStatus int      `json:"http_status,omitempty"`
 	Latency    Duration `json:"latency,omitempty"`
 	Drop       bool     `json:"drop,omitempty"`
+	// Corrupt spoils a push on purpose (endpoint "push" only): "signature",
+	// "msg_signature", "timestamp", "encryption" or "appid" (WeChat),
+	// "signature" (Douyin). See docs/mock-<platform>.md.
+	Corrupt string `json:"corrupt,omitempty"`
 
 	// Times limits how often the fault fires (0 = unlimited).
 	Times int `json:"times,omitempty"`
@@ -394,6 +403,7 @@ type Stats struct {
 	ByEndpoint map[string]int `json:"requests_by_endpoint"`
 	ByErrCode  map[string]int `json:"requests_by_errcode"`
 	Faults     int            `json:"faults_active"`
+	Pushes     PushQueue      `json:"pushes"`
 }
 
 // Error is the body of every non-2xx control API answer.

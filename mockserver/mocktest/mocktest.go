@@ -4,6 +4,7 @@
 package mocktest
 
 import (
+	"context"
 	"net/http/httptest"
 	"testing"
 
@@ -47,9 +48,13 @@ func New(opts ...mockserver.Option) (*Mock, error) {
 }
 
 // Close stops the mock. Connections are cut first so that a call still in
-// flight — say a GET /_mock/messages?wait=5m — cannot hold Close up.
+// flight — say a GET /_mock/messages?wait=5m — cannot hold Close up; then
+// its pushes stop.
 func (m *Mock) Close() {
 	m.Server.Close()
 	m.hs.CloseClientConnections()
 	m.hs.Close()
+	dropNow, cancel := context.WithCancel(context.Background())
+	cancel()
+	m.Server.Shutdown(dropNow) // pushes still queued or in flight are dropped
 }

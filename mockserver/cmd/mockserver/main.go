@@ -45,6 +45,9 @@ type config struct {
 	journalLimit int
 	bodyLimit    int
 	ui           bool
+	pushQueue    int
+	pushConc     int
+	pushJournal  int
 	logFormat    string
 	logLevel     string
 	controlToken string
@@ -78,6 +81,9 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	fs.IntVar(&c.journalLimit, "journal-limit", mockserver.DefaultJournalLimit, "platform calls kept in the request journal")
 	fs.IntVar(&c.bodyLimit, "journal-body-limit", mockserver.DefaultJournalBodyLimit, "bytes of each call's request body and answer kept in the journal, secrets masked (0: none)")
 	fs.BoolVar(&c.ui, "ui", true, "serve the web UI at /_ui/ (phone view, subscriptions, journal, control panel)")
+	fs.IntVar(&c.pushQueue, "push-queue", mockserver.DefaultPushQueue, "pushes to developers' servers waiting per app; the oldest are dropped first")
+	fs.IntVar(&c.pushConc, "push-concurrency", mockserver.DefaultPushConcurrency, "pushes in flight per app")
+	fs.IntVar(&c.pushJournal, "push-journal-limit", mockserver.DefaultPushJournalLimit, "push attempts kept in the push journal")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.controlToken, "control-token", "", "require Authorization: Bearer <token> on /_mock/… (shared environments; "+
@@ -137,6 +143,12 @@ func (c config) validate() error {
 		return fmt.Errorf("%s must be >= 1, got %d", setting("journal-limit"), c.journalLimit)
 	case c.bodyLimit < 0:
 		return fmt.Errorf("%s must be >= 0, got %d", setting("journal-body-limit"), c.bodyLimit)
+	case c.pushQueue < 1:
+		return fmt.Errorf("%s must be >= 1, got %d", setting("push-queue"), c.pushQueue)
+	case c.pushConc < 1:
+		return fmt.Errorf("%s must be >= 1, got %d", setting("push-concurrency"), c.pushConc)
+	case c.pushJournal < 1:
+		return fmt.Errorf("%s must be >= 1, got %d", setting("push-journal-limit"), c.pushJournal)
 	case c.controlToken != "" && len(c.controlToken) < 8:
 		// The value is not echoed: it is a secret.
 		return fmt.Errorf("%s must be at least 8 characters", setting("control-token"))
@@ -221,7 +233,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	srv, err := mockserver.New(mockserver.WithSeed(s), mockserver.WithInboxLimit(c.inboxLimit),
 		mockserver.WithJournalLimit(c.journalLimit), mockserver.WithJournalBodyLimit(c.bodyLimit), mockserver.WithUI(c.ui),
-		mockserver.WithLogger(log), mockserver.WithControlToken(c.controlToken))
+		mockserver.WithLogger(log), mockserver.WithControlToken(c.controlToken),
+		mockserver.WithPushQueue(c.pushQueue), mockserver.WithPushConcurrency(c.pushConc),
+		mockserver.WithPushJournalLimit(c.pushJournal))
 	if err != nil {
 		return err
 	}
@@ -257,7 +271,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	cancelBase()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
+	err = hs.Shutdown(sctx)
+	// The API is closed, so no new push can be queued: deliver what is
+	// queued within the rest of the grace period, then drop the rest.
+	if dropped := srv.Shutdown(sctx); dropped > 0 {
+		log.Warn("pushes dropped at shutdown", "dropped", dropped)
+	}
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil

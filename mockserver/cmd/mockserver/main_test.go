@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,7 +39,8 @@ func TestParseDefaults(t *testing.T) {
 	}
 	want := config{addr: "127.0.0.1:9100", inboxLimit: mockserver.DefaultInboxLimit,
 		journalLimit: mockserver.DefaultJournalLimit, bodyLimit: mockserver.DefaultJournalBodyLimit, ui: true,
-		logFormat: "text", logLevel: "info", limits: httpserver.Defaults()}
+		pushQueue: mockserver.DefaultPushQueue, pushConc: mockserver.DefaultPushConcurrency,
+		pushJournal: mockserver.DefaultPushJournalLimit, logFormat: "text", logLevel: "info", limits: httpserver.Defaults()}
 	if c != want {
 		t.Fatalf("defaults %+v, want %+v", c, want)
 	}
@@ -56,9 +58,10 @@ func TestParsePrecedence(t *testing.T) {
 			"MINIPUSH_MOCK_ADDR": "0.0.0.0:9200", "MINIPUSH_MOCK_SEED": "s.yaml", "MINIPUSH_MOCK_DEMO": "true",
 			"MINIPUSH_MOCK_INBOX_LIMIT": "7", "MINIPUSH_MOCK_JOURNAL_LIMIT": "8", "MINIPUSH_MOCK_JOURNAL_BODY_LIMIT": "9",
 			"MINIPUSH_MOCK_UI": "false", "MINIPUSH_MOCK_LOG_FORMAT": "json", "MINIPUSH_MOCK_LOG_LEVEL": "debug",
+			"MINIPUSH_MOCK_PUSH_QUEUE": "9", "MINIPUSH_MOCK_PUSH_CONCURRENCY": "2", "MINIPUSH_MOCK_PUSH_JOURNAL_LIMIT": "11",
 		}, func(c config) bool {
 			return c == config{addr: "0.0.0.0:9200", seedFile: "s.yaml", demo: true, inboxLimit: 7, journalLimit: 8, bodyLimit: 9,
-				ui: false, logFormat: "json", logLevel: "debug", limits: httpserver.Defaults()}
+				ui: false, pushQueue: 9, pushConc: 2, pushJournal: 11, logFormat: "json", logLevel: "debug", limits: httpserver.Defaults()}
 		}},
 		{"flag turns the UI off", []string{"-ui=false"}, map[string]string{"MINIPUSH_MOCK_UI": "true"},
 			func(c config) bool { return !c.ui }},
@@ -99,6 +102,9 @@ func TestParseErrorsNameTheSetting(t *testing.T) {
 		{"zero inbox", []string{"-inbox-limit", "0"}, nil, []string{"-inbox-limit", "MINIPUSH_MOCK_INBOX_LIMIT"}},
 		{"zero inbox from env", nil, map[string]string{"MINIPUSH_MOCK_INBOX_LIMIT": "0"}, []string{"MINIPUSH_MOCK_INBOX_LIMIT"}},
 		{"negative journal", []string{"-journal-limit", "-1"}, nil, []string{"-journal-limit"}},
+		{"zero push queue", []string{"-push-queue", "0"}, nil, []string{"-push-queue", "MINIPUSH_MOCK_PUSH_QUEUE"}},
+		{"zero push concurrency", nil, map[string]string{"MINIPUSH_MOCK_PUSH_CONCURRENCY": "0"}, []string{"MINIPUSH_MOCK_PUSH_CONCURRENCY"}},
+		{"zero push journal", []string{"-push-journal-limit", "0"}, nil, []string{"-push-journal-limit"}},
 		{"negative body limit", []string{"-journal-body-limit", "-1"}, nil, []string{"-journal-body-limit", "MINIPUSH_MOCK_JOURNAL_BODY_LIMIT"}},
 		{"log format", []string{"-log-format", "xml"}, nil, []string{"-log-format", "xml"}},
 		{"log level", []string{"-log-level", "loud"}, nil, []string{"-log-level", "loud"}},
@@ -521,4 +527,70 @@ func TestRunServesTheUIAndEndsItsStreams(t *testing.T) {
 	}
 	stopOff()
 	<-doneOff
+}
+
+// A seed file sets push settings; a stop delivers the pushes still queued
+// before run returns.
+func TestRunSeedPushAndShutdownDrain(t *testing.T) {
+	t.Parallel()
+	got := make(chan string, 10)
+	dev := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		time.Sleep(300 * time.Millisecond) // still in flight when the stop comes
+		got <- string(b)
+		_, _ = io.WriteString(w, "success")
+	}))
+	defer dev.Close()
+	file := filepath.Join(t.TempDir(), "seed.yaml")
+	yaml := `apps:
+  - platform: wechat
+    app_id: wxpushseed000001
+    secret: s3cret
+    users: [o_seed_user]
+    templates: [{template_id: t1, title: 通知, keywords: [thing1], type: long_term}]
+    grants: [{openid: o_seed_user, template_id: t1, long_term: true}]
+    push: {url: "` + dev.URL + `/wx", token: seedtoken, format: json}
+`
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	base, stop, done := startRun(t, []string{"-seed", file}, env(nil), logs)
+	var apps struct {
+		Apps []mockapi.AppInfo `json:"apps"`
+	}
+	getJSON(t, base+"/_mock/apps", &apps)
+	if len(apps.Apps) != 1 || apps.Apps[0].Push == nil || !apps.Apps[0].Push.TokenSet || apps.Apps[0].Push.Format != "json" {
+		t.Fatalf("seeded push settings: %+v", apps.Apps)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	getJSON(t, base+"/cgi-bin/token?grant_type=client_credential&appid=wxpushseed000001&secret=s3cret", &tok)
+	body := `{"touser":"o_seed_user","template_id":"t1","data":{"thing1":{"value":"x"}}}`
+	resp, err := http.Post(base+"/cgi-bin/message/subscribe/send?access_token="+tok.AccessToken, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run = %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("run did not return")
+	}
+	select {
+	case b := <-got:
+		if !strings.Contains(b, "subscribe_msg_sent_event") {
+			t.Fatalf("pushed %s", b)
+		}
+	default:
+		t.Fatal("the queued push was not delivered before run returned")
+	}
+	if strings.Contains(logs.String(), "seedtoken") {
+		t.Fatalf("the log holds the push token:\n%s", logs.String())
+	}
 }

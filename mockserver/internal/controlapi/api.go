@@ -1,7 +1,8 @@
 // Package controlapi serves the mock's control API under /_mock/: seeding
 // apps, users, templates and grants, reading the inbox and the request
 // journal, injecting faults, moving the clock, setting content rules and
-// quotas. Every answer is JSON; bad calls answer 4xx with the field named.
+// quotas, configuring and reading the pushes to developers' servers. Every
+// answer is JSON; bad calls answer 4xx with the field named.
 package controlapi
 
 import (
@@ -66,6 +67,7 @@ func (a *API) Routes(r *mux.Router) {
 	c := r.PathPrefix("/_mock").Subrouter()
 	c.Handle("/reset", methods{http.MethodPost: a.postReset})
 	c.Handle("/apps", methods{http.MethodGet: a.getApps, http.MethodPost: a.postApp})
+	c.Handle("/apps/push", methods{http.MethodPut: a.putPush, http.MethodPost: a.putPush})
 	c.Handle("/users", methods{http.MethodGet: a.getUsers, http.MethodPost: a.postUser})
 	c.Handle("/templates", methods{http.MethodGet: a.getTemplates, http.MethodPost: a.postTemplate})
 	c.Handle("/grants", methods{http.MethodGet: a.getGrants, http.MethodPost: a.postGrant, http.MethodDelete: a.deleteGrant})
@@ -77,6 +79,8 @@ func (a *API) Routes(r *mux.Router) {
 	c.Handle("/content-rules", methods{http.MethodGet: a.getContentRules, http.MethodPut: a.putContentRules, http.MethodPost: a.putContentRules})
 	c.Handle("/quotas", methods{http.MethodGet: a.getQuotas, http.MethodPut: a.putQuota, http.MethodPost: a.putQuota})
 	c.Handle("/quotas/usage", methods{http.MethodDelete: a.deleteQuotaUsage})
+	c.Handle("/pushes", methods{http.MethodGet: a.getPushes, http.MethodDelete: a.deletePushes})
+	c.Handle("/pushes/verify", methods{http.MethodPost: a.postVerify})
 	c.Handle("/stats", methods{http.MethodGet: a.getStats})
 	a.surfaceRoutes(c)
 	c.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

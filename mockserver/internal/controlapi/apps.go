@@ -41,7 +41,14 @@ func (a *API) AddApp(req mockapi.App) (map[string]any, error) {
 	if err != nil {
 		return nil, bad(field, "%v", err)
 	}
+	// Push settings are checked before the app is stored, so a bad one
+	// leaves nothing half-registered.
+	cfg, err := a.checkPush(app, req.Push)
+	if err != nil {
+		return nil, err
+	}
 	a.env.Store.PutApp(app)
+	a.env.Push.SetConfig(app.Platform, app.AppID, cfg)
 	for i, u := range req.Users {
 		if err := a.AddUser(mockapi.User{Platform: req.Platform, AppID: req.AppID, OpenID: u}); err != nil {
 			return nil, prefixField(fmt.Sprintf("users[%d]", i), err)
@@ -63,6 +70,9 @@ func (a *API) AddApp(req mockapi.App) (map[string]any, error) {
 		answer = map[string]any{}
 	}
 	answer["platform"], answer["app_id"] = req.Platform, req.AppID
+	if cfg != nil {
+		answer["push"] = cfg.Info()
+	}
 	return answer, nil
 }
 
@@ -123,14 +133,23 @@ func toLimit(p Platform, q mockapi.Quota) (quota.Limit, error) {
 	return quota.Limit{Endpoint: q.Endpoint, Max: q.Limit, Per: per}, nil
 }
 
-// Apps lists the registered apps (never their secrets).
-func (a *API) Apps() []mockapi.AppInfo { return a.env.Store.Apps() }
+// Apps lists the registered apps (never their secrets; of push settings
+// only whether the secrets are set).
+func (a *API) Apps() []mockapi.AppInfo {
+	apps := a.env.Store.Apps()
+	for i := range apps {
+		apps[i].Push = a.pushInfo(apps[i].Platform, apps[i].AppID)
+	}
+	return apps
+}
 
 func (a *API) getApps(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"apps": a.Apps()})
 }
 
-// POST /_mock/apps — the secret is stored, never echoed.
+// POST /_mock/apps — the secret is stored, never echoed. Push settings are
+// verified as the console does when they are saved: the answer's "verify"
+// says whether the developer's server passed the handshake.
 func (a *API) postApp(w http.ResponseWriter, r *http.Request) {
 	var req mockapi.App
 	if err := decode(r, &req); err != nil {
@@ -141,6 +160,14 @@ func (a *API) postApp(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		fail(w, err)
 		return
+	}
+	if req.Push != nil {
+		v, err := a.verify(r.Context(), req.Platform, req.AppID)
+		if err != nil {
+			fail(w, err)
+			return
+		}
+		answer["verify"] = v
 	}
 	writeJSON(w, http.StatusCreated, answer)
 }

@@ -9,19 +9,23 @@ import (
 	"github.com/minipush/minipush/mockserver/mockapi"
 )
 
-// Endpoints names the endpoints of a platform that faults and quotas can
-// target (nil for a platform the mock does not emulate).
+// Endpoints names the endpoints of a platform that faults can target (nil
+// for a platform the mock does not emulate): its APIs, and its pushes when
+// it pushes. Quotas take the APIs only.
 func (a *API) Endpoints(platformName string) []string {
 	p, ok := a.platforms[platformName]
 	if !ok {
 		return nil
 	}
-	return p.Endpoints()
+	return append(append([]string(nil), p.Endpoints()...), a.env.Push.FaultEndpoints(platformName)...)
 }
 
 // AddFault validates and injects a fault, returning its id.
 func (a *API) AddFault(f mockapi.Fault) (string, error) {
 	if field, err := faults.Validate(f, a.Endpoints); err != nil {
+		return "", bad(field, "%v", err)
+	}
+	if field, err := a.env.Push.CheckFault(f); err != nil {
 		return "", bad(field, "%v", err)
 	}
 	return a.env.Faults.Add(f), nil

@@ -3,6 +3,7 @@ package controlapi_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -23,16 +24,27 @@ var bodyRoutes = []struct{ method, path string }{
 	{http.MethodPost, "/_mock/clock"},
 	{http.MethodPut, "/_mock/content-rules"},
 	{http.MethodPut, "/_mock/quotas"},
+	{http.MethodPut, "/_mock/apps/push"},
+	{http.MethodPost, "/_mock/pushes/verify"},
 }
 
 // fuzzServer is a mock with the test app seeded, served without a
-// listener so that fuzzing is fast.
+// listener so that fuzzing is fast. Its pushes go nowhere: a fuzzed push
+// URL must never reach the network.
 func fuzzServer(f *testing.F) http.Handler {
-	s, err := mockserver.New(mockserver.WithSeed(mockapi.Seed{Apps: []mockapi.App{demoApp(1)}}))
+	s, err := mockserver.New(mockserver.WithSeed(mockapi.Seed{Apps: []mockapi.App{demoApp(1)}}),
+		mockserver.WithPushTransport(noNetwork{}))
 	if err != nil {
 		f.Fatal(err)
 	}
 	return s.Handler()
+}
+
+// noNetwork refuses every push.
+type noNetwork struct{}
+
+func (noNetwork) RoundTrip(*http.Request) (*http.Response, error) {
+	return nil, errors.New("the fuzz tests' pushes go nowhere")
 }
 
 // checkControlAnswer holds a control answer to the contract: never a 5xx,
@@ -65,6 +77,8 @@ func FuzzControlAPI(f *testing.F) {
 	seeds := map[string][]string{
 		"/_mock/apps": {
 			`{"platform":"wechat","app_id":"wx1","secret":"s"}`,
+			`{"platform":"douyin","app_id":"tt1","secret":"s","push":{"url":"http://127.0.0.1:1/","token":"tok"}}`,
+			`{"platform":"wechat","app_id":"wx2","secret":"s","push":{"url":"http://127.0.0.1:1/","token":"tok123","mode":"compatible","encoding_aes_key":"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}}`,
 			`{"platform":"wechat","app_id":"wx1","secret":"s","users":["o"],"templates":[{"template_id":"t","keywords":["thing1"]}],"grants":[{"openid":"o","template_id":"t","count":1}],"quotas":[{"endpoint":"token","limit":1,"per":"day"}],"pages":["a?b=1"]}`,
 		},
 		"/_mock/users":         {`{"platform":"wechat","app_id":"` + appID + `","openid":"o"}`},
@@ -74,6 +88,11 @@ func FuzzControlAPI(f *testing.F) {
 		"/_mock/clock":         {`{"advance":"2h"}`, `{"set":"2030-01-01T00:00:00+08:00"}`, `{"advance":1e12}`},
 		"/_mock/content-rules": {`{"risky":["a",{"word":"b","label":20001}],"review":[{"word":"c"}]}`},
 		"/_mock/quotas":        {`{"platform":"wechat","app_id":"` + appID + `","endpoint":"token","limit":1,"per":"minute"}`},
+		"/_mock/apps/push": {
+			`{"platform":"wechat","app_id":"` + appID + `","push":{"url":"http://127.0.0.1:1/x","token":"tok123","encoding_aes_key":"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG","format":"json","mode":"safe","original_id":"gh_abc","sent_events":false}}`,
+			`{"platform":"wechat","app_id":"` + appID + `","push":null}`,
+		},
+		"/_mock/pushes/verify": {`{"platform":"wechat","app_id":"` + appID + `"}`},
 	}
 	for i, r := range bodyRoutes {
 		for _, s := range seeds[r.path] {
@@ -102,6 +121,7 @@ var queryRoutes = []struct{ method, path string }{
 	{http.MethodGet, "/_mock/quotas"},
 	{http.MethodDelete, "/_mock/quotas/usage"},
 	{http.MethodDelete, "/_mock/faults/x"},
+	{http.MethodGet, "/_mock/pushes"},
 }
 
 func FuzzControlQuery(f *testing.F) {
@@ -111,6 +131,7 @@ func FuzzControlQuery(f *testing.F) {
 		"platform=wechat&app_id=" + appID,
 		"platform=wechat&app_id=" + appID + "&openid=" + openID + "&template_id=" + tmplID,
 		"min=-1&limit=x", "%zz", "platform=&app_id=",
+		"platform=wechat&event=subscribe_msg_sent_event&outcome=delivered&id=p1&openid=o",
 	} {
 		f.Add(uint8(i), q)
 	}

@@ -162,7 +162,7 @@ func (a *API) Stats() mockapi.Stats {
 		Now: a.env.Clock.Now(), Apps: apps, Users: users, Templates: templates,
 		Messages: a.env.Inbox.Len(), Dropped: a.env.Inbox.Dropped(), Delivered: a.env.Delivered(),
 		Requests: a.env.Journal.Total(), ByEndpoint: map[string]int{}, ByErrCode: map[string]int{},
-		Faults: a.env.Faults.Len(),
+		Faults: a.env.Faults.Len(), Pushes: a.env.Push.Stats(),
 	}
 	reqs, _ := a.env.Journal.Filter(nil, 0, 0)
 	for _, c := range reqs {

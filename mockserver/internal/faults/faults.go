@@ -17,6 +17,10 @@ import (
 // Call identifies a platform call for matching.
 type Call struct {
 	Platform, Endpoint, AppID, OpenID string
+	// Exact makes a fault for endpoint "*" pass this call by: pushes to the
+	// developer's server are matched only by faults that name them, so a
+	// catch-all fault on a platform's APIs does not silence its pushes.
+	Exact bool
 }
 
 // Action is what a fired fault does. Latency may accompany any other action;
@@ -29,6 +33,8 @@ type Action struct {
 	HTTPStatus int
 	Latency    time.Duration
 	Drop       bool
+	// Corrupt spoils an outgoing push (see mockapi.Fault.Corrupt).
+	Corrupt string
 }
 
 // Terminal reports whether the action replaces the platform's answer.
@@ -85,8 +91,11 @@ func Validate(f mockapi.Fault, endpoints func(platform string) []string) (field 
 	if f.Drop {
 		actions++
 	}
+	if f.Corrupt != "" {
+		actions++
+	}
 	if actions > 1 {
-		return "errcode", fmt.Errorf("set only one of errcode, http_status and drop")
+		return "errcode", fmt.Errorf("set only one of errcode, http_status, drop and corrupt")
 	}
 	// Latency is checked before "needs an action" so a negative latency is
 	// blamed on latency, not on a missing errcode.
@@ -94,7 +103,7 @@ func Validate(f mockapi.Fault, endpoints func(platform string) []string) (field 
 		return "latency", fmt.Errorf("latency must be between 0 and %v", maxLatency)
 	}
 	if actions == 0 && f.Latency == 0 {
-		return "errcode", fmt.Errorf("a fault needs an action: errcode, http_status, latency or drop")
+		return "errcode", fmt.Errorf("a fault needs an action: errcode, http_status, latency, drop or corrupt")
 	}
 	if f.ErrMsg != "" && f.ErrCode == nil {
 		// Without an errcode the message would be silently ignored.
@@ -169,7 +178,7 @@ func (s *Set) Match(c Call) (Action, bool) {
 	defer s.mu.Unlock()
 	for _, f := range s.faults {
 		sp := &f.spec
-		if sp.Platform != c.Platform || (sp.Endpoint != "*" && sp.Endpoint != c.Endpoint) ||
+		if sp.Platform != c.Platform || (sp.Endpoint != c.Endpoint && (sp.Endpoint != "*" || c.Exact)) ||
 			(sp.AppID != "" && sp.AppID != c.AppID) || (sp.OpenID != "" && sp.OpenID != c.OpenID) {
 			continue
 		}
@@ -181,7 +190,7 @@ func (s *Set) Match(c Call) (Action, bool) {
 		}
 		f.fired++
 		return Action{ID: sp.ID, ErrCode: sp.ErrCode, ErrMsg: sp.ErrMsg, HTTPStatus: sp.HTTPStatus,
-			Latency: time.Duration(sp.Latency), Drop: sp.Drop}, true
+			Latency: time.Duration(sp.Latency), Drop: sp.Drop, Corrupt: sp.Corrupt}, true
 	}
 	return Action{}, false
 }

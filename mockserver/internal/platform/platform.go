@@ -1,6 +1,7 @@
 // Package platform is what every platform emulation shares: the world it
 // reads (store, clock, content rules, quotas), where it writes (inbox,
-// journal), fault injection, and the per-call record that the journal keeps.
+// journal, pushes to developers' servers), fault injection, and the
+// per-call record that the journal keeps.
 package platform
 
 import (
@@ -20,6 +21,7 @@ import (
 	"github.com/minipush/minipush/mockserver/internal/clock"
 	"github.com/minipush/minipush/mockserver/internal/content"
 	"github.com/minipush/minipush/mockserver/internal/faults"
+	"github.com/minipush/minipush/mockserver/internal/push"
 	"github.com/minipush/minipush/mockserver/internal/quota"
 	"github.com/minipush/minipush/mockserver/internal/redact"
 	"github.com/minipush/minipush/mockserver/internal/ring"
@@ -40,6 +42,8 @@ type Env struct {
 	// CaptureLimit bounds the bytes of each call's request body and answer
 	// the journal keeps (secrets masked); 0 keeps neither.
 	CaptureLimit int
+	// Push delivers what the platform pushes to developers' servers.
+	Push *push.Engine
 
 	msgSeq    atomic.Uint64
 	delivered atomic.Uint64

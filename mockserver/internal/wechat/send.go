@@ -117,6 +117,7 @@ func (e *Emulator) handleSubscribeSend(w http.ResponseWriter, r *http.Request, c
 	})
 	c.ErrCode = 0
 	writeJSON(w, sendAnswer{ErrCode: CodeOK, ErrMsg: "ok", MsgID: msgID})
+	e.pushSent(appID, req.ToUser, req.TemplateID, msgID)
 }
 
 func stateOrDefault(s string) string {
