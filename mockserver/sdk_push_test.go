@@ -233,3 +233,53 @@ func TestSilenceperOAServerChecksMsgSignature(t *testing.T) {
 func mockserverRetriesOff() []mockserver.Option {
 	return []mockserver.Option{mockserver.WithPushRetries(-1)}
 }
+
+// Popup answers (two templates: a List array in JSON, two <List> in XML;
+// one template: the object quirk) and a settings change, parsed by the SDK
+// in every format and mode.
+func TestSilenceperReceiverPopupAndChange(t *testing.T) {
+	t.Parallel()
+	for _, c := range pushCombos {
+		t.Run(c.format+"/"+c.mode, func(t *testing.T) {
+			t.Parallel()
+			m := startPushMock(t)
+			s := newSDKReceiver(t)
+			setPush(t, m, "wechat", pushWxApp, wxPush(s.devServer, c.format, c.mode))
+			ctx := context.Background()
+
+			popup(t, m, mockapi.Popup{Platform: "wechat", AppID: pushWxApp, OpenID: pushUser, Accept: []string{pushOneTime}, Reject: []string{pushOneTime2}})
+			p := s.nextParsed(t)
+			pop, ok := p.data.(*message.PushDataSubscribePopup)
+			if p.err != nil || !ok || p.event != message.EventSubscribePopup {
+				t.Fatalf("SDK: %T, %v", p.data, p.err)
+			}
+			got := pop.GetSubscribeMsgPopupEvents()
+			if len(got) != 2 || got[0].TemplateID != pushOneTime || got[0].SubscribeStatusString != "accept" ||
+				got[0].PopupScene != "0" || got[1].TemplateID != pushOneTime2 || got[1].SubscribeStatusString != "reject" {
+				t.Fatalf("two-template popup parsed as %+v", got)
+			}
+			if pop.FromUserName != pushUser || pop.CreateTime == 0 {
+				t.Errorf("common fields %+v", pop.CommonPushData)
+			}
+
+			popup(t, m, mockapi.Popup{Platform: "wechat", AppID: pushWxApp, OpenID: pushUser, Accept: []string{pushLongTerm}})
+			p = s.nextParsed(t)
+			if got := p.data.(*message.PushDataSubscribePopup).GetSubscribeMsgPopupEvents(); p.err != nil || len(got) != 1 || got[0].TemplateID != pushLongTerm {
+				t.Fatalf("one-template popup parsed as %+v, %v", got, p.err)
+			}
+
+			if err := m.Control.Revoke(ctx, "wechat", pushWxApp, pushUser, pushLongTerm); err != nil {
+				t.Fatal(err)
+			}
+			p = s.nextParsed(t)
+			ch, ok := p.data.(*message.PushDataSubscribeMsgChange)
+			if p.err != nil || !ok {
+				t.Fatalf("SDK: %T, %v", p.data, p.err)
+			}
+			if got := ch.GetSubscribeMsgChangeEvents(); len(got) != 1 || got[0].TemplateID != pushLongTerm || got[0].SubscribeStatusString != "reject" {
+				t.Fatalf("change event parsed as %+v", got)
+			}
+			waitPushes(t, m, mockclient.PushFilter{Outcome: mockapi.PushDelivered}, 3)
+		})
+	}
+}

@@ -21,6 +21,10 @@ type KefuSession struct {
 	OpenID   string `json:"openid"`
 	// Trigger is "message" (default) or "enter".
 	Trigger string `json:"trigger,omitempty"`
+	// Text is the user's message (trigger "message"; default "你好") or the
+	// contact button's session-from (trigger "enter"), as the push to the
+	// app's server carries it.
+	Text string `json:"text,omitempty"`
 }
 
 // KefuWindow is a user's customer-service window: the answer of POST and

@@ -164,6 +164,8 @@ type UserActionResult struct {
 	// Pushes are the ids of the pushes queued (see GET /_mock/pushes); empty
 	// when the app has no push settings.
 	Pushes []string `json:"pushes"`
+	// Effects says what a hand-written event changed ("accept T for o…").
+	Effects []string `json:"effects,omitempty"`
 }
 
 // EventPush is the body of POST /_mock/events: any event, written with the

@@ -2,6 +2,7 @@ package mockclient
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -68,4 +69,25 @@ func (c *Client) Pushes(ctx context.Context, f PushFilter) (mockapi.Pushes, erro
 // ClearPushes empties the push journal.
 func (c *Client) ClearPushes(ctx context.Context) error {
 	return c.do(ctx, http.MethodDelete, "/_mock/pushes", nil, nil, nil)
+}
+
+// AnswerPopup is a user answering a subscribe popup: grants change, and
+// WeChat and Douyin push the answer to the app's push URL.
+func (c *Client) AnswerPopup(ctx context.Context, p mockapi.Popup) (mockapi.UserActionResult, error) {
+	var out mockapi.UserActionResult
+	err := c.do(ctx, http.MethodPost, "/_mock/popups", nil, p, &out)
+	return out, err
+}
+
+// PushEvent pushes an event written with the platform's own field names
+// (event must marshal to a JSON object: a map, a struct, or json.RawMessage
+// to keep the fields' order) and applies its domain effect.
+func (c *Client) PushEvent(ctx context.Context, platform, appID string, event any) (mockapi.UserActionResult, error) {
+	raw, err := json.Marshal(event)
+	if err != nil {
+		return mockapi.UserActionResult{}, err
+	}
+	var out mockapi.UserActionResult
+	err = c.do(ctx, http.MethodPost, "/_mock/events", nil, mockapi.EventPush{Platform: platform, AppID: appID, Event: raw}, &out)
+	return out, err
 }

@@ -162,7 +162,7 @@ func (a *API) postApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Push != nil {
-		v, err := a.verify(r.Context(), req.Platform, req.AppID)
+		v, err := a.VerifyPush(r.Context(), req.Platform, req.AppID)
 		if err != nil {
 			fail(w, err)
 			return
@@ -372,8 +372,9 @@ func (a *API) getGrants(w http.ResponseWriter, r *http.Request) {
 }
 
 // RevokeGrant removes a user's grant for a template: the user switches it
-// off in settings (subscribe_msg_change_event "reject"). The rejection is
-// remembered until the user accepts again.
+// off in settings. The rejection is remembered until the user accepts
+// again, and the platform pushes it to the app's push URL (WeChat
+// subscribe_msg_change_event "reject", Douyin user_subscribe_action 3/4).
 func (a *API) RevokeGrant(platformName, appID, openID, templateID string) error {
 	if _, err := a.platformApp(platformName, appID); err != nil {
 		return err
@@ -387,12 +388,14 @@ func (a *API) RevokeGrant(platformName, appID, openID, templateID string) error 
 	if !a.env.Store.Revoke(platformName, appID, openID, templateID) {
 		return notFound("template_id", "no grant for that user and template")
 	}
+	a.pushSettingsOff(platformName, appID, openID, templateID)
 	return nil
 }
 
 // RejectTemplate records a user rejecting a template in a subscribe popup:
 // any grant ends and sends answer the platform's not-subscribed code until
 // the user accepts again. Unlike RevokeGrant it needs no grant to exist.
+// The platform pushes the popup answer (AnswerPopup with one rejection).
 func (a *API) RejectTemplate(platformName, appID, openID, templateID string) error {
 	if _, err := a.platformApp(platformName, appID); err != nil {
 		return err
@@ -408,6 +411,9 @@ func (a *API) RejectTemplate(platformName, appID, openID, templateID string) err
 			return notFound("template_id", "template %q is not a template of %s app %s", templateID, platformName, appID)
 		}
 		return err
+	}
+	if t, ok := a.env.Store.Template(platformName, appID, templateID); ok {
+		a.pushPopupReject(platformName, appID, openID, t)
 	}
 	return nil
 }

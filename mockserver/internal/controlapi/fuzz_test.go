@@ -26,13 +26,20 @@ var bodyRoutes = []struct{ method, path string }{
 	{http.MethodPut, "/_mock/quotas"},
 	{http.MethodPut, "/_mock/apps/push"},
 	{http.MethodPost, "/_mock/pushes/verify"},
+	{http.MethodPost, "/_mock/popups"},
+	{http.MethodPost, "/_mock/events"},
 }
 
 // fuzzServer is a mock with the test app seeded, served without a
 // listener so that fuzzing is fast. Its pushes go nowhere: a fuzzed push
 // URL must never reach the network.
 func fuzzServer(f *testing.F) http.Handler {
-	s, err := mockserver.New(mockserver.WithSeed(mockapi.Seed{Apps: []mockapi.App{demoApp(1)}}),
+	app := demoApp(1)
+	app.Push = &mockapi.PushConfig{URL: "http://127.0.0.1:1/push", Token: "fuzzToken", Format: "xml", Mode: "safe",
+		EncodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}
+	dy := mockapi.App{Platform: "douyin", AppID: "ttfuzz", Secret: "s", Push: &mockapi.PushConfig{URL: "http://127.0.0.1:1/dy"},
+		Templates: []mockapi.Template{{TemplateID: "MSG1", Keywords: []string{"名称"}}}}
+	s, err := mockserver.New(mockserver.WithSeed(mockapi.Seed{Apps: []mockapi.App{app, dy}}),
 		mockserver.WithPushTransport(noNetwork{}))
 	if err != nil {
 		f.Fatal(err)
@@ -93,6 +100,17 @@ func FuzzControlAPI(f *testing.F) {
 			`{"platform":"wechat","app_id":"` + appID + `","push":null}`,
 		},
 		"/_mock/pushes/verify": {`{"platform":"wechat","app_id":"` + appID + `"}`},
+		"/_mock/popups": {
+			`{"platform":"wechat","app_id":"` + appID + `","openid":"o","accept":["` + tmplID + `"],"times":2}`,
+			`{"platform":"douyin","app_id":"ttfuzz","openid":"o","reject":["MSG1"]}`,
+		},
+		"/_mock/events": {
+			`{"platform":"wechat","app_id":"` + appID + `","event":{"FromUserName":"o","MsgType":"event","Event":"subscribe_msg_popup_event","List":[{"TemplateId":"` + tmplID + `","SubscribeStatusString":"accept","PopupScene":"0"}]}}`,
+			`{"platform":"wechat","app_id":"` + appID + `","event":{"FromUserName":"o","MsgType":"text","Content":"a]]>b","MsgId":123}}`,
+			`{"platform":"wechat","app_id":"` + appID + `","event":{"FromUserName":"o","MsgType":"event","Event":"subscribe_msg_change_event","SubscribeMsgChangeEvent":{"List":{"TemplateId":"` + tmplID + `","SubscribeStatusString":"reject"}}}}`,
+			`{"platform":"douyin","app_id":"ttfuzz","event":{"event":"user_subscribe_action","from_user_id":"o","content":{"msg_id":"MSG1","time":1,"subscribe_action":2}}}`,
+			`{"platform":"douyin","app_id":"ttfuzz","event":{"event":"x","content":"{\"a\":1}"}}`,
+		},
 	}
 	for i, r := range bodyRoutes {
 		for _, s := range seeds[r.path] {

@@ -18,6 +18,9 @@ type KefuPlatform interface {
 	EmulatesKefu()
 }
 
+// defaultKefuText is the user's message when a control call gives none.
+const defaultKefuText = "你好"
+
 func (a *API) kefuRoutes(c *mux.Router) {
 	c.Handle("/kefu/sessions", methods{http.MethodGet: a.getKefuSessions, http.MethodPost: a.postKefuSession})
 }
@@ -36,7 +39,8 @@ func (a *API) kefuApp(platformName, appID string) error {
 
 // OpenKefuSession records that a user wrote to the app's customer service
 // (trigger "message", the default) or entered the session ("enter"): the
-// app may then reply through the customer-service API.
+// app may then reply through the customer-service API. The platform pushes
+// the user's message (or user_enter_tempsession) to the app's push URL.
 func (a *API) OpenKefuSession(req mockapi.KefuSession) (mockapi.KefuWindow, error) {
 	if err := a.kefuApp(req.Platform, req.AppID); err != nil {
 		return mockapi.KefuWindow{}, err
@@ -57,6 +61,11 @@ func (a *API) OpenKefuSession(req mockapi.KefuSession) (mockapi.KefuWindow, erro
 	case err != nil:
 		return mockapi.KefuWindow{}, notFound("app_id", "%v", err)
 	}
+	text := req.Text
+	if text == "" && trigger == store.KefuUserMessage {
+		text = defaultKefuText
+	}
+	a.pushKefu(req.Platform, req.AppID, req.OpenID, trigger, text)
 	return kefuWindow(win, now), nil
 }
 

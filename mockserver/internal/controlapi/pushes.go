@@ -5,10 +5,40 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/gorilla/mux"
+
+	"github.com/minipush/minipush/internal/httpserver"
 	"github.com/minipush/minipush/mockserver/internal/push"
 	"github.com/minipush/minipush/mockserver/internal/store"
 	"github.com/minipush/minipush/mockserver/mockapi"
 )
+
+// Pusher is implemented by the platform emulations whose platforms push
+// users' actions to developers' servers (WeChat, Douyin): the events of a
+// popup answer, of a template switched off in settings, and of an event
+// written by hand.
+type Pusher interface {
+	PopupEvents(appID, openID string, answers []push.Answer) []push.Event
+	SettingsEvents(appID, openID, templateID string, longTerm bool) []push.Event
+	HandEvent(cfg push.Config, body push.Object) (push.Event, []push.Effect, error)
+}
+
+// KefuPusher is implemented by the emulations that push users' customer-
+// service messages (WeChat): a text, or entering the session.
+type KefuPusher interface {
+	KefuEvent(appID, openID string, enter bool, text string) push.Event
+}
+
+// pushRoutes registers the control calls of pushes to developers'
+// servers: push settings, handshakes, the push journal, and the users'
+// actions that make the platforms push.
+func (a *API) pushRoutes(c *mux.Router) {
+	c.Handle("/apps/push", methods{http.MethodPut: a.putPush, http.MethodPost: a.putPush})
+	c.Handle("/pushes", methods{http.MethodGet: a.getPushes, http.MethodDelete: a.deletePushes})
+	c.Handle("/pushes/verify", methods{http.MethodPost: a.postVerify})
+	c.Handle("/popups", methods{http.MethodPost: a.postPopup})
+	c.Handle("/events", methods{http.MethodPost: a.postEvent})
+}
 
 // checkPush validates an app's push settings (nil: none).
 func (a *API) checkPush(app *store.App, in *mockapi.PushConfig) (*push.Config, error) {
@@ -25,28 +55,49 @@ func (a *API) checkPush(app *store.App, in *mockapi.PushConfig) (*push.Config, e
 	return &cfg, nil
 }
 
-// setPush validates and stores an app's push settings (nil removes them).
-// It does not run the handshake: a seed describes settings saved long ago.
-func (a *API) setPush(app *store.App, in *mockapi.PushConfig) (*push.Config, error) {
+// SetPush changes an app's push settings (nil removes them, dropping the
+// pushes still queued for it). Saving runs the handshake, as the console
+// does, and answers it; the settings are kept even when it fails, so a test
+// can start its receiver afterwards (the console would refuse to save).
+func (a *API) SetPush(ctx context.Context, platformName, appID string, in *mockapi.PushConfig) (mockapi.PushSettingsResult, error) {
+	out := mockapi.PushSettingsResult{Platform: platformName, AppID: appID}
+	app, err := a.platformApp(platformName, appID)
+	if err != nil {
+		return out, err
+	}
 	cfg, err := a.checkPush(app, in)
 	if err != nil {
-		return nil, err
+		return out, err
 	}
-	a.env.Push.SetConfig(app.Platform, app.AppID, cfg)
-	return cfg, nil
+	a.env.Push.SetConfig(platformName, appID, cfg)
+	if cfg == nil {
+		return out, nil
+	}
+	out.Push = cfg.Info()
+	v, err := a.VerifyPush(ctx, platformName, appID)
+	if err != nil {
+		return out, err
+	}
+	out.Verify = &v
+	return out, nil
 }
 
-// verify runs the handshake the console runs when push settings are saved.
-func (a *API) verify(ctx context.Context, platformName, appID string) (*mockapi.VerifyResult, error) {
+// VerifyPush runs the URL-verification handshake of an app's push
+// settings now (WeChat's GET with echostr, Douyin's verify_webhook).
+func (a *API) VerifyPush(ctx context.Context, platformName, appID string) (mockapi.VerifyResult, error) {
+	if _, err := a.platformApp(platformName, appID); err != nil {
+		return mockapi.VerifyResult{}, err
+	}
 	res, err := a.env.Push.Verify(ctx, platformName, appID)
 	if errors.Is(err, push.ErrNoSettings) {
-		return nil, &fieldError{field: "app_id", status: http.StatusConflict,
-			err: errors.New("the app has no push settings: give it push.url first (POST /_mock/apps or PUT /_mock/apps/push)")}
+		return res, noPushSettings()
 	}
-	if err != nil {
-		return nil, err
-	}
-	return &res, nil
+	return res, err
+}
+
+func noPushSettings() error {
+	return &fieldError{field: "app_id", status: http.StatusConflict,
+		err: errors.New("the app has no push settings: give it push.url first (POST /_mock/apps or PUT /_mock/apps/push)")}
 }
 
 // pushInfo is what GET /_mock/apps shows of an app's push settings.
@@ -58,49 +109,77 @@ func (a *API) pushInfo(platformName, appID string) *mockapi.PushInfo {
 	return cfg.Info()
 }
 
-// PUT /_mock/apps/push {"platform","app_id","push":{…}|null} — change an
-// app's push settings later; saving runs the handshake and answers it
-// (the settings are kept even when it fails, so a test can start its
-// receiver afterwards; the console would refuse to save).
+// enqueue queues events and returns the ids of those queued (none when the
+// app has no push settings: the platform has nowhere to push).
+func (a *API) enqueue(evs []push.Event) []string {
+	ids := []string{}
+	for _, ev := range evs {
+		if id, ok := a.env.Push.Enqueue(ev); ok {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// PushFilter selects push attempts; empty fields match everything.
+type PushFilter struct {
+	Platform, AppID, Event, OpenID string
+	// Outcome is one of mockapi.PushDelivered, …
+	Outcome string
+	// ID selects the attempts of one push.
+	ID string
+}
+
+// Match reports whether p passes the filter.
+func (f PushFilter) Match(p *mockapi.Push) bool {
+	return (f.Platform == "" || p.Platform == f.Platform) && (f.AppID == "" || p.AppID == f.AppID) &&
+		(f.Event == "" || p.Event == f.Event) && (f.OpenID == "" || p.OpenID == f.OpenID) &&
+		(f.Outcome == "" || p.Outcome == f.Outcome) && (f.ID == "" || p.ID == f.ID)
+}
+
+// Pushes reads the journal of push attempts and handshakes, oldest first,
+// with the queue's counters.
+func (a *API) Pushes(ctx context.Context, f PushFilter, p Page) mockapi.Pushes {
+	j := a.env.Push.Journal()
+	if p.Wait > 0 {
+		ctx, cancel := context.WithTimeout(ctx, p.Wait)
+		j.Wait(ctx, f.Match, p.minimum())
+		cancel()
+	}
+	pushes, total := j.Filter(f.Match, p.Offset, p.Limit)
+	if pushes == nil {
+		pushes = []mockapi.Push{}
+	}
+	return mockapi.Pushes{Pushes: pushes, Total: total, Evicted: j.Dropped(), Queue: a.env.Push.Stats()}
+}
+
+// ClearPushes empties the push journal (the queue is left alone; reset
+// clears both).
+func (a *API) ClearPushes() { a.env.Push.Journal().Reset() }
+
+// PUT /_mock/apps/push {"platform","app_id","push":{…}|null}
 func (a *API) putPush(w http.ResponseWriter, r *http.Request) {
 	var req mockapi.PushSettings
 	if err := decode(r, &req); err != nil {
 		fail(w, err)
 		return
 	}
-	app, err := a.platformApp(req.Platform, req.AppID)
+	out, err := a.SetPush(r.Context(), req.Platform, req.AppID, req.Push)
 	if err != nil {
 		fail(w, err)
 		return
-	}
-	cfg, err := a.setPush(app, req.Push)
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	out := mockapi.PushSettingsResult{Platform: req.Platform, AppID: req.AppID}
-	if cfg != nil {
-		out.Push = cfg.Info()
-		if out.Verify, err = a.verify(r.Context(), req.Platform, req.AppID); err != nil {
-			fail(w, err)
-			return
-		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-// POST /_mock/pushes/verify {"platform","app_id"} — run the handshake now.
+// POST /_mock/pushes/verify {"platform","app_id"}
 func (a *API) postVerify(w http.ResponseWriter, r *http.Request) {
 	var req mockapi.PushTarget
 	if err := decode(r, &req); err != nil {
 		fail(w, err)
 		return
 	}
-	if _, err := a.platformApp(req.Platform, req.AppID); err != nil {
-		fail(w, err)
-		return
-	}
-	res, err := a.verify(r.Context(), req.Platform, req.AppID)
+	res, err := a.VerifyPush(r.Context(), req.Platform, req.AppID)
 	if err != nil {
 		fail(w, err)
 		return
@@ -109,8 +188,6 @@ func (a *API) postVerify(w http.ResponseWriter, r *http.Request) {
 }
 
 // GET /_mock/pushes?platform=&app_id=&event=&openid=&outcome=&id=&wait=&min=&offset=&limit=
-// Every attempt, handshakes included; wait blocks until min (default 1)
-// attempts match.
 func (a *API) getPushes(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if p := q.Get("platform"); p != "" {
@@ -119,59 +196,27 @@ func (a *API) getPushes(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	offset, err := queryInt(r, "offset")
+	p, err := queryPage(r)
 	if err != nil {
 		fail(w, err)
 		return
 	}
-	limit, err := queryInt(r, "limit")
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	minN, err := queryInt(r, "min")
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	wait, err := queryWait(r)
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	outcome := q.Get("outcome")
-	switch outcome {
+	f := PushFilter{Platform: q.Get("platform"), AppID: q.Get("app_id"), Event: q.Get("event"),
+		OpenID: q.Get("openid"), Outcome: q.Get("outcome"), ID: q.Get("id")}
+	switch f.Outcome {
 	case "", mockapi.PushDelivered, mockapi.PushRetry, mockapi.PushFailed, mockapi.PushDropped,
 		mockapi.PushPassed, mockapi.PushRejected:
 	default:
-		fail(w, bad("outcome", "outcome must be delivered, retry, failed, dropped, passed or rejected, got %q", outcome))
+		fail(w, bad("outcome", "outcome must be delivered, retry, failed, dropped, passed or rejected, got %q", f.Outcome))
 		return
 	}
-	platformName, appID, event, openID, id := q.Get("platform"), q.Get("app_id"), q.Get("event"), q.Get("openid"), q.Get("id")
-	match := func(p *mockapi.Push) bool {
-		return (platformName == "" || p.Platform == platformName) && (appID == "" || p.AppID == appID) &&
-			(event == "" || p.Event == event) && (openID == "" || p.OpenID == openID) &&
-			(outcome == "" || p.Outcome == outcome) && (id == "" || p.ID == id)
+	if p.Wait > 0 {
+		httpserver.ExtendWriteDeadline(w, r, p.Wait+waitWriteGrace)
 	}
-	j := a.env.Push.Journal()
-	if wait > 0 {
-		if minN == 0 {
-			minN = 1
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), wait)
-		j.Wait(ctx, match, minN)
-		cancel()
-	}
-	pushes, total := j.Filter(match, offset, limit)
-	if pushes == nil {
-		pushes = []mockapi.Push{}
-	}
-	writeJSON(w, http.StatusOK, mockapi.Pushes{Pushes: pushes, Total: total, Evicted: j.Dropped(), Queue: a.env.Push.Stats()})
+	writeJSON(w, http.StatusOK, a.Pushes(r.Context(), f, p))
 }
 
-// DELETE /_mock/pushes empties the journal (the queue is left alone; reset
-// clears both).
 func (a *API) deletePushes(w http.ResponseWriter, _ *http.Request) {
-	a.env.Push.Journal().Reset()
+	a.ClearPushes()
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -64,6 +64,24 @@ func (o Object) Prepend(name string, v any) Object {
 	return append(Object{{name, v}}, o...)
 }
 
+// InsertAfter returns o with f after the field named after (at the end
+// when o has no such field).
+func (o Object) InsertAfter(after string, f Field) Object {
+	out := make(Object, 0, len(o)+1)
+	done := false
+	for _, x := range o {
+		out = append(out, x)
+		if x.Name == after && !done {
+			out = append(out, f)
+			done = true
+		}
+	}
+	if !done {
+		out = append(out, f)
+	}
+	return out
+}
+
 // MarshalJSON writes the fields in order, without HTML escaping (the
 // platforms write <, > and & as they are).
 func (o Object) MarshalJSON() ([]byte, error) {
