@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/minipush/minipush/mockserver/internal/clock"
@@ -128,6 +129,10 @@ type Engine struct {
 	codecs    map[string]Codec
 	journal   *ring.Ring[mockapi.Push]
 
+	// configured counts the apps with push settings: a platform call of an
+	// app without any (the common case) learns it without the lock.
+	configured atomic.Int64
+
 	mu     sync.Mutex
 	apps   map[appKey]*appState
 	gen    *generation
@@ -219,6 +224,9 @@ func (e *Engine) SetConfig(platform, appID string, cfg *Config) {
 			e.stats.Dropped++
 			e.recordLocked(j, mockapi.Push{Outcome: mockapi.PushDropped, Error: "the app's push settings were removed"})
 		}
+		if st.cfg != nil {
+			e.configured.Add(-1)
+		}
 		st.queue, st.cfg = nil, nil
 		return
 	}
@@ -226,12 +234,18 @@ func (e *Engine) SetConfig(platform, appID string, cfg *Config) {
 		st = &appState{key: k}
 		e.apps[k] = st
 	}
+	if st.cfg == nil {
+		e.configured.Add(1)
+	}
 	c := *cfg
 	st.cfg = &c
 }
 
 // Config returns an app's push settings.
 func (e *Engine) Config(platform, appID string) (Config, bool) {
+	if e.configured.Load() == 0 {
+		return Config{}, false
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	st := e.apps[appKey{platform, appID}]
@@ -246,6 +260,9 @@ func (e *Engine) Config(platform, appID string) (Config, bool) {
 // has no push settings — the platform has nowhere to push — or the engine
 // is shut down.
 func (e *Engine) Enqueue(ev Event) (id string, ok bool) {
+	if e.configured.Load() == 0 {
+		return "", false
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	st := e.apps[appKey{ev.Platform, ev.AppID}]
@@ -536,6 +553,7 @@ func (e *Engine) Reset() {
 	e.gen.cancel()
 	e.gen = newGeneration()
 	e.apps = map[appKey]*appState{}
+	e.configured.Store(0)
 	e.stats = mockapi.PushQueue{}
 	e.journal.Reset()
 }

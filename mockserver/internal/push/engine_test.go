@@ -544,3 +544,30 @@ func TestCheckURL(t *testing.T) {
 		}
 	}
 }
+
+// Settings set twice, removed, and removed again keep the engine's count of
+// configured apps right: pushes go exactly to apps that have settings.
+func TestSettingsLifecycle(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, nil)
+	f := newEngine(t, push.Options{}, rc.URL)
+	f.configure(t, "app1", rc.URL+"/again")
+	f.configure(t, "app2", rc.URL)
+	f.engine.SetConfig("test", "app1", nil)
+	f.engine.SetConfig("test", "app1", nil)
+	f.engine.SetConfig("test", "nobody", nil)
+	if _, ok := f.engine.Enqueue(event("app1", 1)); ok {
+		t.Fatal("queued for an app whose settings were removed")
+	}
+	if _, ok := f.engine.Enqueue(event("app2", 1)); !ok {
+		t.Fatal("not queued for an app with settings")
+	}
+	f.engine.SetConfig("test", "app2", nil)
+	if _, ok := f.engine.Config("test", "app2"); ok {
+		t.Fatal("settings still there")
+	}
+	f.configure(t, "app1", rc.URL)
+	if cfg, ok := f.engine.Config("test", "app1"); !ok || cfg.URL != rc.URL {
+		t.Fatalf("settings after re-adding: %+v %v", cfg, ok)
+	}
+}
