@@ -199,6 +199,11 @@ func (s *svc) doKey(method, path, key string, body any, hdr ...string) (int, []b
 
 // call is one API request; safe to use from any goroutine.
 func call(base, method, path, key string, body any, hdr ...string) (int, []byte, error) {
+	return callWith(httpClient, base, method, path, key, body, hdr...)
+}
+
+// callWith is call through hc.
+func callWith(hc *http.Client, base, method, path, key string, body any, hdr ...string) (int, []byte, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -226,7 +231,7 @@ func call(base, method, path, key string, body any, hdr ...string) (int, []byte,
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	resp, err := httpClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -18,6 +18,13 @@ import (
 // binary does.
 func loadConfig(t *testing.T, mockURL, extra string, env map[string]string) *sender.Config {
 	t.Helper()
+	cfg, _ := loadConfigFile(t, mockURL, extra, env)
+	return cfg
+}
+
+// loadConfigFile is loadConfig that also returns the file's path.
+func loadConfigFile(t *testing.T, mockURL, extra string, env map[string]string) (*sender.Config, string) {
+	t.Helper()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "sender.yaml")
 	body := fmt.Sprintf(`listen: 127.0.0.1:0
@@ -33,7 +40,7 @@ apps:
 	if err != nil {
 		t.Fatalf("load config: %v", err)
 	}
-	return cfg
+	return cfg, p
 }
 
 // The sender's listener carries the server limits, set from the

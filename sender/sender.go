@@ -10,6 +10,7 @@ package sender
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -75,6 +76,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// Before storage opens: a database the sender creates is private, one
+	// that exists keeps its mode and is reported here.
+	for _, e := range cfg.Exposed() {
+		log.Warn("a file holding secrets is readable by group or others: chmod 600 it (or 700 its directory)",
+			"file", e.Path, "setting", e.What, "mode", fmt.Sprintf("%#o", e.Mode))
+	}
 	var sopts []sqlite.Option
 	if cfg.Storage.Sync == "full" {
 		sopts = append(sopts, sqlite.WithSynchronousFull())
@@ -127,11 +134,20 @@ func (s *Service) ready(ctx context.Context) error {
 	return err
 }
 
-// Run serves the API on ln and delivers messages until ctx ends, then shuts
-// down gracefully: stops accepting, finishes in-flight sends, closes storage.
+// Run serves the API on ln (over TLS when the configuration names a
+// certificate) and delivers messages until ctx ends, then shuts down
+// gracefully: stops accepting, finishes in-flight sends, closes storage.
 func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	hs := httpserver.New(s.handler, s.cfg.Server.Limits(), httpserver.WithLogger(s.log))
 	hs.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
+	if s.cfg.TLS.Enabled() {
+		cert, err := s.cfg.TLS.Load()
+		if err != nil {
+			return err
+		}
+		hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		ln = tls.NewListener(ln, hs.TLSConfig)
+	}
 	dctx, stopDispatch := context.WithCancel(ctx)
 	defer stopDispatch()
 	derr := make(chan error, 1)

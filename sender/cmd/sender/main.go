@@ -72,7 +72,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log.Info("sender listening", "url", "http://"+ln.Addr().String(), "apps", len(cfg.Apps), "storage", cfg.Storage.Path)
+	scheme := "http://"
+	if cfg.TLS.Enabled() {
+		scheme = "https://"
+	}
+	log.Info("sender listening", "url", scheme+ln.Addr().String(), "apps", len(cfg.Apps), "storage", cfg.Storage.Path)
 	err = svc.Run(ctx, ln)
 	log.Info("sender stopped")
 	return err

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/storage"
 )

@@ -28,17 +28,25 @@ var Platforms = []string{"wechat", "alipay", "douyin", "kuaishou", "baidu"}
 
 // Config is the whole configuration.
 type Config struct {
-	Listen       string        `yaml:"listen"`
-	Server       Server        `yaml:"server"`
-	Storage      Storage       `yaml:"storage"`
-	APIKeys      []APIKey      `yaml:"api_keys"`
+	Listen  string   `yaml:"listen"`
+	TLS     TLS      `yaml:"tls"`
+	Server  Server   `yaml:"server"`
+	Storage Storage  `yaml:"storage"`
+	APIKeys []APIKey `yaml:"api_keys"`
 	// APIRate is every API key's request rate unless the key sets its own.
-	APIRate KeyRate `yaml:"api_rate"`
-	Metrics Metrics `yaml:"metrics"`
+	APIRate      KeyRate       `yaml:"api_rate"`
+	Metrics      Metrics       `yaml:"metrics"`
 	Apps         []App         `yaml:"apps"`
 	ContentRules []ContentRule `yaml:"content_rules"`
 	Delivery     Delivery      `yaml:"delivery"`
 	Log          Log           `yaml:"log"`
+
+	// source is the file the configuration was loaded from; inlineSecrets
+	// says whether that file holds secrets itself; secretFiles are the
+	// files secrets were read from (Exposed checks their modes).
+	source        string
+	inlineSecrets bool
+	secretFiles   []privateFile
 }
 
 // Server bounds what a client can hold of the HTTP server (README
@@ -76,6 +84,8 @@ type Storage struct {
 type APIKey struct {
 	Name string `yaml:"name"`
 	Key  string `yaml:"key"`
+	// KeyFile holds the key instead of Key.
+	KeyFile string `yaml:"key_file"`
 	// Rate replaces api_rate for this key.
 	Rate *KeyRate `yaml:"rate,omitempty"`
 }
@@ -108,8 +118,9 @@ type App struct {
 	Platform string `yaml:"platform"`
 	AppID    string `yaml:"app_id"`
 	// Secret is the app secret (WeChat AppSecret, Douyin/Kuaishou/Baidu
-	// secret); Alipay uses keys instead.
-	Secret string `yaml:"secret"`
+	// secret); Alipay uses keys instead. SecretFile holds it instead.
+	Secret     string `yaml:"secret"`
+	SecretFile string `yaml:"secret_file"`
 	// Alipay: the app private key and the platform public key, inline PEM or
 	// from files.
 	PrivateKey          string `yaml:"private_key"`
@@ -218,11 +229,12 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 			// written at the wrong level would leak its first characters.
 			return nil, fmt.Errorf("config %s: %s", path, yamlValue.ReplaceAllString(err.Error(), "`…`"))
 		}
+		c.source, c.inlineSecrets = path, c.hasInlineSecrets()
 	}
 	if err := applyEnv(&c, getenv); err != nil {
 		return nil, err
 	}
-	if err := c.loadKeyFiles(); err != nil {
+	if err := c.loadSecretFiles(); err != nil {
 		return nil, err
 	}
 	if err := c.Validate(); err != nil {
@@ -239,7 +251,10 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 //	MINIPUSH_SERVER_<SETTING> (e.g. MINIPUSH_SERVER_MAX_CONNS, MINIPUSH_SERVER_IDLE_TIMEOUT=30s),
 //	MINIPUSH_API_RATE_PER_SECOND, MINIPUSH_API_RATE_BURST, MINIPUSH_METRICS_REQUIRE_KEY,
 //	MINIPUSH_APP_<NAME>_<SETTING> for a configured app (NAME upper-cased, - as _):
-//	SECRET, PRIVATE_KEY, PRIVATE_KEY_FILE, ALIPAY_PUBLIC_KEY, ALIPAY_PUBLIC_KEY_FILE, BASE_URL, APP_ID.
+//	SECRET, PRIVATE_KEY, ALIPAY_PUBLIC_KEY (each also as <SETTING>_FILE), BASE_URL, APP_ID,
+//	MINIPUSH_API_KEY_<NAME> or MINIPUSH_API_KEY_<NAME>_FILE for a configured API key,
+//	MINIPUSH_API_KEYS_FILE (a file of name:key lines, replacing api_keys),
+//	MINIPUSH_TLS_CERT_FILE, MINIPUSH_TLS_KEY_FILE.
 func applyEnv(c *Config, getenv func(string) string) error {
 	str := func(name string, dst *string) {
 		if v := getenv(name); v != "" {
@@ -247,6 +262,8 @@ func applyEnv(c *Config, getenv func(string) string) error {
 		}
 	}
 	str("MINIPUSH_LISTEN", &c.Listen)
+	str("MINIPUSH_TLS_CERT_FILE", &c.TLS.CertFile)
+	str("MINIPUSH_TLS_KEY_FILE", &c.TLS.KeyFile)
 	str("MINIPUSH_STORAGE_DRIVER", &c.Storage.Driver)
 	str("MINIPUSH_STORAGE_PATH", &c.Storage.Path)
 	str("MINIPUSH_STORAGE_SYNC", &c.Storage.Sync)
@@ -275,6 +292,13 @@ func applyEnv(c *Config, getenv func(string) string) error {
 			}
 			c.APIKeys = append(c.APIKeys, APIKey{Name: name, Key: key})
 		}
+	}
+	if f := getenv("MINIPUSH_API_KEYS_FILE"); f != "" {
+		keys, err := readKeysFile(f)
+		if err != nil {
+			return err
+		}
+		c.APIKeys = keys
 	}
 	d, sv := &c.Delivery, &c.Server
 	ints := map[string]*int{"DELIVERY_WORKERS": &d.Workers, "DELIVERY_BATCH": &d.Batch, "DELIVERY_MAX_ATTEMPTS": &d.MaxAttempts,
@@ -305,40 +329,41 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	for i := range c.Apps {
 		a := &c.Apps[i]
 		p := "MINIPUSH_APP_" + envName(a.Name) + "_"
-		str(p+"SECRET", &a.Secret)
 		str(p+"APP_ID", &a.AppID)
 		str(p+"BASE_URL", &a.BaseURL)
-		str(p+"PRIVATE_KEY", &a.PrivateKey)
-		str(p+"PRIVATE_KEY_FILE", &a.PrivateKeyFile)
-		str(p+"ALIPAY_PUBLIC_KEY", &a.AlipayPublicKey)
-		str(p+"ALIPAY_PUBLIC_KEY_FILE", &a.AlipayPublicKeyFile)
+		applySecretEnv(getenv, p, a.secrets())
+	}
+	for i := range c.APIKeys {
+		k := &c.APIKeys[i]
+		applySecretEnv(getenv, "MINIPUSH_API_KEY_"+envName(k.Name), k.secrets())
 	}
 	return nil
+}
+
+// readKeysFile reads API keys from a file of "name:key" lines (blank
+// lines and # comments skipped).
+func readKeysFile(path string) ([]APIKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("MINIPUSH_API_KEYS_FILE: %w", err)
+	}
+	var keys []APIKey
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, key, ok := strings.Cut(line, ":")
+		if !ok {
+			return nil, fmt.Errorf("MINIPUSH_API_KEYS_FILE %s line %d: want name:key", path, i+1)
+		}
+		keys = append(keys, APIKey{Name: strings.TrimSpace(name), Key: strings.TrimSpace(key)})
+	}
+	return keys, nil
 }
 
 func envName(s string) string {
 	return strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(s))
-}
-
-func (c *Config) loadKeyFiles() error {
-	for i := range c.Apps {
-		a := &c.Apps[i]
-		for _, kf := range []struct {
-			file  string
-			dst   *string
-			field string
-		}{{a.PrivateKeyFile, &a.PrivateKey, "private_key_file"}, {a.AlipayPublicKeyFile, &a.AlipayPublicKey, "alipay_public_key_file"}} {
-			if kf.file == "" || *kf.dst != "" {
-				continue
-			}
-			b, err := os.ReadFile(kf.file)
-			if err != nil {
-				return fmt.Errorf("apps[%d] (%s).%s: %w", i, a.Name, kf.field, err)
-			}
-			*kf.dst = string(b)
-		}
-	}
-	return nil
 }
 
 // yamlValue matches the value excerpts yaml puts in its errors.
@@ -355,6 +380,7 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		bad("listen", "want host:port, got %q", c.Listen)
 	}
+	c.TLS.check(bad)
 	for _, p := range c.Server.Limits().Check() {
 		bad("server."+serverSettings[p.Setting], "%s", p.Message)
 	}
@@ -414,7 +440,7 @@ func (c *Config) Validate() error {
 				bad(f+".alipay_public_key", "the Alipay public key (alipay_public_key or alipay_public_key_file) is required")
 			}
 		} else if a.Platform != "" && a.Secret == "" {
-			bad(f+".secret", "required for %s (or MINIPUSH_APP_%s_SECRET)", a.Platform, envName(a.Name))
+			bad(f+".secret", "required for %s (secret, secret_file, or MINIPUSH_APP_%s_SECRET[_FILE])", a.Platform, envName(a.Name))
 		}
 		if a.BaseURL != "" {
 			if u, err := url.Parse(a.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -509,18 +535,12 @@ func (c *Config) Redacted() Config {
 }
 
 func (a App) redacted() App {
-	for _, s := range []*string{&a.Secret, &a.PrivateKey, &a.AlipayPublicKey} {
-		if *s != "" {
-			*s = redacted
-		}
-	}
+	redactSecrets(a.secrets())
 	return a
 }
 
 func (k APIKey) redacted() APIKey {
-	if k.Key != "" {
-		k.Key = redacted
-	}
+	redactSecrets(k.secrets())
 	return k
 }
 

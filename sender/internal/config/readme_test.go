@@ -1,11 +1,18 @@
 package config_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -63,8 +70,15 @@ func TestREADMEConfigsLoad(t *testing.T) {
 		}
 		files := map[string]string{}
 		fileSettings(&doc, files)
+		cert, key := selfSigned(t)
 		for setting, path := range files {
 			content := placeholder(setting)
+			switch {
+			case strings.HasPrefix(setting, "cert_file="):
+				content = cert
+			case strings.HasPrefix(setting, "key_file=") && strings.Contains(path, "tls"):
+				content = key
+			}
 			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 				t.Fatal(err)
 			}
@@ -89,4 +103,24 @@ func placeholder(setting string) string {
 	default:
 		return "placeholder-secret-0001\n"
 	}
+}
+
+// selfSigned is a PEM certificate and key for the README's tls settings.
+func selfSigned(t *testing.T) (cert, key string) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}))
 }

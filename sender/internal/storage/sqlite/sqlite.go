@@ -40,6 +40,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -146,7 +147,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	case cfg.busyTimeout < 0:
 		return nil, fmt.Errorf("sqlite store: busy timeout %v: must not be negative", cfg.busyTimeout)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite store: create directory: %w", err)
 	}
 
@@ -164,6 +165,15 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	// _txlock=immediate: BEGIN takes the write lock up front, so a second
 	// process on the same file waits (busy_timeout) instead of failing
 	// mid-transaction with SQLITE_BUSY.
+	// The database holds platform access tokens in clear: a new one is
+	// created 0600, and SQLite gives its -wal and -shm the database
+	// file's mode (an existing file keeps its own; the sender warns at
+	// start when group or others can read it).
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		_ = f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("sqlite store: create %s: %w", path, err)
+	}
 	wdb, err := sql.Open("sqlite", path+"?"+common+
 		"&_pragma=journal_mode(WAL)&_pragma=wal_autocheckpoint(0)&_pragma=synchronous("+syncMode+")"+
 		"&_pragma=cache_size(-"+strconv.Itoa(writerCacheKiB)+")"+
