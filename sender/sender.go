@@ -21,6 +21,7 @@ import (
 
 	"github.com/minipush/minipush/internal/httpserver"
 	"github.com/minipush/minipush/sender/internal/api"
+	"github.com/minipush/minipush/sender/internal/bulk"
 	"github.com/minipush/minipush/sender/internal/config"
 	"github.com/minipush/minipush/sender/internal/contentrules"
 	"github.com/minipush/minipush/sender/internal/dispatch"
@@ -46,6 +47,7 @@ type Service struct {
 	log        *slog.Logger
 	store      storage.Store
 	dispatcher *dispatch.Dispatcher
+	bulk       *bulk.Runner
 	api        *api.API
 	metrics    *metrics.Metrics
 	handler    http.Handler
@@ -109,8 +111,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 			Shaper: ratelimit.New(perSecond, burst, perUser), ContentCheck: a.ContentCheck}
 	}
 	s.dispatcher = dispatch.New(store, apps, cfg.Delivery, log, dispatch.WithObserver(observer{s.metrics}))
+	s.bulk = bulk.New(store, log, bulk.WithFannedOut(func(int) { s.dispatcher.Wake() }))
 	s.api = api.New(store, cfg, content, api.Hooks{
 		Queued:   s.dispatcher.Wake,
+		FanOut:   s.bulk.Wake,
 		Accepted: func(app string, n int) { s.metrics.Accepted.WithLabelValues(app).Add(float64(n)) },
 		Rejected: func(app, rule string) { s.metrics.Rejected.WithLabelValues(app, rule).Inc() },
 		Ready:    s.ready,
@@ -155,6 +159,8 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	s.running = true
 	s.mu.Unlock()
 	go func() { derr <- s.dispatcher.Run(dctx) }()
+	berr := make(chan error, 1)
+	go func() { berr <- s.bulk.Run(dctx) }()
 	herr := make(chan error, 1)
 	go func() { herr <- hs.Serve(ln) }()
 	var first error
@@ -177,6 +183,9 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	stopDispatch()
 	if err := <-derr; err != nil && first == nil {
 		first = err
+	}
+	if err := <-berr; err != nil && first == nil {
+		first = fmt.Errorf("bulk storage work: %w", err)
 	}
 	return first
 }

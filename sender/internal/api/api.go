@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -31,13 +32,13 @@ import (
 // Store is what the API needs from storage.
 type Store interface {
 	Enqueue(ctx context.Context, msgs []message.Message) ([]message.Message, []bool, error)
-	CreateBroadcast(ctx context.Context, b message.Broadcast, msgs []message.Message) error
+	CreateBroadcast(ctx context.Context, b message.Broadcast, msgs []message.Message) (message.Broadcast, error)
 	Get(ctx context.Context, id string) (message.Message, error)
 	List(ctx context.Context, f storage.Filter) ([]message.Message, string, error)
 	Broadcast(ctx context.Context, id string) (message.Broadcast, map[message.Status]int, error)
 	Redrive(ctx context.Context, id string, now time.Time) (message.Message, error)
-	PutGroup(ctx context.Context, app, name string, members []string) error
-	Group(ctx context.Context, app, name string) ([]string, error)
+	PutGroup(ctx context.Context, app, name string, members iter.Seq2[string, error]) (message.Group, error)
+	Group(ctx context.Context, app, name, after string, limit int) (message.Group, []string, string, error)
 	DeleteGroup(ctx context.Context, app, name string) error
 }
 
@@ -45,6 +46,9 @@ type Store interface {
 type Hooks struct {
 	// Queued is called after messages are committed (wakes the dispatcher).
 	Queued func()
+	// FanOut is called after a group broadcast is committed (wakes the
+	// background fan-out).
+	FanOut func()
 	// Accepted and Rejected count messages for metrics.
 	Accepted func(app string, n int)
 	Rejected func(app, rule string)
@@ -78,10 +82,13 @@ func New(store Store, cfg *config.Config, content *contentrules.Rules, hooks Hoo
 		rates: newKeyRates(cfg), metricsKey: cfg.Metrics.RequireKey}
 }
 
-// Body limits: a message is small; a broadcast carries its recipient list.
+// Body limits: a message is small; a broadcast carries at most
+// maxListRecipients recipients; a group's members are streamed to storage
+// in chunks as they are read, so only this bound keeps a PUT finite.
 const (
 	maxMessageBody   = 1 << 20
-	maxBroadcastBody = 32 << 20
+	maxBroadcastBody = 4 << 20
+	maxGroupBody     = 64 << 20
 )
 
 // Handler builds the router. Each path is registered once and dispatches
@@ -199,9 +206,7 @@ func writeProblems(w http.ResponseWriter, ps []Problem) {
 // field is a problem naming its JSON path ("data.thing1: want string, got
 // number").
 func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
-	if !isJSON(r.Header.Get("Content-Type")) {
-		w.Header().Set("Accept", "application/json")
-		writeError(w, http.StatusUnsupportedMediaType, "the body must be JSON sent with Content-Type: application/json")
+	if !hasJSONBody(w, r) {
 		return false
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
@@ -254,6 +259,16 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
 }
 
 // isJSON accepts application/json with any parameters (charset=utf-8).
+// hasJSONBody answers 415 unless the body is sent as application/json.
+func hasJSONBody(w http.ResponseWriter, r *http.Request) bool {
+	if !isJSON(r.Header.Get("Content-Type")) {
+		w.Header().Set("Accept", "application/json")
+		writeError(w, http.StatusUnsupportedMediaType, "the body must be JSON sent with Content-Type: application/json")
+		return false
+	}
+	return true
+}
+
 func isJSON(contentType string) bool {
 	mt, _, err := mime.ParseMediaType(contentType)
 	return err == nil && mt == "application/json"

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -57,12 +59,21 @@ func (s *memStore) Enqueue(_ context.Context, msgs []message.Message) ([]message
 	return out, dup, nil
 }
 
-func (s *memStore) CreateBroadcast(_ context.Context, b message.Broadcast, msgs []message.Message) error {
+func (s *memStore) CreateBroadcast(_ context.Context, b message.Broadcast, msgs []message.Message) (message.Broadcast, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if b.Group != "" && len(msgs) == 0 {
+		g, ok := s.groups[b.App+"/"+b.Group]
+		if !ok {
+			return message.Broadcast{}, storage.ErrNotFound
+		}
+		b.Recipients = len(g)
+	} else {
+		b.Recipients, b.FannedOut = len(msgs), len(msgs)
+	}
 	s.broadcasts[b.ID] = b
 	s.msgs = append(s.msgs, msgs...)
-	return nil
+	return b, nil
 }
 
 func (s *memStore) Get(_ context.Context, id string) (message.Message, error) {
@@ -137,21 +148,34 @@ func (s *memStore) Redrive(_ context.Context, id string, now time.Time) (message
 	return message.Message{}, storage.ErrNotFound
 }
 
-func (s *memStore) PutGroup(_ context.Context, app, name string, members []string) error {
+func (s *memStore) PutGroup(_ context.Context, app, name string, members iter.Seq2[string, error]) (message.Group, error) {
+	var ms []string
+	for m, err := range members {
+		if err != nil {
+			return message.Group{}, err
+		}
+		ms = append(ms, m)
+	}
+	slices.Sort(ms)
+	ms = slices.Compact(ms)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.groups[app+"/"+name] = members
-	return nil
+	s.groups[app+"/"+name] = ms
+	return message.Group{App: app, Name: name, Size: len(ms)}, nil
 }
 
-func (s *memStore) Group(_ context.Context, app, name string) ([]string, error) {
+// Group hands out every member on one page.
+func (s *memStore) Group(_ context.Context, app, name, _ string, limit int) (message.Group, []string, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g, ok := s.groups[app+"/"+name]
 	if !ok {
-		return nil, storage.ErrNotFound
+		return message.Group{}, nil, "", storage.ErrNotFound
 	}
-	return g, nil
+	if limit == 0 {
+		return message.Group{App: app, Name: name, Size: len(g)}, []string{}, "", nil
+	}
+	return message.Group{App: app, Name: name, Size: len(g)}, g, "", nil
 }
 
 func (s *memStore) DeleteGroup(_ context.Context, app, name string) error {
@@ -381,7 +405,7 @@ func FuzzBroadcastBody(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	hs, st, _ := server(f)
-	_ = st.PutGroup(context.Background(), "shop", "g", []string{"u1", "u2"})
+	_, _ = st.PutGroup(context.Background(), "shop", "g", storage.Members("u1", "u2"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		code, b := do(t, hs, http.MethodPost, "/v1/broadcasts", "Bearer "+key, body)
 		wellFormed(t, code, b, http.StatusAccepted, http.StatusBadRequest, http.StatusRequestEntityTooLarge,

@@ -11,8 +11,11 @@ import (
 	"github.com/minipush/minipush/sender/internal/storage"
 )
 
-// maxRecipients bounds one broadcast (one transaction of that many rows).
-const maxRecipients = 1_000_000
+// maxListRecipients bounds the list of one broadcast request: its messages
+// are written in one transaction, which must stay short (docs/delivery.md).
+// Larger audiences go in a group, whose members are written and fanned out
+// in bounded chunks.
+const maxListRecipients = 10_000
 
 type broadcastRequest struct {
 	App        string            `json:"app"`
@@ -25,7 +28,9 @@ type broadcastRequest struct {
 }
 
 // POST /v1/broadcasts {"app","to":[…] | "group","template_id","data",…} →
-// 202 {"id","recipients"}; the fan-out is committed with the broadcast.
+// 202 {"id","recipients"}. A list's messages are committed with the
+// broadcast; a group's are created in the background in bounded chunks
+// (GET /v1/broadcasts/{id} shows fanned_out growing to recipients).
 func (a *API) postBroadcast(w http.ResponseWriter, r *http.Request) {
 	if _, ps := queryParams(r); len(ps) > 0 {
 		writeBadParams(w, ps)
@@ -46,66 +51,98 @@ func (a *API) postBroadcast(w http.ResponseWriter, r *http.Request) {
 	ps = append(ps, checkIdent("group", req.Group, maxGroupNameBytes)...)
 	ps = append(ps, checkList("to", req.To)...)
 	ps = append(ps, checkSendAt(req.SendAt, a.now())...)
+	var recipients []string
+	if len(req.To) > 0 {
+		recipients = dedupe(req.To)
+		switch {
+		case len(recipients) == 0:
+			ps = append(ps, Problem{"to", "required", "the broadcast has no recipients"})
+		case len(recipients) > maxListRecipients:
+			ps = append(ps, Problem{"to", "too_many", fmt.Sprintf("to lists %d recipients, more than the %d a broadcast "+
+				"request may list: put larger audiences in a group (PUT /v1/groups/{name}) and broadcast to it",
+				len(recipients), maxListRecipients)})
+		}
+	}
 	if len(ps) > 0 {
 		ps = capProblems(ps)
 		a.rejected(app.Name, ps)
 		writeProblems(w, ps)
 		return
 	}
-	recipients := req.To
-	if req.Group != "" {
-		members, err := a.store.Group(r.Context(), app.Name, req.Group)
-		if errors.Is(err, storage.ErrNotFound) {
-			// The route exists; what is missing is a resource the body
-			// names. A 404 would read as "no such endpoint".
-			ps := []Problem{{"group", "not_found", fmt.Sprintf("app %q has no group %q", app.Name, req.Group)}}
-			a.rejected(app.Name, ps)
-			writeProblems(w, ps)
-			return
-		}
-		if err != nil {
-			a.storeError(w, err, fmt.Sprintf("group %q of app %q", req.Group, app.Name))
-			return
-		}
-		recipients = members
-	}
-	recipients = dedupe(recipients)
-	switch {
-	case len(recipients) == 0:
-		writeProblems(w, []Problem{{"to", "required", "the broadcast has no recipients"}})
-		return
-	case len(recipients) > maxRecipients:
-		writeProblems(w, []Problem{{"to", "too_many", fmt.Sprintf("at most %d recipients per broadcast", maxRecipients)}})
-		return
-	}
 	now := a.now()
-	due := now
+	b := message.Broadcast{ID: message.NewID("bc_", now), App: app.Name, Platform: app.Platform, Group: req.Group,
+		TemplateID: req.TemplateID, Data: req.Data, Page: req.Page, CreatedAt: now}
 	if req.SendAt != nil && req.SendAt.After(now) {
-		due = *req.SendAt
+		b.SendAt = *req.SendAt
 	}
-	b := message.Broadcast{ID: message.NewID("bc_", now), App: app.Name, Group: req.Group, TemplateID: req.TemplateID,
-		Data: req.Data, Page: req.Page, Recipients: len(recipients), CreatedAt: now}
+	if req.Group != "" {
+		a.broadcastGroup(w, r, b)
+		return
+	}
+	due := b.SendAt
+	if due.IsZero() {
+		due = now
+	}
 	msgs := make([]message.Message, len(recipients))
 	for i, to := range recipients {
 		msgs[i] = message.Message{ID: message.NewID("msg_", now), App: app.Name, Platform: app.Platform, To: to,
 			TemplateID: req.TemplateID, Data: req.Data, Page: req.Page, BroadcastID: b.ID,
 			Status: message.StatusQueued, NextAttemptAt: due, CreatedAt: now, UpdatedAt: now}
 	}
-	// msgs is not used after the call: storage has its rows once it has
-	// built its statements, and the GC may then free the messages (30 MB
-	// for 100k recipients) while the transaction runs.
-	n := len(msgs)
-	if err := a.store.CreateBroadcast(r.Context(), b, msgs); err != nil {
+	stored, err := a.store.CreateBroadcast(r.Context(), b, msgs)
+	if err != nil {
 		a.storeError(w, err, "broadcast")
 		return
 	}
 	if a.hooks.Accepted != nil {
-		a.hooks.Accepted(app.Name, n)
+		a.hooks.Accepted(app.Name, stored.Recipients)
 	}
 	if a.hooks.Queued != nil {
 		a.hooks.Queued()
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"id": b.ID, "recipients": n})
+	writeJSON(w, http.StatusAccepted, map[string]any{"id": stored.ID, "recipients": stored.Recipients})
+}
+
+// broadcastGroup accepts a broadcast to a group: one record, fanned out
+// afterwards.
+func (a *API) broadcastGroup(w http.ResponseWriter, r *http.Request, b message.Broadcast) {
+	// The route exists; what is missing is a resource the body names. A
+	// 404 would read as "no such endpoint".
+	notFound := func() {
+		ps := []Problem{{"group", "not_found", fmt.Sprintf("app %q has no group %q", b.App, b.Group)}}
+		a.rejected(b.App, ps)
+		writeProblems(w, ps)
+	}
+	g, _, _, err := a.store.Group(r.Context(), b.App, b.Group, "", 0)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		notFound()
+		return
+	case err != nil:
+		a.storeError(w, err, fmt.Sprintf("group %q of app %q", b.Group, b.App))
+		return
+	case g.Size == 0:
+		ps := []Problem{{"group", "empty", fmt.Sprintf("group %q of app %q has no members", b.Group, b.App)}}
+		a.rejected(b.App, ps)
+		writeProblems(w, ps)
+		return
+	}
+	stored, err := a.store.CreateBroadcast(r.Context(), b, nil)
+	if errors.Is(err, storage.ErrNotFound) { // deleted since
+		notFound()
+		return
+	}
+	if err != nil {
+		a.storeError(w, err, "broadcast")
+		return
+	}
+	if a.hooks.Accepted != nil {
+		a.hooks.Accepted(b.App, stored.Recipients)
+	}
+	if a.hooks.FanOut != nil {
+		a.hooks.FanOut()
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"id": stored.ID, "recipients": stored.Recipients})
 }
 
 // dedupe drops empty and repeated recipients, keeping the first order.

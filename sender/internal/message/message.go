@@ -110,16 +110,34 @@ type Attempt struct {
 }
 
 // Broadcast is one message to many recipients, fanned out durably into
-// one Message per recipient.
+// one Message per recipient: a list's in the transaction that stores the
+// broadcast, a group's afterwards, in bounded chunks (docs/delivery.md).
 type Broadcast struct {
 	ID         string            `json:"id"`
 	App        string            `json:"app"`
+	Platform   string            `json:"platform,omitempty"`
 	Group      string            `json:"group,omitempty"`
 	TemplateID string            `json:"template_id"`
 	Data       map[string]string `json:"data"`
 	Page       string            `json:"page,omitempty"`
-	Recipients int               `json:"recipients"`
-	CreatedAt  time.Time         `json:"created_at"`
+	// SendAt is when the broadcast's messages are due (zero: at once).
+	SendAt time.Time `json:"send_at,omitzero"`
+	// Recipients is how many messages the broadcast makes: the list's
+	// distinct recipients, or the group's members when it was accepted.
+	Recipients int `json:"recipients"`
+	// FannedOut is how many of them exist so far; a group broadcast's
+	// fan-out is complete when it reaches Recipients.
+	FannedOut int       `json:"fanned_out"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Group is a named list of recipients of one app. Its members are read
+// page by page; Size counts them.
+type Group struct {
+	App       string    `json:"app"`
+	Name      string    `json:"name"`
+	Size      int       `json:"size"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 var idSeq atomic.Uint32

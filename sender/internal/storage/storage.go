@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/message"
@@ -35,8 +36,25 @@ type Store interface {
 	// the first message is returned in its place (dup[i] true). Both the
 	// new and the existing messages come back in order.
 	Enqueue(ctx context.Context, msgs []message.Message) (out []message.Message, dup []bool, err error)
-	// CreateBroadcast stores b and its messages in one transaction.
-	CreateBroadcast(ctx context.Context, b message.Broadcast, msgs []message.Message) error
+	// CreateBroadcast stores broadcast b and returns it as stored.
+	//
+	// To a list: msgs are its messages, stored with b in one transaction,
+	// all or none; Recipients defaults to len(msgs).
+	//
+	// To a group (b.Group set, no msgs): the broadcast goes to the
+	// group's members as they are at this call — later changes to the
+	// group do not affect it. Recipients is the group's size; the
+	// messages are created afterwards by FanOut. ErrNotFound when b.App
+	// has no such group.
+	CreateBroadcast(ctx context.Context, b message.Broadcast, msgs []message.Message) (message.Broadcast, error)
+	// FanOut creates up to limit messages of group broadcasts whose
+	// fan-out is unfinished, oldest broadcast first, in one durable step:
+	// the messages and the progress commit together, so a crash between
+	// steps neither loses nor repeats a recipient. It returns how many
+	// messages it created and whether fan-out work remains. Bounded steps
+	// keep a million-member broadcast from holding the store for seconds
+	// (docs/delivery.md).
+	FanOut(ctx context.Context, limit int) (n int, more bool, err error)
 	// Get reads one message with its attempts.
 	Get(ctx context.Context, id string) (message.Message, error)
 	// List pages through messages, newest first.
@@ -65,9 +83,28 @@ type Store interface {
 	Record(ctx context.Context, id string, fence int64, a *message.Attempt, u Update) error
 
 	// Groups: named recipient lists per app.
-	PutGroup(ctx context.Context, app, name string, members []string) error
-	Group(ctx context.Context, app, name string) ([]string, error)
+	//
+	// PutGroup creates app's group name, or replaces its members, with
+	// members as they come — a backend writes them in bounded chunks, so
+	// a million members never make one large write — and switches the
+	// group over at once when the last is written: until then readers and
+	// new broadcasts see the previous members. A member given twice counts
+	// once. An error yielded by members (or ctx ending) leaves the group
+	// as it was, and PutGroup returns it wrapped.
+	PutGroup(ctx context.Context, app, name string, members iter.Seq2[string, error]) (message.Group, error)
+	// Group reads a group and a page of its members, in ascending order:
+	// at most limit (0: none, only the group), starting after the member
+	// after ("" from the start). next is the after of the next page, ""
+	// on the last. ErrNotFound when there is no such group.
+	Group(ctx context.Context, app, name, after string, limit int) (g message.Group, members []string, next string, err error)
+	// DeleteGroup deletes a group; ErrNotFound when there is none.
+	// Broadcasts already made to it still reach its members.
 	DeleteGroup(ctx context.Context, app, name string) error
+	// Sweep removes up to limit records nothing needs any more (the
+	// members of replaced and deleted groups once no broadcast to them is
+	// still fanning out) and returns how many it removed: 0 when there is
+	// nothing left to sweep.
+	Sweep(ctx context.Context, limit int) (int, error)
 
 	// Tokens: platform access tokens cached across restarts (WeChat caps
 	// token calls per day, so a restart must not refetch).
@@ -95,4 +132,16 @@ type Filter struct {
 	BroadcastID string
 	Limit       int    // default 100, max 1000
 	Cursor      string // from a previous page's next
+}
+
+// Members yields ms in order, for PutGroup when the members are already in
+// memory.
+func Members(ms ...string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		for _, m := range ms {
+			if !yield(m, nil) {
+				return
+			}
+		}
+	}
 }

@@ -11,11 +11,21 @@ import (
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/storage"
 )
 
-const sqlInsertBroadcast = `INSERT INTO broadcasts
-	(id, app, group_name, template_id, data, page, recipients, created_at)
-	VALUES (?,?,?,?,?,?,?,?)`
+const (
+	sqlInsertBroadcast = `INSERT INTO broadcasts
+	(id, app, group_name, template_id, data, page, recipients, created_at,
+		platform, due, group_version, fanout_after, fanned_out)
+	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	// sqlNextFanout is the oldest broadcast still fanning out.
+	sqlNextFanout = `SELECT id, app, platform, template_id, data, page, due, group_version, fanout_after
+	FROM broadcasts INDEXED BY broadcasts_fanout WHERE fanout_after IS NOT NULL
+	ORDER BY created_at, id LIMIT 1`
+	sqlFanoutProgress = `UPDATE broadcasts SET fanout_after = ?, fanned_out = fanned_out + ? WHERE id = ?`
+	sqlFanoutPending  = `SELECT EXISTS (SELECT 1 FROM broadcasts INDEXED BY broadcasts_fanout WHERE fanout_after IS NOT NULL)`
+)
 
 // A broadcast's messages are written with multi-row INSERTs. Binding is
 // what costs (every text parameter is copied into SQLite), and in a
@@ -68,38 +78,156 @@ type fanout struct {
 }
 
 // CreateBroadcast implements storage.Store. b.ID is required (the caller
-// needs it to follow the broadcast). Messages get the defaults Enqueue
-// gives, and b.ID as BroadcastID; a message naming another broadcast is an
-// error. msgs is not modified: set IDs beforehand to know them. A message
-// ID or idempotency key already in use fails the whole broadcast with
-// storage.ErrConflict.
-func (s *Store) CreateBroadcast(ctx context.Context, b message.Broadcast, msgs []message.Message) error {
+// needs it to follow the broadcast).
+//
+// A list's messages get the defaults Enqueue gives, and b.ID as
+// BroadcastID; a message naming another broadcast is an error. msgs is not
+// modified: set IDs beforehand to know them. A message ID or idempotency
+// key already in use fails the whole broadcast with storage.ErrConflict.
+// The rows go in as one step of the writer's bulk lane.
+//
+// A group broadcast is one row: the group's current version and size, and
+// a fan-out position FanOut advances.
+func (s *Store) CreateBroadcast(ctx context.Context, b message.Broadcast, msgs []message.Message) (message.Broadcast, error) {
 	if b.ID == "" || b.App == "" {
-		return errors.New("create broadcast: empty id or app")
+		return message.Broadcast{}, errors.New("create broadcast: empty id or app")
 	}
 	now := s.now()
 	if b.CreatedAt.IsZero() {
 		b.CreatedAt = now
 	}
+	b.CreatedAt, b.SendAt = ms(b.CreatedAt), ms(b.SendAt)
+	data, err := json.Marshal(b.Data)
+	if err != nil {
+		return message.Broadcast{}, fmt.Errorf("create broadcast %s: encode data: %w", b.ID, err)
+	}
+	insert := func(w *writer, version int64, after any) error {
+		if _, err := w.st.insertBroadcast.Exec(b.ID, b.App, b.Group, b.TemplateID, string(data), b.Page,
+			b.Recipients, toMS(b.CreatedAt), b.Platform, toMS(b.SendAt), version, after, b.FannedOut); err != nil {
+			return writeErr("create broadcast "+b.ID, err)
+		}
+		return nil
+	}
+
+	if b.Group != "" && len(msgs) == 0 {
+		err := s.submit(ctx, false, func(w *writer) error {
+			var version int64
+			err := w.conn.QueryRowContext(context.Background(), sqlGroupHead, b.App, b.Group).Scan(&version, &b.Recipients, new(int64))
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("create broadcast %s: group %s/%s: %w", b.ID, b.App, b.Group, storage.ErrNotFound)
+			}
+			if err != nil {
+				return fmt.Errorf("create broadcast %s: %w", b.ID, err)
+			}
+			b.FannedOut = 0
+			var after any = "" // fan out from the first member
+			if b.Recipients == 0 {
+				after = nil // nothing to fan out
+			}
+			return insert(w, version, after)
+		})
+		if err != nil {
+			return message.Broadcast{}, err
+		}
+		return b, nil
+	}
+
 	if b.Recipients == 0 {
 		b.Recipients = len(msgs)
 	}
-	data, err := json.Marshal(b.Data)
-	if err != nil {
-		return fmt.Errorf("create broadcast %s: encode data: %w", b.ID, err)
-	}
+	b.FannedOut = len(msgs)
 	// Everything but executing happens here, in the caller's goroutine.
 	f, err := newFanout(b.ID, msgs, now)
 	if err != nil {
-		return fmt.Errorf("create broadcast %s: %w", b.ID, err)
+		return message.Broadcast{}, fmt.Errorf("create broadcast %s: %w", b.ID, err)
 	}
-	return s.submit(ctx, false, func(w *writer) error {
-		if _, err := w.st.insertBroadcast.Exec(b.ID, b.App, b.Group, b.TemplateID, string(data),
-			b.Page, b.Recipients, toMS(b.CreatedAt)); err != nil {
-			return writeErr("create broadcast "+b.ID, err)
+	err = s.submitBulk(ctx, func(w *writer) error {
+		if err := insert(w, 0, nil); err != nil {
+			return err
 		}
 		return f.exec(w, b.ID)
 	})
+	if err != nil {
+		return message.Broadcast{}, err
+	}
+	return b, nil
+}
+
+// FanOut implements storage.Store: one bulk step creating the next limit
+// messages of the oldest unfinished group broadcast, in member order, and
+// moving its position past them in the same transaction.
+func (s *Store) FanOut(ctx context.Context, limit int) (int, bool, error) {
+	if limit <= 0 {
+		return 0, false, nil
+	}
+	var (
+		n    int
+		more bool
+	)
+	err := s.submitBulk(ctx, func(w *writer) error {
+		n, more = 0, false
+		bg := context.Background()
+		var (
+			b         message.Broadcast
+			data      string
+			due, ver  int64
+			after     string
+			recipient string
+		)
+		err := w.conn.QueryRowContext(bg, sqlNextFanout).Scan(&b.ID, &b.App, &b.Platform, &b.TemplateID, &data,
+			&b.Page, &due, &ver, &after)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(data), &b.Data); err != nil {
+			return fmt.Errorf("broadcast %s: decode data: %w", b.ID, err)
+		}
+		rows, err := w.conn.QueryContext(bg, sqlGroupMembers, ver, after, limit)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		msgs := make([]message.Message, 0, limit)
+		for rows.Next() {
+			if err := rows.Scan(&recipient); err != nil {
+				rows.Close()
+				return err
+			}
+			msgs = append(msgs, message.Message{ID: message.NewID("msg_", now), App: b.App, Platform: b.Platform,
+				To: recipient, TemplateID: b.TemplateID, Data: b.Data, Page: b.Page, BroadcastID: b.ID,
+				Status: message.StatusQueued, NextAttemptAt: fromMS(due), CreatedAt: now, UpdatedAt: now})
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		f, err := newFanout(b.ID, msgs, now)
+		if err != nil {
+			return fmt.Errorf("broadcast %s: %w", b.ID, err)
+		}
+		if err := f.exec(w, b.ID); err != nil {
+			return err
+		}
+		var next any // NULL: done
+		if len(msgs) == limit {
+			next = recipient
+		}
+		if _, err := w.conn.ExecContext(bg, sqlFanoutProgress, next, len(msgs), b.ID); err != nil {
+			return err
+		}
+		n = len(msgs)
+		if next != nil {
+			more = true
+			return nil
+		}
+		return w.conn.QueryRowContext(bg, sqlFanoutPending).Scan(&more)
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("fan out: %w", err)
+	}
+	return n, more, nil
 }
 
 func newFanout(broadcastID string, msgs []message.Message, now time.Time) (*fanout, error) {

@@ -3,72 +3,241 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
+	"strings"
 
+	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/storage"
 )
 
+// Members are written in chunks of groupChunk, each one bulk step of the
+// writer (a few milliseconds), so that putting a million members never
+// holds the writer for more than one chunk at a time.
+const groupChunk = 2000
+
 const (
-	sqlPutGroup = `INSERT INTO groups (app, name, members, updated_at) VALUES (?, ?, ?, ?)
-	ON CONFLICT (app, name) DO UPDATE SET members = excluded.members, updated_at = excluded.updated_at`
-	sqlDeleteGroup = `DELETE FROM groups WHERE app = ? AND name = ?`
-	sqlGetGroup    = `SELECT members FROM groups WHERE app = ? AND name = ?`
+	sqlStageGroup = `INSERT INTO group_versions (app, name, state) VALUES (?, ?, 'staging') RETURNING version`
+	sqlGroupHead  = `SELECT version, size, updated_at FROM groups WHERE app = ? AND name = ?`
+	// sqlPutGroupHead points the group at its new version.
+	sqlPutGroupHead = `INSERT INTO groups (app, name, version, size, updated_at) VALUES (?, ?, ?, ?, ?)
+	ON CONFLICT (app, name) DO UPDATE SET version = excluded.version, size = excluded.size,
+		updated_at = excluded.updated_at`
+	sqlSetVersionState = `UPDATE group_versions SET state = ? WHERE version = ?`
+	sqlDeleteGroup     = `DELETE FROM groups WHERE app = ? AND name = ? RETURNING version`
+	sqlGroupMembers    = `SELECT member FROM group_members WHERE version = ? AND member > ? ORDER BY member LIMIT ?`
+	// A crashed process's unfinished PUTs: nobody will finish them.
+	sqlRetireStaging = `UPDATE group_versions SET state = 'retired' WHERE state = 'staging'`
+	// sqlSweepVersion is a retired version no unfinished fan-out reads.
+	sqlSweepVersion = `SELECT version FROM group_versions INDEXED BY group_versions_retired
+	WHERE state = 'retired' AND NOT EXISTS (
+		SELECT 1 FROM broadcasts INDEXED BY broadcasts_fanout
+		WHERE fanout_after IS NOT NULL AND group_version = group_versions.version)
+	ORDER BY version LIMIT 1`
+	sqlSweepMembers = `DELETE FROM group_members WHERE version = ?1 AND member IN (
+		SELECT member FROM group_members WHERE version = ?1 ORDER BY member LIMIT ?2)`
+	sqlDeleteVersion = `DELETE FROM group_versions WHERE version = ?`
 )
 
-// PutGroup implements storage.Store: it creates or replaces the group.
-func (s *Store) PutGroup(ctx context.Context, app, name string, members []string) error {
-	if members == nil {
-		members = []string{}
-	}
-	b, err := json.Marshal(members)
+// PutGroup implements storage.Store. The members go in under a new
+// version in chunks of groupChunk; the last step points the group at that
+// version and retires the previous one, all in one transaction. Until
+// then the version is "staging": invisible, and safe from Sweep. A PUT
+// that fails retires its version (or, if that write fails too, the next
+// Open does).
+func (s *Store) PutGroup(ctx context.Context, app, name string, members iter.Seq2[string, error]) (message.Group, error) {
+	op := fmt.Sprintf("put group %s/%s", app, name)
+	var version int64
+	err := s.submit(ctx, true, func(w *writer) error {
+		return w.conn.QueryRowContext(context.Background(), sqlStageGroup, app, name).Scan(&version)
+	})
 	if err != nil {
-		return fmt.Errorf("put group %s/%s: %w", app, name, err)
+		return message.Group{}, fmt.Errorf("%s: %w", op, err)
 	}
-	updated := toMS(s.now())
-	return s.submit(ctx, true, func(w *writer) error {
-		if _, err := w.st.putGroup.Exec(app, name, string(b), updated); err != nil {
-			return fmt.Errorf("put group %s/%s: %w", app, name, err)
+	fail := func(err error) (message.Group, error) {
+		// Detached: the caller's context may be why we fail.
+		_ = s.submit(context.WithoutCancel(ctx), true, func(w *writer) error {
+			_, err := w.conn.ExecContext(context.Background(), sqlSetVersionState, "retired", version)
+			return err
+		})
+		return message.Group{}, fmt.Errorf("%s: %w", op, err)
+	}
+
+	var (
+		size  int64
+		chunk = make([]any, 0, groupChunk+1)
+	)
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		args := append([]any{version}, chunk...)
+		q := sqlInsertMembers(len(chunk))
+		err := s.submitBulk(ctx, func(w *writer) error {
+			res, err := w.conn.ExecContext(context.Background(), q, args...)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			size += n // repeated members are ignored, not counted
+			return err
+		})
+		chunk = chunk[:0]
+		return err
+	}
+	for m, err := range members {
+		if err != nil {
+			return fail(err)
+		}
+		if chunk = append(chunk, m); len(chunk) == groupChunk {
+			if err := flush(); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return fail(err)
+	}
+
+	g := message.Group{App: app, Name: name, Size: int(size), UpdatedAt: ms(s.now())}
+	err = s.submit(ctx, false, func(w *writer) error {
+		bg := context.Background()
+		var old sql.NullInt64
+		if err := w.conn.QueryRowContext(bg, "SELECT version FROM groups WHERE app = ? AND name = ?", app, name).Scan(&old); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if _, err := w.conn.ExecContext(bg, sqlPutGroupHead, app, name, version, size, toMS(g.UpdatedAt)); err != nil {
+			return err
+		}
+		if _, err := w.conn.ExecContext(bg, sqlSetVersionState, "current", version); err != nil {
+			return err
+		}
+		if old.Valid {
+			if _, err := w.conn.ExecContext(bg, sqlSetVersionState, "retired", old.Int64); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
+	if err != nil {
+		return fail(err)
+	}
+	return g, nil
 }
 
-// Group implements storage.Store; storage.ErrNotFound when there is none.
-// An empty group is an empty, non-nil slice.
-func (s *Store) Group(ctx context.Context, app, name string) ([]string, error) {
+// sqlInsertMembers inserts n members of version ?1 (plain ? after it: see
+// fanoutSQL for why).
+func sqlInsertMembers(n int) string {
+	return "INSERT OR IGNORE INTO group_members (version, member) SELECT ?, column1 FROM (VALUES " +
+		strings.TrimSuffix(strings.Repeat("(?),", n), ",") + ")"
+}
+
+// Group implements storage.Store.
+func (s *Store) Group(ctx context.Context, app, name, after string, limit int) (message.Group, []string, string, error) {
 	if err := s.readable(); err != nil {
-		return nil, err
+		return message.Group{}, nil, "", err
 	}
-	var raw string
-	err := s.rdb.QueryRowContext(ctx, sqlGetGroup, app, name).Scan(&raw)
+	op := fmt.Sprintf("get group %s/%s", app, name)
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return message.Group{}, nil, "", fmt.Errorf("%s: %w", op, err)
+	}
+	defer tx.Rollback()
+	g := message.Group{App: app, Name: name}
+	var version, updated int64
+	err = tx.QueryRowContext(ctx, sqlGroupHead, app, name).Scan(&version, &g.Size, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("get group %s/%s: %w", app, name, storage.ErrNotFound)
+		return message.Group{}, nil, "", fmt.Errorf("%s: %w", op, storage.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get group %s/%s: %w", app, name, err)
+		return message.Group{}, nil, "", fmt.Errorf("%s: %w", op, err)
 	}
+	g.UpdatedAt = fromMS(updated)
 	members := []string{}
-	if err := json.Unmarshal([]byte(raw), &members); err != nil {
-		return nil, fmt.Errorf("get group %s/%s: decode members: %w", app, name, err)
+	if limit <= 0 {
+		return g, members, "", nil
 	}
-	return members, nil
+	rows, err := tx.QueryContext(ctx, sqlGroupMembers, version, after, limit+1)
+	if err != nil {
+		return message.Group{}, nil, "", fmt.Errorf("%s: %w", op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m string
+		if err := rows.Scan(&m); err != nil {
+			return message.Group{}, nil, "", fmt.Errorf("%s: %w", op, err)
+		}
+		members = append(members, m)
+	}
+	if err := rows.Err(); err != nil {
+		return message.Group{}, nil, "", fmt.Errorf("%s: %w", op, err)
+	}
+	if len(members) <= limit {
+		return g, members, "", nil
+	}
+	members = members[:limit]
+	return g, members, members[limit-1], nil
 }
 
-// DeleteGroup implements storage.Store; storage.ErrNotFound when there is
-// none.
+// DeleteGroup implements storage.Store. Its members are swept later, once
+// no broadcast fans out from them.
 func (s *Store) DeleteGroup(ctx context.Context, app, name string) error {
-	return s.submit(ctx, true, func(w *writer) error {
-		res, err := w.st.deleteGroup.Exec(app, name)
+	return s.submit(ctx, false, func(w *writer) error {
+		bg := context.Background()
+		var version int64
+		err := w.conn.QueryRowContext(bg, sqlDeleteGroup, app, name).Scan(&version)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("delete group %s/%s: %w", app, name, storage.ErrNotFound)
+		}
 		if err != nil {
 			return fmt.Errorf("delete group %s/%s: %w", app, name, err)
 		}
-		if n, err := res.RowsAffected(); err != nil {
+		if _, err := w.conn.ExecContext(bg, sqlSetVersionState, "retired", version); err != nil {
 			return fmt.Errorf("delete group %s/%s: %w", app, name, err)
-		} else if n == 0 {
-			return fmt.Errorf("delete group %s/%s: %w", app, name, storage.ErrNotFound)
 		}
 		return nil
 	})
+}
+
+// Sweep implements storage.Store: one bulk step deleting up to limit
+// members of the oldest retired version no fan-out reads, and the version
+// itself once it is empty.
+func (s *Store) Sweep(ctx context.Context, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	var n int
+	err := s.submitBulk(ctx, func(w *writer) error {
+		n = 0
+		bg := context.Background()
+		var version int64
+		err := w.conn.QueryRowContext(bg, sqlSweepVersion).Scan(&version)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		res, err := w.conn.ExecContext(bg, sqlSweepMembers, version, limit)
+		if err != nil {
+			return err
+		}
+		deleted, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		n = int(deleted)
+		if n < limit {
+			if _, err := w.conn.ExecContext(bg, sqlDeleteVersion, version); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sweep: %w", err)
+	}
+	return n, nil
 }

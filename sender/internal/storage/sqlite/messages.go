@@ -35,7 +35,8 @@ const (
 	sqlGetMessage = `SELECT ` + msgCols + ` FROM messages WHERE id = ?`
 	sqlAttempts   = `SELECT at, outcome, code, message, latency_ms FROM attempts
 	WHERE message_id = ? ORDER BY n`
-	sqlGetBroadcast = `SELECT id, app, group_name, template_id, data, page, recipients, created_at
+	sqlGetBroadcast = `SELECT id, app, group_name, template_id, data, page, recipients, created_at,
+		platform, due, fanned_out
 	FROM broadcasts WHERE id = ?`
 	sqlBroadcastCounts = `SELECT status, COUNT(*) FROM messages
 	WHERE broadcast_id = ? GROUP BY status`
@@ -253,12 +254,12 @@ func (s *Store) Broadcast(ctx context.Context, id string) (message.Broadcast, ma
 	}
 	defer tx.Rollback()
 	var (
-		b       message.Broadcast
-		data    string
-		created int64
+		b            message.Broadcast
+		data         string
+		created, due int64
 	)
 	err = tx.QueryRowContext(ctx, sqlGetBroadcast, id).Scan(&b.ID, &b.App, &b.Group, &b.TemplateID,
-		&data, &b.Page, &b.Recipients, &created)
+		&data, &b.Page, &b.Recipients, &created, &b.Platform, &due, &b.FannedOut)
 	if errors.Is(err, sql.ErrNoRows) {
 		return message.Broadcast{}, nil, fmt.Errorf("get broadcast %s: %w", id, storage.ErrNotFound)
 	}
@@ -268,7 +269,7 @@ func (s *Store) Broadcast(ctx context.Context, id string) (message.Broadcast, ma
 	if err := json.Unmarshal([]byte(data), &b.Data); err != nil {
 		return message.Broadcast{}, nil, fmt.Errorf("get broadcast %s: decode data: %w", id, err)
 	}
-	b.CreatedAt = fromMS(created)
+	b.CreatedAt, b.SendAt = fromMS(created), fromMS(due)
 	counts, err := countStatuses(ctx, tx, sqlBroadcastCounts, id)
 	if err != nil {
 		return message.Broadcast{}, nil, fmt.Errorf("get broadcast %s: %w", id, err)

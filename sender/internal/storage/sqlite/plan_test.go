@@ -37,6 +37,10 @@ func TestQueryPlans(t *testing.T) {
 			[]any{"b", 9}, []string{"INDEX messages_broadcast (broadcast_id=? AND rowid<?)"}, "TEMP B-TREE"},
 		{"list by app", "SELECT seq FROM messages WHERE app = ? ORDER BY seq DESC LIMIT 10",
 			[]any{"a"}, []string{"INDEX messages_app (app=?)"}, "TEMP B-TREE"},
+		{"next fan-out", sqlNextFanout, nil, []string{"USING INDEX broadcasts_fanout"}, "TEMP B-TREE"},
+		{"group members", sqlGroupMembers, []any{1, "", 10}, []string{"group_members USING PRIMARY KEY (version=? AND member>?)"}, "TEMP B-TREE"},
+		{"sweep version", sqlSweepVersion, nil, []string{"group_versions_retired"}, "SCAN group_members"},
+		{"sweep members", sqlSweepMembers, []any{1, 10}, []string{"group_members USING PRIMARY KEY (version=?)"}, "SCAN group_members"},
 		{"list by status", "SELECT seq FROM messages WHERE status = ? AND seq < ? ORDER BY seq DESC LIMIT 10",
 			[]any{"failed", 9}, []string{"INDEX messages_status (status=? AND rowid<?)"}, "TEMP B-TREE"},
 	}

@@ -102,6 +102,56 @@ CREATE TABLE tokens (
 	// returns it as Lease.Fence and Record only applies under the current
 	// one (docs/delivery.md).
 	`ALTER TABLE messages ADD COLUMN claims INTEGER NOT NULL DEFAULT 0;`,
+	// 3: groups as rows, written and read in chunks; group broadcasts
+	// fanned out in the background (docs/delivery.md).
+	//
+	// A PUT writes the members under a new version (state staging), then
+	// points the group at it and retires the old one; retired versions
+	// are swept once no broadcast still fans out from them. A broadcast
+	// to a group keeps the version it was made to.
+	`
+CREATE TABLE group_versions (
+	version INTEGER PRIMARY KEY AUTOINCREMENT,
+	app     TEXT NOT NULL,
+	name    TEXT NOT NULL,
+	state   TEXT NOT NULL             -- staging, current or retired
+);
+CREATE INDEX group_versions_retired ON group_versions(version) WHERE state = 'retired';
+CREATE TABLE group_members (
+	version INTEGER NOT NULL,
+	member  TEXT NOT NULL,
+	PRIMARY KEY (version, member)
+) WITHOUT ROWID;
+
+INSERT INTO group_versions (app, name, state) SELECT app, name, 'current' FROM groups ORDER BY app, name;
+INSERT OR IGNORE INTO group_members (version, member)
+	SELECT v.version, j.value FROM groups g
+	JOIN group_versions v ON v.app = g.app AND v.name = g.name, json_each(g.members) j
+	WHERE j.value <> '';
+CREATE TABLE group_heads (
+	app        TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	version    INTEGER NOT NULL,      -- the members in effect
+	size       INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (app, name)
+) WITHOUT ROWID;
+INSERT INTO group_heads (app, name, version, size, updated_at)
+	SELECT g.app, g.name, v.version, (SELECT COUNT(*) FROM group_members m WHERE m.version = v.version), g.updated_at
+	FROM groups g JOIN group_versions v ON v.app = g.app AND v.name = g.name;
+DROP TABLE groups;
+ALTER TABLE group_heads RENAME TO groups;
+
+ALTER TABLE broadcasts ADD COLUMN platform TEXT NOT NULL DEFAULT '';
+ALTER TABLE broadcasts ADD COLUMN due INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE broadcasts ADD COLUMN group_version INTEGER NOT NULL DEFAULT 0;
+-- NULL once the fan-out is complete; else the last member fanned out
+-- ('' before the first).
+ALTER TABLE broadcasts ADD COLUMN fanout_after TEXT;
+ALTER TABLE broadcasts ADD COLUMN fanned_out INTEGER NOT NULL DEFAULT 0;
+UPDATE broadcasts SET fanned_out = recipients;
+CREATE INDEX broadcasts_fanout ON broadcasts(created_at, id) WHERE fanout_after IS NOT NULL;
+`,
 }
 
 // migrate brings the schema to the latest version in one transaction. The

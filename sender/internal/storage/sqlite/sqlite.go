@@ -206,6 +206,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := migrate(ctx, conn); err != nil {
 		return fail(err)
 	}
+	// No PUT of this process is under way yet: versions still staging
+	// belong to one that died, and can be swept.
+	if _, err := conn.ExecContext(ctx, sqlRetireStaging); err != nil {
+		return fail(err)
+	}
 	w, err := newWriter(ctx, conn, cfg.maxBatch)
 	if err != nil {
 		return fail(err)
@@ -256,8 +261,10 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	// No submitter holds the read lock now, so nobody sends on reqs again.
+	// No submitter holds the read lock now, so nobody sends on a lane
+	// again.
 	close(s.w.reqs)
+	close(s.w.bulk)
 	s.mu.Unlock()
 	<-s.w.stopped
 

@@ -79,7 +79,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b1", App: "app1", TemplateID: "tpl"},
+	if _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b1", App: "app1", TemplateID: "tpl"},
 		[]message.Message{testMsg("app1", "x"), testMsg("app1", "y")}); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if _, err := s.Claim(ctx, now.Add(time.Second), 1, time.Hour); err != nil { // leases out[1]
 		t.Fatal(err)
 	}
-	if err := s.PutGroup(ctx, "app1", "vip", []string{"u1"}); err != nil {
+	if _, err := s.PutGroup(ctx, "app1", "vip", storage.Members("u1")); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.PutToken(ctx, "wechat/app1", "tok", now.Add(time.Hour)); err != nil {
@@ -132,7 +132,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if _, counts, err := s.Broadcast(ctx, "b1"); err != nil || counts[message.StatusSending] != 2 {
 		t.Errorf("broadcast after reopen: %v, %v", counts, err)
 	}
-	if g, err := s.Group(ctx, "app1", "vip"); err != nil || len(g) != 1 {
+	if g, _, _, err := s.Group(ctx, "app1", "vip", "", 10); err != nil || g.Size != 1 {
 		t.Errorf("group after reopen: %v, %v", g, err)
 	}
 	if tok, _, err := s.Token(ctx, "wechat/app1"); err != nil || tok != "tok" {
@@ -449,7 +449,7 @@ func TestBroadcast100k(t *testing.T) {
 			To: fmt.Sprintf("openid-%06d", i), TemplateID: "tpl", Data: data}
 	}
 	start := time.Now()
-	if err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b1", App: "app1", TemplateID: "tpl", Data: data}, msgs); err != nil {
+	if _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b1", App: "app1", TemplateID: "tpl", Data: data}, msgs); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("CreateBroadcast of %d messages: %v", n, time.Since(start))

@@ -35,9 +35,18 @@ const (
 )
 
 // writer owns the write connection and runs requests in batches.
+//
+// Two lanes feed it. reqs carries the short writes everything waits on
+// (accepted messages, claims, outcomes, tokens): they share transactions.
+// bulk carries the steps of large work (a list broadcast's rows, a chunk
+// of group members, a fan-out or sweep step), each alone in its own
+// transaction, and only when no short write is waiting: a short write
+// then waits at most one bulk step, never the whole of a large job
+// (docs/delivery.md).
 type writer struct {
 	conn    *sql.Conn
 	reqs    chan *request
+	bulk    chan *request
 	stopped chan struct{}
 	max     int
 	errs    []error // per-request results of the current batch
@@ -60,7 +69,6 @@ type stmts struct {
 	claimDue, claimMark          *sql.Stmt
 	recordMsg, insertAttempt     *sql.Stmt
 	msgStatus, msgLease, redrive *sql.Stmt
-	putGroup, deleteGroup        *sql.Stmt
 	putToken, deleteToken        *sql.Stmt
 }
 
@@ -69,6 +77,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int) (*writer, erro
 		conn: conn,
 		// Room for a few batches: callers rarely block on the send.
 		reqs:    make(chan *request, 4*maxBatch),
+		bulk:    make(chan *request),
 		stopped: make(chan struct{}),
 		max:     maxBatch,
 		errs:    make([]error, maxBatch),
@@ -95,8 +104,6 @@ func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int) (*writer, erro
 		{&w.st.msgStatus, sqlMessageStatus},
 		{&w.st.msgLease, sqlMessageLease},
 		{&w.st.redrive, sqlRedrive},
-		{&w.st.putGroup, sqlPutGroup},
-		{&w.st.deleteGroup, sqlDeleteGroup},
 		{&w.st.putToken, sqlPutToken},
 		{&w.st.deleteToken, sqlDeleteToken},
 	} {
@@ -121,7 +128,7 @@ func (w *writer) closeStmts() error {
 		w.st.begin, w.st.commit, w.st.rollback, w.st.savepoint, w.st.release, w.st.rollbackToSave,
 		w.st.insertMsg, w.st.msgByIdempotency, w.st.insertBroadcast,
 		w.st.claimDue, w.st.claimMark, w.st.recordMsg, w.st.insertAttempt, w.st.msgStatus, w.st.msgLease,
-		w.st.redrive, w.st.putGroup, w.st.deleteGroup, w.st.putToken, w.st.deleteToken,
+		w.st.redrive, w.st.putToken, w.st.deleteToken,
 	} {
 		if st != nil {
 			if e := st.Close(); err == nil {
@@ -134,6 +141,16 @@ func (w *writer) closeStmts() error {
 
 // submit hands run to the writer and waits for its transaction to commit.
 func (s *Store) submit(ctx context.Context, oneWrite bool, run func(w *writer) error) error {
+	return s.send(ctx, s.w.reqs, oneWrite, run)
+}
+
+// submitBulk hands one step of large work to the writer's bulk lane: it
+// runs alone in a transaction when no short write is waiting.
+func (s *Store) submitBulk(ctx context.Context, run func(w *writer) error) error {
+	return s.send(ctx, s.w.bulk, false, run)
+}
+
+func (s *Store) send(ctx context.Context, lane chan<- *request, oneWrite bool, run func(w *writer) error) error {
 	// Checked first: a select with both cases ready picks at random.
 	if err := ctx.Err(); err != nil {
 		return err
@@ -145,7 +162,7 @@ func (s *Store) submit(ctx context.Context, oneWrite bool, run func(w *writer) e
 		return ErrClosed
 	}
 	select {
-	case s.w.reqs <- r:
+	case lane <- r:
 	case <-ctx.Done():
 		s.mu.RUnlock()
 		return ctx.Err()
@@ -164,14 +181,42 @@ func (s *Store) submit(ctx context.Context, oneWrite bool, run func(w *writer) e
 	}
 }
 
-// loop runs batches until Close closes reqs, then finishes what was queued.
+// loop runs batches until Close closes both lanes, then finishes what was
+// queued.
 func (w *writer) loop() {
 	defer close(w.stopped)
 	batch := make([]*request, 0, w.max)
-	for {
-		r, ok := <-w.reqs
-		if !ok {
-			return
+	reqs, bulk := w.reqs, w.bulk
+	for reqs != nil || bulk != nil {
+		// Short writes first: the bulk lane is only read when none waits.
+		var r *request
+		select {
+		case x, ok := <-reqs:
+			if !ok {
+				reqs = nil
+				continue
+			}
+			r = x
+		default:
+			select {
+			case x, ok := <-reqs:
+				if !ok {
+					reqs = nil
+					continue
+				}
+				r = x
+			case x, ok := <-bulk:
+				if !ok {
+					bulk = nil
+					continue
+				}
+				// Alone: a failing step fails nothing else, and the short
+				// writes behind it wait for this one step only.
+				w.runBatch(append(batch[:0], x))
+				clear(batch)
+				w.afterBatch()
+				continue
+			}
 		}
 		batch = append(batch[:0], r)
 		// Yield once before draining: under load the goroutines about to
@@ -185,8 +230,9 @@ func (w *writer) loop() {
 	drain:
 		for len(batch) < w.max {
 			select {
-			case r, ok := <-w.reqs:
+			case r, ok := <-reqs:
 				if !ok {
+					reqs = nil
 					break drain
 				}
 				batch = append(batch, r)
@@ -196,10 +242,15 @@ func (w *writer) loop() {
 		}
 		w.runBatch(batch)
 		clear(batch)
-		if w.finishCheckpoint.Swap(false) {
-			// After answering the batch: its callers do not wait for it.
-			_, _ = checkpoint(context.Background(), w.conn)
-		}
+		w.afterBatch()
+	}
+}
+
+// afterBatch finishes a checkpoint the checkpointer asked for, after the
+// batch's callers have their answers: they do not wait for it.
+func (w *writer) afterBatch() {
+	if w.finishCheckpoint.Swap(false) {
+		_, _ = checkpoint(context.Background(), w.conn)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"reflect"
 	"slices"
 	"sync"
@@ -48,6 +49,10 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"LeaseFence", testLeaseFence},
 		{"Redrive", testRedrive},
 		{"Groups", testGroups},
+		{"GroupsLarge", testGroupsLarge},
+		{"GroupPutFails", testGroupPutFails},
+		{"GroupBroadcast", testGroupBroadcast},
+		{"Sweep", testSweep},
 		{"Tokens", testTokens},
 		{"Closed", testClosed},
 	}
@@ -408,7 +413,7 @@ func testList(t *testing.T, s storage.Store) {
 
 func testListFilters(t *testing.T, s storage.Store) {
 	ctx := context.Background()
-	if err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b1", App: "app2", TemplateID: "tpl"},
+	if _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b1", App: "app2", TemplateID: "tpl"},
 		[]message.Message{msg("app2", "x"), msg("app2", "y")}); err != nil {
 		t.Fatal(err)
 	}
@@ -539,7 +544,8 @@ func testBroadcast(t *testing.T, s storage.Store) {
 		msgs[i] = msg("app1", fmt.Sprint("u", i))
 		msgs[i].ID = fmt.Sprintf("b1-%05d", i)
 	}
-	if err := s.CreateBroadcast(ctx, b, msgs); err != nil {
+	stored, err := s.CreateBroadcast(ctx, b, msgs)
+	if err != nil {
 		t.Fatal(err)
 	}
 	got, counts, err := s.Broadcast(ctx, "b1")
@@ -547,10 +553,13 @@ func testBroadcast(t *testing.T, s storage.Store) {
 		t.Fatal(err)
 	}
 	want := b
-	want.Recipients = n // filled in when zero
-	got.CreatedAt = got.CreatedAt.UTC()
+	want.Recipients, want.FannedOut = n, n // filled in when zero; a list is fanned out at once
+	got.CreatedAt, stored.CreatedAt = got.CreatedAt.UTC(), stored.CreatedAt.UTC()
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("broadcast = %+v, want %+v", got, want)
+	}
+	if !reflect.DeepEqual(stored, want) {
+		t.Errorf("CreateBroadcast returned %+v, want %+v", stored, want)
 	}
 	if counts[message.StatusQueued] != n {
 		t.Errorf("counts = %v, want %d queued", counts, n)
@@ -578,11 +587,11 @@ func testBroadcast(t *testing.T, s storage.Store) {
 	if _, _, err := s.Broadcast(ctx, "nope"); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("Broadcast(unknown): err = %v, want ErrNotFound", err)
 	}
-	if err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b1", App: "app1"}, nil); !errors.Is(err, storage.ErrConflict) {
+	if _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b1", App: "app1"}, nil); !errors.Is(err, storage.ErrConflict) {
 		t.Errorf("CreateBroadcast with a taken id: err = %v, want ErrConflict", err)
 	}
 	// An empty broadcast (empty group) is legal.
-	if err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b2", App: "app1"}, nil); err != nil {
+	if _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b2", App: "app1"}, nil); err != nil {
 		t.Errorf("empty broadcast: %v", err)
 	}
 }
@@ -599,7 +608,7 @@ func testBroadcastAllOrNone(t *testing.T, s storage.Store) {
 		msgs[i].ID = fmt.Sprint("b1-", i)
 	}
 	msgs[650].IdempotencyKey = "k" // collides late, in the second statement
-	if err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b1", App: "app1"}, msgs); err == nil {
+	if _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b1", App: "app1"}, msgs); err == nil {
 		t.Fatal("broadcast with a taken idempotency key: no error")
 	}
 	if _, _, err := s.Broadcast(ctx, "b1"); !errors.Is(err, storage.ErrNotFound) {
@@ -611,7 +620,7 @@ func testBroadcastAllOrNone(t *testing.T, s storage.Store) {
 
 	foreign := []message.Message{msg("app1", "u1")}
 	foreign[0].BroadcastID = "other"
-	if err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b2", App: "app1"}, foreign); err == nil {
+	if _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b2", App: "app1"}, foreign); err == nil {
 		t.Error("message naming another broadcast: no error")
 	}
 }
@@ -960,39 +969,91 @@ func testRedrive(t *testing.T, s storage.Store) {
 	}
 }
 
+var members = storage.Members
+
+// generated yields n members "<prefix>0000000" … in order.
+func generated(prefix string, n int) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		for i := range n {
+			if !yield(fmt.Sprintf("%s%07d", prefix, i), nil) {
+				return
+			}
+		}
+	}
+}
+
+func putGroup(t *testing.T, s storage.Store, app, name string, ms iter.Seq2[string, error]) message.Group {
+	t.Helper()
+	g, err := s.PutGroup(context.Background(), app, name, ms)
+	if err != nil {
+		t.Fatalf("PutGroup(%s, %s): %v", app, name, err)
+	}
+	return g
+}
+
+// allMembers pages through a group with page size limit.
+func allMembers(t *testing.T, s storage.Store, app, name string, limit int) (message.Group, []string) {
+	t.Helper()
+	var (
+		all   []string
+		after string
+		g     message.Group
+	)
+	for page := 0; ; page++ {
+		if page > 100000 {
+			t.Fatal("Group paging does not terminate")
+		}
+		var (
+			ms   []string
+			next string
+			err  error
+		)
+		g, ms, next, err = s.Group(context.Background(), app, name, after, limit)
+		if err != nil {
+			t.Fatalf("Group(%s, %s): %v", app, name, err)
+		}
+		if len(ms) > limit {
+			t.Fatalf("Group returned %d members, over the limit %d", len(ms), limit)
+		}
+		all = append(all, ms...)
+		if next == "" {
+			return g, all
+		}
+		after = next
+	}
+}
+
 func testGroups(t *testing.T, s storage.Store) {
 	ctx := context.Background()
-	if err := s.PutGroup(ctx, "app1", "vip", []string{"u1", "u2"}); err != nil {
-		t.Fatal(err)
+	before := time.Now().Add(-time.Second)
+	g := putGroup(t, s, "app1", "vip", members("u2", "u1", "u2"))
+	if g.App != "app1" || g.Name != "vip" || g.Size != 2 || g.UpdatedAt.Before(before) {
+		t.Errorf("PutGroup = %+v, want app1/vip of 2 members (a repeated member counts once), updated now", g)
 	}
-	if err := s.PutGroup(ctx, "app2", "vip", []string{"x"}); err != nil {
-		t.Fatal(err)
-	}
+	putGroup(t, s, "app2", "vip", members("x"))
 	check := func(app, name string, want []string, wantErr error) {
 		t.Helper()
-		got, err := s.Group(ctx, app, name)
+		g, got, next, err := s.Group(ctx, app, name, "", 100)
 		if wantErr != nil {
 			if !errors.Is(err, wantErr) {
 				t.Errorf("Group(%s, %s): err = %v, want %v", app, name, err, wantErr)
 			}
 			return
 		}
-		if err != nil || !slices.Equal(got, want) {
-			t.Errorf("Group(%s, %s) = %v, %v; want %v", app, name, got, err, want)
+		if err != nil || !slices.Equal(got, want) || next != "" || g.Size != len(want) {
+			t.Errorf("Group(%s, %s) = %+v, %v, next %q, %v; want %v (in order)", app, name, g, got, next, err, want)
 		}
 	}
 	check("app1", "vip", []string{"u1", "u2"}, nil)
 	check("app2", "vip", []string{"x"}, nil)
 	check("app1", "other", nil, storage.ErrNotFound)
-	if err := s.PutGroup(ctx, "app1", "vip", []string{"u3"}); err != nil {
-		t.Fatal(err)
-	}
+	putGroup(t, s, "app1", "vip", members("u3"))
 	check("app1", "vip", []string{"u3"}, nil)
-	if err := s.PutGroup(ctx, "app1", "empty", nil); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := s.Group(ctx, "app1", "empty"); err != nil || len(got) != 0 {
-		t.Errorf("empty group = %v, %v", got, err)
+	putGroup(t, s, "app1", "empty", members())
+	check("app1", "empty", []string{}, nil)
+	// limit 0 reads the group alone.
+	if g, ms, _, err := s.Group(ctx, "app1", "vip", "", 0); err != nil || g.Size != 1 || len(ms) != 0 {
+		t.Errorf("Group with limit 0 = %+v, %v, %v; want size 1, no members", g, ms, err)
 	}
 	if err := s.DeleteGroup(ctx, "app1", "vip"); err != nil {
 		t.Fatal(err)
@@ -1002,6 +1063,242 @@ func testGroups(t *testing.T, s storage.Store) {
 	if err := s.DeleteGroup(ctx, "app1", "vip"); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("DeleteGroup(missing): err = %v, want ErrNotFound", err)
 	}
+}
+
+// testGroupsLarge: a group larger than any one write, put and read in
+// pages; replacing it replaces all of it.
+func testGroupsLarge(t *testing.T, s storage.Store) {
+	n := 25_000
+	if raceEnabled {
+		n = 5_000
+	}
+	if g := putGroup(t, s, "app1", "big", generated("u", n)); g.Size != n {
+		t.Fatalf("size %d, want %d", g.Size, n)
+	}
+	for _, limit := range []int{1000, 777} {
+		g, all := allMembers(t, s, "app1", "big", limit)
+		if g.Size != n || len(all) != n || !slices.IsSorted(all) || all[0] != "u0000000" || all[n-1] != fmt.Sprintf("u%07d", n-1) {
+			t.Fatalf("paged with limit %d: size %d, %d members (sorted %v)", limit, g.Size, len(all), slices.IsSorted(all))
+		}
+	}
+	putGroup(t, s, "app1", "big", generated("w", 3))
+	if g, all := allMembers(t, s, "app1", "big", 1000); g.Size != 3 || !slices.Equal(all, []string{"w0000000", "w0000001", "w0000002"}) {
+		t.Fatalf("after replacing: %+v %v", g, all)
+	}
+}
+
+// testGroupPutFails: a PUT whose members fail midway (a malformed body, a
+// client gone) leaves the group exactly as it was, however much it wrote.
+func testGroupPutFails(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	putGroup(t, s, "app1", "vip", members("a", "b"))
+	boom := errors.New("malformed body")
+	failing := func(yield func(string, error) bool) {
+		for i := range 5000 {
+			if !yield(fmt.Sprint("new-", i), nil) {
+				return
+			}
+		}
+		yield("", boom)
+	}
+	if _, err := s.PutGroup(ctx, "app1", "vip", failing); !errors.Is(err, boom) {
+		t.Fatalf("PutGroup with failing members: err = %v, want it to wrap %v", err, boom)
+	}
+	if g, all := allMembers(t, s, "app1", "vip", 100); g.Size != 2 || !slices.Equal(all, []string{"a", "b"}) {
+		t.Errorf("after a failed PUT: %+v %v, want the old members", g, all)
+	}
+	// A new group that fails is not created.
+	if _, err := s.PutGroup(ctx, "app1", "new", failing); !errors.Is(err, boom) {
+		t.Fatalf("PutGroup of a new group with failing members: err = %v", err)
+	}
+	if _, _, _, err := s.Group(ctx, "app1", "new", "", 1); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("a failed PUT created the group: err = %v", err)
+	}
+	// A canceled context fails the same way.
+	cctx, cancel := context.WithCancel(ctx)
+	stop := func(yield func(string, error) bool) {
+		for i := range 5000 {
+			if i == 2500 {
+				cancel()
+			}
+			if !yield(fmt.Sprint("c-", i), nil) {
+				return
+			}
+		}
+	}
+	if _, err := s.PutGroup(cctx, "app1", "vip", stop); err == nil {
+		t.Error("PutGroup with a context canceled midway: no error")
+	}
+	if g, all := allMembers(t, s, "app1", "vip", 100); g.Size != 2 || !slices.Equal(all, []string{"a", "b"}) {
+		t.Errorf("after a canceled PUT: %+v %v, want the old members", g, all)
+	}
+}
+
+// fanOutAll runs FanOut steps of limit until none remains and returns the
+// sizes of the steps.
+func fanOutAll(t *testing.T, s storage.Store, limit int) []int {
+	t.Helper()
+	var steps []int
+	for i := 0; ; i++ {
+		if i > 100000 {
+			t.Fatal("FanOut does not terminate")
+		}
+		n, more, err := s.FanOut(context.Background(), limit)
+		if err != nil {
+			t.Fatalf("FanOut: %v", err)
+		}
+		if n > limit {
+			t.Fatalf("FanOut created %d messages, over its limit %d", n, limit)
+		}
+		steps = append(steps, n)
+		if !more {
+			return steps
+		}
+	}
+}
+
+// testGroupBroadcast: a broadcast to a group goes to the members it had
+// when the broadcast was made, each exactly once, in bounded steps.
+func testGroupBroadcast(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	n := 2500
+	putGroup(t, s, "app1", "all", generated("u", n))
+	if _, _, err := s.FanOut(ctx, 100); err != nil {
+		t.Fatalf("FanOut with nothing to do: %v", err)
+	}
+	b := message.Broadcast{ID: "bg", App: "app1", Platform: "wechat", Group: "all", TemplateID: "tpl",
+		Data: map[string]string{"thing1": "sale"}, Page: "p", SendAt: at(time.Hour), CreatedAt: t0}
+	got, err := s.CreateBroadcast(ctx, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Recipients != n || got.FannedOut != 0 {
+		t.Errorf("group broadcast = %+v, want %d recipients, none fanned out yet", got, n)
+	}
+	// The group changes after the broadcast: the broadcast keeps its
+	// members, and a second broadcast gets the new ones.
+	putGroup(t, s, "app1", "all", members("late-1", "late-2"))
+	b2 := b
+	b2.ID, b2.CreatedAt = "bg2", at(time.Second)
+	if got, err := s.CreateBroadcast(ctx, b2, nil); err != nil || got.Recipients != 2 {
+		t.Fatalf("second broadcast = %+v, %v; want 2 recipients", got, err)
+	}
+	if err := s.DeleteGroup(ctx, "app1", "all"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "bg3", App: "app1", Group: "all"}, nil); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("broadcast to a deleted group: err = %v, want ErrNotFound", err)
+	}
+	// Sweeping now must not take members a fan-out still needs.
+	for range 1000 {
+		if k, err := s.Sweep(ctx, 1000); err != nil {
+			t.Fatal(err)
+		} else if k == 0 {
+			break
+		}
+	}
+
+	steps := fanOutAll(t, s, 1000)
+	if total := sum(steps); total != n+2 {
+		t.Fatalf("fanned out %d messages in steps %v, want %d", total, steps, n+2)
+	}
+	bc, counts, err := s.Broadcast(ctx, "bg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bc.Recipients != n || bc.FannedOut != n || counts[message.StatusQueued] != n || bc.Platform != "wechat" || !bc.SendAt.Equal(at(time.Hour)) {
+		t.Errorf("broadcast after fan-out: %+v counts %v; want %d fanned out and queued", bc, counts, n)
+	}
+	for _, id := range listAll(t, s, storage.Filter{BroadcastID: "bg", Limit: 1000})[:3] {
+		m := get(t, s, id)
+		if m.App != "app1" || m.Platform != "wechat" || m.TemplateID != "tpl" || m.Data["thing1"] != "sale" ||
+			m.Page != "p" || !m.NextAttemptAt.Equal(at(time.Hour)) || m.Status != message.StatusQueued {
+			t.Fatalf("fanned-out message %+v", m)
+		}
+	}
+	seen := map[string]int{}
+	for i := range n {
+		seen[fmt.Sprintf("u%07d", i)] = 0
+	}
+	for after := ""; ; {
+		page, next, err := s.List(ctx, storage.Filter{BroadcastID: "bg", Limit: 1000, Cursor: after})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range page {
+			seen[m.To]++
+		}
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	for to, c := range seen {
+		if c != 1 {
+			t.Fatalf("recipient %s has %d messages, want 1 (of %d members)", to, c, n)
+		}
+	}
+	if _, counts, _ := s.Broadcast(ctx, "bg2"); counts[message.StatusQueued] != 2 {
+		t.Errorf("second broadcast counts %v, want 2 queued", counts)
+	}
+	// Not due before send_at.
+	if c := claim(t, s, at(time.Minute), 10, time.Minute); len(c) != 0 {
+		t.Errorf("claimed %d messages of a broadcast due in an hour", len(c))
+	}
+	if n, more, err := s.FanOut(ctx, 1000); n != 0 || more || err != nil {
+		t.Errorf("FanOut after the end = %d, %v, %v", n, more, err)
+	}
+	// An empty group makes a broadcast of none, complete at once.
+	putGroup(t, s, "app1", "none", members())
+	if got, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "bg4", App: "app1", Group: "none"}, nil); err != nil || got.Recipients != 0 {
+		t.Errorf("broadcast to an empty group = %+v, %v", got, err)
+	}
+	if n, more, err := s.FanOut(ctx, 1000); n != 0 || more || err != nil {
+		t.Errorf("FanOut of an empty group = %d, %v, %v; want nothing to do", n, more, err)
+	}
+}
+
+// testSweep: members of replaced and deleted groups go once no fan-out
+// needs them; the current members stay.
+func testSweep(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	putGroup(t, s, "app1", "g", generated("a", 1500))
+	putGroup(t, s, "app1", "g", generated("b", 10)) // a* retired
+	putGroup(t, s, "app1", "h", generated("c", 10))
+	if err := s.DeleteGroup(ctx, "app1", "h"); err != nil { // c* retired
+		t.Fatal(err)
+	}
+	total := 0
+	for i := 0; ; i++ {
+		if i > 1000 {
+			t.Fatal("Sweep does not finish")
+		}
+		n, err := s.Sweep(ctx, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 101 {
+			t.Fatalf("Sweep removed %d records, over its limit 100 (+1 for an emptied record)", n)
+		}
+		if n == 0 {
+			break
+		}
+		total += n
+	}
+	if total < 1510 {
+		t.Errorf("swept %d records, want at least the 1510 retired members", total)
+	}
+	if g, all := allMembers(t, s, "app1", "g", 100); g.Size != 10 || len(all) != 10 || all[0] != "b0000000" {
+		t.Errorf("the current group after sweeping: %+v %v", g, all)
+	}
+}
+
+func sum(xs []int) int {
+	t := 0
+	for _, x := range xs {
+		t += x
+	}
+	return t
 }
 
 func testTokens(t *testing.T, s storage.Store) {
@@ -1053,8 +1350,11 @@ func testClosed(t *testing.T, s storage.Store) {
 	calls := map[string]func() error{
 		"Enqueue": func() error { _, _, err := s.Enqueue(ctx, []message.Message{msg("app1", "u2")}); return err },
 		"CreateBroadcast": func() error {
-			return s.CreateBroadcast(ctx, message.Broadcast{ID: "b", App: "app1"}, nil)
+			_, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b", App: "app1"}, nil)
+			return err
 		},
+		"FanOut":      func() error { _, _, err := s.FanOut(ctx, 10); return err },
+		"Sweep":       func() error { _, err := s.Sweep(ctx, 10); return err },
 		"Get":         func() error { _, err := s.Get(ctx, m.ID); return err },
 		"List":        func() error { _, _, err := s.List(ctx, storage.Filter{}); return err },
 		"Broadcast":   func() error { _, _, err := s.Broadcast(ctx, "b"); return err },
@@ -1062,8 +1362,8 @@ func testClosed(t *testing.T, s storage.Store) {
 		"Counts":      func() error { _, err := s.Counts(ctx); return err },
 		"Claim":       func() error { _, err := s.Claim(ctx, t0, 1, time.Minute); return err },
 		"Record":      func() error { return s.Record(ctx, m.ID, 1, nil, storage.Update{Status: message.StatusQueued}) },
-		"PutGroup":    func() error { return s.PutGroup(ctx, "a", "g", nil) },
-		"Group":       func() error { _, err := s.Group(ctx, "a", "g"); return err },
+		"PutGroup":    func() error { _, err := s.PutGroup(ctx, "a", "g", members("u1")); return err },
+		"Group":       func() error { _, _, _, err := s.Group(ctx, "a", "g", "", 10); return err },
 		"DeleteGroup": func() error { return s.DeleteGroup(ctx, "a", "g") },
 		"Token":       func() error { _, _, err := s.Token(ctx, "k"); return err },
 		"PutToken":    func() error { return s.PutToken(ctx, "k", "t", t0) },

@@ -1,0 +1,64 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// TestMigrateFromFirstSchema opens a database written by the first schema
+// (groups as one JSON row, broadcasts fanned out in their own transaction)
+// and finds everything in the current one.
+func TestMigrateFromFirstSchema(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "minipush.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"PRAGMA journal_mode=WAL",
+		migrations[0],
+		"PRAGMA user_version = 1",
+		`INSERT INTO groups (app, name, members, updated_at) VALUES
+			('app1', 'vip', '["u2","u1","u2",""]', 1000), ('app2', 'none', '[]', 2000)`,
+		`INSERT INTO broadcasts (id, app, group_name, template_id, data, page, recipients, created_at)
+			VALUES ('b1', 'app1', 'vip', 'tpl', '{}', '', 2, 3000)`,
+		`INSERT INTO messages (id, app, platform, recipient, template_id, data, broadcast_id, status,
+			next_attempt_at, created_at, updated_at, idempotency_key)
+			VALUES ('m1', 'app1', 'wechat', 'u1', 'tpl', '{}', 'b1', 'queued', 1, 1, 1, 'k1')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", firstLine(q), err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	g, members, _, err := s.Group(ctx, "app1", "vip", "", 10)
+	if err != nil || g.Size != 2 || !slices.Equal(members, []string{"u1", "u2"}) || g.UpdatedAt.UnixMilli() != 1000 {
+		t.Errorf("migrated group = %+v %v, %v; want u1, u2 (repeats and blanks dropped)", g, members, err)
+	}
+	if g, members, _, err := s.Group(ctx, "app2", "none", "", 10); err != nil || g.Size != 0 || len(members) != 0 {
+		t.Errorf("migrated empty group = %+v %v, %v", g, members, err)
+	}
+	b, counts, err := s.Broadcast(ctx, "b1")
+	if err != nil || b.Recipients != 2 || b.FannedOut != 2 || counts["queued"] != 1 {
+		t.Errorf("migrated broadcast = %+v %v, %v; want fanned out", b, counts, err)
+	}
+	if n, more, err := s.FanOut(ctx, 100); n != 0 || more || err != nil {
+		t.Errorf("FanOut after migration = %d %v %v; an old broadcast has nothing left to fan out", n, more, err)
+	}
+	if m, err := s.Get(ctx, "m1"); err != nil || m.IdempotencyKey != "k1" {
+		t.Errorf("migrated message = %+v, %v", m, err)
+	}
+}
