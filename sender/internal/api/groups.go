@@ -178,6 +178,11 @@ func streamMembers(dec *json.Decoder, progress func()) func(yield func(string, e
 			if !yield(m, nil) {
 				return
 			}
+			if n%progressEvery == 0 {
+				// The store may have just written a chunk: its time does
+				// not count against the client either.
+				progress()
+			}
 		}
 		if err := expectDelim(dec, ']'); err != nil {
 			yield("", err)
