@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/minipush/minipush/internal/httpserver"
+	"github.com/minipush/minipush/mockserver/internal/ring"
 	"github.com/minipush/minipush/mockserver/mockapi"
 )
 
@@ -55,30 +56,29 @@ func (p Page) minimum() int {
 
 // Messages reads the inbox of delivered messages, oldest first.
 func (a *API) Messages(ctx context.Context, f MessageFilter, p Page) mockapi.Messages {
-	if p.Wait > 0 {
-		ctx, cancel := context.WithTimeout(ctx, p.Wait)
-		a.env.Inbox.Wait(ctx, f.Match, p.minimum())
-		cancel()
-	}
-	msgs, total := a.env.Inbox.Filter(f.Match, p.Offset, p.Limit)
-	if msgs == nil {
-		msgs = []mockapi.Message{}
-	}
-	return mockapi.Messages{Messages: msgs, Total: total, Dropped: a.env.Inbox.Dropped()}
+	msgs, total, dropped := readPage(ctx, a.env.Inbox, f.Match, p)
+	return mockapi.Messages{Messages: msgs, Total: total, Dropped: dropped}
 }
 
 // Requests reads the journal of platform calls, oldest first.
 func (a *API) Requests(ctx context.Context, f RequestFilter, p Page) mockapi.Requests {
+	reqs, total, dropped := readPage(ctx, a.env.Journal, f.Match, p)
+	return mockapi.Requests{Requests: reqs, Total: total, Dropped: dropped}
+}
+
+// readPage waits as the page asks, then reads it: the matches (never nil,
+// so JSON shows []), how many match in all, and how many the ring dropped.
+func readPage[T any](ctx context.Context, rg *ring.Ring[T], match func(*T) bool, p Page) ([]T, int, uint64) {
 	if p.Wait > 0 {
 		ctx, cancel := context.WithTimeout(ctx, p.Wait)
-		a.env.Journal.Wait(ctx, f.Match, p.minimum())
+		rg.Wait(ctx, match, p.minimum())
 		cancel()
 	}
-	reqs, total := a.env.Journal.Filter(f.Match, p.Offset, p.Limit)
-	if reqs == nil {
-		reqs = []mockapi.Request{}
+	out, total := rg.Filter(match, p.Offset, p.Limit)
+	if out == nil {
+		out = []T{}
 	}
-	return mockapi.Requests{Requests: reqs, Total: total, Dropped: a.env.Journal.Dropped()}
+	return out, total, rg.Dropped()
 }
 
 // ClearMessages empties the inbox.
