@@ -36,7 +36,7 @@ func (u *UI) post(h actionFunc) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
-		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" && mt != "multipart/form-data" {
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
 			u.renderError(w, r, http.StatusUnsupportedMediaType, "Refused: a form post must be application/x-www-form-urlencoded.")
 			return
 		}

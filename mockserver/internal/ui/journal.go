@@ -60,17 +60,15 @@ func (u *UI) renderJournal(w http.ResponseWriter, r *http.Request, status int, f
 		}
 	}
 	slices.Sort(d.Endpoints)
-	f, err := requestFilter(q)
-	if err != nil {
+	d.Total, d.Dropped = u.env.Journal.Total(), u.env.Journal.Dropped()
+	if f, err := requestFilter(q); err != nil {
+		// A filter that does not parse shows nothing, not everything.
 		p.Error = &formError{Message: err.Error(), Field: controlapi.ErrorField(err)}
 		status = http.StatusBadRequest
-		f = controlapi.RequestFilter{ErrCode: new(int)}
-		*f.ErrCode = -1 << 62 // match nothing rather than everything
-	}
-	calls, cur := u.env.Journal.Tail(f.Match, journalRows)
-	slices.Reverse(calls)
-	d.Calls, d.Total, d.Dropped = calls, u.env.Journal.Total(), u.env.Journal.Dropped()
-	if err == nil {
+	} else {
+		calls, cur := u.env.Journal.Tail(f.Match, journalRows)
+		slices.Reverse(calls)
+		d.Calls = calls
 		d.Stream = Prefix + "/events/journal?" + streamQuery(cloneValues(d.Filter), cur)
 	}
 	p.Data = d
