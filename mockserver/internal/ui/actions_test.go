@@ -27,10 +27,15 @@ func TestSubscriptionButtonsActAsTheUser(t *testing.T) {
 
 	// Accept in the popup: one more send; the long-term template gets the
 	// long-term grant.
-	p := post(t, m, "/_ui/subscriptions/popup", userForm(bob, "answer."+order, "accept", "answer."+seed.DemoTemplateRemind, "accept"), nil)
+	// A popup may not mix one-time and long-term templates (the platform's
+	// rule, kept by the control API's AnswerPopup).
+	post(t, m, "/_ui/subscriptions/popup", userForm(bob, "answer."+order, "accept", "answer."+seed.DemoTemplateRemind, "accept"), nil).
+		expect(t, http.StatusBadRequest, "cannot mix one-time and long-term")
+	p := post(t, m, "/_ui/subscriptions/popup", userForm(bob, "answer."+order, "accept"), nil)
 	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.location, "/_ui/subscriptions?") || !strings.Contains(p.location, "notice=accepted") {
 		t.Fatalf("popup accept: %d → %q", p.status, p.location)
 	}
+	post(t, m, "/_ui/subscriptions/popup", userForm(bob, "accept", seed.DemoTemplateRemind), nil).expect(t, http.StatusSeeOther)
 	g, _ := grantsOf(t, m, bob)
 	if g[order].Remaining != 2 || !g[seed.DemoTemplateRemind].LongTerm {
 		t.Fatalf("after accepting: %+v", g)
@@ -71,7 +76,7 @@ func TestSubscriptionButtonsActAsTheUser(t *testing.T) {
 		says   string
 	}{
 		{"no answer", "/_ui/subscriptions/popup", userForm(bob), 400, "the popup needs an answer"},
-		{"both answers", "/_ui/subscriptions/popup", userForm(bob, "accept", order, "reject", order), 400, "both accepted and rejected"},
+		{"both answers", "/_ui/subscriptions/popup", userForm(bob, "accept", order, "reject", order), 400, "already answered"},
 		{"bad answer", "/_ui/subscriptions/popup", userForm(bob, "answer."+order, "maybe"), 400, "must be accept or reject"},
 		{"unknown template", "/_ui/subscriptions/popup", userForm(bob, "accept", "nope"), 404, "template &#34;nope&#34; is not a template"},
 		{"unknown app", "/_ui/subscriptions/popup", url.Values{"platform": {"wechat"}, "app_id": {"wxnope"}, "openid": {bob}, "accept": {order}}, 404, "unknown wechat app"},

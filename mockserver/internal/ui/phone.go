@@ -201,11 +201,12 @@ func (c card) Field(key string) string {
 
 // postKefu is the user writing to the app's customer service, or entering
 // the session (the control API's OpenKefuSession, as POST
-// /_mock/kefu/sessions): the app may then reply.
+// /_mock/kefu/sessions): the app may then reply, and with push settings
+// the app's server gets the user's text or the session entry.
 func (u *UI) postKefu(r *http.Request) (string, string, error) {
 	f := r.PostForm
 	if _, err := u.ctl.OpenKefuSession(mockapi.KefuSession{Platform: f.Get("platform"), AppID: f.Get("app_id"),
-		OpenID: f.Get("openid"), Trigger: f.Get("trigger")}); err != nil {
+		OpenID: f.Get("openid"), Trigger: f.Get("trigger"), Text: f.Get("text")}); err != nil {
 		return "", "", err
 	}
 	sel := url.Values{"platform": {f.Get("platform")}, "app_id": {f.Get("app_id")}, "openid": {f.Get("openid")}, "view": {viewKefu}}

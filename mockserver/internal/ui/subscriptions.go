@@ -86,11 +86,13 @@ func (u *UI) subscriptions(platformName, appID, openID string) []subscription {
 }
 
 // postPopup is the user answering a subscribe popup
-// (wx.requestSubscribeMessage and its equivalents): each accepted template
-// adds one one-time credit (or the long-term grant of a long-term
-// template); each rejected one ends the subscription until the next
-// accept. It changes the grants through the same control API functions
-// POST and DELETE /_mock/grants use.
+// (wx.requestSubscribeMessage and its equivalents): the control API's
+// AnswerPopup, as POST /_mock/popups — each accepted template adds one
+// one-time credit (or the long-term grant of a long-term template), each
+// rejected one ends the subscription until the next accept, and where the
+// platform pushes (WeChat subscribe_msg_popup_event, Douyin
+// user_subscribe_action) the app's push URL gets the event. The popup's
+// rules hold: at most three templates, not one-time and long-term together.
 func (u *UI) postPopup(r *http.Request) (string, string, error) {
 	f := r.PostForm
 	sel := url.Values{"platform": {f.Get("platform")}, "app_id": {f.Get("app_id")}, "openid": {f.Get("openid")}}
@@ -110,47 +112,33 @@ func (u *UI) postPopup(r *http.Request) (string, string, error) {
 			return "", "", &fieldErr{field: "answer", msg: "answer for " + id + " must be accept or reject"}
 		}
 	}
-	sort.Strings(accept) // map order: keep the grants' order stable
+	sort.Strings(accept) // map order: keep the answer's order stable
 	sort.Strings(reject)
 	if len(accept) == 0 && len(reject) == 0 {
 		return "", "", &fieldErr{field: "answer", msg: "the popup needs an answer: accept or reject at least one template"}
 	}
-	for _, id := range reject {
-		if slices.Contains(accept, id) {
-			return "", "", &fieldErr{field: "answer", msg: "template " + id + " is both accepted and rejected"}
-		}
+	res, err := u.ctl.AnswerPopup(mockapi.Popup{Platform: f.Get("platform"), AppID: f.Get("app_id"), OpenID: f.Get("openid"),
+		Accept: accept, Reject: reject})
+	if err != nil {
+		return "", "", err
 	}
-	longTerm := map[string]bool{}
-	if ts, err := u.ctl.Templates(f.Get("platform"), f.Get("app_id")); err == nil {
-		for _, t := range ts {
-			longTerm[t.TemplateID] = t.Type == mockapi.TemplateLongTerm
-		}
-	}
-	for _, id := range accept {
-		g := mockapi.Grant{Platform: f.Get("platform"), AppID: f.Get("app_id"), OpenID: f.Get("openid"), TemplateID: id, Count: 1}
-		if longTerm[id] {
-			g.Count, g.LongTerm = 0, true
-		}
-		if _, err := u.ctl.AddGrant(g); err != nil {
-			return "", "", err
-		}
-	}
-	for _, id := range reject {
-		if err := u.ctl.RejectTemplate(f.Get("platform"), f.Get("app_id"), f.Get("openid"), id); err != nil {
-			return "", "", err
-		}
-	}
+	notice := "answered"
 	switch {
 	case len(reject) == 0:
-		return next, "accepted", nil
+		notice = "accepted"
 	case len(accept) == 0:
-		return next, "rejected", nil
+		notice = "rejected"
 	}
-	return next, "answered", nil
+	if len(res.Pushes) > 0 {
+		notice += "-pushed"
+	}
+	return next, notice, nil
 }
 
 // postSwitchOff is the user turning a template off in the mini-program's
-// subscription settings: DELETE /_mock/grants.
+// subscription settings: the control API's RevokeGrant, as DELETE
+// /_mock/grants, which also pushes the platform's event where it has one
+// (WeChat subscribe_msg_change_event).
 func (u *UI) postSwitchOff(r *http.Request) (string, string, error) {
 	f := r.PostForm
 	if err := u.ctl.RevokeGrant(f.Get("platform"), f.Get("app_id"), f.Get("openid"), f.Get("template_id")); err != nil {
