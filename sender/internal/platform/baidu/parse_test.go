@@ -416,17 +416,22 @@ func FuzzParseCheck(f *testing.F) {
 	})
 }
 
-// FuzzSendAnswer drives Send over HTTP against any status and body the
-// platform (or a proxy in front of it) might answer.
+// FuzzSendAnswer drives Send against any status and body the platform (or
+// a proxy in front of it) might answer, through one client on an
+// in-memory transport (no socket per input).
 func FuzzSendAnswer(f *testing.F) {
 	f.Add(uint16(200), []byte(`{"errno":0,"msg":"success","data":{"msg_key":158}}`))
 	f.Add(uint16(302), []byte(`<html>502</html>`))
 	f.Add(uint16(0), []byte(`{"error_code":110}`))
 	f.Add(uint16(229), []byte{})
+	canned := platformtest.NewCanned(pathToken, `{"access_token":"`+fakeToken+`","expires_in":2592000}`)
+	c, err := New(Config{AppID: testAppKey, Secret: testSecret, BaseURL: "http://baidu.test", HTTPClient: canned.Client()}, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, status uint16, body []byte) {
 		code := 200 + int(status)%400 // 200..599
-		srv := newFake(t, code, nil, body)
-		c := testClient(t, srv.URL)
+		canned.Set(platformtest.Answer{Status: code, Body: body})
 		res, err := c.Send(context.Background(), platform.Send{To: "o1", TemplateID: "t", Data: map[string]string{"keyword1": "x"}})
 		if err != nil {
 			perr := platformtest.AsError(t, err)

@@ -365,17 +365,22 @@ func TestHTTPAnswers(t *testing.T) {
 	}
 }
 
-// FuzzSendAnswer drives Send over HTTP against any status and body the
-// platform (or a proxy in front of it) might answer.
+// FuzzSendAnswer drives Send against any status and body the platform (or
+// a proxy in front of it) might answer, through one client on an
+// in-memory transport (no socket per input).
 func FuzzSendAnswer(f *testing.F) {
 	f.Add(uint16(200), []byte(`{"err_no":0,"err_msg":"","log_id":"202008121419360101980821035705926A"}`))
 	f.Add(uint16(502), []byte(`<html>502</html>`))
 	f.Add(uint16(200), []byte(`{"err_no":28001003}`))
 	f.Add(uint16(429), []byte{})
+	canned := platformtest.NewCanned(pathClientToken, `{"data":{"access_token":"`+testToken+`","error_code":0,"expires_in":7200},"message":"success"}`)
+	c, err := New(Config{AppID: testAppID, Secret: testSecret, BaseURL: "http://douyin.test", API: APIv2, HTTPClient: canned.Client()}, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, status uint16, body []byte) {
 		code := 200 + int(status)%400 // 200..599
-		srv := fakeDouyin(t, code, body)
-		c := testClient(t, srv.URL, APIv2)
+		canned.Set(platformtest.Answer{Status: code, Body: body})
 		res, err := c.Send(context.Background(), platform.Send{To: "o1", TemplateID: "t", Data: map[string]string{"名称": "x"}})
 		if err != nil {
 			perr := platformtest.AsError(t, err)

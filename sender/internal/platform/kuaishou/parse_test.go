@@ -230,17 +230,22 @@ func FuzzParseToken(f *testing.F) {
 	})
 }
 
-// FuzzSendAnswer drives Send over HTTP against any status and body the
-// platform (or a proxy in front of it) might answer.
+// FuzzSendAnswer drives Send against any status and body the platform (or
+// a proxy in front of it) might answer, through one client on an
+// in-memory transport (no socket per input).
 func FuzzSendAnswer(f *testing.F) {
 	f.Add(uint16(200), []byte(`{"result":1}`))
 	f.Add(uint16(302), []byte(`<html>302</html>`))
 	f.Add(uint16(0), []byte(`{"result":100200101}`))
 	f.Add(uint16(229), []byte{})
+	canned := platformtest.NewCanned(pathToken, `{"result":1,"access_token":"`+fakeToken+`","expires_in":172800,"token_type":"bearer"}`)
+	c, err := New(Config{AppID: testAppID, Secret: testSecret, BaseURL: "http://kuaishou.test", HTTPClient: canned.Client()}, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, status uint16, body []byte) {
 		code := 200 + int(status)%400 // 200..599
-		srv := newFake(t, code, nil, body)
-		c := testClient(t, srv.URL)
+		canned.Set(platformtest.Answer{Status: code, Body: body})
 		_, err := c.Send(context.Background(), platform.Send{To: "o1", TemplateID: "t", Page: "p", Data: map[string]string{"thing01": "x"}})
 		if err != nil {
 			perr := platformtest.AsError(t, err)

@@ -270,17 +270,22 @@ func FuzzParseSecCheck(f *testing.F) {
 	})
 }
 
-// FuzzSendAnswer drives Send over HTTP against any status and body the
-// platform (or a proxy in front of it) might answer.
+// FuzzSendAnswer drives Send against any status and body the platform (or
+// a proxy in front of it) might answer. One client on an in-memory
+// transport serves every input: no socket per input.
 func FuzzSendAnswer(f *testing.F) {
 	f.Add(uint16(200), []byte(`{"errcode":0,"errmsg":"ok","msgid":1700827132819554304}`))
 	f.Add(uint16(502), []byte(`<html>502</html>`))
 	f.Add(uint16(200), []byte(`{"errcode":40001}`))
 	f.Add(uint16(429), []byte{})
+	canned := platformtest.NewCanned(pathStableToken, `{"access_token":"86_faketoken","expires_in":7200}`)
+	c, err := New(Config{AppID: testAppID, Secret: testSecret, BaseURL: "http://wechat.test", HTTPClient: canned.Client()}, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, status uint16, body []byte) {
 		code := 200 + int(status)%400 // 200..599
-		srv := fakeWeChat(t, code, nil, body)
-		c := testClient(t, srv.URL)
+		canned.Set(platformtest.Answer{Status: code, Body: body})
 		res, err := c.Send(context.Background(), platform.Send{To: "o1", TemplateID: "t", Data: map[string]string{"thing1": "x"}})
 		if err != nil {
 			perr := platformtest.AsError(t, err)
