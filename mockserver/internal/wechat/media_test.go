@@ -77,11 +77,7 @@ func TestMediaErrors(t *testing.T) {
 	for _, tt := range upload {
 		t.Run("upload "+tt.name, func(t *testing.T) {
 			r := m.multipart(tt.path, tt.field, "a.png", tt.data)
-			if tt.msg == "" {
-				wantCode(t, r, tt.code)
-			} else {
-				wantMsg(t, r, tt.code, tt.msg)
-			}
+			wantAnswer(t, r, tt.code, tt.msg)
 		})
 	}
 	// A body that is not multipart at all, and GET on the upload.
@@ -101,11 +97,7 @@ func TestMediaErrors(t *testing.T) {
 	for _, tt := range get {
 		t.Run("get "+tt.name, func(t *testing.T) {
 			r := m.do(http.MethodGet, tt.path, nil)
-			if tt.msg == "" {
-				wantCode(t, r, tt.code)
-			} else {
-				wantMsg(t, r, tt.code, tt.msg)
-			}
+			wantAnswer(t, r, tt.code, tt.msg)
 		})
 	}
 	if list, err := m.Control.Media(m.ctx, mockapi.PlatformWeChat, appA); err != nil || len(list) != 0 {

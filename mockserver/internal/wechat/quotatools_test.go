@@ -88,11 +88,7 @@ func TestQuotaGet(t *testing.T) {
 	}
 	for _, tt := range errs {
 		r := m.do(http.MethodPost, api(quotaGet, tok), tt.body)
-		if tt.msg == "" {
-			wantCode(t, r, tt.code)
-		} else {
-			wantMsg(t, r, tt.code, tt.msg)
-		}
+		wantAnswer(t, r, tt.code, tt.msg)
 	}
 }
 
@@ -173,11 +169,7 @@ func TestClearQuotaErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := m.do(http.MethodPost, tt.path, tt.body)
-			if tt.msg == "" {
-				wantCode(t, r, tt.code)
-			} else {
-				wantMsg(t, r, tt.code, tt.msg)
-			}
+			wantAnswer(t, r, tt.code, tt.msg)
 		})
 	}
 	wantCode(t, m.do(http.MethodGet, v2("appid", appA, "appsecret", secretA), nil), 43002)

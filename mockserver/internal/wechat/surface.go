@@ -138,6 +138,7 @@ func (e *Emulator) begin(w http.ResponseWriter, r *http.Request, c *platform.Cal
 		if err != nil {
 			bodyCode = CodeDataFormat
 		} else {
+			keepBody(w, body)
 			bodyCode = decode(body)
 		}
 		if who != nil {

@@ -170,3 +170,13 @@ func mockclientKind(kind string) mockclient.MessageFilter {
 
 // ridPattern is the shape of a rid and of a trace_id.
 var ridPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$`)
+
+// wantAnswer is wantMsg when msg is set, else wantCode.
+func wantAnswer(t testing.TB, r reply, code int64, msg string) {
+	t.Helper()
+	if msg == "" {
+		wantCode(t, r, code)
+		return
+	}
+	wantMsg(t, r, code, msg)
+}

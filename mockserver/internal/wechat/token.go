@@ -241,6 +241,7 @@ func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) ErrCod
 		}
 		return CodeDataFormat
 	}
+	keepBody(w, body)
 	return decodeJSON(body, v)
 }
 

@@ -3,7 +3,6 @@ package wechat
 import (
 	"bufio"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -90,6 +89,16 @@ type tracedWriter struct {
 	http.ResponseWriter
 	rid      string
 	response []byte
+	// body is the request body as the handler read it (keepBody, below).
+	body []byte
+}
+
+// keepBody lets the rid record show the request body: the JSON readers
+// hand over what they read (no copy, and nothing on calls that succeed).
+func keepBody(w http.ResponseWriter, body []byte) {
+	if tw, ok := w.(*tracedWriter); ok {
+		tw.body = body
+	}
 }
 
 func (w *tracedWriter) Write(b []byte) (int, error) {
@@ -108,40 +117,22 @@ func (w *tracedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return h.Hijack()
 }
 
-// teeBody keeps the first ridBodyLimit bytes the handler reads.
-type teeBody struct {
-	io.ReadCloser
-	kept []byte
-}
-
-func (t *teeBody) Read(p []byte) (int, error) {
-	n, err := t.ReadCloser.Read(p)
-	if room := ridBodyLimit - len(t.kept); room > 0 && n > 0 {
-		t.kept = append(t.kept, p[:min(n, room)]...)
-	}
-	return n, err
-}
-
 // traced wraps a handler so that an answer with a rid is remembered for
-// openapi/rid/get.
+// openapi/rid/get. File uploads leave the body out (their handlers do not
+// hand it over), as do endpoints whose body carries a secret.
 func (e *Emulator) traced(endpoint string, fn platform.HandlerFunc) platform.HandlerFunc {
-	keepBody := !secretBodies[endpoint]
+	showBody := !secretBodies[endpoint]
 	return func(w http.ResponseWriter, r *http.Request, c *platform.Call) {
 		start := time.Now()
 		tw := &tracedWriter{ResponseWriter: w}
-		var tee *teeBody
-		if keepBody && r.Body != nil && !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
-			tee = &teeBody{ReadCloser: r.Body}
-			r.Body = tee
-		}
 		fn(tw, r, c)
 		if tw.rid == "" {
 			return
 		}
 		rec := &ridRecord{rid: tw.rid, appID: c.AppID, at: e.env.Clock.Now(), cost: time.Since(start),
 			query: redactQuery(r.URL.RawQuery), response: strings.TrimRight(string(tw.response), "\n"), clientIP: clientIP(r)}
-		if tee != nil && utf8.Valid(tee.kept) {
-			rec.body = string(tee.kept)
+		if b := tw.body[:min(len(tw.body), ridBodyLimit)]; showBody && utf8.Valid(b) {
+			rec.body = string(b)
 		}
 		e.rids.add(rec)
 	}

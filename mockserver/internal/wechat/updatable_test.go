@@ -166,11 +166,7 @@ func TestUpdatableErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := m.do(http.MethodPost, api(updatableSend, tok), tt.body)
-			if tt.msg == "" {
-				wantCode(t, r, tt.code)
-			} else {
-				wantMsg(t, r, tt.code, tt.msg)
-			}
+			wantAnswer(t, r, tt.code, tt.msg)
 		})
 	}
 	wantCode(t, m.do(http.MethodGet, api(updatableSend, tok), nil), 43002)
