@@ -51,6 +51,7 @@ func (e *Emulator) resetMediaChecks() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, mc := range m.list {
+		mc.done = true // a timer already firing finds nothing to push
 		if mc.timer != nil {
 			mc.timer.Stop()
 		}
@@ -80,7 +81,9 @@ func (e *Emulator) scheduleMediaCheck(mc mediaCheck) {
 	c := &mc
 	c.due = c.at.Add(m.delay)
 	if len(m.list) >= maxMediaChecks {
-		if old := m.list[0]; old.timer != nil {
+		old := m.list[0]
+		old.done = true
+		if old.timer != nil {
 			old.timer.Stop()
 		}
 		m.list[0] = nil
@@ -98,7 +101,7 @@ func (e *Emulator) mediaCheckTimer(c *mediaCheck) {
 	now := e.env.Clock.Now()
 	m := &e.checks
 	m.mu.Lock()
-	if c.done || c.timer == nil { // pushed already, or forgotten by a reset
+	if c.done { // pushed already, or forgotten by a reset
 		m.mu.Unlock()
 		return
 	}
