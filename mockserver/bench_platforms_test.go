@@ -484,17 +484,22 @@ func baiduCase() sendCase {
 				http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, bodies
 		},
 		ok: `{"errno":0,"msg":"success","data":{"msg_key":`,
-		baseline: formBaseline("application/json", func(seq int64) any {
-			type data struct {
-				MsgKey int64 `json:"msg_key"`
-			}
-			return struct {
-				Errno int    `json:"errno"`
-				Msg   string `json:"msg"`
-				Data  data   `json:"data"`
-			}{0, "success", data{4_330_000 + seq}}
-		}),
+		baseline: baiduBaseline(),
 	}
+}
+
+// baiduBaseline answers Baidu's send success with an increasing msg_key.
+func baiduBaseline() http.Handler {
+	return formBaseline("application/json", func(seq int64) any {
+		type data struct {
+			MsgKey int64 `json:"msg_key"`
+		}
+		return struct {
+			Errno int    `json:"errno"`
+			Msg   string `json:"msg"`
+			Data  data   `json:"data"`
+		}{0, "success", data{4_330_000 + seq}}
+	})
 }
 
 // baiduTemplateSendCase: the legacy template message on a form scene;
@@ -525,16 +530,7 @@ func baiduTemplateSendCase() sendCase {
 				http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, bodies
 		},
 		ok: `{"errno":0,"msg":"success","data":{"msg_key":`,
-		baseline: formBaseline("application/json", func(seq int64) any {
-			type data struct {
-				MsgKey int64 `json:"msg_key"`
-			}
-			return struct {
-				Errno int    `json:"errno"`
-				Msg   string `json:"msg"`
-				Data  data   `json:"data"`
-			}{0, "success", data{4_330_000 + seq}}
-		}),
+		baseline: baiduBaseline(),
 	}
 }
 

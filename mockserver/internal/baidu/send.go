@@ -64,28 +64,8 @@ func (e *Emulator) handleSubscribeSend(w http.ResponseWriter, r *http.Request, c
 	formErr := readForm(w, r)
 	f := r.Form
 	c.AppID, c.OpenID = appID, f.Get("touser_openId")
-	if e.fault(w, r, c) {
-		return
-	}
-	if gw != 0 {
-		gatewayFail(w, c, gw)
-		return
-	}
-	app, ok := e.env.Store.App(Name, appID)
-	if !ok { // the app was removed after the token was issued
-		gatewayFail(w, c, GatewayTokenInvalid)
-		return
-	}
-	switch {
-	case r.Method != http.MethodPost:
-		fail(w, c, ErrnoParam, "method "+r.Method+" not allowed, use POST")
-		return
-	case formErr != nil:
-		fail(w, c, ErrnoParam, "malformed form body")
-		return
-	}
-	if l, ok := e.env.Take(app, EndpointSubscribeSend); !ok {
-		gatewayFail(w, c, quotaCode(l))
+	app, ok := e.admit(w, r, c, gw, formErr, EndpointSubscribeSend, http.MethodPost)
+	if !ok {
 		return
 	}
 	req := sendRequest{TemplateID: f.Get("template_id"), OpenID: f.Get("touser_openId"),

@@ -47,36 +47,28 @@ const (
 )
 
 // begin runs the common start of a template-management call: token,
-// parameters, faults, method, quota. It returns the app and the merged
-// parameters when the call may proceed.
+// parameters, faults, method (GET or POST), quota. It returns the app and
+// the merged parameters when the call may proceed.
 func (e *Emulator) begin(w http.ResponseWriter, r *http.Request, c *platform.Call, endpoint string) (*store.App, url.Values, bool) {
 	appID, gw := e.checkToken(r)
-	p, readable := readParams(w, r)
+	p, bodyErr := readParams(w, r)
 	c.AppID = appID
-	if e.fault(w, r, c) {
-		return nil, nil, false
+	app, ok := e.admit(w, r, c, gw, bodyErr, endpoint, http.MethodGet, http.MethodPost)
+	return app, p, ok
+}
+
+// beginList is begin plus the page of a list call.
+func (e *Emulator) beginList(w http.ResponseWriter, r *http.Request, c *platform.Call, endpoint string) (app *store.App, offset, count int, ok bool) {
+	app, p, ok := e.begin(w, r, c, endpoint)
+	if !ok {
+		return nil, 0, 0, false
 	}
-	if gw != 0 {
-		gatewayFail(w, c, gw)
-		return nil, nil, false
+	offset, count, detail := pageParams(p)
+	if detail != "" {
+		fail(w, c, ErrnoParam, detail)
+		return nil, 0, 0, false
 	}
-	app, ok := e.env.Store.App(Name, appID)
-	switch {
-	case !ok: // the app was removed after the token was issued
-		gatewayFail(w, c, GatewayTokenInvalid)
-		return nil, nil, false
-	case r.Method != http.MethodGet && r.Method != http.MethodPost:
-		fail(w, c, ErrnoParam, "method "+r.Method+" not allowed, use GET or POST")
-		return nil, nil, false
-	case !readable:
-		fail(w, c, ErrnoParam, "malformed body")
-		return nil, nil, false
-	}
-	if l, ok := e.env.Take(app, endpoint); !ok {
-		gatewayFail(w, c, quotaCode(l))
-		return nil, nil, false
-	}
-	return app, p, true
+	return app, offset, count, true
 }
 
 func success(w http.ResponseWriter, c *platform.Call, data any) {
@@ -115,13 +107,8 @@ type listAnswer[T any] struct {
 
 // GET /rest/2.0/smartapp/template/librarylist?access_token=&offset=&count=
 func (e *Emulator) handleLibraryList(w http.ResponseWriter, r *http.Request, c *platform.Call) {
-	_, p, ok := e.begin(w, r, c, EndpointLibraryList)
+	_, offset, count, ok := e.beginList(w, r, c, EndpointLibraryList)
 	if !ok {
-		return
-	}
-	offset, count, detail := pageParams(p)
-	if detail != "" {
-		fail(w, c, ErrnoParam, detail)
 		return
 	}
 	all := make([]libraryListItem, 0, len(e.library))
@@ -278,13 +265,8 @@ func (e *Emulator) templateItem(t *store.Template) templateListItem {
 
 // GET /rest/2.0/smartapp/template/templatelist?access_token=&offset=&count=
 func (e *Emulator) handleTemplateList(w http.ResponseWriter, r *http.Request, c *platform.Call) {
-	app, p, ok := e.begin(w, r, c, EndpointTemplateList)
+	app, offset, count, ok := e.beginList(w, r, c, EndpointTemplateList)
 	if !ok {
-		return
-	}
-	offset, count, detail := pageParams(p)
-	if detail != "" {
-		fail(w, c, ErrnoParam, detail)
 		return
 	}
 	tmpls := e.env.Store.Templates(Name, app.AppID)

@@ -92,27 +92,8 @@ func (e *Emulator) handleTemplateSend(w http.ResponseWriter, r *http.Request, c 
 	if c.OpenID == "" {
 		c.OpenID = f.Get("touser")
 	}
-	if e.fault(w, r, c) {
-		return
-	}
-	if gw != 0 {
-		gatewayFail(w, c, gw)
-		return
-	}
-	app, ok := e.env.Store.App(Name, appID)
-	switch {
-	case !ok:
-		gatewayFail(w, c, GatewayTokenInvalid)
-		return
-	case r.Method != http.MethodPost:
-		fail(w, c, ErrnoParam, "method "+r.Method+" not allowed, use POST")
-		return
-	case formErr != nil:
-		fail(w, c, ErrnoParam, "malformed form body")
-		return
-	}
-	if l, ok := e.env.Take(app, EndpointTemplateSend); !ok {
-		gatewayFail(w, c, quotaCode(l))
+	app, ok := e.admit(w, r, c, gw, formErr, EndpointTemplateSend, http.MethodPost)
+	if !ok {
 		return
 	}
 	req := sendRequest{TemplateID: f.Get("template_id"), OpenID: f.Get("touser_openId"), Page: f.Get("page")}

@@ -190,6 +190,21 @@ func pageParams(q url.Values) (num, size int, err error) {
 	return num, size, err
 }
 
+// listParams reads the parameters query_tpl_list and query_app_tpl share:
+// classification (required, 1 or 2), the page, and category_ids.
+func listParams(q url.Values) (class, num, size int, cats []int, err error) {
+	if class, err = intParam(q, "classification", true, 0, classOneTime, classLongTerm); err != nil {
+		return
+	}
+	if num, size, err = pageParams(q); err != nil {
+		return
+	}
+	if cats, err = categoryIDs(q.Get("category_ids")); err != nil {
+		err = errors.New("category_ids must be ids separated by commas, e.g. 79,117")
+	}
+	return
+}
+
 func (e *Emulator) libraryItem(t LibraryTemplate) libraryItem {
 	cat, _ := e.library.category(t.CategoryID)
 	return libraryItem{TemplateID: t.ID, Classification: t.Classification, CategoryName: cat.Name, Title: t.Title,
@@ -202,11 +217,6 @@ func (e *Emulator) handleQueryTplList(w http.ResponseWriter, r *http.Request, c 
 		return
 	}
 	q := r.URL.Query()
-	class, err := intParam(q, "classification", true, 0, classOneTime, classLongTerm)
-	if err != nil {
-		e.paramError(w, c, err.Error())
-		return
-	}
 	// template_type is documented as required with the single value 1
 	// (公共模版); SKIT-ByteDance leaves it out when unset, so a missing
 	// one is read as 1 (UNCONFIRMED).
@@ -214,14 +224,9 @@ func (e *Emulator) handleQueryTplList(w http.ResponseWriter, r *http.Request, c 
 		e.paramError(w, c, err.Error())
 		return
 	}
-	num, size, err := pageParams(q)
+	class, num, size, cats, err := listParams(q)
 	if err != nil {
 		e.paramError(w, c, err.Error())
-		return
-	}
-	cats, err := categoryIDs(q.Get("category_ids"))
-	if err != nil {
-		e.paramError(w, c, "category_ids must be ids separated by commas, e.g. 79,117")
 		return
 	}
 	keyword := strings.TrimSpace(q.Get("keyword"))
@@ -439,20 +444,9 @@ func (e *Emulator) handleQueryAppTpl(w http.ResponseWriter, r *http.Request, c *
 	if !ok {
 		return
 	}
-	q := r.URL.Query()
-	class, err := intParam(q, "classification", true, 0, classOneTime, classLongTerm)
+	class, num, size, cats, err := listParams(r.URL.Query())
 	if err != nil {
 		e.paramError(w, c, err.Error())
-		return
-	}
-	num, size, err := pageParams(q)
-	if err != nil {
-		e.paramError(w, c, err.Error())
-		return
-	}
-	cats, err := categoryIDs(q.Get("category_ids"))
-	if err != nil {
-		e.paramError(w, c, "category_ids must be ids separated by commas, e.g. 79,117")
 		return
 	}
 	all := []appItem{}
