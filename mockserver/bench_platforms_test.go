@@ -483,7 +483,7 @@ func baiduCase() sendCase {
 			return "/rest/2.0/smartapp/template/message/subscribe/send?access_token=" + url.QueryEscape(tok.AccessToken),
 				http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, bodies
 		},
-		ok: `{"errno":0,"msg":"success","data":{"msg_key":`,
+		ok:       `{"errno":0,"msg":"success","data":{"msg_key":`,
 		baseline: baiduBaseline(),
 	}
 }
@@ -529,7 +529,7 @@ func baiduTemplateSendCase() sendCase {
 			return "/rest/2.0/smartapp/template/send?access_token=" + url.QueryEscape(tok.AccessToken),
 				http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, bodies
 		},
-		ok: `{"errno":0,"msg":"success","data":{"msg_key":`,
+		ok:       `{"errno":0,"msg":"success","data":{"msg_key":`,
 		baseline: baiduBaseline(),
 	}
 }
