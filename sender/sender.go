@@ -11,7 +11,6 @@ package sender
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -88,6 +87,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if cfg.Storage.Sync == "full" {
 		sopts = append(sopts, sqlite.WithSynchronousFull())
 	}
+	if cfg.Storage.Initialize {
+		sopts = append(sopts, sqlite.WithInitialize())
+	}
 	store, err := sqlite.Open(ctx, cfg.Storage.Path, sopts...)
 	if err != nil {
 		return nil, fmt.Errorf("open storage %s: %w", cfg.Storage.Path, err)
@@ -127,15 +129,24 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 // Handler serves the HTTP API.
 func (s *Service) Handler() http.Handler { return s.handler }
 
-func (s *Service) ready(ctx context.Context) error {
+// ready answers /readyz from memory: the dispatcher's state and the
+// outcome of storage's last write. It never queries storage — probes are
+// anonymous and frequent, and must answer while the disk stalls.
+func (s *Service) ready() api.Readiness {
+	rd := api.Readiness{Ready: true, Checks: map[string]string{"dispatcher": "running", "storage": "ok"}}
 	s.mu.Lock()
 	running := s.running
 	s.mu.Unlock()
 	if !running {
-		return errors.New("dispatcher not running")
+		rd.Ready, rd.Checks["dispatcher"], rd.Error = false, "stopped", "dispatcher not running"
 	}
-	_, err := s.store.Counts(ctx)
-	return err
+	if err := s.store.Writable(); err != nil {
+		rd.Ready, rd.Checks["storage"] = false, err.Error()
+		if rd.Error == "" {
+			rd.Error = "storage does not take writes"
+		}
+	}
+	return rd
 }
 
 // Run serves the API on ln (over TLS when the configuration names a

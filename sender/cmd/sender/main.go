@@ -36,6 +36,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	fs.SetOutput(stderr)
 	path := fs.String("config", getenv("MINIPUSH_CONFIG"), "YAML configuration file (env MINIPUSH_CONFIG)")
 	check := fs.Bool("check", false, "validate the configuration, print it redacted and exit")
+	initStorage := fs.Bool("init-storage", false, "start with an empty database even where one existed (storage.initialize; docs/operations.md)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -45,6 +46,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	cfg, err := sender.LoadConfig(*path, getenv)
 	if err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	if *initStorage {
+		cfg.Storage.Initialize = true
 	}
 	if *check {
 		fmt.Fprint(stderr, cfg.String())

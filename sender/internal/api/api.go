@@ -52,8 +52,9 @@ type Hooks struct {
 	// Accepted and Rejected count messages for metrics.
 	Accepted func(app string, n int)
 	Rejected func(app, rule string)
-	// Ready reports readiness (storage open, dispatcher running).
-	Ready func(ctx context.Context) error
+	// Ready reports readiness from memory (it must never wait on storage:
+	// probes are anonymous and frequent).
+	Ready func() Readiness
 	// Metrics serves /metrics.
 	Metrics http.Handler
 }
@@ -305,15 +306,45 @@ func (a *API) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
-	if a.hooks.Ready != nil {
-		if err := a.hooks.Ready(r.Context()); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "error": err.Error()})
-			return
-		}
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+// Readiness is the answer of GET /readyz.
+type Readiness struct {
+	// Ready: the sender accepts and delivers messages (200); else 503.
+	Ready bool `json:"-"`
+	// Status is "ready" or "not ready".
+	Status string `json:"status"`
+	// Error says why not ready.
+	Error string `json:"error,omitempty"`
+	// Checks is each part's state: "ok", or what is wrong.
+	Checks map[string]string `json:"checks,omitempty"`
+	// Apps is each app's state (detail: an app's refused credentials
+	// concern that app, not the readiness of the sender).
+	Apps map[string]AppHealth `json:"apps,omitempty"`
 }
+
+// AppHealth is one app's state in /readyz.
+type AppHealth struct {
+	Healthy bool      `json:"healthy"`
+	Reason  string    `json:"reason,omitempty"`
+	Since   time.Time `json:"since,omitzero"`
+}
+
+func (a *API) readyz(w http.ResponseWriter, _ *http.Request) {
+	rd := Readiness{Ready: true}
+	if a.hooks.Ready != nil {
+		rd = a.hooks.Ready()
+	}
+	status := http.StatusOK
+	if rd.Status = "ready"; !rd.Ready {
+		rd.Status, status = "not ready", http.StatusServiceUnavailable
+		// A probe may retry sooner, but nothing changes faster.
+		w.Header().Set("Retry-After", strconv.Itoa(storageRetryAfter))
+	}
+	writeJSON(w, status, rd)
+}
+
+// storageRetryAfter is the Retry-After (seconds) of answers that storage
+// could not serve now: disk full, I/O errors, a store too busy to answer.
+const storageRetryAfter = 5
 
 func (a *API) storeError(w http.ResponseWriter, err error, what string) {
 	switch {
@@ -321,7 +352,15 @@ func (a *API) storeError(w http.ResponseWriter, err error, what string) {
 		writeError(w, http.StatusNotFound, what+" not found")
 	case errors.Is(err, storage.ErrConflict):
 		writeError(w, http.StatusConflict, err.Error())
+	case errors.Is(err, storage.ErrUnavailable):
+		// Disk full, I/O errors: nothing was stored, and it is the
+		// storage's failure, not the request's. Never 500, never 202.
+		a.log.Error("storage unavailable", "what", what, "err", err)
+		w.Header().Set("Retry-After", strconv.Itoa(storageRetryAfter))
+		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf(
+			"storage cannot serve this now (the disk may be full or failing): nothing was stored; retry after %d s", storageRetryAfter))
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		w.Header().Set("Retry-After", strconv.Itoa(storageRetryAfter))
 		writeError(w, http.StatusServiceUnavailable, "storage did not answer in time")
 	default:
 		a.log.Error("storage", "what", what, "err", err)

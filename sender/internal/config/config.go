@@ -78,6 +78,11 @@ type Storage struct {
 	// Sync is "normal" (default: survives a process crash) or "full"
 	// (also survives power loss, slower).
 	Sync string `yaml:"sync"`
+	// Initialize lets the sender start with an empty database where the
+	// marker beside the path shows one existed (it refuses otherwise:
+	// docs/operations.md#a-missing-database). Set it for one start, after
+	// deciding the old database is lost.
+	Initialize bool `yaml:"initialize"`
 }
 
 // APIKey lets a caller in with Authorization: Bearer <key>.
@@ -246,6 +251,7 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 // applyEnv overrides settings from MINIPUSH_* variables:
 //
 //	MINIPUSH_LISTEN, MINIPUSH_STORAGE_DRIVER, MINIPUSH_STORAGE_PATH, MINIPUSH_STORAGE_SYNC,
+//	MINIPUSH_STORAGE_INITIALIZE (true or false),
 //	MINIPUSH_API_KEYS ("name:key,name2:key2"), MINIPUSH_LOG_FORMAT, MINIPUSH_LOG_LEVEL,
 //	MINIPUSH_DELIVERY_<SETTING> (e.g. MINIPUSH_DELIVERY_WORKERS, MINIPUSH_DELIVERY_LEASE=30s),
 //	MINIPUSH_SERVER_<SETTING> (e.g. MINIPUSH_SERVER_MAX_CONNS, MINIPUSH_SERVER_IDLE_TIMEOUT=30s),
@@ -268,6 +274,13 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	str("MINIPUSH_STORAGE_PATH", &c.Storage.Path)
 	str("MINIPUSH_STORAGE_SYNC", &c.Storage.Sync)
 	str("MINIPUSH_LOG_FORMAT", &c.Log.Format)
+	if v := getenv("MINIPUSH_STORAGE_INITIALIZE"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("MINIPUSH_STORAGE_INITIALIZE=%q: want true or false", v)
+		}
+		c.Storage.Initialize = b
+	}
 	if v := getenv("MINIPUSH_METRICS_REQUIRE_KEY"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {

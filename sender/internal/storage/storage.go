@@ -26,6 +26,11 @@ var (
 	// again, or its outcome is already recorded). The outcome is refused:
 	// the current owner's stands. It is also an ErrConflict.
 	ErrLeaseLost = fmt.Errorf("lease lost: %w", ErrConflict)
+	// ErrUnavailable: storage cannot do it now — the disk is full, an I/O
+	// error, the database is locked or damaged. Nothing was written, and
+	// trying again later may succeed. The API answers 503 with
+	// Retry-After; the dispatcher keeps an outcome it could not write.
+	ErrUnavailable = errors.New("storage unavailable")
 )
 
 // Store is the sender's durable state. Every method is safe for concurrent
@@ -111,6 +116,14 @@ type Store interface {
 	Token(ctx context.Context, key string) (token string, expires time.Time, err error)
 	PutToken(ctx context.Context, key, token string, expires time.Time) error
 	DeleteToken(ctx context.Context, key, token string) error
+
+	// Writable reports at once, from memory, whether storage takes
+	// writes: nil while its writes commit (while none is made, a probe
+	// write of its own every few seconds stands in), else the failure,
+	// wrapping ErrUnavailable. After a failure it stays so until writes
+	// have committed and none has failed for a moment. Readiness probes
+	// call it, so it must never wait on storage.
+	Writable() error
 
 	Close() error
 }

@@ -97,8 +97,12 @@ func TestWALRestartsUnderSustainedWrites(t *testing.T) {
 		t.Fatalf("the WAL restarted %d times in 60s of sustained writes (peak %d frames): checkpoints never finish", restarts, peak)
 	}
 	// A restart is due from walRestartFrames on, at the next checkpointer
-	// tick; the WAL may grow for a few ticks more before it happens.
-	if limit := uint32(20 * walRestartFrames); peak > limit {
+	// tick; the WAL may grow for a few ticks more before it happens — on
+	// a machine whose two cores run several test binaries, for many more
+	// (peaks of 21,000–28,000 frames were seen at load average 13–17). The
+	// bound is what "bounded" means here: not the unbounded growth of a
+	// WAL that never restarts.
+	if limit := uint32(50 * walRestartFrames); peak > limit {
 		t.Errorf("the WAL grew to %d frames before restarting, want at most %d", peak, limit)
 	}
 }

@@ -134,7 +134,8 @@ func sqlInsertMembers(n int) string {
 }
 
 // Group implements storage.Store.
-func (s *Store) Group(ctx context.Context, app, name, after string, limit int) (message.Group, []string, string, error) {
+func (s *Store) Group(ctx context.Context, app, name, after string, limit int) (_ message.Group, _ []string, _ string, err error) {
+	defer func() { err = unavailable(err) }() // a read failing on the disk is not a missing record
 	if err := s.readable(); err != nil {
 		return message.Group{}, nil, "", err
 	}

@@ -108,7 +108,8 @@ func (s *Store) Enqueue(ctx context.Context, msgs []message.Message) ([]message.
 
 // Get implements storage.Store: the message with its attempts, oldest
 // first.
-func (s *Store) Get(ctx context.Context, id string) (message.Message, error) {
+func (s *Store) Get(ctx context.Context, id string) (_ message.Message, err error) {
+	defer func() { err = unavailable(err) }() // a read failing on the disk is not a missing record
 	if err := s.readable(); err != nil {
 		return message.Message{}, err
 	}
@@ -155,7 +156,8 @@ func (s *Store) Get(ctx context.Context, id string) (message.Message, error) {
 // first; next is "" on the last page. A cursor this store did not issue is
 // reported as storage.ErrNotFound (the interface has no "invalid input"
 // error; UNCONFIRMED that the API maps it as intended).
-func (s *Store) List(ctx context.Context, f storage.Filter) ([]message.Message, string, error) {
+func (s *Store) List(ctx context.Context, f storage.Filter) (_ []message.Message, _ string, err error) {
+	defer func() { err = unavailable(err) }() // a read failing on the disk is not a missing record
 	if err := s.readable(); err != nil {
 		return nil, "", err
 	}
@@ -244,7 +246,8 @@ func decodeCursor(c string) (int64, bool) {
 
 // Broadcast implements storage.Store. The counts map has every status,
 // zero included.
-func (s *Store) Broadcast(ctx context.Context, id string) (message.Broadcast, map[message.Status]int, error) {
+func (s *Store) Broadcast(ctx context.Context, id string) (_ message.Broadcast, _ map[message.Status]int, err error) {
+	defer func() { err = unavailable(err) }() // a read failing on the disk is not a missing record
 	if err := s.readable(); err != nil {
 		return message.Broadcast{}, nil, err
 	}
@@ -279,7 +282,8 @@ func (s *Store) Broadcast(ctx context.Context, id string) (message.Broadcast, ma
 
 // Counts implements storage.Store. The map has every status, zero
 // included.
-func (s *Store) Counts(ctx context.Context) (map[message.Status]int, error) {
+func (s *Store) Counts(ctx context.Context) (_ map[message.Status]int, err error) {
+	defer func() { err = unavailable(err) }() // a read failing on the disk is not a missing record
 	if err := s.readable(); err != nil {
 		return nil, err
 	}

@@ -152,6 +152,12 @@ ALTER TABLE broadcasts ADD COLUMN fanned_out INTEGER NOT NULL DEFAULT 0;
 UPDATE broadcasts SET fanned_out = recipients;
 CREATE INDEX broadcasts_fanout ON broadcasts(created_at, id) WHERE fanout_after IS NOT NULL;
 `,
+	// 4: facts about the database itself: its id (also in the marker
+	// file beside it), when it was created, the heartbeat write.
+	`CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+) WITHOUT ROWID;`,
 }
 
 // migrate brings the schema to the latest version in one transaction. The

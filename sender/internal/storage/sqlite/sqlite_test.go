@@ -56,6 +56,31 @@ func TestConformance(t *testing.T) {
 	}
 }
 
+// pageLimit is the SQLite backend's storagetest.Fault.
+type pageLimit struct{ s *sqlite.Store }
+
+func (p pageLimit) Break(t *testing.T) {
+	t.Helper()
+	if err := sqlite.LimitPages(p.s, true); err != nil {
+		t.Fatalf("cap the database: %v", err)
+	}
+}
+
+func (p pageLimit) Heal(t *testing.T) {
+	t.Helper()
+	if err := sqlite.LimitPages(p.s, false); err != nil {
+		t.Fatalf("lift the cap: %v", err)
+	}
+}
+
+func TestFaults(t *testing.T) {
+	t.Parallel()
+	storagetest.RunFaults(t, func(t *testing.T) (storage.Store, storagetest.Fault) {
+		s := openStore(t, filepath.Join(t.TempDir(), "minipush.db"))
+		return s, pageLimit{s}
+	})
+}
+
 func testMsg(app, to string) message.Message {
 	return message.Message{App: app, Platform: "wechat", To: to, TemplateID: "tpl", Data: map[string]string{"thing1": to}}
 }

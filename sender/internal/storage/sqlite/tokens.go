@@ -21,7 +21,8 @@ const (
 
 // Token implements storage.Store; storage.ErrNotFound when none is stored.
 // An expired token is returned as stored: the caller judges expiry.
-func (s *Store) Token(ctx context.Context, key string) (string, time.Time, error) {
+func (s *Store) Token(ctx context.Context, key string) (_ string, _ time.Time, err error) {
+	defer func() { err = unavailable(err) }() // a read failing on the disk is not a missing record
 	if err := s.readable(); err != nil {
 		return "", time.Time{}, err
 	}
@@ -29,7 +30,7 @@ func (s *Store) Token(ctx context.Context, key string) (string, time.Time, error
 		token   string
 		expires int64
 	)
-	err := s.rdb.QueryRowContext(ctx, sqlGetToken, key).Scan(&token, &expires)
+	err = s.rdb.QueryRowContext(ctx, sqlGetToken, key).Scan(&token, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		// The key names an app, not a secret; the token never appears.
 		return "", time.Time{}, fmt.Errorf("get token %s: %w", key, storage.ErrNotFound)

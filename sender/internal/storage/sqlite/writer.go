@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
+	"time"
 
 	sqlitedrv "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/minipush/minipush/sender/internal/storage"
 )
 
 // request is one mutating call waiting for the writer.
@@ -57,6 +60,8 @@ type writer struct {
 	// finishCheckpoint is set by the checkpointer when the WAL should be
 	// restarted; the writer checkpoints between batches (checkpoint.go).
 	finishCheckpoint atomic.Bool
+	// health is what the writer's transactions came to (health.go).
+	health health
 }
 
 // stmts are the writer's prepared statements, compiled once.
@@ -171,13 +176,13 @@ func (s *Store) send(ctx context.Context, lane chan<- *request, oneWrite bool, r
 
 	select {
 	case err := <-r.done:
-		return err
+		return unavailable(err)
 	case <-ctx.Done():
 		if r.state.CompareAndSwap(reqPending, reqCanceled) {
 			return ctx.Err()
 		}
 		// The writer has started it: its outcome is the truth.
-		return <-r.done
+		return unavailable(<-r.done)
 	}
 }
 
@@ -272,7 +277,20 @@ func (w *writer) runBatch(batch []*request) {
 		return
 	}
 	errs := w.errs[:len(live)]
+	committed := false
 	answer := func() {
+		// Health first: a caller told its write failed must find the
+		// store unwritable when it asks.
+		now := time.Now()
+		if committed {
+			w.health.committed(now)
+		}
+		for _, err := range errs {
+			if u := unavailable(err); errors.Is(u, storage.ErrUnavailable) {
+				w.health.failed(now, u)
+				break
+			}
+		}
 		for i, r := range live {
 			r.done <- errs[i]
 		}
@@ -334,6 +352,7 @@ func (w *writer) runBatch(batch []*request) {
 		failAll(fmt.Errorf("commit: %w", err))
 		return
 	}
+	committed = true
 	answer()
 }
 
