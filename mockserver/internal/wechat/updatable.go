@@ -64,7 +64,12 @@ func (e *Emulator) handleActivityCreate(w http.ResponseWriter, r *http.Request, 
 	if r.Method == http.MethodPost && r.ContentLength != 0 {
 		decode = into(&body)
 	}
-	app, ok := e.begin(w, r, c, decode, func() string { return req.OpenID + body.OpenID })
+	app, ok := e.begin(w, r, c, decode, func() string {
+		if req.OpenID != "" {
+			return req.OpenID
+		}
+		return body.OpenID
+	})
 	if !ok || !e.take(w, c, app, EndpointActivityCreate, CodeMinuteQuota) {
 		return
 	}
