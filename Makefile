@@ -8,6 +8,13 @@ MOCK_ADDR ?= 127.0.0.1:9100
 LOAD_RATE ?= 500
 LOAD_DURATION ?= 30s
 LOAD_P99 ?= 50ms
+FUZZTIME ?= 15s
+FUZZ_MATCH ?= .
+FUZZ_SMOKE_TIME ?= 3s
+# The CI smoke: the fuzzers of the sender's own untrusted input (API bodies,
+# paths and queries over real SQLite, config, keys), the secret scrubber,
+# the content rules and one platform client's answers.
+FUZZ_SMOKE ?= /(FuzzAPI|FuzzPathAndQuery|FuzzJSONPath|FuzzScrub|FuzzLoad|FuzzParseKeys|FuzzCheck|FuzzControlAPI)/|platform/wechat/FuzzSendAnswer/
 REPORTS ?= build/reports
 # testcontainers-go: the reaper image cannot be pulled here (literal "true").
 export TESTCONTAINERS_RYUK_DISABLED := true
@@ -81,12 +88,12 @@ bench-sender: ## Measure the sender against its performance targets (docs/perfor
 	MINIPUSH_PERF=1 $(GO) test -run '^TestPerf$$' -v -count=1 -timeout 30m ./sender/
 
 .PHONY: fuzz
-fuzz: ## Run every fuzz target for 15s each
-	@for pkg in $$($(GO) list ./...); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
-	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 15s $$pkg || exit 1; \
-	  done; \
-	done
+fuzz: ## Run every fuzz target for FUZZTIME each (default 15s); FUZZ_MATCH=regex picks targets by dir/FuzzName
+	@FUZZTIME=$(FUZZTIME) FUZZ_MATCH='$(FUZZ_MATCH)' GO=$(GO) bash scripts/fuzz.sh
+
+.PHONY: fuzz-smoke
+fuzz-smoke: ## The CI fuzz smoke: the untrusted-input decoders, FUZZTIME (default 3s) each
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZ_SMOKE_TIME) FUZZ_MATCH='$(FUZZ_SMOKE)'
 
 .PHONY: clean
 clean: ## Remove build outputs

@@ -201,6 +201,15 @@ func server(t testing.TB) (*httptest.Server, *memStore, *[]rejection) {
 // serverWith is server with the configuration changed by mod.
 func serverWith(t testing.TB, mod func(*config.Config)) (*httptest.Server, *memStore, *[]rejection) {
 	t.Helper()
+	h, st, rejected := handlerWith(t, mod)
+	hs := httptest.NewServer(h)
+	t.Cleanup(hs.Close)
+	return hs, st, rejected
+}
+
+// handlerWith is the API's handler over a memStore, not served.
+func handlerWith(t testing.TB, mod func(*config.Config)) (http.Handler, *memStore, *[]rejection) {
+	t.Helper()
 	cfg := config.Defaults()
 	cfg.APIKeys = []config.APIKey{{Name: "t", Key: key}}
 	cfg.Apps = []config.App{{Name: "shop", Platform: "wechat", AppID: "wx1", Secret: "s"},
@@ -221,9 +230,7 @@ func serverWith(t testing.TB, mod func(*config.Config)) (*httptest.Server, *memS
 		rejected = append(rejected, rejection{app, rule})
 		mu.Unlock()
 	}}, slog.New(slog.DiscardHandler))
-	hs := httptest.NewServer(a.Handler())
-	t.Cleanup(hs.Close)
-	return hs, st, &rejected
+	return a.Handler(), st, &rejected
 }
 
 func do(t testing.TB, hs *httptest.Server, method, path, auth string, body []byte) (int, []byte) {

@@ -150,13 +150,15 @@ func queryParams(r *http.Request, names ...string) (map[string]string, []Problem
 		rawKey, rawVal, _ := strings.Cut(part, "=")
 		key, err := url.QueryUnescape(rawKey)
 		if err != nil {
-			ps = append(ps, Problem{truncate(rawKey, 32), "invalid_encoding", "a query parameter name is not valid percent-encoding"})
+			ps = append(ps, Problem{paramName(rawKey), "invalid_encoding", "a query parameter name is not valid percent-encoding"})
 			continue
 		}
 		val, err := url.QueryUnescape(rawVal)
 		switch {
+		case key == "":
+			ps = append(ps, Problem{"query", "unnamed_parameter", "a query parameter has no name (\"=value\")"})
 		case !slices.Contains(names, key):
-			ps = append(ps, Problem{truncate(key, 32), "unknown_parameter", unknownParam(key, names)})
+			ps = append(ps, Problem{paramName(key), "unknown_parameter", unknownParam(key, names)})
 		case err != nil:
 			ps = append(ps, Problem{key, "invalid_encoding", key + " is not valid percent-encoding"})
 		case len(val) > maxQueryValueBytes:
@@ -172,6 +174,16 @@ func queryParams(r *http.Request, names ...string) (map[string]string, []Problem
 		}
 	}
 	return out, ps
+}
+
+// paramName is an unknown parameter's name as a problem reports it: cut
+// short, and percent-encoded when it is not UTF-8 (JSON would turn its
+// bytes into U+FFFD).
+func paramName(key string) string {
+	if !utf8.ValidString(key) {
+		key = url.QueryEscape(key)
+	}
+	return truncate(key, 32)
 }
 
 func unknownParam(key string, names []string) string {

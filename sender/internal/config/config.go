@@ -232,7 +232,7 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 			// yaml quotes the start of a value it cannot place
 			// ("cannot unmarshal !!str `s3cr3t-...`"): a secret or key
 			// written at the wrong level would leak its first characters.
-			return nil, fmt.Errorf("config %s: %s", path, yamlValue.ReplaceAllString(err.Error(), "`…`"))
+			return nil, fmt.Errorf("config %s: %s", path, scrubYAMLError(err.Error()))
 		}
 		c.source, c.inlineSecrets = path, c.hasInlineSecrets()
 	}
@@ -381,6 +381,28 @@ func envName(s string) string {
 
 // yamlValue matches the value excerpts yaml puts in its errors.
 var yamlValue = regexp.MustCompile("`[^`]*`")
+
+// yamlUnknownField matches yaml's "field X not found in type T".
+var yamlUnknownField = regexp.MustCompile(`field (.*?) not found in type`)
+
+// settingLike is what a setting's name looks like: lower-case words joined
+// by '_' (no digits: secrets nearly always hold some).
+var settingLike = regexp.MustCompile(`^[a-z][a-z_]{0,31}$`)
+
+// scrubYAMLError keeps yaml's error from quoting what may be a secret:
+// the value excerpts it quotes ("cannot unmarshal !!str `s3cr3t-...`": a
+// secret written at the wrong level), and an unknown field's name unless
+// it looks like a setting ("sekret" is a typo to point at; a key written
+// where a field name goes, as in {name: a, s3cr3tKey}, is not).
+func scrubYAMLError(msg string) string {
+	msg = yamlValue.ReplaceAllString(msg, "`…`")
+	return yamlUnknownField.ReplaceAllStringFunc(msg, func(m string) string {
+		if name := yamlUnknownField.FindStringSubmatch(m)[1]; !settingLike.MatchString(name) {
+			return "field … (not a setting name; not shown) not found in type"
+		}
+		return m
+	})
+}
 
 var appName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$`)
 

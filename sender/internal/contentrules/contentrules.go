@@ -1,6 +1,7 @@
 // Package contentrules screens message content at the API, before anything
 // is queued: named rules of words (case-insensitive substrings) or regular
-// expressions. A match is reported with the rule's name, so a caller knows
+// expressions. Words match under Unicode case folding (as
+// strings.EqualFold). A match is reported with the rule's name, so a caller knows
 // which policy refused the message.
 package contentrules
 
@@ -9,13 +10,14 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/minipush/minipush/sender/internal/config"
 )
 
 type rule struct {
 	name  string
-	words []string // lower-cased
+	words []string // folded
 	re    *regexp.Regexp
 }
 
@@ -35,7 +37,7 @@ func New(cfg []config.ContentRule) (*Rules, error) {
 		ru := rule{name: c.Name}
 		for _, w := range c.Words {
 			if w = strings.TrimSpace(w); w != "" {
-				ru.words = append(ru.words, strings.ToLower(w))
+				ru.words = append(ru.words, fold(w))
 			}
 		}
 		if c.Regex != "" {
@@ -80,11 +82,26 @@ func (ru rule) matches(v string) bool {
 	if len(ru.words) == 0 {
 		return false
 	}
-	lv := strings.ToLower(v)
+	lv := fold(v)
 	for _, w := range ru.words {
 		if strings.Contains(lv, w) {
 			return true
 		}
 	}
 	return false
+}
+
+// fold maps every rune of s to one representative of its Unicode case
+// folding orbit (the smallest), so that two strings equal under
+// strings.EqualFold fold to the same bytes. strings.ToLower is not enough:
+// the long s "ſ" upper-cases to "S", which lower-cases to "s", so a rule
+// word "ſcam" would miss "SCAM".
+func fold(s string) string {
+	return strings.Map(func(r rune) rune {
+		low := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			low = min(low, f)
+		}
+		return low
+	}, s)
 }
