@@ -113,7 +113,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 			Shaper: ratelimit.New(perSecond, burst, perUser), ContentCheck: a.ContentCheck}
 	}
 	s.dispatcher = dispatch.New(store, apps, cfg.Delivery, log, dispatch.WithObserver(observer{s.metrics}))
-	s.bulk = bulk.New(store, log, bulk.WithFannedOut(func(int) { s.dispatcher.Wake() }))
+	s.bulk = bulk.New(store, log, bulk.WithFannedOut(func(int) { s.dispatcher.Wake() }),
+		bulk.WithKeyWindow(cfg.Idempotency.Window))
 	s.api = api.New(store, cfg, content, api.Hooks{
 		Queued:   s.dispatcher.Wake,
 		FanOut:   s.bulk.Wake,

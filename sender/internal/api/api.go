@@ -32,14 +32,14 @@ import (
 // Store is what the API needs from storage.
 type Store interface {
 	Enqueue(ctx context.Context, msgs []message.Message) ([]message.Message, []bool, error)
-	CreateBroadcast(ctx context.Context, b message.Broadcast, msgs []message.Message) (message.Broadcast, error)
+	CreateBroadcast(ctx context.Context, b message.Broadcast, msgs []message.Message) (message.Broadcast, bool, error)
 	Get(ctx context.Context, id string) (message.Message, error)
 	List(ctx context.Context, f storage.Filter) ([]message.Message, string, error)
 	Broadcast(ctx context.Context, id string) (message.Broadcast, map[message.Status]int, error)
 	Redrive(ctx context.Context, id string, now time.Time) (message.Message, error)
-	PutGroup(ctx context.Context, app, name string, members iter.Seq2[string, error]) (message.Group, error)
+	PutGroup(ctx context.Context, app, name string, members iter.Seq2[string, error], key string, fingerprint func() string) (message.Group, bool, error)
 	Group(ctx context.Context, app, name, after string, limit int) (message.Group, []string, string, error)
-	DeleteGroup(ctx context.Context, app, name string) error
+	DeleteGroup(ctx context.Context, app, name string, idem storage.Idempotency) (bool, error)
 }
 
 // Hooks connect the API to the rest of the service. Any may be nil.
@@ -352,6 +352,8 @@ func (a *API) storeError(w http.ResponseWriter, err error, what string) {
 		writeError(w, http.StatusNotFound, what+" not found")
 	case errors.Is(err, storage.ErrConflict):
 		writeError(w, http.StatusConflict, err.Error())
+	case errors.Is(err, storage.ErrIdempotencyMismatch):
+		keyMismatch(w)
 	case errors.Is(err, storage.ErrUnavailable):
 		// Disk full, I/O errors: nothing was stored, and it is the
 		// storage's failure, not the request's. Never 500, never 202.

@@ -59,13 +59,13 @@ func (s *memStore) Enqueue(_ context.Context, msgs []message.Message) ([]message
 	return out, dup, nil
 }
 
-func (s *memStore) CreateBroadcast(_ context.Context, b message.Broadcast, msgs []message.Message) (message.Broadcast, error) {
+func (s *memStore) CreateBroadcast(_ context.Context, b message.Broadcast, msgs []message.Message) (message.Broadcast, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if b.Group != "" && len(msgs) == 0 {
 		g, ok := s.groups[b.App+"/"+b.Group]
 		if !ok {
-			return message.Broadcast{}, storage.ErrNotFound
+			return message.Broadcast{}, false, storage.ErrNotFound
 		}
 		b.Recipients = len(g)
 	} else {
@@ -73,7 +73,7 @@ func (s *memStore) CreateBroadcast(_ context.Context, b message.Broadcast, msgs 
 	}
 	s.broadcasts[b.ID] = b
 	s.msgs = append(s.msgs, msgs...)
-	return b, nil
+	return b, false, nil
 }
 
 func (s *memStore) Get(_ context.Context, id string) (message.Message, error) {
@@ -148,11 +148,11 @@ func (s *memStore) Redrive(_ context.Context, id string, now time.Time) (message
 	return message.Message{}, storage.ErrNotFound
 }
 
-func (s *memStore) PutGroup(_ context.Context, app, name string, members iter.Seq2[string, error]) (message.Group, error) {
+func (s *memStore) PutGroup(_ context.Context, app, name string, members iter.Seq2[string, error], _ string, _ func() string) (message.Group, bool, error) {
 	var ms []string
 	for m, err := range members {
 		if err != nil {
-			return message.Group{}, err
+			return message.Group{}, false, err
 		}
 		ms = append(ms, m)
 	}
@@ -161,7 +161,7 @@ func (s *memStore) PutGroup(_ context.Context, app, name string, members iter.Se
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.groups[app+"/"+name] = ms
-	return message.Group{App: app, Name: name, Size: len(ms)}, nil
+	return message.Group{App: app, Name: name, Size: len(ms)}, false, nil
 }
 
 // Group hands out every member on one page.
@@ -178,14 +178,14 @@ func (s *memStore) Group(_ context.Context, app, name, _ string, limit int) (mes
 	return message.Group{App: app, Name: name, Size: len(g)}, g, "", nil
 }
 
-func (s *memStore) DeleteGroup(_ context.Context, app, name string) error {
+func (s *memStore) DeleteGroup(_ context.Context, app, name string, _ storage.Idempotency) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.groups[app+"/"+name]; !ok {
-		return storage.ErrNotFound
+		return false, storage.ErrNotFound
 	}
 	delete(s.groups, app+"/"+name)
-	return nil
+	return false, nil
 }
 
 type rejection struct{ app, rule string }
@@ -412,7 +412,7 @@ func FuzzBroadcastBody(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	hs, st, _ := server(f)
-	_, _ = st.PutGroup(context.Background(), "shop", "g", storage.Members("u1", "u2"))
+	_, _, _ = st.PutGroup(context.Background(), "shop", "g", storage.Members("u1", "u2"), "", nil)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		code, b := do(t, hs, http.MethodPost, "/v1/broadcasts", "Bearer "+key, body)
 		wellFormed(t, code, b, http.StatusAccepted, http.StatusBadRequest, http.StatusRequestEntityTooLarge,

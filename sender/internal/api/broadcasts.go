@@ -25,6 +25,9 @@ type broadcastRequest struct {
 	Data       map[string]string `json:"data"`
 	Page       string            `json:"page"`
 	SendAt     *time.Time        `json:"send_at"`
+	// IdempotencyKey (or the Idempotency-Key header): a retried broadcast
+	// is not fanned out twice.
+	IdempotencyKey string `json:"idempotency_key"`
 }
 
 // POST /v1/broadcasts {"app","to":[…] | "group","template_id","data",…} →
@@ -51,6 +54,11 @@ func (a *API) postBroadcast(w http.ResponseWriter, r *http.Request) {
 	ps = append(ps, checkIdent("group", req.Group, maxGroupNameBytes)...)
 	ps = append(ps, checkList("to", req.To)...)
 	ps = append(ps, checkSendAt(req.SendAt, a.now())...)
+	key, ok := idempotencyKey(w, r, req.IdempotencyKey)
+	if !ok {
+		return
+	}
+	ps = append(ps, checkIdent("idempotency_key", key, maxIdempotencyKeyBytes)...)
 	var recipients []string
 	if len(req.To) > 0 {
 		recipients = dedupe(req.To)
@@ -71,9 +79,20 @@ func (a *API) postBroadcast(w http.ResponseWriter, r *http.Request) {
 	}
 	now := a.now()
 	b := message.Broadcast{ID: message.NewID("bc_", now), App: app.Name, Platform: app.Platform, Group: req.Group,
-		TemplateID: req.TemplateID, Data: req.Data, Page: req.Page, CreatedAt: now}
+		TemplateID: req.TemplateID, Data: req.Data, Page: req.Page, CreatedAt: now, IdempotencyKey: key}
 	if req.SendAt != nil && req.SendAt.After(now) {
 		b.SendAt = *req.SendAt
+	}
+	if key != "" {
+		b.Fingerprint = fingerprint(struct {
+			App        string
+			To         []string
+			Group      string
+			TemplateID string
+			Data       map[string]string
+			Page       string
+			SendAt     string
+		}{app.Name, recipients, req.Group, req.TemplateID, req.Data, req.Page, canonicalTime(req.SendAt)})
 	}
 	if req.Group != "" {
 		a.broadcastGroup(w, r, b)
@@ -89,9 +108,13 @@ func (a *API) postBroadcast(w http.ResponseWriter, r *http.Request) {
 			TemplateID: req.TemplateID, Data: req.Data, Page: req.Page, BroadcastID: b.ID,
 			Status: message.StatusQueued, NextAttemptAt: due, CreatedAt: now, UpdatedAt: now}
 	}
-	stored, err := a.store.CreateBroadcast(r.Context(), b, msgs)
+	stored, dup, err := a.store.CreateBroadcast(r.Context(), b, msgs)
 	if err != nil {
 		a.storeError(w, err, "broadcast")
+		return
+	}
+	if dup {
+		writeJSON(w, http.StatusOK, map[string]any{"id": stored.ID, "recipients": stored.Recipients})
 		return
 	}
 	if a.hooks.Accepted != nil {
@@ -104,36 +127,29 @@ func (a *API) postBroadcast(w http.ResponseWriter, r *http.Request) {
 }
 
 // broadcastGroup accepts a broadcast to a group: one record, fanned out
-// afterwards.
+// afterwards. The store looks the group up in the transaction that claims
+// the idempotency key, so a retry is answered as the first request was
+// even after the group changed or went.
 func (a *API) broadcastGroup(w http.ResponseWriter, r *http.Request, b message.Broadcast) {
-	// The route exists; what is missing is a resource the body names. A
-	// 404 would read as "no such endpoint".
-	notFound := func() {
+	stored, dup, err := a.store.CreateBroadcast(r.Context(), b, nil)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		// The route exists; what is missing is a resource the body
+		// names. A 404 would read as "no such endpoint".
 		ps := []Problem{{"group", "not_found", fmt.Sprintf("app %q has no group %q", b.App, b.Group)}}
 		a.rejected(b.App, ps)
 		writeProblems(w, ps)
-	}
-	g, _, _, err := a.store.Group(r.Context(), b.App, b.Group, "", 0)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		notFound()
 		return
-	case err != nil:
-		a.storeError(w, err, fmt.Sprintf("group %q of app %q", b.Group, b.App))
-		return
-	case g.Size == 0:
+	case errors.Is(err, storage.ErrConflict):
 		ps := []Problem{{"group", "empty", fmt.Sprintf("group %q of app %q has no members", b.Group, b.App)}}
 		a.rejected(b.App, ps)
 		writeProblems(w, ps)
 		return
-	}
-	stored, err := a.store.CreateBroadcast(r.Context(), b, nil)
-	if errors.Is(err, storage.ErrNotFound) { // deleted since
-		notFound()
-		return
-	}
-	if err != nil {
+	case err != nil:
 		a.storeError(w, err, "broadcast")
+		return
+	case dup:
+		writeJSON(w, http.StatusOK, map[string]any{"id": stored.ID, "recipients": stored.Recipients})
 		return
 	}
 	if a.hooks.Accepted != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/storage"
 )
 
 // Group limits: members per PUT, and members per page of a GET.
@@ -46,6 +47,11 @@ func (a *API) putGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !hasJSONBody(w, r) {
+		return
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if ps := checkIdent("idempotency_key", key, maxIdempotencyKeyBytes); len(ps) > 0 {
+		writeProblems(w, ps)
 		return
 	}
 	body := http.MaxBytesReader(w, r.Body, maxGroupBody)
@@ -110,12 +116,15 @@ func (a *API) putGroup(w http.ResponseWriter, r *http.Request) {
 				fail(err)
 				return
 			}
-			g, err := a.store.PutGroup(r.Context(), app, name, streamMembers(dec, progress))
+			// The fingerprint: what the PUT stores, member by member.
+			fp := newStreamFingerprint("PUT", app, name)
+			g, _, err := a.store.PutGroup(r.Context(), app, name, streamMembers(dec, progress, fp.add), key, fp.sum)
 			if err != nil {
 				fail(err)
 				return
 			}
-			writeJSON(w, http.StatusOK, map[string]any{"name": name, "app": app, "members": g.Size})
+			// A retried PUT is answered as the first one was: 200 either way.
+			writeJSON(w, http.StatusOK, map[string]any{"name": g.Name, "app": g.App, "members": g.Size})
 			return
 		default:
 			fail(&groupProblem{http.StatusBadRequest, Problem{field, "unknown_field", fmt.Sprintf("unknown field %q", field)}})
@@ -139,7 +148,7 @@ func (p *groupProblem) Error() string { return p.Field + ": " + p.Message }
 // streamMembers yields the members of the JSON array dec is at, trimmed,
 // blanks skipped, then checks the rest of the body: the store commits the
 // group only once the iterator ends without an error.
-func streamMembers(dec *json.Decoder, progress func()) func(yield func(string, error) bool) {
+func streamMembers(dec *json.Decoder, progress func(), seen func(string)) func(yield func(string, error) bool) {
 	return func(yield func(string, error) bool) {
 		if err := expectDelim(dec, '['); err != nil {
 			yield("", err)
@@ -175,6 +184,7 @@ func streamMembers(dec *json.Decoder, progress func()) func(yield func(string, e
 				return
 			}
 			kept++
+			seen(m)
 			if !yield(m, nil) {
 				return
 			}
@@ -315,7 +325,16 @@ func (a *API) deleteGroup(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := a.store.DeleteGroup(r.Context(), app, name); err != nil {
+	idem := storage.Idempotency{Key: r.Header.Get("Idempotency-Key")}
+	if ps := checkIdent("idempotency_key", idem.Key, maxIdempotencyKeyBytes); len(ps) > 0 {
+		writeProblems(w, ps)
+		return
+	}
+	if idem.Key != "" {
+		idem.Fingerprint = newStreamFingerprint("DELETE", app, name).sum()
+	}
+	// A retried DELETE is answered as the first one was: 204, not 404.
+	if _, err := a.store.DeleteGroup(r.Context(), app, name, idem); err != nil {
 		a.storeError(w, err, "group")
 		return
 	}

@@ -37,13 +37,11 @@ func (a *API) postMessage(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, maxMessageBody, &req) {
 		return
 	}
-	if h := r.Header.Get("Idempotency-Key"); h != "" {
-		if req.IdempotencyKey != "" && req.IdempotencyKey != h {
-			writeProblems(w, []Problem{{"idempotency_key", "conflict", "the Idempotency-Key header and the idempotency_key field differ"}})
-			return
-		}
-		req.IdempotencyKey = h
+	key, ok := idempotencyKey(w, r, req.IdempotencyKey)
+	if !ok {
+		return
 	}
+	req.IdempotencyKey = key
 	app, ps := a.checkContent(req.App, req.TemplateID, req.Data, req.Page)
 	// Recipients are trimmed as in broadcasts: " o_user" is o_user, not a
 	// permanent 40003 after a network call.
@@ -67,6 +65,13 @@ func (a *API) postMessage(w http.ResponseWriter, r *http.Request) {
 	m := message.Message{ID: message.NewID("msg_", now), App: app.Name, Platform: app.Platform, To: req.To,
 		TemplateID: req.TemplateID, Data: req.Data, Page: req.Page, IdempotencyKey: req.IdempotencyKey,
 		Status: message.StatusQueued, NextAttemptAt: due, CreatedAt: now, UpdatedAt: now}
+	if m.IdempotencyKey != "" {
+		m.Fingerprint = fingerprint(struct {
+			App, To, TemplateID string
+			Data                map[string]string
+			Page, SendAt        string
+		}{app.Name, req.To, req.TemplateID, req.Data, req.Page, canonicalTime(req.SendAt)})
+	}
 	out, dup, err := a.store.Enqueue(r.Context(), []message.Message{m})
 	if err != nil {
 		a.storeError(w, err, "message")

@@ -1,6 +1,6 @@
 // Package bulk drives the storage work too large for one write: it fans
-// group broadcasts out and sweeps what nothing needs any more, one bounded
-// step at a time. Between steps the store's writer is free for outcomes
+// group broadcasts out and sweeps what nothing needs any more (expired
+// idempotency keys, replaced groups' members), one bounded step at a time. Between steps the store's writer is free for outcomes
 // and new messages, and after each step the runner rests half as long as
 // the step took, so bulk work never takes more than about two thirds of
 // the writer (docs/delivery.md).
@@ -15,7 +15,7 @@ import (
 // Store is what the runner needs from storage.
 type Store interface {
 	FanOut(ctx context.Context, limit int) (n int, more bool, err error)
-	Sweep(ctx context.Context, limit int) (int, error)
+	Sweep(ctx context.Context, keysBefore time.Time, limit int) (int, error)
 }
 
 // Defaults for the options.
@@ -28,6 +28,8 @@ const (
 	DefaultPoll = time.Second
 	// DefaultSweepEvery is how often it sweeps.
 	DefaultSweepEvery = time.Minute
+	// DefaultKeyWindow is how long idempotency keys are kept.
+	DefaultKeyWindow = 24 * time.Hour
 )
 
 // Runner runs the bulk work. Create with New, start with Run.
@@ -37,6 +39,7 @@ type Runner struct {
 	chunk      int
 	poll       time.Duration
 	sweepEvery time.Duration
+	keyWindow  time.Duration
 	fannedOut  func(n int)
 	wake       chan struct{}
 }
@@ -53,6 +56,10 @@ func WithPoll(d time.Duration) Option { return func(r *Runner) { r.poll = d } }
 // WithSweepEvery sets how often the runner sweeps.
 func WithSweepEvery(d time.Duration) Option { return func(r *Runner) { r.sweepEvery = d } }
 
+// WithKeyWindow sets how long idempotency keys are kept: each sweep
+// expires those older.
+func WithKeyWindow(d time.Duration) Option { return func(r *Runner) { r.keyWindow = d } }
+
 // WithFannedOut is called with the messages each fan-out step created (a
 // metrics hook).
 func WithFannedOut(f func(n int)) Option { return func(r *Runner) { r.fannedOut = f } }
@@ -60,7 +67,7 @@ func WithFannedOut(f func(n int)) Option { return func(r *Runner) { r.fannedOut 
 // New returns a runner over store.
 func New(store Store, log *slog.Logger, opts ...Option) *Runner {
 	r := &Runner{store: store, log: log, chunk: DefaultChunk, poll: DefaultPoll, sweepEvery: DefaultSweepEvery,
-		fannedOut: func(int) {}, wake: make(chan struct{}, 1)}
+		keyWindow: DefaultKeyWindow, fannedOut: func(int) {}, wake: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(r)
 	}
@@ -89,8 +96,9 @@ func (r *Runner) Run(ctx context.Context) error {
 			return more, err
 		})
 		if !time.Now().Before(nextSweep) {
+			keysBefore := time.Now().Add(-r.keyWindow)
 			r.drain(ctx, "sweep", func() (bool, error) {
-				n, err := r.store.Sweep(ctx, r.chunk)
+				n, err := r.store.Sweep(ctx, keysBefore, r.chunk)
 				return n > 0, err
 			})
 			nextSweep = time.Now().Add(r.sweepEvery)

@@ -18,6 +18,7 @@ type store struct {
 	fanSteps, sweeps int
 	maxStep          int
 	failNext         bool
+	keysBefore       time.Time
 }
 
 func (s *store) FanOut(_ context.Context, limit int) (int, bool, error) {
@@ -34,9 +35,10 @@ func (s *store) FanOut(_ context.Context, limit int) (int, bool, error) {
 	return n, s.fanout > 0, nil
 }
 
-func (s *store) Sweep(_ context.Context, limit int) (int, error) {
+func (s *store) Sweep(_ context.Context, keysBefore time.Time, limit int) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.keysBefore = keysBefore
 	n := min(limit, s.sweep)
 	s.sweep -= n
 	s.sweeps++
@@ -74,7 +76,7 @@ func TestRunner(t *testing.T) {
 	t.Parallel()
 	st := &store{fanout: 25, sweep: 7}
 	r := bulk.New(st, slog.New(slog.DiscardHandler), bulk.WithChunk(10), bulk.WithPoll(time.Hour),
-		bulk.WithSweepEvery(50*time.Millisecond))
+		bulk.WithSweepEvery(50*time.Millisecond), bulk.WithKeyWindow(3*time.Hour))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
@@ -98,5 +100,12 @@ func TestRunner(t *testing.T) {
 	}
 	if _, _, maxStep := st.left(); maxStep > 10 {
 		t.Errorf("a step of %d rows, over the chunk of 10", maxStep)
+	}
+	// Keys expire after the window, not before.
+	st.mu.Lock()
+	age := time.Since(st.keysBefore)
+	st.mu.Unlock()
+	if age < 3*time.Hour || age > 3*time.Hour+5*time.Second {
+		t.Errorf("the sweep expired keys older than %v, want the 3h window", age)
 	}
 }

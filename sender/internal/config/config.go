@@ -36,6 +36,7 @@ type Config struct {
 	// APIRate is every API key's request rate unless the key sets its own.
 	APIRate      KeyRate       `yaml:"api_rate"`
 	Metrics      Metrics       `yaml:"metrics"`
+	Idempotency  Idempotency   `yaml:"idempotency"`
 	Apps         []App         `yaml:"apps"`
 	ContentRules []ContentRule `yaml:"content_rules"`
 	Delivery     Delivery      `yaml:"delivery"`
@@ -116,6 +117,17 @@ type Metrics struct {
 	// RequireKey makes /metrics need an API key like /v1.
 	RequireKey bool `yaml:"require_key"`
 }
+
+// Idempotency keys (of messages, broadcasts and group writes) are kept
+// for Window: a retry within it gets the first answer; after it the key is
+// free again (docs/delivery.md).
+type Idempotency struct {
+	Window time.Duration `yaml:"window"`
+}
+
+// DefaultIdempotencyWindow is the IETF draft's example and what clients
+// commonly assume.
+const DefaultIdempotencyWindow = 24 * time.Hour
 
 // App is one mini-program the sender delivers for.
 type App struct {
@@ -207,8 +219,9 @@ func Defaults() Config {
 		Listen: "127.0.0.1:9200",
 		Server: Server{ReadHeaderTimeout: l.ReadHeaderTimeout, ReadTimeout: l.ReadTimeout, WriteTimeout: l.WriteTimeout,
 			IdleTimeout: l.IdleTimeout, MaxHeaderBytes: l.MaxHeaderBytes, MaxConns: l.MaxConns},
-		Storage: Storage{Driver: "sqlite", Path: "./data/minipush.db", Sync: "normal"},
-		APIRate: KeyRate{PerSecond: DefaultAPIRate, Burst: DefaultAPIBurst},
+		Storage:     Storage{Driver: "sqlite", Path: "./data/minipush.db", Sync: "normal"},
+		APIRate:     KeyRate{PerSecond: DefaultAPIRate, Burst: DefaultAPIBurst},
+		Idempotency: Idempotency{Window: DefaultIdempotencyWindow},
 		Delivery: Delivery{
 			Workers: 64, Batch: 256, Lease: 30 * time.Second, MaxAttempts: 8,
 			BackoffBase: time.Second, BackoffMax: 5 * time.Minute, ThrottleBackoff: 30 * time.Second,
@@ -251,7 +264,7 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 // applyEnv overrides settings from MINIPUSH_* variables:
 //
 //	MINIPUSH_LISTEN, MINIPUSH_STORAGE_DRIVER, MINIPUSH_STORAGE_PATH, MINIPUSH_STORAGE_SYNC,
-//	MINIPUSH_STORAGE_INITIALIZE (true or false),
+//	MINIPUSH_STORAGE_INITIALIZE (true or false), MINIPUSH_IDEMPOTENCY_WINDOW (e.g. 24h),
 //	MINIPUSH_API_KEYS ("name:key,name2:key2"), MINIPUSH_LOG_FORMAT, MINIPUSH_LOG_LEVEL,
 //	MINIPUSH_DELIVERY_<SETTING> (e.g. MINIPUSH_DELIVERY_WORKERS, MINIPUSH_DELIVERY_LEASE=30s),
 //	MINIPUSH_SERVER_<SETTING> (e.g. MINIPUSH_SERVER_MAX_CONNS, MINIPUSH_SERVER_IDLE_TIMEOUT=30s),
@@ -274,6 +287,13 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	str("MINIPUSH_STORAGE_PATH", &c.Storage.Path)
 	str("MINIPUSH_STORAGE_SYNC", &c.Storage.Sync)
 	str("MINIPUSH_LOG_FORMAT", &c.Log.Format)
+	if v := getenv("MINIPUSH_IDEMPOTENCY_WINDOW"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("MINIPUSH_IDEMPOTENCY_WINDOW=%q: not a duration", v)
+		}
+		c.Idempotency.Window = d
+	}
 	if v := getenv("MINIPUSH_STORAGE_INITIALIZE"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -521,6 +541,9 @@ func (c *Config) Validate() error {
 	}
 	if d.Lease <= d.SendTimeout && d.Lease > 0 {
 		bad("delivery.lease", "must be longer than delivery.send_timeout (%s), or a slow send is handed to a second worker", d.SendTimeout)
+	}
+	if c.Idempotency.Window < time.Minute {
+		bad("idempotency.window", "must be at least 1m (clients retry within minutes), got %s", c.Idempotency.Window)
 	}
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		bad("log.format", "want text or json, got %q", c.Log.Format)

@@ -53,8 +53,11 @@ type Message struct {
 	Data           map[string]string `json:"data"`
 	Page           string            `json:"page,omitempty"`
 	IdempotencyKey string            `json:"idempotency_key,omitempty"`
-	BroadcastID    string            `json:"broadcast_id,omitempty"`
-	Status         Status            `json:"status"`
+	// Fingerprint identifies the request that carried IdempotencyKey
+	// (storage.Idempotency); written with the key, never shown.
+	Fingerprint string `json:"-"`
+	BroadcastID string `json:"broadcast_id,omitempty"`
+	Status      Status `json:"status"`
 	// Retries counts attempts that spent the retry budget (retryable
 	// failures); throttled and token attempts do not.
 	Retries int `json:"retries"`
@@ -127,8 +130,11 @@ type Broadcast struct {
 	Recipients int `json:"recipients"`
 	// FannedOut is how many of them exist so far; a group broadcast's
 	// fan-out is complete when it reaches Recipients.
-	FannedOut int       `json:"fanned_out"`
-	CreatedAt time.Time `json:"created_at"`
+	FannedOut      int    `json:"fanned_out"`
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	// Fingerprint identifies the request that carried IdempotencyKey.
+	Fingerprint string    `json:"-"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 // Group is a named list of recipients of one app. Its members are read

@@ -31,15 +31,33 @@ var (
 	// trying again later may succeed. The API answers 503 with
 	// Retry-After; the dispatcher keeps an outcome it could not write.
 	ErrUnavailable = errors.New("storage unavailable")
+	// ErrIdempotencyMismatch: the idempotency key was already used, within
+	// the key window, for a request with a different fingerprint (IETF
+	// Idempotency-Key draft: 422). Nothing was stored.
+	ErrIdempotencyMismatch = errors.New("idempotency key already used for a different request")
 )
+
+// Idempotency is a request's idempotency key (IETF draft
+// "The Idempotency-Key HTTP Header Field") and the fingerprint of the
+// request that carried it: a hash of the request's canonical form, so that
+// the same key with another request is told apart from a retry. Keys are
+// scoped per app and per kind of request (messages, broadcasts, group
+// writes), and kept until Sweep expires them. An empty fingerprint (a key
+// recorded before fingerprints were) matches any.
+type Idempotency struct {
+	Key         string
+	Fingerprint string
+}
 
 // Store is the sender's durable state. Every method is safe for concurrent
 // use. A method returning nil means the change is committed durably.
 type Store interface {
 	// Enqueue stores new messages atomically (all or none). A message with
 	// an IdempotencyKey already used for the same App is not stored again:
-	// the first message is returned in its place (dup[i] true). Both the
-	// new and the existing messages come back in order.
+	// the first message is returned in its place (dup[i] true) — unless the
+	// two Fingerprints differ, which fails the call with
+	// ErrIdempotencyMismatch. Both the new and the existing messages come
+	// back in order.
 	Enqueue(ctx context.Context, msgs []message.Message) (out []message.Message, dup []bool, err error)
 	// CreateBroadcast stores broadcast b and returns it as stored.
 	//
@@ -50,8 +68,13 @@ type Store interface {
 	// group's members as they are at this call — later changes to the
 	// group do not affect it. Recipients is the group's size; the
 	// messages are created afterwards by FanOut. ErrNotFound when b.App
-	// has no such group.
-	CreateBroadcast(ctx context.Context, b message.Broadcast, msgs []message.Message) (message.Broadcast, error)
+	// has no such group, ErrConflict when it has no members.
+	//
+	// With b.IdempotencyKey already used for a broadcast of b.App, nothing
+	// is stored: the first broadcast comes back with dup true (or
+	// ErrIdempotencyMismatch when b.Fingerprint differs from its).
+	// msgs carry no idempotency keys of their own.
+	CreateBroadcast(ctx context.Context, b message.Broadcast, msgs []message.Message) (stored message.Broadcast, dup bool, err error)
 	// FanOut creates up to limit messages of group broadcasts whose
 	// fan-out is unfinished, oldest broadcast first, in one durable step:
 	// the messages and the progress commit together, so a crash between
@@ -96,20 +119,29 @@ type Store interface {
 	// new broadcasts see the previous members. A member given twice counts
 	// once. An error yielded by members (or ctx ending) leaves the group
 	// as it was, and PutGroup returns it wrapped.
-	PutGroup(ctx context.Context, app, name string, members iter.Seq2[string, error]) (message.Group, error)
+	//
+	// key is the request's idempotency key ("" for none), fingerprint
+	// its fingerprint, called once members are exhausted (a streamed
+	// request's hash is known only then). A key already used for a group
+	// write of app changes nothing: the first write's group comes back
+	// with dup true (or ErrIdempotencyMismatch).
+	PutGroup(ctx context.Context, app, name string, members iter.Seq2[string, error], key string, fingerprint func() string) (g message.Group, dup bool, err error)
 	// Group reads a group and a page of its members, in ascending order:
 	// at most limit (0: none, only the group), starting after the member
 	// after ("" from the start). next is the after of the next page, ""
 	// on the last. ErrNotFound when there is no such group.
 	Group(ctx context.Context, app, name, after string, limit int) (g message.Group, members []string, next string, err error)
 	// DeleteGroup deletes a group; ErrNotFound when there is none.
-	// Broadcasts already made to it still reach its members.
-	DeleteGroup(ctx context.Context, app, name string) error
-	// Sweep removes up to limit records nothing needs any more (the
+	// Broadcasts already made to it still reach its members. With idem's
+	// key already used for a group write of app, nothing changes and dup
+	// is true (or ErrIdempotencyMismatch).
+	DeleteGroup(ctx context.Context, app, name string, idem Idempotency) (dup bool, err error)
+	// Sweep removes up to limit records nothing needs any more — the
+	// idempotency keys recorded before keysBefore (they expire), the
 	// members of replaced and deleted groups once no broadcast to them is
-	// still fanning out) and returns how many it removed: 0 when there is
-	// nothing left to sweep.
-	Sweep(ctx context.Context, limit int) (int, error)
+	// still fanning out — and returns how many it removed: 0 when there
+	// is nothing left to sweep.
+	Sweep(ctx context.Context, keysBefore time.Time, limit int) (int, error)
 
 	// Tokens: platform access tokens cached across restarts (WeChat caps
 	// token calls per day, so a restart must not refetch).

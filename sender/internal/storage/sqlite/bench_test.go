@@ -217,7 +217,7 @@ func BenchmarkCreateBroadcast100k(b *testing.B) {
 		}
 		b.StartTimer()
 		c := cpuTime()
-		_, err := s.CreateBroadcast(ctx, message.Broadcast{ID: fmt.Sprint("b", i), App: "wx-app-1", TemplateID: "tpl"}, msgs)
+		_, _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: fmt.Sprint("b", i), App: "wx-app-1", TemplateID: "tpl"}, msgs)
 		cpu += cpuTime() - c
 		b.StopTimer()
 		if err != nil {

@@ -17,8 +17,8 @@ import (
 const (
 	sqlInsertBroadcast = `INSERT INTO broadcasts
 	(id, app, group_name, template_id, data, page, recipients, created_at,
-		platform, due, group_version, fanout_after, fanned_out)
-	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`
+		platform, due, group_version, fanout_after, fanned_out, idempotency_key)
+	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	// sqlNextFanout is the oldest broadcast still fanning out.
 	sqlNextFanout = `SELECT id, app, platform, template_id, data, page, due, group_version, fanout_after
 	FROM broadcasts INDEXED BY broadcasts_fanout WHERE fanout_after IS NOT NULL
@@ -81,16 +81,25 @@ type fanout struct {
 // needs it to follow the broadcast).
 //
 // A list's messages get the defaults Enqueue gives, and b.ID as
-// BroadcastID; a message naming another broadcast is an error. msgs is not
-// modified: set IDs beforehand to know them. A message ID or idempotency
-// key already in use fails the whole broadcast with storage.ErrConflict.
-// The rows go in as one step of the writer's bulk lane.
+// BroadcastID; a message naming another broadcast, or carrying an
+// idempotency key, is an error. msgs is not modified: set IDs beforehand
+// to know them. A message ID already in use fails the whole broadcast with
+// storage.ErrConflict. The rows go in as one step of the writer's bulk
+// lane.
 //
 // A group broadcast is one row: the group's current version and size, and
 // a fan-out position FanOut advances.
-func (s *Store) CreateBroadcast(ctx context.Context, b message.Broadcast, msgs []message.Message) (message.Broadcast, error) {
+//
+// b.IdempotencyKey is claimed in the same transaction: a taken key
+// stores nothing and returns the first broadcast.
+func (s *Store) CreateBroadcast(ctx context.Context, b message.Broadcast, msgs []message.Message) (message.Broadcast, bool, error) {
 	if b.ID == "" || b.App == "" {
-		return message.Broadcast{}, errors.New("create broadcast: empty id or app")
+		return message.Broadcast{}, false, errors.New("create broadcast: empty id or app")
+	}
+	for i := range msgs {
+		if msgs[i].IdempotencyKey != "" {
+			return message.Broadcast{}, false, fmt.Errorf("create broadcast %s: message %d has an idempotency key: the broadcast carries the key", b.ID, i)
+		}
 	}
 	now := s.now()
 	if b.CreatedAt.IsZero() {
@@ -99,37 +108,61 @@ func (s *Store) CreateBroadcast(ctx context.Context, b message.Broadcast, msgs [
 	b.CreatedAt, b.SendAt = ms(b.CreatedAt), ms(b.SendAt)
 	data, err := json.Marshal(b.Data)
 	if err != nil {
-		return message.Broadcast{}, fmt.Errorf("create broadcast %s: encode data: %w", b.ID, err)
+		return message.Broadcast{}, false, fmt.Errorf("create broadcast %s: encode data: %w", b.ID, err)
+	}
+	var first message.Broadcast // the broadcast a taken key made
+	// claim takes b's idempotency key; taken means stop, first is set.
+	claim := func(w *writer) (taken bool, err error) {
+		if b.IdempotencyKey == "" {
+			return false, nil
+		}
+		id, taken, err := claimKey(w, broadcastScope(b.App), b.IdempotencyKey, b.Fingerprint, b.ID, toMS(now))
+		if err != nil || !taken {
+			return false, err
+		}
+		first, err = scanBroadcast(w.conn.QueryRowContext(context.Background(), sqlGetBroadcast, id))
+		if err != nil {
+			return false, fmt.Errorf("read broadcast %s: %w", id, err)
+		}
+		return true, nil
 	}
 	insert := func(w *writer, version int64, after any) error {
 		if _, err := w.st.insertBroadcast.Exec(b.ID, b.App, b.Group, b.TemplateID, string(data), b.Page,
-			b.Recipients, toMS(b.CreatedAt), b.Platform, toMS(b.SendAt), version, after, b.FannedOut); err != nil {
+			b.Recipients, toMS(b.CreatedAt), b.Platform, toMS(b.SendAt), version, after, b.FannedOut,
+			b.IdempotencyKey); err != nil {
 			return writeErr("create broadcast "+b.ID, err)
 		}
 		return nil
 	}
 
+	var dup bool
 	if b.Group != "" && len(msgs) == 0 {
 		err := s.submit(ctx, false, func(w *writer) error {
+			var err error
+			if dup, err = claim(w); err != nil || dup {
+				return err
+			}
 			var version int64
-			err := w.conn.QueryRowContext(context.Background(), sqlGroupHead, b.App, b.Group).Scan(&version, &b.Recipients, new(int64))
+			err = w.conn.QueryRowContext(context.Background(), sqlGroupHead, b.App, b.Group).Scan(&version, &b.Recipients, new(int64))
 			if errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("create broadcast %s: group %s/%s: %w", b.ID, b.App, b.Group, storage.ErrNotFound)
 			}
 			if err != nil {
 				return fmt.Errorf("create broadcast %s: %w", b.ID, err)
 			}
-			b.FannedOut = 0
-			var after any = "" // fan out from the first member
 			if b.Recipients == 0 {
-				after = nil // nothing to fan out
+				return fmt.Errorf("create broadcast %s: group %s/%s has no members: %w", b.ID, b.App, b.Group, storage.ErrConflict)
 			}
-			return insert(w, version, after)
+			b.FannedOut = 0
+			return insert(w, version, "") // fan out from the first member
 		})
 		if err != nil {
-			return message.Broadcast{}, err
+			return message.Broadcast{}, false, err
 		}
-		return b, nil
+		if dup {
+			return first, true, nil
+		}
+		return b, false, nil
 	}
 
 	if b.Recipients == 0 {
@@ -139,17 +172,42 @@ func (s *Store) CreateBroadcast(ctx context.Context, b message.Broadcast, msgs [
 	// Everything but executing happens here, in the caller's goroutine.
 	f, err := newFanout(b.ID, msgs, now)
 	if err != nil {
-		return message.Broadcast{}, fmt.Errorf("create broadcast %s: %w", b.ID, err)
+		return message.Broadcast{}, false, fmt.Errorf("create broadcast %s: %w", b.ID, err)
 	}
 	err = s.submitBulk(ctx, func(w *writer) error {
+		var err error
+		if dup, err = claim(w); err != nil || dup {
+			return err
+		}
 		if err := insert(w, 0, nil); err != nil {
 			return err
 		}
 		return f.exec(w, b.ID)
 	})
 	if err != nil {
+		return message.Broadcast{}, false, err
+	}
+	if dup {
+		return first, true, nil
+	}
+	return b, false, nil
+}
+
+// scanBroadcast reads a row of sqlGetBroadcast.
+func scanBroadcast(row *sql.Row) (message.Broadcast, error) {
+	var (
+		b            message.Broadcast
+		data         string
+		created, due int64
+	)
+	if err := row.Scan(&b.ID, &b.App, &b.Group, &b.TemplateID, &data, &b.Page, &b.Recipients, &created,
+		&b.Platform, &due, &b.FannedOut, &b.IdempotencyKey); err != nil {
 		return message.Broadcast{}, err
 	}
+	if err := json.Unmarshal([]byte(data), &b.Data); err != nil {
+		return message.Broadcast{}, fmt.Errorf("broadcast %s: decode data: %w", b.ID, err)
+	}
+	b.CreatedAt, b.SendAt = fromMS(created), fromMS(due)
 	return b, nil
 }
 

@@ -73,10 +73,10 @@ func TestFanOutSurvivesKill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PutGroup(ctx, "app1", "all", generatedMembers(n)); err != nil {
+	if _, _, err := s.PutGroup(ctx, "app1", "all", generatedMembers(n), "", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b1", App: "app1", Group: "all", TemplateID: "tpl"}, nil); err != nil {
+	if _, _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b1", App: "app1", Group: "all", TemplateID: "tpl"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {

@@ -3,10 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
 	"strings"
+	"time"
 
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/storage"
@@ -46,22 +48,55 @@ const (
 // then the version is "staging": invisible, and safe from Sweep. A PUT
 // that fails retires its version (or, if that write fails too, the next
 // Open does).
-func (s *Store) PutGroup(ctx context.Context, app, name string, members iter.Seq2[string, error]) (message.Group, error) {
+//
+// With key, the idempotency key is claimed in the last step's
+// transaction. A key already taken before the first member is read skips
+// the writing: the members are only read, for the fingerprint to compare.
+func (s *Store) PutGroup(ctx context.Context, app, name string, members iter.Seq2[string, error], key string, fingerprint func() string) (message.Group, bool, error) {
 	op := fmt.Sprintf("put group %s/%s", app, name)
+	scope := groupScope(app)
+	if key != "" {
+		if err := s.readable(); err != nil {
+			return message.Group{}, false, err
+		}
+		fp, ref, found, err := s.readKey(ctx, scope, key)
+		if err != nil {
+			return message.Group{}, false, fmt.Errorf("%s: %w", op, err)
+		}
+		if found {
+			for _, err := range members {
+				if err != nil {
+					return message.Group{}, false, fmt.Errorf("%s: %w", op, err)
+				}
+			}
+			if got := fingerprint(); fp != "" && got != "" && got != fp {
+				return message.Group{}, false, fmt.Errorf("%s: idempotency key %q: %w", op, key, storage.ErrIdempotencyMismatch)
+			}
+			g, err := groupAnswer(ref)
+			if err != nil {
+				return message.Group{}, false, fmt.Errorf("%s: %w", op, err)
+			}
+			return g, true, nil
+		}
+	}
+
 	var version int64
 	err := s.submit(ctx, true, func(w *writer) error {
 		return w.conn.QueryRowContext(context.Background(), sqlStageGroup, app, name).Scan(&version)
 	})
 	if err != nil {
-		return message.Group{}, fmt.Errorf("%s: %w", op, err)
+		return message.Group{}, false, fmt.Errorf("%s: %w", op, err)
 	}
-	fail := func(err error) (message.Group, error) {
-		// Detached: the caller's context may be why we fail.
+	retire := func() {
+		// Detached: the caller's context may be why we stop.
 		_ = s.submit(context.WithoutCancel(ctx), true, func(w *writer) error {
 			_, err := w.conn.ExecContext(context.Background(), sqlSetVersionState, "retired", version)
 			return err
 		})
-		return message.Group{}, fmt.Errorf("%s: %w", op, err)
+	}
+	fail := func(err error) (message.Group, bool, error) {
+		retire()
+		return message.Group{}, false, fmt.Errorf("%s: %w", op, err)
 	}
 
 	var (
@@ -101,8 +136,25 @@ func (s *Store) PutGroup(ctx context.Context, app, name string, members iter.Seq
 	}
 
 	g := message.Group{App: app, Name: name, Size: int(size), UpdatedAt: ms(s.now())}
+	var (
+		first message.Group // the group write a taken key made
+		dup   bool
+	)
 	err = s.submit(ctx, false, func(w *writer) error {
 		bg := context.Background()
+		if key != "" {
+			ref, taken, err := claimKey(w, scope, key, fingerprint(), groupRef(g), toMS(g.UpdatedAt))
+			if err != nil {
+				return err
+			}
+			if taken { // an identical PUT finished while this one streamed
+				if first, err = groupAnswer(ref); err != nil {
+					return err
+				}
+				dup = true
+				return nil
+			}
+		}
 		var old sql.NullInt64
 		if err := w.conn.QueryRowContext(bg, "SELECT version FROM groups WHERE app = ? AND name = ?", app, name).Scan(&old); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -123,7 +175,34 @@ func (s *Store) PutGroup(ctx context.Context, app, name string, members iter.Seq
 	if err != nil {
 		return fail(err)
 	}
-	return g, nil
+	if dup {
+		retire()
+		return first, true, nil
+	}
+	return g, false, nil
+}
+
+// A group write's key records its answer: the group as it was written, or
+// the deletion.
+type groupKeyRef struct {
+	App     string    `json:"app"`
+	Name    string    `json:"name"`
+	Size    int       `json:"size"`
+	At      time.Time `json:"at"`
+	Deleted bool      `json:"deleted,omitempty"`
+}
+
+func groupRef(g message.Group) string {
+	b, _ := json.Marshal(groupKeyRef{App: g.App, Name: g.Name, Size: g.Size, At: g.UpdatedAt})
+	return string(b)
+}
+
+func groupAnswer(ref string) (message.Group, error) {
+	var r groupKeyRef
+	if err := json.Unmarshal([]byte(ref), &r); err != nil {
+		return message.Group{}, fmt.Errorf("read idempotency record: %w", err)
+	}
+	return message.Group{App: r.App, Name: r.Name, Size: r.Size, UpdatedAt: r.At}, nil
 }
 
 // sqlInsertMembers inserts n members of version ?1 (plain ? after it: see
@@ -183,9 +262,22 @@ func (s *Store) Group(ctx context.Context, app, name, after string, limit int) (
 
 // DeleteGroup implements storage.Store. Its members are swept later, once
 // no broadcast fans out from them.
-func (s *Store) DeleteGroup(ctx context.Context, app, name string) error {
-	return s.submit(ctx, false, func(w *writer) error {
+func (s *Store) DeleteGroup(ctx context.Context, app, name string, idem storage.Idempotency) (bool, error) {
+	var dup bool
+	err := s.submit(ctx, false, func(w *writer) error {
 		bg := context.Background()
+		dup = false
+		if idem.Key != "" {
+			ref, _ := json.Marshal(groupKeyRef{App: app, Name: name, Deleted: true, At: ms(s.now())})
+			_, taken, err := claimKey(w, groupScope(app), idem.Key, idem.Fingerprint, string(ref), toMS(s.now()))
+			if err != nil {
+				return fmt.Errorf("delete group %s/%s: %w", app, name, err)
+			}
+			if taken {
+				dup = true
+				return nil
+			}
+		}
 		var version int64
 		err := w.conn.QueryRowContext(bg, sqlDeleteGroup, app, name).Scan(&version)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -199,12 +291,14 @@ func (s *Store) DeleteGroup(ctx context.Context, app, name string) error {
 		}
 		return nil
 	})
+	return dup, err
 }
 
 // Sweep implements storage.Store: one bulk step deleting up to limit
-// members of the oldest retired version no fan-out reads, and the version
-// itself once it is empty.
-func (s *Store) Sweep(ctx context.Context, limit int) (int, error) {
+// expired idempotency keys, or, when none is left, up to limit members of
+// the oldest retired version no fan-out reads (and the version itself once
+// it is empty).
+func (s *Store) Sweep(ctx context.Context, keysBefore time.Time, limit int) (int, error) {
 	if limit <= 0 {
 		return 0, nil
 	}
@@ -212,15 +306,25 @@ func (s *Store) Sweep(ctx context.Context, limit int) (int, error) {
 	err := s.submitBulk(ctx, func(w *writer) error {
 		n = 0
 		bg := context.Background()
+		res, err := w.conn.ExecContext(bg, sqlExpireKeys, toMS(keysBefore), limit)
+		if err != nil {
+			return err
+		}
+		if keys, err := res.RowsAffected(); err != nil {
+			return err
+		} else if keys > 0 {
+			n = int(keys)
+			return nil
+		}
 		var version int64
-		err := w.conn.QueryRowContext(bg, sqlSweepVersion).Scan(&version)
+		err = w.conn.QueryRowContext(bg, sqlSweepVersion).Scan(&version)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		res, err := w.conn.ExecContext(bg, sqlSweepMembers, version, limit)
+		res, err = w.conn.ExecContext(bg, sqlSweepMembers, version, limit)
 		if err != nil {
 			return err
 		}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -20,11 +19,7 @@ import (
 
 const (
 	sqlInsertMessage = `INSERT INTO messages (` + insertCols + `)
-	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-	ON CONFLICT (app, idempotency_key) WHERE idempotency_key <> '' DO NOTHING`
-	// The literal "idempotency_key <> ''" lets SQLite use the partial index.
-	sqlMessageByIdempotency = `SELECT ` + msgCols + ` FROM messages
-	WHERE app = ? AND idempotency_key = ? AND idempotency_key <> ''`
+	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	sqlMessageStatus = `SELECT status FROM messages WHERE id = ?`
 	sqlMessageLease  = `SELECT status, claims FROM messages WHERE id = ?`
 	sqlRedrive       = `UPDATE messages
@@ -36,7 +31,7 @@ const (
 	sqlAttempts   = `SELECT at, outcome, code, message, latency_ms FROM attempts
 	WHERE message_id = ? ORDER BY n`
 	sqlGetBroadcast = `SELECT id, app, group_name, template_id, data, page, recipients, created_at,
-		platform, due, fanned_out
+		platform, due, fanned_out, idempotency_key
 	FROM broadcasts WHERE id = ?`
 	sqlBroadcastCounts = `SELECT status, COUNT(*) FROM messages
 	WHERE broadcast_id = ? GROUP BY status`
@@ -65,28 +60,45 @@ func (s *Store) Enqueue(ctx context.Context, msgs []message.Message) ([]message.
 	}
 	dup := make([]bool, len(msgs))
 	var existing []msgRow // the first message of each duplicate key
-	err := s.submit(ctx, len(msgs) == 1, func(w *writer) error {
+	keyed := false
+	for i := range out {
+		keyed = keyed || out[i].IdempotencyKey != ""
+	}
+	nowMS := toMS(now)
+	err := s.submit(ctx, len(msgs) == 1 && !keyed, func(w *writer) error {
 		existing = existing[:0]
 		for i := range args {
-			res, err := w.st.insertMsg.Exec(args[i]...)
-			if err != nil {
-				return writeErr("enqueue message "+out[i].ID, err)
+			m := &out[i]
+			dup[i] = false
+			if m.IdempotencyKey != "" {
+				// The key may be taken by a committed message, an earlier
+				// request in this batch or an earlier message of this
+				// call: the transaction sees all three.
+				scope := messageScope(m.App)
+				first, taken, err := claimKey(w, scope, m.IdempotencyKey, m.Fingerprint, m.ID, nowMS)
+				if err != nil {
+					return fmt.Errorf("enqueue message %s: %w", m.ID, err)
+				}
+				if taken {
+					var r msgRow
+					err := w.st.msgByID.QueryRow(first).Scan(r.dest()...)
+					if err == nil {
+						dup[i] = true
+						existing = append(existing, r)
+						continue
+					}
+					if !errors.Is(err, sql.ErrNoRows) {
+						return fmt.Errorf("enqueue message %s: read duplicate: %w", m.ID, err)
+					}
+					// The first message is gone: the key is this one's now.
+					if err := repointKey(w, scope, m.IdempotencyKey, m.Fingerprint, m.ID, nowMS); err != nil {
+						return fmt.Errorf("enqueue message %s: %w", m.ID, err)
+					}
+				}
 			}
-			if n, err := res.RowsAffected(); err != nil {
-				return fmt.Errorf("enqueue message %s: %w", out[i].ID, err)
-			} else if n == 1 {
-				dup[i] = false
-				continue
+			if _, err := w.st.insertMsg.Exec(args[i]...); err != nil {
+				return writeErr("enqueue message "+m.ID, err)
 			}
-			// The key is taken: by a committed message, an earlier request
-			// in this batch, or an earlier message of this call. The
-			// transaction sees all three.
-			var r msgRow
-			if err := w.st.msgByIdempotency.QueryRow(out[i].App, out[i].IdempotencyKey).Scan(r.dest()...); err != nil {
-				return fmt.Errorf("enqueue message %s: read duplicate: %w", out[i].ID, err)
-			}
-			dup[i] = true
-			existing = append(existing, r)
 		}
 		return nil
 	})
@@ -256,23 +268,13 @@ func (s *Store) Broadcast(ctx context.Context, id string) (_ message.Broadcast, 
 		return message.Broadcast{}, nil, fmt.Errorf("get broadcast %s: %w", id, err)
 	}
 	defer tx.Rollback()
-	var (
-		b            message.Broadcast
-		data         string
-		created, due int64
-	)
-	err = tx.QueryRowContext(ctx, sqlGetBroadcast, id).Scan(&b.ID, &b.App, &b.Group, &b.TemplateID,
-		&data, &b.Page, &b.Recipients, &created, &b.Platform, &due, &b.FannedOut)
+	b, err := scanBroadcast(tx.QueryRowContext(ctx, sqlGetBroadcast, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return message.Broadcast{}, nil, fmt.Errorf("get broadcast %s: %w", id, storage.ErrNotFound)
 	}
 	if err != nil {
 		return message.Broadcast{}, nil, fmt.Errorf("get broadcast %s: %w", id, err)
 	}
-	if err := json.Unmarshal([]byte(data), &b.Data); err != nil {
-		return message.Broadcast{}, nil, fmt.Errorf("get broadcast %s: decode data: %w", id, err)
-	}
-	b.CreatedAt, b.SendAt = fromMS(created), fromMS(due)
 	counts, err := countStatuses(ctx, tx, sqlBroadcastCounts, id)
 	if err != nil {
 		return message.Broadcast{}, nil, fmt.Errorf("get broadcast %s: %w", id, err)

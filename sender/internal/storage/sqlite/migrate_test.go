@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/minipush/minipush/sender/internal/message"
 )
 
 // TestMigrateFromFirstSchema opens a database written by the first schema
@@ -60,5 +62,11 @@ func TestMigrateFromFirstSchema(t *testing.T) {
 	}
 	if m, err := s.Get(ctx, "m1"); err != nil || m.IdempotencyKey != "k1" {
 		t.Errorf("migrated message = %+v, %v", m, err)
+	}
+	// Its key still holds, whatever the new request's fingerprint (the
+	// old key has none).
+	again := message.Message{App: "app1", Platform: "wechat", To: "u9", TemplateID: "tpl", IdempotencyKey: "k1", Fingerprint: "fp"}
+	if out, dup, err := s.Enqueue(ctx, []message.Message{again}); err != nil || !dup[0] || out[0].ID != "m1" {
+		t.Errorf("the migrated key: %+v %v %v; want m1 back", out, dup, err)
 	}
 }

@@ -158,6 +158,25 @@ CREATE INDEX broadcasts_fanout ON broadcasts(created_at, id) WHERE fanout_after 
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
 ) WITHOUT ROWID;`,
+	// 5: idempotency keys of every kind in one table, with the
+	// fingerprint of the request that used them and an age to expire them
+	// by (docs/delivery.md). Messages' keys move over from the unique
+	// index, fingerprint unknown ('', which matches any).
+	`
+CREATE TABLE idempotency (
+	scope       TEXT NOT NULL,        -- kind/app: message/shop, broadcast/shop, group/shop
+	key         TEXT NOT NULL,
+	fingerprint TEXT NOT NULL,
+	ref         TEXT NOT NULL,        -- what the first request made: a message or broadcast id, a group's answer
+	created_at  INTEGER NOT NULL,
+	PRIMARY KEY (scope, key)
+) WITHOUT ROWID;
+CREATE INDEX idempotency_age ON idempotency(created_at);
+INSERT OR IGNORE INTO idempotency (scope, key, fingerprint, ref, created_at)
+	SELECT 'message/' || app, idempotency_key, '', id, created_at FROM messages WHERE idempotency_key <> '';
+DROP INDEX messages_idempotency;
+ALTER TABLE broadcasts ADD COLUMN idempotency_key TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // migrate brings the schema to the latest version in one transaction. The

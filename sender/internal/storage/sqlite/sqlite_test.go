@@ -104,7 +104,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b1", App: "app1", TemplateID: "tpl"},
+	if _, _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b1", App: "app1", TemplateID: "tpl"},
 		[]message.Message{testMsg("app1", "x"), testMsg("app1", "y")}); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if _, err := s.Claim(ctx, now.Add(time.Second), 1, time.Hour); err != nil { // leases out[1]
 		t.Fatal(err)
 	}
-	if _, err := s.PutGroup(ctx, "app1", "vip", storage.Members("u1")); err != nil {
+	if _, _, err := s.PutGroup(ctx, "app1", "vip", storage.Members("u1"), "", nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.PutToken(ctx, "wechat/app1", "tok", now.Add(time.Hour)); err != nil {
@@ -474,7 +474,7 @@ func TestBroadcast100k(t *testing.T) {
 			To: fmt.Sprintf("openid-%06d", i), TemplateID: "tpl", Data: data}
 	}
 	start := time.Now()
-	if _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b1", App: "app1", TemplateID: "tpl", Data: data}, msgs); err != nil {
+	if _, _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b1", App: "app1", TemplateID: "tpl", Data: data}, msgs); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("CreateBroadcast of %d messages: %v", n, time.Since(start))

@@ -69,7 +69,7 @@ type stmts struct {
 	begin, commit, rollback            *sql.Stmt
 	savepoint, release, rollbackToSave *sql.Stmt
 
-	insertMsg, msgByIdempotency  *sql.Stmt
+	insertMsg, msgByID           *sql.Stmt
 	insertBroadcast              *sql.Stmt
 	claimDue, claimMark          *sql.Stmt
 	recordMsg, insertAttempt     *sql.Stmt
@@ -100,7 +100,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int) (*writer, erro
 		{&w.st.release, "RELEASE req"},
 		{&w.st.rollbackToSave, "ROLLBACK TO req"},
 		{&w.st.insertMsg, sqlInsertMessage},
-		{&w.st.msgByIdempotency, sqlMessageByIdempotency},
+		{&w.st.msgByID, sqlGetMessage},
 		{&w.st.insertBroadcast, sqlInsertBroadcast},
 		{&w.st.claimDue, sqlClaimDue},
 		{&w.st.claimMark, sqlClaimMark},
@@ -131,7 +131,7 @@ func (w *writer) closeStmts() error {
 	}
 	for _, st := range []*sql.Stmt{
 		w.st.begin, w.st.commit, w.st.rollback, w.st.savepoint, w.st.release, w.st.rollbackToSave,
-		w.st.insertMsg, w.st.msgByIdempotency, w.st.insertBroadcast,
+		w.st.insertMsg, w.st.msgByID, w.st.insertBroadcast,
 		w.st.claimDue, w.st.claimMark, w.st.recordMsg, w.st.insertAttempt, w.st.msgStatus, w.st.msgLease,
 		w.st.redrive, w.st.putToken, w.st.deleteToken,
 	} {

@@ -87,7 +87,7 @@ func testWritesFailAndRecover(t *testing.T, s storage.Store, f Fault) {
 	if err := s.Writable(); !errors.Is(err, storage.ErrUnavailable) {
 		t.Fatalf("Writable right after a failed write: %v, want ErrUnavailable", err)
 	}
-	if _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b-full", App: "app1"}, bulky("bfull", 200)); !errors.Is(err, storage.ErrUnavailable) {
+	if _, _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b-full", App: "app1"}, bulky("bfull", 200)); !errors.Is(err, storage.ErrUnavailable) {
 		t.Errorf("CreateBroadcast on a full store: err = %v, want ErrUnavailable", err)
 	}
 	// Reads go on.

@@ -32,6 +32,10 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"EnqueueFailureIsolated", testEnqueueFailureIsolated},
 		{"Idempotency", testIdempotency},
 		{"IdempotencyConcurrent", testIdempotencyConcurrent},
+		{"IdempotencyFingerprint", testIdempotencyFingerprint},
+		{"BroadcastIdempotency", testBroadcastIdempotency},
+		{"GroupIdempotency", testGroupIdempotency},
+		{"KeyExpiry", testKeyExpiry},
 		{"GetNotFound", testGetNotFound},
 		{"CanceledContext", testCanceledContext},
 		{"List", testList},
@@ -120,6 +124,7 @@ func ids(ms []message.Message) []string {
 // canon makes messages comparable with reflect.DeepEqual: times in UTC.
 func canon(m message.Message) message.Message {
 	m.NextAttemptAt, m.CreatedAt, m.UpdatedAt = m.NextAttemptAt.UTC(), m.CreatedAt.UTC(), m.UpdatedAt.UTC()
+	m.Fingerprint = "" // written with the key, not with the message
 	if len(m.Attempts) == 0 {
 		m.Attempts = nil
 	}
@@ -413,7 +418,7 @@ func testList(t *testing.T, s storage.Store) {
 
 func testListFilters(t *testing.T, s storage.Store) {
 	ctx := context.Background()
-	if _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b1", App: "app2", TemplateID: "tpl"},
+	if _, _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b1", App: "app2", TemplateID: "tpl"},
 		[]message.Message{msg("app2", "x"), msg("app2", "y")}); err != nil {
 		t.Fatal(err)
 	}
@@ -544,7 +549,10 @@ func testBroadcast(t *testing.T, s storage.Store) {
 		msgs[i] = msg("app1", fmt.Sprint("u", i))
 		msgs[i].ID = fmt.Sprintf("b1-%05d", i)
 	}
-	stored, err := s.CreateBroadcast(ctx, b, msgs)
+	stored, dup, err := s.CreateBroadcast(ctx, b, msgs)
+	if dup {
+		t.Error("a new broadcast reported as a duplicate")
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -587,11 +595,11 @@ func testBroadcast(t *testing.T, s storage.Store) {
 	if _, _, err := s.Broadcast(ctx, "nope"); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("Broadcast(unknown): err = %v, want ErrNotFound", err)
 	}
-	if _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b1", App: "app1"}, nil); !errors.Is(err, storage.ErrConflict) {
+	if _, _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b1", App: "app1"}, nil); !errors.Is(err, storage.ErrConflict) {
 		t.Errorf("CreateBroadcast with a taken id: err = %v, want ErrConflict", err)
 	}
 	// An empty broadcast (empty group) is legal.
-	if _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b2", App: "app1"}, nil); err != nil {
+	if _, _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b2", App: "app1"}, nil); err != nil {
 		t.Errorf("empty broadcast: %v", err)
 	}
 }
@@ -599,7 +607,7 @@ func testBroadcast(t *testing.T, s storage.Store) {
 func testBroadcastAllOrNone(t *testing.T, s storage.Store) {
 	ctx := context.Background()
 	taken := msg("app1", "u0")
-	taken.IdempotencyKey = "k"
+	taken.ID = "taken"
 	enqueue(t, s, taken)
 
 	msgs := make([]message.Message, 700)
@@ -607,9 +615,9 @@ func testBroadcastAllOrNone(t *testing.T, s storage.Store) {
 		msgs[i] = msg("app1", fmt.Sprint("u", i))
 		msgs[i].ID = fmt.Sprint("b1-", i)
 	}
-	msgs[650].IdempotencyKey = "k" // collides late, in the second statement
-	if _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b1", App: "app1"}, msgs); err == nil {
-		t.Fatal("broadcast with a taken idempotency key: no error")
+	msgs[650].ID = "taken" // collides late, in the second statement
+	if _, _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b1", App: "app1", IdempotencyKey: "bk"}, msgs); !errors.Is(err, storage.ErrConflict) {
+		t.Fatalf("broadcast with a taken message id: err = %v, want ErrConflict", err)
 	}
 	if _, _, err := s.Broadcast(ctx, "b1"); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("failed broadcast is stored: err = %v", err)
@@ -618,10 +626,21 @@ func testBroadcastAllOrNone(t *testing.T, s storage.Store) {
 		t.Errorf("failed broadcast's message is stored: err = %v", err)
 	}
 
+	// The failed broadcast did not take its idempotency key either.
+	msgs[650].ID = "b1-650"
+	if _, dup, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b1", App: "app1", IdempotencyKey: "bk"}, msgs); err != nil || dup {
+		t.Errorf("the same broadcast without the collision: dup %v, %v", dup, err)
+	}
+
 	foreign := []message.Message{msg("app1", "u1")}
 	foreign[0].BroadcastID = "other"
-	if _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b2", App: "app1"}, foreign); err == nil {
+	if _, _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b2", App: "app1"}, foreign); err == nil {
 		t.Error("message naming another broadcast: no error")
+	}
+	keyed := []message.Message{msg("app1", "u1")}
+	keyed[0].IdempotencyKey = "k"
+	if _, _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b3", App: "app1"}, keyed); err == nil {
+		t.Error("a broadcast message with an idempotency key of its own: no error")
 	}
 }
 
@@ -984,7 +1003,7 @@ func generated(prefix string, n int) iter.Seq2[string, error] {
 
 func putGroup(t *testing.T, s storage.Store, app, name string, ms iter.Seq2[string, error]) message.Group {
 	t.Helper()
-	g, err := s.PutGroup(context.Background(), app, name, ms)
+	g, _, err := s.PutGroup(context.Background(), app, name, ms, "", nil)
 	if err != nil {
 		t.Fatalf("PutGroup(%s, %s): %v", app, name, err)
 	}
@@ -1055,12 +1074,12 @@ func testGroups(t *testing.T, s storage.Store) {
 	if g, ms, _, err := s.Group(ctx, "app1", "vip", "", 0); err != nil || g.Size != 1 || len(ms) != 0 {
 		t.Errorf("Group with limit 0 = %+v, %v, %v; want size 1, no members", g, ms, err)
 	}
-	if err := s.DeleteGroup(ctx, "app1", "vip"); err != nil {
+	if _, err := s.DeleteGroup(ctx, "app1", "vip", storage.Idempotency{}); err != nil {
 		t.Fatal(err)
 	}
 	check("app1", "vip", nil, storage.ErrNotFound)
 	check("app2", "vip", []string{"x"}, nil)
-	if err := s.DeleteGroup(ctx, "app1", "vip"); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := s.DeleteGroup(ctx, "app1", "vip", storage.Idempotency{}); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("DeleteGroup(missing): err = %v, want ErrNotFound", err)
 	}
 }
@@ -1101,14 +1120,14 @@ func testGroupPutFails(t *testing.T, s storage.Store) {
 		}
 		yield("", boom)
 	}
-	if _, err := s.PutGroup(ctx, "app1", "vip", failing); !errors.Is(err, boom) {
+	if _, _, err := s.PutGroup(ctx, "app1", "vip", failing, "", nil); !errors.Is(err, boom) {
 		t.Fatalf("PutGroup with failing members: err = %v, want it to wrap %v", err, boom)
 	}
 	if g, all := allMembers(t, s, "app1", "vip", 100); g.Size != 2 || !slices.Equal(all, []string{"a", "b"}) {
 		t.Errorf("after a failed PUT: %+v %v, want the old members", g, all)
 	}
 	// A new group that fails is not created.
-	if _, err := s.PutGroup(ctx, "app1", "new", failing); !errors.Is(err, boom) {
+	if _, _, err := s.PutGroup(ctx, "app1", "new", failing, "", nil); !errors.Is(err, boom) {
 		t.Fatalf("PutGroup of a new group with failing members: err = %v", err)
 	}
 	if _, _, _, err := s.Group(ctx, "app1", "new", "", 1); !errors.Is(err, storage.ErrNotFound) {
@@ -1126,7 +1145,7 @@ func testGroupPutFails(t *testing.T, s storage.Store) {
 			}
 		}
 	}
-	if _, err := s.PutGroup(cctx, "app1", "vip", stop); err == nil {
+	if _, _, err := s.PutGroup(cctx, "app1", "vip", stop, "", nil); err == nil {
 		t.Error("PutGroup with a context canceled midway: no error")
 	}
 	if g, all := allMembers(t, s, "app1", "vip", 100); g.Size != 2 || !slices.Equal(all, []string{"a", "b"}) {
@@ -1168,7 +1187,7 @@ func testGroupBroadcast(t *testing.T, s storage.Store) {
 	}
 	b := message.Broadcast{ID: "bg", App: "app1", Platform: "wechat", Group: "all", TemplateID: "tpl",
 		Data: map[string]string{"thing1": "sale"}, Page: "p", SendAt: at(time.Hour), CreatedAt: t0}
-	got, err := s.CreateBroadcast(ctx, b, nil)
+	got, _, err := s.CreateBroadcast(ctx, b, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1180,18 +1199,18 @@ func testGroupBroadcast(t *testing.T, s storage.Store) {
 	putGroup(t, s, "app1", "all", members("late-1", "late-2"))
 	b2 := b
 	b2.ID, b2.CreatedAt = "bg2", at(time.Second)
-	if got, err := s.CreateBroadcast(ctx, b2, nil); err != nil || got.Recipients != 2 {
+	if got, _, err := s.CreateBroadcast(ctx, b2, nil); err != nil || got.Recipients != 2 {
 		t.Fatalf("second broadcast = %+v, %v; want 2 recipients", got, err)
 	}
-	if err := s.DeleteGroup(ctx, "app1", "all"); err != nil {
+	if _, err := s.DeleteGroup(ctx, "app1", "all", storage.Idempotency{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "bg3", App: "app1", Group: "all"}, nil); !errors.Is(err, storage.ErrNotFound) {
+	if _, _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "bg3", App: "app1", Group: "all"}, nil); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("broadcast to a deleted group: err = %v, want ErrNotFound", err)
 	}
 	// Sweeping now must not take members a fan-out still needs.
 	for range 1000 {
-		if k, err := s.Sweep(ctx, 1000); err != nil {
+		if k, err := s.Sweep(ctx, t0, 1000); err != nil {
 			t.Fatal(err)
 		} else if k == 0 {
 			break
@@ -1248,13 +1267,13 @@ func testGroupBroadcast(t *testing.T, s storage.Store) {
 	if n, more, err := s.FanOut(ctx, 1000); n != 0 || more || err != nil {
 		t.Errorf("FanOut after the end = %d, %v, %v", n, more, err)
 	}
-	// An empty group makes a broadcast of none, complete at once.
+	// An empty group is no audience.
 	putGroup(t, s, "app1", "none", members())
-	if got, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "bg4", App: "app1", Group: "none"}, nil); err != nil || got.Recipients != 0 {
-		t.Errorf("broadcast to an empty group = %+v, %v", got, err)
+	if _, _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "bg4", App: "app1", Group: "none"}, nil); !errors.Is(err, storage.ErrConflict) {
+		t.Errorf("broadcast to an empty group: err = %v, want ErrConflict", err)
 	}
-	if n, more, err := s.FanOut(ctx, 1000); n != 0 || more || err != nil {
-		t.Errorf("FanOut of an empty group = %d, %v, %v; want nothing to do", n, more, err)
+	if _, _, err := s.Broadcast(ctx, "bg4"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("the broadcast to an empty group is stored: %v", err)
 	}
 }
 
@@ -1265,7 +1284,7 @@ func testSweep(t *testing.T, s storage.Store) {
 	putGroup(t, s, "app1", "g", generated("a", 1500))
 	putGroup(t, s, "app1", "g", generated("b", 10)) // a* retired
 	putGroup(t, s, "app1", "h", generated("c", 10))
-	if err := s.DeleteGroup(ctx, "app1", "h"); err != nil { // c* retired
+	if _, err := s.DeleteGroup(ctx, "app1", "h", storage.Idempotency{}); err != nil { // c* retired
 		t.Fatal(err)
 	}
 	total := 0
@@ -1273,7 +1292,7 @@ func testSweep(t *testing.T, s storage.Store) {
 		if i > 1000 {
 			t.Fatal("Sweep does not finish")
 		}
-		n, err := s.Sweep(ctx, 100)
+		n, err := s.Sweep(ctx, t0, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1350,11 +1369,11 @@ func testClosed(t *testing.T, s storage.Store) {
 	calls := map[string]func() error{
 		"Enqueue": func() error { _, _, err := s.Enqueue(ctx, []message.Message{msg("app1", "u2")}); return err },
 		"CreateBroadcast": func() error {
-			_, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b", App: "app1"}, nil)
+			_, _, err := s.CreateBroadcast(ctx, message.Broadcast{ID: "b", App: "app1"}, nil)
 			return err
 		},
 		"FanOut":      func() error { _, _, err := s.FanOut(ctx, 10); return err },
-		"Sweep":       func() error { _, err := s.Sweep(ctx, 10); return err },
+		"Sweep":       func() error { _, err := s.Sweep(ctx, t0, 10); return err },
 		"Get":         func() error { _, err := s.Get(ctx, m.ID); return err },
 		"List":        func() error { _, _, err := s.List(ctx, storage.Filter{}); return err },
 		"Broadcast":   func() error { _, _, err := s.Broadcast(ctx, "b"); return err },
@@ -1362,9 +1381,9 @@ func testClosed(t *testing.T, s storage.Store) {
 		"Counts":      func() error { _, err := s.Counts(ctx); return err },
 		"Claim":       func() error { _, err := s.Claim(ctx, t0, 1, time.Minute); return err },
 		"Record":      func() error { return s.Record(ctx, m.ID, 1, nil, storage.Update{Status: message.StatusQueued}) },
-		"PutGroup":    func() error { _, err := s.PutGroup(ctx, "a", "g", members("u1")); return err },
+		"PutGroup":    func() error { _, _, err := s.PutGroup(ctx, "a", "g", members("u1"), "", nil); return err },
 		"Group":       func() error { _, _, _, err := s.Group(ctx, "a", "g", "", 10); return err },
-		"DeleteGroup": func() error { return s.DeleteGroup(ctx, "a", "g") },
+		"DeleteGroup": func() error { _, err := s.DeleteGroup(ctx, "a", "g", storage.Idempotency{}); return err },
 		"Token":       func() error { _, _, err := s.Token(ctx, "k"); return err },
 		"PutToken":    func() error { return s.PutToken(ctx, "k", "t", t0) },
 		"DeleteToken": func() error { return s.DeleteToken(ctx, "k", "t") },
