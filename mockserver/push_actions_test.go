@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -362,4 +363,32 @@ func TestHandEventErrors(t *testing.T) {
 		t.Fatalf("a refused event changed grants: %+v", gs)
 	}
 	d.quiet(t, 100*time.Millisecond)
+}
+
+// Pushes carry the mock clock: CreateTime in the body, timestamp in the
+// query, the journal's time.
+func TestPushesFollowTheMockClock(t *testing.T) {
+	t.Parallel()
+	m := startPushMock(t)
+	ctx := context.Background()
+	d := newDevServer(t, nil)
+	setPush(t, m, "wechat", pushWxApp, wxPush(d, "json", "compatible"))
+	d.next(t)
+	at := time.Date(2030, 6, 1, 8, 0, 0, 0, time.UTC)
+	if _, err := m.Control.SetClock(ctx, at); err != nil {
+		t.Fatal(err)
+	}
+	popup(t, m, mockapi.Popup{Platform: "wechat", AppID: pushWxApp, OpenID: pushUser, Accept: []string{pushOneTime}})
+	r, body := d.nextPost(t)
+	created, _ := decodeJSONEvent(t, body).CreateTime.Int64()
+	ts, _ := strconv.ParseInt(r.URL.Query().Get("timestamp"), 10, 64)
+	for name, v := range map[string]int64{"CreateTime": created, "timestamp": ts} {
+		if v < at.Unix() || v > at.Unix()+60 {
+			t.Errorf("%s %d is not the mock clock's %d", name, v, at.Unix())
+		}
+	}
+	ps := waitPushes(t, m, mockclient.PushFilter{Event: "subscribe_msg_popup_event"}, 1)
+	if ps[0].Time.Year() != 2030 {
+		t.Errorf("journal time %v", ps[0].Time)
+	}
 }

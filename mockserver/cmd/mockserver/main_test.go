@@ -594,3 +594,27 @@ func TestRunSeedPushAndShutdownDrain(t *testing.T) {
 		t.Fatalf("the log holds the push token:\n%s", logs.String())
 	}
 }
+
+// A handshake with a slow developer's server is answered even past the
+// write timeout: the call extends its own deadline by the push timeout.
+func TestRunHandshakeOutlivesWriteTimeout(t *testing.T) {
+	t.Parallel()
+	dev := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(600 * time.Millisecond)
+		_, _ = io.WriteString(w, r.URL.Query().Get("echostr"))
+	}))
+	defer dev.Close()
+	base, _, _ := startRun(t, []string{"-demo", "-write-timeout", "200ms"}, env(nil), io.Discard)
+	body := `{"platform":"wechat","app_id":"` + seed.DemoWeChatAppID + `","push":{"url":"` + dev.URL + `","token":"slowtoken"}}`
+	req, _ := http.NewRequest(http.MethodPut, base+"/_mock/apps/push", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("the answer was cut: %v", err)
+	}
+	defer resp.Body.Close()
+	var out mockapi.PushSettingsResult
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Verify == nil || !out.Verify.Passed {
+		t.Fatalf("PUT /_mock/apps/push = %d %+v %v", resp.StatusCode, out, err)
+	}
+}

@@ -162,6 +162,7 @@ func (a *API) postApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Push != nil {
+		a.extendForHandshake(w, r)
 		v, err := a.VerifyPush(r.Context(), req.Platform, req.AppID)
 		if err != nil {
 			fail(w, err)

@@ -157,6 +157,13 @@ func (a *API) Pushes(ctx context.Context, f PushFilter, p Page) mockapi.Pushes {
 // clears both).
 func (a *API) ClearPushes() { a.env.Push.Journal().Reset() }
 
+// extendForHandshake lets a call that runs the handshake answer after it:
+// the handshake waits up to the push timeout for the developer's server,
+// which may exceed the mock's write timeout.
+func (a *API) extendForHandshake(w http.ResponseWriter, r *http.Request) {
+	httpserver.ExtendWriteDeadline(w, r, a.env.Push.Options().Timeout+waitWriteGrace)
+}
+
 // PUT /_mock/apps/push {"platform","app_id","push":{…}|null}
 func (a *API) putPush(w http.ResponseWriter, r *http.Request) {
 	var req mockapi.PushSettings
@@ -164,6 +171,7 @@ func (a *API) putPush(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
+	a.extendForHandshake(w, r)
 	out, err := a.SetPush(r.Context(), req.Platform, req.AppID, req.Push)
 	if err != nil {
 		fail(w, err)
@@ -179,6 +187,7 @@ func (a *API) postVerify(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
+	a.extendForHandshake(w, r)
 	res, err := a.VerifyPush(r.Context(), req.Platform, req.AppID)
 	if err != nil {
 		fail(w, err)
