@@ -57,10 +57,7 @@ func popup(t *testing.T, m *mocktest.Mock, p mockapi.Popup) mockapi.UserActionRe
 
 func TestPopupChangesGrantsAndPushes(t *testing.T) {
 	t.Parallel()
-	m := startPushMock(t)
-	d := newDevServer(t, nil)
-	setPush(t, m, "wechat", pushWxApp, wxPush(d, "json", "plain"))
-	d.next(t)
+	m, d := startWithPush(t, "json", "plain")
 	tok := wxToken(t, m)
 
 	// Two one-time templates accepted: one credit each; List is an array.
@@ -161,10 +158,7 @@ func TestPopupRules(t *testing.T) {
 	}
 	for _, tc := range cases {
 		_, err := m.Control.AnswerPopup(ctx, tc.popup)
-		var ce *mockclient.Error
-		if !asError(err, &ce) || ce.Status != tc.status || ce.Field != tc.field {
-			t.Errorf("%s: %v, want %d naming %s", tc.name, err, tc.status, tc.field)
-		}
+		wantRefused(t, tc.name, err, tc.status, tc.field)
 	}
 	if gs, _, _ := grantsAndRejections(t, m, "wechat", pushWxApp); len(gs) != 0 {
 		t.Fatalf("refused popups changed grants: %+v", gs)
@@ -187,11 +181,8 @@ func TestPopupRules(t *testing.T) {
 
 func TestSettingsOffPushesChangeEvent(t *testing.T) {
 	t.Parallel()
-	m := startPushMock(t)
+	m, d := startWithPush(t, "json", "plain")
 	ctx := context.Background()
-	d := newDevServer(t, nil)
-	setPush(t, m, "wechat", pushWxApp, wxPush(d, "json", "plain"))
-	d.next(t)
 	m.Control.Grant(ctx, mockapi.Grant{Platform: "wechat", AppID: pushWxApp, OpenID: pushUser, TemplateID: pushLongTerm, LongTerm: true})
 	if err := m.Control.Revoke(ctx, "wechat", pushWxApp, pushUser, pushLongTerm); err != nil {
 		t.Fatal(err)
@@ -210,10 +201,7 @@ func TestSettingsOffPushesChangeEvent(t *testing.T) {
 
 func TestKefuSessionPushesUserMessage(t *testing.T) {
 	t.Parallel()
-	m := startPushMock(t)
-	d := newDevServer(t, nil)
-	setPush(t, m, "wechat", pushWxApp, wxPush(d, "json", "plain"))
-	d.next(t)
+	m, d := startWithPush(t, "json", "plain")
 	for _, tc := range []struct {
 		trigger, text string
 		check         func(ev jsonEvent) bool
@@ -242,11 +230,8 @@ func TestKefuSessionPushesUserMessage(t *testing.T) {
 
 func TestHandEventsApplyTheirEffect(t *testing.T) {
 	t.Parallel()
-	m := startPushMock(t)
+	m, d := startWithPush(t, "xml", "plain")
 	ctx := context.Background()
-	d := newDevServer(t, nil)
-	setPush(t, m, "wechat", pushWxApp, wxPush(d, "xml", "plain"))
-	d.next(t)
 
 	// A popup event by hand: the accept grants a credit, the reject ends it.
 	res, err := m.Control.PushEvent(ctx, "wechat", pushWxApp, json.RawMessage(`{"FromUserName":"`+pushUser+`","MsgType":"event",
@@ -308,30 +293,16 @@ func TestHandEventErrors(t *testing.T) {
 	m := startPushMock(t)
 	ctx := context.Background()
 	d := newDevServer(t, nil)
-	cases := []struct {
-		name     string
-		platform string
-		event    string
-		status   int
-		field    string
-	}{
-		{"no push settings", "wechat", `{"MsgType":"text","FromUserName":"o"}`, 409, "app_id"},
-	}
-	for _, tc := range cases {
-		_, err := m.Control.PushEvent(ctx, tc.platform, pushWxApp, json.RawMessage(tc.event))
-		var ce *mockclient.Error
-		if !asError(err, &ce) || ce.Status != tc.status || ce.Field != tc.field {
-			t.Errorf("%s: %v, want %d naming %s", tc.name, err, tc.status, tc.field)
-		}
-	}
+	// Before the app has push settings.
+	_, err := m.Control.PushEvent(ctx, "wechat", pushWxApp, json.RawMessage(`{"MsgType":"text","FromUserName":"o"}`))
+	wantRefused(t, "no push settings", err, 409, "app_id")
 	setPush(t, m, "wechat", pushWxApp, wxPush(d, "xml", "safe"))
 	d.next(t)
-	cases = []struct {
-		name     string
-		platform string
-		event    string
-		status   int
-		field    string
+	m.Control.AddApp(ctx, mockapi.App{Platform: "alipay", AppID: "2021000000008888"})
+	for _, tc := range []struct {
+		name, platform, event string
+		status                int
+		field                 string
 	}{
 		{"not an object", "wechat", `[1]`, 400, "event"},
 		{"duplicate field", "wechat", `{"MsgType":"text","MsgType":"event"}`, 400, "event"},
@@ -345,18 +316,13 @@ func TestHandEventErrors(t *testing.T) {
 		{"not XML-able", "wechat", `{"MsgType":"text","FromUserName":"o","bad name":"x"}`, 400, "event"},
 		{"control char", "wechat", `{"MsgType":"text","FromUserName":"o","Content":"a\u0001"}`, 400, "event"},
 		{"alipay", "alipay", `{"x":1}`, 400, "platform"},
-	}
-	for _, tc := range cases {
+	} {
 		appID := pushWxApp
 		if tc.platform == "alipay" {
 			appID = "2021000000008888"
-			m.Control.AddApp(ctx, mockapi.App{Platform: "alipay", AppID: appID})
 		}
 		_, err := m.Control.PushEvent(ctx, tc.platform, appID, json.RawMessage(tc.event))
-		var ce *mockclient.Error
-		if !asError(err, &ce) || ce.Status != tc.status || ce.Field != tc.field {
-			t.Errorf("%s: %v, want %d naming %s", tc.name, err, tc.status, tc.field)
-		}
+		wantRefused(t, tc.name, err, tc.status, tc.field)
 	}
 	// None of the refused events changed anything or pushed anything.
 	if gs, _, _ := grantsAndRejections(t, m, "wechat", pushWxApp); len(gs) != 0 {
@@ -369,11 +335,8 @@ func TestHandEventErrors(t *testing.T) {
 // query, the journal's time.
 func TestPushesFollowTheMockClock(t *testing.T) {
 	t.Parallel()
-	m := startPushMock(t)
+	m, d := startWithPush(t, "json", "compatible")
 	ctx := context.Background()
-	d := newDevServer(t, nil)
-	setPush(t, m, "wechat", pushWxApp, wxPush(d, "json", "compatible"))
-	d.next(t)
 	at := time.Date(2030, 6, 1, 8, 0, 0, 0, time.UTC)
 	if _, err := m.Control.SetClock(ctx, at); err != nil {
 		t.Fatal(err)

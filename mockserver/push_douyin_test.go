@@ -207,9 +207,6 @@ func TestDouyinSubscribeActions(t *testing.T) {
 		"event.content":                  `{"event":"x","content":5}`,
 	} {
 		_, err := m.Control.PushEvent(ctx, "douyin", pushDyApp, json.RawMessage(ev))
-		var ce *mockclient.Error
-		if !asError(err, &ce) || ce.Field != name {
-			t.Errorf("%s: %v, want the field named", ev, err)
-		}
+		wantRefused(t, ev, err, http.StatusBadRequest, name)
 	}
 }

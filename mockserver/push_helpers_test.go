@@ -146,6 +146,17 @@ func wxPush(d *devServer, format, mode string) *mockapi.PushConfig {
 	return &mockapi.PushConfig{URL: d.URL + "/wx/push", Token: pushToken, EncodingAESKey: pushAESKey, Format: format, Mode: mode}
 }
 
+// startWithPush starts a push-test mock whose WeChat app pushes to a new
+// developer's server in format and mode, the save's handshake consumed.
+func startWithPush(t *testing.T, format, mode string) (*mocktest.Mock, *devServer) {
+	t.Helper()
+	m := startPushMock(t)
+	d := newDevServer(t, nil)
+	setPush(t, m, "wechat", pushWxApp, wxPush(d, format, mode))
+	d.next(t)
+	return m, d
+}
+
 func setPush(t *testing.T, m *mocktest.Mock, platform, appID string, p *mockapi.PushConfig) mockapi.PushSettingsResult {
 	t.Helper()
 	res, err := m.Control.SetPush(context.Background(), platform, appID, p)
@@ -240,4 +251,14 @@ func sortedJoin(parts ...string) string {
 	return strings.Join(p, "")
 }
 
-func asError(err error, target **mockclient.Error) bool { return errors.As(err, target) }
+// wantRefused checks a control call answered status naming field; it
+// returns the error for further checks (nil when it did not match).
+func wantRefused(t *testing.T, what string, err error, status int, field string) *mockclient.Error {
+	t.Helper()
+	var ce *mockclient.Error
+	if !errors.As(err, &ce) || ce.Status != status || ce.Field != field {
+		t.Errorf("%s: %v, want %d naming %s", what, err, status, field)
+		return nil
+	}
+	return ce
+}

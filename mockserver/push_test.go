@@ -94,12 +94,8 @@ func TestPushSettingsErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		_, err := m.Control.AddApp(context.Background(), tc.app)
-		var ce *mockclient.Error
-		if !asError(err, &ce) || ce.Status != http.StatusBadRequest || ce.Field != tc.field {
-			t.Errorf("%s: %v, want 400 naming %s", tc.name, err, tc.field)
-			continue
-		}
-		if strings.Contains(ce.Message, pushToken) {
+		ce := wantRefused(t, tc.name, err, http.StatusBadRequest, tc.field)
+		if ce != nil && strings.Contains(ce.Message, pushToken) {
 			t.Errorf("%s: the error echoes the token: %s", tc.name, ce.Message)
 		}
 	}
@@ -117,10 +113,7 @@ func TestPutPushAndVerifyOnDemand(t *testing.T) {
 	ctx := context.Background()
 	// No settings: verify answers 409 naming the app.
 	_, err := m.Control.VerifyPush(ctx, "wechat", pushWxApp)
-	var ce *mockclient.Error
-	if !asError(err, &ce) || ce.Status != http.StatusConflict || ce.Field != "app_id" {
-		t.Fatalf("verify without settings: %v", err)
-	}
+	wantRefused(t, "verify without settings", err, http.StatusConflict, "app_id")
 	wrong := newDevServer(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		_, _ = io.WriteString(w, r.URL.Query().Get("echostr")+"\n")
 	})
@@ -166,10 +159,7 @@ func TestPutPushAndVerifyOnDemand(t *testing.T) {
 // the msgid the send answered.
 func TestSentEventAfterSend(t *testing.T) {
 	t.Parallel()
-	m := startPushMock(t)
-	d := newDevServer(t, nil)
-	setPush(t, m, "wechat", pushWxApp, wxPush(d, "json", "plain"))
-	d.next(t)
+	m, d := startWithPush(t, "json", "plain")
 	if _, err := m.Control.Grant(context.Background(), mockapi.Grant{Platform: "wechat", AppID: pushWxApp, OpenID: pushUser, TemplateID: pushOneTime, Count: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -219,11 +209,8 @@ func TestSentEventAfterSend(t *testing.T) {
 
 func TestSentEventFaults(t *testing.T) {
 	t.Parallel()
-	m := startPushMock(t)
+	m, d := startWithPush(t, "json", "plain")
 	ctx := context.Background()
-	d := newDevServer(t, nil)
-	setPush(t, m, "wechat", pushWxApp, wxPush(d, "json", "plain"))
-	d.next(t)
 	m.Control.Grant(ctx, mockapi.Grant{Platform: "wechat", AppID: pushWxApp, OpenID: pushUser, TemplateID: pushOneTime, Count: 5})
 	code := 43101
 	if _, err := m.Control.AddFault(ctx, mockapi.Fault{Platform: "wechat", Endpoint: "push_sent_event", ErrCode: &code, Times: 1}); err != nil {
@@ -376,11 +363,8 @@ func TestPushJournalFiltersAndClear(t *testing.T) {
 
 func TestPushCorruptSignatureFault(t *testing.T) {
 	t.Parallel()
-	m := startPushMock(t)
+	m, d := startWithPush(t, "json", "plain")
 	ctx := context.Background()
-	d := newDevServer(t, nil)
-	setPush(t, m, "wechat", pushWxApp, wxPush(d, "json", "plain"))
-	d.next(t)
 	id, err := m.Control.AddFault(ctx, mockapi.Fault{Platform: "wechat", Endpoint: "push", Corrupt: "signature", Times: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -407,10 +391,7 @@ func TestPushCorruptSignatureFault(t *testing.T) {
 
 func TestServerShutdownDrains(t *testing.T) {
 	t.Parallel()
-	m := startPushMock(t)
-	d := newDevServer(t, nil)
-	setPush(t, m, "wechat", pushWxApp, wxPush(d, "json", "compatible"))
-	d.next(t)
+	m, d := startWithPush(t, "json", "compatible")
 	m.Control.Grant(context.Background(), mockapi.Grant{Platform: "wechat", AppID: pushWxApp, OpenID: pushUser, TemplateID: pushLongTerm, LongTerm: true})
 	tok := wxToken(t, m)
 	for i := 0; i < 5; i++ {

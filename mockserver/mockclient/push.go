@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/minipush/minipush/mockserver/mockapi"
@@ -41,24 +39,11 @@ type PushFilter struct {
 
 // Pushes reads the push journal.
 func (c *Client) Pushes(ctx context.Context, f PushFilter) (mockapi.Pushes, error) {
-	q := url.Values{}
-	set := func(k, v string) {
+	q := MessageFilter{Platform: f.Platform, AppID: f.AppID, OpenID: f.OpenID, Wait: f.Wait, Min: f.Min,
+		Offset: f.Offset, Limit: f.Limit}.query()
+	for k, v := range map[string]string{"event": f.Event, "outcome": f.Outcome, "id": f.ID} {
 		if v != "" {
 			q.Set(k, v)
-		}
-	}
-	set("platform", f.Platform)
-	set("app_id", f.AppID)
-	set("event", f.Event)
-	set("openid", f.OpenID)
-	set("outcome", f.Outcome)
-	set("id", f.ID)
-	if f.Wait > 0 {
-		q.Set("wait", f.Wait.String())
-	}
-	for k, v := range map[string]int{"min": f.Min, "offset": f.Offset, "limit": f.Limit} {
-		if v > 0 {
-			q.Set(k, strconv.Itoa(v))
 		}
 	}
 	var out mockapi.Pushes

@@ -64,6 +64,16 @@ func (o Object) Prepend(name string, v any) Object {
 	return append(Object{{name, v}}, o...)
 }
 
+// Array returns objects as the []any a parsed event's array holds, so
+// encoders handle one array type.
+func Array(objects []Object) []any {
+	out := make([]any, len(objects))
+	for i, o := range objects {
+		out[i] = o
+	}
+	return out
+}
+
 // InsertAfter returns o with f after the field named after (at the end
 // when o has no such field).
 func (o Object) InsertAfter(after string, f Field) Object {
@@ -123,16 +133,7 @@ func writeJSON(b *bytes.Buffer, v any) error {
 		}
 		b.WriteByte('}')
 	case []Object:
-		b.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			if err := writeJSON(b, e); err != nil {
-				return err
-			}
-		}
-		b.WriteByte(']')
+		return writeJSON(b, Array(x))
 	case []any:
 		b.WriteByte('[')
 		for i, e := range x {

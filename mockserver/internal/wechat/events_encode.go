@@ -81,12 +81,7 @@ func writeXMLField(b *bytes.Buffer, name string, v any) error {
 		}
 		return nil
 	case []push.Object:
-		for _, e := range x {
-			if err := writeXMLField(b, name, e); err != nil {
-				return err
-			}
-		}
-		return nil
+		return writeXMLField(b, name, push.Array(x))
 	}
 	b.WriteString("<" + name + ">")
 	switch x := v.(type) {
