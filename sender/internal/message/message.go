@@ -1,6 +1,8 @@
 // Package message holds the sender's domain values: a message to one user,
-// its delivery attempts and status, broadcasts and groups. Storage backends,
-// the API and the dispatcher all speak these types.
+// its delivery attempts and status, the platform's delivery receipt,
+// broadcasts and groups, and the events platforms push to the sender.
+// Storage backends, the API, the dispatcher and the event receiver all
+// speak these types.
 package message
 
 import (
@@ -66,8 +68,14 @@ type Message struct {
 	// PlatformMsgID is the platform's id for a delivered message.
 	PlatformMsgID string `json:"platform_msgid,omitempty"`
 	// LastCode and LastError describe the last failed attempt.
-	LastCode  string    `json:"last_code,omitempty"`
-	LastError string    `json:"last_error,omitempty"`
+	LastCode  string `json:"last_code,omitempty"`
+	LastError string `json:"last_error,omitempty"`
+	// Reason says why a message ended without being delivered, in words
+	// the caller can act on (ReasonNotSubscribed); empty otherwise.
+	Reason string `json:"reason,omitempty"`
+	// Receipt is the platform's asynchronous report on a delivered
+	// message (WeChat's subscribe_msg_sent_event), when one arrived.
+	Receipt   *Receipt  `json:"receipt,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	// Attempts is filled only when a single message is read.
@@ -75,6 +83,62 @@ type Message struct {
 	// Lease is set on the messages Claim returns: the claim the worker
 	// holds. Zero elsewhere.
 	Lease Lease `json:"-"`
+}
+
+// Reasons a message ended without delivery.
+const (
+	// ReasonNotSubscribed: the user holds no subscription for the
+	// template — the consent ledger knew it before sending (status
+	// rejected, no platform call), or the platform answered its
+	// not-subscribed code (status failed, with that code).
+	ReasonNotSubscribed = "not_subscribed"
+)
+
+// ReceiptStatus is what the platform reported of a delivered message.
+type ReceiptStatus string
+
+// Receipt statuses.
+const (
+	ReceiptDelivered ReceiptStatus = "delivered" // WeChat ErrorCode 0
+	ReceiptFailed    ReceiptStatus = "failed"    // any other ErrorCode
+)
+
+// Receipt is the platform's asynchronous delivery report of a message it
+// accepted (docs/events.md).
+type Receipt struct {
+	Status ReceiptStatus `json:"status"`
+	// ErrorCode is the platform's code as it sent it ("0" when delivered).
+	ErrorCode string `json:"error_code"`
+	// ErrorStatus is the platform's text ("success", or why it failed).
+	ErrorStatus string `json:"error_status,omitempty"`
+	// At is when the sender received the report.
+	At time.Time `json:"at"`
+}
+
+// Event is a push a platform sent the sender (WeChat message push, Douyin
+// webhook): verified, then stored durably before it is acknowledged, and
+// processed after (docs/events.md). The stored event is the unit of work:
+// one that is stored but not processed when the sender stops is processed
+// after the restart.
+type Event struct {
+	ID       string `json:"id"`
+	App      string `json:"app"`
+	Platform string `json:"platform"`
+	// Key identifies the push across the platform's re-sends: a second
+	// push with the same App and Key is a duplicate and is not stored.
+	Key string `json:"key"`
+	// Name is the event's name (subscribe_msg_popup_event,
+	// user_subscribe_action, …), or the message type of a user message.
+	Name string `json:"name"`
+	User string `json:"user,omitempty"`
+	// Payload is the event as the receiver decoded it (JSON of
+	// events.Payload): what processing reads.
+	Payload    []byte    `json:"payload"`
+	ReceivedAt time.Time `json:"received_at"`
+	// ProcessedAt is zero while the event waits to be processed.
+	ProcessedAt time.Time `json:"processed_at,omitzero"`
+	// Result says what processing made of it.
+	Result string `json:"result,omitempty"`
 }
 
 // Lease is a worker's claim on a message (docs/delivery.md).

@@ -70,6 +70,17 @@ type Error struct {
 	Class    message.Outcome // permanent, retryable, throttled or token
 	// RetryAfter, when set, is the platform's own hint for throttling.
 	RetryAfter time.Duration
+	// NotSubscribed: the platform says the user holds no (remaining)
+	// subscription for the template (WeChat 43101 and its kin on each
+	// platform). The consent ledger learns it (docs/events.md).
+	NotSubscribed bool
+}
+
+// NotSubscribed reports whether err is the platform saying the user holds
+// no (remaining) subscription for the template.
+func NotSubscribed(err error) bool {
+	var pe *Error
+	return errors.As(err, &pe) && pe.NotSubscribed
 }
 
 func (e *Error) Error() string {

@@ -12,6 +12,7 @@ import (
 	"iter"
 	"time"
 
+	"github.com/minipush/minipush/sender/internal/consent"
 	"github.com/minipush/minipush/sender/internal/message"
 )
 
@@ -157,7 +158,73 @@ type Store interface {
 	// call it, so it must never wait on storage.
 	Writable() error
 
+	// Platform events: pushes the platforms send the sender, stored before
+	// they are acknowledged and processed after (docs/events.md).
+
+	// PutEvent stores a verified push. When an event with the same App and
+	// Key is stored already (the platform re-sent it), nothing is written
+	// and the stored one comes back with dup true. An event without an ID
+	// gets one ("evt_…").
+	PutEvent(ctx context.Context, e message.Event) (stored message.Event, dup bool, err error)
+	// PendingEvents returns up to limit events not processed yet, oldest
+	// first.
+	PendingEvents(ctx context.Context, limit int) ([]message.Event, error)
+	// CompleteEvent applies a processed event's effects — consent changes
+	// and receipts — and marks it processed, all or nothing. An event
+	// processed already is refused with ErrConflict and its effects are
+	// not applied again; an unknown id is ErrNotFound.
+	CompleteEvent(ctx context.Context, id string, fx EventEffects, at time.Time) error
+	// Event reads one stored event.
+	Event(ctx context.Context, id string) (message.Event, error)
+	// PruneEvents deletes processed events received before before (their
+	// keys no longer catch re-sends) and reports how many: at most
+	// PruneBatch a call, so one call never holds storage long; call it
+	// again while it returns PruneBatch.
+	PruneEvents(ctx context.Context, before time.Time) (int, error)
+
+	// Consent ledger (package consent).
+
+	// Consent reads one entry: zero but for its key when unknown.
+	Consent(ctx context.Context, k consent.Key) (consent.Entry, error)
+	// ApplyConsent reads one entry, applies c (consent.Change.Apply) and
+	// writes it when it changed, atomically: concurrent changes of one
+	// entry are applied one after the other.
+	ApplyConsent(ctx context.Context, k consent.Key, c consent.Change, at time.Time) (before, after consent.Entry, err error)
+	// Consents lists an app's entries (one user's when user is not
+	// empty), by user then template, at most limit (default 100, max
+	// 1000).
+	Consents(ctx context.Context, app, user string, limit int) ([]consent.Entry, error)
+
 	Close() error
+}
+
+// PruneBatch is the most events one PruneEvents call deletes.
+const PruneBatch = 5000
+
+// EventEffects are what processing a platform event changes.
+type EventEffects struct {
+	// Result says what processing made of the event (kept with it).
+	Result string
+	// Consent changes, applied in order.
+	Consent []ConsentChange
+	// Receipts attach to the messages with these platform msgids.
+	Receipts []ReceiptUpdate
+}
+
+// ConsentChange is one change of the consent ledger.
+type ConsentChange struct {
+	Key    consent.Key
+	Change consent.Change
+}
+
+// ReceiptUpdate is the platform's receipt for the message of App with
+// PlatformMsgID. It is kept whether or not that message's outcome is
+// written yet (the push may arrive first), and shows on the message from
+// then on; a later receipt for the same msgid replaces it.
+type ReceiptUpdate struct {
+	App           string
+	PlatformMsgID string
+	Receipt       message.Receipt
 }
 
 // Update is a claimed message's new state.
@@ -168,6 +235,8 @@ type Update struct {
 	CountRetry    bool           // the attempt spends one retry
 	LastCode      string
 	LastError     string
+	// Reason replaces the message's reason (message.Reason…).
+	Reason string
 }
 
 // Filter selects messages for List.
@@ -175,8 +244,10 @@ type Filter struct {
 	App         string
 	Status      message.Status
 	BroadcastID string
-	Limit       int    // default 100, max 1000
-	Cursor      string // from a previous page's next
+	// Receipt selects messages whose platform receipt has this status.
+	Receipt message.ReceiptStatus
+	Limit   int    // default 100, max 1000
+	Cursor  string // from a previous page's next
 }
 
 // Members yields ms in order, for PutGroup when the members are already in

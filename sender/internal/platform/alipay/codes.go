@@ -82,7 +82,7 @@ var subRules = map[SubCode]classify.Rule{
 	SubTemplateIllegal: classify.Permanent,
 	SubParamIllegal:    classify.Permanent,
 	SubUserNotExist:    classify.Permanent,
-	SubNotSubscribed:   classify.Permanent,
+	SubNotSubscribed:   classify.NotSubscribed,
 	SubPageIllegal:     classify.Permanent,
 	SubContentIllegal:  classify.Permanent,
 	SubUserPermission:  classify.Permanent,

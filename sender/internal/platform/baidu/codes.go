@@ -105,7 +105,7 @@ var tokenGatewayRules = map[GatewayCode]classify.Rule{
 var sendRules = map[Errno]classify.Rule{
 	ErrnoParam:         classify.Permanent,
 	ErrnoTemplate:      classify.Permanent,
-	ErrnoNotSubscribed: classify.Permanent,
+	ErrnoNotSubscribed: classify.NotSubscribed,
 	ErrnoOpenID:        classify.Permanent,
 }
 

@@ -22,6 +22,9 @@ import (
 type Rule struct {
 	Class      message.Outcome
 	RetryAfter time.Duration
+	// NotSubscribed marks the platform's not-subscribed codes: the
+	// consent ledger learns from them.
+	NotSubscribed bool
 }
 
 // Hints resolved when an error is classified, not written in a table.
@@ -47,6 +50,11 @@ var (
 	// configuration is fixed. The duration is the client's credentials
 	// backoff (platform.WithCredentialsBackoff).
 	Credentials = Rule{Class: message.OutcomeThrottled, RetryAfter: credentials}
+	// NotSubscribed: the user holds no (remaining) subscription for the
+	// template — refused, cancelled or spent. Permanent for the message
+	// (the same send gets the same answer until the user accepts again),
+	// and what the consent ledger learns from.
+	NotSubscribed = Rule{Class: message.OutcomePermanent, NotSubscribed: true}
 	// Daily: a daily quota, throttled until the next Beijing midnight, when
 	// the platforms' days start.
 	Daily = Rule{Class: message.OutcomeThrottled, RetryAfter: untilMidnight}
@@ -81,7 +89,8 @@ type Classifier struct {
 // Error is the error of code (as text), handled by r, with the platform's
 // text msg.
 func (c Classifier) Error(r Rule, code, msg string) *platform.Error {
-	e := &platform.Error{Platform: c.Platform, Code: code, Message: c.Scrubber.Scrub(msg), Class: r.Class}
+	e := &platform.Error{Platform: c.Platform, Code: code, Message: c.Scrubber.Scrub(msg), Class: r.Class,
+		NotSubscribed: r.NotSubscribed}
 	switch r.RetryAfter {
 	case 0:
 	case credentials:

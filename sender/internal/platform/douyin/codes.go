@@ -110,13 +110,14 @@ var businessRules = map[Code]classify.Rule{
 
 	// The message is wrong for the platform; the same message gets the same
 	// answer on every retry.
-	CodeNotifyFormat:     classify.Permanent,
-	CodeNotifyContent:    classify.Permanent,
-	CodeNotifyViolation:  classify.Permanent,
-	CodeInvalidParam:     classify.Permanent,
-	CodeSubscribeParams:  classify.Permanent,
-	CodeNotSubscribed:    classify.Permanent,
-	CodeUserRejected:     classify.Permanent,
+	CodeNotifyFormat:    classify.Permanent,
+	CodeNotifyContent:   classify.Permanent,
+	CodeNotifyViolation: classify.Permanent,
+	CodeInvalidParam:    classify.Permanent,
+	CodeSubscribeParams: classify.Permanent,
+	CodeNotSubscribed:   classify.NotSubscribed,
+	// 用户拒收: the user refused the template (UNCONFIRMED code).
+	CodeUserRejected:     classify.NotSubscribed,
 	CodeTemplateQuota:    classify.Permanent, // the template's per-user message quota: it refills in days, not minutes (UNCONFIRMED)
 	CodeUserUnauthorized: classify.Permanent,
 	CodeUserNotTester:    classify.Permanent,

@@ -50,7 +50,7 @@ var sendRules = map[Result]classify.Rule{
 	// 验证出错 on send is the access token (the app's credentials were
 	// already checked when it was issued): refetch once and retry.
 	ResultAuth:          classify.Token,
-	ResultNotSubscribed: classify.Permanent,
+	ResultNotSubscribed: classify.NotSubscribed,
 	ResultContentRisky:  classify.Permanent,
 	ResultRateLimited:   qps,
 	ResultNoSuchAPI:     classify.Credentials,

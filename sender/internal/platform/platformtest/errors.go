@@ -70,7 +70,21 @@ func SendError(t *testing.T, err error, want Want) *platform.Error {
 	if pe.RetryAfter < want.RetryAfter[0] || pe.RetryAfter > want.RetryAfter[1] {
 		t.Errorf("RetryAfter = %s, want within %s", pe.RetryAfter, want.RetryAfter)
 	}
+	if wantNS := notSubscribed[pe.Platform][pe.Code]; pe.NotSubscribed != wantNS || platform.NotSubscribed(err) != wantNS {
+		t.Errorf("Send error %q: NotSubscribed = %v, want %v (the consent ledger learns from it)", err, pe.NotSubscribed, wantNS)
+	}
 	return pe
+}
+
+// notSubscribed are the codes each platform answers a send to a user
+// holding no (remaining) subscription with (features/one_time_grants_zh.feature),
+// written here apart from the clients' own tables.
+var notSubscribed = map[string]map[string]bool{
+	"wechat":   {"43101": true},
+	"alipay":   {"40004/USER_NOT_SUBSCRIBED": true},
+	"douyin":   {"28014043": true, "28014036": true},
+	"kuaishou": {"100200110": true},
+	"baidu":    {"4007": true},
 }
 
 // WantError checks what a parse function returned for a table row that

@@ -82,7 +82,7 @@ var businessRules = map[Code]classify.Rule{
 	CodeInvalidOpenID:     classify.Permanent,
 	CodeInvalidTemplateID: classify.Permanent,
 	CodeInvalidPage:       classify.Permanent,
-	CodeUserRefused:       classify.Permanent,
+	CodeUserRefused:       classify.NotSubscribed,
 	CodeCapabilityBanned:  classify.Permanent,
 	CodeSensitiveWord:     classify.Permanent,
 	CodeArgumentInvalid:   classify.Permanent,

@@ -23,11 +23,11 @@ const (
 	sqlMessageStatus = `SELECT status FROM messages WHERE id = ?`
 	sqlMessageLease  = `SELECT status, claims FROM messages WHERE id = ?`
 	sqlRedrive       = `UPDATE messages
-	SET status = 'queued', retries = 0, next_attempt_at = ?1, lease_until = 0, updated_at = ?2
+	SET status = 'queued', retries = 0, next_attempt_at = ?1, lease_until = 0, updated_at = ?2, reason = ''
 	WHERE id = ?3 AND status IN ('failed', 'rejected')
 	RETURNING ` + msgCols
 
-	sqlGetMessage = `SELECT ` + msgCols + ` FROM messages WHERE id = ?`
+	sqlGetMessage = `SELECT ` + msgCols + `, ` + receiptCol + ` FROM messages WHERE id = ?`
 	sqlAttempts   = `SELECT at, outcome, code, message, latency_ms FROM attempts
 	WHERE message_id = ? ORDER BY n`
 	sqlGetBroadcast = `SELECT id, app, group_name, template_id, data, page, recipients, created_at,
@@ -130,7 +130,7 @@ func (s *Store) Get(ctx context.Context, id string) (_ message.Message, err erro
 		return message.Message{}, fmt.Errorf("get message %s: %w", id, err)
 	}
 	defer tx.Rollback()
-	var r msgRow
+	var r receiptRow
 	if err := tx.QueryRowContext(ctx, sqlGetMessage, id).Scan(r.dest()...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return message.Message{}, fmt.Errorf("get message %s: %w", id, storage.ErrNotFound)
@@ -193,6 +193,11 @@ func (s *Store) List(ctx context.Context, f storage.Filter) (_ []message.Message
 	if f.BroadcastID != "" {
 		where, args = append(where, "broadcast_id = ?"), append(args, f.BroadcastID)
 	}
+	if f.Receipt != "" {
+		where = append(where, `platform_msgid <> '' AND EXISTS (SELECT 1 FROM receipts r
+			WHERE r.app = messages.app AND r.platform_msgid = messages.platform_msgid AND r.status = ?)`)
+		args = append(args, string(f.Receipt))
+	}
 	if f.Cursor != "" {
 		seq, ok := decodeCursor(f.Cursor)
 		if !ok {
@@ -200,7 +205,7 @@ func (s *Store) List(ctx context.Context, f storage.Filter) (_ []message.Message
 		}
 		where, args = append(where, "seq < ?"), append(args, seq)
 	}
-	q := "SELECT seq, " + msgCols + " FROM messages"
+	q := "SELECT seq, " + msgCols + ", " + receiptCol + " FROM messages"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -219,7 +224,7 @@ func (s *Store) List(ctx context.Context, f storage.Filter) (_ []message.Message
 	for rows.Next() {
 		var (
 			seq int64
-			r   msgRow
+			r   receiptRow
 		)
 		if err := rows.Scan(append([]any{&seq}, r.dest()...)...); err != nil {
 			return nil, "", fmt.Errorf("list messages: %w", err)

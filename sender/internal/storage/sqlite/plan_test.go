@@ -28,7 +28,7 @@ func TestQueryPlans(t *testing.T) {
 		{"claim due", sqlClaimDue, []any{1, 2},
 			[]string{"USING INDEX messages_due (next_attempt_at<?)", "USING COVERING INDEX messages_lease (lease_until<?)"}, "messages_status"},
 		{"claim mark", sqlClaimMark, []any{1, 2, "[1]"}, []string{"USING INTEGER PRIMARY KEY"}, "SCAN messages"},
-		{"record", sqlRecordMessage, []any{"s", 1, 0, "", "", "", 1, "id", 1}, []string{"sqlite_autoindex_messages_1 (id=?)"}, "SCAN"},
+		{"record", sqlRecordMessage, []any{"s", 1, 0, "", "", "", 1, "id", 1, ""}, []string{"sqlite_autoindex_messages_1 (id=?)"}, "SCAN"},
 		{"attempt number", sqlInsertAttempt, []any{"id", 1, "o", "", "", 0.0}, []string{"attempts USING PRIMARY KEY (message_id=?)"}, "SCAN"},
 		{"idempotency key", sqlGetKey, []any{"message/a", "k"}, []string{"idempotency USING PRIMARY KEY (scope=? AND key=?)"}, "SCAN"},
 		{"expire keys", sqlExpireKeys, []any{1, 10}, []string{"idempotency USING COVERING INDEX idempotency_age (created_at<?)"}, "SCAN idempotency"},
@@ -44,6 +44,13 @@ func TestQueryPlans(t *testing.T) {
 		{"sweep members", sqlSweepMembers, []any{1, 10}, []string{"group_members USING PRIMARY KEY (version=?)"}, "SCAN group_members"},
 		{"list by status", "SELECT seq FROM messages WHERE status = ? AND seq < ? ORDER BY seq DESC LIMIT 10",
 			[]any{"failed", 9}, []string{"INDEX messages_status (status=? AND rowid<?)"}, "TEMP B-TREE"},
+		// Platform events and the consent ledger (events.go).
+		{"get with receipt", sqlGetMessage, []any{"id"},
+			[]string{"sqlite_autoindex_messages_1 (id=?)", "SEARCH r USING PRIMARY KEY (app=? AND platform_msgid=?)"}, "SCAN"},
+		{"pending events", sqlPendingEvent, []any{10}, []string{"events USING INDEX events_pending"}, "TEMP B-TREE"},
+		{"event by key", sqlEventByKey, []any{"a", "k"}, []string{"events USING INDEX events_dedupe (app=? AND dedupe_key=?)"}, "SCAN"},
+		{"prune events", sqlPruneEvents, []any{1}, []string{"events USING INDEX events_processed (received_at<?)"}, "SCAN events"},
+		{"consent", sqlGetConsent, []any{"a", "u", "t"}, []string{"consents USING PRIMARY KEY (app=? AND user_id=? AND template_id=?)"}, "SCAN"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

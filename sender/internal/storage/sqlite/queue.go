@@ -42,7 +42,7 @@ const (
 	// settled.
 	sqlRecordMessage = `UPDATE messages
 	SET status = ?1, next_attempt_at = ?2, retries = retries + ?3, platform_msgid = ?4,
-		last_code = ?5, last_error = ?6, lease_until = 0, updated_at = ?7
+		last_code = ?5, last_error = ?6, lease_until = 0, updated_at = ?7, reason = ?10
 	WHERE id = ?8 AND status = 'sending' AND claims = ?9`
 	sqlInsertAttempt = `INSERT INTO attempts (message_id, n, at, outcome, code, message, latency_ms)
 	SELECT ?1, COALESCE(MAX(n), 0) + 1, ?2, ?3, ?4, ?5, ?6 FROM attempts WHERE message_id = ?1`
@@ -163,7 +163,7 @@ func (s *Store) Record(ctx context.Context, id string, fence int64, a *message.A
 	}
 	return s.submit(ctx, a == nil, func(w *writer) error {
 		res, err := w.st.recordMsg.Exec(string(u.Status), toMS(next), retry, u.PlatformMsgID,
-			u.LastCode, u.LastError, toMS(now), id, fence)
+			u.LastCode, u.LastError, toMS(now), id, fence, u.Reason)
 		if err != nil {
 			return fmt.Errorf("record message %s: %w", id, err)
 		}

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -11,7 +12,14 @@ import (
 // msgCols is what every message read selects, in msgRow.dest order.
 const msgCols = `id, app, platform, recipient, template_id, data, page, idempotency_key,
 	COALESCE(broadcast_id, ''), status, retries, next_attempt_at, platform_msgid,
-	last_code, last_error, created_at, updated_at`
+	last_code, last_error, created_at, updated_at, reason`
+
+// receiptCol is the message's receipt as a JSON object (NULL: none), for
+// reads that show it; it follows msgCols (receiptRow.dest).
+const receiptCol = `(SELECT json_object('status', r.status, 'error_code', r.error_code,
+		'error_status', r.error_status, 'at', r.at)
+	FROM receipts r WHERE r.app = messages.app AND r.platform_msgid = messages.platform_msgid
+		AND messages.platform_msgid <> '')`
 
 // insertCols are the columns a new message row fills, in msgArgs order.
 const insertCols = `id, app, platform, recipient, template_id, data, page, idempotency_key,
@@ -31,7 +39,34 @@ type msgRow struct {
 func (r *msgRow) dest() []any {
 	return []any{&r.m.ID, &r.m.App, &r.m.Platform, &r.m.To, &r.m.TemplateID, &r.data,
 		&r.m.Page, &r.m.IdempotencyKey, &r.m.BroadcastID, &r.status, &r.m.Retries,
-		&r.next, &r.m.PlatformMsgID, &r.m.LastCode, &r.m.LastError, &r.created, &r.updated}
+		&r.next, &r.m.PlatformMsgID, &r.m.LastCode, &r.m.LastError, &r.created, &r.updated, &r.m.Reason}
+}
+
+// receiptRow is a message row read with receiptCol.
+type receiptRow struct {
+	msgRow
+	receipt sql.NullString
+}
+
+func (r *receiptRow) dest() []any { return append(r.msgRow.dest(), &r.receipt) }
+
+func (r *receiptRow) message() (message.Message, error) {
+	m, err := r.msgRow.message()
+	if err != nil || !r.receipt.Valid {
+		return m, err
+	}
+	var rc struct {
+		Status      string `json:"status"`
+		ErrorCode   string `json:"error_code"`
+		ErrorStatus string `json:"error_status"`
+		At          int64  `json:"at"`
+	}
+	if err := json.Unmarshal([]byte(r.receipt.String), &rc); err != nil {
+		return message.Message{}, fmt.Errorf("message %s: decode receipt: %w", m.ID, err)
+	}
+	m.Receipt = &message.Receipt{Status: message.ReceiptStatus(rc.Status), ErrorCode: rc.ErrorCode,
+		ErrorStatus: rc.ErrorStatus, At: fromMS(rc.At)}
+	return m, nil
 }
 
 func (r *msgRow) message() (message.Message, error) {
@@ -104,6 +139,9 @@ func normalize(m message.Message, now time.Time) (message.Message, error) {
 	}
 	m.CreatedAt, m.UpdatedAt, m.NextAttemptAt = ms(m.CreatedAt), ms(m.UpdatedAt), ms(m.NextAttemptAt)
 	m.Attempts = nil // attempts are written by Record only
+	// Reason and receipt are outcomes: Record writes the one, platform
+	// events the other.
+	m.Reason, m.Receipt = "", nil
 	return m, nil
 }
 

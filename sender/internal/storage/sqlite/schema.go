@@ -177,6 +177,58 @@ INSERT OR IGNORE INTO idempotency (scope, key, fingerprint, ref, created_at)
 DROP INDEX messages_idempotency;
 ALTER TABLE broadcasts ADD COLUMN idempotency_key TEXT NOT NULL DEFAULT '';
 `,
+	// 6: platform events, the consent ledger, receipts and a message's
+	// reason (issue 10, docs/events.md).
+	`
+ALTER TABLE messages ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+-- A receipt names its message by the platform's msgid.
+CREATE INDEX messages_platform_msgid ON messages(app, platform_msgid)
+	WHERE platform_msgid <> '';
+
+-- Receipts are kept apart from messages: the platform's report may arrive
+-- before the send's outcome (and its msgid) is written.
+CREATE TABLE receipts (
+	app            TEXT NOT NULL,
+	platform_msgid TEXT NOT NULL,
+	status         TEXT NOT NULL,
+	error_code     TEXT NOT NULL DEFAULT '',
+	error_status   TEXT NOT NULL DEFAULT '',
+	at             INTEGER NOT NULL,
+	PRIMARY KEY (app, platform_msgid)
+) WITHOUT ROWID;
+CREATE INDEX receipts_status ON receipts(status);
+
+CREATE TABLE events (
+	seq          INTEGER PRIMARY KEY,
+	id           TEXT NOT NULL UNIQUE,
+	app          TEXT NOT NULL,
+	platform     TEXT NOT NULL,
+	dedupe_key   TEXT NOT NULL,
+	name         TEXT NOT NULL,
+	user_id      TEXT NOT NULL DEFAULT '',
+	payload      BLOB NOT NULL,
+	received_at  INTEGER NOT NULL,
+	processed_at INTEGER NOT NULL DEFAULT 0,
+	result       TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX events_dedupe ON events(app, dedupe_key);
+CREATE INDEX events_pending ON events(seq) WHERE processed_at = 0;
+CREATE INDEX events_processed ON events(received_at) WHERE processed_at <> 0;
+
+CREATE TABLE consents (
+	app         TEXT NOT NULL,
+	user_id     TEXT NOT NULL,
+	template_id TEXT NOT NULL,
+	credits     INTEGER NOT NULL,
+	long_term   INTEGER NOT NULL,
+	rejected    INTEGER NOT NULL,
+	source      TEXT NOT NULL,
+	accepts     INTEGER NOT NULL,
+	rejects     INTEGER NOT NULL,
+	updated_at  INTEGER NOT NULL,
+	PRIMARY KEY (app, user_id, template_id)
+) WITHOUT ROWID;
+`,
 }
 
 // migrate brings the schema to the latest version in one transaction. The

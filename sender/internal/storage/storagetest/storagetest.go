@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minipush/minipush/sender/internal/consent"
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/storage"
 )
@@ -58,6 +59,15 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"GroupBroadcast", testGroupBroadcast},
 		{"Sweep", testSweep},
 		{"Tokens", testTokens},
+		{"EventsDedupe", testEventsDedupe},
+		{"EventsDedupeConcurrent", testEventsDedupeConcurrent},
+		{"EventsComplete", testEventsComplete},
+		{"EventsPrune", testEventsPrune},
+		{"ConsentLedger", testConsentLedger},
+		{"ConsentConcurrentTakes", testConsentConcurrentTakes},
+		{"ConsentList", testConsentList},
+		{"Receipts", testReceipts},
+		{"Reason", testReason},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {
@@ -1387,6 +1397,20 @@ func testClosed(t *testing.T, s storage.Store) {
 		"Token":       func() error { _, _, err := s.Token(ctx, "k"); return err },
 		"PutToken":    func() error { return s.PutToken(ctx, "k", "t", t0) },
 		"DeleteToken": func() error { return s.DeleteToken(ctx, "k", "t") },
+		"PutEvent": func() error {
+			_, _, err := s.PutEvent(ctx, message.Event{App: "a", Key: "k"})
+			return err
+		},
+		"PendingEvents": func() error { _, err := s.PendingEvents(ctx, 1); return err },
+		"Event":         func() error { _, err := s.Event(ctx, "e"); return err },
+		"CompleteEvent": func() error { return s.CompleteEvent(ctx, "e", storage.EventEffects{}, t0) },
+		"PruneEvents":   func() error { _, err := s.PruneEvents(ctx, t0); return err },
+		"Consent":       func() error { _, err := s.Consent(ctx, consent.Key{App: "a", User: "u", TemplateID: "t"}); return err },
+		"ApplyConsent": func() error {
+			_, _, err := s.ApplyConsent(ctx, consent.Key{App: "a", User: "u", TemplateID: "t"}, consent.Change{Kind: consent.Accept}, t0)
+			return err
+		},
+		"Consents": func() error { _, err := s.Consents(ctx, "a", "", 0); return err },
 	}
 	for name, call := range calls {
 		if err := call(); err == nil {
