@@ -5,6 +5,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -164,7 +165,50 @@ type App struct {
 	// data.subscribe_id.
 	BaiduSubscribeIDs map[string]string `yaml:"baidu_subscribe_ids"`
 	BaiduSubscribeID  string            `yaml:"baidu_subscribe_id"`
+	// Events, when set, receives the platform's pushes for this app at
+	// /v1/platform-events/{name} (WeChat message push, Douyin webhooks;
+	// docs/events.md).
+	Events *Events `yaml:"events"`
+	// Consent is how the app uses its consent ledger: observe (default:
+	// keep it and count) or enforce (hold back messages to users the
+	// ledger knows refused the template). Enforce needs Events.
+	Consent string `yaml:"consent"`
+	// LongTermTemplates (WeChat) lists the templates users subscribe to
+	// for the long term: WeChat's popup event does not say, and an accept
+	// of one is a standing grant, not one credit.
+	LongTermTemplates []string `yaml:"long_term_templates"`
 }
+
+// Events are an app's push settings, as entered in the platform's console.
+type Events struct {
+	// Token is WeChat's push Token (signatures), or Douyin's webhook
+	// signing secret (the app secret signs when it is empty). Secret.
+	Token     string `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
+	// EncodingAESKey (WeChat, 43 characters) decrypts pushes in the
+	// compatible and safe modes; when set, unencrypted pushes are
+	// refused. Secret.
+	EncodingAESKey     string `yaml:"encoding_aes_key"`
+	EncodingAESKeyFile string `yaml:"encoding_aes_key_file"`
+	// MaxAge (WeChat) refuses pushes whose signed timestamp is further
+	// than this from the sender's clock: a captured push cannot be
+	// replayed later. Default DefaultEventsMaxAge.
+	MaxAge time.Duration `yaml:"max_age"`
+}
+
+// DefaultEventsMaxAge is how far a WeChat push's timestamp may be from
+// now. WeChat documents no window; its re-sends come within about 20 s
+// (5 s timeout, three retries), so five minutes leaves room for clock skew.
+const DefaultEventsMaxAge = 5 * time.Minute
+
+// Consent modes.
+const (
+	ConsentObserve = "observe"
+	ConsentEnforce = "enforce"
+)
+
+// PushPlatforms are the platforms that push events to the sender.
+var PushPlatforms = []string{"wechat", "douyin"}
 
 // Rate shapes sends of one app. Delayed, never dropped.
 type Rate struct {
@@ -271,6 +315,8 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 //	MINIPUSH_API_RATE_PER_SECOND, MINIPUSH_API_RATE_BURST, MINIPUSH_METRICS_REQUIRE_KEY,
 //	MINIPUSH_APP_<NAME>_<SETTING> for a configured app (NAME upper-cased, - as _):
 //	SECRET, PRIVATE_KEY, ALIPAY_PUBLIC_KEY (each also as <SETTING>_FILE), BASE_URL, APP_ID,
+//	CONSENT, EVENTS_TOKEN, EVENTS_ENCODING_AES_KEY (each also as <SETTING>_FILE; an EVENTS_*
+//	variable turns the app's events on),
 //	MINIPUSH_API_KEY_<NAME> or MINIPUSH_API_KEY_<NAME>_FILE for a configured API key,
 //	MINIPUSH_API_KEYS_FILE (a file of name:key lines, replacing api_keys),
 //	MINIPUSH_TLS_CERT_FILE, MINIPUSH_TLS_KEY_FILE.
@@ -364,6 +410,14 @@ func applyEnv(c *Config, getenv func(string) string) error {
 		p := "MINIPUSH_APP_" + envName(a.Name) + "_"
 		str(p+"APP_ID", &a.AppID)
 		str(p+"BASE_URL", &a.BaseURL)
+		str(p+"CONSENT", &a.Consent)
+		if a.Events == nil {
+			for _, v := range []string{"EVENTS_TOKEN", "EVENTS_TOKEN_FILE", "EVENTS_ENCODING_AES_KEY", "EVENTS_ENCODING_AES_KEY_FILE"} {
+				if getenv(p+v) != "" {
+					a.Events = &Events{}
+				}
+			}
+		}
 		applySecretEnv(getenv, p, a.secrets())
 	}
 	for i := range c.APIKeys {
@@ -514,6 +568,7 @@ func (c *Config) Validate() error {
 		if a.Rate.PerUserInterval < 0 {
 			bad(f+".rate.per_user_interval", "must be >= 0")
 		}
+		checkEvents(bad, f, a)
 	}
 	for i, r := range c.ContentRules {
 		f := fmt.Sprintf("content_rules[%d]", i)
@@ -565,6 +620,76 @@ func checkRate(bad func(setting, format string, args ...any), setting string, r 
 	}
 }
 
+// wechatPushToken is the console's rule for the push Token: "必须为英文或数字，长度为3-32字符".
+var wechatPushToken = regexp.MustCompile(`^[A-Za-z0-9]{3,32}$`)
+
+// checkEvents validates an app's events, consent and long-term templates.
+func checkEvents(bad func(setting, format string, args ...any), f string, a App) {
+	pushes := slices.Contains(PushPlatforms, a.Platform)
+	switch a.Consent {
+	case "", ConsentObserve:
+	case ConsentEnforce:
+		if a.Platform != "" && !pushes {
+			bad(f+".consent", "enforce needs the platform's consent events, and %s pushes none: use observe", a.Platform)
+		} else if a.Events == nil {
+			bad(f+".consent", "enforce needs events: the ledger learns who said no from the platform's pushes")
+		}
+	default:
+		bad(f+".consent", "want observe or enforce, got %q", a.Consent)
+	}
+	if len(a.LongTermTemplates) > 0 && a.Platform != "wechat" {
+		bad(f+".long_term_templates", "for wechat apps only (%s says a template's kind in its events)", a.Platform)
+	}
+	e := a.Events
+	if e == nil {
+		return
+	}
+	if a.Platform != "" && !pushes {
+		bad(f+".events", "%s pushes no events to the developer's server (supported: %v)", a.Platform, PushPlatforms)
+		return
+	}
+	if e.MaxAge < 0 {
+		bad(f+".events.max_age", "must be >= 0 (0: the default %s)", DefaultEventsMaxAge)
+	}
+	switch a.Platform {
+	case "wechat":
+		if !wechatPushToken.MatchString(e.Token) {
+			bad(f+".events.token", "the push Token is required: 3 to 32 letters or digits, as in the console (or MINIPUSH_APP_%s_EVENTS_TOKEN)", envName(a.Name))
+		}
+		if e.EncodingAESKey != "" {
+			if _, err := AESKey(e.EncodingAESKey); err != nil {
+				bad(f+".events.encoding_aes_key", "%v", err)
+			}
+		}
+	case "douyin":
+		if e.EncodingAESKey != "" {
+			bad(f+".events.encoding_aes_key", "douyin webhooks are not encrypted: leave it out")
+		}
+	}
+}
+
+// AESKey decodes a WeChat EncodingAESKey: 43 characters of base64 (the
+// trailing "=" left out) holding the 32-byte AES-256 key.
+func AESKey(encodingAESKey string) ([]byte, error) {
+	if len(encodingAESKey) != 43 {
+		return nil, fmt.Errorf("must be 43 characters, got %d", len(encodingAESKey))
+	}
+	key, err := base64.StdEncoding.DecodeString(encodingAESKey + "=")
+	if err != nil || len(key) != 32 {
+		return nil, errors.New("must be the console's 43 characters of base64 (letters, digits, + and /)")
+	}
+	return key, nil
+}
+
+// EventsMaxAge is the app's push timestamp window (its own, or the
+// default).
+func (a App) EventsMaxAge() time.Duration {
+	if a.Events == nil || a.Events.MaxAge == 0 {
+		return DefaultEventsMaxAge
+	}
+	return a.Events.MaxAge
+}
+
 // App returns the app with that name.
 func (c *Config) App(name string) (App, bool) {
 	for _, a := range c.Apps {
@@ -593,6 +718,10 @@ func (c *Config) Redacted() Config {
 }
 
 func (a App) redacted() App {
+	if a.Events != nil {
+		e := *a.Events // a copy: the caller's app keeps its secrets
+		a.Events = &e
+	}
 	redactSecrets(a.secrets())
 	return a
 }

@@ -27,11 +27,17 @@ type secret struct {
 
 // secrets lists the app's secret settings.
 func (a *App) secrets() []secret {
-	return []secret{
+	ss := []secret{
 		{setting: "secret", env: "SECRET", value: &a.Secret, file: &a.SecretFile},
 		{setting: "private_key", env: "PRIVATE_KEY", value: &a.PrivateKey, file: &a.PrivateKeyFile},
 		{setting: "alipay_public_key", env: "ALIPAY_PUBLIC_KEY", value: &a.AlipayPublicKey, file: &a.AlipayPublicKeyFile, public: true},
 	}
+	if e := a.Events; e != nil {
+		ss = append(ss,
+			secret{setting: "events.token", env: "EVENTS_TOKEN", value: &e.Token, file: &e.TokenFile},
+			secret{setting: "events.encoding_aes_key", env: "EVENTS_ENCODING_AES_KEY", value: &e.EncodingAESKey, file: &e.EncodingAESKeyFile})
+	}
+	return ss
 }
 
 // secrets lists the key's secret settings.

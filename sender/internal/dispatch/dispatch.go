@@ -7,6 +7,11 @@
 // the whole app paused on throttling. A crashed worker's lease expires and
 // the message is claimed again.
 //
+// Consent (docs/events.md): before each send the app's consent gate is
+// asked; in enforce mode a message to a user the ledger knows refused the
+// template ends rejected with reason not_subscribed, without a platform
+// call. A not-subscribed answer from the platform is taught to the ledger.
+//
 // Exactly once unless a crash (docs/delivery.md): a send ends before the
 // lease the store granted runs out, less a margin to record the outcome;
 // an outcome that cannot be written is kept and written again, and no
@@ -24,6 +29,7 @@ import (
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/config"
+	"github.com/minipush/minipush/sender/internal/consent"
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
 	"github.com/minipush/minipush/sender/internal/ratelimit"
@@ -57,6 +63,15 @@ type App struct {
 	Client       platform.Client
 	Shaper       *ratelimit.Shaper
 	ContentCheck bool
+	// Consent is the app's consent ledger; nil: none.
+	Consent ConsentGate
+}
+
+// ConsentGate is an app's consent ledger as the dispatcher asks it
+// (consent.Gate).
+type ConsentGate interface {
+	Admit(ctx context.Context, user, templateID string) (consent.Ticket, error)
+	Settle(ctx context.Context, t consent.Ticket, r consent.Result) error
 }
 
 // Dispatcher runs the delivery loop. Create with New, start with Run.
@@ -304,12 +319,19 @@ func (d *Dispatcher) process(ctx context.Context, m message.Message) {
 			return
 		}
 	}
+	ticket, gated, done := d.admit(lctx, app, m)
+	if done {
+		return
+	}
 	sctx, cancel := context.WithTimeout(lctx, d.cfg.SendTimeout)
 	start := time.Now()
 	res, err := app.Client.Send(sctx, platform.Send{To: m.To, TemplateID: m.TemplateID, Data: m.Data, Page: m.Page})
 	cancel()
 	lat := time.Since(start)
 	d.obs.Sent(app.Name, app.Platform, lat)
+	if gated {
+		d.settle(app, m, ticket, err)
+	}
 	a := &message.Attempt{At: d.now(), LatencyMS: float64(lat.Microseconds()) / 1000}
 	if err == nil {
 		a.Outcome, a.Code, a.Message = message.OutcomeDelivered, "0", "ok"
@@ -319,6 +341,60 @@ func (d *Dispatcher) process(ctx context.Context, m message.Message) {
 		return
 	}
 	d.failed(app, m, a, err)
+}
+
+// admit asks the app's consent gate about m. done: m is settled here —
+// held back by the ledger (rejected, not_subscribed: no platform call, no
+// credit spent) or handed back because the ledger could not be read.
+// gated: Settle must follow the send.
+func (d *Dispatcher) admit(ctx context.Context, app *App, m message.Message) (t consent.Ticket, gated, done bool) {
+	if app.Consent == nil {
+		return t, false, false
+	}
+	t, err := app.Consent.Admit(ctx, m.To, m.TemplateID)
+	if err != nil {
+		// Whether the user said no is unknown: try again later rather
+		// than send to someone who may have.
+		d.log.Error("consent ledger unreadable: the message waits", "id", m.ID, "app", app.Name, "err", err)
+		d.release(m, d.now().Add(jitter(d.cfg.BackoffBase)))
+		return t, false, true
+	}
+	if t.Send {
+		return t, true, false
+	}
+	a := &message.Attempt{At: d.now(), Outcome: message.OutcomeRejected, Code: message.ReasonNotSubscribed,
+		Message: "not sent: the consent ledger knows the user " + heldWhy(t.Reason)}
+	d.record(m, a, storage.Update{Status: message.StatusRejected, LastCode: a.Code, LastError: a.Message,
+		Reason: message.ReasonNotSubscribed})
+	d.obs.Failed(app.Name, app.Platform, a.Code)
+	d.log.Info("message held back by the consent ledger", "id", m.ID, "app", app.Name, "reason", t.Reason)
+	return t, false, true
+}
+
+func heldWhy(reason string) string {
+	if reason == consent.ReasonRejected {
+		return "rejected the template"
+	}
+	return "has no one-time subscription left for the template"
+}
+
+// settle tells the consent gate how the send ended: a not-subscribed
+// answer is learned, a credit the send did not use goes back.
+func (d *Dispatcher) settle(app *App, m message.Message, t consent.Ticket, err error) {
+	r := consent.NotSent
+	switch {
+	case err == nil:
+		r = consent.Used
+	case platform.NotSubscribed(err):
+		r = consent.Refused
+	}
+	// Not the send's context: its deadline may have passed, and the
+	// ledger is worth keeping right.
+	ctx, cancel := context.WithTimeout(d.hardStop, d.cfg.SendTimeout)
+	defer cancel()
+	if serr := app.Consent.Settle(ctx, t, r); serr != nil {
+		d.log.Error("consent ledger not updated after a send", "id", m.ID, "app", app.Name, "err", serr)
+	}
 }
 
 // failed applies the error taxonomy to a failed send.
@@ -331,6 +407,9 @@ func (d *Dispatcher) failed(app *App, m message.Message, a *message.Attempt, err
 		a.Code, a.Message = "transport", err.Error()
 	}
 	u := storage.Update{LastCode: a.Code, LastError: a.Message}
+	if platform.NotSubscribed(err) {
+		u.Reason = message.ReasonNotSubscribed
+	}
 	now := d.now()
 	switch a.Outcome {
 	case message.OutcomePermanent, message.OutcomeRejected:
