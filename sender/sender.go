@@ -2,7 +2,8 @@
 // subscribe messages (to one user or a group), stores them durably, and a
 // dispatcher that delivers them through per-app platform clients with
 // token management, rate shaping, retries with backoff, dead letters,
-// content rules and idempotency.
+// content rules and idempotency; it receives the platforms' pushes and
+// keeps a consent ledger from them (docs/events.md).
 //
 // A Service is a value built from a config.Config: several can run in one
 // process (tests do).
@@ -18,12 +19,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gorilla/mux"
 	"github.com/minipush/minipush/internal/httpserver"
 	"github.com/minipush/minipush/sender/internal/api"
 	"github.com/minipush/minipush/sender/internal/bulk"
 	"github.com/minipush/minipush/sender/internal/config"
+	"github.com/minipush/minipush/sender/internal/consent"
 	"github.com/minipush/minipush/sender/internal/contentrules"
 	"github.com/minipush/minipush/sender/internal/dispatch"
+	"github.com/minipush/minipush/sender/internal/events"
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/metrics"
 	"github.com/minipush/minipush/sender/internal/ratelimit"
@@ -47,6 +51,7 @@ type Service struct {
 	store      storage.Store
 	dispatcher *dispatch.Dispatcher
 	bulk       *bulk.Runner
+	processor  *events.Processor
 	api        *api.API
 	metrics    *metrics.Metrics
 	handler    http.Handler
@@ -109,12 +114,29 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 			return nil, fmt.Errorf("app %s: %w", a.Name, err)
 		}
 		perSecond, burst, perUser := rateFor(a)
+		mode := consent.ModeObserve
+		if a.Consent == config.ConsentEnforce {
+			mode = consent.ModeEnforce
+		}
 		apps[a.Name] = &dispatch.App{Name: a.Name, Platform: a.Platform, Client: client,
-			Shaper: ratelimit.New(perSecond, burst, perUser), ContentCheck: a.ContentCheck}
+			Shaper: ratelimit.New(perSecond, burst, perUser), ContentCheck: a.ContentCheck,
+			Consent: consent.NewGate(a.Name, mode, store, observer{s.metrics})}
 	}
 	s.dispatcher = dispatch.New(store, apps, cfg.Delivery, log, dispatch.WithObserver(observer{s.metrics}))
 	s.bulk = bulk.New(store, log, bulk.WithFannedOut(func(int) { s.dispatcher.Wake() }),
 		bulk.WithKeyWindow(cfg.Idempotency.Window))
+	evApps, err := eventApps(cfg.Apps)
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	s.processor = events.NewProcessor(evApps, store, log.With("part", "events"), events.WithObserver(observer{s.metrics}))
+	receiver, err := events.NewReceiver(evApps, store, log.With("part", "events"), events.WithObserver(observer{s.metrics}),
+		events.WithStored(s.processor.Wake))
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
 	s.api = api.New(store, cfg, content, api.Hooks{
 		Queued:   s.dispatcher.Wake,
 		FanOut:   s.bulk.Wake,
@@ -123,8 +145,37 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		Ready:    s.ready,
 		Metrics:  s.metrics.Handler(),
 	}, log)
-	s.handler = s.api.Handler()
+	// The platforms' pushes carry the platform's signatures, not an API
+	// key: they are served beside the API, not behind its key check.
+	root := mux.NewRouter()
+	root.PathPrefix("/v1/platform-events/").Handler(receiver.Handler())
+	root.PathPrefix("/").Handler(s.api.Handler())
+	s.handler = root
 	return s, nil
+}
+
+// eventApps are the push settings of the apps with events.
+func eventApps(apps []config.App) ([]events.App, error) {
+	var out []events.App
+	for _, a := range apps {
+		if a.Events == nil {
+			continue
+		}
+		e := events.App{Name: a.Name, Platform: a.Platform, AppID: a.AppID, Token: a.Events.Token, Secret: a.Secret,
+			MaxAge: a.EventsMaxAge(), LongTerm: map[string]bool{}}
+		if a.Events.EncodingAESKey != "" {
+			key, err := config.AESKey(a.Events.EncodingAESKey)
+			if err != nil {
+				return nil, fmt.Errorf("app %s: events.encoding_aes_key: %w", a.Name, err)
+			}
+			e.AESKey = key
+		}
+		for _, t := range a.LongTermTemplates {
+			e.LongTerm[t] = true
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 // Handler serves the HTTP API.
@@ -173,6 +224,8 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	go func() { derr <- s.dispatcher.Run(dctx) }()
 	berr := make(chan error, 1)
 	go func() { berr <- s.bulk.Run(dctx) }()
+	perr := make(chan error, 1)
+	go func() { perr <- s.processor.Run(dctx) }()
 	herr := make(chan error, 1)
 	go func() { herr <- hs.Serve(ln) }()
 	var first error
@@ -198,6 +251,11 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	}
 	if err := <-berr; err != nil && first == nil {
 		first = fmt.Errorf("bulk storage work: %w", err)
+	}
+	// Events stored but not processed stay pending in storage: the next
+	// start processes them.
+	if err := <-perr; err != nil && first == nil {
+		first = err
 	}
 	return first
 }
@@ -248,3 +306,14 @@ func (o observer) Retried(app, platform string, outcome message.Outcome) {
 }
 func (o observer) OutcomeWritten(d time.Duration) { o.m.OutcomeWrite.Observe(d.Seconds()) }
 func (o observer) LeaseLost(app string)           { o.m.LeaseLost.WithLabelValues(app).Inc() }
+
+// Consent ledger and platform events.
+func (o observer) Held(app string, mode consent.Mode, reason string) {
+	o.m.ConsentHeld.WithLabelValues(app, string(mode), reason).Inc()
+}
+func (o observer) Learned(app string) { o.m.ConsentLearned.WithLabelValues(app).Inc() }
+func (o observer) Received(app, outcome, reason string) {
+	o.m.PlatformEvents.WithLabelValues(app, outcome, reason).Inc()
+}
+func (o observer) Consent(app, kind string)   { o.m.ConsentChanges.WithLabelValues(app, kind).Inc() }
+func (o observer) Receipt(app, status string) { o.m.Receipts.WithLabelValues(app, status).Inc() }

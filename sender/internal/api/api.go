@@ -24,6 +24,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/minipush/minipush/sender/internal/config"
+	"github.com/minipush/minipush/sender/internal/consent"
 	"github.com/minipush/minipush/sender/internal/contentrules"
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/storage"
@@ -40,6 +41,7 @@ type Store interface {
 	PutGroup(ctx context.Context, app, name string, members iter.Seq2[string, error], key string, fingerprint func() string) (message.Group, bool, error)
 	Group(ctx context.Context, app, name, after string, limit int) (message.Group, []string, string, error)
 	DeleteGroup(ctx context.Context, app, name string, idem storage.Idempotency) (bool, error)
+	Consents(ctx context.Context, app, user string, limit int) ([]consent.Entry, error)
 }
 
 // Hooks connect the API to the rest of the service. Any may be nil.
@@ -114,6 +116,7 @@ func (a *API) Handler() http.Handler {
 	v1.Handle("/broadcasts", methods{http.MethodPost: a.postBroadcast})
 	v1.Handle("/broadcasts/{id}", methods{http.MethodGet: a.getBroadcast})
 	v1.Handle("/groups/{name}", methods{http.MethodPut: a.putGroup, http.MethodGet: a.getGroup, http.MethodDelete: a.deleteGroup})
+	v1.Handle("/consents", methods{http.MethodGet: a.getConsents})
 	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path))
 	})

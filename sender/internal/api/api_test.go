@@ -19,6 +19,7 @@ import (
 
 	"github.com/minipush/minipush/sender/internal/api"
 	"github.com/minipush/minipush/sender/internal/config"
+	"github.com/minipush/minipush/sender/internal/consent"
 	"github.com/minipush/minipush/sender/internal/contentrules"
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/storage"
@@ -33,6 +34,7 @@ type memStore struct {
 	msgs       []message.Message
 	broadcasts map[string]message.Broadcast
 	groups     map[string][]string
+	consents   []consent.Entry
 }
 
 func newMemStore() *memStore {
@@ -176,6 +178,18 @@ func (s *memStore) Group(_ context.Context, app, name, _ string, limit int) (mes
 		return message.Group{App: app, Name: name, Size: len(g)}, []string{}, "", nil
 	}
 	return message.Group{App: app, Name: name, Size: len(g)}, g, "", nil
+}
+
+func (s *memStore) Consents(_ context.Context, app, user string, limit int) ([]consent.Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []consent.Entry
+	for _, e := range s.consents {
+		if e.App == app && (user == "" || e.User == user) && len(out) < limit {
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }
 
 func (s *memStore) DeleteGroup(_ context.Context, app, name string, _ storage.Idempotency) (bool, error) {

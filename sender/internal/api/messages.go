@@ -123,12 +123,17 @@ func (a *API) getMessage(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, m)
 }
 
-// GET /v1/messages?status=failed&app=…&broadcast=…&limit=&cursor=
+// GET /v1/messages?status=failed&app=…&broadcast=…&receipt=…&limit=&cursor=
 func (a *API) listMessages(w http.ResponseWriter, r *http.Request) {
-	q, ps := queryParams(r, "status", "app", "broadcast", "limit", "cursor")
+	q, ps := queryParams(r, "status", "app", "broadcast", "receipt", "limit", "cursor")
 	f := storage.Filter{App: q["app"], Status: message.Status(q["status"]), BroadcastID: q["broadcast"], Cursor: q["cursor"]}
 	if f.Status != "" && !f.Status.Valid() {
 		ps = append(ps, Problem{"status", "invalid", "status must be one of queued, sending, delivered, retrying, failed, rejected"})
+	}
+	switch f.Receipt = message.ReceiptStatus(q["receipt"]); f.Receipt {
+	case "", message.ReceiptDelivered, message.ReceiptFailed:
+	default:
+		ps = append(ps, Problem{"receipt", "invalid", "receipt must be delivered or failed (the platform's delivery receipt)"})
 	}
 	if f.App != "" {
 		if _, ok := a.apps[f.App]; !ok {

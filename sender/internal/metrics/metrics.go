@@ -31,6 +31,13 @@ type Metrics struct {
 	// LeaseLost counts outcomes refused because the message had been
 	// claimed again since.
 	LeaseLost *prometheus.CounterVec // app
+
+	// Platform events and the consent ledger (docs/events.md).
+	PlatformEvents *prometheus.CounterVec // app, outcome, reason
+	ConsentChanges *prometheus.CounterVec // app, kind
+	ConsentHeld    *prometheus.CounterVec // app, mode, reason
+	ConsentLearned *prometheus.CounterVec // app
+	Receipts       *prometheus.CounterVec // app, status
 }
 
 // New registers the collectors; depth reports the queue per status on each
@@ -60,8 +67,21 @@ func New(depth func(ctx context.Context) (map[message.Status]int, error)) *Metri
 			Help: "Outcomes storage refused because the message had been claimed again after the worker's lease ran out."},
 			[]string{"app"}),
 	}
+	m.PlatformEvents = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_platform_events_total",
+		Help: "Pushes from the platforms: stored, duplicate (a re-send), handshake, or refused (reason: signature, stale, encryption, appid, malformed)."},
+		[]string{"app", "outcome", "reason"})
+	m.ConsentChanges = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_consent_changes_total",
+		Help: "Consent ledger changes the platforms' events made: users' accepts and rejects."}, []string{"app", "kind"})
+	m.ConsentHeld = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_consent_held_total",
+		Help: "Sends the consent ledger held back (mode enforce: not sent, rejected not_subscribed) or would have (mode observe: sent)."},
+		[]string{"app", "mode", "reason"})
+	m.ConsentLearned = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_consent_learned_total",
+		Help: "Not-subscribed answers from the platform the consent ledger recorded."}, []string{"app"})
+	m.Receipts = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_receipts_total",
+		Help: "The platforms' delivery receipts of accepted messages (WeChat subscribe_msg_sent_event), by status."},
+		[]string{"app", "status"})
 	reg.MustRegister(m.Accepted, m.Rejected, m.Delivered, m.Failed, m.Retries, m.TokenFetch, m.SendLatency,
-		m.OutcomeWrite, m.LeaseLost,
+		m.OutcomeWrite, m.LeaseLost, m.PlatformEvents, m.ConsentChanges, m.ConsentHeld, m.ConsentLearned, m.Receipts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&depthCollector{depth: depth, desc: prometheus.NewDesc("minipush_queue_depth",
 			"Messages per status in storage.", []string{"status"}, nil)})
