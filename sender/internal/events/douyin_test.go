@@ -117,7 +117,9 @@ func TestDouyinRefusals(t *testing.T) {
 			b["client_key"] = "tt-someone-else"
 			return h.douyin(dySecret, "x", b)
 		}, 400, "is not this app"},
-		{"unknown action", func(h *harness) *http.Request { return h.douyin(dySecret, "x", subscribeAction(dyUser, "MSG-ORDER", 9)) },
+		{"unknown action", func(h *harness) *http.Request {
+			return h.douyin(dySecret, "x", subscribeAction(dyUser, "MSG-ORDER", 9))
+		},
 			400, "subscribe_action must be 0 to 4"},
 		{"no user", func(h *harness) *http.Request { return h.douyin(dySecret, "x", subscribeAction("", "MSG-ORDER", 1)) },
 			400, "from_user_id is missing"},
