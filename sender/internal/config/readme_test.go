@@ -100,6 +100,11 @@ func placeholder(setting string) string {
 		return "-----BEGIN PUBLIC KEY-----\nPUB\n-----END PUBLIC KEY-----\n"
 	case strings.Contains(setting, "private_key_file"):
 		return "-----BEGIN PRIVATE KEY-----\nAPPKEY\n-----END PRIVATE KEY-----\n"
+	case strings.Contains(setting, "encoding_aes_key_file"):
+		return "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\n" // the console's 43 characters
+	case strings.Contains(setting, "token_file"):
+		return "Placeholder0001\n" // a push Token: letters and digits
+
 	default:
 		return "placeholder-secret-0001\n"
 	}
