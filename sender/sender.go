@@ -120,7 +120,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		}
 		apps[a.Name] = &dispatch.App{Name: a.Name, Platform: a.Platform, Client: client,
 			Shaper: ratelimit.New(perSecond, burst, perUser), ContentCheck: a.ContentCheck,
-			Consent: consent.NewGate(a.Name, mode, store, observer{s.metrics})}
+			Consent: consent.NewGate(a.Name, mode, store, observer{s.metrics}, gateOptions(a)...)}
 	}
 	s.dispatcher = dispatch.New(store, apps, cfg.Delivery, log, dispatch.WithObserver(observer{s.metrics}))
 	s.bulk = bulk.New(store, log, bulk.WithFannedOut(func(int) { s.dispatcher.Wake() }),
@@ -152,6 +152,15 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	root.PathPrefix("/").Handler(s.api.Handler())
 	s.handler = root
 	return s, nil
+}
+
+// gateOptions: an app without events keeps observing without reading the
+// ledger before each send (docs/events.md).
+func gateOptions(a config.App) []consent.GateOption {
+	if a.Events == nil {
+		return []consent.GateOption{consent.WithoutEvents()}
+	}
+	return nil
 }
 
 // eventApps are the push settings of the apps with events.

@@ -202,17 +202,35 @@ type Gate struct {
 	store Store
 	obs   Observer
 	now   func() time.Time
+	// blind: the gate does not read the ledger before a send (see
+	// WithoutEvents); it still learns from not-subscribed answers.
+	blind bool
 }
 
+// GateOption configures a Gate.
+type GateOption func(*Gate)
+
+// WithoutEvents is for an app whose platform pushes it nothing: in
+// observe mode its gate does not read the ledger before each send — the
+// ledger could hold back nothing, and the read would cost every send —
+// while the platform's not-subscribed answers are still recorded. Enforce
+// mode ignores it.
+func WithoutEvents() GateOption { return func(g *Gate) { g.blind = true } }
+
 // NewGate returns the gate of app in mode over store. obs may be nil.
-func NewGate(app string, mode Mode, store Store, obs Observer) *Gate {
+func NewGate(app string, mode Mode, store Store, obs Observer, opts ...GateOption) *Gate {
 	if mode == "" {
 		mode = ModeObserve
 	}
 	if obs == nil {
 		obs = nopObserver{}
 	}
-	return &Gate{app: app, mode: mode, store: store, obs: obs, now: time.Now}
+	g := &Gate{app: app, mode: mode, store: store, obs: obs, now: time.Now}
+	for _, o := range opts {
+		o(g)
+	}
+	g.blind = g.blind && mode != ModeEnforce
+	return g
 }
 
 // Mode is the gate's mode.
@@ -240,6 +258,9 @@ type Ticket struct {
 // waits for once, to record its outcome.
 func (g *Gate) Admit(ctx context.Context, user, templateID string) (Ticket, error) {
 	k := Key{App: g.app, User: user, TemplateID: templateID}
+	if g.blind {
+		return Ticket{key: k, Send: true, Reason: ReasonUnknown}, nil
+	}
 	before, err := g.store.Consent(ctx, k)
 	if err != nil {
 		return Ticket{}, fmt.Errorf("consent of %s: %w", k, err)

@@ -235,6 +235,26 @@ func TestGateObserveSends(t *testing.T) {
 	}
 }
 
+// Without events, observe mode does not read the ledger before sends, and
+// still learns from the platform's answers; enforce reads it regardless.
+func TestGateWithoutEvents(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, obs := newMemStore(), &counter{}
+	apply(t, s, consent.Key{App: "shop", User: "erin", TemplateID: "tpl"}, consent.Change{Kind: consent.Reject})
+	g := consent.NewGate("shop", consent.ModeObserve, s, obs, consent.WithoutEvents())
+	tk, err := g.Admit(ctx, "erin", "tpl")
+	if err != nil || !tk.Send || len(obs.held) != 0 {
+		t.Fatalf("observe without events: %+v %v, held %v; want sent, nothing read or counted", tk, err, obs.held)
+	}
+	if err := g.Settle(ctx, tk, consent.Refused); err != nil || obs.learned != 1 {
+		t.Fatalf("the 43101 was not learned: %v, learned %d", err, obs.learned)
+	}
+	if tk, _ := consent.NewGate("shop", consent.ModeEnforce, s, obs, consent.WithoutEvents()).Admit(ctx, "erin", "tpl"); tk.Send {
+		t.Errorf("enforce ignored the ledger: %+v", tk)
+	}
+}
+
 // Concurrent sends cannot spend one credit twice.
 func TestGateConcurrentCredits(t *testing.T) {
 	t.Parallel()
