@@ -27,8 +27,10 @@ const (
 	WHERE id = ?3 AND status IN ('failed', 'rejected')
 	RETURNING ` + msgCols
 
-	sqlGetMessage = `SELECT ` + msgCols + `, ` + receiptCol + ` FROM messages WHERE id = ?`
-	sqlAttempts   = `SELECT at, outcome, code, message, latency_ms FROM attempts
+	sqlGetMessage = `SELECT ` + msgCols + ` FROM messages WHERE id = ?`
+	// sqlGetMessageReceipt is what Get reads: the message and its receipt.
+	sqlGetMessageReceipt = `SELECT ` + msgCols + `, ` + receiptCol + ` FROM messages WHERE id = ?`
+	sqlAttempts          = `SELECT at, outcome, code, message, latency_ms FROM attempts
 	WHERE message_id = ? ORDER BY n`
 	sqlGetBroadcast = `SELECT id, app, group_name, template_id, data, page, recipients, created_at,
 		platform, due, fanned_out, idempotency_key
@@ -131,7 +133,7 @@ func (s *Store) Get(ctx context.Context, id string) (_ message.Message, err erro
 	}
 	defer tx.Rollback()
 	var r receiptRow
-	if err := tx.QueryRowContext(ctx, sqlGetMessage, id).Scan(r.dest()...); err != nil {
+	if err := tx.QueryRowContext(ctx, sqlGetMessageReceipt, id).Scan(r.dest()...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return message.Message{}, fmt.Errorf("get message %s: %w", id, storage.ErrNotFound)
 		}

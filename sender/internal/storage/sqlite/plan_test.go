@@ -45,7 +45,7 @@ func TestQueryPlans(t *testing.T) {
 		{"list by status", "SELECT seq FROM messages WHERE status = ? AND seq < ? ORDER BY seq DESC LIMIT 10",
 			[]any{"failed", 9}, []string{"INDEX messages_status (status=? AND rowid<?)"}, "TEMP B-TREE"},
 		// Platform events and the consent ledger (events.go).
-		{"get with receipt", sqlGetMessage, []any{"id"},
+		{"get with receipt", sqlGetMessageReceipt, []any{"id"},
 			[]string{"sqlite_autoindex_messages_1 (id=?)", "SEARCH r USING PRIMARY KEY (app=? AND platform_msgid=?)"}, "SCAN"},
 		{"pending events", sqlPendingEvent, []any{10}, []string{"events USING INDEX events_pending"}, "TEMP B-TREE"},
 		{"event by key", sqlEventByKey, []any{"a", "k"}, []string{"events USING INDEX events_dedupe (app=? AND dedupe_key=?)"}, "SCAN"},
