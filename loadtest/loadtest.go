@@ -91,6 +91,9 @@ type Config struct {
 	MockURL   string
 	AppID     string // the platform app id in the mock
 	AppSecret string // the mock-direct target's app secret (a fresh app when empty)
+	// MockToken is the mock's control token when it runs with
+	// -control-token (MINIPUSH_MOCK_CONTROL_TOKEN).
+	MockToken string
 
 	TemplateID          string
 	Users, NoGrantUsers int
@@ -155,6 +158,9 @@ func WithSender(url, apiKey, app string) Option {
 func WithMock(url, appID, appSecret string) Option {
 	return func(c *Config) { c.MockURL, c.AppID, c.AppSecret = url, appID, appSecret }
 }
+
+// WithMockToken sends the mock's control token on control calls.
+func WithMockToken(token string) Option { return func(c *Config) { c.MockToken = token } }
 
 // WithRate sets the steady rate and how long it is held.
 func WithRate(perSecond float64, d time.Duration) Option {
@@ -511,8 +517,7 @@ func (e *env) setUp(ctx context.Context, steps *pacer.Steps) error {
 	} else {
 		e.mockBase = strings.TrimRight(cfg.MockURL, "/")
 		e.senderBase = strings.TrimRight(cfg.SenderURL, "/")
-		e.control = mockclient.New(e.mockBase)
-		e.control.HTTP = e.hc
+		e.control = mockclient.New(e.mockBase, mockclient.WithHTTPClient(e.hc), mockclient.WithToken(cfg.MockToken))
 		if err := e.control.Ready(ctx); err != nil {
 			return fmt.Errorf("mock at %s not ready: %w", e.mockBase, err)
 		}

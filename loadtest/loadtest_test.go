@@ -13,6 +13,8 @@ import (
 	"github.com/minipush/minipush/loadtest/report"
 	"github.com/minipush/minipush/loadtest/scenario"
 	"github.com/minipush/minipush/loadtest/threshold"
+	"github.com/minipush/minipush/mockserver"
+	"github.com/minipush/minipush/mockserver/mocktest"
 	"github.com/minipush/minipush/sender"
 )
 
@@ -294,5 +296,28 @@ func ExampleRun() {
 	_ = rep.WriteText(os.Stdout)
 	if !rep.Passed {
 		os.Exit(99)
+	}
+}
+
+// A mock that guards its control API with a token (-control-token) is
+// driven with the token (MINIPUSH_MOCK_CONTROL_TOKEN for the command),
+// and refuses the run without it.
+func TestMockControlToken(t *testing.T) {
+	t.Parallel()
+	const token = "loadtest-control-token-1"
+	m := mocktest.Start(t, mockserver.WithControlToken(token))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	opts := []loadtest.Option{loadtest.WithTarget(loadtest.TargetMock), loadtest.WithMock(m.URL, "", ""),
+		loadtest.WithMix(scenario.MustParseMix("valid=1")), loadtest.WithRate(20, time.Second)}
+	if _, err := loadtest.Run(ctx, opts...); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("run without the token: %v, want a 401 from the control API", err)
+	}
+	rep, err := loadtest.Run(ctx, append(opts, loadtest.WithMockToken(token))...)
+	if err != nil {
+		t.Fatalf("run with the token: %v", err)
+	}
+	if rep.Requests == 0 || rep.Delivered == 0 {
+		t.Fatalf("nothing sent: %d requests, %d delivered", rep.Requests, rep.Delivered)
 	}
 }

@@ -155,7 +155,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return usage(errors.New("-app names an app of a running sender: give -sender-url"))
 	}
 	if *mockURL != "" {
-		opts = append(opts, loadtest.WithMock(*mockURL, *appID, *appSecret))
+		opts = append(opts, loadtest.WithMock(*mockURL, *appID, *appSecret), loadtest.WithMockToken(getenv("MINIPUSH_MOCK_CONTROL_TOKEN")))
 	}
 	rates, err := pacer.ParseRamp(*ramp)
 	if err != nil {
