@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
+	"github.com/minipush/minipush/sender/internal/apphealth"
 	"github.com/minipush/minipush/sender/internal/config"
+	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/metrics"
 	"github.com/minipush/minipush/sender/internal/platform"
 	"github.com/minipush/minipush/sender/internal/platform/alipay"
@@ -17,7 +20,9 @@ import (
 )
 
 // newClient builds the platform client of one configured app.
-func newClient(a config.App, d config.Delivery, store tokens.Store, hc *http.Client, m *metrics.Metrics, log *slog.Logger) (platform.Client, error) {
+func newClient(a config.App, cfg *config.Config, store tokens.Store, hc *http.Client, m *metrics.Metrics,
+	health *apphealth.Tracker, log *slog.Logger) (platform.Client, error) {
+	d := cfg.Delivery
 	log = log.With("app", a.Name)
 	onFetch := tokens.WithOnFetch(func(err error) {
 		result := "ok"
@@ -25,20 +30,36 @@ func newClient(a config.App, d config.Delivery, store tokens.Store, hc *http.Cli
 			result = "error"
 			// The platform clients keep secrets and tokens out of errors.
 			log.Warn("access token fetch failed", "err", err)
+			if platform.Classify(err) == message.OutcomeCredentials {
+				health.Refused(a.Name, err.Error())
+			}
+		} else {
+			health.Works(a.Name) // its credentials were just accepted
 		}
 		m.TokenFetch.WithLabelValues(a.Name, result).Inc()
+	})
+	// Token discipline (docs/delivery.md): a rejected token fetched moments
+	// ago is kept, and fetches are capped per window.
+	floor := tokens.WithRefetchFloor(cfg.Tokens.RefetchFloor)
+	limit := tokens.WithFetchLimit(cfg.Tokens.MaxFetches, cfg.Tokens.FetchWindow)
+	onLimited := tokens.WithOnLimited(func(until time.Time) {
+		log.Warn("access token fetch limit reached: the app is paused until a fetch is allowed again",
+			"max_fetches", cfg.Tokens.MaxFetches, "fetch_window", cfg.Tokens.FetchWindow, "until", until)
+		m.TokenFetchLimited.WithLabelValues(a.Name).Inc()
 	})
 	onStoreError := tokens.WithOnStoreError(func(err error) {
 		log.Warn("access token storage", "err", err)
 	})
 	// The broker hands a failed fetch's error to every caller for a while
-	// instead of fetching again. That memory must end before the
-	// dispatcher's first retry (backoff_base jittered down to half):
-	// otherwise every retry of a message inside it is recorded as an
+	// instead of fetching again. After a first failure that memory must end
+	// before the dispatcher's first retry (backoff_base jittered down to
+	// half): otherwise every retry of a message inside it is recorded as an
 	// attempt that never reached the platform, and one token-endpoint
-	// hiccup spends whole retry budgets.
+	// hiccup spends whole retry budgets. Failures in a row double it (to a
+	// minute): a broken secret is not retried at the platform every
+	// quarter second.
 	failureMemory := tokens.WithFailureBackoff(min(tokens.DefaultFailureBackoff, d.BackoffBase/4))
-	tokenOpts := platform.WithTokenOptions(onFetch, onStoreError, failureMemory)
+	tokenOpts := platform.WithTokenOptions(onFetch, onStoreError, failureMemory, floor, limit, onLimited)
 	switch a.Platform {
 	case "wechat":
 		return wechat.New(wechat.Config{AppID: a.AppID, Secret: a.Secret, BaseURL: a.BaseURL, HTTPClient: hc,

@@ -313,7 +313,11 @@ func TestDailyQuotaPausesAppUntilMidnight(t *testing.T) {
 func TestTokenExpiryMidRun(t *testing.T) {
 	t.Parallel()
 	mock := startMock(t)
-	s := startService(t, mock, testConfig(t, mock.URL), nil)
+	cfg := testConfig(t, mock.URL)
+	// The mock's clock jump expires the token a moment after it was
+	// fetched: under the refetch floor the broker would keep it.
+	cfg.Tokens.RefetchFloor = 0
+	s := startService(t, mock, cfg, nil)
 
 	s.wait(s.send(msg(shopApp, users[0], "before-expiry")), message.StatusDelivered, 10*time.Second)
 	if n := len(journal(t, mock, "stable_token", shopAppID)); n != 1 {

@@ -22,6 +22,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/minipush/minipush/internal/httpserver"
 	"github.com/minipush/minipush/sender/internal/api"
+	"github.com/minipush/minipush/sender/internal/apphealth"
 	"github.com/minipush/minipush/sender/internal/bulk"
 	"github.com/minipush/minipush/sender/internal/config"
 	"github.com/minipush/minipush/sender/internal/consent"
@@ -50,6 +51,7 @@ type Service struct {
 	log        *slog.Logger
 	store      storage.Store
 	dispatcher *dispatch.Dispatcher
+	health     *apphealth.Tracker
 	bulk       *bulk.Runner
 	processor  *events.Processor
 	api        *api.API
@@ -101,6 +103,18 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	}
 	s := &Service{cfg: cfg, log: log, store: store}
 	s.metrics = metrics.New(store.Counts)
+	names := make([]string, len(cfg.Apps))
+	for i, a := range cfg.Apps {
+		names[i] = a.Name
+	}
+	s.health = apphealth.New(names, time.Now)
+	s.metrics.WatchApps(func() map[string]bool {
+		out := map[string]bool{}
+		for app, st := range s.health.Snapshot() {
+			out[app] = st.Healthy
+		}
+		return out
+	})
 	content, err := contentrules.New(cfg.ContentRules)
 	if err != nil {
 		_ = store.Close()
@@ -108,7 +122,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	}
 	apps := map[string]*dispatch.App{}
 	for _, a := range cfg.Apps {
-		client, err := newClient(a, cfg.Delivery, store, o.httpClient, s.metrics, log)
+		client, err := newClient(a, cfg, store, o.httpClient, s.metrics, s.health, log)
 		if err != nil {
 			_ = store.Close()
 			return nil, fmt.Errorf("app %s: %w", a.Name, err)
@@ -120,9 +134,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		}
 		apps[a.Name] = &dispatch.App{Name: a.Name, Platform: a.Platform, Client: client,
 			Shaper: ratelimit.New(perSecond, burst, perUser), ContentCheck: a.ContentCheck,
-			Consent: consent.NewGate(a.Name, mode, store, observer{s.metrics}, gateOptions(a)...)}
+			Consent: consent.NewGate(a.Name, mode, store, observer{s.metrics, s.health}, gateOptions(a)...)}
 	}
-	s.dispatcher = dispatch.New(store, apps, cfg.Delivery, log, dispatch.WithObserver(observer{s.metrics}))
+	s.dispatcher = dispatch.New(store, apps, cfg.Delivery, log, dispatch.WithObserver(observer{s.metrics, s.health}))
 	s.bulk = bulk.New(store, log, bulk.WithFannedOut(func(int) { s.dispatcher.Wake() }),
 		bulk.WithKeyWindow(cfg.Idempotency.Window))
 	evApps, err := eventApps(cfg.Apps)
@@ -130,8 +144,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		_ = store.Close()
 		return nil, err
 	}
-	s.processor = events.NewProcessor(evApps, store, log.With("part", "events"), events.WithObserver(observer{s.metrics}))
-	receiver, err := events.NewReceiver(evApps, store, log.With("part", "events"), events.WithObserver(observer{s.metrics}),
+	s.processor = events.NewProcessor(evApps, store, log.With("part", "events"), events.WithObserver(observer{s.metrics, s.health}))
+	receiver, err := events.NewReceiver(evApps, store, log.With("part", "events"), events.WithObserver(observer{s.metrics, s.health}),
 		events.WithStored(s.processor.Wake))
 	if err != nil {
 		_ = store.Close()
@@ -206,6 +220,11 @@ func (s *Service) ready() api.Readiness {
 		if rd.Error == "" {
 			rd.Error = "storage does not take writes"
 		}
+	}
+	// Apps whose credentials the platform refused: detail, not readiness.
+	rd.Apps = map[string]api.AppHealth{}
+	for app, st := range s.health.Snapshot() {
+		rd.Apps[app] = api.AppHealth{Healthy: st.Healthy, Reason: st.Reason, Since: st.Since}
 	}
 	return rd
 }
@@ -303,10 +322,17 @@ func rateFor(a config.App) (perSecond float64, burst int, perUser time.Duration)
 	return perSecond, burst, perUser
 }
 
-type observer struct{ m *metrics.Metrics }
+type observer struct {
+	m      *metrics.Metrics
+	health *apphealth.Tracker
+}
 
 func (o observer) Sent(_, platform string, d time.Duration) { o.m.ObserveSend(platform, d) }
-func (o observer) Delivered(app, platform string)           { o.m.Delivered.WithLabelValues(app, platform).Inc() }
+func (o observer) Delivered(app, platform string) {
+	o.m.Delivered.WithLabelValues(app, platform).Inc()
+	o.health.Works(app) // the platform took a send with the app's credentials
+}
+func (o observer) CredentialsRefused(app, reason string) { o.health.Refused(app, reason) }
 func (o observer) Failed(app, platform, code string) {
 	o.m.Failed.WithLabelValues(app, platform, code).Inc()
 }

@@ -38,6 +38,7 @@ type Config struct {
 	APIRate      KeyRate       `yaml:"api_rate"`
 	Metrics      Metrics       `yaml:"metrics"`
 	Idempotency  Idempotency   `yaml:"idempotency"`
+	Tokens       Tokens        `yaml:"tokens"`
 	Apps         []App         `yaml:"apps"`
 	ContentRules []ContentRule `yaml:"content_rules"`
 	Delivery     Delivery      `yaml:"delivery"`
@@ -129,6 +130,28 @@ type Idempotency struct {
 // DefaultIdempotencyWindow is the IETF draft's example and what clients
 // commonly assume.
 const DefaultIdempotencyWindow = 24 * time.Hour
+
+// Tokens bounds how often an app's access token is fetched from the
+// platform (docs/delivery.md#token-discipline): WeChat's /cgi-bin/token
+// allows 2,000 calls a day, and a platform rejecting tokens at random must
+// not use them up.
+type Tokens struct {
+	// RefetchFloor: a token rejected less than this after the last fetch
+	// is kept rather than fetched again.
+	RefetchFloor time.Duration `yaml:"refetch_floor"`
+	// MaxFetches per FetchWindow, a circuit breaker: beyond it the app is
+	// throttled until the window allows a fetch again.
+	MaxFetches  int           `yaml:"max_fetches"`
+	FetchWindow time.Duration `yaml:"fetch_window"`
+}
+
+// Token defaults: at most 60 fetches an hour (1,440 a day, under WeChat's
+// 2,000), and none within 30 s of the last.
+const (
+	DefaultRefetchFloor = 30 * time.Second
+	DefaultMaxFetches   = 60
+	DefaultFetchWindow  = time.Hour
+)
 
 // App is one mini-program the sender delivers for.
 type App struct {
@@ -266,6 +289,7 @@ func Defaults() Config {
 		Storage:     Storage{Driver: "sqlite", Path: "./data/minipush.db", Sync: "normal"},
 		APIRate:     KeyRate{PerSecond: DefaultAPIRate, Burst: DefaultAPIBurst},
 		Idempotency: Idempotency{Window: DefaultIdempotencyWindow},
+		Tokens:      Tokens{RefetchFloor: DefaultRefetchFloor, MaxFetches: DefaultMaxFetches, FetchWindow: DefaultFetchWindow},
 		Delivery: Delivery{
 			Workers: 64, Batch: 256, Lease: 30 * time.Second, MaxAttempts: 8,
 			BackoffBase: time.Second, BackoffMax: 5 * time.Minute, ThrottleBackoff: 30 * time.Second,
@@ -309,6 +333,7 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 //
 //	MINIPUSH_LISTEN, MINIPUSH_STORAGE_DRIVER, MINIPUSH_STORAGE_PATH, MINIPUSH_STORAGE_SYNC,
 //	MINIPUSH_STORAGE_INITIALIZE (true or false), MINIPUSH_IDEMPOTENCY_WINDOW (e.g. 24h),
+//	MINIPUSH_TOKENS_REFETCH_FLOOR, MINIPUSH_TOKENS_MAX_FETCHES, MINIPUSH_TOKENS_FETCH_WINDOW,
 //	MINIPUSH_API_KEYS ("name:key,name2:key2"), MINIPUSH_LOG_FORMAT, MINIPUSH_LOG_LEVEL,
 //	MINIPUSH_DELIVERY_<SETTING> (e.g. MINIPUSH_DELIVERY_WORKERS, MINIPUSH_DELIVERY_LEASE=30s),
 //	MINIPUSH_SERVER_<SETTING> (e.g. MINIPUSH_SERVER_MAX_CONNS, MINIPUSH_SERVER_IDLE_TIMEOUT=30s),
@@ -333,6 +358,23 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	str("MINIPUSH_STORAGE_PATH", &c.Storage.Path)
 	str("MINIPUSH_STORAGE_SYNC", &c.Storage.Sync)
 	str("MINIPUSH_LOG_FORMAT", &c.Log.Format)
+	for name, dst := range map[string]*time.Duration{"MINIPUSH_TOKENS_REFETCH_FLOOR": &c.Tokens.RefetchFloor,
+		"MINIPUSH_TOKENS_FETCH_WINDOW": &c.Tokens.FetchWindow} {
+		if v := getenv(name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%s=%q: not a duration", name, v)
+			}
+			*dst = d
+		}
+	}
+	if v := getenv("MINIPUSH_TOKENS_MAX_FETCHES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("MINIPUSH_TOKENS_MAX_FETCHES=%q: not an integer", v)
+		}
+		c.Tokens.MaxFetches = n
+	}
 	if v := getenv("MINIPUSH_IDEMPOTENCY_WINDOW"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -596,6 +638,12 @@ func (c *Config) Validate() error {
 	}
 	if d.Lease <= d.SendTimeout && d.Lease > 0 {
 		bad("delivery.lease", "must be longer than delivery.send_timeout (%s), or a slow send is handed to a second worker", d.SendTimeout)
+	}
+	if c.Tokens.RefetchFloor < 0 {
+		bad("tokens.refetch_floor", "must be >= 0 (0: every rejected token is fetched again)")
+	}
+	if c.Tokens.MaxFetches < 0 || (c.Tokens.MaxFetches > 0 && c.Tokens.FetchWindow <= 0) {
+		bad("tokens.max_fetches", "must be >= 0 (0: no limit), with tokens.fetch_window > 0")
 	}
 	if c.Idempotency.Window < time.Minute {
 		bad("idempotency.window", "must be at least 1m (clients retry within minutes), got %s", c.Idempotency.Window)

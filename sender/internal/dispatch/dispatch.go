@@ -54,6 +54,9 @@ type Observer interface {
 	// LeaseLost counts outcomes the store refused because the message had
 	// been claimed again since (storage.ErrLeaseLost).
 	LeaseLost(app string)
+	// CredentialsRefused: the platform refused the app's credentials or
+	// configuration (reason is its code and message).
+	CredentialsRefused(app, reason string)
 }
 
 // App is one app's delivery runtime.
@@ -412,6 +415,14 @@ func (d *Dispatcher) failed(app *App, m message.Message, a *message.Attempt, err
 	}
 	now := d.now()
 	switch a.Outcome {
+	case message.OutcomeCredentials:
+		// The app itself was refused: no retry can succeed, and each would
+		// call the platform's token endpoint again. Fail at once, with the
+		// reason, and mark the app unhealthy (docs/delivery.md).
+		u.Status = message.StatusFailed
+		a.Message = "the platform refused the app's credentials or configuration: " + a.Message
+		u.LastError = a.Message
+		d.obs.CredentialsRefused(app.Name, a.Code+" "+a.Message)
 	case message.OutcomePermanent, message.OutcomeRejected:
 		u.Status = message.StatusFailed
 		if a.Outcome == message.OutcomeRejected {
@@ -569,3 +580,4 @@ func (nopObserver) Failed(string, string, string)           {}
 func (nopObserver) Retried(string, string, message.Outcome) {}
 func (nopObserver) OutcomeWritten(time.Duration)            {}
 func (nopObserver) LeaseLost(string)                        {}
+func (nopObserver) CredentialsRefused(string, string)       {}

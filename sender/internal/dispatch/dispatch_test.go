@@ -315,6 +315,10 @@ func TestOutcomes(t *testing.T) {
 			want: storage.Update{Status: message.StatusRetrying, CountRetry: true, LastCode: "-1", LastError: "busy"}, outcome: message.OutcomeRetryable},
 		{name: "last attempt", retries: config.Defaults().Delivery.MaxAttempts - 1, err: &platform.Error{Code: "-1", Class: message.OutcomeRetryable, Message: "busy"},
 			want: storage.Update{Status: message.StatusFailed, LastCode: "-1", LastError: "busy"}, outcome: message.OutcomeRetryable},
+		{name: "credentials", err: &platform.Error{Code: "40125", Class: message.OutcomeCredentials, Message: "invalid appsecret"},
+			want: storage.Update{Status: message.StatusFailed, LastCode: "40125",
+				LastError: "the platform refused the app's credentials or configuration: invalid appsecret"},
+			outcome: message.OutcomeCredentials},
 		{name: "transport", err: errors.New("connection reset"),
 			want: storage.Update{Status: message.StatusRetrying, CountRetry: true, LastCode: "transport", LastError: "connection reset"}, outcome: message.OutcomeRetryable},
 		{name: "risky", check: func(context.Context) (platform.Verdict, error) {
@@ -448,3 +452,4 @@ func (*observer) Failed(string, string, string)           {}
 func (*observer) Retried(string, string, message.Outcome) {}
 func (*observer) OutcomeWritten(time.Duration)            {}
 func (o *observer) LeaseLost(string)                      { o.leaseLost.Add(1) }
+func (*observer) CredentialsRefused(string, string)       {}

@@ -165,6 +165,11 @@ const (
 	OutcomeThrottled Outcome = "throttled" // quota/rate limit: the whole app backs off
 	OutcomeToken     Outcome = "token"     // token invalid or expired after one refresh
 	OutcomeRejected  Outcome = "rejected"  // the platform's content check judged it risky
+	// OutcomeCredentials: the platform refused the app itself — a wrong
+	// secret or key, an unknown app id, an IP not whitelisted, a
+	// capability not granted. No retry can fix it: the message fails at
+	// once and the app is marked unhealthy until its credentials work.
+	OutcomeCredentials Outcome = "credentials"
 )
 
 // Attempt is one try at sending a message.

@@ -17,14 +17,17 @@ import (
 
 // Metrics holds the sender's collectors.
 type Metrics struct {
-	reg         *prometheus.Registry
-	Accepted    *prometheus.CounterVec   // app
-	Rejected    *prometheus.CounterVec   // app, rule
-	Delivered   *prometheus.CounterVec   // app, platform
-	Failed      *prometheus.CounterVec   // app, platform, code
-	Retries     *prometheus.CounterVec   // app, platform, outcome
-	TokenFetch  *prometheus.CounterVec   // app, result
-	SendLatency *prometheus.HistogramVec // platform
+	reg        *prometheus.Registry
+	Accepted   *prometheus.CounterVec // app
+	Rejected   *prometheus.CounterVec // app, rule
+	Delivered  *prometheus.CounterVec // app, platform
+	Failed     *prometheus.CounterVec // app, platform, code
+	Retries    *prometheus.CounterVec // app, platform, outcome
+	TokenFetch *prometheus.CounterVec // app, result
+	// TokenFetchLimited counts the times an app reached its token fetch
+	// limit (tokens.max_fetches per tokens.fetch_window).
+	TokenFetchLimited *prometheus.CounterVec   // app
+	SendLatency       *prometheus.HistogramVec // platform
 	// OutcomeWrite is how long recording a send's outcome took, retries
 	// included: it must stay well inside the lease (docs/delivery.md).
 	OutcomeWrite prometheus.Histogram
@@ -58,6 +61,8 @@ func New(depth func(ctx context.Context) (map[message.Status]int, error)) *Metri
 			Help: "Attempts that will be retried, by outcome (retryable, throttled, token)."}, []string{"app", "platform", "outcome"}),
 		TokenFetch: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_token_fetches_total",
 			Help: "Access-token fetches from the platform."}, []string{"app", "result"}),
+		TokenFetchLimited: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_token_fetch_limited_total",
+			Help: "Times an app reached its access-token fetch limit and was paused."}, []string{"app"}),
 		SendLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "minipush_send_latency_seconds",
 			Help: "Latency of platform send calls.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 15)}, []string{"platform"}),
 		OutcomeWrite: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "minipush_outcome_write_seconds",
@@ -80,7 +85,7 @@ func New(depth func(ctx context.Context) (map[message.Status]int, error)) *Metri
 	m.Receipts = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_receipts_total",
 		Help: "The platforms' delivery receipts of accepted messages (WeChat subscribe_msg_sent_event), by status."},
 		[]string{"app", "status"})
-	reg.MustRegister(m.Accepted, m.Rejected, m.Delivered, m.Failed, m.Retries, m.TokenFetch, m.SendLatency,
+	reg.MustRegister(m.Accepted, m.Rejected, m.Delivered, m.Failed, m.Retries, m.TokenFetch, m.TokenFetchLimited, m.SendLatency,
 		m.OutcomeWrite, m.LeaseLost, m.PlatformEvents, m.ConsentChanges, m.ConsentHeld, m.ConsentLearned, m.Receipts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&depthCollector{depth: depth, desc: prometheus.NewDesc("minipush_queue_depth",
@@ -117,5 +122,30 @@ func (c *depthCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, s := range message.Statuses {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(counts[s]), string(s))
+	}
+}
+
+// WatchApps exports each app's health (1 healthy, 0 its credentials were
+// refused) as minipush_app_healthy, read from healthy on each scrape.
+func (m *Metrics) WatchApps(healthy func() map[string]bool) {
+	m.reg.MustRegister(&appCollector{healthy: healthy, desc: prometheus.NewDesc("minipush_app_healthy",
+		"1 while the platform accepts the app's credentials, 0 once it refused them (until they work again).",
+		[]string{"app"}, nil)})
+}
+
+type appCollector struct {
+	healthy func() map[string]bool
+	desc    *prometheus.Desc
+}
+
+func (c *appCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *appCollector) Collect(ch chan<- prometheus.Metric) {
+	for app, ok := range c.healthy() {
+		v := 0.0
+		if ok {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, v, app)
 	}
 }

@@ -2,6 +2,8 @@ package platform
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/message"
@@ -13,11 +15,6 @@ import (
 // what they change there.
 type Options struct {
 	Now func() time.Time
-	// CredentialsBackoff is the RetryAfter of configuration errors (wrong
-	// secret or key, capability not granted, …): long enough not to hammer
-	// the platform with calls that cannot succeed, short enough that a fixed
-	// configuration takes effect soon.
-	CredentialsBackoff time.Duration
 	// TokenOptions go to the app's token broker (none for platforms
 	// without tokens).
 	TokenOptions []tokens.Option
@@ -29,20 +26,15 @@ type Option func(*Options)
 // WithClock replaces time.Now.
 func WithClock(now func() time.Time) Option { return func(o *Options) { o.Now = now } }
 
-// WithCredentialsBackoff sets the RetryAfter of configuration errors.
-func WithCredentialsBackoff(d time.Duration) Option {
-	return func(o *Options) { o.CredentialsBackoff = d }
-}
-
 // WithTokenOptions passes options to the app's token broker (margin, fetch
 // hook for metrics, …).
 func WithTokenOptions(opts ...tokens.Option) Option {
 	return func(o *Options) { o.TokenOptions = append(o.TokenOptions, opts...) }
 }
 
-// NewOptions applies opts to the defaults: time.Now and credentialsBackoff.
-func NewOptions(credentialsBackoff time.Duration, opts []Option) Options {
-	o := Options{Now: time.Now, CredentialsBackoff: credentialsBackoff}
+// NewOptions applies opts to the defaults (time.Now).
+func NewOptions(opts []Option) Options {
+	o := Options{Now: time.Now}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -60,10 +52,13 @@ func (o Options) NewBroker(key string, store tokens.Store, fetch tokens.FetchFun
 // the token (only if still current: concurrent failures refetch once),
 // gets a new one and runs fn once more, at once; a second token error is
 // returned as it is, with class token.
+//
+// Past the broker's fetch limit (tokens.FetchLimitError) the app is
+// throttled until fetching is allowed again.
 func WithToken(ctx context.Context, b *tokens.Broker, fn func(token string) *Error) error {
 	token, err := b.Get(ctx)
 	if err != nil {
-		return err
+		return fetchLimited(b, err)
 	}
 	perr := fn(token)
 	if perr == nil {
@@ -74,10 +69,23 @@ func WithToken(ctx context.Context, b *tokens.Broker, fn func(token string) *Err
 	}
 	b.Invalidate(ctx, token)
 	if token, err = b.Get(ctx); err != nil {
-		return err
+		return fetchLimited(b, err)
 	}
 	if perr = fn(token); perr != nil {
 		return perr
 	}
 	return nil
+}
+
+// fetchLimited turns the broker's fetch limit into throttling of the app;
+// other errors pass as they are.
+func fetchLimited(b *tokens.Broker, err error) error {
+	var le *tokens.FetchLimitError
+	if !errors.As(err, &le) {
+		return err
+	}
+	// The broker's key starts with the platform's name ("wechat/wx…").
+	name, _, _ := strings.Cut(b.Key(), "/")
+	return &Error{Platform: name, Code: "token_fetch_limit", Class: message.OutcomeThrottled,
+		RetryAfter: max(time.Until(le.Until), time.Second), Message: le.Error()}
 }

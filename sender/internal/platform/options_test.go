@@ -56,7 +56,7 @@ func TestWithToken(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			is := &issuer{err: tt.fetchErr}
-			b := platform.NewOptions(time.Minute, nil).NewBroker("test/app", nil, is.fetch)
+			b := platform.NewOptions(nil).NewBroker("test/app", nil, is.fetch)
 			var got []string
 			err := platform.WithToken(context.Background(), b, func(token string) *platform.Error {
 				got = append(got, token)
@@ -85,14 +85,14 @@ func TestNewOptions(t *testing.T) {
 	t.Parallel()
 	now := func() time.Time { return time.Unix(0, 0) }
 	var fetched bool
-	o := platform.NewOptions(time.Minute, []platform.Option{
-		platform.WithClock(now), platform.WithCredentialsBackoff(time.Hour),
+	o := platform.NewOptions([]platform.Option{
+		platform.WithClock(now),
 		platform.WithTokenOptions(tokens.WithOnFetch(func(error) { fetched = true })),
 	})
-	if !o.Now().Equal(now()) || o.CredentialsBackoff != time.Hour || len(o.TokenOptions) != 1 {
+	if !o.Now().Equal(now()) || len(o.TokenOptions) != 1 {
 		t.Fatalf("options = %+v", o)
 	}
-	if d := platform.NewOptions(time.Minute, nil); d.CredentialsBackoff != time.Minute || d.Now == nil || d.TokenOptions != nil {
+	if d := platform.NewOptions(nil); d.Now == nil || d.TokenOptions != nil {
 		t.Fatalf("defaults = %+v", d)
 	}
 	// The broker gets the token options.
@@ -108,7 +108,7 @@ func ExampleWithToken() {
 		fetches++
 		return "tok-" + strconv.Itoa(fetches), time.Hour, nil
 	}
-	b := platform.NewOptions(time.Minute, nil).NewBroker("wechat/wx0123/stable", nil, fetch)
+	b := platform.NewOptions(nil).NewBroker("wechat/wx0123/stable", nil, fetch)
 	// The platform refuses the first token (e.g. WeChat's 40001): it is
 	// dropped, a new one fetched, and the call made once more.
 	err := platform.WithToken(context.Background(), b, func(token string) *platform.Error {

@@ -17,8 +17,17 @@
 //     with an empty cache cause one fetch,
 //   - drops a token on Invalidate only while it is still the current one, so
 //     50 sends failing with the same stale token cause one refetch, not 50,
-//   - holds a failed fetch's error for a short while (DefaultFailureBackoff)
-//     so a broken secret does not turn every send into a token call.
+//   - holds a failed fetch's error for a while (DefaultFailureBackoff,
+//     doubling with each failure in a row up to WithMaxFailureBackoff) so
+//     a broken secret does not turn every send into a token call,
+//   - keeps a rejected token it fetched moments ago instead of fetching
+//     again (WithRefetchFloor): a platform that rejects good tokens at
+//     random — 30 % injected 40001s burned WeChat's 2,000-a-day
+//     /cgi-bin/token quota in ~8,000 messages (issue 9) — costs one fetch
+//     per floor, not one per rejection,
+//   - fetches at most N times per window (WithFetchLimit), a circuit
+//     breaker: past it Get serves the current token if there is one, else
+//     a *FetchLimitError saying when fetching is allowed again.
 //
 // The fetch itself is a func supplied by the platform client
 // (platform/wechat, …); the broker knows no platform.
@@ -50,7 +59,24 @@ const (
 	// DefaultFailureBackoff is how long a failed fetch's error is handed to
 	// callers without fetching again (when no usable token is left).
 	DefaultFailureBackoff = 5 * time.Second
+	// DefaultMaxFailureBackoff caps the failure backoff as failures in a
+	// row double it.
+	DefaultMaxFailureBackoff = time.Minute
 )
+
+// FetchLimitError is Get's error while the fetch limit is reached and no
+// usable token is left: no fetch until Until.
+type FetchLimitError struct {
+	Key    string
+	Limit  int
+	Window time.Duration
+	Until  time.Time
+}
+
+func (e *FetchLimitError) Error() string {
+	return fmt.Sprintf("access token of %s: %d fetches in %s, the limit: no fetch before %s",
+		e.Key, e.Limit, e.Window, e.Until.UTC().Format(time.RFC3339))
+}
 
 // Store persists tokens. storage.Store satisfies it; tests use MemoryStore.
 // Token returns storage.ErrNotFound when there is none. DeleteToken deletes
@@ -67,12 +93,17 @@ type Store interface {
 type FetchFunc func(ctx context.Context) (token string, expiresIn time.Duration, err error)
 
 type options struct {
-	margin         time.Duration
-	fetchTimeout   time.Duration
-	failureBackoff time.Duration
-	now            func() time.Time
-	onFetch        func(err error)
-	onStoreError   func(err error)
+	margin            time.Duration
+	fetchTimeout      time.Duration
+	failureBackoff    time.Duration
+	maxFailureBackoff time.Duration
+	refetchFloor      time.Duration
+	maxFetches        int
+	fetchWindow       time.Duration
+	now               func() time.Time
+	onFetch           func(err error)
+	onStoreError      func(err error)
+	onLimited         func(until time.Time)
 }
 
 // Option configures a Broker.
@@ -87,6 +118,27 @@ func WithFetchTimeout(d time.Duration) Option { return func(o *options) { o.fetc
 // WithFailureBackoff sets how long a failed fetch is remembered (0: never,
 // every Get without a usable token fetches).
 func WithFailureBackoff(d time.Duration) Option { return func(o *options) { o.failureBackoff = d } }
+
+// WithMaxFailureBackoff caps the failure backoff, which doubles with each
+// failed fetch in a row (from WithFailureBackoff's).
+func WithMaxFailureBackoff(d time.Duration) Option {
+	return func(o *options) { o.maxFailureBackoff = d }
+}
+
+// WithRefetchFloor keeps a rejected token (Invalidate) that the broker
+// fetched less than d ago: the next fetch waits until d has passed since
+// the last. 0 (the default): every rejection refetches.
+func WithRefetchFloor(d time.Duration) Option { return func(o *options) { o.refetchFloor = d } }
+
+// WithFetchLimit allows at most n fetches (failed ones included) in any
+// window of length per. 0 (the default): no limit.
+func WithFetchLimit(n int, per time.Duration) Option {
+	return func(o *options) { o.maxFetches, o.fetchWindow = n, per }
+}
+
+// WithOnLimited is called when the fetch limit is reached (once per
+// window it stays reached), with when fetching is allowed again.
+func WithOnLimited(f func(until time.Time)) Option { return func(o *options) { o.onLimited = f } }
 
 // WithClock replaces time.Now (tests).
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
@@ -114,6 +166,9 @@ type Broker struct {
 	dead      string    // the last invalidated token: never adopted again from the store
 	failErr   error     // the last fetch error, while failUntil is ahead
 	failUntil time.Time
+	failures  int         // failed fetches in a row
+	fetches   []time.Time // when the fetches inside the limit's window began
+	limited   time.Time   // the end of the limit last reported to onLimited
 }
 
 // New returns a broker for the token stored under key (e.g.
@@ -121,7 +176,8 @@ type Broker struct {
 // not hold a secret). store may be nil: the token then lives in memory only.
 func New(key string, store Store, fetch FetchFunc, opts ...Option) *Broker {
 	o := options{margin: DefaultMargin, fetchTimeout: DefaultFetchTimeout, failureBackoff: DefaultFailureBackoff,
-		now: time.Now, onFetch: func(error) {}, onStoreError: func(error) {}}
+		maxFailureBackoff: DefaultMaxFailureBackoff, now: time.Now, onFetch: func(error) {}, onStoreError: func(error) {},
+		onLimited: func(time.Time) {}}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -194,6 +250,12 @@ func (b *Broker) refresh(ctx context.Context) (string, error) {
 		return tok, nil
 	}
 
+	if until, ok := b.admitFetch(now); !ok {
+		if usable {
+			return cur, nil
+		}
+		return "", &FetchLimitError{Key: b.key, Limit: b.opts.maxFetches, Window: b.opts.fetchWindow, Until: until}
+	}
 	tok, expiresIn, err := b.fetch(ctx)
 	if err == nil {
 		switch {
@@ -208,7 +270,12 @@ func (b *Broker) refresh(ctx context.Context) (string, error) {
 	if err != nil {
 		err = fmt.Errorf("fetch access token for %s: %w", b.key, err)
 		b.mu.Lock()
-		b.failErr, b.failUntil = err, now.Add(b.opts.failureBackoff)
+		b.failures++
+		backoff := b.opts.failureBackoff
+		for i := 1; i < b.failures && backoff < b.opts.maxFailureBackoff; i++ {
+			backoff *= 2
+		}
+		b.failErr, b.failUntil = err, now.Add(min(backoff, max(b.opts.maxFailureBackoff, b.opts.failureBackoff)))
 		b.mu.Unlock()
 		if usable && now.Before(expires) {
 			return cur, nil
@@ -251,7 +318,44 @@ func (b *Broker) set(tok string, expires, refreshAt time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.token, b.expires, b.refreshAt = tok, expires, refreshAt
-	b.failErr, b.failUntil = nil, time.Time{}
+	b.failErr, b.failUntil, b.failures = nil, time.Time{}, 0
+}
+
+// admitFetch records a fetch about to start, unless the fetch limit is
+// reached: then it reports when the oldest fetch in the window leaves it.
+func (b *Broker) admitFetch(now time.Time) (time.Time, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.opts.maxFetches > 0 {
+		keep := b.fetches[:0]
+		for _, t := range b.fetches {
+			if now.Sub(t) < b.opts.fetchWindow {
+				keep = append(keep, t)
+			}
+		}
+		b.fetches = keep
+		if len(b.fetches) >= b.opts.maxFetches {
+			until := b.fetches[0].Add(b.opts.fetchWindow)
+			if !until.Equal(b.limited) {
+				b.limited = until
+				b.opts.onLimited(until)
+			}
+			return until, false
+		}
+	}
+	if b.opts.maxFetches == 0 {
+		b.fetches = b.fetches[:0] // only the latest matters (lastFetch)
+	}
+	b.fetches = append(b.fetches, now)
+	return time.Time{}, true
+}
+
+// lastFetch is when the latest fetch began (zero: none yet).
+func (b *Broker) lastFetch() time.Time {
+	if len(b.fetches) == 0 {
+		return time.Time{}
+	}
+	return b.fetches[len(b.fetches)-1]
 }
 
 // Invalidate drops token because the platform rejected it (WeChat 40001,
@@ -260,9 +364,17 @@ func (b *Broker) set(tok string, expires, refreshAt time.Time) {
 // the new one. It reports whether it dropped the token. The next Get
 // fetches; the token is also deleted from the store (only if the store
 // still holds it) and never adopted from the store again.
+//
+// Under the refetch floor (WithRefetchFloor), a token fetched less than
+// the floor ago is kept instead: callers go on with it, and it is dropped
+// by the first rejection after the floor has passed.
 func (b *Broker) Invalidate(ctx context.Context, token string) bool {
 	b.mu.Lock()
 	if token == "" || token != b.token {
+		b.mu.Unlock()
+		return false
+	}
+	if last := b.lastFetch(); b.opts.refetchFloor > 0 && !last.IsZero() && b.opts.now().Sub(last) < b.opts.refetchFloor {
 		b.mu.Unlock()
 		return false
 	}

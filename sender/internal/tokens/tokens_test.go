@@ -209,8 +209,13 @@ func TestRefreshFailureKeepsValidToken(t *testing.T) {
 	if _, err := b.Get(context.Background()); !errors.Is(err, boom) || f.calls.Load() != calls {
 		t.Fatalf("Get within the backoff: err = %v after %d fetches, want the held error after %d", err, f.calls.Load(), calls)
 	}
+	// The second failure in a row doubled the backoff to 20 s.
 	c.Advance(10 * time.Second)
 	f.setErr(nil)
+	if _, err := b.Get(context.Background()); !errors.Is(err, boom) || f.calls.Load() != calls {
+		t.Fatalf("Get 10 s after a second failure: err = %v after %d fetches, want the held error", err, f.calls.Load())
+	}
+	c.Advance(10 * time.Second)
 	if tok := mustGet(t, b); tok == "tok-1" || f.calls.Load() != calls+1 {
 		t.Fatalf("after the backoff: Get = %q after %d fetches, want a new token after %d", tok, f.calls.Load(), calls+1)
 	}

@@ -21,7 +21,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/minipush/minipush/sender/internal/platform"
 	"github.com/minipush/minipush/sender/internal/platform/call"
@@ -38,12 +37,6 @@ const (
 	GatewayPath = "/gateway.do"
 	// DefaultTimeout bounds one HTTP call when Config.HTTPClient is nil.
 	DefaultTimeout = call.DefaultTimeout
-	// DefaultCredentialsBackoff is how long the app backs off after a
-	// configuration error (wrong key, unknown app id, capability not
-	// enabled): long enough not to hammer the gateway with calls that cannot
-	// succeed, short enough that a fixed configuration takes effect soon.
-	// Same value and reasoning as the WeChat client.
-	DefaultCredentialsBackoff = 10 * time.Minute
 )
 
 // Config is one Alipay mini-program app.
@@ -101,9 +94,8 @@ var _ platform.Client = (*Client)(nil)
 // New returns a client for cfg. It fails when cfg is invalid, naming the
 // setting and never quoting key material.
 //
-// opts are platform.WithClock (the clock of the request timestamp) and
-// platform.WithCredentialsBackoff; Alipay has no token, so token options
-// do nothing.
+// opts is platform.WithClock (the clock of the request timestamp);
+// Alipay has no token, so token options do nothing.
 func New(cfg Config, opts ...platform.Option) (*Client, error) {
 	name := cfg.AppID
 	if strings.TrimSpace(name) == "" {
@@ -130,7 +122,7 @@ func New(cfg Config, opts ...platform.Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("alipay app %s: base URL %q %w", name, cfg.BaseURL, err)
 	}
-	o := platform.NewOptions(DefaultCredentialsBackoff, opts)
+	o := platform.NewOptions(opts)
 	// No secret travels in a call (the sign is a signature, not a key), so
 	// there is nothing to scrub: the zero Scrubber.
 	c := &Client{cfg: cfg, gateway: gateway, api: call.New(Platform, cfg.HTTPClient, call.Scrubber{}),

@@ -319,7 +319,6 @@ func intp(n int) *int { return &n }
 func TestClassification(t *testing.T) {
 	t.Parallel()
 	k := alipay.Keys(t)
-	backoff := alipay.DefaultCredentialsBackoff
 	tests := []struct {
 		name      string
 		cfg       func(*alipay.Config)
@@ -359,9 +358,9 @@ func TestClassification(t *testing.T) {
 
 		// Configuration.
 		{name: "unknown app (an unsigned answer)", cfg: func(c *alipay.Config) { c.AppID = "2021999999999999" },
-			wantClass: message.OutcomeThrottled, wantCode: "40002/isv.invalid-app-id", wantRetry: backoff},
+			wantClass: message.OutcomeCredentials, wantCode: "40002/isv.invalid-app-id"},
 		{name: "wrong app private key", cfg: func(c *alipay.Config) { c.PrivateKey = k.OtherPKCS8PEM },
-			wantClass: message.OutcomeThrottled, wantCode: "40002/isv.invalid-signature", wantRetry: backoff},
+			wantClass: message.OutcomeCredentials, wantCode: "40002/isv.invalid-signature"},
 		// The send happens; only its answer cannot be trusted.
 		{name: "wrong alipay public key", cfg: func(c *alipay.Config) { c.AlipayPublicKey = k.OtherPublicPEM },
 			wantClass: message.OutcomePermanent, wantCode: "bad_response_signature", wantDelivered: 1},
@@ -370,11 +369,11 @@ func TestClassification(t *testing.T) {
 		{name: "service unavailable", setup: sendFault(mockapi.Fault{ErrCode: intp(20000), Times: 1}),
 			wantClass: message.OutcomeRetryable, wantCode: "20000/isp.unknow-error"},
 		{name: "auth token", setup: sendFault(mockapi.Fault{ErrCode: intp(20001), Times: 1}),
-			wantClass: message.OutcomeThrottled, wantCode: "20001/aop.invalid-auth-token", wantRetry: backoff},
+			wantClass: message.OutcomeCredentials, wantCode: "20001/aop.invalid-auth-token"},
 		{name: "missing argument", setup: sendFault(mockapi.Fault{ErrCode: intp(40001), Times: 1}),
 			wantClass: message.OutcomePermanent, wantCode: "40001/isv.missing-signature"},
 		{name: "capability not enabled", setup: sendFault(mockapi.Fault{ErrCode: intp(40006), Times: 1}),
-			wantClass: message.OutcomeThrottled, wantCode: "40006/isv.insufficient-isv-permissions", wantRetry: backoff},
+			wantClass: message.OutcomeCredentials, wantCode: "40006/isv.insufficient-isv-permissions"},
 		{name: "user permissions", setup: sendFault(mockapi.Fault{ErrCode: intp(40006), ErrMsg: "isv.insufficient-user-permissions", Times: 1}),
 			wantClass: message.OutcomePermanent, wantCode: "40006/isv.insufficient-user-permissions"},
 		{name: "rate limited", setup: sendFault(mockapi.Fault{ErrCode: intp(40004), ErrMsg: "isv.app-call-limited 应用调用次数超限", Times: 1}),
@@ -565,7 +564,7 @@ func TestCheckContentErrors(t *testing.T) {
 	}{
 		{name: "unavailable", fault: mockapi.Fault{ErrCode: intp(20000)}, wantClass: message.OutcomeRetryable, wantCode: "20000/isp.unknow-error"},
 		{name: "capability not enabled", fault: mockapi.Fault{ErrCode: intp(40006)},
-			wantClass: message.OutcomeThrottled, wantCode: "40006/isv.insufficient-isv-permissions"},
+			wantClass: message.OutcomeCredentials, wantCode: "40006/isv.insufficient-isv-permissions"},
 		{name: "http 503", fault: mockapi.Fault{HTTPStatus: 503}, wantClass: message.OutcomeRetryable, wantCode: "http 503"},
 	}
 	for _, tt := range tests {

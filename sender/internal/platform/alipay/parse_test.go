@@ -21,7 +21,6 @@ const (
 	testAppID    = "2021000000000001"
 	sendNode     = "alipay_open_app_mini_templatemessage_send_response"
 	detectNode   = "alipay_security_risk_content_detect_response"
-	testBackoff  = 7 * time.Minute
 	okNode       = `{"code":"10000","msg":"Success"}`
 	notSubNode   = `{"code":"40004","msg":"Business Failed","sub_code":"USER_NOT_SUBSCRIBED","sub_msg":"用户未订阅该模板消息"}`
 	unknownAppEr = `{"error_response":{"code":"40002","msg":"Invalid Arguments","sub_code":"isv.invalid-app-id","sub_msg":"无效的AppID参数"}}`
@@ -30,8 +29,7 @@ const (
 func testClient(tb testing.TB) *Client {
 	tb.Helper()
 	k := Keys(tb)
-	c, err := New(Config{AppID: testAppID, PrivateKey: k.AppPKCS1PEM, AlipayPublicKey: k.AlipayPublicPEM},
-		platform.WithCredentialsBackoff(testBackoff))
+	c, err := New(Config{AppID: testAppID, PrivateKey: k.AppPKCS1PEM, AlipayPublicKey: k.AlipayPublicPEM})
 	if err != nil {
 		tb.Fatalf("New: %v", err)
 	}
@@ -61,7 +59,7 @@ func envelope(tb testing.TB, k *rsa.PrivateKey, name, nodeText string) string {
 func checkError(t *testing.T, perr *platform.Error) {
 	t.Helper()
 	switch perr.Class {
-	case message.OutcomePermanent, message.OutcomeRetryable, message.OutcomeThrottled:
+	case message.OutcomePermanent, message.OutcomeRetryable, message.OutcomeThrottled, message.OutcomeCredentials:
 	default:
 		t.Fatalf("error %q has class %q", perr, perr.Class)
 	}
@@ -114,7 +112,7 @@ func TestParseResponse(t *testing.T) {
 		{name: "unsigned failure is classified by its code", body: `{"` + sendNode + `":` + notSubNode + `}`,
 			wantClass: message.OutcomePermanent, wantCode: "40004/USER_NOT_SUBSCRIBED"},
 		{name: "unknown app, unsigned error_response", body: unknownAppEr,
-			wantClass: message.OutcomeThrottled, wantCode: "40002/isv.invalid-app-id", wantRetry: testBackoff},
+			wantClass: message.OutcomeCredentials, wantCode: "40002/isv.invalid-app-id"},
 		{name: "signed node without a code", body: envelope(t, ali, sendNode, `{"msg":"Success"}`),
 			wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
 
@@ -162,13 +160,13 @@ func TestClassifyCodes(t *testing.T) {
 	}{
 		{"20000", "isp.unknow-error", message.OutcomeRetryable, 0},
 		{"20000", "", message.OutcomeRetryable, 0},
-		{"20001", "aop.invalid-auth-token", message.OutcomeThrottled, testBackoff},
-		{"20001", "aop.invalid-app-auth-token", message.OutcomeThrottled, testBackoff},
+		{"20001", "aop.invalid-auth-token", message.OutcomeCredentials, 0},
+		{"20001", "aop.invalid-app-auth-token", message.OutcomeCredentials, 0},
 		{"40001", "isv.missing-signature", message.OutcomePermanent, 0},
-		{"40002", "isv.invalid-signature", message.OutcomeThrottled, testBackoff},
-		{"40002", "isv.invalid-app-id", message.OutcomeThrottled, testBackoff},
-		{"40002", "isv.invalid-timestamp", message.OutcomeThrottled, testBackoff},
-		{"40002", "isv.invalid-method", message.OutcomeThrottled, testBackoff},
+		{"40002", "isv.invalid-signature", message.OutcomeCredentials, 0},
+		{"40002", "isv.invalid-app-id", message.OutcomeCredentials, 0},
+		{"40002", "isv.invalid-timestamp", message.OutcomeCredentials, 0},
+		{"40002", "isv.invalid-method", message.OutcomeCredentials, 0},
 		{"40002", "isv.invalid-charset", message.OutcomePermanent, 0},
 		{"40002", "isv.invalid-parameter", message.OutcomePermanent, 0},
 		{"40004", "USER_NOT_SUBSCRIBED", message.OutcomePermanent, 0},
@@ -183,7 +181,7 @@ func TestClassifyCodes(t *testing.T) {
 		{"20000", "isp.rop-flow-control", message.OutcomeThrottled, 0},
 		{"40004", "SYSTEM_ERROR", message.OutcomeRetryable, 0},
 		{"40004", "", message.OutcomeRetryable, 0},
-		{"40006", "isv.insufficient-isv-permissions", message.OutcomeThrottled, testBackoff},
+		{"40006", "isv.insufficient-isv-permissions", message.OutcomeCredentials, 0},
 		{"40006", "isv.insufficient-user-permissions", message.OutcomePermanent, 0},
 		{"40003", "isv.whatever", message.OutcomeRetryable, 0},
 		{"99999", "", message.OutcomeRetryable, 0},

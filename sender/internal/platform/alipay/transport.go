@@ -84,8 +84,8 @@ func (c *Client) invoke(ctx context.Context, method string, biz any) (node, *pla
 	if err != nil {
 		// Cannot happen with a key New accepted; if it does, it happens to
 		// every message of the app.
-		return node{}, &platform.Error{Platform: Platform, Code: codeSign, Class: message.OutcomeThrottled,
-			RetryAfter: c.opts.CredentialsBackoff, Message: method + ": sign the request failed"}
+		return node{}, &platform.Error{Platform: Platform, Code: codeSign, Class: message.OutcomeCredentials,
+			Message: method + ": sign the request failed"}
 	}
 	q := url.Values{}
 	for k, v := range p {

@@ -34,7 +34,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/minipush/minipush/sender/internal/platform"
 	"github.com/minipush/minipush/sender/internal/platform/call"
@@ -50,9 +49,6 @@ const (
 	DefaultBaseURL = "https://openapi.baidu.com"
 	// DefaultTimeout bounds one HTTP call when Config.HTTPClient is nil.
 	DefaultTimeout = call.DefaultTimeout
-	// DefaultCredentialsBackoff is how long the app backs off after a
-	// configuration error (wrong secret, unknown AppKey, no permission, …).
-	DefaultCredentialsBackoff = 10 * time.Minute
 )
 
 // Config is one Baidu smart program.
@@ -108,13 +104,12 @@ var _ platform.Client = (*Client)(nil)
 // naming the setting.
 //
 // opts are platform.WithClock (the clock of the token broker and of
-// quota backoffs), platform.WithCredentialsBackoff and
-// platform.WithTokenOptions.
+// quota backoffs) and platform.WithTokenOptions.
 func New(cfg Config, store tokens.Store, opts ...platform.Option) (*Client, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	o := platform.NewOptions(DefaultCredentialsBackoff, opts)
+	o := platform.NewOptions(opts)
 	// The map is read on every send: keep a private copy.
 	if cfg.SubscribeIDs != nil {
 		ids := make(map[string]string, len(cfg.SubscribeIDs))

@@ -315,7 +315,6 @@ func intp(n int) *int { return &n }
 func TestClassification(t *testing.T) {
 	t.Parallel()
 	day := 24 * time.Hour
-	backoff := [2]time.Duration{baidu.DefaultCredentialsBackoff, baidu.DefaultCredentialsBackoff}
 	tests := []struct {
 		name      string
 		cfg       func(*baidu.Config)
@@ -346,7 +345,7 @@ func TestClassification(t *testing.T) {
 		{name: "gateway unavailable", setup: sendFault(mockapi.Fault{ErrCode: intp(2), Times: 1}),
 			wantClass: message.OutcomeRetryable, wantCode: "2"},
 		{name: "gateway no permission", setup: sendFault(mockapi.Fault{ErrCode: intp(6), Times: 1}),
-			wantClass: message.OutcomeThrottled, wantCode: "6", wantRetryAfter: backoff},
+			wantClass: message.OutcomeCredentials, wantCode: "6"},
 		{name: "gateway invalid parameter", setup: sendFault(mockapi.Fault{ErrCode: intp(100), Times: 1}),
 			wantClass: message.OutcomePermanent, wantCode: "100"},
 		{name: "unknown errno", setup: sendFault(mockapi.Fault{ErrCode: intp(99999), Times: 1}),
@@ -368,9 +367,9 @@ func TestClassification(t *testing.T) {
 
 		// Token endpoint answers.
 		{name: "token: wrong secret", cfg: func(c *baidu.Config) { c.Secret = wrongSecret },
-			wantClass: message.OutcomeThrottled, wantCode: "invalid_client", wantRetryAfter: backoff},
+			wantClass: message.OutcomeCredentials, wantCode: "invalid_client"},
 		{name: "token: unknown AppKey", cfg: func(c *baidu.Config) { c.AppID = "ffffoAqgCIUtzIyA4FAPgoyrc4oUc25c" },
-			wantClass: message.OutcomeThrottled, wantCode: "invalid_client", wantRetryAfter: backoff},
+			wantClass: message.OutcomeCredentials, wantCode: "invalid_client"},
 		{name: "token: qps limit", setup: func(h *harness) { h.Quota(epToken, 0, "second") },
 			wantClass: message.OutcomeThrottled, wantCode: "18", wantRetryAfter: [2]time.Duration{time.Second, time.Second}},
 		{name: "token: daily limit", setup: tokenFault(mockapi.Fault{ErrCode: intp(17)}),
@@ -378,7 +377,7 @@ func TestClassification(t *testing.T) {
 		{name: "token: unavailable", setup: tokenFault(mockapi.Fault{ErrCode: intp(2)}),
 			wantClass: message.OutcomeRetryable, wantCode: "2"},
 		{name: "token: 110 is configuration", setup: tokenFault(mockapi.Fault{ErrCode: intp(110)}),
-			wantClass: message.OutcomeThrottled, wantCode: "110", wantRetryAfter: backoff},
+			wantClass: message.OutcomeCredentials, wantCode: "110"},
 		{name: "token: http 500", setup: tokenFault(mockapi.Fault{HTTPStatus: 500}),
 			wantClass: message.OutcomeRetryable, wantCode: "http 500"},
 		{name: "token: http 400 without a body", setup: tokenFault(mockapi.Fault{HTTPStatus: 400}),

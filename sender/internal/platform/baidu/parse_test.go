@@ -111,18 +111,18 @@ func TestParseToken(t *testing.T) {
 		{name: "absurd expires_in", status: 200, body: `{"access_token":"tok","expires_in":99999999999}`, wantLife: 30 * 24 * time.Hour},
 		{name: "no token", status: 200, body: `{"expires_in":2592000}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
 		{name: "wrong secret", status: 400, body: `{"error":"invalid_client","error_description":"Client authentication failed"}`,
-			wantClass: message.OutcomeThrottled, wantCode: "invalid_client"},
+			wantClass: message.OutcomeCredentials, wantCode: "invalid_client"},
 		{name: "bad grant type", status: 400, body: `{"error":"unsupported_grant_type","error_description":"The authorization grant type is not supported"}`,
-			wantClass: message.OutcomeThrottled, wantCode: "unsupported_grant_type"},
-		{name: "bad scope", status: 400, body: `{"error":"invalid_scope"}`, wantClass: message.OutcomeThrottled, wantCode: "invalid_scope"},
+			wantClass: message.OutcomeCredentials, wantCode: "unsupported_grant_type"},
+		{name: "bad scope", status: 400, body: `{"error":"invalid_scope"}`, wantClass: message.OutcomeCredentials, wantCode: "invalid_scope"},
 		{name: "unknown OAuth error", status: 400, body: `{"error":"temporarily_unavailable"}`, wantClass: message.OutcomeRetryable, wantCode: "temporarily_unavailable"},
-		{name: "OAuth error with HTTP 200", status: 200, body: `{"error":"invalid_client"}`, wantClass: message.OutcomeThrottled, wantCode: "invalid_client"},
+		{name: "OAuth error with HTTP 200", status: 200, body: `{"error":"invalid_client"}`, wantClass: message.OutcomeCredentials, wantCode: "invalid_client"},
 		{name: "gateway limit", status: 200, body: `{"error_code":18,"error_msg":"Open api qps request limit reached"}`,
 			wantClass: message.OutcomeThrottled, wantCode: "18"},
 		{name: "400 page", status: 400, body: `<html>400</html>`, wantClass: message.OutcomeRetryable, wantCode: "http 400"},
 		{name: "400 without error", status: 400, body: `{"access_token":"tok"}`, wantClass: message.OutcomeRetryable, wantCode: "http 400"},
 		{name: "secret echoed", status: 400, body: `{"error":"invalid_client","error_description":"client_secret=` + testSecret + `"}`,
-			wantClass: message.OutcomeThrottled, wantCode: "invalid_client"},
+			wantClass: message.OutcomeCredentials, wantCode: "invalid_client"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,11 +27,9 @@ type Rule struct {
 	NotSubscribed bool
 }
 
-// Hints resolved when an error is classified, not written in a table.
-const (
-	untilMidnight time.Duration = -1
-	credentials   time.Duration = -2
-)
+// untilMidnight is a hint resolved when an error is classified, not
+// written in a table.
+const untilMidnight time.Duration = -1
 
 // The rules the tables share. Values, to be used as constants.
 var (
@@ -39,17 +37,16 @@ var (
 	Retryable = Rule{Class: message.OutcomeRetryable}
 	// Token: the access token was refused; the client refetches once.
 	Token = Rule{Class: message.OutcomeToken}
-	// Credentials marks an app-level configuration problem (wrong secret
-	// or key, unknown app, capability not granted, IP not whitelisted,
-	// wrong base URL). These are "throttled" with a long backoff, not
-	// "permanent": permanent would dead-letter every queued message of the
-	// app at once for a mistake an operator fixes in minutes, and
-	// "retryable" would spend each message's retry budget and keep calling
-	// the token endpoint, whose quota is small. Throttled backs the whole
-	// app off without spending retries, so messages flow again once the
-	// configuration is fixed. The duration is the client's credentials
-	// backoff (platform.WithCredentialsBackoff).
-	Credentials = Rule{Class: message.OutcomeThrottled, RetryAfter: credentials}
+	// Credentials marks an app-level configuration problem: a wrong
+	// secret or key, an unknown app id, an IP not whitelisted, a
+	// capability not granted, a wrong base URL. No retry of the message
+	// can succeed, and retrying would keep calling the token endpoint,
+	// whose quota is small (issue 9: a wrong secret was tried 8 times per
+	// message). So the message fails at once with the platform's reason
+	// and the app is marked unhealthy (/readyz, minipush_app_healthy)
+	// until a fetch or send with its credentials succeeds again; an
+	// operator fixes the configuration and redrives the dead letters.
+	Credentials = Rule{Class: message.OutcomeCredentials}
 	// NotSubscribed: the user holds no (remaining) subscription for the
 	// template — refused, cancelled or spent. Permanent for the message
 	// (the same send gets the same answer until the user accepts again),
@@ -83,7 +80,7 @@ type Classifier struct {
 	Word string
 	// Scrubber cleans the platform's text, which may echo a credential.
 	Scrubber call.Scrubber
-	Options  platform.Options // the clock and the credentials backoff
+	Options  platform.Options // the clock
 }
 
 // Error is the error of code (as text), handled by r, with the platform's
@@ -93,8 +90,6 @@ func (c Classifier) Error(r Rule, code, msg string) *platform.Error {
 		NotSubscribed: r.NotSubscribed}
 	switch r.RetryAfter {
 	case 0:
-	case credentials:
-		e.RetryAfter = c.Options.CredentialsBackoff
 	case untilMidnight:
 		e.RetryAfter = UntilBeijingMidnight(c.Options.Now())
 	default:

@@ -26,7 +26,7 @@ func TestCode(t *testing.T) {
 	// 23:30 in Beijing is 15:30 UTC.
 	now := time.Date(2025, 3, 1, 15, 30, 0, 0, time.UTC)
 	c := classify.Classifier{Platform: "test", Word: "errcode", Scrubber: call.NewScrubber("s3cret"),
-		Options: platform.NewOptions(7*time.Minute, []platform.Option{platform.WithClock(func() time.Time { return now })})}
+		Options: platform.NewOptions([]platform.Option{platform.WithClock(func() time.Time { return now })})}
 	tests := []struct {
 		code      code
 		msg       string
@@ -36,7 +36,7 @@ func TestCode(t *testing.T) {
 	}{
 		{code: 1, msg: "bad", wantClass: message.OutcomePermanent, wantMsg: "bad"},
 		{code: 2, msg: "token s3cret", wantClass: message.OutcomeToken, wantMsg: "token REDACTED"},
-		{code: 3, wantClass: message.OutcomeThrottled, wantRetry: 7 * time.Minute, wantMsg: "errcode 3"},
+		{code: 3, wantClass: message.OutcomeCredentials, wantMsg: "errcode 3"},
 		{code: 4, wantClass: message.OutcomeThrottled, wantRetry: 30 * time.Minute, wantMsg: "errcode 4"},
 		{code: 5, msg: "secret=abc", wantClass: message.OutcomeThrottled, wantRetry: time.Second, wantMsg: "secret=REDACTED"},
 		{code: -9, msg: "new", wantClass: message.OutcomeRetryable, wantMsg: "new"},
@@ -80,13 +80,13 @@ func ExampleUntilBeijingMidnight() {
 func ExampleCode() {
 	type errcode int64
 	rules := map[errcode]classify.Rule{45009: classify.Daily, 40125: classify.Credentials}
-	c := classify.Classifier{Platform: "wechat", Word: "errcode", Options: platform.NewOptions(10*time.Minute, nil)}
+	c := classify.Classifier{Platform: "wechat", Word: "errcode", Options: platform.NewOptions(nil)}
 
 	e := classify.Code(c, rules, 40125, "invalid appsecret")
 	fmt.Println(e.Class, e.RetryAfter, e)
 	// Not in the table: retryable.
 	fmt.Println(classify.Code(c, rules, 99999, ""))
 	// Output:
-	// throttled 10m0s wechat 40125 (throttled): invalid appsecret
+	// credentials 0s wechat 40125 (credentials): invalid appsecret
 	// wechat 99999 (retryable): errcode 99999
 }

@@ -29,7 +29,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/minipush/minipush/sender/internal/platform"
 	"github.com/minipush/minipush/sender/internal/platform/call"
@@ -56,12 +55,6 @@ const (
 	DefaultLegacyURL = "https://developer.toutiao.com"
 	// DefaultTimeout bounds one HTTP call when Config.HTTPClient is nil.
 	DefaultTimeout = call.DefaultTimeout
-	// DefaultCredentialsBackoff is how long the app backs off after a
-	// configuration error (wrong secret, capability not granted, …): long
-	// enough not to hammer the token endpoint (client_token allows 500 calls
-	// in 5 minutes), short enough that a fixed configuration takes effect
-	// soon.
-	DefaultCredentialsBackoff = 10 * time.Minute
 )
 
 // Config is one Douyin mini-app.
@@ -110,13 +103,12 @@ var _ platform.Client = (*Client)(nil)
 // memory only). It fails when cfg is invalid, naming the setting.
 //
 // opts are platform.WithClock (the clock of the token broker and of
-// quota backoffs), platform.WithCredentialsBackoff and
-// platform.WithTokenOptions.
+// quota backoffs) and platform.WithTokenOptions.
 func New(cfg Config, store tokens.Store, opts ...platform.Option) (*Client, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	o := platform.NewOptions(DefaultCredentialsBackoff, opts)
+	o := platform.NewOptions(opts)
 	scrub := call.NewScrubber(cfg.Secret).WithFields(secretFields, secretFieldsRedacted)
 	c := &Client{cfg: cfg, api: call.New(Platform, cfg.HTTPClient, scrub), legacyMode: cfg.API == APIv1,
 		codes:   classify.Classifier{Platform: Platform, Word: "err_no", Scrubber: scrub, Options: o},

@@ -368,7 +368,6 @@ func intp(n int) *int { return &n }
 func TestClassification(t *testing.T) {
 	t.Parallel()
 	day := 24 * time.Hour
-	creds := [2]time.Duration{douyin.DefaultCredentialsBackoff, douyin.DefaultCredentialsBackoff}
 	second := [2]time.Duration{time.Second, time.Second}
 	shortTimeout := func(c *douyin.Config) { c.HTTPClient = &http.Client{Timeout: 300 * time.Millisecond} }
 	tests := []struct {
@@ -411,7 +410,7 @@ func TestClassification(t *testing.T) {
 		{name: "ability banned", api: douyin.APIv2, setup: fault("notify_v2", mockapi.Fault{ErrCode: intp(28001019), Times: 1}),
 			wantClass: message.OutcomePermanent, wantCode: "28001019"},
 		{name: "app lacks the ability", api: douyin.APIv2, setup: fault("notify_v2", mockapi.Fault{ErrCode: intp(28001018), Times: 1}),
-			wantClass: message.OutcomeThrottled, wantCode: "28001018", wantRetryAfter: creds},
+			wantClass: message.OutcomeCredentials, wantCode: "28001018"},
 		{name: "unknown code", api: douyin.APIv2, setup: fault("notify_v2", mockapi.Fault{ErrCode: intp(99999), Times: 1}),
 			wantClass: message.OutcomeRetryable, wantCode: "99999"},
 		{name: "http 502", api: douyin.APIv2, setup: fault("notify_v2", mockapi.Fault{HTTPStatus: 502, Times: 1}),
@@ -426,9 +425,9 @@ func TestClassification(t *testing.T) {
 
 		// client_token.
 		{name: "client token: wrong secret", api: douyin.APIv2, cfg: func(c *douyin.Config) { c.Secret = wrongSecret },
-			wantClass: message.OutcomeThrottled, wantCode: "10013", wantRetryAfter: creds},
+			wantClass: message.OutcomeCredentials, wantCode: "10013"},
 		{name: "client token: unknown app", api: douyin.APIv2, cfg: func(c *douyin.Config) { c.AppID = "ttffffffffffffffff" },
-			wantClass: message.OutcomeThrottled, wantCode: "10003", wantRetryAfter: creds},
+			wantClass: message.OutcomeCredentials, wantCode: "10003"},
 		{name: "client token: too frequent", api: douyin.APIv2, setup: fault("client_token", mockapi.Fault{ErrCode: intp(10020)}),
 			wantClass: message.OutcomeThrottled, wantCode: "10020", wantRetryAfter: [2]time.Duration{time.Minute, time.Minute}},
 		{name: "client token: http 503", api: douyin.APIv2, setup: fault("client_token", mockapi.Fault{HTTPStatus: 503}),
@@ -464,9 +463,9 @@ func TestClassification(t *testing.T) {
 
 		// getAccessToken.
 		{name: "access token: wrong secret", api: douyin.APIv1, cfg: func(c *douyin.Config) { c.Secret = wrongSecret },
-			wantClass: message.OutcomeThrottled, wantCode: "40017", wantRetryAfter: creds},
+			wantClass: message.OutcomeCredentials, wantCode: "40017"},
 		{name: "access token: unknown app", api: douyin.APIv1, cfg: func(c *douyin.Config) { c.AppID = "ttffffffffffffffff" },
-			wantClass: message.OutcomeThrottled, wantCode: "40015", wantRetryAfter: creds},
+			wantClass: message.OutcomeCredentials, wantCode: "40015"},
 		{name: "access token: system error", api: douyin.APIv1, setup: fault("token", mockapi.Fault{ErrCode: intp(-1)}),
 			wantClass: message.OutcomeRetryable, wantCode: "-1"},
 		{name: "access token: dropped", api: douyin.APIv1, setup: fault("token", mockapi.Fault{Drop: true}),

@@ -100,7 +100,7 @@ func TestParseToken(t *testing.T) {
 			body: `{"data":{"access_token":"tok","error_code":0,"expires_in":9223372036854775807},"message":"success"}`, wantLife: maxLifetime},
 		{name: "client token: unknown client_key", parse: c.parseClientToken,
 			body:      `{"data":{"captcha":"","desc_url":"","description":"client_key 不存在","error_code":10003},"message":"error"}`,
-			wantClass: message.OutcomeThrottled, wantCode: "10003"},
+			wantClass: message.OutcomeCredentials, wantCode: "10003"},
 		{name: "client token: too frequent", parse: c.parseClientToken,
 			body: `{"data":{"description":"","error_code":10020},"message":"error"}`, wantClass: message.OutcomeThrottled, wantCode: "10020"},
 		{name: "client token: gateway err_no", parse: c.parseClientToken,
@@ -112,7 +112,7 @@ func TestParseToken(t *testing.T) {
 		{name: "access token", parse: c.parseAccessToken,
 			body: `{"err_no":0,"err_tips":"success","data":{"access_token":"tok","expires_in":7200}}`, wantLife: 2 * time.Hour},
 		{name: "access token: bad secret", parse: c.parseAccessToken,
-			body: `{"err_no":40017,"err_tips":"bad secret","data":{"access_token":"","expires_in":0}}`, wantClass: message.OutcomeThrottled, wantCode: "40017"},
+			body: `{"err_no":40017,"err_tips":"bad secret","data":{"access_token":"","expires_in":0}}`, wantClass: message.OutcomeCredentials, wantCode: "40017"},
 		{name: "access token: system error", parse: c.parseAccessToken,
 			body: `{"err_no":-1,"err_tips":"system error"}`, wantClass: message.OutcomeRetryable, wantCode: "-1"},
 		{name: "access token: no err_no", parse: c.parseAccessToken,
@@ -232,15 +232,15 @@ func TestRetryAfterUntilBeijingMidnight(t *testing.T) {
 	}
 }
 
-func TestCredentialsBackoffOption(t *testing.T) {
+func TestCredentialsFailAtOnce(t *testing.T) {
 	t.Parallel()
-	c, err := New(Config{AppID: testAppID, Secret: testSecret}, nil, platform.WithCredentialsBackoff(time.Minute))
+	c, err := New(Config{AppID: testAppID, Secret: testSecret}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	perr := c.classify(tokenRules, CodeClientBadSecret, "")
-	if perr.Class != message.OutcomeThrottled || perr.RetryAfter != time.Minute || perr.Message == "" {
-		t.Fatalf("10013 = %#v, want throttled for 1m with a message", perr)
+	if perr.Class != message.OutcomeCredentials || perr.RetryAfter != 0 || perr.Message == "" {
+		t.Fatalf("10013 = %#v, want credentials with a message and no backoff", perr)
 	}
 }
 

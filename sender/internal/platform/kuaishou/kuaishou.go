@@ -30,7 +30,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/minipush/minipush/sender/internal/platform"
 	"github.com/minipush/minipush/sender/internal/platform/call"
@@ -46,11 +45,6 @@ const (
 	DefaultBaseURL = "https://open.kuaishou.com"
 	// DefaultTimeout bounds one HTTP call when Config.HTTPClient is nil.
 	DefaultTimeout = call.DefaultTimeout
-	// DefaultCredentialsBackoff is how long the app backs off after a
-	// configuration error (wrong app_secret, unknown app_id, …): long
-	// enough not to hammer the token endpoint, short enough that a fixed
-	// configuration takes effect soon.
-	DefaultCredentialsBackoff = 10 * time.Minute
 )
 
 // Config is one Kuaishou mini-program app.
@@ -95,13 +89,13 @@ var _ platform.Client = (*Client)(nil)
 // restarts and instances (nil: memory only). It fails when cfg is invalid,
 // naming the setting.
 //
-// opts are platform.WithClock (the token broker's clock),
-// platform.WithCredentialsBackoff and platform.WithTokenOptions.
+// opts are platform.WithClock (the token broker's clock) and
+// platform.WithTokenOptions.
 func New(cfg Config, store tokens.Store, opts ...platform.Option) (*Client, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	o := platform.NewOptions(DefaultCredentialsBackoff, opts)
+	o := platform.NewOptions(opts)
 	scrub := call.NewScrubber(cfg.Secret)
 	c := &Client{cfg: cfg, api: call.New(Platform, cfg.HTTPClient, scrub),
 		codes: classify.Classifier{Platform: Platform, Word: "result", Scrubber: scrub, Options: o}}

@@ -254,7 +254,6 @@ func intp(n int) *int { return &n }
 
 func TestClassification(t *testing.T) {
 	t.Parallel()
-	backoff := [2]time.Duration{kuaishou.DefaultCredentialsBackoff, kuaishou.DefaultCredentialsBackoff}
 	tests := []struct {
 		name      string
 		cfg       func(*kuaishou.Config)
@@ -291,7 +290,7 @@ func TestClassification(t *testing.T) {
 		{name: "system error", setup: sendFault(mockapi.Fault{ErrCode: intp(100200500), Times: 1}),
 			wantClass: message.OutcomeRetryable, wantCode: "100200500"},
 		{name: "no such API", setup: sendFault(mockapi.Fault{ErrCode: intp(100200404), Times: 1}),
-			wantClass: message.OutcomeThrottled, wantCode: "100200404", wantRetryAfter: backoff},
+			wantClass: message.OutcomeCredentials, wantCode: "100200404"},
 		{name: "unknown result", setup: sendFault(mockapi.Fault{ErrCode: intp(99999), Times: 1}),
 			wantClass: message.OutcomeRetryable, wantCode: "99999"},
 		{name: "http 502", setup: sendFault(mockapi.Fault{HTTPStatus: 502, Times: 1}),
@@ -307,11 +306,11 @@ func TestClassification(t *testing.T) {
 
 		// Token endpoint answers.
 		{name: "token: wrong secret", cfg: func(c *kuaishou.Config) { c.Secret = wrongSecret },
-			wantClass: message.OutcomeThrottled, wantCode: "100200101", wantRetryAfter: backoff},
+			wantClass: message.OutcomeCredentials, wantCode: "100200101"},
 		{name: "token: unknown app", cfg: func(c *kuaishou.Config) { c.AppID = "ks700000000000009999" },
-			wantClass: message.OutcomeThrottled, wantCode: "100200101", wantRetryAfter: backoff},
+			wantClass: message.OutcomeCredentials, wantCode: "100200101"},
 		{name: "token: bad param", setup: tokenFault(mockapi.Fault{ErrCode: intp(resultBadParam)}),
-			wantClass: message.OutcomeThrottled, wantCode: "100200100", wantRetryAfter: backoff},
+			wantClass: message.OutcomeCredentials, wantCode: "100200100"},
 		{name: "token: rate limited", setup: tokenFault(mockapi.Fault{ErrCode: intp(100200112)}),
 			wantClass: message.OutcomeThrottled, wantCode: "100200112", wantRetryAfter: [2]time.Duration{time.Second, time.Second}},
 		{name: "token: system error", setup: tokenFault(mockapi.Fault{ErrCode: intp(100200500)}),

@@ -99,8 +99,8 @@ func TestParseToken(t *testing.T) {
 		{name: "no token", body: `{"result":1,"expires_in":7200}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
 		{name: "no result", body: `{"access_token":"tok"}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
 		{name: "wrong secret", body: `{"result":100200101,"error":"invalid_client","error_msg":"验证出错"}`,
-			wantClass: message.OutcomeThrottled, wantCode: "100200101"},
-		{name: "bad param", body: `{"result":100200100,"error_msg":"参数有误"}`, wantClass: message.OutcomeThrottled, wantCode: "100200100"},
+			wantClass: message.OutcomeCredentials, wantCode: "100200101"},
+		{name: "bad param", body: `{"result":100200100,"error_msg":"参数有误"}`, wantClass: message.OutcomeCredentials, wantCode: "100200100"},
 		{name: "unknown code", body: `{"result":-1}`, wantClass: message.OutcomeRetryable, wantCode: "-1"},
 	}
 	for _, tt := range tests {

@@ -16,7 +16,8 @@ import (
 func CheckError(t testing.TB, perr *platform.Error, platformName string, secrets ...string) {
 	t.Helper()
 	switch perr.Class {
-	case message.OutcomePermanent, message.OutcomeRetryable, message.OutcomeThrottled, message.OutcomeToken:
+	case message.OutcomePermanent, message.OutcomeRetryable, message.OutcomeThrottled, message.OutcomeToken,
+		message.OutcomeCredentials:
 	default:
 		t.Fatalf("error %q has class %q", perr, perr.Class)
 	}

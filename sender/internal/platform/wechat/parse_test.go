@@ -91,8 +91,8 @@ func TestParseToken(t *testing.T) {
 		{name: "ok with errcode 0", body: `{"errcode":0,"access_token":"86_abc","expires_in":345}`, wantLife: 345 * time.Second},
 		{name: "no token", body: `{"expires_in":7200}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
 		{name: "no lifetime", body: `{"access_token":"86_abc"}`, wantClass: message.OutcomeRetryable, wantCode: call.CodeMalformed},
-		{name: "wrong secret", body: `{"errcode":40125,"errmsg":"invalid appsecret rid: 63cf14c3-1"}`, wantClass: message.OutcomeThrottled, wantCode: "40125"},
-		{name: "40001 on the token endpoint", body: `{"errcode":40001,"errmsg":"invalid credential"}`, wantClass: message.OutcomeThrottled, wantCode: "40001"},
+		{name: "wrong secret", body: `{"errcode":40125,"errmsg":"invalid appsecret rid: 63cf14c3-1"}`, wantClass: message.OutcomeCredentials, wantCode: "40125"},
+		{name: "40001 on the token endpoint", body: `{"errcode":40001,"errmsg":"invalid credential"}`, wantClass: message.OutcomeCredentials, wantCode: "40001"},
 		{name: "IP refused for a day", body: `{"errcode":89506,"errmsg":"..."}`, wantClass: message.OutcomeThrottled, wantCode: "89506"},
 		{name: "busy", body: `{"errcode":-1,"errmsg":"system error"}`, wantClass: message.OutcomeRetryable, wantCode: "-1"},
 	}

@@ -24,7 +24,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/minipush/minipush/sender/internal/platform"
 	"github.com/minipush/minipush/sender/internal/platform/call"
@@ -40,11 +39,6 @@ const (
 	DefaultBaseURL = "https://api.weixin.qq.com"
 	// DefaultTimeout bounds one HTTP call when Config.HTTPClient is nil.
 	DefaultTimeout = call.DefaultTimeout
-	// DefaultCredentialsBackoff is how long the app backs off after a
-	// configuration error (wrong secret, IP not whitelisted, …): long enough
-	// not to burn the token endpoint's daily quota, short enough that a
-	// fixed configuration takes effect soon.
-	DefaultCredentialsBackoff = 10 * time.Minute
 )
 
 // Config is one WeChat mini-program app.
@@ -96,13 +90,12 @@ var _ platform.Client = (*Client)(nil)
 // setting.
 //
 // opts are platform.WithClock (the clock of the token broker and of
-// quota backoffs), platform.WithCredentialsBackoff and
-// platform.WithTokenOptions.
+// quota backoffs) and platform.WithTokenOptions.
 func New(cfg Config, store tokens.Store, opts ...platform.Option) (*Client, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	o := platform.NewOptions(DefaultCredentialsBackoff, opts)
+	o := platform.NewOptions(opts)
 	scrub := call.NewScrubber(cfg.Secret)
 	c := &Client{cfg: cfg, api: call.New(Platform, cfg.HTTPClient, scrub),
 		codes: classify.Classifier{Platform: Platform, Word: "errcode", Scrubber: scrub, Options: o}}

@@ -353,18 +353,18 @@ func TestClassification(t *testing.T) {
 
 		// Token endpoint answers.
 		{name: "token: wrong secret", cfg: func(c *wechat.Config) { c.Secret = wrongSecret },
-			wantClass: message.OutcomeThrottled, wantCode: "40125", wantRetryAfter: [2]time.Duration{wechat.DefaultCredentialsBackoff, wechat.DefaultCredentialsBackoff}},
+			wantClass: message.OutcomeCredentials, wantCode: "40125"},
 		{name: "legacy token: wrong secret", cfg: func(c *wechat.Config) { c.Secret, c.LegacyToken = wrongSecret, true },
-			wantClass: message.OutcomeThrottled, wantCode: "40125", wantRetryAfter: [2]time.Duration{wechat.DefaultCredentialsBackoff, wechat.DefaultCredentialsBackoff}},
+			wantClass: message.OutcomeCredentials, wantCode: "40125"},
 		{name: "token: unknown appid", cfg: func(c *wechat.Config) { c.AppID = "wxffffffffffffffff" },
-			wantClass: message.OutcomeThrottled, wantCode: "40013", wantRetryAfter: [2]time.Duration{wechat.DefaultCredentialsBackoff, wechat.DefaultCredentialsBackoff}},
+			wantClass: message.OutcomeCredentials, wantCode: "40013"},
 		{name: "token: IP not whitelisted", setup: func(h *harness) {
 			h.T.Helper()
 			if _, err := h.Mock.Control.AddApp(context.Background(), mockapi.App{Platform: mockapi.PlatformWeChat, AppID: appID,
 				Secret: secret, IPWhitelist: []string{"203.0.113.7"}}); err != nil {
 				h.T.Fatalf("add app: %v", err)
 			}
-		}, wantClass: message.OutcomeThrottled, wantCode: "40164", wantRetryAfter: [2]time.Duration{wechat.DefaultCredentialsBackoff, wechat.DefaultCredentialsBackoff}},
+		}, wantClass: message.OutcomeCredentials, wantCode: "40164"},
 		{name: "token: system busy", setup: tokenFault("stable_token", mockapi.Fault{ErrCode: intp(-1)}),
 			wantClass: message.OutcomeRetryable, wantCode: "-1"},
 		{name: "token: daily quota", setup: tokenFault("stable_token", mockapi.Fault{ErrCode: intp(45009)}),
