@@ -34,12 +34,12 @@ Feature: Alipay request signatures
     Then the platform accepts it
     And the answer's signature verifies with the Alipay public key
 
-  Scenario: A sender signing with the wrong private key holds the app's messages without spending their retries
+  Scenario: A sender signing with the wrong private key fails the app's messages at once and reports the app unhealthy
     Given an alipay mini-program served by the sender that signs with the wrong private key
     And alice has subscribed to the template once
     When I send alice a message through the sender
-    Then the message waits for retry with code "40002/isv.invalid-signature"
-    And its retry budget is untouched
+    Then the message fails with code "40002/isv.invalid-signature" after 1 attempt
+    And the sender reports the app unhealthy, naming "isv.invalid-signature"
     And alice has 1 subscription left
     And the platform receives no more sends for the app within 1 second
 

@@ -163,6 +163,7 @@ type (
 		Apps         []appConfig         `yaml:"apps"`
 		ContentRules []map[string]any    `yaml:"content_rules"`
 		Delivery     map[string]any      `yaml:"delivery"`
+		Tokens       map[string]any      `yaml:"tokens"`
 		Log          map[string]string   `yaml:"log"`
 	}
 	appConfig struct {
@@ -199,7 +200,13 @@ func (p *pool) config(mockURL, dbPath string, d delivery) ([]byte, error) {
 			"backoff_base": d.BackoffBase.String(), "backoff_max": d.BackoffMax.String(),
 			"throttle_backoff": "500ms", "poll_interval": "20ms", "send_timeout": "3s", "shutdown_timeout": "10s",
 		},
-		Log: map[string]string{"format": "text", "level": "info"},
+		// The scenarios move the platform's clock hours ahead in seconds:
+		// a token expires moments after it was fetched, which the refetch
+		// floor (a token rejected within 30 s of its fetch is kept) would
+		// hold on to. The floor is the sender's own tests' business
+		// (sender/tokens_test.go).
+		Tokens: map[string]any{"refetch_floor": "0s"},
+		Log:    map[string]string{"format": "text", "level": "info"},
 	}
 	for _, s := range p.all {
 		a := appConfig{Name: s.name, Platform: s.platform, AppID: s.appID, BaseURL: mockURL,

@@ -95,6 +95,7 @@ func (s *scenario) register(sc *godog.ScenarioContext) {
 	sc.Step(`^the message waits for retry with code "([^"]*)"$`, s.waitsForRetry)
 	sc.Step(`^its next attempt is not before the next midnight in Beijing$`, s.nextAttemptAfterMidnight)
 	sc.Step(`^its retry budget is untouched$`, s.retryBudgetUntouched)
+	sc.Step(`^the sender reports the app unhealthy, naming "([^"]*)"$`, s.appUnhealthy)
 	sc.Step(`^its first (\d+) attempts failed with code "([^"]*)"$`, s.firstAttemptsFailed)
 	sc.Step(`^the message carries the platform's message id when `+platformRE+` gives one$`, s.carriesMsgID)
 	sc.Step(`^the message is held without reaching the platform$`, s.heldWithoutSending)

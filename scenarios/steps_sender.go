@@ -279,6 +279,33 @@ func (s *scenario) failsAfter(code string, n int) error {
 	return nil
 }
 
+// appUnhealthy reads /readyz: the sender stays ready, and lists the app
+// whose credentials the platform refused as unhealthy, with the reason.
+func (s *scenario) appUnhealthy(reason string) error {
+	a, err := s.app()
+	if err != nil {
+		return err
+	}
+	status, b, err := s.api(http.MethodGet, "/readyz", nil)
+	if err != nil {
+		return err
+	}
+	var rd struct {
+		Apps map[string]struct {
+			Healthy bool   `json:"healthy"`
+			Reason  string `json:"reason"`
+		} `json:"apps"`
+	}
+	if err := json.Unmarshal(b, &rd); err != nil {
+		return fmt.Errorf("/readyz: %w: %s", err, b)
+	}
+	h, ok := rd.Apps[a.slot.name]
+	if status != http.StatusOK || !ok || h.Healthy || !strings.Contains(h.Reason, reason) {
+		return fmt.Errorf("/readyz answered %d %s: want ready, %s unhealthy naming %q", status, b, a.slot.name, reason)
+	}
+	return nil
+}
+
 func (s *scenario) rejectedWithLabel(label string) error {
 	m, err := s.lastMessage("the message to be rejected", isStatus("rejected"))
 	if err != nil {
