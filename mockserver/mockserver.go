@@ -131,6 +131,8 @@ type Server struct {
 	control *controlapi.API
 	ui      *ui.UI
 	handler http.Handler
+	// router is the handler's route table (its tests walk it).
+	router  *mux.Router
 	resetMu sync.Mutex
 	ready   atomic.Bool
 }
@@ -191,6 +193,7 @@ func New(opts ...Option) (*Server, error) {
 		w.WriteHeader(http.StatusNotFound)
 		_, _ = io.WriteString(w, `{"error":"no such path on the mock: platform APIs live at their real paths, the control API under /_mock/"}`+"\n")
 	})
+	s.router = r
 	s.handler = recoverer(o.logger, controlapi.RequireToken(o.controlToken, r))
 	if err := s.Reset(); err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minipush/minipush/internal/openapitest"
 	"github.com/minipush/minipush/mockserver"
 	"github.com/minipush/minipush/mockserver/mockapi"
 	"github.com/minipush/minipush/mockserver/mockclient"
@@ -25,6 +26,7 @@ import (
 	"github.com/minipush/minipush/sender"
 	"github.com/minipush/minipush/sender/internal/config"
 	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/openapi"
 )
 
 // The seeded world every test starts from: two WeChat apps on the mock,
@@ -108,6 +110,9 @@ type svc struct {
 	Svc  *sender.Service
 
 	stop func() // cancels Run, waits for it and closes storage
+	// client checks every call against the API's document
+	// (sender/internal/openapi/sender.yaml): a mismatch fails the test.
+	client *http.Client
 
 	// answers records every API answer body, for the secrets test.
 	mu      sync.Mutex
@@ -119,6 +124,11 @@ type svc struct {
 func startService(t testing.TB, mock *mocktest.Mock, cfg *config.Config, log *slog.Logger) *svc {
 	t.Helper()
 	s := &svc{t: t, mock: mock, cfg: cfg, log: log}
+	contract, err := openapitest.New(t, openapi.Document().YAML())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.client = &http.Client{Timeout: httpClient.Timeout, Transport: contract.Transport(nil)}
 	s.start()
 	t.Cleanup(func() { s.stop() })
 	return s
@@ -187,7 +197,7 @@ func (s *svc) do(method, path string, body any, hdr ...string) (int, []byte) {
 
 func (s *svc) doKey(method, path, key string, body any, hdr ...string) (int, []byte) {
 	s.t.Helper()
-	code, b, err := call(s.URL, method, path, key, body, hdr...)
+	code, b, err := callWith(s.client, s.URL, method, path, key, body, hdr...)
 	if err != nil {
 		s.t.Fatalf("%s %s: %v", method, path, err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/minipush/minipush/mockserver/internal/controlapi/openapi"
 	"github.com/minipush/minipush/mockserver/internal/platform"
 	"github.com/minipush/minipush/mockserver/internal/quota"
 	"github.com/minipush/minipush/mockserver/internal/store"
@@ -64,6 +65,9 @@ const maxControlBody = 16 << 20
 func (a *API) Routes(r *mux.Router) {
 	r.Handle("/healthz", methods{http.MethodGet: a.healthz, http.MethodHead: a.healthz})
 	r.Handle("/readyz", methods{http.MethodGet: a.readyz, http.MethodHead: a.readyz})
+	// The contract (openapi/control.yaml): a control route added here and
+	// not there fails the mock's TestControlRoutesMatchTheDocument.
+	r.Handle("/openapi.json", methods{http.MethodGet: openapi.Document().ServeHTTP, http.MethodHead: openapi.Document().ServeHTTP})
 	c := r.PathPrefix("/_mock").Subrouter()
 	c.Handle("/reset", methods{http.MethodPost: a.postReset})
 	c.Handle("/apps", methods{http.MethodGet: a.getApps, http.MethodPost: a.postApp})

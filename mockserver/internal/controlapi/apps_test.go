@@ -55,7 +55,7 @@ func TestPostApps(t *testing.T) {
 		{"array body", http.MethodPost, p, `[]`, http.StatusBadRequest, ""},
 		{"trailing data", http.MethodPost, p, `{"platform":"wechat","app_id":"wx1","secret":"s"} {}`, http.StatusBadRequest, ""},
 		{"wrong method", http.MethodPatch, p, `{}`, http.StatusMethodNotAllowed, ""},
-	}, func(t *testing.T) *mocktest.Mock { return mocktest.Start(t) })
+	}, func(t *testing.T) *mocktest.Mock { return start(t) })
 }
 
 func TestAppsAreListedWithoutSecrets(t *testing.T) {

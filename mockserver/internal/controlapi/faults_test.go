@@ -57,7 +57,7 @@ func TestPostFaultsValidation(t *testing.T) {
 		{"delete unknown", http.MethodDelete, p + "/f999", nil, http.StatusNotFound, "id"},
 		{"delete all", http.MethodDelete, p, nil, http.StatusNoContent, ""},
 		{"list", http.MethodGet, p, nil, http.StatusOK, ""},
-	}, func(t *testing.T) *mocktest.Mock { return mocktest.Start(t) })
+	}, func(t *testing.T) *mocktest.Mock { return start(t) })
 }
 
 func TestFaultsFireAndAreRemoved(t *testing.T) {

@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minipush/minipush/internal/openapitest"
 	"github.com/minipush/minipush/mockserver"
+	"github.com/minipush/minipush/mockserver/internal/controlapi/openapi"
 	"github.com/minipush/minipush/mockserver/mockapi"
 	"github.com/minipush/minipush/mockserver/mocktest"
 )
@@ -72,6 +74,11 @@ func tryCall(c context.Context, m *mocktest.Mock, method, path string, body any)
 	req, err := http.NewRequestWithContext(c, method, m.URL+path, r)
 	if err != nil {
 		return answer{}, err
+	}
+	if r != nil {
+		// As clients send it (the mock reads a body as JSON whatever
+		// its Content-Type, but the document describes JSON).
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := m.Control.HTTP.Do(req)
 	if err != nil {
@@ -141,11 +148,25 @@ func demoApp(count int) mockapi.App {
 	return a
 }
 
+// start runs a mock until the test ends, with every control call the
+// test makes through m.Control.HTTP checked against the control API's
+// document (openapi/control.yaml): a mismatch fails the test.
+func start(t *testing.T, opts ...mockserver.Option) *mocktest.Mock {
+	t.Helper()
+	m := mocktest.Start(t, opts...)
+	c, err := openapitest.New(t, openapi.Document().YAML(), openapitest.Scope(openapi.InScope))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Control.HTTP.Transport = c.Transport(m.Control.HTTP.Transport)
+	return m
+}
+
 // startSeeded starts a mock whose seed holds demoApp(count).
 func startSeeded(t *testing.T, count int, opts ...mockserver.Option) *mocktest.Mock {
 	t.Helper()
 	opts = append([]mockserver.Option{mockserver.WithSeed(mockapi.Seed{Apps: []mockapi.App{demoApp(count)}})}, opts...)
-	return mocktest.Start(t, opts...)
+	return start(t, opts...)
 }
 
 // token fetches a WeChat access token from the mock.

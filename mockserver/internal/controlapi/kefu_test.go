@@ -60,7 +60,7 @@ func TestKefuSessions(t *testing.T) {
 
 	const p = "/_mock/kefu/sessions"
 	withKuaishou := func(t *testing.T) *mocktest.Mock {
-		return mocktest.Start(t, mockserver.WithSeed(mockapi.Seed{Apps: []mockapi.App{demoApp(0),
+		return start(t, mockserver.WithSeed(mockapi.Seed{Apps: []mockapi.App{demoApp(0),
 			{Platform: mockapi.PlatformKuaishou, AppID: "ks700000000000000009", Secret: "s"}}}))
 	}
 	runSteps(t, []step{

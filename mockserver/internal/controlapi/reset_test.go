@@ -14,7 +14,7 @@ import (
 func TestResetReturnsToSeed(t *testing.T) {
 	t.Parallel()
 	rules := &mockapi.ContentRules{Risky: []mockapi.ContentWord{{Word: "seeded-risky"}}}
-	m := mocktest.Start(t, mockserver.WithSeed(mockapi.Seed{Apps: []mockapi.App{demoApp(1)}, ContentRules: rules}))
+	m := start(t, mockserver.WithSeed(mockapi.Seed{Apps: []mockapi.App{demoApp(1)}, ContentRules: rules}))
 	c := m.Control
 
 	// Change everything the reset must undo.
@@ -94,8 +94,8 @@ func tok(t *testing.T, m *mocktest.Mock) string {
 
 func TestResetPinsSeedStart(t *testing.T) {
 	t.Parallel()
-	start := time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)
-	m := mocktest.Start(t, mockserver.WithSeed(mockapi.Seed{Start: &start}))
+	pinned := time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)
+	m := start(t, mockserver.WithSeed(mockapi.Seed{Start: &pinned}))
 	if _, err := m.Control.Advance(ctx(t), 5*time.Hour); err != nil {
 		t.Fatal(err)
 	}
@@ -103,14 +103,14 @@ func TestResetPinsSeedStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	now, _ := m.Control.Now(ctx(t))
-	if d := now.Sub(start); d < 0 || d > time.Minute {
-		t.Fatalf("after reset the clock is at %v, want the seed's start %v", now, start)
+	if d := now.Sub(pinned); d < 0 || d > time.Minute {
+		t.Fatalf("after reset the clock is at %v, want the seed's start %v", now, pinned)
 	}
 }
 
 func TestResetWithEmptySeedLeavesNothing(t *testing.T) {
 	t.Parallel()
-	m := mocktest.Start(t)
+	m := start(t)
 	if _, err := m.Control.AddApp(ctx(t), demoApp(1)); err != nil {
 		t.Fatal(err)
 	}

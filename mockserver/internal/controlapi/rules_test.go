@@ -12,7 +12,7 @@ import (
 
 func TestClock(t *testing.T) {
 	t.Parallel()
-	m := mocktest.Start(t)
+	m := start(t)
 	c := m.Control
 	now, err := c.Advance(ctx(t), 2*time.Hour)
 	if err != nil {
@@ -48,7 +48,7 @@ func TestClock(t *testing.T) {
 		{"set too far", http.MethodPost, "/_mock/clock", `{"set":"9999-01-01T00:00:00Z"}`, http.StatusBadRequest, "set"},
 		{"advance too far", http.MethodPost, "/_mock/clock", `{"advance":"1000000h"}`, http.StatusBadRequest, "advance"},
 		{"unknown field", http.MethodPost, "/_mock/clock", `{"advnace":"1h"}`, http.StatusBadRequest, "advnace"},
-	}, func(t *testing.T) *mocktest.Mock { return mocktest.Start(t) })
+	}, func(t *testing.T) *mocktest.Mock { return start(t) })
 }
 
 func TestClockMovesTokenExpiry(t *testing.T) {
@@ -105,7 +105,7 @@ func TestContentRules(t *testing.T) {
 		{"risky image neither", http.MethodPut, "/_mock/content-rules", `{"risky_images":["https://img.example/a.png","a.png"]}`, http.StatusBadRequest, "risky_images[1]"},
 		{"risky image ftp", http.MethodPut, "/_mock/content-rules", `{"risky_images":["ftp://img.example/a.png"]}`, http.StatusBadRequest, "risky_images[0]"},
 		{"risky images not strings", http.MethodPut, "/_mock/content-rules", `{"risky_images":[1]}`, http.StatusBadRequest, "risky_images"},
-	}, func(t *testing.T) *mocktest.Mock { return mocktest.Start(t) })
+	}, func(t *testing.T) *mocktest.Mock { return start(t) })
 }
 
 func TestQuotas(t *testing.T) {
@@ -183,7 +183,7 @@ func TestStats(t *testing.T) {
 
 func TestHealthAndUnknownPaths(t *testing.T) {
 	t.Parallel()
-	m := mocktest.Start(t)
+	m := start(t)
 	for _, p := range []string{"/healthz", "/readyz"} {
 		a := call(t, m, http.MethodGet, p, nil)
 		a.expect(t, http.StatusOK, "")
@@ -208,7 +208,7 @@ func TestHealthAndUnknownPaths(t *testing.T) {
 // Risky images are stored normalised (digests lower-case) and read back.
 func TestContentRulesRiskyImages(t *testing.T) {
 	t.Parallel()
-	m := mocktest.Start(t)
+	m := start(t)
 	upper := strings.Repeat("AB", 32)
 	call(t, m, http.MethodPut, "/_mock/content-rules",
 		`{"risky_images":["`+upper+`"," https://img.example/a.png "]}`).expect(t, http.StatusOK, "")

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
-
-	"github.com/minipush/minipush/mockserver/mocktest"
 )
 
 // TestSecretsAreNeverEchoed registers an app with a distinctive secret, then
@@ -16,7 +14,7 @@ import (
 func TestSecretsAreNeverEchoed(t *testing.T) {
 	t.Parallel()
 	const sec = "S3CRET-zq8w-never-echo"
-	m := mocktest.Start(t)
+	m := start(t)
 	check := func(what string, a answer) {
 		t.Helper()
 		if bytes.Contains(a.body, []byte(sec)) {

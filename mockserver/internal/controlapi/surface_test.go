@@ -13,7 +13,7 @@ import (
 func TestSurfaceControlCalls(t *testing.T) {
 	t.Parallel()
 	withKuaishou := func(t *testing.T) *mocktest.Mock {
-		return mocktest.Start(t, mockserver.WithSeed(mockapi.Seed{Apps: []mockapi.App{demoApp(0),
+		return start(t, mockserver.WithSeed(mockapi.Seed{Apps: []mockapi.App{demoApp(0),
 			{Platform: mockapi.PlatformKuaishou, AppID: "ks700000000000000009", Secret: "s"}}}))
 	}
 	app := "platform=wechat&app_id=" + appID

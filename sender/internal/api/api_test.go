@@ -17,11 +17,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minipush/minipush/internal/openapitest"
 	"github.com/minipush/minipush/sender/internal/api"
 	"github.com/minipush/minipush/sender/internal/config"
 	"github.com/minipush/minipush/sender/internal/consent"
 	"github.com/minipush/minipush/sender/internal/contentrules"
 	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/openapi"
 	"github.com/minipush/minipush/sender/internal/storage"
 )
 
@@ -244,7 +246,19 @@ func handlerWith(t testing.TB, mod func(*config.Config)) (http.Handler, *memStor
 		rejected = append(rejected, rejection{app, rule})
 		mu.Unlock()
 	}}, slog.New(slog.DiscardHandler))
-	return a.Handler(), st, &rejected
+	// Every exchange checked against the API's document.
+	return contract(t).Wrap(a.Handler()), st, &rejected
+}
+
+// contract checks every exchange of a test against the API's document
+// (sender/internal/openapi/sender.yaml): a mismatch fails the test.
+func contract(t testing.TB) *openapitest.Checker {
+	t.Helper()
+	c, err := openapitest.New(t, openapi.Document().YAML())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func do(t testing.TB, hs *httptest.Server, method, path, auth string, body []byte) (int, []byte) {

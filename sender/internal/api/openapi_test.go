@@ -1,0 +1,58 @@
+package api_test
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"testing"
+
+	"github.com/gorilla/mux"
+
+	"github.com/minipush/minipush/sender/internal/api"
+	"github.com/minipush/minipush/sender/internal/config"
+	"github.com/minipush/minipush/sender/internal/contentrules"
+	"github.com/minipush/minipush/sender/internal/openapi"
+)
+
+// The router and the document agree both ways: every route and method the
+// API serves is documented, every documented one is served. A route added
+// without its document fails here.
+func TestRoutesMatchTheDocument(t *testing.T) {
+	t.Parallel()
+	cfg := config.Defaults()
+	cfg.APIKeys = []config.APIKey{{Name: "t", Key: key}}
+	rules, err := contentrules.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every optional route on: /metrics is served only with a handler.
+	a := api.New(newMemStore(), &cfg, rules, api.Hooks{Metrics: http.NotFoundHandler()}, slog.New(slog.DiscardHandler))
+	router, ok := a.Handler().(*mux.Router)
+	if !ok {
+		t.Fatalf("Handler() is a %T, want the *mux.Router to walk", a.Handler())
+	}
+	contract(t).CheckRoutes(router, http.Header{"Authorization": {"Bearer " + key}})
+}
+
+// GET /openapi.json serves the document as JSON, without an API key.
+func TestOpenAPIServed(t *testing.T) {
+	t.Parallel()
+	hs, _, _ := server(t)
+	code, b := do(t, hs, http.MethodGet, "/openapi.json", "", nil)
+	if code != http.StatusOK {
+		t.Fatalf("GET /openapi.json = %d %s", code, b)
+	}
+	var doc struct {
+		OpenAPI string         `json:"openapi"`
+		Paths   map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	if doc.OpenAPI != "3.1.0" || doc.Paths["/v1/messages"] == nil {
+		t.Fatalf("served document: openapi %q, paths %d, want 3.1.0 with /v1/messages", doc.OpenAPI, len(doc.Paths))
+	}
+	if string(b) != string(openapi.Document().JSON()) {
+		t.Fatal("the served document differs from the embedded one")
+	}
+}
