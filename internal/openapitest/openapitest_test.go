@@ -98,6 +98,8 @@ func TestExchanges(t *testing.T) {
 		{"undocumented path served", "GET", "/other", ``, server{200, `{}`}, "no such operation"},
 		{"undocumented path refused", "GET", "/other", ``, server{404, `{}`}, ""},
 		{"path parameter", "GET", "/items/abc", ``, server{200, `{"id":"abc"}`}, ""},
+		{"bad request refused with an unlisted status", "POST", "/items", `{"name":"too long"}`, server{422, `{}`}, ""},
+		{"good request answered an unlisted status", "POST", "/items", `{"name":"pen"}`, server{422, `{}`}, "does not match"},
 	}
 	for _, tc := range tests {
 		for _, side := range []string{"handler", "transport"} {
