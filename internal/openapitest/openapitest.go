@@ -15,6 +15,11 @@
 // unknown app, a conflict): the document describes shapes, the server
 // decides meaning. Mismatches fail the test through its Errorf.
 //
+// Checks run in the background, after the answer has been handed on, so a
+// test's timing is not the validator's (kin-openapi compiles each schema it
+// validates with: about a millisecond an exchange). Wait waits for them; a
+// Checker made for a testing.TB waits in the test's cleanup.
+//
 // Routes compares a gorilla/mux router with the document both ways: every
 // route and method served is documented, every documented one is served.
 package openapitest
@@ -55,6 +60,9 @@ type Checker struct {
 	report Reporter
 	// mu serialises reports: several handlers may fail at once.
 	mu sync.Mutex
+	// pending counts checks running; slots bounds them.
+	pending sync.WaitGroup
+	slots   chan struct{}
 }
 
 // Option configures a Checker.
@@ -91,9 +99,13 @@ func New(r Reporter, spec []byte, opts ...Option) (*Checker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("route the openapi document: %w", err)
 	}
-	c := &Checker{doc: doc, router: router, scope: func(string) bool { return true }, report: r}
+	c := &Checker{doc: doc, router: router, scope: func(string) bool { return true }, report: r,
+		slots: make(chan struct{}, 2)}
 	for _, o := range opts {
 		o(c)
+	}
+	if tb, ok := r.(interface{ Cleanup(func()) }); ok {
+		tb.Cleanup(c.Wait)
 	}
 	return c, nil
 }
@@ -136,6 +148,21 @@ type exchange struct {
 func (c *Checker) inScope(r *http.Request) bool {
 	// HEAD answers have no body to check; GET's stand for them.
 	return r.Method != http.MethodHead && c.scope(r.URL.Path)
+}
+
+// Wait returns when every exchange seen so far has been checked (and any
+// mismatch reported).
+func (c *Checker) Wait() { c.pending.Wait() }
+
+// checkLater checks x in the background.
+func (c *Checker) checkLater(x exchange) {
+	c.pending.Add(1)
+	go func() {
+		defer c.pending.Done()
+		c.slots <- struct{}{}
+		defer func() { <-c.slots }()
+		c.check(context.Background(), x)
+	}()
 }
 
 // check validates one exchange and reports every mismatch.

@@ -132,7 +132,8 @@ func TestExchanges(t *testing.T) {
 				if string(b) != tc.srv.answer {
 					t.Errorf("the client got %q, the server answered %q", b, tc.srv.answer)
 				}
-				hs.Close() // the handler has finished: its report is in
+				hs.Close()
+				c.Wait()
 				rep.mu.Lock()
 				defer rep.mu.Unlock()
 				got := strings.Join(rep.errs, "\n")
@@ -162,6 +163,7 @@ func TestScope(t *testing.T) {
 	}
 	resp.Body.Close()
 	hs.Close()
+	c.Wait()
 	if len(rep.errs) > 0 {
 		t.Fatalf("out of scope, reported %v", rep.errs)
 	}

@@ -3,6 +3,7 @@ package openapitest
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -29,7 +30,7 @@ func (c *Checker) Wrap(h http.Handler) http.Handler {
 		rec := &recorder{ResponseWriter: w}
 		h.ServeHTTP(rec, r)
 		rec.snapshot(http.StatusOK)
-		c.check(r.Context(), exchange{req: r, body: body, bodyOK: whole,
+		c.checkLater(exchange{req: r.Clone(context.WithoutCancel(r.Context())), body: body, bodyOK: whole,
 			status: rec.status, header: rec.header, answer: rec.buf.Bytes(), answerOK: !rec.over})
 	})
 }
@@ -136,7 +137,7 @@ func (t roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		// contract mismatch.
 		return resp, nil
 	}
-	t.c.check(req.Context(), exchange{req: req, body: body, bodyOK: whole,
-		status: resp.StatusCode, header: resp.Header, answer: answer, answerOK: answerOK})
+	t.c.checkLater(exchange{req: req.Clone(context.WithoutCancel(req.Context())), body: body, bodyOK: whole,
+		status: resp.StatusCode, header: resp.Header.Clone(), answer: answer, answerOK: answerOK})
 	return resp, nil
 }
