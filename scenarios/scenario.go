@@ -18,6 +18,7 @@ import (
 	"github.com/minipush/minipush/mockserver/mockapi"
 	"github.com/minipush/minipush/mockserver/mockclient"
 	"github.com/minipush/minipush/scenarios/internal/direct"
+	"github.com/minipush/minipush/sender/senderclient"
 )
 
 // patience bounds every wait for something to happen (a delivery, a
@@ -59,9 +60,12 @@ type scenario struct {
 	lastTo     map[string]*sent
 	marks      int
 
-	// The last answer of the sender's API (for refusals and idempotency).
+	// The last answer of the sender's API (for refusals and idempotency):
+	// its status, what it said, and the error when it refused.
 	lastStatus int
-	lastBody   []byte
+	lastAnswer string
+	lastErr    *senderclient.Error
+	lastID     string // the message id of the last send's answer
 	firstID    string
 	concurrent []answer
 
@@ -105,7 +109,8 @@ type sent struct {
 	marker string
 	id     string
 	status int
-	body   []byte
+	// req is what was sent (a resend sends it again).
+	req    senderclient.MessageRequest
 	sendAt time.Time
 }
 
@@ -122,23 +127,7 @@ type answer struct {
 }
 
 // message is the sender's view of a message (GET /v1/messages/{id}).
-type message struct {
-	ID            string    `json:"id"`
-	App           string    `json:"app"`
-	To            string    `json:"to"`
-	Status        string    `json:"status"`
-	Retries       int       `json:"retries"`
-	NextAttemptAt time.Time `json:"next_attempt_at"`
-	PlatformMsgID string    `json:"platform_msgid"`
-	LastCode      string    `json:"last_code"`
-	LastError     string    `json:"last_error"`
-	Attempts      []struct {
-		At      time.Time `json:"at"`
-		Outcome string    `json:"outcome"`
-		Code    string    `json:"code"`
-		Message string    `json:"message"`
-	} `json:"attempts"`
-}
+type message struct{ senderclient.Message }
 
 func (m message) String() string {
 	codes := make([]string, len(m.Attempts))
@@ -152,7 +141,7 @@ func (m message) String() string {
 func (s *scenario) before(ctx context.Context, sc *godog.Scenario) (context.Context, error) {
 	s.no = s.suite.scenarios.Add(1)
 	s.ctx, s.cancel = context.WithTimeout(context.Background(), 4*time.Minute)
-	s.http = &http.Client{Timeout: 60 * time.Second}
+	s.http = &http.Client{Timeout: 60 * time.Second, Transport: s.suite.contract.Transport(nil)}
 	s.named = map[string]*app{}
 	s.lastTo = map[string]*sent{}
 	s.w = s.suite.shared
@@ -261,8 +250,38 @@ func (s *scenario) data(a *app, text, marker string, set map[string]string) map[
 	return d
 }
 
-// api calls the sender's API with the world's key. body is JSON-encoded
-// unless it is []byte. hdr holds name, value pairs.
+// client is a client of the world's sender (its address can change when a
+// container restarts). It does not retry: scenarios judge each answer.
+func (s *scenario) client() (*senderclient.Client, error) {
+	base, err := s.w.senderURL(s.ctx)
+	if err != nil {
+		return nil, err
+	}
+	return senderclient.New(base, senderclient.WithAPIKey(apiKey), senderclient.WithHTTPClient(s.http),
+		senderclient.WithRetry(senderclient.NoRetry))
+}
+
+// record keeps a call's answer for the steps that judge it: the status
+// (okStatus when the call succeeded) and, for a refusal, the error. It
+// returns err unless the sender answered it (a transport failure).
+func (s *scenario) record(okStatus int, answer any, err error) error {
+	s.lastErr = nil
+	var apiErr *senderclient.Error
+	switch {
+	case err == nil:
+		s.lastStatus, s.lastAnswer = okStatus, fmt.Sprintf("%+v", answer)
+	case errors.As(err, &apiErr):
+		s.lastStatus, s.lastAnswer, s.lastErr = apiErr.StatusCode, apiErr.Error(), apiErr
+	default:
+		return err
+	}
+	return nil
+}
+
+// api is one raw call with the world's key, for the one step about the
+// protocol itself (an Idempotency-Key header contradicting the body's key),
+// which the client never sends. body is JSON-encoded unless it is []byte;
+// hdr holds name, value pairs.
 func (s *scenario) api(method, path string, body any, hdr ...string) (int, []byte, error) {
 	base, err := s.w.senderURL(s.ctx)
 	if err != nil {
@@ -301,46 +320,56 @@ func (s *scenario) api(method, path string, body any, hdr ...string) (int, []byt
 }
 
 // sendVia hands a message to the sender; the answer is recorded, not
-// judged (refusals are what some scenarios want).
-func (s *scenario) sendVia(a *app, user, text string, set map[string]string, extra map[string]any, hdr ...string) (*sent, error) {
+// judged (refusals are what some scenarios want). mod (may be nil) changes
+// the request before it is sent.
+func (s *scenario) sendVia(a *app, user, text string, set map[string]string, mod func(*senderclient.MessageRequest)) (*sent, error) {
 	if a.slot == nil {
 		return nil, fmt.Errorf("the %s mini-program is not served by the sender", a.spec.name)
 	}
 	m := &sent{app: a, user: user, marker: s.marker()}
-	body := map[string]any{"app": a.slot.name, "to": a.userID(user), "template_id": templateID,
-		"data": s.data(a, text, m.marker, set), "page": page}
+	m.req = senderclient.MessageRequest{App: a.slot.name, To: a.userID(user), TemplateID: templateID,
+		Data: s.data(a, text, m.marker, set), Page: page}
 	if a.spec.name == "baidu" {
-		body["data"].(map[string]string)["subscribe_id"] = subscribeID(m.marker)
+		m.req.Data["subscribe_id"] = subscribeID(m.marker)
 	}
-	for k, v := range extra {
-		body[k] = v
+	if mod != nil {
+		mod(&m.req)
 	}
-	b, _ := json.Marshal(body)
-	m.body = b
-	status, out, err := s.api(http.MethodPost, "/v1/messages", b, hdr...)
-	if err != nil {
+	if err := s.sendRecorded(m); err != nil {
 		return nil, err
 	}
-	m.status = status
-	s.lastStatus, s.lastBody = status, out
-	var acc struct {
-		ID string `json:"id"`
-	}
-	_ = json.Unmarshal(out, &acc)
-	m.id = acc.ID
 	s.msgs = append(s.msgs, m)
 	s.lastTo[user] = m
 	return m, nil
 }
 
+// sendRecorded sends m.req through the client and records the answer in m
+// and in the scenario.
+func (s *scenario) sendRecorded(m *sent) error {
+	c, err := s.client()
+	if err != nil {
+		return err
+	}
+	acc, err := c.Send(s.ctx, m.req)
+	status := http.StatusAccepted
+	if acc.Duplicate {
+		status = http.StatusOK
+	}
+	if err := s.record(status, acc, err); err != nil {
+		return err
+	}
+	m.status, m.id, s.lastID = s.lastStatus, acc.ID, acc.ID
+	return nil
+}
+
 // sendAccepted is sendVia that wants the message accepted (202).
-func (s *scenario) sendAccepted(a *app, user, text string, set map[string]string, extra map[string]any) (*sent, error) {
-	m, err := s.sendVia(a, user, text, set, extra)
+func (s *scenario) sendAccepted(a *app, user, text string, set map[string]string, mod func(*senderclient.MessageRequest)) (*sent, error) {
+	m, err := s.sendVia(a, user, text, set, mod)
 	if err != nil {
 		return nil, err
 	}
 	if m.status != http.StatusAccepted || m.id == "" {
-		return nil, fmt.Errorf("the sender answered %d %s, want 202 with an id", m.status, s.lastBody)
+		return nil, fmt.Errorf("the sender answered %d %s, want 202 with an id", m.status, s.lastAnswer)
 	}
 	return m, nil
 }
@@ -354,15 +383,12 @@ func (s *scenario) lastSent() (*sent, error) {
 
 // get reads a message's status.
 func (s *scenario) get(id string) (message, error) {
-	var m message
-	status, b, err := s.api(http.MethodGet, "/v1/messages/"+id, nil)
+	c, err := s.client()
 	if err != nil {
-		return m, err
+		return message{}, err
 	}
-	if status != http.StatusOK {
-		return m, fmt.Errorf("GET /v1/messages/%s: %d %s", id, status, b)
-	}
-	return m, json.Unmarshal(b, &m)
+	m, err := c.Message(s.ctx, id)
+	return message{m}, err
 }
 
 // waitMessage polls a message until ok holds. A message that settles
@@ -478,28 +504,18 @@ func (s *scenario) requests(a *app, endpoint string, errcode *int) (int, error) 
 	return r.Total, err
 }
 
-// list reads the sender's messages of an app with a status.
-func (s *scenario) list(query string) ([]message, error) {
-	status, b, err := s.api(http.MethodGet, "/v1/messages?"+query, nil)
+// list reads the sender's messages (the first page) that f selects.
+func (s *scenario) list(f senderclient.MessageFilter) ([]message, error) {
+	c, err := s.client()
 	if err != nil {
 		return nil, err
 	}
-	if status != http.StatusOK {
-		return nil, fmt.Errorf("GET /v1/messages?%s: %d %s", query, status, b)
+	p, err := c.Messages(s.ctx, f)
+	out := make([]message, len(p.Messages))
+	for i, m := range p.Messages {
+		out[i] = message{m}
 	}
-	var page struct {
-		Messages []message `json:"messages"`
-	}
-	return page.Messages, json.Unmarshal(b, &page)
-}
-
-// problems reads a 422's problems.
-func problems(b []byte) []struct{ Field, Rule, Message string } {
-	var body struct {
-		Problems []struct{ Field, Rule, Message string } `json:"problems"`
-	}
-	_ = json.Unmarshal(b, &body)
-	return body.Problems
+	return out, err
 }
 
 // users parses "alice", "alice and bob", "alice, bob and carol".

@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/minipush/minipush/sender/senderclient"
 )
 
 // Messages handed to the sender, and what became of them.
@@ -82,7 +83,7 @@ func (s *scenario) sendWithKey(user, key string) error {
 	if err != nil {
 		return err
 	}
-	m, err := s.sendAccepted(a, user, "", nil, map[string]any{"idempotency_key": key})
+	m, err := s.sendAccepted(a, user, "", nil, func(r *senderclient.MessageRequest) { r.IdempotencyKey = key })
 	if err != nil {
 		return err
 	}
@@ -95,28 +96,23 @@ func (s *scenario) sendThroughWithKey(user, label, key string) error {
 	if !ok {
 		return fmt.Errorf("no mini-program %q in this scenario", label)
 	}
-	_, err := s.sendAccepted(a, user, "", nil, map[string]any{"idempotency_key": key})
+	_, err := s.sendAccepted(a, user, "", nil, func(r *senderclient.MessageRequest) { r.IdempotencyKey = key })
 	return err
 }
 
-// sendAgain repeats the last request byte for byte.
+// sendAgain repeats the last request.
 func (s *scenario) sendAgain() error {
 	m, err := s.lastSent()
 	if err != nil {
 		return err
 	}
-	status, b, err := s.api(http.MethodPost, "/v1/messages", m.body)
-	s.lastStatus, s.lastBody = status, b
-	return err
+	again := *m
+	return s.sendRecorded(&again)
 }
 
 func (s *scenario) answersFirstID() error {
-	var acc struct {
-		ID string `json:"id"`
-	}
-	_ = json.Unmarshal(s.lastBody, &acc)
-	if s.lastStatus != http.StatusOK || acc.ID != s.firstID {
-		return fmt.Errorf("the sender answered %d %s, want 200 with id %s", s.lastStatus, s.lastBody, s.firstID)
+	if s.lastStatus != http.StatusOK || s.lastID != s.firstID {
+		return fmt.Errorf("the sender answered %d %s, want 200 with id %s", s.lastStatus, s.lastAnswer, s.firstID)
 	}
 	return nil
 }
@@ -126,18 +122,24 @@ func (s *scenario) identicalAtOnce(n int, user, key string) error {
 	if err != nil {
 		return err
 	}
+	c, err := s.client()
+	if err != nil {
+		return err
+	}
 	m := &sent{app: a, user: user, marker: s.marker()}
-	body, _ := json.Marshal(map[string]any{"app": a.slot.name, "to": a.userID(user), "template_id": templateID,
-		"data": s.data(a, "", m.marker, nil), "page": page, "idempotency_key": key})
-	m.body = body
+	m.req = senderclient.MessageRequest{App: a.slot.name, To: a.userID(user), TemplateID: templateID,
+		Data: s.data(a, "", m.marker, nil), Page: page, IdempotencyKey: key}
 	s.concurrent = make([]answer, n)
 	errs := make([]error, n)
 	parallel(n, func(i int) {
-		status, b, err := s.api(http.MethodPost, "/v1/messages", body)
-		var acc struct {
-			ID string `json:"id"`
+		acc, err := c.Send(s.ctx, m.req)
+		status := http.StatusAccepted
+		if acc.Duplicate {
+			status = http.StatusOK
 		}
-		_ = json.Unmarshal(b, &acc)
+		if code := senderclient.StatusCode(err); code != 0 {
+			status, err = code, nil
+		}
 		s.concurrent[i], errs[i] = answer{status: status, id: acc.ID}, err
 	})
 	if err := errors.Join(errs...); err != nil {
@@ -171,13 +173,34 @@ func (s *scenario) oneAccepted(others int) error {
 	return nil
 }
 
+// sendConflictingKeys sends an Idempotency-Key header that contradicts
+// the body's idempotency_key: a raw request, as no client sends one.
 func (s *scenario) sendConflictingKeys(user, header, body string) error {
 	a, err := s.app()
 	if err != nil {
 		return err
 	}
-	_, err = s.sendVia(a, user, "", nil, map[string]any{"idempotency_key": body}, "Idempotency-Key", header)
-	return err
+	m := &sent{app: a, user: user, marker: s.marker()}
+	m.req = senderclient.MessageRequest{App: a.slot.name, To: a.userID(user), TemplateID: templateID,
+		Data: s.data(a, "", m.marker, nil), Page: page, IdempotencyKey: body}
+	status, out, err := s.api(http.MethodPost, "/v1/messages", m.req, "Idempotency-Key", header)
+	if err != nil {
+		return err
+	}
+	var refusal struct {
+		Error    string                 `json:"error"`
+		Problems []senderclient.Problem `json:"problems"`
+	}
+	_ = json.Unmarshal(out, &refusal)
+	s.lastStatus, s.lastAnswer, s.lastErr = status, string(out), nil
+	if status >= 400 {
+		s.lastErr = &senderclient.Error{StatusCode: status, Message: refusal.Error, Problems: refusal.Problems,
+			Method: http.MethodPost, Path: "/v1/messages"}
+	}
+	m.status = status
+	s.msgs = append(s.msgs, m)
+	s.lastTo[user] = m
+	return nil
 }
 
 func (s *scenario) sendScheduled(user string, secs int) error {
@@ -186,7 +209,7 @@ func (s *scenario) sendScheduled(user string, secs int) error {
 		return err
 	}
 	at := time.Now().Add(time.Duration(secs) * time.Second)
-	m, err := s.sendAccepted(a, user, "", nil, map[string]any{"send_at": at.Format(time.RFC3339Nano)})
+	m, err := s.sendAccepted(a, user, "", nil, func(r *senderclient.MessageRequest) { r.SendAt = &at })
 	if err != nil {
 		return err
 	}
@@ -199,31 +222,37 @@ func (s *scenario) redrive() error {
 	if err != nil {
 		return err
 	}
-	status, b, err := s.api(http.MethodPost, "/v1/messages/"+m.id+"/retry", nil)
-	s.lastStatus, s.lastBody = status, b
-	if err == nil && status >= 500 {
-		err = fmt.Errorf("redrive: %d %s", status, b)
+	c, err := s.client()
+	if err != nil {
+		return err
 	}
-	return err
+	acc, err := c.Retry(s.ctx, m.id)
+	if err := s.record(http.StatusAccepted, acc, err); err != nil {
+		return err
+	}
+	if s.lastStatus >= 500 {
+		return fmt.Errorf("redrive: %s", s.lastAnswer)
+	}
+	return nil
 }
 
 func (s *scenario) senderAnswers(code int) error {
 	if s.lastStatus != code {
-		return fmt.Errorf("the sender answered %d %s, want %d", s.lastStatus, s.lastBody, code)
+		return fmt.Errorf("the sender answered %d %s, want %d", s.lastStatus, s.lastAnswer, code)
 	}
 	return nil
 }
 
 func (s *scenario) refused(field, rule string) error {
-	if s.lastStatus != http.StatusUnprocessableEntity {
-		return fmt.Errorf("the sender answered %d %s, want 422", s.lastStatus, s.lastBody)
+	if s.lastStatus != http.StatusUnprocessableEntity || s.lastErr == nil {
+		return fmt.Errorf("the sender answered %d %s, want 422", s.lastStatus, s.lastAnswer)
 	}
-	for _, p := range problems(s.lastBody) {
+	for _, p := range s.lastErr.Problems {
 		if p.Field == field && p.Rule == rule && p.Message != "" {
 			return nil
 		}
 	}
-	return fmt.Errorf("problems %s: want one naming field %q and rule %q", s.lastBody, field, rule)
+	return fmt.Errorf("problems %+v: want one naming field %q and rule %q", s.lastErr.Problems, field, rule)
 }
 
 // Outcomes of the last message.
@@ -234,7 +263,7 @@ func (s *scenario) lastMessage(want string, ok func(message) bool) (message, err
 		return message{}, err
 	}
 	if m.id == "" {
-		return message{}, fmt.Errorf("the last message was not accepted: %d %s", m.status, s.lastBody)
+		return message{}, fmt.Errorf("the last message was not accepted: %d %s", m.status, s.lastAnswer)
 	}
 	return s.waitMessage(m.id, want, ok)
 }
@@ -442,7 +471,7 @@ func (s *scenario) listedAsFailed() error {
 	if err != nil {
 		return err
 	}
-	msgs, err := s.list(url.Values{"app": {last.app.slot.name}, "status": {"failed"}}.Encode())
+	msgs, err := s.list(senderclient.MessageFilter{App: last.app.slot.name, Status: senderclient.StatusFailed})
 	if err != nil {
 		return err
 	}
@@ -460,7 +489,7 @@ func (s *scenario) noneFailed() error {
 			continue
 		}
 		for _, st := range []string{"failed", "rejected"} {
-			msgs, err := s.list(url.Values{"app": {a.slot.name}, "status": {st}}.Encode())
+			msgs, err := s.list(senderclient.MessageFilter{App: a.slot.name, Status: st})
 			if err != nil {
 				return err
 			}
@@ -687,39 +716,29 @@ func (s *scenario) group(name, list string) error {
 	for _, u := range users(list) {
 		members = append(members, a.userID(u))
 	}
-	status, b, err := s.api(http.MethodPut, "/v1/groups/"+url.PathEscape(name), map[string]any{"app": a.slot.name, "members": members})
+	c, err := s.client()
 	if err != nil {
 		return err
 	}
-	if status != http.StatusOK {
-		return fmt.Errorf("PUT group: %d %s", status, b)
-	}
-	return nil
+	_, err = c.PutGroup(s.ctx, a.slot.name, name, members)
+	return err
 }
 
-func (s *scenario) broadcastTo(target map[string]any) error {
+// broadcastTo broadcasts to the recipients target sets (To or Group).
+func (s *scenario) broadcastTo(target func(*senderclient.BroadcastRequest)) error {
 	a, err := s.app()
 	if err != nil {
 		return err
 	}
-	bc := &broadcast{app: a, marker: s.marker()}
-	body := map[string]any{"app": a.slot.name, "template_id": templateID, "data": s.data(a, "", bc.marker, nil), "page": page}
-	for k, v := range target {
-		body[k] = v
-	}
-	status, b, err := s.api(http.MethodPost, "/v1/broadcasts", body)
+	c, err := s.client()
 	if err != nil {
 		return err
 	}
-	s.lastStatus, s.lastBody = status, b
-	if status != http.StatusAccepted {
-		return nil
-	}
-	var acc struct {
-		ID         string `json:"id"`
-		Recipients int    `json:"recipients"`
-	}
-	if err := json.Unmarshal(b, &acc); err != nil {
+	bc := &broadcast{app: a, marker: s.marker()}
+	req := senderclient.BroadcastRequest{App: a.slot.name, TemplateID: templateID, Data: s.data(a, "", bc.marker, nil), Page: page}
+	target(&req)
+	acc, err := c.Broadcast(s.ctx, req)
+	if err := s.record(http.StatusAccepted, acc, err); err != nil || s.lastStatus != http.StatusAccepted {
 		return err
 	}
 	bc.id, bc.recipients = acc.ID, acc.Recipients
@@ -728,7 +747,7 @@ func (s *scenario) broadcastTo(target map[string]any) error {
 }
 
 func (s *scenario) broadcastGroup(name string) error {
-	return s.broadcastTo(map[string]any{"group": name})
+	return s.broadcastTo(func(r *senderclient.BroadcastRequest) { r.Group = name })
 }
 
 func (s *scenario) broadcastList(list string) error {
@@ -740,12 +759,12 @@ func (s *scenario) broadcastList(list string) error {
 	for _, u := range users(list) {
 		to = append(to, a.userID(u))
 	}
-	return s.broadcastTo(map[string]any{"to": to})
+	return s.broadcastTo(func(r *senderclient.BroadcastRequest) { r.To = to })
 }
 
 func (s *scenario) broadcastRecipients(n int) error {
 	if s.bc == nil {
-		return fmt.Errorf("no broadcast was accepted: %d %s", s.lastStatus, s.lastBody)
+		return fmt.Errorf("no broadcast was accepted: %d %s", s.lastStatus, s.lastAnswer)
 	}
 	if s.bc.recipients != n {
 		return fmt.Errorf("the broadcast has %d recipients, want %d", s.bc.recipients, n)
@@ -755,27 +774,25 @@ func (s *scenario) broadcastRecipients(n int) error {
 
 func (s *scenario) broadcastCounts(delivered, failed int) error {
 	if s.bc == nil {
-		return fmt.Errorf("no broadcast was accepted: %d %s", s.lastStatus, s.lastBody)
+		return fmt.Errorf("no broadcast was accepted: %d %s", s.lastStatus, s.lastAnswer)
 	}
 	return s.eventually(fmt.Sprintf("%d delivered and %d failed", delivered, failed), func() (bool, string, error) {
-		status, b, err := s.api(http.MethodGet, "/v1/broadcasts/"+s.bc.id, nil)
-		if err != nil || status != http.StatusOK {
-			return false, string(b), err
-		}
-		var got struct {
-			Counts map[string]int `json:"counts"`
-		}
-		if err := json.Unmarshal(b, &got); err != nil {
+		c, err := s.client()
+		if err != nil {
 			return false, "", err
 		}
-		return got.Counts["delivered"] == delivered && got.Counts["failed"] == failed, string(b), nil
+		got, err := c.BroadcastState(s.ctx, s.bc.id)
+		if err != nil {
+			return false, "", err
+		}
+		return got.Counts["delivered"] == delivered && got.Counts["failed"] == failed, fmt.Sprintf("%v", got.Counts), nil
 	})
 }
 
 func (s *scenario) broadcastDelivered(n int) error { return s.broadcastCounts(n, 0) }
 
 func (s *scenario) broadcastFailed(user, code string) error {
-	msgs, err := s.list(url.Values{"broadcast": {s.bc.id}, "status": {"failed"}}.Encode())
+	msgs, err := s.list(senderclient.MessageFilter{Broadcast: s.bc.id, Status: senderclient.StatusFailed})
 	if err != nil {
 		return err
 	}

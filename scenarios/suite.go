@@ -17,7 +17,9 @@ import (
 
 	"github.com/cucumber/godog"
 
+	"github.com/minipush/minipush/internal/openapitest"
 	"github.com/minipush/minipush/mockserver/mockcontainer"
+	"github.com/minipush/minipush/sender/senderclient"
 	"github.com/minipush/minipush/sender/sendercontainer"
 )
 
@@ -59,6 +61,9 @@ type Suite struct {
 	log     *slog.Logger // in-process senders' log
 	keys    *alipayKeys
 	shared  *world
+	// contract checks every call the scenarios make to the sender against
+	// its OpenAPI document: a mismatch fails the run.
+	contract *openapitest.Checker
 
 	scenarios atomic.Int64
 }
@@ -106,11 +111,31 @@ func NewSuite(ctx context.Context, tb testing.TB, mode, dir, reports string, log
 	}
 	s.shared = w
 	// Start the shared sender now, not inside the first scenario's time.
-	if _, err := w.senderURL(ctx); err != nil {
+	url, err := w.senderURL(ctx)
+	if err != nil {
+		_ = w.close(ctx)
+		return nil, err
+	}
+	// The contract is the document the sender serves.
+	if s.contract, err = contractOf(ctx, tb, url); err != nil {
 		_ = w.close(ctx)
 		return nil, err
 	}
 	return s, nil
+}
+
+// contractOf reads the OpenAPI document the sender at url serves and
+// makes a checker of it reporting to tb.
+func contractOf(ctx context.Context, tb testing.TB, url string) (*openapitest.Checker, error) {
+	c, err := senderclient.New(url)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := c.OpenAPI(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the sender's OpenAPI document: %w", err)
+	}
+	return openapitest.New(tb, doc)
 }
 
 // Close stops the shared world.
