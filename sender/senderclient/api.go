@@ -70,13 +70,25 @@ type Message struct {
 	PlatformMsgID  string            `json:"platform_msgid,omitempty"`
 	LastCode       string            `json:"last_code,omitempty"`
 	LastError      string            `json:"last_error,omitempty"`
-	// Reason is the failure's reason from the sender's vocabulary, where
-	// the sender gives one.
-	Reason    string    `json:"reason,omitempty"`
+	// Reason says why the message ended without delivery, in the sender's
+	// vocabulary (not_subscribed, …); "" otherwise.
+	Reason string `json:"reason,omitempty"`
+	// Receipt is the platform's asynchronous report on a delivered
+	// message, when one arrived.
+	Receipt   *Receipt  `json:"receipt,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	// Attempts is filled by Message, not by Messages.
 	Attempts []Attempt `json:"attempts,omitempty"`
+}
+
+// Receipt is a platform's report on a delivered message (WeChat's
+// subscribe_msg_sent_event).
+type Receipt struct {
+	Status      string    `json:"status"`
+	ErrorCode   string    `json:"error_code"`
+	ErrorStatus string    `json:"error_status,omitempty"`
+	At          time.Time `json:"at"`
 }
 
 // Final reports whether the message will not change on its own.
@@ -111,13 +123,19 @@ type BroadcastRequest struct {
 	TemplateID string            `json:"template_id"`
 	Data       map[string]string `json:"data"`
 	Page       string            `json:"page,omitempty"`
-	SendAt     *time.Time        `json:"send_at,omitempty"`
+	// IdempotencyKey makes a retried broadcast answer the first one
+	// instead of fanning out twice.
+	IdempotencyKey string     `json:"idempotency_key,omitempty"`
+	SendAt         *time.Time `json:"send_at,omitempty"`
 }
 
 // BroadcastAccepted is the answer to a broadcast.
 type BroadcastAccepted struct {
 	ID         string `json:"id"`
 	Recipients int    `json:"recipients"`
+	// Duplicate is true when the idempotency key named an earlier
+	// broadcast (answered 200, nothing sent again).
+	Duplicate bool `json:"-"`
 }
 
 // Broadcast is the sender's record of a broadcast.
@@ -259,7 +277,8 @@ func (c *Client) Retry(ctx context.Context, id string) (Accepted, error) {
 // Broadcast sends one message to many recipients (POST /v1/broadcasts).
 func (c *Client) Broadcast(ctx context.Context, b BroadcastRequest) (BroadcastAccepted, error) {
 	var a BroadcastAccepted
-	_, err := c.call(ctx, http.MethodPost, "/v1/broadcasts", nil, nil, b, &a)
+	status, err := c.call(ctx, http.MethodPost, "/v1/broadcasts", nil, nil, b, &a)
+	a.Duplicate = status == http.StatusOK
 	return a, err
 }
 
@@ -304,6 +323,50 @@ func (c *Client) Group(ctx context.Context, app, name string, p GroupPageRequest
 func (c *Client) DeleteGroup(ctx context.Context, app, name string) error {
 	_, err := c.call(ctx, http.MethodDelete, "/v1/groups/"+url.PathEscape(name), url.Values{"app": {app}}, nil, nil, nil)
 	return err
+}
+
+// Consent is one entry of an app's consent ledger: what the platforms'
+// events and answers taught the sender about a user's subscription to a
+// template.
+type Consent struct {
+	App        string `json:"app"`
+	User       string `json:"user"`
+	TemplateID string `json:"template_id"`
+	// Credits is the one-time sends left, as far as the ledger knows.
+	Credits  int  `json:"credits"`
+	LongTerm bool `json:"long_term"`
+	// Rejected: the user said no and has not accepted since.
+	Rejected  bool      `json:"rejected"`
+	Source    string    `json:"source"`
+	Accepts   int       `json:"accepts"`
+	Rejects   int       `json:"rejects"`
+	UpdatedAt time.Time `json:"updated_at"`
+	// Allows: the ledger lets a message through (in enforce mode).
+	Allows  bool   `json:"allows"`
+	Verdict string `json:"verdict"`
+}
+
+// Consents is an app's consent ledger.
+type Consents struct {
+	App string `json:"app"`
+	// Mode is observe or enforce.
+	Mode string `json:"mode"`
+	// Events: the app receives the platform's pushes.
+	Events   bool      `json:"events"`
+	Consents []Consent `json:"consents"`
+}
+
+// Consents reads an app's consent ledger, one user's when user is not ""
+// (GET /v1/consents); limit 0 is the sender's default.
+func (c *Client) Consents(ctx context.Context, app, user string, limit int) (Consents, error) {
+	q := url.Values{"app": {app}}
+	set(q, "user", user)
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var out Consents
+	_, err := c.call(ctx, http.MethodGet, "/v1/consents", q, nil, nil, &out)
+	return out, err
 }
 
 // Health calls /healthz: nil when the sender answers.
