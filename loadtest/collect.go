@@ -17,6 +17,7 @@ import (
 
 	"github.com/minipush/minipush/loadtest/reconcile"
 	"github.com/minipush/minipush/loadtest/scenario"
+	"github.com/minipush/minipush/sender/senderclient"
 	"github.com/minipush/minipush/mockserver/mockapi"
 	"github.com/minipush/minipush/mockserver/mockclient"
 )
@@ -229,6 +230,12 @@ func (m *mockTarget) reconcileInput(ctx context.Context, e *env, recs []*record,
 	return in, d, nil
 }
 
+// drainTellEvery is how often a drain that takes long says so (a quarter
+// of a short timeout, at least a second).
+func drainTellEvery(timeout time.Duration) time.Duration {
+	return min(10*time.Second, max(timeout/4, time.Second))
+}
+
 // reconcileInput waits for the sender's queue to drain, reads the final
 // status of every message of the run and the mock's inbox.
 func (s *senderTarget) reconcileInput(ctx context.Context, e *env, recs []*record, began time.Time) (reconcile.Input, drainInfo, error) {
@@ -266,7 +273,15 @@ func (s *senderTarget) reconcileInput(ctx context.Context, e *env, recs []*recor
 	deadline := start.Add(e.cfg.DrainTimeout)
 	dctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	depthErr := e.waitQueueEmpty(dctx)
+	lastSaid := start
+	tell := func(pending int, of string) {
+		if now := time.Now(); now.Sub(lastSaid) >= drainTellEvery(e.cfg.DrainTimeout) {
+			// A long drain is not a hang: say what it waits for.
+			e.say("draining: %d %s after %.0f s (timeout %s)", pending, of, now.Sub(start).Seconds(), e.cfg.DrainTimeout)
+			lastSaid = now
+		}
+	}
+	depthErr := e.waitQueueEmpty(dctx, func(depth int) { tell(depth, "messages queued, sending or retrying") })
 	if depthErr != nil && ctx.Err() == nil && dctx.Err() == nil {
 		// No /metrics: fall back on polling the statuses below.
 		d.notes = append(d.notes, "queue depth unavailable ("+depthErr.Error()+"): polled message statuses instead")
@@ -288,10 +303,12 @@ func (s *senderTarget) reconcileInput(ctx context.Context, e *env, recs []*recor
 			break
 		}
 		if time.Now().After(deadline) {
-			d.timedOut = true
-			d.notes = append(d.notes, fmt.Sprintf("%d messages not final when the drain timeout (%s) ended", pending, e.cfg.DrainTimeout))
+			d.timedOut, d.pending = true, pending
+			d.notes = append(d.notes, fmt.Sprintf("%d messages not final when the drain timeout (%s) ended: "+
+				"a paused or throttled app (GET /v1/messages?status=retrying shows their last code) or a stopped sender", pending, e.cfg.DrainTimeout))
 			break
 		}
+		tell(pending, fmt.Sprintf("of %d messages not final", len(want)))
 		select {
 		case <-ctx.Done():
 			return in, d, ctx.Err()
@@ -319,8 +336,8 @@ func (s *senderTarget) reconcileInput(ctx context.Context, e *env, recs []*recor
 }
 
 // waitQueueEmpty polls the sender's /metrics until no message is queued,
-// sending or retrying.
-func (e *env) waitQueueEmpty(ctx context.Context) error {
+// sending or retrying; tell hears each depth seen.
+func (e *env) waitQueueEmpty(ctx context.Context, tell func(depth int)) error {
 	for {
 		depth, err := e.queueDepth(ctx)
 		if err != nil {
@@ -329,6 +346,7 @@ func (e *env) waitQueueEmpty(ctx context.Context) error {
 		if depth == 0 {
 			return nil
 		}
+		tell(depth)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -339,19 +357,11 @@ func (e *env) waitQueueEmpty(ctx context.Context) error {
 
 // queueDepth sums minipush_queue_depth over the unfinished statuses.
 func (e *env) queueDepth(ctx context.Context) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.senderBase+"/metrics", nil)
+	text, err := e.sender.Metrics(ctx)
 	if err != nil {
 		return 0, err
 	}
-	resp, err := e.hc.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("GET /metrics: HTTP %d", resp.StatusCode)
-	}
-	return parseQueueDepth(resp.Body)
+	return parseQueueDepth(strings.NewReader(text))
 }
 
 // parseQueueDepth reads the Prometheus text format for
@@ -390,19 +400,6 @@ func parseQueueDepth(r io.Reader) (int, error) {
 	return total, nil
 }
 
-// senderMessages is a page of GET /v1/messages.
-type senderMessages struct {
-	Messages []struct {
-		ID        string            `json:"id"`
-		To        string            `json:"to"`
-		Data      map[string]string `json:"data"`
-		Status    string            `json:"status"`
-		LastCode  string            `json:"last_code"`
-		CreatedAt time.Time         `json:"created_at"`
-	} `json:"messages"`
-	NextCursor string `json:"next_cursor"`
-}
-
 // listStatuses pages through the app's messages, newest first, until every
 // wanted key is found or the listing reaches messages older than the run.
 func (e *env) listStatuses(ctx context.Context, began time.Time, want map[reconcile.Key]bool) (map[reconcile.Key]reconcile.Status, error) {
@@ -411,27 +408,9 @@ func (e *env) listStatuses(ctx context.Context, began time.Time, want map[reconc
 	found := 0
 	// Clocks of this process and the sender may differ a little.
 	horizon := began.Add(-time.Minute)
-	cursor := ""
+	f := senderclient.MessageFilter{App: e.cfg.App, Limit: 1000}
 	for {
-		q := url.Values{"app": {e.cfg.App}, "limit": {"1000"}}
-		if cursor != "" {
-			q.Set("cursor", cursor)
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.senderBase+"/v1/messages?"+q.Encode(), nil)
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Authorization", "Bearer "+e.cfg.APIKey)
-		resp, err := e.hc.Do(req)
-		if err != nil {
-			return nil, fmt.Errorf("list the sender's messages: %w", err)
-		}
-		var page senderMessages
-		err = json.NewDecoder(resp.Body).Decode(&page)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("list the sender's messages: HTTP %d", resp.StatusCode)
-		}
+		page, err := e.sender.Messages(ctx, f)
 		if err != nil {
 			return nil, fmt.Errorf("list the sender's messages: %w", err)
 		}
@@ -453,6 +432,6 @@ func (e *env) listStatuses(ctx context.Context, began time.Time, want map[reconc
 		if found == len(want) || older || page.NextCursor == "" {
 			return out, nil
 		}
-		cursor = page.NextCursor
+		f.Cursor = page.NextCursor
 	}
 }

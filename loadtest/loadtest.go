@@ -43,6 +43,7 @@ import (
 	"github.com/minipush/minipush/loadtest/scenario"
 	"github.com/minipush/minipush/loadtest/selfhost"
 	"github.com/minipush/minipush/loadtest/stats"
+	"github.com/minipush/minipush/sender/senderclient"
 	"github.com/minipush/minipush/loadtest/threshold"
 	"github.com/minipush/minipush/mockserver/mockapi"
 	"github.com/minipush/minipush/mockserver/mockclient"
@@ -125,6 +126,10 @@ type Config struct {
 
 	// Progress receives a live line once a second (nil: none).
 	Progress io.Writer
+	// Status receives a line now and then about a long wait, such as the
+	// drain of the sender's queue (nil: none). Unlike Progress it is plain
+	// lines, for logs and CI too.
+	Status io.Writer
 	Log      *slog.Logger
 	// SenderLog receives the self-contained sender's log (default:
 	// discarded; it logs every failed message, which a run has by design).
@@ -200,6 +205,9 @@ func WithTimeouts(request, drain time.Duration) Option {
 func WithWorkers(initial, maximum uint64) Option {
 	return func(c *Config) { c.Workers, c.MaxWorkers = initial, maximum }
 }
+
+// WithStatus writes a line to w about each long wait (the drain).
+func WithStatus(w io.Writer) Option { return func(c *Config) { c.Status = w } }
 
 // WithProgress writes a live progress line to w once a second.
 func WithProgress(w io.Writer) Option { return func(c *Config) { c.Progress = w } }
@@ -402,6 +410,9 @@ type env struct {
 	cfg     *Config
 	control *mockclient.Client
 	hc      *http.Client // control and reconciliation calls
+	// sender is the sender's client (TargetSender): requests are built by
+	// it and the reconciliation reads through it.
+	sender *senderclient.Client
 
 	runID      string
 	appID      string
@@ -465,7 +476,8 @@ func run(ctx context.Context, cfg *Config) (out *report.Report, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("reconcile: %w", err)
 	}
-	rep.DrainS, rep.DrainTimedOut = drain.waited.Seconds(), drain.timedOut
+	rep.DrainS, rep.DrainTimedOut, rep.DrainPending = drain.waited.Seconds(), drain.timedOut, drain.pending
+	rep.DrainTimeoutS = cfg.DrainTimeout.Seconds()
 	rep.Notes = append(rep.Notes, drain.notes...)
 	rc := reconcile.Reconcile(in)
 	rep.Reconciliation = rc
@@ -524,6 +536,14 @@ func (e *env) setUp(ctx context.Context, steps *pacer.Steps) error {
 		if err := e.provision(ctx); err != nil {
 			return err
 		}
+	}
+	if cfg.Target == TargetSender {
+		c, err := senderclient.New(e.senderBase, senderclient.WithAPIKey(cfg.APIKey), senderclient.WithHTTPClient(e.hc),
+			senderclient.WithUserAgent("minipush-loadtest"))
+		if err != nil {
+			return fmt.Errorf("sender at %q: %w", e.senderBase, err)
+		}
+		e.sender = c
 	}
 	for _, f := range cfg.Faults {
 		if f.Platform == "" {

@@ -1,11 +1,13 @@
 package loadtest_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -104,6 +106,8 @@ func TestFaultStorm(t *testing.T) {
 	if testing.Short() {
 		t.Skip("load runs (skipped with -short)")
 	}
+	// drainStatus receives the status lines of the stuck-queue run.
+	var drainStatus syncBuffer
 	fault := func(spec string) loadtest.Option {
 		f, err := loadtest.ParseFault(spec)
 		if err != nil {
@@ -167,12 +171,29 @@ func TestFaultStorm(t *testing.T) {
 			name: "sender errcode 45009",
 			opts: []loadtest.Option{loadtest.WithMix(scenario.MustParseMix("valid=1")),
 				fault("endpoint=subscribe_send,errcode=45009"),
-				loadtest.WithTimeouts(loadtest.DefaultTimeout, 2*time.Second)},
+				loadtest.WithTimeouts(loadtest.DefaultTimeout, 2*time.Second), loadtest.WithStatus(&drainStatus)},
 			want: []string{"lost==0"},
 			check: func(t *testing.T, r *report.Report) {
 				if !r.DrainTimedOut || r.Reconciliation.Pending == 0 || r.Delivered != 0 {
 					t.Errorf("drain timed out %v, pending %d, delivered %d; want a stuck queue", r.DrainTimedOut,
 						r.Reconciliation.Pending, r.Delivered)
+				}
+				if r.DrainPending != r.Reconciliation.Pending {
+					t.Errorf("drain pending %d, reconciliation pending %d: want the same count", r.DrainPending, r.Reconciliation.Pending)
+				}
+				var text strings.Builder
+				if err := r.WriteText(&text); err != nil {
+					t.Fatal(err)
+				}
+				if want := fmt.Sprintf("timed out after 2 s with %d pending", r.DrainPending); !strings.Contains(text.String(), want) {
+					t.Errorf("the summary does not say %q:\n%s", want, text.String())
+				}
+				if strings.Contains(text.String(), "drained in") {
+					t.Errorf("a timed-out drain reads as drained:\n%s", text.String())
+				}
+				// The wait is told while it lasts, not only at its end.
+				if !strings.Contains(drainStatus.String(), "loadtest: draining: ") {
+					t.Errorf("no status line during the drain: %q", drainStatus.String())
 				}
 			},
 		},
@@ -320,4 +341,22 @@ func TestMockControlToken(t *testing.T) {
 	if rep.Requests == 0 || rep.Delivered == 0 {
 		t.Fatalf("nothing sent: %d requests, %d delivered", rep.Requests, rep.Delivered)
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and a reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

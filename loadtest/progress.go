@@ -44,6 +44,13 @@ func (e *env) progress(rec *stats.Recorder, total time.Duration, start time.Time
 	}
 }
 
+// say writes one status line (Config.Status), when there is a writer.
+func (e *env) say(format string, args ...any) {
+	if e.cfg.Status != nil {
+		fmt.Fprintf(e.cfg.Status, "loadtest: "+format+"\n", args...)
+	}
+}
+
 // IsTerminal reports whether f is a character device (a terminal, not a
 // pipe or file), for deciding on the live progress line.
 func IsTerminal(f *os.File) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"slices"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/minipush/minipush/loadtest/reconcile"
 	"github.com/minipush/minipush/loadtest/scenario"
+	"github.com/minipush/minipush/sender/senderclient"
 )
 
 // record is one request: what was sent and what came back.
@@ -44,6 +46,7 @@ type target interface {
 type drainInfo struct {
 	waited     time.Duration
 	timedOut   bool
+	pending    int // messages not final when the drain timed out
 	notes      []string
 	finalCodes map[string]int // the sender's final platform codes, as business codes
 }
@@ -71,20 +74,16 @@ func (e *env) recipients(kind scenario.Kind, n uint64) []string {
 	return []string{e.users[n%uint64(len(e.users))]}
 }
 
-// senderTarget drives the sender's API.
+// senderTarget drives the sender's API: requests are built by the
+// sender's client (senderclient), and sent by vegeta's attacker, which
+// paces them.
 type senderTarget struct {
-	e       *env
-	message string // URL of POST /v1/messages
-	bcast   string // URL of POST /v1/broadcasts
-	header  http.Header
-	rule    map[scenario.Kind]string // expected 422 rule per refused kind
+	e    *env
+	rule map[scenario.Kind]string // expected 422 rule per refused kind
 }
 
 func newSenderTarget(e *env) *senderTarget {
-	h := http.Header{}
-	h.Set("Authorization", "Bearer "+e.cfg.APIKey)
-	h.Set("Content-Type", "application/json")
-	return &senderTarget{e: e, message: e.senderBase + "/v1/messages", bcast: e.senderBase + "/v1/broadcasts", header: h,
+	return &senderTarget{e: e,
 		rule: map[scenario.Kind]string{
 			scenario.Content: "content:" + e.cfg.ContentRule,
 			// One character over a thing keyword's limit: the sender's
@@ -93,41 +92,32 @@ func newSenderTarget(e *env) *senderTarget {
 		}}
 }
 
-type senderMessage struct {
-	App            string            `json:"app"`
-	To             string            `json:"to"`
-	TemplateID     string            `json:"template_id"`
-	Data           map[string]string `json:"data"`
-	IdempotencyKey string            `json:"idempotency_key,omitempty"`
-}
-
-type senderBroadcast struct {
-	App        string            `json:"app"`
-	To         []string          `json:"to"`
-	TemplateID string            `json:"template_id"`
-	Data       map[string]string `json:"data"`
-}
-
 func (s *senderTarget) request(r *record, t *vegeta.Target) error {
 	cfg := s.e.cfg
 	r.to = s.e.recipients(r.kind, r.n)
 	data := scenario.Data(r.kind, r.marker, cfg.ContentWord)
 	var (
-		body []byte
-		err  error
+		req *http.Request
+		err error
 	)
 	if r.kind == scenario.Broadcast {
-		t.URL = s.bcast
-		body, err = json.Marshal(senderBroadcast{App: cfg.App, To: r.to, TemplateID: cfg.TemplateID, Data: data})
+		req, err = s.e.sender.BroadcastRequest(context.Background(), senderclient.BroadcastRequest{App: cfg.App, To: r.to,
+			TemplateID: cfg.TemplateID, Data: data})
 	} else {
-		t.URL = s.message
 		// The marker doubles as idempotency key: unique per request, and
 		// the sender's deduplication is exercised on every message.
-		body, err = json.Marshal(senderMessage{App: cfg.App, To: r.to[0], TemplateID: cfg.TemplateID, Data: data,
-			IdempotencyKey: r.marker})
+		req, err = s.e.sender.SendRequest(context.Background(), senderclient.MessageRequest{App: cfg.App, To: r.to[0],
+			TemplateID: cfg.TemplateID, Data: data, IdempotencyKey: r.marker})
 	}
-	t.Method, t.Body, t.Header = http.MethodPost, body, s.header
-	return err
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return err
+	}
+	t.Method, t.URL, t.Header, t.Body = req.Method, req.URL.String(), req.Header, body
+	return nil
 }
 
 // senderAnswer covers the 202 answers and the 422 problems.

@@ -69,6 +69,10 @@ type Report struct {
 	// last request; DrainTimedOut is set when it did not.
 	DrainS        float64 `json:"drain_s"`
 	DrainTimedOut bool    `json:"drain_timed_out"`
+	// DrainPending counts the messages not final when the drain timed
+	// out; DrainTimeoutS is the wait allowed.
+	DrainPending  int     `json:"drain_pending"`
+	DrainTimeoutS float64 `json:"drain_timeout_s"`
 
 	Thresholds []ThresholdResult `json:"thresholds"`
 	Passed     bool              `json:"passed"`
@@ -223,9 +227,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	if len(checked) == 0 {
 		checked = append(checked, "nothing (no mock or sender to ask)")
 	}
-	drain := fmt.Sprintf("drained in %.1fs", r.DrainS)
+	drain := fmt.Sprintf("drained in %.1f s", r.DrainS)
 	if r.DrainTimedOut {
-		drain = fmt.Sprintf("drain timed out after %.1fs", r.DrainS)
+		drain = fmt.Sprintf("timed out after %s s with %d pending", strconv.FormatFloat(r.DrainTimeoutS, 'f', -1, 64), r.DrainPending)
 	}
 	p("  \tchecked against %s; %s", strings.Join(checked, " and "), drain)
 	if len(rc.LostBy) > 0 {

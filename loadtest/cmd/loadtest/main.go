@@ -199,6 +199,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	default:
 		return usage(fmt.Errorf("-progress %q: want auto, on or off", *progress))
 	}
+	// Long waits (the drain) are told on stderr, terminal or not.
+	opts = append(opts, loadtest.WithStatus(stderr))
 	cfg, err := loadtest.NewConfig(opts...)
 	if err != nil {
 		return usage(err)
@@ -226,10 +228,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "loadtest: %v\n", err)
 		return exitFailed
 	}
+	var written []string
 	for _, out := range []struct {
-		path  string
-		write func(io.Writer) error
-	}{{*jsonOut, rep.WriteJSON}, {*junitOut, rep.WriteJUnit}, {*htmlOut, rep.WriteHTML}} {
+		kind, path string
+		write      func(io.Writer) error
+	}{{"JSON", *jsonOut, rep.WriteJSON}, {"JUnit", *junitOut, rep.WriteJUnit}, {"HTML", *htmlOut, rep.WriteHTML}} {
 		if out.path == "" {
 			continue
 		}
@@ -237,6 +240,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			fmt.Fprintf(stderr, "loadtest: %v\n", err)
 			return exitFailed
 		}
+		written = append(written, fmt.Sprintf("%s %s", out.kind, out.path))
+	}
+	if len(written) > 0 {
+		fmt.Fprintf(stdout, "reports\t%s\n", strings.Join(written, ", "))
+	} else {
+		fmt.Fprintln(stdout, "reports\tnone written (-report-json, -report-junit, -report-html)")
 	}
 	return verdict(rep, stderr)
 }

@@ -108,6 +108,9 @@ func TestExitCodes(t *testing.T) {
 			if !strings.Contains(stdout, "reconciliation") {
 				t.Errorf("stdout lacks the summary:\n%s", stdout)
 			}
+			if want := "reports\tJSON " + j + ", JUnit " + x + ", HTML " + h + "\n"; !strings.Contains(stdout, want) {
+				t.Errorf("stdout does not say where the reports went (%q):\n%s", want, stdout)
+			}
 			// auto: no terminal here (and CI=true), so no progress line.
 			if hasProgress := strings.Contains(stdout, "\r\033[K[") && strings.Contains(stdout, "/s  requests"); hasProgress != (tt.progress == "on") {
 				t.Errorf("progress line shown = %v with -progress %s:\n%q", hasProgress, tt.progress, stdout)
