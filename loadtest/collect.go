@@ -17,9 +17,9 @@ import (
 
 	"github.com/minipush/minipush/loadtest/reconcile"
 	"github.com/minipush/minipush/loadtest/scenario"
-	"github.com/minipush/minipush/sender/senderclient"
 	"github.com/minipush/minipush/mockserver/mockapi"
 	"github.com/minipush/minipush/mockserver/mockclient"
+	"github.com/minipush/minipush/sender/senderclient"
 )
 
 // provision prepares a running mock for the run. Against the mock

@@ -43,11 +43,11 @@ import (
 	"github.com/minipush/minipush/loadtest/scenario"
 	"github.com/minipush/minipush/loadtest/selfhost"
 	"github.com/minipush/minipush/loadtest/stats"
-	"github.com/minipush/minipush/sender/senderclient"
 	"github.com/minipush/minipush/loadtest/threshold"
 	"github.com/minipush/minipush/mockserver/mockapi"
 	"github.com/minipush/minipush/mockserver/mockclient"
 	"github.com/minipush/minipush/sender"
+	"github.com/minipush/minipush/sender/senderclient"
 )
 
 // Targets.
@@ -130,7 +130,7 @@ type Config struct {
 	// drain of the sender's queue (nil: none). Unlike Progress it is plain
 	// lines, for logs and CI too.
 	Status io.Writer
-	Log      *slog.Logger
+	Log    *slog.Logger
 	// SenderLog receives the self-contained sender's log (default:
 	// discarded; it logs every failed message, which a run has by design).
 	SenderLog *slog.Logger
