@@ -5,6 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN := bin
 MOCK_ADDR ?= 127.0.0.1:9100
+SENDER_ADDR ?= 127.0.0.1:9200
 LOAD_RATE ?= 500
 LOAD_DURATION ?= 30s
 LOAD_P99 ?= 50ms
@@ -34,22 +35,33 @@ build: ## Build static binaries into bin/
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/loadtest ./loadtest/cmd/loadtest
 
 .PHONY: run
-run: build ## Run the mock (demo seed) and the sender wired to it; prints what to try
-	@MOCK_ADDR=$(MOCK_ADDR) bash scripts/run-demo.sh
+run: build ## Run the mock (demo seed) and the sender wired to it (MOCK_ADDR, SENDER_ADDR); prints what to try
+	@MOCK_ADDR=$(MOCK_ADDR) SENDER_ADDR=$(SENDER_ADDR) bash scripts/run-demo.sh
+
+.PHONY: reset
+reset: ## Remove the demo's state (data/: database and logs) so make run starts fresh
+	rm -rf data
+
+.PHONY: images
+images: ## Build FROM scratch images minipush/mockserver and minipush/sender (:$(VERSION) and :latest) with plain docker build
+	@VERSION=$(VERSION) bash scripts/build-images.sh
 
 .PHONY: test
-test: vet ## Run every test with the race detector
-	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m ./...
+test: vet ## Run every test with the race detector; ends with a summary (skipped tests and why, failures)
+	@mkdir -p $(REPORTS)
+	CGO_ENABLED=1 $(GO) tool gotestsum --format pkgname-and-test-fails --format-hide-empty-pkg \
+	  --junitfile $(REPORTS)/unit.xml --jsonfile $(REPORTS)/unit.json \
+	  -- -race -count=1 -timeout 20m ./...
 
 .PHONY: bdd
 bdd: ## Run the Gherkin acceptance suite in-process (reports in build/reports/)
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./scenarios/...
 
 .PHONY: bdd-containers
-bdd-containers: ## Run the acceptance suite against FROM scratch containers of the mock and the sender (needs Docker)
+bdd-containers: ## Run the acceptance suite against FROM scratch containers of the mock and the sender, and make images + compose.yaml end to end (needs Docker)
 	MINIPUSH_BDD_MODE=containers MINIPUSH_CONTAINER_TESTS=1 \
 	TESTCONTAINERS_HOST_OVERRIDE=$${TESTCONTAINERS_HOST_OVERRIDE:-127.0.0.1} \
-	$(GO) test -count=1 -timeout 30m ./scenarios/... ./mockserver/mockcontainer/... ./sender/sendercontainer/... ; \
+	$(GO) test -count=1 -timeout 30m ./scenarios/... ./mockserver/mockcontainer/... ./sender/sendercontainer/... ./scripts/... ; \
 	status=$$?; $(MAKE) --no-print-directory bdd-clean; exit $$status
 
 .PHONY: bdd-clean

@@ -18,6 +18,11 @@ import (
 	"os/signal"
 	"syscall"
 
+	// Mozilla's root certificates, used only where the system has none: the
+	// FROM scratch image (make images) has no /etc/ssl, and the platforms'
+	// hosts are HTTPS.
+	_ "golang.org/x/crypto/x509roots/fallback"
+
 	"github.com/minipush/minipush/sender"
 )
 

@@ -1,0 +1,155 @@
+// Package scripts_test runs the repository's scripts as a user would: make
+// run's demo (run-demo.sh) on ports of its own, every curl it prints sent
+// and followed until delivered.
+package scripts_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/minipush/minipush/sender/senderclient"
+)
+
+// freeAddr is a loopback address nothing listens on now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// build compiles the module's commands into dir.
+func build(t *testing.T, dir string, cmds ...string) {
+	t.Helper()
+	for _, c := range cmds {
+		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, c), "../"+c+"/cmd/"+c).CombinedOutput()
+		if err != nil {
+			t.Fatalf("build %s: %v\n%s", c, err, out)
+		}
+	}
+}
+
+var (
+	curlSend = regexp.MustCompile(`curl -s -X POST (\S+)/v1/messages .*?-d '(\{.*\})'`)
+	banner   = regexp.MustCompile(`(?m)^\s+Sender API \(key: demo-key\):\s+(\S+)`)
+)
+
+// make run wires the sender to the mock at whatever addresses it is given,
+// says so, and every curl it prints — one per platform — is accepted and
+// delivered by the mock.
+func TestRunDemo(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("no bash")
+	}
+	t.Parallel()
+	bin, data := t.TempDir(), t.TempDir()
+	build(t, bin, "mockserver", "sender")
+	mockAddr, senderAddr := freeAddr(t), freeAddr(t)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "run-demo.sh")
+	cmd.Dir = "."
+	cmd.Env = append(os.Environ(), "MOCK_ADDR="+mockAddr, "SENDER_ADDR="+senderAddr, "BIN="+bin, "DATA="+data)
+	// Its own process group: the script's children stop with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
+
+	// Read the banner up to its last line.
+	var text strings.Builder
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		text.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "Ctrl-C stops both") || strings.Contains(sc.Text(), "failed to start") {
+			break
+		}
+	}
+	go func() { // keep the pipe drained
+		for sc.Scan() {
+		}
+	}()
+	out := strings.ReplaceAll(text.String(), "\\\n", "")
+	if m := banner.FindStringSubmatch(out); m == nil || m[1] != "http://"+senderAddr {
+		t.Fatalf("the banner does not show the sender at http://%s:\n%s", senderAddr, out)
+	}
+	for _, want := range []string{"http://" + mockAddr + "/_ui/", "base_url → http://" + mockAddr, data + "/minipush.db"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the banner does not show %q:\n%s", want, out)
+		}
+	}
+
+	c, err := senderclient.New("http://"+senderAddr, senderclient.WithAPIKey("demo-key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sends := curlSend.FindAllStringSubmatch(out, -1)
+	platforms := map[string]bool{}
+	for _, s := range sends {
+		if s[1] != "http://"+senderAddr {
+			t.Errorf("a curl goes to %s, not the sender at http://%s", s[1], senderAddr)
+		}
+		var req senderclient.MessageRequest
+		if err := json.Unmarshal([]byte(s[2]), &req); err != nil {
+			t.Fatalf("curl body %s: %v", s[2], err)
+		}
+		a, err := c.Send(ctx, req)
+		if err != nil {
+			t.Fatalf("%s: %v", req.App, err)
+		}
+		m := waitFinal(t, ctx, c, a.ID)
+		if m.Status != senderclient.StatusDelivered {
+			t.Errorf("the %s curl's message: %s %s %s, want delivered", req.App, m.Status, m.LastCode, m.LastError)
+		}
+		platforms[m.Platform] = true
+	}
+	if len(platforms) != 5 {
+		t.Errorf("curls for %d platforms (%v), want one per platform", len(platforms), platforms)
+	}
+	if _, err := os.Stat(filepath.Join(data, "minipush.db")); err != nil {
+		t.Errorf("the database is not in DATA: %v", err)
+	}
+}
+
+func waitFinal(t *testing.T, ctx context.Context, c *senderclient.Client, id string) senderclient.Message {
+	t.Helper()
+	for {
+		m, err := c.Message(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Final() {
+			return m
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("message %s: %v", id, fmt.Errorf("still %s: %w", m.Status, ctx.Err()))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
