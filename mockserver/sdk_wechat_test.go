@@ -2,7 +2,7 @@ package mockserver_test
 
 // These tests prove that an unmodified public WeChat SDK,
 // github.com/silenceper/wechat/v2, works against the mock when only its HTTP
-// transport is swapped (wechat-details.md §9.4, option 2). Whatever the SDK
+// transport is swapped (docs/platforms/wechat.md, "Pointing public SDKs at the mock", way 2). Whatever the SDK
 // decodes, the real api.weixin.qq.com must answer in the same shape, so a
 // disagreement here is a bug in the mock — unless the platform docs side
 // with the mock (see TestSilenceperSDKPubTemplateTitleList).
@@ -198,10 +198,10 @@ func TestSilenceperSDKTokenErrors(t *testing.T) {
 				t.Fatalf("GetAccessToken error = %v, want one mentioning %s", err, tt.wantCode)
 			}
 			// The SDK reports token failures as plain errors, not
-			// *util.CommonError (§9.2): a sender must parse the text.
+			// *util.CommonError (docs/platforms/wechat.md): a sender must parse the text.
 			var ce *util.CommonError
 			if errors.As(err, &ce) {
-				t.Errorf("token error is a *util.CommonError; wechat-details §9.2 says it is not — update the doc")
+				t.Errorf("token error is a *util.CommonError; docs/platforms/wechat.md says it is not — update the doc")
 			}
 			for _, secret := range []string{tt.secret, sdkSecret} {
 				if strings.Contains(err.Error(), secret) {
@@ -325,7 +325,7 @@ func TestSilenceperSDKSendErrors(t *testing.T) {
 }
 
 // A fault injected on the platform surfaces through the SDK like a real
-// platform error; the SDK does not refresh its token on 40001 (§9.2).
+// platform error; the SDK does not refresh its token on 40001 (docs/platforms/wechat.md).
 func TestSilenceperSDKInjectedFault(t *testing.T) {
 	m := startSDK(t)
 	code := 40001

@@ -10,7 +10,7 @@
 // sync.detect) and the Alipay certificate download.
 //
 // Facts and the readings chosen where the platform is silent are in
-// /work/shared/platforms/alipay.md and docs/mock-alipay.md; each surprising
+// docs/platforms/alipay.md and docs/mock-alipay.md; each surprising
 // rule carries a comment with its source, and guesses say UNCONFIRMED.
 package alipay
 

@@ -11,7 +11,7 @@ import (
 	"github.com/minipush/minipush/mockserver/internal/platform"
 )
 
-// syncCheckText (douyin-kuaishou-baidu.md §3.5): JSON {"content","type"},
+// syncCheckText (docs/platforms/baidu.md): JSON {"content","type"},
 // content at most 10 KB of bytes, type a list of "risk" (内容违规) and
 // "lead" (诱导违规), default ["risk"], case-sensitive.
 const maxCheckTextBytes = 10 * 1024

@@ -1,6 +1,6 @@
 package baidu
 
-// Baidu answers in three shapes (douyin-kuaishou-baidu.md §3.1, §3.2):
+// Baidu answers in three shapes (docs/platforms/baidu.md):
 //
 //   - the OAuth token endpoint: {"error":"invalid_client","error_description":"…"}
 //     with HTTP 400, as in Baidu's OAuth doc example;

@@ -15,7 +15,7 @@ import (
 	"github.com/minipush/minipush/mockserver/mockapi"
 )
 
-// Subscribe ids (douyin-kuaishou-baidu.md §3.3, §3.4): "同一用户在同一个订阅id
+// Subscribe ids (docs/platforms/baidu.md): "同一用户在同一个订阅id
 // 下的多次授权不累积下发权限，只能下发一条。若要订阅多条，需要不同订阅 id", and a
 // subscription has no time limit. The mock's model: a grant credit in the
 // store is one authorization (under its own subscribe id); a send names the

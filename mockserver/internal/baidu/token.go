@@ -14,7 +14,7 @@ import (
 	"github.com/minipush/minipush/mockserver/internal/quota"
 )
 
-// Token rules (douyin-kuaishou-baidu.md §3.1): "默认情况下，Access Token 的有效
+// Token rules (docs/platforms/baidu.md): "默认情况下，Access Token 的有效
 // 期为一个月" and the newer example answers expires_in 2592000 (30 days).
 // Whether a new fetch invalidates the previous token is not documented
 // (UNCONFIRMED); the mock keeps every token valid until its own expiry, the

@@ -1,7 +1,7 @@
 package douyin
 
 // ErrNo is a Douyin error code. Douyin has no single error table: each API
-// family answers in its own shape and numbering (douyin-kuaishou-baidu.md
+// family answers in its own shape and numbering (docs/platforms/douyin.md
 // §1, §4.4), so the constants are grouped by the family that answers them.
 // The numbers never collide across families, which lets one type carry them
 // all.

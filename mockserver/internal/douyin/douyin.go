@@ -64,7 +64,7 @@ func Endpoints() []string {
 }
 
 // DefaultLimits are the platform's documented call limits per app
-// (douyin-kuaishou-baidu.md §0, §1.2, §1.4). Apps may override any of them
+// (docs/platforms/douyin.md). Apps may override any of them
 // with PUT /_mock/quotas. client_token's "500 calls in 5 minutes" is not a
 // fixed window, so it is built into the token handler instead.
 func DefaultLimits() []quota.Limit {

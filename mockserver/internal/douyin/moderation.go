@@ -10,7 +10,7 @@ import (
 	"github.com/minipush/minipush/mockserver/internal/platform"
 )
 
-// Moderation (douyin-kuaishou-baidu.md §1.6): both endpoints judge each text
+// Moderation (docs/platforms/douyin.md): both endpoints judge each text
 // on its own with the shared content rules. A risky text is a hit
 // (predicts[].hit true, prob 1, the signal old clients read); review-level
 // hits pass (hit false, prob 0), since Douyin has no review verdict.

@@ -15,7 +15,7 @@ import (
 	"github.com/minipush/minipush/mockserver/mockapi"
 )
 
-// Send rules shared by v1 and v2 (douyin-kuaishou-baidu.md §1.4, §1.5):
+// Send rules shared by v1 and v2 (docs/platforms/douyin.md):
 //   - data is a flat map whose keys are the template's keyword NAMES (often
 //     Chinese, "物品名称"), values strings; the mini-game example also sends
 //     numbers. In the mock a template's keyword names are its keyword_names

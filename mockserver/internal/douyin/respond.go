@@ -15,7 +15,7 @@ import (
 const contentType = "application/json; charset=utf-8"
 
 // family is an answer shape. Douyin's APIs grew on three hosts and answer
-// errors in five shapes (douyin-kuaishou-baidu.md §4.4); every failure is
+// errors in five shapes (docs/platforms/douyin.md); every failure is
 // written in the shape of the API that fails.
 type family int
 

@@ -11,7 +11,7 @@ import (
 	"github.com/minipush/minipush/mockserver/internal/store"
 )
 
-// Token rules (douyin-kuaishou-baidu.md §1.2, §1.3):
+// Token rules (docs/platforms/douyin.md):
 //   - Douyin has two kinds of app token. getAccessToken (/api/apps/v2/token,
 //     hex-looking "0801121846…") opens the legacy developer.toutiao.com APIs
 //     (v1 notify, antidirt); client_token (/oauth/client_token/, "clt.…")

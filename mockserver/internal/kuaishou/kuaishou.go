@@ -4,7 +4,7 @@
 // the platform's paths, form encoding, result codes and rules.
 //
 // Facts, and the readings chosen where the platform is silent, are in
-// /work/shared/platforms/douyin-kuaishou-baidu.md §2 and docs/mock-kuaishou.md.
+// docs/platforms/kuaishou.md and docs/mock-kuaishou.md.
 // Kuaishou documents the token API's two error codes only; every other code
 // here is the mock's choice and is marked UNCONFIRMED next to its constant.
 package kuaishou

@@ -13,7 +13,7 @@ import (
 	"github.com/minipush/minipush/mockserver/internal/quota"
 )
 
-// Token rules (douyin-kuaishou-baidu.md §2.1): "access_token 48小时内有效，未超
+// Token rules (docs/platforms/kuaishou.md): "access_token 48小时内有效，未超
 // 出有效截止时间，开发者重新调用获取新的access_token，则新老token同时有效" — every
 // call issues a new token living 48 h, and earlier tokens keep working until
 // their own expiry. The docs' sample expires_in values disagree (23435,

@@ -2,7 +2,7 @@ package wechat
 
 // ErrCode is a WeChat errcode. Every answer is HTTP 200; failure is a
 // non-zero errcode with an errmsg. Texts are the platform's, as documented
-// or observed (see ../shared/platforms/wechat-details.md §2.3, §3.3, §4, §5).
+// or observed (see docs/platforms/wechat.md).
 type ErrCode int
 
 // Codes the emulation answers.

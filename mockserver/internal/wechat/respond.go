@@ -10,7 +10,7 @@ import (
 )
 
 // contentType is what api.weixin.qq.com has been observed to send; clients
-// ignore it (wechat-details.md §1).
+// ignore it (docs/platforms/wechat.md).
 const contentType = "application/json; encoding=utf-8"
 
 type errorBody struct {

@@ -12,7 +12,7 @@ import (
 )
 
 // secCheckRequest covers both versions: v1 is {"content"} alone, v2 adds
-// version 2, scene and openid (wechat-details.md §5).
+// version 2, scene and openid (docs/platforms/wechat.md).
 type secCheckRequest struct {
 	Content   string          `json:"content"`
 	Version   json.RawMessage `json:"version"`

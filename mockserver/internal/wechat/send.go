@@ -17,7 +17,7 @@ import (
 
 // sendRequest is the subscribe-message body. Public SDKs (silenceper) send
 // every field, empty ones included, and a "color" inside each keyword: empty
-// strings mean the defaults and color is ignored (wechat-details.md §9.3).
+// strings mean the defaults and color is ignored (docs/platforms/wechat.md).
 type sendRequest struct {
 	ToUser           string                     `json:"touser"`
 	TemplateID       string                     `json:"template_id"`
@@ -47,7 +47,7 @@ func argInvalid(detail string) *sendError {
 
 // POST /cgi-bin/message/subscribe/send?access_token=TOKEN
 //
-// Checks in the platform's order (wechat-details.md §10): token, body,
+// Checks in the platform's order (docs/platforms/wechat.md): token, body,
 // touser, template_id, data keywords (47003 naming the keyword), page,
 // miniprogram_state/lang, content, then the user's grant; success consumes
 // a one-time grant and lands the message in the inbox.

@@ -15,7 +15,7 @@ import (
 	"github.com/minipush/minipush/mockserver/mockapi"
 )
 
-// Template management under /wxaapi/newtmpl/ (wechat-details.md §4).
+// Template management under /wxaapi/newtmpl/ (docs/platforms/wechat.md).
 
 type enumValues struct {
 	KeywordCode   string   `json:"keywordCode"`

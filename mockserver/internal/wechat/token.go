@@ -16,7 +16,7 @@ import (
 	"github.com/minipush/minipush/mockserver/internal/store"
 )
 
-// Token rules (wechat-details.md §2):
+// Token rules (docs/platforms/wechat.md):
 //   - a token lives 7200 s;
 //   - /cgi-bin/token issues a new token on every call; the previous one stays
 //     valid for 5 more minutes, then answers 40001 ("not latest"); older ones
@@ -61,7 +61,7 @@ type pool struct {
 func newTokenValue() string {
 	b := make([]byte, 96)
 	_, _ = rand.Read(b)
-	// Newer WeChat tokens look like "<digits>_<base64url>" (wechat-details §1).
+	// Newer WeChat tokens look like "<digits>_<base64url>" (docs/platforms/wechat.md).
 	return "86_" + base64.RawURLEncoding.EncodeToString(b)
 }
 
@@ -163,7 +163,7 @@ func (e *Emulator) credentials(r *http.Request, c *platform.Call, grantType, app
 }
 
 // ipMessage is the 40164 errmsg: "invalid ip 114.221.21.30 ipv6
-// ::ffff:114.221.21.30, not in whitelist" (wechat-details.md §2.1, observed).
+// ::ffff:114.221.21.30, not in whitelist" (docs/platforms/wechat.md, observed).
 // For an IPv6 caller the platform's wording is UNCONFIRMED; the address is
 // given in both places.
 func ipMessage(ip string) string {

@@ -6,7 +6,7 @@
 // platform's paths, JSON shapes, error codes and rules.
 //
 // Facts and the readings chosen where the platform is silent are in
-// ../shared/platforms/wechat-details.md and in docs/mock-wechat.md; each
+// docs/platforms/wechat.md and in docs/mock-wechat.md; each
 // surprising rule carries a comment with its source.
 package wechat
 
@@ -52,7 +52,7 @@ func Endpoints() []string {
 }
 
 // DefaultLimits are the platform's documented call limits per app
-// (wechat-details.md §7). Apps may override any of them.
+// (docs/platforms/wechat.md). Apps may override any of them.
 func DefaultLimits() []quota.Limit {
 	return append([]quota.Limit{
 		// 2,000/day is the Official Account figure; the mini-program pages do
@@ -140,7 +140,7 @@ func (e *Emulator) post(fn platform.HandlerFunc) platform.HandlerFunc {
 }
 
 // method guards a /wxaapi API, which answers errcode 404 to the wrong
-// method (wechat-details.md §4 error table).
+// method (docs/platforms/wechat.md error table).
 func (e *Emulator) method(m string, fn platform.HandlerFunc) platform.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, c *platform.Call) {
 		if r.Method != m {

@@ -7,7 +7,7 @@
 // (RSA2 = SHA256withRSA), and every answer's signature is verified with the
 // Alipay public key, both exactly as the official SDKs do
 // (alipay-sdk-java-all AlipaySignature, alipay-sdk-nodejs-all util/alipay,
-// the PHP AopClient). Facts: /work/shared/platforms/alipay.md; the code
+// the PHP AopClient). Facts: docs/platforms/alipay.md; the code
 // tables are in codes.go, the classification in README.md.
 //
 // No error ever carries the private key: keys are parsed once in New, and

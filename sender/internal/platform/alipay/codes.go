@@ -11,7 +11,7 @@ import (
 // Code is the gateway's top-level result code, sent as a JSON string
 // ("10000"). Every answer is HTTP 200; the code says what happened and
 // sub_code says why. Source: the opendocs "公共错误码" table, quoted in
-// /work/shared/platforms/alipay.md §Codes.
+// docs/platforms/alipay.md ("Codes").
 type Code string
 
 // Top-level codes.

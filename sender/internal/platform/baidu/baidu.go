@@ -5,7 +5,7 @@
 // keeps the app's access token (POST /oauth/2.0/token) through a
 // tokens.Broker.
 //
-// Facts: /work/shared/platforms/douyin-kuaishou-baidu.md §3 and §4. Baidu
+// Facts: docs/platforms/baidu.md. Baidu
 // answers in three shapes, and the client reads all three on every call:
 //
 //   - OAuth errors on the token endpoint, HTTP 400:

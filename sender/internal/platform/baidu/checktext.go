@@ -12,7 +12,7 @@ import (
 	"github.com/minipush/minipush/sender/internal/platform/call"
 )
 
-// syncCheckText (douyin-kuaishou-baidu.md §3.5).
+// syncCheckText (docs/platforms/baidu.md).
 const (
 	pathCheckText = "/rest/2.0/smartapp/riskDetection/v2/syncCheckText"
 	// maxCheckBytes: "文本的字节数不能超过 10KB".

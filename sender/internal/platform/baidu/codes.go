@@ -12,7 +12,7 @@ import (
 // "网关错误", whose comment says it "may be an invalid access_token; try
 // regenerating it"). The numbers are Baidu OpenAPI's generic list; that the
 // smartapp routes use the same ones is UNCONFIRMED but very likely
-// (douyin-kuaishou-baidu.md §3.2).
+// (docs/platforms/baidu.md).
 type GatewayCode int64
 
 // Gateway codes the client classifies.

@@ -12,7 +12,7 @@ import (
 	"github.com/minipush/minipush/sender/internal/platform/call"
 )
 
-// pathSend is the subscribe-message API (douyin-kuaishou-baidu.md §3.3).
+// pathSend is the subscribe-message API (docs/platforms/baidu.md).
 const pathSend = "/rest/2.0/smartapp/template/message/subscribe/send"
 
 // SubscribeIDKey is the Data key a message may carry its subscribe_id

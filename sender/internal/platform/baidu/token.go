@@ -9,7 +9,7 @@ import (
 	"github.com/minipush/minipush/sender/internal/platform/call"
 )
 
-// Token endpoint (douyin-kuaishou-baidu.md §3.1).
+// Token endpoint (docs/platforms/baidu.md).
 const (
 	pathToken = "/oauth/2.0/token"
 	scope     = "smartapp_snsapi_base"

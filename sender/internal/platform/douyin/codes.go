@@ -12,7 +12,7 @@ import (
 // data.error_code of client_token. Douyin has no single error table; each
 // API family numbers its own, and the numbers do not collide, so one type
 // carries them all. Business errors come with HTTP 200. Sources:
-// /work/shared/platforms/douyin-kuaishou-baidu.md §1.2–§1.6.
+// docs/platforms/douyin.md.
 type Code int64
 
 // Codes the client classifies.

@@ -3,7 +3,7 @@
 // moderation and keeps the app's token through a tokens.Broker.
 //
 // Douyin has two generations of server API, on two hosts, with two kinds of
-// app token that are not interchangeable (douyin-kuaishou-baidu.md §1.1):
+// app token that are not interchangeable (docs/platforms/douyin.md):
 //
 //   - "v2" (the default, current for mini-apps): a client_token from
 //     POST open.douyin.com/oauth/client_token/, sent in the access-token

@@ -8,7 +8,7 @@ import (
 	"github.com/minipush/minipush/sender/internal/platform"
 )
 
-// Token endpoints (douyin-kuaishou-baidu.md §1.2, §1.3). Both issue a
+// Token endpoints (docs/platforms/douyin.md). Both issue a
 // 2-hour token; a new fetch cuts the previous token to 5 minutes and ends
 // older ones at once, which is why the broker keeps one token per app in the
 // shared store rather than one per instance.

@@ -10,7 +10,7 @@ import (
 // Result is Kuaishou's "result" field: 1 is success, anything else an error
 // code with its text in "error_msg" (some answers also carry a short
 // "error"). Every answer is HTTP 200. Sources:
-// /work/shared/platforms/douyin-kuaishou-baidu.md §2.1, §2.2.
+// docs/platforms/kuaishou.md.
 //
 // Only the token API's two codes are documented
 // (https://mp.kuaishou.com/docs/develop/server/getAccessToken.html). The

@@ -3,7 +3,7 @@
 // /openapi/mp/developer/message/template/send) and keeps the app's access
 // token (POST /oauth2/access_token) through a tokens.Broker.
 //
-// Facts: /work/shared/platforms/douyin-kuaishou-baidu.md §2 and §4. Kuaishou
+// Facts: docs/platforms/kuaishou.md. Kuaishou
 // documents the token API's two error codes only (100200100 参数有误,
 // 100200101 验证出错); the send API's error table could not be retrieved,
 // so every other code in codes.go is UNCONFIRMED (it is the mock's reading,

@@ -9,7 +9,7 @@ import (
 	"github.com/minipush/minipush/sender/internal/platform/call"
 )
 
-// pathSend is the subscribe-message API (douyin-kuaishou-baidu.md §2.2).
+// pathSend is the subscribe-message API (docs/platforms/kuaishou.md).
 const pathSend = "/openapi/mp/developer/message/template/send"
 
 type keywordValue struct {
@@ -80,7 +80,7 @@ func (c *Client) parseSend(b []byte) *platform.Error {
 
 // CheckContent: Kuaishou's text detection needs an e-mail application and
 // its endpoint, request and answer are not documented anywhere retrievable
-// (douyin-kuaishou-baidu.md §2.3), so there is nothing to call.
+// (docs/platforms/kuaishou.md), so there is nothing to call.
 func (c *Client) CheckContent(context.Context, string, []string) (platform.Verdict, error) {
 	return platform.Verdict{}, platform.ErrUnsupported
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/minipush/minipush/sender/internal/platform/call"
 )
 
-// pathToken is the app access-token API (douyin-kuaishou-baidu.md §2.1).
+// pathToken is the app access-token API (docs/platforms/kuaishou.md).
 const pathToken = "/oauth2/access_token"
 
 // maxTokenLife: "access_token 48小时内有效". The docs' sample expires_in

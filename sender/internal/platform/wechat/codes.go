@@ -9,8 +9,8 @@ import (
 
 // Code is a WeChat errcode. Every answer is HTTP 200 with JSON; failure is a
 // non-zero errcode with an errmsg, and errmsg is for humans only (it ends
-// with a " rid: …" request id). Sources: /work/shared/platforms/wechat.md and
-// wechat-details.md §2, §3, §5, §7.
+// with a " rid: …" request id). Sources: docs/platforms/wechat.md
+// (tokens, subscribe messages, content security).
 type Code int64
 
 // Codes the client classifies.
@@ -18,7 +18,7 @@ const (
 	CodeSystemBusy Code = -1 // "system error": transient, retry
 	CodeOK         Code = 0
 
-	// Access-token errors on business APIs (wechat-details §2.3). WxJava
+	// Access-token errors on business APIs (docs/platforms/wechat.md). WxJava
 	// treats these three as "token bad": drop the cache and retry once.
 	CodeInvalidCredential Code = 40001 // token replaced/revoked/garbage; on the token endpoint: wrong secret on some accounts
 	CodeInvalidToken      Code = 40014 // malformed access_token

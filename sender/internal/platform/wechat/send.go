@@ -9,7 +9,7 @@ import (
 
 const pathSubscribeSend = "/cgi-bin/message/subscribe/send"
 
-// sendRequest is the subscribe-message body (wechat-details.md §3.1).
+// sendRequest is the subscribe-message body (docs/platforms/wechat.md).
 // Optional fields are omitted when empty, unlike silenceper's SDK, which
 // sends them as "" and relies on the platform reading "" as the default.
 type sendRequest struct {

@@ -8,7 +8,7 @@ import (
 	"github.com/minipush/minipush/sender/internal/platform"
 )
 
-// Token endpoints (wechat-details.md §2.1, §2.2).
+// Token endpoints (docs/platforms/wechat.md).
 const (
 	pathToken       = "/cgi-bin/token"
 	pathStableToken = "/cgi-bin/stable_token"

@@ -3,7 +3,7 @@
 // the optional content check (POST /wxa/msg_sec_check, version 2) and keeps
 // the app's access token through a tokens.Broker.
 //
-// What it does that the public SDKs do not (wechat-details.md §2.3, §9):
+// What it does that the public SDKs do not (docs/platforms/wechat.md):
 //
 //   - on 40001/40014/42001 it drops the token (only if still current),
 //     fetches a new one and retries once, at once; a second token error is
