@@ -93,7 +93,9 @@ type Store interface {
 	// Redrive puts a failed (or rejected) message back in the queue at now
 	// with a fresh retry budget; ErrConflict for other statuses.
 	Redrive(ctx context.Context, id string, now time.Time) (message.Message, error)
-	// Counts returns the number of messages per status (queue depth).
+	// Counts returns the number of messages per status (queue depth). It
+	// is read on every /metrics scrape, so it must be cheap at any size:
+	// backends keep the counts as messages change, never count rows.
 	Counts(ctx context.Context) (map[message.Status]int, error)
 
 	// Claim leases up to limit messages that are due — queued or retrying

@@ -75,6 +75,9 @@ func (r *row) same(o *row, c int) bool {
 type fanout struct {
 	full, tail string
 	args       [][]any
+	// counts is the rows per status, added to status_counts with one
+	// statement per status (schema version 7).
+	counts map[string]int
 }
 
 // CreateBroadcast implements storage.Store. b.ID is required (the caller
@@ -304,6 +307,7 @@ func newFanout(broadcastID string, msgs []message.Message, now time.Time) (*fano
 		ids     = make([]string, len(msgs))
 		varies  = make([]bool, len(fanoutCols))
 		scratch row
+		counts  = map[string]int{}
 	)
 	for i := range msgs {
 		r := &scratch
@@ -314,6 +318,7 @@ func newFanout(broadcastID string, msgs []message.Message, now time.Time) (*fano
 			return nil, err
 		}
 		ids[i] = r.s[0]
+		counts[r.s[9]]++ // the status column
 		if i == 0 {
 			continue
 		}
@@ -337,7 +342,7 @@ func newFanout(broadcastID string, msgs []message.Message, now time.Time) (*fano
 		perStmt = min(perStmt, (maxParams-len(consts))/len(varying))
 	}
 
-	f := &fanout{}
+	f := &fanout{counts: counts}
 	enc = dataEncoder{}
 	for start := 0; start < len(msgs); start += perStmt {
 		end := min(start+perStmt, len(msgs))
@@ -473,6 +478,11 @@ func (f *fanout) exec(w *writer, broadcastID string) error {
 		}
 		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return writeErr("create broadcast "+broadcastID, err)
+		}
+	}
+	for status, n := range f.counts {
+		if _, err := w.conn.ExecContext(ctx, sqlCountInserted, n, status); err != nil {
+			return fmt.Errorf("create broadcast %s: count: %w", broadcastID, err)
 		}
 	}
 	return nil

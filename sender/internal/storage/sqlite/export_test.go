@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -29,3 +30,12 @@ func LimitPages(s *Store, full bool) error {
 		return nil
 	})
 }
+
+// SQLCounts is the query Counts runs, for the probe test's plan check.
+const SQLCounts = sqlCounts
+
+// ReadDB is the store's read pool (probe tests query it directly).
+func ReadDB(s *Store) *sql.DB { return s.rdb }
+
+// FromMS is fromMS, for tests passing stored times.
+var FromMS = fromMS

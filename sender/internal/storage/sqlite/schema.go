@@ -229,6 +229,31 @@ CREATE TABLE consents (
 	PRIMARY KEY (app, user_id, template_id)
 ) WITHOUT ROWID;
 `,
+	// 7: the number of messages per status, kept in the transaction of
+	// every change: /metrics and Counts read six rows, not the messages
+	// table (issue 9: a scrape counting 1,000,000 rows took 190 ms).
+	// Status changes and deletions by triggers, so that none is missed
+	// whoever writes it; inserts by the code that makes them (below).
+	`
+CREATE TABLE status_counts (
+	status TEXT PRIMARY KEY,
+	n      INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO status_counts (status, n) VALUES
+	('queued', 0), ('sending', 0), ('delivered', 0), ('retrying', 0), ('failed', 0), ('rejected', 0);
+UPDATE status_counts SET n = (SELECT COUNT(*) FROM messages WHERE messages.status = status_counts.status);
+-- New rows are counted by the two code paths that insert them, Enqueue and
+-- the fan-out, one statement per status for all their rows
+-- (messages.go, broadcast.go): an insert trigger, even one that does
+-- nothing for most rows, cost a fan-out 16 % more CPU.
+CREATE TRIGGER messages_count_update AFTER UPDATE OF status ON messages WHEN OLD.status <> NEW.status BEGIN
+	UPDATE status_counts SET n = n - 1 WHERE status = OLD.status;
+	UPDATE status_counts SET n = n + 1 WHERE status = NEW.status;
+END;
+CREATE TRIGGER messages_count_delete AFTER DELETE ON messages BEGIN
+	UPDATE status_counts SET n = n - 1 WHERE status = OLD.status;
+END;
+`,
 }
 
 // migrate brings the schema to the latest version in one transaction. The

@@ -75,6 +75,7 @@ type stmts struct {
 	recordMsg, insertAttempt     *sql.Stmt
 	msgStatus, msgLease, redrive *sql.Stmt
 	putToken, deleteToken        *sql.Stmt
+	countInserted                *sql.Stmt
 }
 
 func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int) (*writer, error) {
@@ -111,6 +112,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int) (*writer, erro
 		{&w.st.redrive, sqlRedrive},
 		{&w.st.putToken, sqlPutToken},
 		{&w.st.deleteToken, sqlDeleteToken},
+		{&w.st.countInserted, sqlCountInserted},
 	} {
 		st, err := conn.PrepareContext(ctx, p.query)
 		if err != nil {
@@ -133,7 +135,7 @@ func (w *writer) closeStmts() error {
 		w.st.begin, w.st.commit, w.st.rollback, w.st.savepoint, w.st.release, w.st.rollbackToSave,
 		w.st.insertMsg, w.st.msgByID, w.st.insertBroadcast,
 		w.st.claimDue, w.st.claimMark, w.st.recordMsg, w.st.insertAttempt, w.st.msgStatus, w.st.msgLease,
-		w.st.redrive, w.st.putToken, w.st.deleteToken,
+		w.st.redrive, w.st.putToken, w.st.deleteToken, w.st.countInserted,
 	} {
 		if st != nil {
 			if e := st.Close(); err == nil {
