@@ -1261,13 +1261,7 @@ func testGroupBroadcast(t *testing.T, s storage.Store) {
 		t.Errorf("broadcast to a deleted group: err = %v, want ErrNotFound", err)
 	}
 	// Sweeping now must not take members a fan-out still needs.
-	for range 1000 {
-		if k, err := s.Sweep(ctx, t0, 1000); err != nil {
-			t.Fatal(err)
-		} else if k == 0 {
-			break
-		}
-	}
+	sweepAll(t, s, t0, 1000)
 
 	steps := fanOutAll(t, s, 1000)
 	if total := sum(steps); total != n+2 {
@@ -1339,28 +1333,35 @@ func testSweep(t *testing.T, s storage.Store) {
 	if _, err := s.DeleteGroup(ctx, "app1", "h", storage.Idempotency{}); err != nil { // c* retired
 		t.Fatal(err)
 	}
-	total := 0
-	for i := 0; ; i++ {
-		if i > 1000 {
-			t.Fatal("Sweep does not finish")
-		}
-		n, err := s.Sweep(ctx, t0, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n > 101 {
-			t.Fatalf("Sweep removed %d records, over its limit 100 (+1 for an emptied record)", n)
-		}
-		if n == 0 {
-			break
-		}
-		total += n
-	}
+	total := sweepAll(t, s, t0, 100)
 	if total < 1510 {
 		t.Errorf("swept %d records, want at least the 1510 retired members", total)
 	}
 	if g, all := allMembers(t, s, "app1", "g", 100); g.Size != 10 || len(all) != 10 || all[0] != "b0000000" {
 		t.Errorf("the current group after sweeping: %+v %v", g, all)
+	}
+}
+
+// sweepAll runs Sweep steps of limit until none removes anything, and
+// returns how many records they removed in all.
+func sweepAll(t *testing.T, s storage.Store, keysBefore time.Time, limit int) int {
+	t.Helper()
+	total := 0
+	for i := 0; ; i++ {
+		if i > 100000 {
+			t.Fatal("Sweep does not finish")
+		}
+		n, err := s.Sweep(context.Background(), keysBefore, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > limit+1 {
+			t.Fatalf("a sweep step removed %d records, over its limit %d (+1 for an emptied record)", n, limit)
+		}
+		if n == 0 {
+			return total
+		}
+		total += n
 	}
 }
 
