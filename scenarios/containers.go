@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -71,6 +72,12 @@ func (b *containers) startMock(ctx context.Context) (string, error) {
 }
 
 func (b *containers) mockURLForSender() string { return "http://" + mockAlias + ":9100" }
+
+// senderURLForMock: the mock's container pushes to the sender's container
+// on the private network, by its alias.
+func (b *containers) senderURLForMock(senderProcess) string {
+	return "http://" + senderAlias + ":" + strings.TrimSuffix(sendercontainer.Port, "/tcp")
+}
 
 func (b *containers) senderDatabase() string { return sendercontainer.DatabasePath }
 

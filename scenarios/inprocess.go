@@ -40,6 +40,8 @@ func (b *inProcess) startMock(context.Context) (string, error) {
 
 func (b *inProcess) mockURLForSender() string { return b.mock.URL }
 
+func (b *inProcess) senderURLForMock(s senderProcess) string { return s.URL() }
+
 func (b *inProcess) senderDatabase() string { return filepath.Join(b.dir, "db", "minipush.db") }
 
 func (b *inProcess) startSender(ctx context.Context, config []byte) (senderProcess, error) {

@@ -32,6 +32,17 @@ const (
 	// or verifies answers with a key the platform does not sign with.
 	profileWrongAppKey    profile = "wrong-app-key"
 	profileWrongAlipayKey profile = "wrong-alipay-key"
+	// The platform pushes the app's events to the sender, which enforces
+	// its consent ledger (WeChat and Douyin): plain pushes, or (WeChat)
+	// encrypted ones, with an EncodingAESKey.
+	profileConsent    profile = "consent"
+	profileConsentAES profile = "consent-aes"
+)
+
+// The push settings of every consent app, in the sender and on the mock.
+const (
+	pushToken  = "BddPushToken0001"
+	pushAESKey = "BddEncodingAESKey0123456789abcdefghijklmnop"
 )
 
 // shapedRate is the rate of profileShaped apps: burst 1, so at most
@@ -44,7 +55,7 @@ type poolSizes map[profile]int
 // sharedPool serves every scenario of a run that does not need a world of
 // its own; sizes leave room over what the features use.
 var sharedPool = poolSizes{profilePlain: 48, profileChecked: 4, profileShaped: 3, profileWrongAppKey: 2,
-	profileWrongAlipayKey: 2}
+	profileWrongAlipayKey: 2, profileConsent: 8, profileConsentAES: 12}
 
 // isolatedPool serves one scenario.
 var isolatedPool = poolSizes{profilePlain: 2, profileShaped: 1}
@@ -105,8 +116,12 @@ func newPool(worldNo int, sizes poolSizes, keys *alipayKeys) *pool {
 	p := &pool{slots: map[poolKey][]*slot{}, keys: keys}
 	n := 0
 	for _, pl := range platformNames {
-		for _, prof := range []profile{profilePlain, profileChecked, profileShaped, profileWrongAppKey, profileWrongAlipayKey} {
+		for _, prof := range []profile{profilePlain, profileChecked, profileShaped, profileWrongAppKey, profileWrongAlipayKey,
+			profileConsent, profileConsentAES} {
 			if (prof == profileWrongAppKey || prof == profileWrongAlipayKey) && pl != "alipay" {
+				continue
+			}
+			if (prof == profileConsent && pl != "wechat" && pl != "douyin") || (prof == profileConsentAES && pl != "wechat") {
 				continue
 			}
 			for i := range sizes[prof] {
@@ -167,16 +182,22 @@ type (
 		Log          map[string]string   `yaml:"log"`
 	}
 	appConfig struct {
-		Name            string      `yaml:"name"`
-		Platform        string      `yaml:"platform"`
-		AppID           string      `yaml:"app_id"`
-		Secret          string      `yaml:"secret,omitempty"`
-		PrivateKey      string      `yaml:"private_key,omitempty"`
-		AlipayPublicKey string      `yaml:"alipay_public_key,omitempty"`
-		BaseURL         string      `yaml:"base_url"`
-		DefaultPage     string      `yaml:"default_page,omitempty"`
-		ContentCheck    bool        `yaml:"content_check,omitempty"`
-		Rate            *rateConfig `yaml:"rate,omitempty"`
+		Name            string        `yaml:"name"`
+		Platform        string        `yaml:"platform"`
+		AppID           string        `yaml:"app_id"`
+		Secret          string        `yaml:"secret,omitempty"`
+		PrivateKey      string        `yaml:"private_key,omitempty"`
+		AlipayPublicKey string        `yaml:"alipay_public_key,omitempty"`
+		BaseURL         string        `yaml:"base_url"`
+		DefaultPage     string        `yaml:"default_page,omitempty"`
+		ContentCheck    bool          `yaml:"content_check,omitempty"`
+		Rate            *rateConfig   `yaml:"rate,omitempty"`
+		Events          *eventsConfig `yaml:"events,omitempty"`
+		Consent         string        `yaml:"consent,omitempty"`
+	}
+	eventsConfig struct {
+		Token          string `yaml:"token,omitempty"`
+		EncodingAESKey string `yaml:"encoding_aes_key,omitempty"`
 	}
 	rateConfig struct {
 		PerSecond float64 `yaml:"per_second"`
@@ -228,6 +249,14 @@ func (p *pool) config(mockURL, dbPath string, d delivery) ([]byte, error) {
 			a.ContentCheck = true
 		case profileShaped:
 			a.Rate = &rateConfig{PerSecond: shapedRate, Burst: 1}
+		case profileConsent, profileConsentAES:
+			a.Consent, a.Events = "enforce", &eventsConfig{} // Douyin: the app secret signs
+			if s.platform == "wechat" {
+				a.Events.Token = pushToken
+			}
+			if s.profile == profileConsentAES {
+				a.Events.EncodingAESKey = pushAESKey
+			}
 		}
 		c.Apps = append(c.Apps, a)
 	}

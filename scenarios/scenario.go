@@ -97,6 +97,13 @@ type app struct {
 	users      map[string]string
 	lastDirect map[string]time.Time
 	faults     []string
+	// Pushes (features/consent*.feature): the ids of the pushes the
+	// scenario's user actions made, when the last popup was answered, the
+	// faults spoiling pushes and the first push they spoil.
+	pushes     []string
+	lastPopup  time.Time
+	pushFaults []string
+	spoiled    int
 	token      string
 	prevToken  string
 	direct     direct.App

@@ -120,6 +120,9 @@ func (s *scenario) register(sc *godog.ScenarioContext) {
 
 	// The platforms' template APIs and other calls beside the send.
 	s.registerTemplates(sc)
+
+	// Platform events and the consent ledger.
+	s.registerConsent(sc)
 	s.registerKefu(sc)
 
 	// Groups and broadcasts.

@@ -44,6 +44,9 @@ type backend interface {
 	startMock(ctx context.Context) (string, error)
 	// mockURLForSender is the mock's URL as the sender reaches it.
 	mockURLForSender() string
+	// senderURLForMock is the sender's URL as the mock reaches it (the
+	// platform pushes events to it).
+	senderURLForMock(s senderProcess) string
 	// senderDatabase is the sender's database path.
 	senderDatabase() string
 	// startSender starts the sender with a configuration file.
