@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/consent"
+	"github.com/minipush/minipush/sender/internal/consent/consenttest"
 )
 
 var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -87,33 +88,6 @@ func TestAllows(t *testing.T) {
 	}
 }
 
-// memStore is a consent.Store in memory, atomic under one lock.
-type memStore struct {
-	mu      sync.Mutex
-	entries map[consent.Key]consent.Entry
-	applied int
-}
-
-func newMemStore() *memStore { return &memStore{entries: map[consent.Key]consent.Entry{}} }
-
-func (s *memStore) Consent(_ context.Context, k consent.Key) (consent.Entry, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.entries[k], nil
-}
-
-func (s *memStore) ApplyConsent(_ context.Context, k consent.Key, c consent.Change, at time.Time) (consent.Entry, consent.Entry, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.applied++
-	before := s.entries[k]
-	after, changed := c.Apply(before, at)
-	if changed {
-		s.entries[k] = after
-	}
-	return before, after, nil
-}
-
 type counter struct {
 	mu      sync.Mutex
 	held    map[string]int
@@ -135,12 +109,14 @@ func (c *counter) Learned(string) {
 	c.learned++
 }
 
-func apply(t *testing.T, s *memStore, k consent.Key, c consent.Change) {
+func apply(t *testing.T, s *consenttest.Store, k consent.Key, c consent.Change) {
 	t.Helper()
 	if _, _, err := s.ApplyConsent(context.Background(), k, c, t0); err != nil {
 		t.Fatal(err)
 	}
 }
+
+func newMemStore() *consenttest.Store { return &consenttest.Store{} }
 
 func TestGateEnforce(t *testing.T) {
 	t.Parallel()
@@ -151,8 +127,8 @@ func TestGateEnforce(t *testing.T) {
 
 	// Unknown: sent, nothing written.
 	tk, err := g.Admit(ctx, "alice", "tpl")
-	if err != nil || !tk.Send || tk.Reason != consent.ReasonUnknown || s.applied != 0 {
-		t.Fatalf("unknown user: %+v %v (%d writes), want sent without a write", tk, err, s.applied)
+	if err != nil || !tk.Send || tk.Reason != consent.ReasonUnknown || s.Applied != 0 {
+		t.Fatalf("unknown user: %+v %v (%d writes), want sent without a write", tk, err, s.Applied)
 	}
 
 	// Three accepts: three sends, the fourth held.
@@ -185,7 +161,7 @@ func TestGateEnforce(t *testing.T) {
 	if err := g.Settle(ctx, tk, consent.NotSent); err != nil {
 		t.Fatal(err)
 	}
-	if e := s.entries[k]; e.Credits != 1 {
+	if e := s.Entry(k); e.Credits != 1 {
 		t.Fatalf("after a send that did not happen: %+v, want the credit back", e)
 	}
 

@@ -4,55 +4,27 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/minipush/minipush/sender/internal/consent"
+	"github.com/minipush/minipush/sender/internal/consent/consenttest"
 	"github.com/minipush/minipush/sender/internal/dispatch"
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
 	"github.com/minipush/minipush/sender/internal/ratelimit"
 )
 
-// ledger is a consent store in memory.
-type ledger struct {
-	mu      sync.Mutex
-	entries map[consent.Key]consent.Entry
-	readErr error
-}
+// ledger is the consent store of these tests; user's entries are of
+// app "app" and template "t".
+type ledger struct{ consenttest.Store }
 
-func newLedger() *ledger { return &ledger{entries: map[consent.Key]consent.Entry{}} }
+func newLedger() *ledger { return &ledger{} }
 
-func (l *ledger) Consent(_ context.Context, k consent.Key) (consent.Entry, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.readErr != nil {
-		return consent.Entry{}, l.readErr
-	}
-	return l.entries[k], nil
-}
+func key(user string) consent.Key { return consent.Key{App: "app", User: user, TemplateID: "t"} }
 
-func (l *ledger) ApplyConsent(_ context.Context, k consent.Key, c consent.Change, at time.Time) (consent.Entry, consent.Entry, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	before := l.entries[k]
-	after, changed := c.Apply(before, at)
-	if changed {
-		l.entries[k] = after
-	}
-	return before, after, nil
-}
+func (l *ledger) entry(user string) consent.Entry { return l.Entry(key(user)) }
 
-func (l *ledger) entry(user string) consent.Entry {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.entries[consent.Key{App: "app", User: user, TemplateID: "t"}]
-}
-
-func (l *ledger) set(user string, c consent.Change) {
-	_, _, _ = l.ApplyConsent(context.Background(), consent.Key{App: "app", User: user, TemplateID: "t"}, c, time.Now())
-}
+func (l *ledger) set(user string, c consent.Change) { l.Set(key(user), c) }
 
 func gatedDispatcher(st *store, c *client, l *ledger, mode consent.Mode) *dispatch.Dispatcher {
 	apps := map[string]*dispatch.App{"app": {Name: "app", Platform: "wechat", Client: c,
@@ -181,7 +153,7 @@ func TestConsentObserveSends(t *testing.T) {
 func TestConsentUnreadableWaits(t *testing.T) {
 	t.Parallel()
 	l := newLedger()
-	l.readErr = errors.New("disk I/O error")
+	l.ReadErr = errors.New("disk I/O error")
 	c, st := &client{}, &store{queue: []message.Message{to("dan")}}
 	rs := outcome(t, st, c, gatedDispatcher(st, c, l, consent.ModeEnforce), 1)
 	if u := rs[0].update; (u.Status != message.StatusQueued && u.Status != message.StatusRetrying) || rs[0].attempt != nil || c.sent.Load() != 0 {
