@@ -123,7 +123,7 @@ func (p *Processor) process(ctx context.Context, e message.Event) error {
 	for _, r := range fx.Receipts {
 		p.obs.Receipt(e.App, string(r.Receipt.Status))
 	}
-	p.log.Info("platform event processed", "app", e.App, "event", e.Name, "id", e.ID, "result", fx.Result)
+	p.log.Debug("platform event processed", "app", e.App, "event", e.Name, "id", e.ID, "result", fx.Result)
 	return nil
 }
 
