@@ -218,7 +218,7 @@ func (h *harness) wechat(p wxPush) *http.Request {
 
 // envelope is the body of an encrypted push: safe mode carries ToUserName
 // and Encrypt; compatible mode the plain fields as well.
-func envelope(t *testing.T, format, mode, plain, enc string) string {
+func envelope(t testing.TB, format, mode, plain, enc string) string {
 	t.Helper()
 	if format == "json" {
 		var m map[string]any
