@@ -50,6 +50,11 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 listening "$mock_addr" && listening "$sender_addr" || { echo "not listening after 10 s:"; cat "$data/mockserver.log" "$data/sender.log"; exit 1; }
+# The WeChat demo app pushes its events to the sender (configs/demo.yaml: the same Token and key).
+curl -s -o /dev/null -X PUT "$mock/_mock/apps/push" -H 'Content-Type: application/json' -d '{"platform":"wechat",
+  "app_id":"wxdemo0000000001","push":{"url":"'"$api"'/v1/platform-events/shop-wechat","token":"DemoPushToken1",
+  "encoding_aes_key":"DemoEncodingAESKey0123456789abcdefghijklmno","format":"json","mode":"safe"}}' ||
+  echo "could not give the mock's WeChat app its push settings"
 
 send() { # app, to, template, data JSON, extra JSON fields
   printf "     curl -s -X POST %s/v1/messages -H 'Authorization: Bearer demo-key' -H 'Content-Type: application/json' \\\\\n       -d '{\"app\":\"%s\",\"to\":\"%s\",\"template_id\":\"%s\",\"data\":%s%s}'\n" "$api" "$1" "$2" "$3" "$4" "${5:-}"
@@ -82,6 +87,11 @@ $(send shop-baidu "$baidu_user" de300000000000000000000000000001 '{"keyword1":"D
      curl -s $api/v1/messages/<id> -H 'Authorization: Bearer demo-key'
   See it on Alice's phone: $mock/_ui/phone?platform=wechat&openid=$wechat_user
   or in the mock's inbox:  curl -s '$mock/_mock/messages?openid=$wechat_user'
+
+  A user answers a subscribe popup: the mock pushes it (encrypted) to the sender, which keeps a consent ledger:
+     curl -s -X POST $mock/_mock/popups -d '{"platform":"wechat","app_id":"wxdemo0000000001","openid":"o_demo_bob_00000000000000000","accept":["demo-order-shipped"]}'
+     curl -s '$api/v1/consents?app=shop-wechat&user=o_demo_bob_00000000000000000' -H 'Authorization: Bearer demo-key'
+     (consent: observe in $config; enforce holds back what a user refused — docs/events.md)
 
   Also: $api/metrics · $mock/_mock/requests (every platform call) · Ctrl-C stops both · make reset clears $data/
 

@@ -93,6 +93,19 @@ func TestREADMEConfigsLoad(t *testing.T) {
 	}
 }
 
+// The demo configuration (make run) loads as written, its WeChat app
+// receiving events.
+func TestDemoConfigLoads(t *testing.T) {
+	t.Chdir("../../..") // the demo's key files are named from the repository root
+	c, err := config.Load("configs/demo.yaml", noenv)
+	if err != nil {
+		t.Fatalf("configs/demo.yaml: %v", err)
+	}
+	if a, ok := c.App("shop-wechat"); !ok || a.Events == nil || a.Events.EncodingAESKey == "" {
+		t.Errorf("the demo's WeChat app has no events: %+v", a)
+	}
+}
+
 // placeholder is file content a *_file setting accepts.
 func placeholder(setting string) string {
 	switch {
