@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,6 +46,8 @@ func build(t *testing.T, dir string, cmds ...string) {
 
 var (
 	curlSend = regexp.MustCompile(`curl -s -X POST (\S+)/v1/messages .*?-d '(\{.*\})'`)
+	// The popup the banner shows: a user's answer the mock pushes to the sender.
+	curlPopup = regexp.MustCompile(`curl -s -X POST (\S+)/_mock/popups -d '(\{.*\})'`)
 	banner   = regexp.MustCompile(`(?m)^\s+Sender API \(key: demo-key\):\s+(\S+)`)
 )
 
@@ -133,6 +136,40 @@ func TestRunDemo(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(data, "minipush.db")); err != nil {
 		t.Errorf("the database is not in DATA: %v", err)
+	}
+
+	// The popup curl: the mock pushes the answer (safe mode) to the
+	// sender, whose ledger shows it.
+	p := curlPopup.FindStringSubmatch(out)
+	if p == nil || p[1] != "http://"+mockAddr {
+		t.Fatalf("the banner shows no popup curl to the mock at http://%s:\n%s", mockAddr, out)
+	}
+	var popup struct {
+		AppID  string   `json:"app_id"`
+		OpenID string   `json:"openid"`
+		Accept []string `json:"accept"`
+	}
+	if err := json.Unmarshal([]byte(p[2]), &popup); err != nil || len(popup.Accept) != 1 {
+		t.Fatalf("popup body %s: %v", p[2], err)
+	}
+	resp, err := http.Post(p[1]+"/_mock/popups", "application/json", strings.NewReader(p[2]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the popup curl: %d", resp.StatusCode)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		l, err := c.Consents(ctx, "shop-wechat", popup.OpenID, 0)
+		if err == nil && len(l.Consents) == 1 && l.Consents[0].TemplateID == popup.Accept[0] && l.Consents[0].Credits == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the popup never reached the sender's ledger: %+v %v", l, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
