@@ -48,7 +48,7 @@ var (
 	curlSend = regexp.MustCompile(`curl -s -X POST (\S+)/v1/messages .*?-d '(\{.*\})'`)
 	// The popup the banner shows: a user's answer the mock pushes to the sender.
 	curlPopup = regexp.MustCompile(`curl -s -X POST (\S+)/_mock/popups -d '(\{.*\})'`)
-	banner   = regexp.MustCompile(`(?m)^\s+Sender API \(key: demo-key\):\s+(\S+)`)
+	banner    = regexp.MustCompile(`(?m)^\s+Sender API \(key: demo-key\):\s+(\S+)`)
 )
 
 // make run wires the sender to the mock at whatever addresses it is given,
