@@ -13,7 +13,8 @@ Feature: The sender keeps a consent ledger from the platforms' pushes
     Then the sender's ledger shows alice with 3 one-time credits
     When I send alice 4 messages through the sender one after another
     Then the first 3 are delivered and the last is rejected as not subscribed
-    And the platform received 3 sends for alice
+    And the platform accepted 3 sends for alice
+    And the platform never answered a send for alice with its not-subscribed code
     And each delivered message carries the platform's delivery receipt
 
     Examples:
@@ -33,11 +34,11 @@ Feature: The sender keeps a consent ledger from the platforms' pushes
     And alice switches the template off in the settings
     Then the sender's ledger shows alice rejected the template
     And they are all rejected as not subscribed
-    And the platform received 0 sends for alice
+    And the platform never answered a send for alice with its not-subscribed code
     When alice accepts the template in 1 popup
     And I send alice a message through the sender
     Then the message is delivered
-    And the platform received 1 send for alice
+    And the platform accepted 1 send for alice
 
   Scenario: A rejection in the popup holds back the next message
     Given a wechat mini-program served by the sender that enforces consent, pushing xml in plain mode
@@ -46,7 +47,8 @@ Feature: The sender keeps a consent ledger from the platforms' pushes
     Then the sender's ledger shows alice rejected the template
     When I send alice a message through the sender
     Then the message is rejected as not subscribed
-    And the platform received 0 sends for alice
+    And the platform accepted 0 sends for alice
+    And the platform never answered a send for alice with its not-subscribed code
 
   Scenario Outline: A forged push changes nothing (<spoiled>, <mode> mode)
     Given a wechat mini-program served by the sender that enforces consent, pushing <format> in <mode> mode
@@ -87,6 +89,7 @@ Feature: The sender keeps a consent ledger from the platforms' pushes
     Then the sender's ledger shows alice with 2 one-time credits
     When I send alice 3 messages through the sender one after another
     Then the first 2 are delivered and the last is rejected as not subscribed
-    And the platform received 2 sends for alice
+    And the platform accepted 2 sends for alice
+    And the platform never answered a send for alice with its not-subscribed code
     When alice switches the template off in the settings
     Then the sender's ledger shows alice rejected the template

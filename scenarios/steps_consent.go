@@ -31,7 +31,8 @@ func (s *scenario) registerConsent(sc *godog.ScenarioContext) {
 	sc.Step(`^the first (\d+) are delivered and the last is rejected as not subscribed$`, s.firstDeliveredLastHeld)
 	sc.Step(`^they are all rejected as not subscribed$`, s.allHeld)
 	sc.Step(`^the message is rejected as not subscribed$`, s.lastHeld)
-	sc.Step(`^the platform received (\d+) sends? for (\w+)$`, s.sendsFor)
+	sc.Step(`^the platform accepted (\d+) sends? for (\w+)$`, s.acceptedFor)
+	sc.Step(`^the platform never answered a send for (\w+) with its not-subscribed code$`, s.neverNotSubscribed)
 	sc.Step(`^each delivered message carries the platform's delivery receipt$`, s.receiptsDelivered)
 	sc.Step(`^the platform will report the next delivery as failed with code (\d+)$`, s.failNextReceipt)
 	sc.Step(`^the message's receipt says (delivered|failed) with code "(\d+)"$`, s.receiptSays)
@@ -253,21 +254,54 @@ func (s *scenario) lastHeld() error {
 	return s.heldBack(m.id)
 }
 
-// sendsFor counts the platform's send calls for a user (the mock's
-// journal): what the sender held back never reached it.
-func (s *scenario) sendsFor(n int, user string) error {
+// notSubscribedCode is the code each pushing platform answers a send to a
+// user without a subscription with.
+var notSubscribedCode = map[string]int{"wechat": 43101, "douyin": 28014043}
+
+// sendCalls counts the platform's send calls for a user (the mock's
+// journal) that it answered with code.
+func (s *scenario) sendCalls(user string, code int) (int, error) {
+	a, err := s.app()
+	if err != nil {
+		return 0, err
+	}
+	time.Sleep(grace)
+	r, err := s.mock().Requests(s.ctx, mockclient.RequestFilter{Platform: a.spec.name, Endpoint: a.spec.sendEndpoint,
+		AppID: a.appID, OpenID: a.userID(user), ErrCode: &code, Limit: 1})
+	return r.Total, err
+}
+
+// acceptedFor: the platform accepted exactly n sends for user (calls it
+// throttled or refused for a while do not count).
+func (s *scenario) acceptedFor(n int, user string) error {
+	got, err := s.sendCalls(user, 0)
+	if err != nil {
+		return err
+	}
+	if got != n {
+		return fmt.Errorf("the platform accepted %d send(s) for %s, want %d", got, user, n)
+	}
+	return nil
+}
+
+// neverNotSubscribed: a message the sender held back never reached the
+// platform — had it, the platform would have answered its not-subscribed
+// code, as it does to every send beyond the user's subscription.
+func (s *scenario) neverNotSubscribed(user string) error {
 	a, err := s.app()
 	if err != nil {
 		return err
 	}
-	time.Sleep(grace)
-	r, err := s.mock().Requests(s.ctx, mockclient.RequestFilter{Platform: a.spec.name, Endpoint: a.spec.sendEndpoint,
-		AppID: a.appID, OpenID: a.userID(user), Limit: 1})
+	code, ok := notSubscribedCode[a.spec.name]
+	if !ok {
+		return fmt.Errorf("no not-subscribed code known for %s", a.spec.name)
+	}
+	got, err := s.sendCalls(user, code)
 	if err != nil {
 		return err
 	}
-	if r.Total != n {
-		return fmt.Errorf("the platform received %d send(s) for %s, want %d", r.Total, user, n)
+	if got != 0 {
+		return fmt.Errorf("the platform answered %d send(s) for %s with %d: the sender called it for a user without a subscription", got, user, code)
 	}
 	return nil
 }

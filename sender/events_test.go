@@ -140,11 +140,15 @@ func (w *consentWorld) sendOnce(marker string, sendAt ...time.Time) string {
 	return w.s.send(b)
 }
 
-// sends counts the platform's subscribe sends to alice.
-func (w *consentWorld) sends() int {
+// sends counts the platform's subscribe sends to alice (answered with
+// code, when given).
+func (w *consentWorld) sends(code ...int) int {
 	w.t.Helper()
-	r, err := w.mock.Control.Requests(w.ctx, mockclient.RequestFilter{Platform: "wechat", Endpoint: "subscribe_send",
-		AppID: consAppID, OpenID: alice, Limit: 1})
+	f := mockclient.RequestFilter{Platform: "wechat", Endpoint: "subscribe_send", AppID: consAppID, OpenID: alice, Limit: 1}
+	if len(code) > 0 {
+		f.ErrCode = &code[0]
+	}
+	r, err := w.mock.Control.Requests(w.ctx, f)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -198,8 +202,8 @@ func TestConsentLifecycle(t *testing.T) {
 				}
 			}
 			w.heldBack(w.sendOnce("fourth"))
-			if n := w.sends(); n != 3 {
-				t.Errorf("the platform saw %d sends to alice, want 3 (the fourth held back)", n)
+			if n, refused := w.sends(0), w.sends(43101); n != 3 || refused != 0 {
+				t.Errorf("the platform accepted %d sends to alice and refused %d with 43101, want 3 and none (the fourth held back)", n, refused)
 			}
 			// Each delivered message carries the platform's receipt.
 			code, b := w.s.do(http.MethodGet, query("/v1/messages", "app", consApp, "status", "delivered"), nil)
