@@ -99,6 +99,23 @@ bench-sender: ## Measure the sender against its performance targets (docs/perfor
 	$(GO) test -run '^$$' -bench 'AcceptHTTP|DeliverEndToEnd' -benchtime 20000x -count 3 ./sender/
 	MINIPUSH_PERF=1 $(GO) test -run '^TestPerf$$' -v -count=1 -timeout 30m ./sender/
 
+BENCH_N ?= 5000
+BENCH_PACE ?= 10s
+BENCH_BASELINE ?= benchcompare/baseline.json
+
+.PHONY: bench-compare
+bench-compare: build ## Side by side, one run: plain handlers, the mock (every platform's send) and the sender binary; ratios and CPU µs/msg
+	$(GO) build -trimpath -o $(BIN)/benchcompare ./benchcompare/cmd/benchcompare
+	@mkdir -p $(REPORTS)
+	$(BIN)/benchcompare -sender $(BIN)/sender -n $(BENCH_N) -pace $(BENCH_PACE) -json $(REPORTS)/bench-compare.json
+
+.PHONY: bench-check
+bench-check: build ## The CI check: bench-compare at a smaller size, failing when a CPU ratio is >30% worse than $(BENCH_BASELINE)
+	@mkdir -p $(REPORTS)
+	$(GO) build -trimpath -o $(BIN)/benchcompare ./benchcompare/cmd/benchcompare
+	$(BIN)/benchcompare -sender $(BIN)/sender -n 3000 -pace 5s -json $(REPORTS)/bench-check.json \
+	  -baseline $(BENCH_BASELINE) -check
+
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME each (default 15s); FUZZ_MATCH=regex picks targets by dir/FuzzName
 	@FUZZTIME=$(FUZZTIME) FUZZ_MATCH='$(FUZZ_MATCH)' GO=$(GO) bash scripts/fuzz.sh

@@ -14,7 +14,6 @@ package mockserver_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -27,16 +26,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minipush/minipush/internal/sendcases"
 	"github.com/minipush/minipush/mockserver"
-	"github.com/minipush/minipush/mockserver/internal/benchload"
 	"github.com/minipush/minipush/mockserver/mockapi"
 )
 
 const (
-	benchAppID    = "wxbench000000000001"
-	benchSecret   = "bench-secret-0123456789abcdef01"
-	benchUser     = "o-bench-user-0000000000000001"
-	benchTemplate = "bench-long-term-template-000000000000000001"
+	benchAppID  = sendcases.WeChatAppID
+	benchSecret = sendcases.WeChatSecret
 	// benchWorkers is the number of concurrent client goroutines, each with
 	// its own keep-alive connection.
 	benchWorkers = 32
@@ -47,58 +44,12 @@ const (
 	benchTurn = 1000
 )
 
-// benchBody is what a typical sender posts: the shape silenceper writes,
-// with page, state and lang set. Both servers receive exactly these bytes.
-var benchBody = []byte(`{"touser":"` + benchUser + `","template_id":"` + benchTemplate + `",` +
-	`"page":"pages/order/detail?id=42","data":{"thing1":{"value":"无线耳机","color":""},` +
-	`"character_string2":{"value":"SF1234567890","color":""},"time3":{"value":"2024年5月1日 15:01","color":""}},` +
-	`"miniprogram_state":"formal","lang":"zh_CN"}`)
+// benchBody is what a typical sender posts (sendcases.WeChatBody).
+var benchBody = sendcases.WeChatBody
 
 // benchSeed is one app whose user holds a long-term grant, so every send
 // succeeds however many are made.
-func benchSeed() mockapi.Seed {
-	return mockapi.Seed{Apps: []mockapi.App{{
-		Platform: mockapi.PlatformWeChat, AppID: benchAppID, Secret: benchSecret,
-		Users: []string{benchUser},
-		Templates: []mockapi.Template{{TemplateID: benchTemplate, Title: "订单发货通知",
-			Keywords: []string{"thing1", "character_string2", "time3"}, Type: mockapi.TemplateLongTerm}},
-		Grants: []mockapi.Grant{{OpenID: benchUser, TemplateID: benchTemplate, LongTerm: true}},
-	}}}
-}
-
-// baselineSend mirrors the request the SDKs send.
-type baselineSend struct {
-	ToUser     string `json:"touser"`
-	TemplateID string `json:"template_id"`
-	Page       string `json:"page"`
-	Data       map[string]struct {
-		Value string `json:"value"`
-		Color string `json:"color"`
-	} `json:"data"`
-	MiniprogramState string `json:"miniprogram_state"`
-	Lang             string `json:"lang"`
-}
-
-type baselineAnswer struct {
-	ErrCode int    `json:"errcode"`
-	ErrMsg  string `json:"errmsg"`
-	MsgID   int64  `json:"msgid"`
-}
-
-// baselineHandler does the least any server of this API must: decode the
-// body into a struct and encode the success answer.
-func baselineHandler() http.Handler {
-	var seq atomic.Int64
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req baselineSend
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json; encoding=utf-8")
-		_ = json.NewEncoder(w).Encode(baselineAnswer{ErrMsg: "ok", MsgID: seq.Add(1)})
-	})
-}
+func benchSeed() mockapi.Seed { return mockapi.Seed{Apps: []mockapi.App{sendcases.WeChatApp()}} }
 
 // keepAliveClient keeps enough idle connections for every worker.
 func keepAliveClient(workers int) *http.Client {
@@ -111,101 +62,18 @@ func keepAliveClient(workers int) *http.Client {
 // fetchToken gets an access token from the mock at base.
 func fetchToken(tb testing.TB, c *http.Client, base string) string {
 	tb.Helper()
-	q := url.Values{"grant_type": {"client_credential"}, "appid": {benchAppID}, "secret": {benchSecret}}
-	resp, err := c.Get(base + "/cgi-bin/token?" + q.Encode())
+	tok, err := sendcases.WeChatToken(c, base)
 	if err != nil {
-		tb.Fatalf("fetch token: %v", err)
+		tb.Fatal(err)
 	}
-	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-		ErrCode     int    `json:"errcode"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-		tb.Fatalf("fetch token: errcode %d, %v", tok.ErrCode, err)
-	}
-	return tok.AccessToken
-}
-
-func sendTarget(base, token string) benchload.Target {
-	return benchload.Target{
-		Method: http.MethodPost,
-		URL:    base + "/cgi-bin/message/subscribe/send?access_token=" + url.QueryEscape(token),
-		Header: http.Header{"Content-Type": {"application/json;charset=utf-8"}},
-		Body:   benchBody,
-		Check:  benchload.CheckPrefix(`{"errcode":0,`),
-	}
+	return tok
 }
 
 // BenchmarkSubscribeSend: b.N sends to the mock and b.N to the baseline, in
 // alternating turns of benchTurn sends from benchWorkers concurrent
-// keep-alive clients. ns/op is
-// the mock's wall time per send (1/throughput); the other metrics compare
-// the two servers.
-func BenchmarkSubscribeSend(b *testing.B) {
-	srv, err := mockserver.New(mockserver.WithSeed(benchSeed()))
-	if err != nil {
-		b.Fatalf("new mock: %v", err)
-	}
-	mockHS := httptest.NewServer(srv.Handler())
-	defer mockHS.Close()
-	baseHS := httptest.NewServer(baselineHandler())
-	defer baseHS.Close()
-
-	mockClient, baseClient := keepAliveClient(benchWorkers), keepAliveClient(benchWorkers)
-	defer mockClient.CloseIdleConnections()
-	defer baseClient.CloseIdleConnections()
-	token := fetchToken(b, mockClient, mockHS.URL)
-	mockT, baseT := sendTarget(mockHS.URL, token), sendTarget(baseHS.URL, token)
-
-	ctx := context.Background()
-	// Warm both: connections open, code paths and allocator caches hot.
-	for _, w := range []struct {
-		c *http.Client
-		t benchload.Target
-	}{{mockClient, mockT}, {baseClient, baseT}} {
-		if _, err := benchload.Run(ctx, w.c, w.t, 4*benchWorkers, benchWorkers); err != nil {
-			b.Fatalf("warm-up: %v", err)
-		}
-	}
-
-	var mockRes, baseRes benchload.Result
-	b.ResetTimer()
-	for round, left := 0, b.N; left > 0; round++ {
-		n := min(benchTurn, left)
-		left -= n
-		// Who goes first alternates too, so neither always follows the
-		// other's garbage.
-		sides := []struct {
-			c   *http.Client
-			t   benchload.Target
-			acc *benchload.Result
-		}{{mockClient, mockT, &mockRes}, {baseClient, baseT, &baseRes}}
-		if round%2 == 1 {
-			sides[0], sides[1] = sides[1], sides[0]
-		}
-		for _, s := range sides {
-			runtime.GC() // start each turn with the same clean heap
-			res, err := benchload.Run(ctx, s.c, s.t, n, benchWorkers)
-			if err != nil {
-				b.Fatalf("round %d: %v", round, err)
-			}
-			s.acc.Merge(res)
-		}
-	}
-	b.StopTimer()
-
-	mockP99, baseP99 := mockRes.Percentile(99), baseRes.Percentile(99)
-	b.ReportMetric(float64(mockRes.Elapsed.Nanoseconds())/float64(mockRes.Requests), "ns/op")
-	b.ReportMetric(mockRes.RPS(), "mock_req/s")
-	b.ReportMetric(baseRes.RPS(), "base_req/s")
-	b.ReportMetric(mockRes.RPS()/baseRes.RPS(), "ratio_rps")
-	b.ReportMetric(micros(mockP99), "mock_p99_µs")
-	b.ReportMetric(micros(baseP99), "base_p99_µs")
-	b.ReportMetric(float64(mockP99)/float64(baseP99), "ratio_p99")
-	b.ReportMetric(micros(mockRes.Percentile(50)), "mock_p50_µs")
-	b.ReportMetric(micros(baseRes.Percentile(50)), "base_p50_µs")
-}
+// keep-alive clients. ns/op is the mock's wall time per send
+// (1/throughput); the other metrics compare the two servers.
+func BenchmarkSubscribeSend(b *testing.B) { benchCases(b, "wechat_subscribe") }
 
 func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 

@@ -43,6 +43,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/minipush/minipush/internal/perfprobe"
 	"github.com/minipush/minipush/mockserver"
 	"github.com/minipush/minipush/mockserver/mockapi"
 	"github.com/minipush/minipush/mockserver/mockclient"
@@ -50,7 +51,6 @@ import (
 	"github.com/minipush/minipush/sender"
 	"github.com/minipush/minipush/sender/internal/config"
 	"github.com/minipush/minipush/sender/internal/message"
-	"github.com/minipush/minipush/sender/internal/perfprobe"
 )
 
 // The targets.

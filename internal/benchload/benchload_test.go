@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minipush/minipush/mockserver/internal/benchload"
+	"github.com/minipush/minipush/internal/benchload"
 )
 
 func TestPercentile(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/minipush/minipush/sender/internal/perfprobe"
+	"github.com/minipush/minipush/internal/perfprobe"
 )
 
 func ExampleLatencies() {

@@ -1,6 +1,6 @@
 // Package benchload drives concurrent HTTP load at one target and records
-// each request's latency, for the mock's benchmarks (mockserver/bench_test.go,
-// mockserver/bench_platforms_test.go).
+// each request's latency, for the mock's benchmarks (mockserver/bench_*_test.go) and
+// the side-by-side comparison (benchcompare).
 // It measures from the outside: a request counts from the moment the client
 // starts it until its body has been read in full.
 package benchload

@@ -120,6 +120,30 @@ func TestReadSelf(t *testing.T) {
 	if SelfCPU() <= 0 {
 		t.Error("SelfCPU = 0 for a running test")
 	}
+	// ThreadsCPU grows with work done, at a finer grain than ticks.
+	before, err := ThreadsCPU(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(20 * time.Millisecond); time.Now().Before(end); {
+	}
+	after, err := ThreadsCPU(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := after - before; d < 10*time.Millisecond {
+		t.Errorf("ThreadsCPU grew %v over 20 ms of spinning, want ≥ 10 ms", d)
+	}
+}
+
+func TestParseSchedstat(t *testing.T) {
+	got, err := parseSchedstat("123456789 5000 12\n")
+	if err != nil || got != 123456789*time.Nanosecond {
+		t.Errorf("parseSchedstat = %v, %v", got, err)
+	}
+	if _, err := parseSchedstat(""); err == nil {
+		t.Error("parseSchedstat of an empty line: no error")
+	}
 }
 
 func TestWatchMemorySeesGrowth(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 
-	"github.com/minipush/minipush/mockserver/internal/benchload"
+	"github.com/minipush/minipush/internal/benchload"
 )
 
 func ExampleRun() {

@@ -1,5 +1,5 @@
 // Package perfprobe measures the sender for its performance benchmarks
-// (sender/bench_test.go, docs/performance.md): latency histograms, a
+// (sender/bench_test.go, benchcompare, docs/performance.md): latency histograms, a
 // process's resident memory and CPU time read from /proc, and the
 // machine's load average, which every figure must be read against on a
 // shared machine.
@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -305,4 +306,48 @@ func parseProcStat(s string) (time.Duration, error) {
 		busy += int64(v)
 	}
 	return time.Duration(busy) * clockTick, nil
+}
+
+// ThreadsCPU is another process's CPU time to the nanosecond: the sum of
+// its threads' run time in /proc/<pid>/task/*/schedstat (ProcessCPU counts
+// 10 ms ticks, too coarse to tell apart two servers' turns of a few
+// hundred milliseconds). Threads that have exited are no longer counted:
+// read it around a window in which the process keeps its threads (a Go
+// program does). It falls back to ProcessCPU where schedstat is missing.
+func ThreadsCPU(pid int) (time.Duration, error) {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, fmt.Errorf("read threads of pid %d: %w", pid, err)
+	}
+	var total time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/schedstat")
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // the thread exited meanwhile
+		}
+		if err != nil {
+			return ProcessCPU(pid)
+		}
+		ns, err := parseSchedstat(string(b))
+		if err != nil {
+			return 0, err
+		}
+		total += ns
+	}
+	return total, nil
+}
+
+// parseSchedstat reads the first field of a schedstat line: nanoseconds
+// spent on a CPU.
+func parseSchedstat(s string) (time.Duration, error) {
+	f := strings.Fields(s)
+	if len(f) < 1 {
+		return 0, fmt.Errorf("parse schedstat %q", s)
+	}
+	v, err := strconv.ParseUint(f[0], 10, 63)
+	if err != nil {
+		return 0, fmt.Errorf("parse schedstat %q: %w", s, err)
+	}
+	return time.Duration(v), nil
 }
