@@ -1,0 +1,654 @@
+package redis
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/storage"
+)
+
+// body is a message's fixed fields, stored as one JSON value (field b):
+// written once, never changed, read as a whole. "to" comes last, so that
+// a fan-out step builds every member's body from one prefix and suffix.
+type body struct {
+	App        string            `json:"app"`
+	Platform   string            `json:"platform,omitempty"`
+	TemplateID string            `json:"tpl"`
+	Data       map[string]string `json:"data"`
+	Page       string            `json:"page,omitempty"`
+	Key        string            `json:"ikey,omitempty"`
+	Created    int64             `json:"created"`
+	To         string            `json:"to"`
+}
+
+// member is a message's entry in the due and lease sets: its seq in 16
+// hex digits, then its id. Equal scores sort by member, so by seq: ties
+// go to the older message.
+func member(seq int64, id string) string { return fmt.Sprintf("%016x%s", seq, id) }
+
+// newArgs appends the NF script arguments of new message m with seq.
+func newArgs(args []any, m *message.Message, seq int64) ([]any, error) {
+	b, err := json.Marshal(body{App: m.App, Platform: m.Platform, TemplateID: m.TemplateID, Data: m.Data, Page: m.Page,
+		Key: m.IdempotencyKey, Created: toMS(m.CreatedAt), To: m.To})
+	if err != nil {
+		return args, fmt.Errorf("message %s: encode: %w", m.ID, err)
+	}
+	return append(args, m.ID, member(seq, m.ID), string(m.Status), seq, toMS(m.NextAttemptAt), toMS(m.UpdatedAt),
+		string(b), m.IdempotencyKey, m.Fingerprint, m.BroadcastID, m.Retries, m.PlatformMsgID, m.LastCode, m.LastError), nil
+}
+
+// Enqueue implements storage.Store. A message without an ID gets one
+// ("msg_…"); Status defaults to queued, CreatedAt to now and NextAttemptAt
+// to CreatedAt.
+//
+// Two round trips: the first takes a seq for each message and its id in
+// the global index (SET NX: a taken id is storage.ErrConflict before
+// anything is written); the second is one script per app that checks the
+// idempotency keys and writes the messages, all or none. A call whose
+// messages belong to several apps is atomic per app (the API never makes
+// one).
+func (s *Store) Enqueue(ctx context.Context, msgs []message.Message) ([]message.Message, []bool, error) {
+	if len(msgs) == 0 {
+		return nil, nil, nil
+	}
+	if err := s.begin(ctx); err != nil {
+		return nil, nil, fmt.Errorf("enqueue: %w", err)
+	}
+	now := s.now()
+	out := make([]message.Message, len(msgs))
+	var apps []string
+	byApp := map[string][]int{}
+	for i := range msgs {
+		m, err := normalize(msgs[i], now)
+		if err != nil {
+			return nil, nil, fmt.Errorf("enqueue: %w", err)
+		}
+		out[i] = m
+		if _, ok := byApp[m.App]; !ok {
+			apps = append(apps, m.App)
+		}
+		byApp[m.App] = append(byApp[m.App], i)
+	}
+	rs := make([]reservation, len(out))
+	for i := range out {
+		rs[i] = reservation{key: s.midKey(out[i].ID), id: out[i].ID, app: out[i].App}
+	}
+	seq0, err := s.reserve(ctx, rs, len(rs))
+	if err != nil {
+		return nil, nil, fmt.Errorf("enqueue: %w", err)
+	}
+	dup := make([]bool, len(out))
+	var unused []string // reserved ids of messages not stored
+	release := func() {
+		keys := make([]string, len(unused))
+		for i, id := range unused {
+			keys[i] = s.midKey(id)
+		}
+		s.unreserve(keys)
+	}
+	for k, app := range apps {
+		idx := byApp[app]
+		args := []any{toMS(now)}
+		for _, i := range idx {
+			if args, err = newArgs(args, &out[i], seq0+int64(i)); err != nil {
+				unused = append(unused, idsOf(out, byApp, apps[k:])...)
+				release()
+				return nil, nil, fmt.Errorf("enqueue: %w", err)
+			}
+		}
+		v, err := s.write(ctx, app, "enqueue", args...)
+		if err != nil {
+			unused = append(unused, idsOf(out, byApp, apps[k:])...)
+			release()
+			return nil, nil, scriptErr("enqueue", err)
+		}
+		res, _ := v.([]any)
+		if len(res) != len(idx) {
+			return nil, nil, fmt.Errorf("enqueue: script answered %d results for %d messages", len(res), len(idx))
+		}
+		for j, r := range res {
+			i := idx[j]
+			switch r := r.(type) {
+			case int64:
+				if r == 0 {
+					continue
+				}
+				// The same key as an earlier message of this call.
+				dup[i] = true
+				unused = append(unused, out[i].ID)
+				out[i] = out[idx[r-1]]
+			case []any:
+				first, err := decodeMsg(str(r[0]), r[1], false)
+				if err != nil {
+					return nil, nil, fmt.Errorf("enqueue: %w", err)
+				}
+				dup[i] = true
+				unused = append(unused, out[i].ID)
+				out[i] = first
+			}
+		}
+	}
+	release()
+	return out, dup, nil
+}
+
+func idsOf(out []message.Message, byApp map[string][]int, apps []string) []string {
+	var ids []string
+	for _, app := range apps {
+		for _, i := range byApp[app] {
+			ids = append(ids, out[i].ID)
+		}
+	}
+	return ids
+}
+
+// reservation is one id put into a global index (a message's or a
+// broadcast's) for its app.
+type reservation struct {
+	key, id, app string
+}
+
+// reserve takes nseq seqs and puts every reservation into its index, in
+// one pipeline, and answers the first seq. An id already in its index is
+// storage.ErrConflict, and nothing stays reserved.
+func (s *Store) reserve(ctx context.Context, rs []reservation, nseq int) (int64, error) {
+	var apps []string
+	for _, r := range rs {
+		if !slices.Contains(apps, r.app) {
+			apps = append(apps, r.app)
+		}
+	}
+	pipe := s.c.Pipeline()
+	for _, app := range apps {
+		if err := checkApp(app); err != nil {
+			return 0, err
+		}
+		s.announce(pipe, ctx, app)
+	}
+	var seq *goredis.IntCmd
+	if nseq > 0 {
+		seq = pipe.IncrBy(ctx, s.seqKey(), int64(nseq))
+	}
+	sets := make([]*goredis.BoolCmd, len(rs))
+	for i, r := range rs {
+		sets[i] = pipe.SetNX(ctx, r.key, r.app, 0)
+	}
+	_, err := pipe.Exec(ctx)
+	var mine []string
+	taken := ""
+	for i, c := range sets {
+		if c.Val() {
+			mine = append(mine, rs[i].key)
+		} else if taken == "" {
+			taken = rs[i].id
+		}
+	}
+	if err != nil && !errors.Is(err, goredis.Nil) {
+		s.unreserve(mine) // some may have been set before the failure
+		return 0, s.done(err)
+	}
+	for _, app := range apps {
+		s.markAnnounced(app)
+	}
+	if taken != "" {
+		s.unreserve(mine)
+		return 0, fmt.Errorf("id %s: %w", taken, storage.ErrConflict)
+	}
+	for _, r := range rs {
+		if r.key == s.midKey(r.id) {
+			s.idApp.put(r.id, r.app)
+		}
+	}
+	if seq == nil {
+		return 0, nil
+	}
+	return seq.Val() - int64(nseq) + 1, nil
+}
+
+// unreserve deletes index entries this call made but did not use (best
+// effort: a leftover entry only makes its id unusable and Get answer
+// ErrNotFound, as it should).
+func (s *Store) unreserve(keys []string) {
+	if len(keys) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	defer cancel()
+	pipe := s.c.Pipeline()
+	for _, k := range keys { // one key per command: they may live on different nodes
+		pipe.Del(ctx, k)
+	}
+	_, _ = pipe.Exec(ctx)
+}
+
+// Get implements storage.Store: the message with its attempts, oldest
+// first, and its receipt.
+func (s *Store) Get(ctx context.Context, id string) (message.Message, error) {
+	if err := s.begin(ctx); err != nil {
+		return message.Message{}, err
+	}
+	app, err := s.appOf(ctx, id)
+	if err != nil {
+		return message.Message{}, fmt.Errorf("get message %s: %w", id, err)
+	}
+	v, err := s.run(ctx, app, "get", id).Result()
+	if err != nil {
+		return message.Message{}, fmt.Errorf("get message %s: %w", id, classify(err))
+	}
+	res, _ := v.([]any)
+	if len(res) != 2 {
+		return message.Message{}, fmt.Errorf("get message %s: %w", id, storage.ErrNotFound)
+	}
+	m, err := decodeMsg(id, res[0], true)
+	if err != nil {
+		return message.Message{}, fmt.Errorf("get message %s: %w", id, err)
+	}
+	m.Receipt, err = decodeReceipt(res[1])
+	if err != nil {
+		return message.Message{}, fmt.Errorf("get message %s: %w", id, err)
+	}
+	return m, nil
+}
+
+// Redrive implements storage.Store.
+func (s *Store) Redrive(ctx context.Context, id string, now time.Time) (message.Message, error) {
+	if err := s.begin(ctx); err != nil {
+		return message.Message{}, err
+	}
+	app, err := s.appOf(ctx, id)
+	if err != nil {
+		return message.Message{}, fmt.Errorf("redrive message %s: %w", id, err)
+	}
+	v, err := s.write(ctx, app, "redrive", id, toMS(now))
+	if err != nil {
+		return message.Message{}, scriptErr("redrive", err)
+	}
+	return decodeMsg(id, v, false)
+}
+
+// Counts implements storage.Store: each app's counts are kept by the
+// scripts that change a status, so this is one HGETALL per app.
+func (s *Store) Counts(ctx context.Context) (map[message.Status]int, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	apps, err := s.appList(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("count messages: %w", err)
+	}
+	counts := zeroCounts()
+	pipe := s.c.Pipeline()
+	cmds := make([]*goredis.MapStringStringCmd, len(apps))
+	for i, app := range apps {
+		cmds[i] = pipe.HGetAll(ctx, s.appBase(app)+"counts")
+	}
+	if _, err := pipe.Exec(ctx); err != nil && len(apps) > 0 {
+		return nil, fmt.Errorf("count messages: %w", classify(err))
+	}
+	for _, c := range cmds {
+		addCounts(counts, c.Val())
+	}
+	return counts, nil
+}
+
+func zeroCounts() map[message.Status]int {
+	counts := make(map[message.Status]int, len(message.Statuses))
+	for _, st := range message.Statuses {
+		counts[st] = 0
+	}
+	return counts
+}
+
+func addCounts(counts map[message.Status]int, h map[string]string) {
+	for st, v := range h {
+		n, _ := strconv.Atoi(v)
+		counts[message.Status(st)] += n
+	}
+}
+
+// listBudget bounds how many index entries one list script scans before
+// it answers (with what it found so far), so that a sparse filter never
+// holds Redis for long.
+const listBudget = 5000
+
+// List implements storage.Store. Pages are in insertion order (the global
+// seq), newest first; next is "" on the last page. The index scanned is
+// the narrowest the filter allows — a broadcast's messages, an app's
+// messages of one status, an app's messages — and what it does not
+// select (a status within a broadcast, a receipt) is checked message by
+// message in the script. Without an app, every app's index is read and
+// merged by seq.
+func (s *Store) List(ctx context.Context, f storage.Filter) ([]message.Message, string, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, "", err
+	}
+	limit := f.Limit
+	switch {
+	case limit <= 0:
+		limit = 100
+	case limit > 1000:
+		limit = 1000
+	}
+	max := "+inf"
+	if f.Cursor != "" {
+		seq, ok := decodeCursor(f.Cursor)
+		if !ok {
+			return nil, "", fmt.Errorf("list messages: cursor %q: %w", f.Cursor, storage.ErrNotFound)
+		}
+		max = "(" + strconv.FormatInt(seq, 10)
+	}
+	var (
+		apps  []string
+		index = "all"
+		fst   = string(f.Status)
+	)
+	switch {
+	case f.BroadcastID != "":
+		app, err := s.c.Get(ctx, s.bidKey(f.BroadcastID)).Result()
+		if errors.Is(err, goredis.Nil) || (err == nil && f.App != "" && app != f.App) {
+			return []message.Message{}, "", nil
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("list messages: %w", classify(err))
+		}
+		apps, index = []string{app}, "bm:"+f.BroadcastID
+	case f.App != "":
+		apps = []string{f.App}
+		if fst != "" {
+			index, fst = "st:"+fst, ""
+		}
+	default:
+		var err error
+		if apps, err = s.appList(ctx); err != nil {
+			return nil, "", fmt.Errorf("list messages: %w", err)
+		}
+		if fst != "" {
+			index, fst = "st:"+fst, ""
+		}
+	}
+	items, more, err := s.merge(ctx, apps, index, max, limit+1, fst, string(f.Receipt))
+	if err != nil {
+		return nil, "", fmt.Errorf("list messages: %w", err)
+	}
+	out := make([]message.Message, 0, min(len(items), limit))
+	for _, it := range items[:min(len(items), limit)] {
+		out = append(out, it.m)
+	}
+	if len(items) <= limit && !more {
+		return out, "", nil
+	}
+	return out, encodeCursor(items[limit-1].seq), nil
+}
+
+type listed struct {
+	seq int64
+	m   message.Message
+}
+
+// appScan is one app's progress through its index.
+type appScan struct {
+	app       string
+	cursor    string // '(seq' below which nothing was scanned yet
+	exhausted bool
+	buf       []listed // matches not yet merged, newest first
+}
+
+// merge reads want matches, newest first, from index in every app, and
+// reports whether more may follow.
+func (s *Store) merge(ctx context.Context, apps []string, index, max string, want int, status, receipt string) ([]listed, bool, error) {
+	scans := make([]*appScan, len(apps))
+	for i, app := range apps {
+		scans[i] = &appScan{app: app, cursor: max}
+	}
+	var out []listed
+	for len(out) < want {
+		// Fill every app that has nothing buffered and more to scan.
+		var fill []*appScan
+		for _, sc := range scans {
+			if len(sc.buf) == 0 && !sc.exhausted {
+				fill = append(fill, sc)
+			}
+		}
+		for _, sc := range fill {
+			if err := s.scan(ctx, sc, index, want-len(out), status, receipt); err != nil {
+				return nil, false, err
+			}
+		}
+		// The newest buffered match is next unless an app not yet scanned
+		// as deep may still hold a newer one.
+		var best *appScan
+		for _, sc := range scans {
+			if len(sc.buf) > 0 && (best == nil || sc.buf[0].seq > best.buf[0].seq) {
+				best = sc
+			}
+		}
+		if best == nil {
+			if allExhausted(scans) {
+				return out, false, nil
+			}
+			continue
+		}
+		blocked := false
+		for _, sc := range scans {
+			if len(sc.buf) == 0 && !sc.exhausted && cursorAbove(sc.cursor, best.buf[0].seq) {
+				blocked = true
+			}
+		}
+		if blocked {
+			continue
+		}
+		out = append(out, best.buf[0])
+		best.buf = best.buf[1:]
+	}
+	more := !allExhausted(scans)
+	for _, sc := range scans {
+		more = more || len(sc.buf) > 0
+	}
+	return out, more, nil
+}
+
+func allExhausted(scans []*appScan) bool {
+	for _, sc := range scans {
+		if !sc.exhausted || len(sc.buf) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// cursorAbove reports whether a scan stopped at cursor may still find
+// entries newer than seq.
+func cursorAbove(cursor string, seq int64) bool {
+	if cursor == "+inf" {
+		return true
+	}
+	c, _ := strconv.ParseInt(strings.TrimPrefix(cursor, "("), 10, 64)
+	return c-1 > seq
+}
+
+// scan runs one list script on sc's app.
+func (s *Store) scan(ctx context.Context, sc *appScan, index string, want int, status, receipt string) error {
+	v, err := s.run(ctx, sc.app, "list", index, sc.cursor, want, status, receipt, listBudget).Result()
+	if err != nil {
+		return classify(err)
+	}
+	res, _ := v.([]any)
+	if len(res) < 2 {
+		return errors.New("list script: short answer")
+	}
+	sc.cursor = str(res[0])
+	sc.exhausted = res[1] == int64(1)
+	for i := 2; i+3 < len(res); i += 4 {
+		seq, _ := strconv.ParseInt(str(res[i]), 10, 64)
+		m, err := decodeMsg(str(res[i+1]), res[i+2], false)
+		if err != nil {
+			return err
+		}
+		if m.Receipt, err = decodeReceipt(res[i+3]); err != nil {
+			return err
+		}
+		sc.buf = append(sc.buf, listed{seq: seq, m: m})
+	}
+	return nil
+}
+
+// A cursor is the last returned message's seq, base64url of 8 bytes,
+// opaque to callers (the same shape as the SQLite backend's).
+func encodeCursor(seq int64) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(seq))
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func decodeCursor(c string) (int64, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b) != 8 {
+		return 0, false
+	}
+	seq := int64(binary.BigEndian.Uint64(b))
+	return seq, seq > 0
+}
+
+// Decoding script answers.
+
+func str(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case nil:
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+func num(v any) int64 {
+	switch v := v.(type) {
+	case int64:
+		return v
+	case string:
+		n, _ := strconv.ParseInt(v, 10, 64)
+		return n
+	}
+	return 0
+}
+
+// decodeMsg decodes the FIELDS of message id (with the attempts after
+// them when attempts is set).
+func decodeMsg(id string, v any, attempts bool) (message.Message, error) {
+	f, _ := v.([]any)
+	if len(f) < 13 || f[0] == nil {
+		return message.Message{}, fmt.Errorf("message %s: %w", id, storage.ErrNotFound)
+	}
+	var b body
+	if err := json.Unmarshal([]byte(str(f[0])), &b); err != nil {
+		return message.Message{}, fmt.Errorf("message %s: decode: %w", id, err)
+	}
+	m := message.Message{ID: id, App: b.App, Platform: b.Platform, To: b.To, TemplateID: b.TemplateID, Data: b.Data,
+		Page: b.Page, IdempotencyKey: b.Key, CreatedAt: fromMS(b.Created),
+		Status: message.Status(str(f[1])), NextAttemptAt: fromMS(num(f[3])), Retries: int(num(f[5])),
+		UpdatedAt: fromMS(num(f[6])), BroadcastID: str(f[7]), PlatformMsgID: str(f[8]), LastCode: str(f[9]),
+		LastError: str(f[10]), Reason: str(f[11])}
+	if attempts && len(f) > 13 {
+		for _, line := range strings.Split(str(f[13]), "\n") {
+			if line == "" {
+				continue
+			}
+			var a attempt
+			if err := json.Unmarshal([]byte(line), &a); err != nil {
+				return message.Message{}, fmt.Errorf("message %s: decode attempt: %w", id, err)
+			}
+			m.Attempts = append(m.Attempts, message.Attempt{At: fromMS(a.At), Outcome: message.Outcome(a.Outcome),
+				Code: a.Code, Message: a.Message, LatencyMS: a.LatencyMS})
+		}
+	}
+	return m, nil
+}
+
+// attempt is one line of a message's attempts (field a).
+type attempt struct {
+	At        int64   `json:"at"`
+	Outcome   string  `json:"outcome"`
+	Code      string  `json:"code,omitempty"`
+	Message   string  `json:"message,omitempty"`
+	LatencyMS float64 `json:"latency_ms"`
+}
+
+// pairs decodes a flat HGETALL answer.
+func pairs(v any) map[string]string {
+	a, _ := v.([]any)
+	out := make(map[string]string, len(a)/2)
+	for i := 0; i+1 < len(a); i += 2 {
+		out[str(a[i])] = str(a[i+1])
+	}
+	return out
+}
+
+func decodeReceipt(v any) (*message.Receipt, error) {
+	h := pairs(v)
+	if len(h) == 0 {
+		return nil, nil
+	}
+	at, _ := strconv.ParseInt(h["at"], 10, 64)
+	return &message.Receipt{Status: message.ReceiptStatus(h["s"]), ErrorCode: h["ec"], ErrorStatus: h["es"], At: fromMS(at)}, nil
+}
+
+// toMS stores a time; the zero time is 0.
+func toMS(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMS reads a stored time; 0 is the zero time.
+func fromMS(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// ms truncates t to what the store keeps.
+func ms(t time.Time) time.Time { return fromMS(toMS(t)) }
+
+// normalize fills a new message's defaults and rounds its times, as every
+// backend does (storage.Store.Enqueue).
+func normalize(m message.Message, now time.Time) (message.Message, error) {
+	if m.ID == "" {
+		m.ID = message.NewID("msg_", now)
+	}
+	if err := checkApp(m.App); err != nil {
+		return m, fmt.Errorf("message %s: %w", m.ID, err)
+	}
+	if m.Status == "" {
+		m.Status = message.StatusQueued
+	}
+	if !m.Status.Valid() {
+		return m, fmt.Errorf("message %s: invalid status %q", m.ID, m.Status)
+	}
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = now
+	}
+	if m.UpdatedAt.IsZero() {
+		m.UpdatedAt = m.CreatedAt
+	}
+	if m.NextAttemptAt.IsZero() {
+		m.NextAttemptAt = m.CreatedAt
+	}
+	m.CreatedAt, m.UpdatedAt, m.NextAttemptAt = ms(m.CreatedAt), ms(m.UpdatedAt), ms(m.NextAttemptAt)
+	m.Attempts, m.Reason, m.Receipt = nil, "", nil
+	return m, nil
+}

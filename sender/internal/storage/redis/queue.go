@@ -1,0 +1,194 @@
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/storage"
+)
+
+// Claim implements storage.Store. Each app's claim is one script: it
+// takes the due messages (sorted set due, scored by due time) and the
+// expired leases (sorted set lease, scored by the lease's end) up to
+// the time the caller gives, oldest due first, marks them sending,
+// counts the claim (the fence) and moves them into lease at now+lease.
+// Two instances claiming at once are serialised by Redis: a message is
+// leased once.
+//
+// With several apps, one round trip first reads the head of every app's
+// queue, so that the limit goes to the oldest due messages across apps;
+// then each app with a share runs its script. Delayed messages (backoff,
+// send_at) cost nothing until they are due: nothing polls them.
+func (s *Store) Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]message.Message, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	if lease <= 0 {
+		return nil, fmt.Errorf("claim: lease %v: must be positive", lease)
+	}
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	apps, err := s.appList(ctx)
+	if err != nil {
+		return nil, s.done(fmt.Errorf("claim: %w", err))
+	}
+	nowMS, untilMS := toMS(now), toMS(now.Add(lease))
+	share := map[string]int{}
+	var rank map[string]int // queue member → place in the global order
+	switch len(apps) {
+	case 0:
+		return nil, nil
+	case 1:
+		share[apps[0]] = limit
+	default:
+		if share, rank, err = s.peekDue(ctx, apps, nowMS, limit); err != nil {
+			return nil, s.done(fmt.Errorf("claim: %w", err))
+		}
+	}
+	var out []message.Message
+	for _, app := range apps {
+		n := share[app]
+		if n == 0 {
+			continue
+		}
+		v, err := s.run(ctx, app, "claim", nowMS, untilMS, n, nowMS).Result()
+		if err := s.done(err); err != nil {
+			// What earlier apps' scripts leased comes back after the lease:
+			// handing it out without the rest would be as good, but the
+			// caller cannot tell a partial claim from a failed one.
+			return out, fmt.Errorf("claim: %w", err)
+		}
+		res, _ := v.([]any)
+		for i := 0; i+2 < len(res); i += 3 {
+			id := str(res[i+1])
+			m, err := decodeMsg(id, res[i+2], false)
+			if err != nil {
+				return nil, fmt.Errorf("claim: %w", err)
+			}
+			m.Lease = message.Lease{Fence: num(res[i]), Until: fromMS(untilMS)}
+			s.idApp.put(id, app)
+			out = append(out, m)
+		}
+	}
+	if rank != nil {
+		// Oldest due first across apps, as peeked; anything claimed that
+		// the peek did not see (it raced another claimer) last.
+		key := func(m message.Message) int {
+			if r, ok := rank[m.ID]; ok {
+				return r
+			}
+			return len(rank)
+		}
+		slices.SortStableFunc(out, func(a, b message.Message) int { return key(a) - key(b) })
+	}
+	return out, nil
+}
+
+// peekDue reads up to limit due entries and expired leases of every app
+// and shares limit out to the oldest.
+func (s *Store) peekDue(ctx context.Context, apps []string, nowMS int64, limit int) (map[string]int, map[string]int, error) {
+	pipe := s.c.Pipeline()
+	type peek struct {
+		app        string
+		due, lease *goredis.ZSliceCmd
+	}
+	peeks := make([]peek, len(apps))
+	max := strconv.FormatInt(nowMS, 10)
+	for i, app := range apps {
+		base := s.appBase(app)
+		peeks[i] = peek{app: app,
+			due:   pipe.ZRangeArgsWithScores(ctx, goredis.ZRangeArgs{Key: base + "due", Start: "-inf", Stop: max, ByScore: true, Count: int64(limit)}),
+			lease: pipe.ZRangeArgsWithScores(ctx, goredis.ZRangeArgs{Key: base + "lease", Start: "-inf", Stop: max, ByScore: true, Count: int64(limit)})}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, nil, classify(err)
+	}
+	type entry struct {
+		app    string
+		score  float64
+		member string
+	}
+	var all []entry
+	for _, p := range peeks {
+		for _, z := range append(p.due.Val(), p.lease.Val()...) {
+			all = append(all, entry{app: p.app, score: z.Score, member: fmt.Sprint(z.Member)})
+		}
+	}
+	slices.SortFunc(all, func(a, b entry) int {
+		switch {
+		case a.score < b.score:
+			return -1
+		case a.score > b.score:
+			return 1
+		case a.member < b.member:
+			return -1
+		case a.member > b.member:
+			return 1
+		}
+		return 0
+	})
+	share, rank := map[string]int{}, map[string]int{}
+	for i, e := range all[:min(limit, len(all))] {
+		share[e.app]++
+		rank[e.member[16:]] = i
+	}
+	return share, rank, nil
+}
+
+// Record implements storage.Store: one script that applies the outcome
+// only while the message is sending under fence (else storage.ErrLeaseLost).
+// Update's PlatformMsgID, LastCode and LastError replace the stored ones
+// as given; a zero NextAttemptAt for queued or retrying means now.
+func (s *Store) Record(ctx context.Context, id string, fence int64, a *message.Attempt, u storage.Update) error {
+	switch u.Status {
+	case message.StatusDelivered, message.StatusFailed, message.StatusRejected,
+		message.StatusRetrying, message.StatusQueued:
+	default:
+		return fmt.Errorf("record message %s: invalid status %q", id, u.Status)
+	}
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	now := s.now()
+	next := u.NextAttemptAt
+	if next.IsZero() && (u.Status == message.StatusQueued || u.Status == message.StatusRetrying) {
+		next = now
+	}
+	retry := 0
+	if u.CountRetry {
+		retry = 1
+	}
+	line := ""
+	if a != nil {
+		at := a.At
+		if at.IsZero() {
+			at = now
+		}
+		b, err := json.Marshal(attempt{At: toMS(at), Outcome: string(a.Outcome), Code: a.Code, Message: a.Message, LatencyMS: a.LatencyMS})
+		if err != nil {
+			return fmt.Errorf("record message %s: %w", id, err)
+		}
+		line = string(b) + "\n"
+	}
+	app, err := s.appOf(ctx, id)
+	if err != nil {
+		return fmt.Errorf("record message %s: %w", id, s.done(err))
+	}
+	v, err := s.run(ctx, app, "record", id, fence, string(u.Status), toMS(next), retry, u.PlatformMsgID,
+		u.LastCode, u.LastError, toMS(now), u.Reason, line).Result()
+	if err := s.done(err); err != nil {
+		return scriptErr("record message "+id, err)
+	}
+	if res, ok := v.([]any); ok && len(res) == 3 {
+		return fmt.Errorf("record message %s under claim %d: status %s, claim %s: %w", id, fence, str(res[1]), str(res[2]), storage.ErrLeaseLost)
+	}
+	return nil
+}

@@ -1,0 +1,599 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/minipush/minipush/sender/internal/storage"
+)
+
+// The Lua scripts. Each app script gets KEYS[1] = the app's key base
+// "<prefix>:{<app>}:" and touches only keys that start with it: one hash
+// slot. Rules every script keeps (Redis never rolls a script back):
+//
+//   - check everything first, write after; an error reply after a write
+//     would leave half a change;
+//   - a write script starts with "#!lua" (no flags): Redis refuses it
+//     whole while it is out of memory, instead of failing a write in the
+//     middle; a read script says "#!lua flags=no-writes" and runs even
+//     then.
+//
+// Key layout per app (docs/redis.md has the full table):
+//
+//	m:<id>        hash   a message: b (its fixed fields as JSON), k (its queue member), s status,
+//	                     q seq, n next attempt ms, c claims (the fence), r retries, u updated ms,
+//	                     bid, pm platform msgid, lc last code, le last error, rs reason, a attempts (JSON lines)
+//	due           zset   queued and retrying messages by due time (member: %016x seq + id)
+//	lease         zset   sending messages by lease end
+//	all, st:<s>   zset   ids by seq: every message, and per status (List, newest first)
+//	counts        hash   messages per status (Counts)
+//	b:<id>, bm:<id>, bc:<id>   a broadcast (j JSON, n recipients, f fanned out, v group version,
+//	                     after fan-out position), its messages by seq, its counts per status
+//	fanout        zset   group broadcasts still fanning out, by creation time
+//	ik:<kind>:<key>, ikage     idempotency keys (fp, ref, at) and their ages
+//	g:<name>, gm:<v>, gver, gstaging, gretired   groups: the head (v, size, at), members of a version
+//	rc:<msgid>    hash   a platform receipt
+//	e:<id>, ek:<key>, epending, eproc   platform events
+//	c:<user>\x00<template>, cidx          the consent ledger
+const prelude = `
+local base = KEYS[1]
+-- a message's fields as read for answers, in this order (decode: msgFields)
+local FIELDS = {'b', 's', 'q', 'n', 'c', 'r', 'u', 'bid', 'pm', 'lc', 'le', 'rs', 'k'}
+local NF = 14 -- ARGV slots of one new message: id, member, status, seq, next, updated, body, ikey, fp, bid, retries, pm, lc, le
+
+local function mismatch(a, b) return a and b and a ~= '' and b ~= '' and a ~= b end
+
+-- stmove moves message id (seq, broadcast bid or false) from status from
+-- (nil: a new message) to status to in the status indexes and counts.
+local function stmove(id, seq, bid, from, to)
+  if from == to then return end
+  if from then
+    redis.call('ZREM', base .. 'st:' .. from, id)
+    redis.call('HINCRBY', base .. 'counts', from, -1)
+    if bid then redis.call('HINCRBY', base .. 'bc:' .. bid, from, -1) end
+  end
+  redis.call('ZADD', base .. 'st:' .. to, seq, id)
+  redis.call('HINCRBY', base .. 'counts', to, 1)
+  if bid then redis.call('HINCRBY', base .. 'bc:' .. bid, to, 1) end
+end
+
+-- insert writes the new message whose NF fields start at a[i].
+local function insert(a, i)
+  local id, member, st, seq, nxt = a[i], a[i+1], a[i+2], a[i+3], a[i+4]
+  local f = {'b', a[i+6], 'k', member, 's', st, 'q', seq, 'n', nxt, 'c', 0, 'r', a[i+10], 'u', a[i+5]}
+  local bid = a[i+9]
+  if bid == '' then bid = false else f[#f+1] = 'bid'; f[#f+1] = bid end
+  if a[i+11] ~= '' then f[#f+1] = 'pm'; f[#f+1] = a[i+11] end
+  if a[i+12] ~= '' then f[#f+1] = 'lc'; f[#f+1] = a[i+12] end
+  if a[i+13] ~= '' then f[#f+1] = 'le'; f[#f+1] = a[i+13] end
+  redis.call('HSET', base .. 'm:' .. id, unpack(f))
+  redis.call('ZADD', base .. 'all', seq, id)
+  if bid then redis.call('ZADD', base .. 'bm:' .. bid, seq, id) end
+  stmove(id, seq, bid, nil, st)
+  if st == 'queued' or st == 'retrying' then
+    redis.call('ZADD', base .. 'due', nxt, member)
+  elseif st == 'sending' then
+    redis.call('ZADD', base .. 'lease', 0, member) -- no lease: due for a claim at once
+  end
+end
+
+local function msg(id) return redis.call('HMGET', base .. 'm:' .. id, unpack(FIELDS)) end
+
+-- idempotency keys of a kind (message, broadcast, group)
+local function getkey(kind, key)
+  local v = redis.call('HMGET', base .. 'ik:' .. kind .. ':' .. key, 'fp', 'ref')
+  return v[1], v[2]
+end
+local function setkey(kind, key, fp, ref, now)
+  redis.call('HSET', base .. 'ik:' .. kind .. ':' .. key, 'fp', fp, 'ref', ref, 'at', now)
+  redis.call('ZADD', base .. 'ikage', now, kind .. ':' .. key)
+end
+`
+
+// Scripts by name.
+var scriptSrc = map[string]string{
+	// enqueue: ARGV now, then NF per message. Answers one entry per
+	// message: 0 stored, j (a number) the same key as message j of this
+	// call, or the first message (msg fields) of a key already taken.
+	"enqueue": `
+local now = ARGV[1]
+local n = (#ARGV - 1) / NF
+local plan, firstOf, ids = {}, {}, {}
+for m = 1, n do
+  local i = 2 + (m - 1) * NF
+  local id, ikey, fp = ARGV[i], ARGV[i+7], ARGV[i+8]
+  plan[m] = 0
+  if ikey ~= '' then
+    local j = firstOf[ikey]
+    if j then
+      if mismatch(ARGV[2 + (j - 1) * NF + 8], fp) then return redis.error_reply('MISMATCH ' .. ikey) end
+      plan[m] = j
+    else
+      local kfp, ref = getkey('message', ikey)
+      if ref then
+        if mismatch(kfp, fp) then return redis.error_reply('MISMATCH ' .. ikey) end
+        if redis.call('EXISTS', base .. 'm:' .. ref) == 1 then plan[m] = ref end
+      end
+      if plan[m] == 0 then firstOf[ikey] = m end
+    end
+  end
+  if plan[m] == 0 then
+    if ids[id] or redis.call('EXISTS', base .. 'm:' .. id) == 1 then
+      return redis.error_reply('CONFLICT message ' .. id .. ' exists')
+    end
+    ids[id] = true
+  end
+end
+local out = {}
+for m = 1, n do
+  local i = 2 + (m - 1) * NF
+  local p = plan[m]
+  if p == 0 then
+    insert(ARGV, i)
+    if ARGV[i+7] ~= '' then setkey('message', ARGV[i+7], ARGV[i+8], ARGV[i], now) end
+    out[m] = 0
+  elseif type(p) == 'number' then
+    out[m] = p
+  else
+    out[m] = {p, msg(p)}
+  end
+end
+return out
+`,
+	// claim: ARGV now, until, limit, updated. Leases the due messages and
+	// the expired leases, oldest due first (ties: the older message).
+	// Answers fence, id, fields per message.
+	"claim": `
+local now, untl, n, upd = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local due = redis.call('ZRANGE', base .. 'due', '-inf', now, 'BYSCORE', 'LIMIT', 0, n, 'WITHSCORES')
+local exp = redis.call('ZRANGE', base .. 'lease', '-inf', now, 'BYSCORE', 'LIMIT', 0, n, 'WITHSCORES')
+local out = {}
+local i, j = 1, 1
+while #out < 3 * n and (i <= #due or j <= #exp) do
+  local fromDue
+  if i > #due then fromDue = false
+  elseif j > #exp then fromDue = true
+  else
+    local ds, es = tonumber(due[i+1]), tonumber(exp[j+1])
+    fromDue = ds < es or (ds == es and due[i] < exp[j])
+  end
+  local member
+  if fromDue then member = due[i]; i = i + 2; redis.call('ZREM', base .. 'due', member)
+  else member = exp[j]; j = j + 2 end
+  local id = string.sub(member, 17)
+  local key = base .. 'm:' .. id
+  local v = redis.call('HMGET', key, 's', 'q', 'bid')
+  if not v[1] then
+    redis.call('ZREM', base .. 'lease', member) -- a queue entry without its message: drop it
+  else
+    local fence = redis.call('HINCRBY', key, 'c', 1)
+    redis.call('HSET', key, 's', 'sending', 'u', upd)
+    redis.call('ZADD', base .. 'lease', untl, member)
+    stmove(id, v[2], v[3], v[1], 'sending')
+    out[#out+1] = fence
+    out[#out+1] = id
+    out[#out+1] = msg(id)
+  end
+end
+return out
+`,
+	// record: ARGV id, fence, status, next, retry (0/1), pm, lc, le,
+	// updated, reason, attempt (a JSON line or ''). Answers 'OK', or
+	// {'LOST', status, claims} when the fence is not the current claim's.
+	"record": `
+local id = ARGV[1]
+local key = base .. 'm:' .. id
+local v = redis.call('HMGET', key, 's', 'c', 'k', 'q', 'bid', 'a')
+if not v[1] then return redis.error_reply('NOTFOUND message ' .. id) end
+if v[1] ~= 'sending' or v[2] ~= ARGV[2] then return {'LOST', v[1], v[2]} end
+local st, member = ARGV[3], v[3]
+redis.call('ZREM', base .. 'lease', member)
+if st == 'queued' or st == 'retrying' then redis.call('ZADD', base .. 'due', ARGV[4], member) end
+redis.call('HSET', key, 's', st, 'n', ARGV[4], 'u', ARGV[9])
+local opt = {'pm', ARGV[6], 'lc', ARGV[7], 'le', ARGV[8], 'rs', ARGV[10]}
+for x = 1, #opt, 2 do
+  if opt[x+1] == '' then redis.call('HDEL', key, opt[x]) else redis.call('HSET', key, opt[x], opt[x+1]) end
+end
+if ARGV[5] ~= '0' then redis.call('HINCRBY', key, 'r', ARGV[5]) end
+if ARGV[11] ~= '' then redis.call('HSET', key, 'a', (v[6] or '') .. ARGV[11]) end
+stmove(id, v[4], v[5], 'sending', st)
+return 'OK'
+`,
+	// redrive: ARGV id, now.
+	"redrive": `
+local id, now = ARGV[1], ARGV[2]
+local key = base .. 'm:' .. id
+local v = redis.call('HMGET', key, 's', 'k', 'q', 'bid')
+if not v[1] then return redis.error_reply('NOTFOUND message ' .. id) end
+if v[1] ~= 'failed' and v[1] ~= 'rejected' then return redis.error_reply('CONFLICT status ' .. v[1]) end
+redis.call('HSET', key, 's', 'queued', 'r', 0, 'n', now, 'u', now)
+redis.call('HDEL', key, 'rs')
+redis.call('ZADD', base .. 'due', now, v[2])
+stmove(id, v[3], v[4], v[1], 'queued')
+return msg(id)
+`,
+	// createList: ARGV bid, json, recipients, ikey, fp, now, then NF per
+	// message. Answers {'ok'} or {'dup', broadcast fields}.
+	"createList": `
+local bid, ikey, fp, now = ARGV[1], ARGV[4], ARGV[5], ARGV[6]
+if ikey ~= '' then
+  local kfp, ref = getkey('broadcast', ikey)
+  if ref then
+    if mismatch(kfp, fp) then return redis.error_reply('MISMATCH ' .. ikey) end
+    local h = redis.call('HGETALL', base .. 'b:' .. ref)
+    if #h > 0 then return {'dup', h} end
+  end
+end
+if redis.call('EXISTS', base .. 'b:' .. bid) == 1 then return redis.error_reply('CONFLICT broadcast ' .. bid .. ' exists') end
+local n = (#ARGV - 6) / NF
+local ids = {}
+for m = 1, n do
+  local id = ARGV[7 + (m - 1) * NF]
+  if ids[id] or redis.call('EXISTS', base .. 'm:' .. id) == 1 then
+    return redis.error_reply('CONFLICT message ' .. id .. ' exists')
+  end
+  ids[id] = true
+end
+redis.call('HSET', base .. 'b:' .. bid, 'j', ARGV[2], 'n', ARGV[3], 'f', n)
+if ikey ~= '' then setkey('broadcast', ikey, fp, bid, now) end
+for m = 1, n do insert(ARGV, 7 + (m - 1) * NF) end
+return {'ok'}
+`,
+	// createGroup: ARGV bid, json, group, ikey, fp, now, created. Answers
+	// {'ok', recipients} or {'dup', broadcast fields}.
+	"createGroup": `
+local bid, group, ikey, fp, now = ARGV[1], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+if ikey ~= '' then
+  local kfp, ref = getkey('broadcast', ikey)
+  if ref then
+    if mismatch(kfp, fp) then return redis.error_reply('MISMATCH ' .. ikey) end
+    local h = redis.call('HGETALL', base .. 'b:' .. ref)
+    if #h > 0 then return {'dup', h} end
+  end
+end
+if redis.call('EXISTS', base .. 'b:' .. bid) == 1 then return redis.error_reply('CONFLICT broadcast ' .. bid .. ' exists') end
+local g = redis.call('HMGET', base .. 'g:' .. group, 'v', 'size')
+if not g[1] then return redis.error_reply('NOTFOUND group ' .. group) end
+if tonumber(g[2]) == 0 then return redis.error_reply('CONFLICT group ' .. group .. ' has no members') end
+redis.call('HSET', base .. 'b:' .. bid, 'j', ARGV[2], 'n', g[2], 'f', 0, 'v', g[1], 'after', '')
+redis.call('ZADD', base .. 'fanout', ARGV[7], bid)
+if ikey ~= '' then setkey('broadcast', ikey, fp, bid, now) end
+return {'ok', tonumber(g[2])}
+`,
+	// fanout: ARGV bid, limit, updated, due, body prefix, body suffix,
+	// then limit queue members (%016x seq + a reserved id). Creates the
+	// next messages of group broadcast bid and moves its position past
+	// them. Answers {created, broadcasts still fanning out in this app}.
+	"fanout": `
+local bid, limit = ARGV[1], tonumber(ARGV[2])
+local bkey = base .. 'b:' .. bid
+local b = redis.call('HMGET', bkey, 'v', 'after')
+if not b[2] then return {0, redis.call('ZCARD', base .. 'fanout')} end
+local lo = '-'
+if b[2] ~= '' then lo = '(' .. b[2] end
+local ms = redis.call('ZRANGE', base .. 'gm:' .. b[1], lo, '+', 'BYLEX', 'LIMIT', 0, limit)
+for x, to in ipairs(ms) do
+  local member = ARGV[6 + x]
+  local rec = {string.sub(member, 17), member, 'queued', tonumber(string.sub(member, 1, 16), 16), ARGV[4], ARGV[3],
+    ARGV[5] .. cjson.encode(to) .. ARGV[6], '', '', bid, 0, '', '', ''}
+  insert(rec, 1)
+end
+if #ms == limit then
+  redis.call('HSET', bkey, 'after', ms[#ms])
+else
+  redis.call('HDEL', bkey, 'after')
+  redis.call('ZREM', base .. 'fanout', bid)
+end
+redis.call('HINCRBY', bkey, 'f', #ms)
+return {#ms, redis.call('ZCARD', base .. 'fanout')}
+`,
+	// stageGroup: ARGV now. A new group version, staging.
+	"stageGroup": `
+local v = redis.call('INCR', base .. 'gver')
+redis.call('ZADD', base .. 'gstaging', ARGV[1], v)
+return v
+`,
+	// commitGroup: ARGV name, version, ikey, fp, app, at (RFC 3339), now.
+	// Points the group at the version. Answers {'ok', size} or {'dup',
+	// the first write's answer}.
+	"commitGroup": `
+local name, v, ikey, fp, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[7]
+if ikey ~= '' then
+  local kfp, ref = getkey('group', ikey)
+  if ref then
+    if mismatch(kfp, fp) then return redis.error_reply('MISMATCH ' .. ikey) end
+    return {'dup', ref}
+  end
+end
+local size = redis.call('ZCARD', base .. 'gm:' .. v)
+local old = redis.call('HGET', base .. 'g:' .. name, 'v')
+redis.call('HSET', base .. 'g:' .. name, 'v', v, 'size', size, 'at', now)
+redis.call('ZREM', base .. 'gstaging', v)
+if old then redis.call('ZADD', base .. 'gretired', old, old) end
+if ikey ~= '' then
+  setkey('group', ikey, fp, cjson.encode({app = ARGV[5], name = name, size = size, at = ARGV[6]}), now)
+end
+return {'ok', size}
+`,
+	// retireGroup: ARGV version. A staging version that will not be used.
+	"retireGroup": `
+redis.call('ZREM', base .. 'gstaging', ARGV[1])
+redis.call('ZADD', base .. 'gretired', ARGV[1], ARGV[1])
+return 1
+`,
+	// deleteGroup: ARGV name, ikey, fp, ref, now. Answers 'ok' or 'dup'.
+	"deleteGroup": `
+local name, ikey, fp = ARGV[1], ARGV[2], ARGV[3]
+if ikey ~= '' then
+  local kfp, ref = getkey('group', ikey)
+  if ref then
+    if mismatch(kfp, fp) then return redis.error_reply('MISMATCH ' .. ikey) end
+    return 'dup'
+  end
+end
+local v = redis.call('HGET', base .. 'g:' .. name, 'v')
+if not v then return redis.error_reply('NOTFOUND group ' .. name) end
+redis.call('DEL', base .. 'g:' .. name)
+redis.call('ZADD', base .. 'gretired', v, v)
+if ikey ~= '' then setkey('group', ikey, fp, ARGV[4], ARGV[5]) end
+return 'ok'
+`,
+	// sweepKeys: ARGV before (ms), limit. Deletes the oldest keys
+	// recorded before before; answers how many.
+	"sweepKeys": `
+local ks = redis.call('ZRANGE', base .. 'ikage', '-inf', '(' .. ARGV[1], 'BYSCORE', 'LIMIT', 0, ARGV[2])
+for _, k in ipairs(ks) do redis.call('DEL', base .. 'ik:' .. k) end
+if #ks > 0 then redis.call('ZREM', base .. 'ikage', unpack(ks)) end
+return #ks
+`,
+	// sweepGroups: ARGV limit, stale (ms). Retires staging versions not
+	// written since stale (their PUT died), then deletes up to limit
+	// members of the oldest retired version no fan-out reads (and the
+	// version, once empty: +1). Answers how many records it removed.
+	"sweepGroups": `
+local limit = tonumber(ARGV[1])
+for _, v in ipairs(redis.call('ZRANGE', base .. 'gstaging', '-inf', '(' .. ARGV[2], 'BYSCORE')) do
+  redis.call('ZREM', base .. 'gstaging', v)
+  redis.call('ZADD', base .. 'gretired', v, v)
+end
+local used = {}
+for _, bid in ipairs(redis.call('ZRANGE', base .. 'fanout', 0, -1)) do
+  local v = redis.call('HGET', base .. 'b:' .. bid, 'v')
+  if v then used[v] = true end
+end
+for _, v in ipairs(redis.call('ZRANGE', base .. 'gretired', 0, -1)) do
+  if not used[v] then
+    local key = base .. 'gm:' .. v
+    local n = redis.call('ZCARD', key)
+    if n > limit then
+      redis.call('ZREMRANGEBYRANK', key, 0, limit - 1)
+      return limit
+    end
+    redis.call('DEL', key)
+    redis.call('ZREM', base .. 'gretired', v)
+    return n + 1
+  end
+end
+return 0
+`,
+	// putEvent: ARGV id, dedupe key, seq, json. Answers {'ok'} or {'dup',
+	// the stored event's fields}.
+	"putEvent": `
+local id, dk, seq = ARGV[1], ARGV[2], ARGV[3]
+local first = redis.call('GET', base .. 'ek:' .. dk)
+if first then
+  local h = redis.call('HGETALL', base .. 'e:' .. first)
+  if #h > 0 then return {'dup', h} end
+end
+if redis.call('EXISTS', base .. 'e:' .. id) == 1 then return redis.error_reply('CONFLICT event ' .. id .. ' exists') end
+redis.call('HSET', base .. 'e:' .. id, 'j', ARGV[4], 'q', seq, 'dk', dk, 'p', 0)
+redis.call('SET', base .. 'ek:' .. dk, id)
+redis.call('ZADD', base .. 'epending', seq, id)
+return {'ok'}
+`,
+	// pruneEvents: ARGV before (ms), limit. Answers the pruned ids.
+	"pruneEvents": `
+local ids = redis.call('ZRANGE', base .. 'eproc', '-inf', '(' .. ARGV[1], 'BYSCORE', 'LIMIT', 0, ARGV[2])
+for _, id in ipairs(ids) do
+  local dk = redis.call('HGET', base .. 'e:' .. id, 'dk')
+  if dk and redis.call('GET', base .. 'ek:' .. dk) == id then redis.call('DEL', base .. 'ek:' .. dk) end
+  redis.call('DEL', base .. 'e:' .. id)
+end
+if #ids > 0 then redis.call('ZREM', base .. 'eproc', unpack(ids)) end
+return ids
+`,
+}
+
+// Read-only scripts: run while Redis is out of memory, and on replicas.
+var readSrc = map[string]string{
+	// get: ARGV id. Answers {fields + attempts, receipt} or {}.
+	"get": `
+local key = base .. 'm:' .. ARGV[1]
+local m = redis.call('HMGET', key, 'b', 's', 'q', 'n', 'c', 'r', 'u', 'bid', 'pm', 'lc', 'le', 'rs', 'k', 'a')
+if not m[1] then return {} end
+local rc = {}
+if m[9] then rc = redis.call('HGETALL', base .. 'rc:' .. m[9]) end
+return {m, rc}
+`,
+	// list: ARGV index, max ('(seq' or '+inf'), want, status, receipt,
+	// budget. Scans the index newest first from max, keeping the messages
+	// that match, until want match or budget entries were scanned.
+	// Answers {last seq scanned, exhausted (0/1), then seq, id, fields,
+	// receipt per match}.
+	"list": `
+local idx, cursor, want, fst, frc, budget = base .. ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], tonumber(ARGV[6])
+local out = {cursor, 0}
+local scanned, found = 0, 0
+while true do
+  local page = redis.call('ZRANGE', idx, cursor, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, 256, 'WITHSCORES')
+  if #page == 0 then out[2] = 1; return out end
+  for i = 1, #page, 2 do
+    local id, seq = page[i], page[i+1]
+    scanned = scanned + 1
+    out[1] = '(' .. seq
+    local m = msg(id)
+    local ok = m[1] and (fst == '' or m[2] == fst)
+    local rc = {}
+    if ok and m[9] then rc = redis.call('HGETALL', base .. 'rc:' .. m[9]) end
+    if ok and frc ~= '' then
+      ok = false
+      for x = 1, #rc, 2 do if rc[x] == 's' and rc[x+1] == frc then ok = true end end
+    end
+    if ok then
+      out[#out+1] = seq; out[#out+1] = id; out[#out+1] = m; out[#out+1] = rc
+      found = found + 1
+      if found >= want then return out end
+    end
+  end
+  cursor = out[1]
+  if #page < 512 then out[2] = 1; return out end -- a short page is the index's end
+  if scanned >= budget then return out end
+end
+`,
+	// broadcast: answers {broadcast fields, counts}.
+	"broadcast": `
+return {redis.call('HGETALL', base .. 'b:' .. ARGV[1]), redis.call('HGETALL', base .. 'bc:' .. ARGV[1])}
+`,
+	// group: ARGV name, after, limit. Answers {} or {head fields, members}.
+	"group": `
+local g = redis.call('HGETALL', base .. 'g:' .. ARGV[1])
+if #g == 0 then return {} end
+local v
+for i = 1, #g, 2 do if g[i] == 'v' then v = g[i+1] end end
+local ms = {}
+local limit = tonumber(ARGV[3])
+if limit > 0 then
+  local lo = '-'
+  if ARGV[2] ~= '' then lo = '(' .. ARGV[2] end
+  ms = redis.call('ZRANGE', base .. 'gm:' .. v, lo, '+', 'BYLEX', 'LIMIT', 0, limit)
+end
+return {g, ms}
+`,
+	// pendingEvents: ARGV limit. Answers seq, fields per event, oldest first.
+	"pendingEvents": `
+local out = {}
+local ids = redis.call('ZRANGE', base .. 'epending', 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
+for i = 1, #ids, 2 do
+  out[#out+1] = ids[i+1]
+  out[#out+1] = redis.call('HGETALL', base .. 'e:' .. ids[i])
+end
+return out
+`,
+}
+
+// Global scripts: one key each, no prelude.
+var globalSrc = map[string]string{
+	// deleteToken: KEYS token. Deletes it while it still holds ARGV[1].
+	"deleteToken": `
+if redis.call('HGET', KEYS[1], 't') == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`,
+	// unlock: KEYS lock. Deletes it while ARGV[1] holds it.
+	"unlock": `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`,
+	// admitFetch: KEYS fetch times. ARGV now, limit (0: none), window,
+	// keep. Records a fetch at now unless limit fetches fall inside the
+	// window: then answers the time the oldest leaves it.
+	"admitFetch": `
+local now, limit, window, keep = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - keep))
+if limit > 0 then
+  local inside = redis.call('ZRANGE', KEYS[1], '(' .. (now - window), '+inf', 'BYSCORE', 'WITHSCORES')
+  if #inside / 2 >= limit then return {0, tonumber(inside[2]) + window} end
+end
+redis.call('ZADD', KEYS[1], now, now .. ':' .. ARGV[5])
+redis.call('PEXPIRE', KEYS[1], keep)
+return {1, 0}
+`,
+}
+
+// scripts holds the loaded scripts.
+type scripts struct {
+	app    map[string]*goredis.Script
+	global map[string]*goredis.Script
+}
+
+func newScripts() *scripts {
+	sc := &scripts{app: map[string]*goredis.Script{}, global: map[string]*goredis.Script{}}
+	for name, body := range scriptSrc {
+		sc.app[name] = goredis.NewScript("#!lua\n" + prelude + body)
+	}
+	for name, body := range readSrc {
+		sc.app[name] = goredis.NewScript("#!lua flags=no-writes\n" + prelude + body)
+	}
+	for name, body := range globalSrc {
+		sc.global[name] = goredis.NewScript("#!lua\n" + body)
+	}
+	return sc
+}
+
+// run runs app script name on app's slot (EVALSHA, EVAL when Redis does
+// not have it: after a restart its script cache is empty).
+func (s *Store) run(ctx context.Context, app, name string, args ...any) *goredis.Cmd {
+	return s.sc.app[name].Run(ctx, s.c, []string{s.appBase(app)}, args...)
+}
+
+// write runs a write script whose success the API acknowledges: with
+// wait_replicas, followed on its connection by WAIT.
+func (s *Store) write(ctx context.Context, app, name string, args ...any) (any, error) {
+	if s.cfg.WaitReplicas <= 0 {
+		v, err := s.run(ctx, app, name, args...).Result()
+		return v, s.done(err)
+	}
+	sc := s.sc.app[name]
+	keys := []string{s.appBase(app)}
+	for attempt := 0; ; attempt++ {
+		pipe := s.c.Pipeline()
+		var cmd *goredis.Cmd
+		if attempt == 0 {
+			cmd = sc.EvalSha(ctx, pipe, keys, args...)
+		} else {
+			cmd = sc.Eval(ctx, pipe, keys, args...)
+		}
+		w := s.acked(ctx, pipe)
+		_, err := pipe.Exec(ctx)
+		if attempt == 0 && err != nil && isNoScript(cmd.Err()) {
+			continue
+		}
+		if err := cmd.Err(); err != nil {
+			return nil, s.done(err)
+		}
+		if err != nil {
+			return nil, s.done(err)
+		}
+		// The write is made; whether it is safe is the WAIT's answer.
+		s.health.ok(time.Now())
+		return cmd.Val(), s.ackErr(w)
+	}
+}
+
+func isNoScript(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT")
+}
+
+// scriptErr turns a script's error reply into the storage errors.
+func scriptErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var re goredis.Error
+	if errors.As(err, &re) {
+		msg := err.Error()
+		for _, e := range []struct {
+			prefix string
+			err    error
+		}{{"CONFLICT ", storage.ErrConflict}, {"MISMATCH ", storage.ErrIdempotencyMismatch}, {"NOTFOUND ", storage.ErrNotFound}} {
+			if detail, ok := strings.CutPrefix(msg, e.prefix); ok {
+				return fmt.Errorf("%s: %s: %w", op, detail, e.err)
+			}
+		}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
