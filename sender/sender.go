@@ -33,7 +33,6 @@ import (
 	"github.com/minipush/minipush/sender/internal/metrics"
 	"github.com/minipush/minipush/sender/internal/ratelimit"
 	"github.com/minipush/minipush/sender/internal/storage"
-	"github.com/minipush/minipush/sender/internal/storage/sqlite"
 )
 
 // Config is the service configuration (see the README for the schema).
@@ -90,16 +89,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		log.Warn("a file holding secrets is readable by group or others: chmod 600 it (or 700 its directory)",
 			"file", e.Path, "setting", e.What, "mode", fmt.Sprintf("%#o", e.Mode))
 	}
-	var sopts []sqlite.Option
-	if cfg.Storage.Sync == "full" {
-		sopts = append(sopts, sqlite.WithSynchronousFull())
-	}
-	if cfg.Storage.Initialize {
-		sopts = append(sopts, sqlite.WithInitialize())
-	}
-	store, err := sqlite.Open(ctx, cfg.Storage.Path, sopts...)
+	store, shared, err := openStore(ctx, cfg.Storage, log)
 	if err != nil {
-		return nil, fmt.Errorf("open storage %s: %w", cfg.Storage.Path, err)
+		return nil, err
 	}
 	s := &Service{cfg: cfg, log: log, store: store}
 	s.metrics = metrics.New(store.Counts)
@@ -128,12 +120,18 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 			return nil, fmt.Errorf("app %s: %w", a.Name, err)
 		}
 		perSecond, burst, perUser := rateFor(a)
+		var shape []ratelimit.Option
+		if shared != nil {
+			// The platform's cap is the deployment's: every instance
+			// shares one limit and one pause (docs/redis.md).
+			shape = append(shape, ratelimit.WithShared(shared.Limiter(a.Name, perSecond, burst, perUser)))
+		}
 		mode := consent.ModeObserve
 		if a.Consent == config.ConsentEnforce {
 			mode = consent.ModeEnforce
 		}
 		apps[a.Name] = &dispatch.App{Name: a.Name, Platform: a.Platform, Client: client,
-			Shaper: ratelimit.New(perSecond, burst, perUser), ContentCheck: a.ContentCheck,
+			Shaper: ratelimit.New(perSecond, burst, perUser, shape...), ContentCheck: a.ContentCheck,
 			Consent: consent.NewGate(a.Name, mode, store, observer{s.metrics, s.health}, gateOptions(a)...)}
 	}
 	s.dispatcher = dispatch.New(store, apps, cfg.Delivery, log, dispatch.WithObserver(observer{s.metrics, s.health}))

@@ -85,7 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if cfg.TLS.Enabled() {
 		scheme = "https://"
 	}
-	log.Info("sender listening", "url", scheme+ln.Addr().String(), "apps", len(cfg.Apps), "storage", cfg.Storage.Path)
+	log.Info("sender listening", "url", scheme+ln.Addr().String(), "apps", len(cfg.Apps), "storage", cfg.Storage.Where())
 	err = svc.Run(ctx, ln)
 	log.Info("sender stopped")
 	return err

@@ -74,9 +74,10 @@ func (s Server) Limits() httpserver.Limits {
 var serverSettings = map[string]string{"ReadHeaderTimeout": "read_header_timeout", "ReadTimeout": "read_timeout",
 	"WriteTimeout": "write_timeout", "IdleTimeout": "idle_timeout", "MaxHeaderBytes": "max_header_bytes", "MaxConns": "max_conns"}
 
-// Storage selects the backend.
+// Storage selects the backend: sqlite (embedded, the default) or redis
+// (shared by several sender instances: docs/redis.md).
 type Storage struct {
-	Driver string `yaml:"driver"` // sqlite
+	Driver string `yaml:"driver"` // sqlite or redis
 	Path   string `yaml:"path"`
 	// Sync is "normal" (default: survives a process crash) or "full"
 	// (also survives power loss, slower).
@@ -86,7 +87,32 @@ type Storage struct {
 	// docs/operations.md#a-missing-database). Set it for one start, after
 	// deciding the old database is lost.
 	Initialize bool `yaml:"initialize"`
+
+	// Redis (driver redis). URL is redis://[:password@]host:port[/db] or
+	// rediss:// (TLS); a password in it is a secret (URLFile,
+	// MINIPUSH_STORAGE_URL[_FILE]), as is Password, which replaces it.
+	URL          string `yaml:"url,omitempty"`
+	URLFile      string `yaml:"url_file,omitempty"`
+	Password     string `yaml:"password,omitempty"`
+	PasswordFile string `yaml:"password_file,omitempty"`
+	// Prefix starts every key (one per deployment sharing a Redis).
+	Prefix string `yaml:"prefix,omitempty"`
+	// Cluster: the URL names a Redis Cluster (further nodes as ?addr=).
+	Cluster bool `yaml:"cluster,omitempty"`
+	// RequireAOFAlways refuses to start unless Redis runs appendonly yes
+	// with appendfsync always (every write on disk before Redis answers).
+	RequireAOFAlways bool `yaml:"require_aof_always,omitempty"`
+	// WaitReplicas: every write the API acknowledges waits (WAIT) until
+	// this many replicas have it, at most WaitTimeout; else 503.
+	WaitReplicas int           `yaml:"wait_replicas,omitempty"`
+	WaitTimeout  time.Duration `yaml:"wait_timeout,omitempty"`
 }
+
+// Storage drivers.
+const (
+	DriverSQLite = "sqlite"
+	DriverRedis  = "redis"
+)
 
 // APIKey lets a caller in with Authorization: Bearer <key>.
 type APIKey struct {
@@ -332,7 +358,10 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 // applyEnv overrides settings from MINIPUSH_* variables:
 //
 //	MINIPUSH_LISTEN, MINIPUSH_STORAGE_DRIVER, MINIPUSH_STORAGE_PATH, MINIPUSH_STORAGE_SYNC,
-//	MINIPUSH_STORAGE_INITIALIZE (true or false), MINIPUSH_IDEMPOTENCY_WINDOW (e.g. 24h),
+//	MINIPUSH_STORAGE_INITIALIZE (true or false), MINIPUSH_STORAGE_URL and MINIPUSH_STORAGE_PASSWORD
+//	(each also as <SETTING>_FILE), MINIPUSH_STORAGE_PREFIX, MINIPUSH_STORAGE_CLUSTER,
+//	MINIPUSH_STORAGE_REQUIRE_AOF_ALWAYS, MINIPUSH_STORAGE_WAIT_REPLICAS, MINIPUSH_STORAGE_WAIT_TIMEOUT,
+//	MINIPUSH_IDEMPOTENCY_WINDOW (e.g. 24h),
 //	MINIPUSH_TOKENS_REFETCH_FLOOR, MINIPUSH_TOKENS_MAX_FETCHES, MINIPUSH_TOKENS_FETCH_WINDOW,
 //	MINIPUSH_API_KEYS ("name:key,name2:key2"), MINIPUSH_LOG_FORMAT, MINIPUSH_LOG_LEVEL,
 //	MINIPUSH_DELIVERY_<SETTING> (e.g. MINIPUSH_DELIVERY_WORKERS, MINIPUSH_DELIVERY_LEASE=30s),
@@ -357,6 +386,32 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	str("MINIPUSH_STORAGE_DRIVER", &c.Storage.Driver)
 	str("MINIPUSH_STORAGE_PATH", &c.Storage.Path)
 	str("MINIPUSH_STORAGE_SYNC", &c.Storage.Sync)
+	str("MINIPUSH_STORAGE_PREFIX", &c.Storage.Prefix)
+	applySecretEnv(getenv, "MINIPUSH_", c.Storage.secrets())
+	if v := getenv("MINIPUSH_STORAGE_WAIT_REPLICAS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("MINIPUSH_STORAGE_WAIT_REPLICAS=%q: not an integer", v)
+		}
+		c.Storage.WaitReplicas = n
+	}
+	if v := getenv("MINIPUSH_STORAGE_WAIT_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("MINIPUSH_STORAGE_WAIT_TIMEOUT=%q: not a duration", v)
+		}
+		c.Storage.WaitTimeout = d
+	}
+	for name, dst := range map[string]*bool{"MINIPUSH_STORAGE_CLUSTER": &c.Storage.Cluster,
+		"MINIPUSH_STORAGE_REQUIRE_AOF_ALWAYS": &c.Storage.RequireAOFAlways} {
+		if v := getenv(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%s=%q: want true or false", name, v)
+			}
+			*dst = b
+		}
+	}
 	str("MINIPUSH_LOG_FORMAT", &c.Log.Format)
 	for name, dst := range map[string]*time.Duration{"MINIPUSH_TOKENS_REFETCH_FLOOR": &c.Tokens.RefetchFloor,
 		"MINIPUSH_TOKENS_FETCH_WINDOW": &c.Tokens.FetchWindow} {
@@ -535,15 +590,7 @@ func (c *Config) Validate() error {
 	for _, p := range c.Server.Limits().Check() {
 		bad("server."+serverSettings[p.Setting], "%s", p.Message)
 	}
-	if c.Storage.Driver != "sqlite" {
-		bad("storage.driver", "unknown driver %q (supported: sqlite)", c.Storage.Driver)
-	}
-	if c.Storage.Path == "" {
-		bad("storage.path", "required")
-	}
-	if c.Storage.Sync != "normal" && c.Storage.Sync != "full" {
-		bad("storage.sync", "want normal or full, got %q", c.Storage.Sync)
-	}
+	c.Storage.check(bad)
 	if len(c.APIKeys) == 0 {
 		bad("api_keys", "at least one API key is required (callers send Authorization: Bearer <key>)")
 	}
@@ -659,6 +706,64 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+func (st Storage) check(bad func(setting, format string, args ...any)) {
+	switch st.Driver {
+	case DriverSQLite:
+		if st.Path == "" {
+			bad("storage.path", "required")
+		}
+		if st.Sync != "normal" && st.Sync != "full" {
+			bad("storage.sync", "want normal or full, got %q", st.Sync)
+		}
+	case DriverRedis:
+		if st.URL == "" {
+			bad("storage.url", "required for the redis driver (redis://host:port; url_file or MINIPUSH_STORAGE_URL[_FILE])")
+		} else if u, err := url.Parse(st.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			// Never quote the URL: it may hold the password.
+			bad("storage.url", "want redis://[:password@]host:port[/db] or rediss://…")
+		}
+		if strings.ContainsAny(st.Prefix, "{} ") {
+			bad("storage.prefix", "must not contain braces or spaces, got %q", st.Prefix)
+		}
+		if st.WaitReplicas < 0 {
+			bad("storage.wait_replicas", "must be >= 0")
+		}
+		if st.WaitReplicas > 0 && st.Cluster {
+			bad("storage.wait_replicas", "not supported with storage.cluster (WAIT must follow each write on its node)")
+		}
+		if st.WaitTimeout < 0 {
+			bad("storage.wait_timeout", "must be >= 0")
+		}
+	default:
+		bad("storage.driver", "unknown driver %q (supported: sqlite, redis)", st.Driver)
+	}
+}
+
+// Where names the storage for logs: the database's path, or the Redis URL
+// without its password.
+func (st Storage) Where() string {
+	if st.Driver == DriverRedis {
+		return "redis " + st.RedactedURL()
+	}
+	return st.Path
+}
+
+// RedactedURL is the storage URL with its password replaced, for logs and
+// errors.
+func (st Storage) RedactedURL() string {
+	u, err := url.Parse(st.URL)
+	if err != nil {
+		if st.URL == "" {
+			return ""
+		}
+		return redacted
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "redacted") // brackets would be escaped
+	}
+	return u.String()
+}
+
 func checkRate(bad func(setting, format string, args ...any), setting string, r KeyRate) {
 	if r.PerSecond < 0 {
 		bad(setting+".per_second", "must be >= 0 (0: no limit)")
@@ -754,6 +859,10 @@ const redacted = "[redacted]"
 // replaced.
 func (c *Config) Redacted() Config {
 	r := *c
+	r.Storage.URL = c.Storage.RedactedURL()
+	if r.Storage.Password != "" {
+		r.Storage.Password = redacted
+	}
 	r.APIKeys = make([]APIKey, len(c.APIKeys))
 	for i, k := range c.APIKeys {
 		r.APIKeys[i] = k.redacted()

@@ -40,6 +40,15 @@ func (a *App) secrets() []secret {
 	return ss
 }
 
+// secrets lists the storage's secret settings: the Redis URL (its
+// password) and password, as storage.url[_file] and MINIPUSH_STORAGE_URL[_FILE].
+func (st *Storage) secrets() []secret {
+	return []secret{
+		{setting: "url", env: "STORAGE_URL", value: &st.URL, file: &st.URLFile},
+		{setting: "password", env: "STORAGE_PASSWORD", value: &st.Password, file: &st.PasswordFile},
+	}
+}
+
 // secrets lists the key's secret settings.
 func (k *APIKey) secrets() []secret {
 	// MINIPUSH_API_KEY_<NAME> and MINIPUSH_API_KEY_<NAME>_FILE.
@@ -87,6 +96,7 @@ func (c *Config) loadSecretFiles() error {
 	for i := range c.Apps {
 		load(fmt.Sprintf("apps[%d] (%s)", i, c.Apps[i].Name), c.Apps[i].secrets())
 	}
+	load("storage", c.Storage.secrets())
 	if c.TLS.KeyFile != "" {
 		c.secretFiles = append(c.secretFiles, privateFile{path: c.TLS.KeyFile, what: "tls.key_file", secret: true})
 	}
@@ -109,6 +119,9 @@ func (c *Config) hasInlineSecrets() bool {
 				return true
 			}
 		}
+	}
+	if c.Storage.Password != "" || c.Storage.RedactedURL() != c.Storage.URL {
+		return true // a password written in the file
 	}
 	return false
 }
@@ -181,8 +194,10 @@ func (c *Config) Exposed() []Exposure {
 		files = append(files, privateFile{path: c.source, what: "config file", secret: true})
 	}
 	files = append(files, c.secretFiles...)
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		files = append(files, privateFile{path: c.Storage.Path + suffix, what: "storage.path" + suffix, secret: true})
+	if c.Storage.Driver != DriverRedis {
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			files = append(files, privateFile{path: c.Storage.Path + suffix, what: "storage.path" + suffix, secret: true})
+		}
 	}
 	var out []Exposure
 	for _, f := range files {

@@ -3,19 +3,54 @@
 // same user (Douyin allows one message per user per second), and a pause of
 // the whole app after the platform throttles it. Limits delay messages;
 // they never drop them.
+//
+// With several sender instances the limits must be the deployment's, not
+// each instance's (two instances would send at twice the platform's cap):
+// WithShared hands them to a Shared home (storage/redis.Limiter), and the
+// Shaper keeps only what it learns of a pause, to spare round trips.
 package ratelimit
 
 import (
+	"context"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 )
 
+// Shared keeps an app's limits for every instance of a deployment.
+type Shared interface {
+	// Admit applies the pause, the per-user interval and the app's rate
+	// deployment-wide and, when the send may start within maxWait, takes
+	// its slot: wait is how long to sleep first. Otherwise retryIn is
+	// how long until it may, and paused says the app is paused. now is
+	// the caller's clock, the one Pause's times are on.
+	Admit(ctx context.Context, user string, now time.Time, maxWait time.Duration) (ok bool, wait, retryIn time.Duration, paused bool, err error)
+	// Pause pauses the app's sends on every instance until until (ttl
+	// from now).
+	Pause(ctx context.Context, until time.Time, ttl time.Duration) error
+}
+
+// Option configures a Shaper.
+type Option func(*Shaper)
+
+// WithShared keeps the limits in sh instead of in memory. A call to it
+// that fails (Redis unavailable) refuses the send for errorRetry: the
+// message goes back to storage and is tried again later.
+func WithShared(sh Shared) Option { return func(s *Shaper) { s.shared = sh } }
+
+// sharedTimeout bounds one call to the shared limits; errorRetry is when a
+// message refused because they could not be reached is tried again.
+const (
+	sharedTimeout = 2 * time.Second
+	errorRetry    = time.Second
+)
+
 // Shaper is one app's limits. Safe for concurrent use.
 type Shaper struct {
 	bucket   *rate.Limiter // nil: unlimited
 	interval time.Duration // per user; 0: none
+	shared   Shared
 
 	mu       sync.Mutex
 	nextUser map[string]time.Time
@@ -23,25 +58,40 @@ type Shaper struct {
 	sweep    time.Time
 }
 
+// DefaultBurst is the app's burst when none is configured: a tenth of a
+// second's sends.
+func DefaultBurst(perSecond float64) int { return max(1, int(perSecond/10)) }
+
 // New returns a shaper: perSecond 0 means no app limit.
-func New(perSecond float64, burst int, perUserInterval time.Duration) *Shaper {
+func New(perSecond float64, burst int, perUserInterval time.Duration, opts ...Option) *Shaper {
 	s := &Shaper{interval: perUserInterval, nextUser: map[string]time.Time{}}
 	if perSecond > 0 {
 		if burst <= 0 {
-			burst = max(1, int(perSecond/10))
+			burst = DefaultBurst(perSecond)
 		}
 		s.bucket = rate.NewLimiter(rate.Limit(perSecond), burst)
+	}
+	for _, o := range opts {
+		o(s)
 	}
 	return s
 }
 
-// Pause stops the app's sends until t (the platform throttled it).
+// Pause stops the app's sends until t (the platform throttled it): on
+// every instance when the limits are shared.
 func (s *Shaper) Pause(t time.Time) {
 	s.mu.Lock()
 	if t.After(s.paused) {
 		s.paused = t
 	}
 	s.mu.Unlock()
+	if s.shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
+		defer cancel()
+		// Best effort: this instance holds the pause either way, and the
+		// others learn of the throttling from their own next send.
+		_ = s.shared.Pause(ctx, t, time.Until(t))
+	}
 }
 
 // Admit decides whether a send to user may start at now. When it may not,
@@ -54,6 +104,10 @@ func (s *Shaper) Admit(user string, now time.Time, maxWait time.Duration) (ok bo
 		p := s.paused
 		s.mu.Unlock()
 		return false, 0, p
+	}
+	if s.shared != nil {
+		s.mu.Unlock()
+		return s.admitShared(user, now, maxWait)
 	}
 	if s.interval > 0 {
 		if next, ok := s.nextUser[user]; ok && now.Before(next) {
@@ -77,6 +131,26 @@ func (s *Shaper) Admit(user string, now time.Time, maxWait time.Duration) (ok bo
 	}
 	s.mu.Unlock()
 	return true, wait, time.Time{}
+}
+
+func (s *Shaper) admitShared(user string, now time.Time, maxWait time.Duration) (bool, time.Duration, time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
+	defer cancel()
+	ok, wait, retryIn, paused, err := s.shared.Admit(ctx, user, now, maxWait)
+	switch {
+	case err != nil:
+		return false, 0, now.Add(errorRetry)
+	case ok:
+		return true, wait, time.Time{}
+	case paused:
+		// Remembered here: the app's other messages need not ask.
+		s.mu.Lock()
+		if until := now.Add(retryIn); until.After(s.paused) {
+			s.paused = until
+		}
+		s.mu.Unlock()
+	}
+	return false, 0, now.Add(retryIn)
 }
 
 // sweepLocked forgets users whose interval has passed, at most once per

@@ -29,6 +29,13 @@
 //     breaker: past it Get serves the current token if there is one, else
 //     a *FetchLimitError saying when fetching is allowed again.
 //
+// With several sender instances on one shared store (storage/redis), the
+// store is also a Coordinator and all of this holds for the deployment,
+// not just the process: one instance fetches under a lock with a deadline
+// while the others keep serving the current token or wait for the new one
+// to appear in the store; the fetch limit and the refetch floor count
+// every instance's fetches (docs/redis.md#tokens).
+//
 // The fetch itself is a func supplied by the platform client
 // (platform/wechat, …); the broker knows no platform.
 package tokens
@@ -87,6 +94,29 @@ type Store interface {
 	PutToken(ctx context.Context, key, token string, expires time.Time) error
 	DeleteToken(ctx context.Context, key, token string) error
 }
+
+// Coordinator is implemented by a Store shared by several sender
+// instances (storage/redis). Without one, a broker coordinates only the
+// callers of its own process.
+type Coordinator interface {
+	// LockFetch takes the right to fetch key's token, for at most ttl
+	// (the lock ends by itself when its holder dies). ok false: another
+	// instance holds it. release gives it back.
+	LockFetch(ctx context.Context, key string, ttl time.Duration) (release func(), ok bool, err error)
+	// AdmitFetch records a fetch beginning at now unless limit (0: none)
+	// fetches of key, by any instance, already fall inside the window
+	// before now: then until is when the oldest leaves it. Fetch times
+	// are kept at least keep.
+	AdmitFetch(ctx context.Context, key string, now time.Time, limit int, window, keep time.Duration) (until time.Time, ok bool, err error)
+	// LastFetch is when any instance last began a fetch of key's token
+	// (zero: none known).
+	LastFetch(ctx context.Context, key string) (time.Time, error)
+}
+
+// sharedPoll is how often an instance waiting for another's fetch looks
+// for the new token in the store; meanwhile a still usable token is served
+// from memory for as long.
+const sharedPoll = 50 * time.Millisecond
 
 // FetchFunc gets a new token from the platform. Its errors are returned to
 // callers (wrapped), so they must not contain the app secret.
@@ -155,6 +185,7 @@ func WithOnStoreError(f func(err error)) Option { return func(o *options) { o.on
 type Broker struct {
 	key   string
 	store Store
+	coord Coordinator // nil: the store is this process's own
 	fetch FetchFunc
 	opts  options
 	group singleflight.Group
@@ -181,7 +212,11 @@ func New(key string, store Store, fetch FetchFunc, opts ...Option) *Broker {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	return &Broker{key: key, store: store, fetch: fetch, opts: o}
+	b := &Broker{key: key, store: store, fetch: fetch, opts: o}
+	if c, ok := store.(Coordinator); ok {
+		b.coord = c
+	}
+	return b
 }
 
 // Key is the broker's store key.
@@ -249,8 +284,66 @@ func (b *Broker) refresh(ctx context.Context) (string, error) {
 		b.set(tok, exp, exp.Add(-b.opts.margin))
 		return tok, nil
 	}
+	if b.coord != nil {
+		return b.refreshShared(ctx, cur, expires, dead)
+	}
+	return b.fetchNew(ctx, now, cur, expires)
+}
 
-	if until, ok := b.admitFetch(now); !ok {
+// refreshShared fetches under the deployment's lock: the one instance
+// that takes it fetches (after looking in the store once more: the
+// previous holder may just have stored one); the others serve the token
+// they have while it is usable, or wait for the new one to appear.
+func (b *Broker) refreshShared(ctx context.Context, cur string, expires time.Time, dead string) (string, error) {
+	for {
+		now := b.opts.now()
+		usable := cur != "" && now.Before(expires)
+		release, locked, err := b.coord.LockFetch(ctx, b.key, b.opts.fetchTimeout)
+		if err != nil {
+			// The shared store is unavailable: fetching now could retire
+			// the token the other instances use. Keep what works.
+			b.opts.onStoreError(fmt.Errorf("lock the fetch of the access token for %s: %w", b.key, err))
+			if usable {
+				return cur, nil
+			}
+			return "", fmt.Errorf("access token of %s: cannot coordinate the fetch with the other instances: %w", b.key, err)
+		}
+		if locked {
+			defer release()
+			if tok, exp, ok := b.load(ctx, now, cur, dead); ok {
+				b.set(tok, exp, exp.Add(-b.opts.margin))
+				return tok, nil
+			}
+			return b.fetchNew(ctx, now, cur, expires)
+		}
+		if usable {
+			// Serve it a moment longer without asking again.
+			b.mu.Lock()
+			if b.token == cur {
+				b.refreshAt = now.Add(sharedPoll)
+			}
+			b.mu.Unlock()
+			return cur, nil
+		}
+		t := time.NewTimer(sharedPoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return "", fmt.Errorf("wait for another instance's fetch of the access token of %s: %w", b.key, ctx.Err())
+		case <-t.C:
+		}
+		if tok, exp, ok := b.load(ctx, b.opts.now(), cur, dead); ok {
+			b.set(tok, exp, exp.Add(-b.opts.margin))
+			return tok, nil
+		}
+	}
+}
+
+// fetchNew fetches a token from the platform (when the fetch limit
+// allows) and stores it.
+func (b *Broker) fetchNew(ctx context.Context, now time.Time, cur string, expires time.Time) (string, error) {
+	usable := cur != "" && now.Before(expires)
+	if until, ok := b.admitFetch(ctx, now); !ok {
 		if usable {
 			return cur, nil
 		}
@@ -323,7 +416,24 @@ func (b *Broker) set(tok string, expires, refreshAt time.Time) {
 
 // admitFetch records a fetch about to start, unless the fetch limit is
 // reached: then it reports when the oldest fetch in the window leaves it.
-func (b *Broker) admitFetch(now time.Time) (time.Time, bool) {
+// With a Coordinator the window holds every instance's fetches.
+func (b *Broker) admitFetch(ctx context.Context, now time.Time) (time.Time, bool) {
+	if b.coord != nil {
+		until, ok, err := b.coord.AdmitFetch(ctx, b.key, now, b.opts.maxFetches, b.opts.fetchWindow,
+			max(b.opts.fetchWindow, b.opts.refetchFloor))
+		if err == nil {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			if !ok {
+				b.limitedAt(until)
+				return until, false
+			}
+			b.fetches = append(b.fetches[:0], now)
+			return time.Time{}, true
+		}
+		// The shared window cannot be read: count this instance's own.
+		b.opts.onStoreError(fmt.Errorf("admit the fetch of the access token for %s: %w", b.key, err))
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.opts.maxFetches > 0 {
@@ -336,10 +446,7 @@ func (b *Broker) admitFetch(now time.Time) (time.Time, bool) {
 		b.fetches = keep
 		if len(b.fetches) >= b.opts.maxFetches {
 			until := b.fetches[0].Add(b.opts.fetchWindow)
-			if !until.Equal(b.limited) {
-				b.limited = until
-				b.opts.onLimited(until)
-			}
+			b.limitedAt(until)
 			return until, false
 		}
 	}
@@ -348,6 +455,15 @@ func (b *Broker) admitFetch(now time.Time) (time.Time, bool) {
 	}
 	b.fetches = append(b.fetches, now)
 	return time.Time{}, true
+}
+
+// limitedAt reports a reached limit to onLimited, once per window end.
+// b.mu is held.
+func (b *Broker) limitedAt(until time.Time) {
+	if !until.Equal(b.limited) {
+		b.limited = until
+		b.opts.onLimited(until)
+	}
 }
 
 // lastFetch is when the latest fetch began (zero: none yet).
@@ -374,7 +490,21 @@ func (b *Broker) Invalidate(ctx context.Context, token string) bool {
 		b.mu.Unlock()
 		return false
 	}
-	if last := b.lastFetch(); b.opts.refetchFloor > 0 && !last.IsZero() && b.opts.now().Sub(last) < b.opts.refetchFloor {
+	last := b.lastFetch()
+	if b.coord != nil && b.opts.refetchFloor > 0 {
+		// The floor counts any instance's fetch: the token may be one
+		// another instance fetched a moment ago.
+		b.mu.Unlock()
+		if shared, err := b.coord.LastFetch(ctx, b.key); err == nil && shared.After(last) {
+			last = shared
+		}
+		b.mu.Lock()
+		if token != b.token {
+			b.mu.Unlock()
+			return false
+		}
+	}
+	if b.opts.refetchFloor > 0 && !last.IsZero() && b.opts.now().Sub(last) < b.opts.refetchFloor {
 		b.mu.Unlock()
 		return false
 	}

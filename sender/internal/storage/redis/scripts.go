@@ -381,6 +381,44 @@ for _, v in ipairs(redis.call('ZRANGE', base .. 'gretired', 0, -1)) do
 end
 return 0
 `,
+	// admit: ARGV user, per-user interval ms (0: none), emission interval
+	// µs (0: no rate), burst tolerance µs, max wait µs, now ms (the
+	// caller's clock: pauses are on it). The pause, then the user's
+	// interval (a key that expires), then a GCRA on Redis's own clock
+	// (TIME: one clock for every instance), reserving the slot when the
+	// wait fits. Answers {admitted, wait µs, retry in ms, paused}.
+	"admit": `
+local now = tonumber(ARGV[6])
+local p = redis.call('GET', base .. 'pause')
+if p and tonumber(p) > now then return {0, 0, tonumber(p) - now, 1} end
+local ukey = false
+if ARGV[2] ~= '0' and ARGV[1] ~= '' then
+  ukey = base .. 'ui:' .. ARGV[1]
+  local ttl = redis.call('PTTL', ukey)
+  if ttl > 0 then return {0, 0, ttl, 0} end
+end
+local wait = 0
+local T = tonumber(ARGV[3])
+if T > 0 then
+  local t = redis.call('TIME')
+  local us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local tat = tonumber(redis.call('GET', base .. 'gcra') or '0')
+  if tat < us then tat = us end
+  wait = tat - tonumber(ARGV[4]) - us
+  if wait < 0 then wait = 0 end
+  if wait > tonumber(ARGV[5]) then return {0, 0, math.ceil(wait / 1000), 0} end
+  redis.call('SET', base .. 'gcra', string.format('%.0f', tat + T), 'PX', math.ceil((tat + T - us) / 1000) + 1000)
+end
+if ukey then redis.call('SET', ukey, 1, 'PX', tonumber(ARGV[2]) + math.ceil(wait / 1000)) end
+return {1, wait, 0, 0}
+`,
+	// pause: ARGV until ms (the caller's clock), ttl ms. Pauses the app
+	// until then unless it is paused longer already.
+	"pause": `
+local p = redis.call('GET', base .. 'pause')
+if not p or tonumber(p) < tonumber(ARGV[1]) then redis.call('SET', base .. 'pause', ARGV[1], 'PX', ARGV[2]) end
+return 1
+`,
 	// putEvent: ARGV id, dedupe key, seq, json. Answers {'ok'} or {'dup',
 	// the stored event's fields}.
 	"putEvent": `
