@@ -122,4 +122,3 @@ func (s *Store) LastFetch(ctx context.Context, key string) (time.Time, error) {
 	}
 	return fromMS(int64(math.Round(z[0].Score))), nil
 }
-
