@@ -84,6 +84,10 @@ load: ## Self-contained load run: ramp 100→250, then 500 rps for 30 s with the
 load-smoke: ## The CI load smoke alone: 300 rps for 15 s, gated (also part of make test)
 	$(GO) test -count=1 -run '^TestSmoke$$' -v ./loadtest/
 
+.PHONY: multi-instance-test
+multi-instance-test: ## The full multi-instance acceptance on Redis: 3 sender binaries, 20,000 messages over two apps, one SIGKILLed and restarted, token expiry, rate caps (needs redis-server; ~3 min)
+	MINIPUSH_MULTI_INSTANCE=full $(GO) test -count=1 -run '^TestMultiInstanceRedis$$' -v -timeout 20m ./loadtest/
+
 .PHONY: vet
 vet: ## gofmt check and go vet
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -335,6 +335,20 @@ func (s *senderTarget) reconcileInput(ctx context.Context, e *env, recs []*recor
 	return in, d, nil
 }
 
+// readSender reads through the first instance that answers: with several
+// instances one may be down (a test kills one).
+func (e *env) readSender(read func(*senderclient.Client) error) error {
+	var errs []error
+	for _, c := range e.senders {
+		err := read(c)
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
 // waitQueueEmpty polls the sender's /metrics until no message is queued,
 // sending or retrying; tell hears each depth seen.
 func (e *env) waitQueueEmpty(ctx context.Context, tell func(depth int)) error {
@@ -357,7 +371,11 @@ func (e *env) waitQueueEmpty(ctx context.Context, tell func(depth int)) error {
 
 // queueDepth sums minipush_queue_depth over the unfinished statuses.
 func (e *env) queueDepth(ctx context.Context) (int, error) {
-	text, err := e.sender.Metrics(ctx)
+	var text string
+	err := e.readSender(func(c *senderclient.Client) (err error) {
+		text, err = c.Metrics(ctx)
+		return err
+	})
 	if err != nil {
 		return 0, err
 	}
@@ -410,7 +428,11 @@ func (e *env) listStatuses(ctx context.Context, began time.Time, want map[reconc
 	horizon := began.Add(-time.Minute)
 	f := senderclient.MessageFilter{App: e.cfg.App, Limit: 1000}
 	for {
-		page, err := e.sender.Messages(ctx, f)
+		var page senderclient.MessagePage
+		err := e.readSender(func(c *senderclient.Client) (err error) {
+			page, err = c.Messages(ctx, f)
+			return err
+		})
 		if err != nil {
 			return nil, fmt.Errorf("list the sender's messages: %w", err)
 		}

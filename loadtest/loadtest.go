@@ -86,6 +86,10 @@ type Config struct {
 	Self bool
 
 	SenderURL string
+	// SenderURLs are several instances of one deployment (sharing a
+	// Redis): requests go round robin to them, reads to the first that
+	// answers. SenderURL is the first.
+	SenderURLs []string
 	APIKey    string
 	App       string // the sender's name for the app
 
@@ -154,6 +158,18 @@ func WithSelf() Option { return func(c *Config) { c.Self = true } }
 // WithSender targets a running sender.
 func WithSender(url, apiKey, app string) Option {
 	return func(c *Config) { c.SenderURL, c.APIKey, c.App = url, apiKey, app }
+}
+
+// WithSenderURLs spreads the requests over several instances of one
+// sender deployment (round robin); the reconciliation reads from the first
+// that answers. The first URL is the sender's URL.
+func WithSenderURLs(urls ...string) Option {
+	return func(c *Config) {
+		c.SenderURLs = urls
+		if len(urls) > 0 {
+			c.SenderURL = urls[0]
+		}
+	}
 }
 
 // WithMock uses a running mock (for provisioning, faults, the inbox, or as
@@ -413,6 +429,10 @@ type env struct {
 	// sender is the sender's client (TargetSender): requests are built by
 	// it and the reconciliation reads through it.
 	sender *senderclient.Client
+	// senders are the clients of every instance (SenderURLs; sender
+	// first), senderBases their URLs.
+	senders     []*senderclient.Client
+	senderBases []string
 
 	runID      string
 	appID      string
@@ -538,12 +558,21 @@ func (e *env) setUp(ctx context.Context, steps *pacer.Steps) error {
 		}
 	}
 	if cfg.Target == TargetSender {
-		c, err := senderclient.New(e.senderBase, senderclient.WithAPIKey(cfg.APIKey), senderclient.WithHTTPClient(e.hc),
-			senderclient.WithUserAgent("minipush-loadtest"))
-		if err != nil {
-			return fmt.Errorf("sender at %q: %w", e.senderBase, err)
+		e.senderBases = []string{e.senderBase}
+		for _, u := range cfg.SenderURLs {
+			if u = strings.TrimRight(u, "/"); u != e.senderBase {
+				e.senderBases = append(e.senderBases, u)
+			}
 		}
-		e.sender = c
+		for _, base := range e.senderBases {
+			c, err := senderclient.New(base, senderclient.WithAPIKey(cfg.APIKey), senderclient.WithHTTPClient(e.hc),
+				senderclient.WithUserAgent("minipush-loadtest"))
+			if err != nil {
+				return fmt.Errorf("sender at %q: %w", base, err)
+			}
+			e.senders = append(e.senders, c)
+		}
+		e.sender = e.senders[0]
 	}
 	for _, f := range cfg.Faults {
 		if f.Platform == "" {

@@ -117,6 +117,10 @@ func (s *senderTarget) request(r *record, t *vegeta.Target) error {
 		return err
 	}
 	t.Method, t.URL, t.Header, t.Body = req.Method, req.URL.String(), req.Header, body
+	if k := uint64(len(s.e.senderBases)); k > 1 {
+		// Several instances: round robin, as a load balancer would.
+		t.URL = s.e.senderBases[r.n%k] + req.URL.RequestURI()
+	}
 	return nil
 }
 

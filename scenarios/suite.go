@@ -38,12 +38,16 @@ const (
 	// tagPendingClient marks scenarios whose platform client the sender
 	// does not have yet; they are excluded, never counted as passing.
 	tagPendingClient = "@pending-client"
+	// tagRedis marks the scenarios of several sender instances on one
+	// Redis: they run in TestRedisFeatures, each with a redis-server of
+	// its own, not in the shared worlds.
+	tagRedis = "@redis"
 )
 
 // TagFilter is the godog tag filter of a mode: scenarios waiting for a
 // platform client never run, container-only scenarios only in containers.
 func TagFilter(mode string) string {
-	f := "~" + tagPendingClient
+	f := "~" + tagPendingClient + " && ~" + tagRedis
 	if mode != modeContainers {
 		f += " && ~" + tagContainers
 	}

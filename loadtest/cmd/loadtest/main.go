@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		target      = fs.String("target", loadtest.DefaultTarget, "system under test: sender (its HTTP API) or mock (the platform's send API directly)")
 		platform    = fs.String("platform", loadtest.DefaultPlatform, "platform the messages go to (wechat)")
 		self        = fs.Bool("self", false, "start the mock (and sender) in-process on loopback; the default when no URL is given")
-		senderURL   = fs.String("sender-url", "", "a running sender's base URL")
+		senderURL   = fs.String("sender-url", "", "a running sender's base URL; several instances of one deployment comma-separated (requests round robin)")
 		apiKey      = fs.String("api-key", "", "the sender's API key (prefer MINIPUSH_LOADTEST_API_KEY: flags show in ps)")
 		app         = fs.String("app", loadtest.DefaultApp, "the sender's name for the app")
 		mockURL     = fs.String("mock-url", "", "a running mock's base URL (target mock, or the sender's platform for provisioning and the inbox)")
@@ -150,7 +150,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		opts = append(opts, loadtest.WithSelf())
 	}
 	if *senderURL != "" {
-		opts = append(opts, loadtest.WithSender(*senderURL, *apiKey, *app))
+		urls := strings.Split(*senderURL, ",")
+		opts = append(opts, loadtest.WithSender(urls[0], *apiKey, *app), loadtest.WithSenderURLs(urls...))
 	} else if *app != loadtest.DefaultApp {
 		return usage(errors.New("-app names an app of a running sender: give -sender-url"))
 	}

@@ -492,10 +492,14 @@ func (b *Broker) Invalidate(ctx context.Context, token string) bool {
 	}
 	last := b.lastFetch()
 	if b.coord != nil && b.opts.refetchFloor > 0 {
-		// The floor counts any instance's fetch: the token may be one
-		// another instance fetched a moment ago.
 		b.mu.Unlock()
-		if shared, err := b.coord.LastFetch(ctx, b.key); err == nil && shared.After(last) {
+		if stored, _, err := b.store.Token(ctx, b.key); err == nil && stored != token {
+			// Another instance replaced it already: it is dead, and the
+			// floor protects only the deployment's current token.
+			last = time.Time{}
+		} else if shared, err := b.coord.LastFetch(ctx, b.key); err == nil && shared.After(last) {
+			// The floor counts any instance's fetch: the token may be one
+			// another instance fetched a moment ago.
 			last = shared
 		}
 		b.mu.Lock()

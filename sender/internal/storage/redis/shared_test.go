@@ -157,6 +157,21 @@ func TestTokenInvalidationShared(t *testing.T) {
 	if n := p.fetches.Load(); n != 2 {
 		t.Errorf("%d fetches, want still 2", n)
 	}
+	// Another instance replaced the token (the platform expired it and
+	// that instance refetched): this one's rejection of the old token
+	// drops it despite the floor, and it reads the new one, no fetch.
+	if err := stores[2].PutToken(ctx, "wechat/wx2", "tok-replaced", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if !floored[1].Invalidate(ctx, tok) {
+		t.Error("a rejected token another instance already replaced was kept under the refetch floor")
+	}
+	if got, err := floored[1].Get(ctx); err != nil || got != "tok-replaced" {
+		t.Errorf("after dropping it: %q, %v; want the replacement from the store", got, err)
+	}
+	if n := p.fetches.Load(); n != 2 {
+		t.Errorf("%d fetches, want still 2", n)
+	}
 }
 
 // TestTokenFetchLimitShared: the fetch limit is the deployment's.
