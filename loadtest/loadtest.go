@@ -90,8 +90,8 @@ type Config struct {
 	// Redis): requests go round robin to them, reads to the first that
 	// answers. SenderURL is the first.
 	SenderURLs []string
-	APIKey    string
-	App       string // the sender's name for the app
+	APIKey     string
+	App        string // the sender's name for the app
 
 	MockURL   string
 	AppID     string // the platform app id in the mock

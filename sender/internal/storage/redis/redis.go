@@ -157,7 +157,7 @@ func newClient(cfg Config) (goredis.UniversalClient, error) {
 		if cfg.Password != "" {
 			o.Password = cfg.Password
 		}
-		o.MaxRetries, o.DisableIdentity = -1, true
+		o.MaxRetries, o.DisableIdentity, o.DialerRetries = -1, true, 1
 		o.MaxRedirects = 8
 		return goredis.NewClusterClient(o), nil
 	}
@@ -168,7 +168,9 @@ func newClient(cfg Config) (goredis.UniversalClient, error) {
 	if cfg.Password != "" {
 		o.Password = cfg.Password
 	}
-	o.MaxRetries, o.DisableIdentity = -1, true
+	// DialerRetries 1: a Redis that refuses connections is answered 503
+	// at once, not after five dial attempts.
+	o.MaxRetries, o.DisableIdentity, o.DialerRetries = -1, true, 1
 	o.DialTimeout = 2 * time.Second
 	return goredis.NewClient(o), nil
 }
