@@ -120,6 +120,15 @@ bench-check: build ## The CI check: bench-compare at a smaller size, failing whe
 	$(BIN)/benchcompare -sender $(BIN)/sender -n 3000 -pace 5s -json $(REPORTS)/bench-check.json \
 	  -baseline $(BENCH_BASELINE) -check
 
+PROFILE_N ?= 20000
+
+.PHONY: profile-sender
+profile-sender: build ## CPU profile of the sender binary accepting and delivering PROFILE_N messages (build/reports/sender.cpu.pprof)
+	@mkdir -p $(REPORTS)
+	$(GO) build -trimpath -o $(BIN)/benchcompare ./benchcompare/cmd/benchcompare
+	$(BIN)/benchcompare -sender $(BIN)/sender -cases none -n $(PROFILE_N) -pace 10s -sender-cpuprofile $(CURDIR)/$(REPORTS)/sender.cpu.pprof
+	$(GO) tool pprof -top -nodecount 40 $(BIN)/sender $(REPORTS)/sender.cpu.pprof | head -50
+
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME each (default 15s); FUZZ_MATCH=regex picks targets by dir/FuzzName
 	@FUZZTIME=$(FUZZTIME) FUZZ_MATCH='$(FUZZ_MATCH)' GO=$(GO) bash scripts/fuzz.sh

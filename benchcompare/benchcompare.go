@@ -48,6 +48,9 @@ type Config struct {
 	Self string
 	// Sender is the sender binary.
 	Sender string
+	// SenderProfile, when set, has the sender write a CPU profile of its
+	// whole run there (its -cpuprofile).
+	SenderProfile string
 	// Requests is how many requests each server of a pair receives.
 	Requests int
 	// Turn is how many requests one server takes before the other's turn.
@@ -514,7 +517,11 @@ log: {level: info}
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		return nil, err
 	}
-	return startChild(ctx, cfg.Sender, []string{"-config", path}, func(_, stderr string) (string, bool) {
+	args := []string{"-config", path}
+	if cfg.SenderProfile != "" {
+		args = append(args, "-cpuprofile", cfg.SenderProfile)
+	}
+	return startChild(ctx, cfg.Sender, args, func(_, stderr string) (string, bool) {
 		if m := senderListening.FindStringSubmatch(stderr); m != nil {
 			return m[1], true
 		}

@@ -39,7 +39,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	n := fs.Int("n", 5000, "requests each server of a pair answers (and messages delivered)")
 	turn := fs.Int("turn", 1000, "requests per turn before the other server's turn")
 	workers := fs.Int("workers", 32, "concurrent keep-alive clients")
-	cases := fs.String("cases", "", "comma-separated mock cases (default: all)")
+	cases := fs.String("cases", "", "comma-separated mock cases (default: all; none: only the sender)")
+	profile := fs.String("sender-cpuprofile", "", "have the sender write a CPU profile of its run to this file")
 	rate := fs.Int("rate", 1000, "headroom phase: accepts per second")
 	pace := fs.Duration("pace", 10*time.Second, "headroom phase: duration (0 skips it)")
 	baseline := fs.String("baseline", "", "baseline file of CPU ratios")
@@ -76,7 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer os.RemoveAll(dir)
 	cfg := benchcompare.Config{Self: self, Sender: *sender, Requests: *n, Turn: *turn, Workers: *workers,
-		Rate: *rate, Pace: *pace, Dir: dir, Log: stderr}
+		Rate: *rate, Pace: *pace, Dir: dir, Log: stderr, SenderProfile: *profile}
 	if *cases != "" {
 		cfg.Cases = strings.Split(*cases, ",")
 	}

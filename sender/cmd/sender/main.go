@@ -16,6 +16,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	// Mozilla's root certificates, used only where the system has none: the
@@ -42,6 +43,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	path := fs.String("config", getenv("MINIPUSH_CONFIG"), "YAML configuration file (env MINIPUSH_CONFIG)")
 	check := fs.Bool("check", false, "validate the configuration, print it redacted and exit")
 	initStorage := fs.Bool("init-storage", false, "start with an empty database even where one existed (storage.initialize; docs/operations.md)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (make profile-sender; docs/performance.md)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -70,6 +72,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	log.Info("starting sender", "version", version)
 	log.Debug("configuration (redacted)", "config", cfg.String())
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	svc, err := sender.New(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -66,10 +66,11 @@ func (s *Store) Enqueue(ctx context.Context, msgs []message.Message) ([]message.
 	dup := make([]bool, len(msgs))
 	var existing []msgRow // the first message of each duplicate key
 	nowMS := toMS(now)
-	// Two statements at least (the row and its count): never oneWrite.
-	err := s.submit(ctx, false, func(w *writer) error {
+	// One message without a key is one INSERT: no savepoint needed (its
+	// count is written once per batch by the writer).
+	oneWrite := len(msgs) == 1 && msgs[0].IdempotencyKey == ""
+	err := s.submit(ctx, oneWrite, func(w *writer) error {
 		existing = existing[:0]
-		inserted := map[message.Status]int{}
 		for i := range args {
 			m := &out[i]
 			dup[i] = false
@@ -102,13 +103,8 @@ func (s *Store) Enqueue(ctx context.Context, msgs []message.Message) ([]message.
 			if _, err := w.st.insertMsg.Exec(args[i]...); err != nil {
 				return writeErr("enqueue message "+m.ID, err)
 			}
-			inserted[m.Status]++
-		}
-		// Counted here, not by a trigger (schema version 7).
-		for st, n := range inserted {
-			if _, err := w.st.countInserted.Exec(n, string(st)); err != nil {
-				return fmt.Errorf("enqueue: count: %w", err)
-			}
+			// Counted here, not by a trigger (schema version 7).
+			w.countInsert(m.Status, 1)
 		}
 		return nil
 	})

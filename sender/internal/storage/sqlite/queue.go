@@ -60,7 +60,9 @@ func (s *Store) Claim(ctx context.Context, now time.Time, limit int, lease time.
 	}
 	nowMS, leaseUntil := toMS(now), toMS(now.Add(lease))
 	var claimed []msgRow
-	err := s.submit(ctx, false, func(w *writer) error {
+	// One write (the UPDATE that marks the rows); an error after it
+	// abandons the batch.
+	err := s.submit(ctx, true, func(w *writer) error {
 		claimed = claimed[:0]
 		due, args, err := w.claimDueStmt(nowMS, limit)
 		if err != nil {
@@ -96,7 +98,7 @@ func (s *Store) Claim(ctx context.Context, now time.Time, limit int, lease time.
 
 		rows, err = w.st.claimMark.Query(leaseUntil, nowMS, string(list))
 		if err != nil {
-			return fmt.Errorf("claim: %w", err)
+			return abandon(fmt.Errorf("claim: %w", err))
 		}
 		bySeq := make(map[int64]msgRow, len(seqs))
 		for rows.Next() {
@@ -106,13 +108,13 @@ func (s *Store) Claim(ctx context.Context, now time.Time, limit int, lease time.
 			)
 			if err := rows.Scan(append([]any{&seq, &r.m.Lease.Fence}, r.dest()...)...); err != nil {
 				rows.Close()
-				return fmt.Errorf("claim: %w", err)
+				return abandon(fmt.Errorf("claim: %w", err))
 			}
 			r.m.Lease.Until = fromMS(leaseUntil)
 			bySeq[seq] = r
 		}
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-			return fmt.Errorf("claim: %w", err)
+			return abandon(fmt.Errorf("claim: %w", err))
 		}
 		// RETURNING has no order; hand them out oldest due first.
 		for _, seq := range seqs {
@@ -161,7 +163,10 @@ func (s *Store) Record(ctx context.Context, id string, fence int64, a *message.A
 		}
 		attempt = []any{id, toMS(at), string(a.Outcome), a.Code, a.Message, a.LatencyMS}
 	}
-	return s.submit(ctx, a == nil, func(w *writer) error {
+	// No savepoint: the UPDATE is the first write, and an error after it
+	// (the attempt's row) abandons the batch rather than keep an outcome
+	// without its attempt.
+	return s.submit(ctx, true, func(w *writer) error {
 		res, err := w.st.recordMsg.Exec(string(u.Status), toMS(next), retry, u.PlatformMsgID,
 			u.LastCode, u.LastError, toMS(now), id, fence, u.Reason)
 		if err != nil {
@@ -174,7 +179,7 @@ func (s *Store) Record(ctx context.Context, id string, fence int64, a *message.A
 		}
 		if attempt != nil {
 			if _, err := w.st.insertAttempt.Exec(attempt...); err != nil {
-				return fmt.Errorf("record message %s: attempt: %w", id, err)
+				return abandon(fmt.Errorf("record message %s: attempt: %w", id, err))
 			}
 		}
 		return nil

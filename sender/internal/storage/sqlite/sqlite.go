@@ -58,6 +58,9 @@ const (
 	DefaultMaxBatch    = 256
 	DefaultBusyTimeout = 5 * time.Second
 	DefaultReadConns   = 4
+	// DefaultCommitDelay is how long a batch waits for more short writes
+	// before it commits (writer.linger).
+	DefaultCommitDelay = time.Millisecond
 	// writerCacheKiB is the write connection's page cache: the hot index
 	// pages of a large queue. Readers keep SQLite's default (2 MiB each);
 	// the OS page cache backs both. Not larger: SQLite frees cache pages
@@ -88,6 +91,7 @@ type config struct {
 	maxBatch    int
 	busyTimeout time.Duration
 	readConns   int
+	commitDelay time.Duration
 	syncFull    bool
 	now         func() time.Time
 	initialize  bool
@@ -103,6 +107,12 @@ func WithMaxBatch(n int) Option { return func(c *config) { c.maxBatch = n } }
 // WithBusyTimeout sets how long a connection waits for a lock held by
 // another process before failing with SQLITE_BUSY.
 func WithBusyTimeout(d time.Duration) Option { return func(c *config) { c.busyTimeout = d } }
+
+// WithCommitDelay sets how long a batch of short writes waits for more to
+// share its commit (0: none, commit as soon as the writer is free). Every
+// write answers that much later at most; a moderate rate of writes costs
+// far less CPU.
+func WithCommitDelay(d time.Duration) Option { return func(c *config) { c.commitDelay = d } }
 
 // WithReadConns sets the size of the read-only connection pool.
 func WithReadConns(n int) Option { return func(c *config) { c.readConns = n } }
@@ -132,6 +142,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		maxBatch:    DefaultMaxBatch,
 		busyTimeout: DefaultBusyTimeout,
 		readConns:   DefaultReadConns,
+		commitDelay: DefaultCommitDelay,
 		now:         time.Now,
 	}
 	for _, o := range opts {
@@ -227,7 +238,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if _, err := conn.ExecContext(ctx, sqlRetireStaging); err != nil {
 		return fail(err)
 	}
-	w, err := newWriter(ctx, conn, cfg.maxBatch)
+	w, err := newWriter(ctx, conn, cfg.maxBatch, cfg.commitDelay)
 	if err != nil {
 		return fail(err)
 	}

@@ -12,6 +12,7 @@ import (
 	sqlitedrv "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/storage"
 )
 
@@ -21,8 +22,10 @@ type request struct {
 	// run does the call's work inside the batch transaction and stores its
 	// results in variables the caller reads after done delivers nil.
 	run func(w *writer) error
-	// oneWrite: run makes at most one write statement. SQLite undoes a
-	// failed statement by itself, so such a request needs no SAVEPOINT.
+	// oneWrite: run needs no SAVEPOINT of its own — it makes at most one
+	// write statement (SQLite undoes a failed statement by itself), or any
+	// error after its first write is wrapped by abandon, which gives up
+	// the whole batch. Savepoints cost two statements per request.
 	oneWrite bool
 	// state settles the race between the caller giving up (context done)
 	// and the writer starting the request: whoever moves it off pending
@@ -52,8 +55,12 @@ type writer struct {
 	bulk    chan *request
 	stopped chan struct{}
 	max     int
-	errs    []error // per-request results of the current batch
-	st      stmts
+	// delay is how long a batch waits for more short writes (linger);
+	// timer is reused for it, not made per batch.
+	delay time.Duration
+	timer *time.Timer
+	errs  []error // per-request results of the current batch
+	st    stmts
 	// claimDueBy holds the claim query per power-of-two limit, prepared
 	// on first use (queue.go: claimDueStmt).
 	claimDueBy map[int]*sql.Stmt
@@ -62,6 +69,68 @@ type writer struct {
 	finishCheckpoint atomic.Bool
 	// health is what the writer's transactions came to (health.go).
 	health health
+	// inserted counts the new rows of each status the current request
+	// inserted (countInsert); batchInserted adds up those of the batch's
+	// requests that succeeded, written to status_counts once before the
+	// COMMIT (flushCounts): one statement per status and batch, not one
+	// per accepted message.
+	inserted, batchInserted [statusSlots]int
+}
+
+// statusSlots indexes message.Statuses.
+const statusSlots = 6
+
+// countInsert records that the current request inserted n rows of status
+// st (status_counts: schema version 7). Only the code that inserts rows
+// counts them; triggers count status changes and deletions.
+func (w *writer) countInsert(st message.Status, n int) {
+	for i, x := range message.Statuses {
+		if x == st {
+			w.inserted[i] += n
+			return
+		}
+	}
+}
+
+// settle keeps the current request's counts when it succeeded, or drops
+// them with its rolled-back writes.
+func (w *writer) settle(ok bool) {
+	if ok {
+		for i, n := range w.inserted {
+			w.batchInserted[i] += n
+		}
+	}
+	w.inserted = [statusSlots]int{}
+}
+
+// flushCounts writes the batch's counts, in its transaction.
+func (w *writer) flushCounts() error {
+	defer func() { w.batchInserted = [statusSlots]int{} }()
+	for i, n := range w.batchInserted {
+		if n == 0 {
+			continue
+		}
+		if _, err := w.st.countInserted.Exec(n, string(message.Statuses[i])); err != nil {
+			return fmt.Errorf("count new messages: %w", err)
+		}
+	}
+	return nil
+}
+
+// abandonError is an error after a oneWrite request's first write: its
+// transaction can no longer be trusted to hold none of the request's
+// writes, so the whole batch is rolled back (txIntact).
+type abandonError struct{ err error }
+
+func (e abandonError) Error() string { return e.err.Error() }
+func (e abandonError) Unwrap() error { return e.err }
+
+// abandon wraps err (nil stays nil) as an abandonError.
+func abandon(err error) error {
+	if err == nil {
+		return nil
+	}
+	return abandonError{err}
 }
 
 // stmts are the writer's prepared statements, compiled once.
@@ -78,9 +147,13 @@ type stmts struct {
 	countInserted                *sql.Stmt
 }
 
-func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int) (*writer, error) {
+func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int, delay time.Duration) (*writer, error) {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	w := &writer{
-		conn: conn,
+		delay: delay,
+		timer: timer,
+		conn:  conn,
 		// Room for a few batches: callers rarely block on the send.
 		reqs:    make(chan *request, 4*maxBatch),
 		bulk:    make(chan *request),
@@ -247,10 +320,39 @@ func (w *writer) loop() {
 				break drain
 			}
 		}
+		batch, reqs = w.linger(batch, reqs)
 		w.runBatch(batch)
 		clear(batch)
 		w.afterBatch()
 	}
+}
+
+// linger waits up to w.delay from now for more short writes to share the
+// batch's commit, while it has room. A commit's WAL writes cost about the
+// same for one request as for ten — the same hot pages of the same indexes
+// — so at a moderate, steady rate (1,000 accepts a second: one request per
+// millisecond) committing each request alone cost most of the sender's CPU
+// per message (docs/performance.md). The wait is bounded, and a caller
+// still hears only after the commit. It returns the batch and the lane
+// (nil once closed).
+func (w *writer) linger(batch []*request, reqs chan *request) ([]*request, chan *request) {
+	if w.delay <= 0 || len(batch) >= w.max || reqs == nil {
+		return batch, reqs
+	}
+	w.timer.Reset(w.delay)
+	defer w.timer.Stop()
+	for len(batch) < w.max {
+		select {
+		case r, ok := <-reqs:
+			if !ok {
+				return batch, nil
+			}
+			batch = append(batch, r)
+		case <-w.timer.C:
+			return batch, reqs
+		}
+	}
+	return batch, reqs
 }
 
 // afterBatch finishes a checkpoint the checkpointer asked for, after the
@@ -311,9 +413,12 @@ func (w *writer) runBatch(batch []*request) {
 		return
 	}
 
+	w.batchInserted = [statusSlots]int{}
 	if len(live) == 1 {
 		// Alone in the batch: the transaction is the savepoint.
-		if errs[0] = live[0].run(w); errs[0] != nil {
+		errs[0] = live[0].run(w)
+		w.settle(errs[0] == nil)
+		if errs[0] != nil {
 			w.rollback()
 			answer()
 			return
@@ -321,7 +426,9 @@ func (w *writer) runBatch(batch []*request) {
 	} else {
 		for i, r := range live {
 			if r.oneWrite {
-				if errs[i] = r.run(w); errs[i] != nil && !txIntact(errs[i]) {
+				errs[i] = r.run(w)
+				w.settle(errs[i] == nil)
+				if errs[i] != nil && !txIntact(errs[i]) {
 					w.rollback()
 					failAll(errs[i])
 					return
@@ -334,6 +441,7 @@ func (w *writer) runBatch(batch []*request) {
 				return
 			}
 			errs[i] = r.run(w)
+			w.settle(errs[i] == nil)
 			if errs[i] != nil {
 				if _, err := w.st.rollbackToSave.ExecContext(bg); err != nil {
 					w.rollback()
@@ -349,6 +457,11 @@ func (w *writer) runBatch(batch []*request) {
 		}
 	}
 
+	if err := w.flushCounts(); err != nil {
+		w.rollback()
+		failAll(err)
+		return
+	}
 	if _, err := w.st.commit.ExecContext(bg); err != nil {
 		w.rollback()
 		failAll(fmt.Errorf("commit: %w", err))
@@ -371,6 +484,10 @@ func (w *writer) rollback() {
 // Other SQLite errors (disk full, I/O) may roll back the whole transaction
 // behind our back, so the batch is abandoned rather than guessed at.
 func txIntact(err error) bool {
+	var ab abandonError
+	if errors.As(err, &ab) {
+		return false
+	}
 	var se *sqlitedrv.Error
 	if !errors.As(err, &se) {
 		return true
