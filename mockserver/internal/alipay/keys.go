@@ -154,7 +154,7 @@ func verify(pub *rsa.PublicKey, signType string, content []byte, sig string) boo
 		return false
 	}
 	h, d := hashFor(signType, content)
-	return rsa.VerifyPKCS1v15(pub, h, d, raw) == nil
+	return verifyPKCS1v15(pub, h, d, raw)
 }
 
 // sign makes a base64 PKCS#1 v1.5 signature of content.
