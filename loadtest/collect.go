@@ -437,7 +437,7 @@ func (e *env) listStatuses(ctx context.Context, began time.Time, want map[reconc
 			return nil, fmt.Errorf("list the sender's messages: %w", err)
 		}
 		older := false
-		for _, m := range page.Messages {
+		for _, m := range page.Items {
 			if m.CreatedAt.Before(horizon) {
 				older = true
 			}

@@ -140,6 +140,9 @@ func (m message) String() string {
 	codes := make([]string, len(m.Attempts))
 	for i, a := range m.Attempts {
 		codes[i] = a.Code
+		if a.Kind == senderclient.KindTokenRefresh {
+			codes[i] = "token:" + a.Code
+		}
 	}
 	return fmt.Sprintf("%s status %s, last code %q (%s), retries %d, attempts %v", m.ID, m.Status, m.LastCode,
 		m.LastError, m.Retries, codes)
@@ -518,8 +521,8 @@ func (s *scenario) list(f senderclient.MessageFilter) ([]message, error) {
 		return nil, err
 	}
 	p, err := c.Messages(s.ctx, f)
-	out := make([]message, len(p.Messages))
-	for i, m := range p.Messages {
+	out := make([]message, len(p.Items))
+	for i, m := range p.Items {
 		out[i] = message{m}
 	}
 	return out, err

@@ -280,8 +280,10 @@ func (s *scenario) deliveredAfter(n int) error {
 	if err != nil {
 		return err
 	}
-	if len(m.Attempts) != n {
-		return fmt.Errorf("delivered after %d attempts, want %d: %v", len(m.Attempts), n, m)
+	// Attempts of the sends: the token refreshes they needed are listed
+	// too (kind token_refresh), and are not what a feature counts.
+	if len(m.Sends()) != n {
+		return fmt.Errorf("delivered after %d attempts, want %d: %v", len(m.Sends()), n, m)
 	}
 	return nil
 }
@@ -302,8 +304,8 @@ func (s *scenario) failsAfter(code string, n int) error {
 	if err != nil {
 		return err
 	}
-	if m.LastCode != code || len(m.Attempts) != n {
-		return fmt.Errorf("failed with code %q after %d attempts, want %q after %d: %v", m.LastCode, len(m.Attempts), code, n, m)
+	if m.LastCode != code || len(m.Sends()) != n {
+		return fmt.Errorf("failed with code %q after %d attempts, want %q after %d: %v", m.LastCode, len(m.Sends()), code, n, m)
 	}
 	return nil
 }
@@ -392,11 +394,12 @@ func (s *scenario) firstAttemptsFailed(n int, code string) error {
 	if err != nil {
 		return err
 	}
-	if len(m.Attempts) < n {
+	sends := m.Sends()
+	if len(sends) < n {
 		return fmt.Errorf("%v: want at least %d attempts", m, n)
 	}
 	for i := range n {
-		if a := m.Attempts[i]; a.Code != code || a.Outcome == "delivered" {
+		if a := sends[i]; a.Code != code || a.Outcome == "delivered" {
 			return fmt.Errorf("attempt %d: %s %q (%s), want a failure with code %q", i+1, a.Outcome, a.Code, a.Message, code)
 		}
 	}
@@ -645,7 +648,7 @@ func (s *scenario) noMoreSends(secs int) error {
 		if err != nil {
 			return err
 		}
-		attempts += len(v.Attempts)
+		attempts += len(v.Sends())
 	}
 	if after != before || after != attempts {
 		return fmt.Errorf("the platform received %d sends, then %d; the sender recorded %d attempts: want no more", before, after, attempts)

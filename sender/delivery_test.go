@@ -24,26 +24,27 @@ func TestRetryableErrcodeThenDelivered(t *testing.T) {
 
 	id := s.send(msg(shopApp, users[0], "busy-twice"))
 	m := s.wait(id, message.StatusDelivered, 10*time.Second)
-	if len(m.Attempts) != 3 {
-		t.Fatalf("%d attempts %+v, want 3", len(m.Attempts), m.Attempts)
+	ss := sends(m)
+	if len(ss) != 3 {
+		t.Fatalf("%d sends %+v, want 3", len(ss), m.Attempts)
 	}
-	for i, a := range m.Attempts[:2] {
-		if a.Outcome != message.OutcomeRetryable || a.Code != "-1" {
-			t.Errorf("attempt %d: %+v, want retryable -1", i+1, a)
+	for i, a := range ss[:2] {
+		if a.Outcome != message.OutcomeRetryable || a.Code != "-1" || a.Reason != "platform_unavailable" {
+			t.Errorf("attempt %d: %+v, want retryable -1, platform_unavailable", i+1, a)
 		}
 	}
-	if a := m.Attempts[2]; a.Outcome != message.OutcomeDelivered || a.Code != "0" {
+	if a := ss[2]; a.Outcome != message.OutcomeDelivered || a.Code != "0" {
 		t.Errorf("attempt 3: %+v, want delivered", a)
 	}
 	// Backoff: base 50ms then 100ms, each jittered to at least half.
 	// Attempt times are stored in milliseconds.
 	for i, min := range []time.Duration{cfg.Delivery.BackoffBase / 2, cfg.Delivery.BackoffBase} {
-		if gap := m.Attempts[i+1].At.Sub(m.Attempts[i].At); gap < min-time.Millisecond {
+		if gap := ss[i+1].At.Sub(ss[i].At); gap < min-time.Millisecond {
 			t.Errorf("gap between attempts %d and %d = %v, want >= %v (backoff)", i+1, i+2, gap, min)
 		}
 	}
-	if m.Retries != 2 || m.LastCode != "" {
-		t.Errorf("retries %d last_code %q, want 2 and none", m.Retries, m.LastCode)
+	if m.Retries != 2 || m.LastCode != "" || m.Reason != "" {
+		t.Errorf("retries %d last_code %q reason %q, want 2 and none", m.Retries, m.LastCode, m.Reason)
 	}
 	if n := countMarker(inbox(t, mock, shopAppID, users[0], 1), "busy-twice"); n != 1 {
 		t.Errorf("inbox holds the message %d times", n)
@@ -85,7 +86,7 @@ func TestPermanentFailureAndRedrive(t *testing.T) {
 
 	// The dead letters, one per page, newest first.
 	type page struct {
-		Messages   []message.Message `json:"messages"`
+		Messages   []message.Message `json:"items"`
 		NextCursor string            `json:"next_cursor"`
 	}
 	var p1, p2 page
@@ -190,7 +191,18 @@ func TestTransportFaultsRetried(t *testing.T) {
 			marker := "transport-" + strings.ReplaceAll(tc.name, " ", "-")
 			id := s.send(msg(shopApp, users[0], marker))
 			m := s.wait(id, message.StatusDelivered, 10*time.Second)
-			if len(m.Attempts) != 2 || m.Attempts[0].Outcome != message.OutcomeRetryable || !strings.Contains(m.Attempts[0].Code, tc.code) {
+			// The one failed call (a send, or the token refresh a send
+			// needed) is retryable with the fault's code; the last
+			// attempt is the delivery.
+			var failed []message.Attempt
+			for _, a := range m.Attempts {
+				if a.Outcome != message.OutcomeOK && a.Outcome != message.OutcomeDelivered {
+					failed = append(failed, a)
+				}
+			}
+			last := m.Attempts[len(m.Attempts)-1]
+			if len(failed) != 1 || failed[0].Outcome != message.OutcomeRetryable || !strings.Contains(failed[0].Code, tc.code) ||
+				last.Kind != message.KindSend || last.Outcome != message.OutcomeDelivered || len(sends(m)) > 2 {
 				t.Fatalf("attempts %+v, want a retryable %s then the delivery", m.Attempts, tc.code)
 			}
 			if n := countMarker(inbox(t, mock, shopAppID, users[0], 1), marker); n != 1 {
@@ -282,14 +294,15 @@ func TestDailyQuotaPausesAppUntilMidnight(t *testing.T) {
 
 	id := s.send(msg(shopApp, users[0], "quota"))
 	var m message.Message
-	if err := eventually(10*time.Second, func() bool { m = s.get(id); return len(m.Attempts) > 0 }); err != nil {
+	if err := eventually(10*time.Second, func() bool { m = s.get(id); return len(sends(m)) > 0 }); err != nil {
 		t.Fatalf("no attempt: %+v", m)
 	}
 	beijing := time.FixedZone("CST", 8*3600)
-	now := m.Attempts[0].At.In(beijing)
+	now := sends(m)[0].At.In(beijing)
 	midnight := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, beijing)
-	if m.Status != message.StatusRetrying || m.Retries != 0 || m.LastCode != "45009" || m.Attempts[0].Outcome != message.OutcomeThrottled {
-		t.Fatalf("message %+v, want retrying, throttled 45009, no retry spent", m)
+	if m.Status != message.StatusRetrying || m.Retries != 0 || m.LastCode != "45009" || sends(m)[0].Outcome != message.OutcomeThrottled ||
+		m.Reason != "quota_exceeded" {
+		t.Fatalf("message %+v, want retrying, throttled 45009, quota_exceeded, no retry spent", m)
 	}
 	if m.NextAttemptAt.Before(midnight.Add(-time.Second)) {
 		t.Fatalf("next attempt at %v, before the quota resets at %v", m.NextAttemptAt, midnight)
@@ -330,11 +343,23 @@ func TestTokenExpiryMidRun(t *testing.T) {
 	for i := range 5 {
 		ids = append(ids, s.send(msg(shopApp, users[i], fmt.Sprintf("after-expiry-%d", i))))
 	}
+	// Each message is one send (the 42001 and the resend are inside it);
+	// the one whose send hit 42001 lists the refresh it needed.
+	refreshed := 0
 	for _, id := range ids {
 		m := s.wait(id, message.StatusDelivered, 10*time.Second)
-		if len(m.Attempts) != 1 {
-			t.Errorf("message %s: attempts %+v, want one (the token retry is inside it)", id, m.Attempts)
+		if len(sends(m)) != 1 {
+			t.Errorf("message %s: attempts %+v, want one send (the token retry is inside it)", id, m.Attempts)
 		}
+		for _, a := range refreshes(m) {
+			if a.Outcome != message.OutcomeOK {
+				t.Errorf("message %s: refresh %+v, want ok", id, a)
+			}
+			refreshed++
+		}
+	}
+	if refreshed != 1 {
+		t.Errorf("%d token refreshes listed on the messages, want the one extra fetch", refreshed)
 	}
 	if n := len(journal(t, mock, "stable_token", shopAppID)); n != 2 {
 		t.Fatalf("%d token fetches, want 2 (one extra after expiry)", n)

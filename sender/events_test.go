@@ -90,7 +90,6 @@ func (w *consentWorld) popup(accept, reject []string) {
 }
 
 type ledgerView struct {
-	Mode     string `json:"mode"`
 	Consents []struct {
 		TemplateID string `json:"template_id"`
 		Credits    int    `json:"credits"`
@@ -99,7 +98,7 @@ type ledgerView struct {
 		Accepts    int    `json:"accepts"`
 		Rejects    int    `json:"rejects"`
 		Allows     bool   `json:"allows"`
-	} `json:"consents"`
+	} `json:"items"`
 }
 
 func (w *consentWorld) ledger() ledgerView {
@@ -158,7 +157,7 @@ func (w *consentWorld) sends(code ...int) int {
 func (w *consentWorld) heldBack(id string) {
 	w.t.Helper()
 	m := w.s.wait(id, message.StatusRejected, 20*time.Second)
-	if m.Reason != message.ReasonNotSubscribed || m.LastCode != message.ReasonNotSubscribed || len(m.Attempts) != 1 ||
+	if m.Reason != message.ReasonNotSubscribed || m.LastCode != string(message.ReasonNotSubscribed) || len(m.Attempts) != 1 ||
 		m.Attempts[0].Outcome != message.OutcomeRejected {
 		w.t.Errorf("held-back message %+v, want rejected with reason not_subscribed", m)
 	}
@@ -210,7 +209,9 @@ func TestConsentLifecycle(t *testing.T) {
 			if code != http.StatusOK {
 				t.Fatalf("list: %d %s", code, b)
 			}
-			var page struct{ Messages []message.Message }
+			var page struct {
+				Messages []message.Message `json:"items"`
+			}
 			mustJSON(t, b, &page)
 			for _, m := range page.Messages {
 				id := m.ID

@@ -253,7 +253,7 @@ func TestLargeAudiences(t *testing.T) {
 
 	const n = 25_000
 	if code, b := s.do(http.MethodPut, "/v1/groups/big", groupBody(shopApp, n)); code != http.StatusOK ||
-		!strings.Contains(string(b), fmt.Sprintf(`"members":%d`, n)) {
+		!strings.Contains(string(b), fmt.Sprintf(`"size":%d`, n)) {
 		t.Fatalf("PUT a %d-member group: %d %s", n, code, b)
 	}
 	var got []string
@@ -345,7 +345,7 @@ func TestGroupPutOutlivesTimeouts(t *testing.T) {
 	// 12,000 members, 1,000 every 250 ms: three seconds, past the timeouts.
 	start := time.Now()
 	code, b, err := put(12_000, 1000, 250*time.Millisecond)
-	if err != nil || code != http.StatusOK || !strings.Contains(string(b), `"members":12000`) {
+	if err != nil || code != http.StatusOK || !strings.Contains(string(b), `"size":12000`) {
 		t.Fatalf("steady PUT over %v: %d %s %v, want 200 with 12000 members", time.Since(start), code, b, err)
 	}
 	// 100 members every 400 ms reaches 2,000 only after eight seconds.

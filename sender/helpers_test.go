@@ -440,3 +440,26 @@ func eventually(timeout time.Duration, cond func() bool) error {
 	}
 	return nil
 }
+
+// sends are m's attempts that called the platform's send API; the others
+// are the token refreshes the sends needed (kind token_refresh).
+func sends(m message.Message) []message.Attempt {
+	var out []message.Attempt
+	for _, a := range m.Attempts {
+		if a.Kind == message.KindSend {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// refreshes are m's token_refresh attempts.
+func refreshes(m message.Message) []message.Attempt {
+	var out []message.Attempt
+	for _, a := range m.Attempts {
+		if a.Kind == message.KindTokenRefresh {
+			out = append(out, a)
+		}
+	}
+	return out
+}

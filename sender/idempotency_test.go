@@ -98,7 +98,7 @@ func TestIdempotencyKeys(t *testing.T) {
 			t.Fatalf("second PUT: %d %s", code, b)
 		}
 		code, b := s.do(http.MethodPut, "/v1/groups/keyed", put, "Idempotency-Key", "put-1")
-		if code != http.StatusOK || !strings.Contains(string(b), `"members":2`) {
+		if code != http.StatusOK || !strings.Contains(string(b), `"size":2`) {
 			t.Fatalf("retried PUT: %d %s, want the first answer (2 members)", code, b)
 		}
 		if code, b := s.do(http.MethodGet, query("/v1/groups/keyed", "app", shopApp), nil); code != http.StatusOK || !strings.Contains(string(b), `"size":1`) {

@@ -32,7 +32,9 @@ import (
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/metrics"
 	"github.com/minipush/minipush/sender/internal/ratelimit"
+	"github.com/minipush/minipush/sender/internal/reason"
 	"github.com/minipush/minipush/sender/internal/storage"
+	"github.com/minipush/minipush/sender/internal/tokens"
 )
 
 // Config is the service configuration (see the README for the schema).
@@ -113,11 +115,15 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 	apps := map[string]*dispatch.App{}
+	brokers := map[string]*tokens.Broker{}
 	for _, a := range cfg.Apps {
 		client, err := newClient(a, cfg, store, o.httpClient, s.metrics, s.health, log)
 		if err != nil {
 			_ = store.Close()
 			return nil, fmt.Errorf("app %s: %w", a.Name, err)
+		}
+		if tc, ok := client.(interface{ Tokens() *tokens.Broker }); ok {
+			brokers[a.Name] = tc.Tokens()
 		}
 		perSecond, burst, perUser := rateFor(a)
 		var shape []ratelimit.Option
@@ -156,6 +162,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		Rejected: func(app, rule string) { s.metrics.Rejected.WithLabelValues(app, rule).Inc() },
 		Ready:    s.ready,
 		Metrics:  s.metrics.Handler(),
+		Runtime:  func(app string) api.AppRuntime { return s.runtime(app, brokers) },
+		Resume:   s.dispatcher.Resume,
 	}, log)
 	// The platforms' pushes carry the platform's signatures, not an API
 	// key: they are served beside the API, not behind its key check.
@@ -197,6 +205,22 @@ func eventApps(apps []config.App) ([]events.App, error) {
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// runtime is what the running sender knows of an app: its token (from
+// its platform client's broker), its health and its rate.
+func (s *Service) runtime(app string, brokers map[string]*tokens.Broker) api.AppRuntime {
+	var rt api.AppRuntime
+	if b, ok := brokers[app]; ok {
+		st := b.State()
+		rt.TokenValidUntil, rt.TokenRefreshedAt, rt.TokenFailures, rt.TokenError = st.ValidUntil, st.RefreshedAt, st.Failures, st.LastError
+	}
+	h := s.health.Snapshot()[app]
+	rt.Healthy, rt.HealthReason, rt.HealthSince = h.Healthy, h.Reason, h.Since
+	if a, ok := s.cfg.App(app); ok {
+		rt.RatePerSecond, rt.RateBurst, rt.RatePerUser = rateFor(a)
+	}
+	return rt
 }
 
 // Handler serves the HTTP API.
@@ -331,11 +355,11 @@ func (o observer) Delivered(app, platform string) {
 	o.health.Works(app) // the platform took a send with the app's credentials
 }
 func (o observer) CredentialsRefused(app, reason string) { o.health.Refused(app, reason) }
-func (o observer) Failed(app, platform, code string) {
-	o.m.Failed.WithLabelValues(app, platform, code).Inc()
+func (o observer) Failed(app, platform, code string, why reason.Reason) {
+	o.m.Failed.WithLabelValues(app, platform, code, string(why)).Inc()
 }
-func (o observer) Retried(app, platform string, outcome message.Outcome) {
-	o.m.Retries.WithLabelValues(app, platform, string(outcome)).Inc()
+func (o observer) Retried(app, platform string, outcome message.Outcome, why reason.Reason) {
+	o.m.Retries.WithLabelValues(app, platform, string(outcome), string(why)).Inc()
 }
 func (o observer) OutcomeWritten(d time.Duration) { o.m.OutcomeWrite.Observe(d.Seconds()) }
 func (o observer) LeaseLost(app string)           { o.m.LeaseLost.WithLabelValues(app).Inc() }

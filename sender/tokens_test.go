@@ -75,7 +75,10 @@ func TestCredentialsFailAtOnce(t *testing.T) {
 
 	id := s.send(msg(clubApp, users[0], "creds-1"))
 	m := s.wait(id, "", 10*time.Second)
+	// The token fetch was refused: that refresh is the one attempt (no
+	// send was made).
 	if m.Status != message.StatusFailed || len(m.Attempts) != 1 || m.Attempts[0].Outcome != message.OutcomeCredentials ||
+		m.Attempts[0].Kind != message.KindTokenRefresh || m.Reason != "credentials_invalid" ||
 		m.LastCode != "40125" || !strings.Contains(m.LastError, "credentials") {
 		t.Fatalf("message with a refused secret: %s, %d attempts %+v, last %q %q; want failed at once (credentials, 40125)",
 			m.Status, len(m.Attempts), m.Attempts, m.LastCode, m.LastError)

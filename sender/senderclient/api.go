@@ -17,6 +17,38 @@ const (
 	StatusRetrying  = "retrying"
 	StatusFailed    = "failed"
 	StatusRejected  = "rejected"
+	// StatusCancelled: an operator cancelled the message before it was
+	// sent (Cancel, CancelMessages).
+	StatusCancelled = "cancelled"
+)
+
+// Reasons: why a message was not (yet) delivered, the same on every
+// platform (Message.Reason, Attempt.Reason, Error.Reason, App.PauseReason).
+// A caller branches on these, not on the platforms' codes.
+const (
+	ReasonNotSubscribed       = "not_subscribed"
+	ReasonInvalidRecipient    = "invalid_recipient"
+	ReasonInvalidTemplate     = "invalid_template"
+	ReasonInvalidData         = "invalid_data"
+	ReasonInvalidRequest      = "invalid_request"
+	ReasonRiskyContent        = "risky_content"
+	ReasonNotPermitted        = "not_permitted"
+	ReasonQuotaExceeded       = "quota_exceeded"
+	ReasonRateLimited         = "rate_limited"
+	ReasonTokenInvalid        = "token_invalid"
+	ReasonCredentialsInvalid  = "credentials_invalid"
+	ReasonSignatureInvalid    = "signature_invalid"
+	ReasonPlatformUnavailable = "platform_unavailable"
+	ReasonPlatformError       = "platform_error"
+	ReasonNetwork             = "network"
+	ReasonCancelled           = "cancelled"
+	ReasonAppNotConfigured    = "app_not_configured"
+)
+
+// Attempt kinds.
+const (
+	KindSend         = "send"
+	KindTokenRefresh = "token_refresh"
 )
 
 // MessageRequest is a message to send (POST /v1/messages).
@@ -35,43 +67,50 @@ type MessageRequest struct {
 	SendAt *time.Time `json:"send_at,omitempty"`
 }
 
-// Accepted is the answer to a send or a redrive.
+// Accepted is the answer to a send or a redrive: the message as stored.
 type Accepted struct {
-	ID     string `json:"id"`
-	Status string `json:"status"`
+	Message
 	// Duplicate is true when the idempotency key named an earlier message
 	// (the sender answered 200 with it, and sent nothing new).
 	Duplicate bool `json:"-"`
 }
 
-// Attempt is one try at delivering a message.
+// Attempt is one platform call made for a message: a send (KindSend), or
+// a token refresh the send needed (KindTokenRefresh).
 type Attempt struct {
 	At        time.Time `json:"at"`
+	Kind      string    `json:"kind"`
 	Outcome   string    `json:"outcome"`
 	Code      string    `json:"code,omitempty"`
 	Message   string    `json:"message,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
 	LatencyMS float64   `json:"latency_ms"`
 }
 
 // Message is the sender's record of a message.
 type Message struct {
-	ID             string            `json:"id"`
-	App            string            `json:"app"`
-	Platform       string            `json:"platform"`
-	To             string            `json:"to"`
-	TemplateID     string            `json:"template_id"`
-	Data           map[string]string `json:"data"`
-	Page           string            `json:"page,omitempty"`
-	IdempotencyKey string            `json:"idempotency_key,omitempty"`
-	BroadcastID    string            `json:"broadcast_id,omitempty"`
-	Status         string            `json:"status"`
-	Retries        int               `json:"retries"`
-	NextAttemptAt  time.Time         `json:"next_attempt_at,omitzero"`
-	PlatformMsgID  string            `json:"platform_msgid,omitempty"`
-	LastCode       string            `json:"last_code,omitempty"`
-	LastError      string            `json:"last_error,omitempty"`
-	// Reason says why the message ended without delivery, in the sender's
-	// vocabulary (not_subscribed, …); "" otherwise.
+	ID         string            `json:"id"`
+	App        string            `json:"app"`
+	Platform   string            `json:"platform"`
+	To         string            `json:"to"`
+	TemplateID string            `json:"template_id"`
+	Data       map[string]string `json:"data"`
+	Page       string            `json:"page,omitempty"`
+	// SendAt is when the caller asked the message to be sent.
+	SendAt         time.Time `json:"send_at,omitzero"`
+	IdempotencyKey string    `json:"idempotency_key,omitempty"`
+	// APIKey is the name of the API key that sent the message.
+	APIKey        string    `json:"api_key,omitempty"`
+	BroadcastID   string    `json:"broadcast_id,omitempty"`
+	Status        string    `json:"status"`
+	Retries       int       `json:"retries"`
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
+	PlatformMsgID string    `json:"platform_msgid,omitempty"`
+	LastCode      string    `json:"last_code,omitempty"`
+	LastError     string    `json:"last_error,omitempty"`
+	// LastCode and LastError are the platform's raw code and message of
+	// the last failed attempt; Reason is its meaning in the sender's
+	// vocabulary (Reason… constants), "" while nothing went wrong.
 	Reason string `json:"reason,omitempty"`
 	// Receipt is the platform's asynchronous report on a delivered
 	// message, when one arrived.
@@ -93,7 +132,20 @@ type Receipt struct {
 
 // Final reports whether the message will not change on its own.
 func (m Message) Final() bool {
-	return m.Status == StatusDelivered || m.Status == StatusFailed || m.Status == StatusRejected
+	return m.Status == StatusDelivered || m.Status == StatusFailed || m.Status == StatusRejected ||
+		m.Status == StatusCancelled
+}
+
+// Sends are the message's attempts that called the platform's send API
+// (token refreshes left out).
+func (m Message) Sends() []Attempt {
+	var out []Attempt
+	for _, a := range m.Attempts {
+		if a.Kind == KindSend || a.Kind == "" {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // MessageFilter selects messages (GET /v1/messages). Zero fields do not
@@ -110,7 +162,7 @@ type MessageFilter struct {
 
 // MessagePage is one page of messages, newest first.
 type MessagePage struct {
-	Messages   []Message `json:"messages"`
+	Items      []Message `json:"items"`
 	NextCursor string    `json:"next_cursor"`
 }
 
@@ -129,10 +181,10 @@ type BroadcastRequest struct {
 	SendAt         *time.Time `json:"send_at,omitempty"`
 }
 
-// BroadcastAccepted is the answer to a broadcast.
+// BroadcastAccepted is the answer to a broadcast: the broadcast as
+// stored.
 type BroadcastAccepted struct {
-	ID         string `json:"id"`
-	Recipients int    `json:"recipients"`
+	Broadcast
 	// Duplicate is true when the idempotency key named an earlier
 	// broadcast (answered 200, nothing sent again).
 	Duplicate bool `json:"-"`
@@ -151,22 +203,31 @@ type Broadcast struct {
 	Recipients int               `json:"recipients"`
 	// FannedOut counts the messages made so far; a group broadcast is
 	// fanned out when it reaches Recipients.
-	FannedOut int       `json:"fanned_out"`
-	CreatedAt time.Time `json:"created_at"`
+	FannedOut      int       `json:"fanned_out"`
+	IdempotencyKey string    `json:"idempotency_key,omitempty"`
+	APIKey         string    `json:"api_key,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
 }
 
-// BroadcastState is a broadcast and its messages' counts per status.
+// BroadcastState is a broadcast with its messages' counts per status.
 type BroadcastState struct {
-	Broadcast Broadcast      `json:"broadcast"`
-	Counts    map[string]int `json:"counts"`
+	Broadcast
+	Counts map[string]int `json:"counts"`
 }
 
-// GroupPut is the answer to PutGroup.
-type GroupPut struct {
+// Group is a named recipient list of an app.
+type Group struct {
 	App  string `json:"app"`
 	Name string `json:"name"`
-	// Members is the group's size now.
-	Members int `json:"members"`
+	// Size is how many members it has.
+	Size      int       `json:"size"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// GroupList is one page of an app's groups, by name.
+type GroupList struct {
+	Items      []Group `json:"items"`
+	NextCursor string  `json:"next_cursor"`
 }
 
 // GroupPage is a group and one page of its members, ascending.
@@ -192,6 +253,59 @@ type Readiness struct {
 		Since   time.Time `json:"since,omitzero"`
 	} `json:"apps,omitempty"`
 }
+
+// Selection picks an app's messages for the bulk actions (CancelMessages,
+// RetryMessages); every field given must match.
+type Selection struct {
+	App string `json:"app"`
+	// Status narrows the statuses the action applies to (cancel: queued,
+	// retrying; retry: failed, rejected, cancelled).
+	Status      []string   `json:"status,omitempty"`
+	Broadcast   string     `json:"broadcast,omitempty"`
+	Reason      string     `json:"reason,omitempty"`
+	Code        string     `json:"code,omitempty"`
+	CreatedFrom *time.Time `json:"created_from,omitempty"`
+	CreatedTo   *time.Time `json:"created_to,omitempty"`
+}
+
+// App is a configured app as the sender sees it: paused or not (and why),
+// its token, health, rate and queue.
+type App struct {
+	Name     string `json:"name"`
+	Platform string `json:"platform"`
+	AppID    string `json:"app_id"`
+	// PausedUntil is nil while the app is not paused; PauseReason is
+	// ReasonQuotaExceeded (a quota window, until the platform's midnight)
+	// or ReasonRateLimited (a transient throttle), with the platform's
+	// code that caused it.
+	PausedUntil  *time.Time `json:"paused_until"`
+	PauseReason  *string    `json:"pause_reason"`
+	PauseCode    string     `json:"pause_code,omitempty"`
+	PauseMessage string     `json:"pause_message,omitempty"`
+	PausedSince  *time.Time `json:"paused_since,omitempty"`
+	// TokenValidUntil is nil while no access token is held.
+	TokenValidUntil  *time.Time `json:"token_valid_until"`
+	TokenRefreshedAt *time.Time `json:"token_refreshed_at,omitempty"`
+	TokenFailures    int        `json:"token_failures"`
+	TokenError       string     `json:"token_error,omitempty"`
+	Healthy          bool       `json:"healthy"`
+	HealthReason     string     `json:"health_reason,omitempty"`
+	HealthSince      *time.Time `json:"health_since,omitempty"`
+	Rate             struct {
+		PerSecond       float64 `json:"per_second"`
+		Burst           int     `json:"burst"`
+		PerUserInterval string  `json:"per_user_interval"`
+	} `json:"rate"`
+	// Queue counts the app's messages per status.
+	Queue        map[string]int `json:"queue"`
+	Consent      string         `json:"consent"`
+	Events       bool           `json:"events"`
+	ContentCheck bool           `json:"content_check"`
+	DefaultPage  string         `json:"default_page,omitempty"`
+}
+
+// Paused reports whether the app is paused.
+func (a App) Paused() bool { return a.PausedUntil != nil }
 
 // Send hands a message to the sender: committed to storage when it returns
 // without an error (POST /v1/messages).
@@ -253,7 +367,7 @@ func (c *Client) AllMessages(ctx context.Context, f MessageFilter) iter.Seq2[Mes
 				yield(Message{}, err)
 				return
 			}
-			for _, m := range p.Messages {
+			for _, m := range p.Items {
 				if !yield(m, nil) {
 					return
 				}
@@ -266,11 +380,64 @@ func (c *Client) AllMessages(ctx context.Context, f MessageFilter) iter.Seq2[Mes
 	}
 }
 
-// Retry redrives a dead letter (failed or rejected): POST
+// Retry redrives a dead letter (failed, rejected or cancelled): POST
 // /v1/messages/{id}/retry. Other statuses answer 409.
 func (c *Client) Retry(ctx context.Context, id string) (Accepted, error) {
 	var a Accepted
 	_, err := c.call(ctx, http.MethodPost, "/v1/messages/"+url.PathEscape(id)+"/retry", nil, nil, nil, &a)
+	return a, err
+}
+
+// Cancel cancels a waiting message (queued, scheduled or retrying): POST
+// /v1/messages/{id}/cancel. Other statuses answer 409.
+func (c *Client) Cancel(ctx context.Context, id string) (Message, error) {
+	var m Message
+	_, err := c.call(ctx, http.MethodPost, "/v1/messages/"+url.PathEscape(id)+"/cancel", nil, nil, nil, &m)
+	return m, err
+}
+
+// CancelMessages cancels every waiting message sel selects and returns how
+// many (POST /v1/messages/cancel; the key needs the admin scope).
+func (c *Client) CancelMessages(ctx context.Context, sel Selection) (int, error) {
+	return c.bulk(ctx, "/v1/messages/cancel", sel)
+}
+
+// RetryMessages redrives every dead letter sel selects and returns how
+// many (POST /v1/messages/retry; the key needs the admin scope).
+func (c *Client) RetryMessages(ctx context.Context, sel Selection) (int, error) {
+	return c.bulk(ctx, "/v1/messages/retry", sel)
+}
+
+func (c *Client) bulk(ctx context.Context, path string, sel Selection) (int, error) {
+	var n struct {
+		Count int `json:"count"`
+	}
+	_, err := c.call(ctx, http.MethodPost, path, nil, nil, sel, &n)
+	return n.Count, err
+}
+
+// Apps reads every configured app (GET /v1/apps).
+func (c *Client) Apps(ctx context.Context) ([]App, error) {
+	var p struct {
+		Items []App `json:"items"`
+	}
+	_, err := c.call(ctx, http.MethodGet, "/v1/apps", nil, nil, nil, &p)
+	return p.Items, err
+}
+
+// App reads one app: its pause, token, health and queue (GET
+// /v1/apps/{name}).
+func (c *Client) App(ctx context.Context, name string) (App, error) {
+	var a App
+	_, err := c.call(ctx, http.MethodGet, "/v1/apps/"+url.PathEscape(name), nil, nil, nil, &a)
+	return a, err
+}
+
+// ResumeApp ends the app's pause now; the messages it held are due at
+// once (POST /v1/apps/{name}/resume; the key needs the admin scope).
+func (c *Client) ResumeApp(ctx context.Context, name string) (App, error) {
+	var a App
+	_, err := c.call(ctx, http.MethodPost, "/v1/apps/"+url.PathEscape(name)+"/resume", nil, nil, nil, &a)
 	return a, err
 }
 
@@ -289,9 +456,10 @@ func (c *Client) BroadcastState(ctx context.Context, id string) (BroadcastState,
 	return s, err
 }
 
-// PutGroup replaces a group's members (PUT /v1/groups/{name}).
-func (c *Client) PutGroup(ctx context.Context, app, name string, members []string) (GroupPut, error) {
-	var g GroupPut
+// PutGroup replaces a group's members (PUT /v1/groups/{name}) and answers
+// the group.
+func (c *Client) PutGroup(ctx context.Context, app, name string, members []string) (Group, error) {
+	var g Group
 	body := struct {
 		App     string   `json:"app"`
 		Members []string `json:"members"`
@@ -300,7 +468,20 @@ func (c *Client) PutGroup(ctx context.Context, app, name string, members []strin
 	return g, err
 }
 
-// GroupPageRequest selects a page of a group's members.
+// Groups reads a page of an app's groups, by name (GET /v1/groups); p's
+// Limit is 1–1000 (0: the sender's default).
+func (c *Client) Groups(ctx context.Context, app string, p GroupPageRequest) (GroupList, error) {
+	q := url.Values{"app": {app}}
+	set(q, "cursor", p.Cursor)
+	if p.Limit > 0 {
+		q.Set("limit", strconv.Itoa(p.Limit))
+	}
+	var l GroupList
+	_, err := c.call(ctx, http.MethodGet, "/v1/groups", q, nil, nil, &l)
+	return l, err
+}
+
+// GroupPageRequest selects a page of a group's members, or of groups.
 type GroupPageRequest struct {
 	// Limit is the page size (1–10,000; 0: the sender's default).
 	Limit  int
@@ -346,23 +527,31 @@ type Consent struct {
 	Verdict string `json:"verdict"`
 }
 
-// Consents is an app's consent ledger.
+// Consents is a page of an app's consent ledger, by user then template.
+// The app's mode (observe, enforce) and whether it receives events are on
+// the App.
 type Consents struct {
-	App string `json:"app"`
-	// Mode is observe or enforce.
-	Mode string `json:"mode"`
-	// Events: the app receives the platform's pushes.
-	Events   bool      `json:"events"`
-	Consents []Consent `json:"consents"`
+	Items      []Consent `json:"items"`
+	NextCursor string    `json:"next_cursor"`
 }
 
-// Consents reads an app's consent ledger, one user's when user is not ""
-// (GET /v1/consents); limit 0 is the sender's default.
-func (c *Client) Consents(ctx context.Context, app, user string, limit int) (Consents, error) {
-	q := url.Values{"app": {app}}
-	set(q, "user", user)
-	if limit > 0 {
-		q.Set("limit", strconv.Itoa(limit))
+// ConsentFilter selects a page of an app's ledger: one user's when User is
+// not "".
+type ConsentFilter struct {
+	App, User string
+	// Limit is 1–1000 (0: the sender's default); Cursor continues after a
+	// page's NextCursor.
+	Limit  int
+	Cursor string
+}
+
+// Consents reads a page of an app's consent ledger (GET /v1/consents).
+func (c *Client) Consents(ctx context.Context, f ConsentFilter) (Consents, error) {
+	q := url.Values{"app": {f.App}}
+	set(q, "user", f.User)
+	set(q, "cursor", f.Cursor)
+	if f.Limit > 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
 	}
 	var out Consents
 	_, err := c.call(ctx, http.MethodGet, "/v1/consents", q, nil, nil, &out)

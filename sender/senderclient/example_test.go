@@ -48,7 +48,8 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("status:", m.Status, "after", len(m.Attempts), "attempt")
+	// Attempts list the sends and any token refresh they needed.
+	fmt.Println("status:", m.Status, "after", len(m.Sends()), "send")
 
 	// A refusal is an *Error naming each field at fault.
 	_, err = c.Send(ctx, senderclient.MessageRequest{App: "shop-wechat", TemplateID: "demo-order-shipped",
@@ -60,6 +61,6 @@ func Example() {
 	}
 	// Output:
 	// accepted: queued
-	// status: delivered after 1 attempt
+	// status: delivered after 1 send
 	// 422 to required
 }

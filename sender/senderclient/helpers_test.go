@@ -37,7 +37,7 @@ func startStack(dir string) (*stack, error) {
 	}
 	c := config.Defaults()
 	c.Storage.Path = filepath.Join(dir, "minipush.db")
-	c.APIKeys = []config.APIKey{{Name: "test", Key: apiKey}}
+	c.APIKeys = []config.APIKey{{Name: "test", Key: apiKey, Scopes: config.Scopes}}
 	c.Apps = []config.App{{Name: app, Platform: "wechat", AppID: seed.DemoWeChatAppID, Secret: seed.DemoWeChatSecret, BaseURL: m.URL}}
 	c.Delivery.PollInterval = 10 * time.Millisecond
 	c.Delivery.BackoffBase = 50 * time.Millisecond

@@ -94,7 +94,7 @@ func TestEveryOperation(t *testing.T) {
 		t.Fatalf("Retry of a delivered message: %v, want a 409 *Error", err)
 	}
 	page, err := c.Messages(ctx, senderclient.MessageFilter{App: app, Limit: 1})
-	if err != nil || len(page.Messages) != 1 || page.NextCursor == "" {
+	if err != nil || len(page.Items) != 1 || page.NextCursor == "" {
 		t.Fatalf("Messages = %+v, %v; want one and a cursor", page, err)
 	}
 	var all []string
@@ -109,7 +109,7 @@ func TestEveryOperation(t *testing.T) {
 	}
 
 	g, err := c.PutGroup(ctx, app, "vip-early", []string{seed.DemoUserAlice, seed.DemoUserCarol})
-	if err != nil || g.Members != 2 || g.Name != "vip-early" {
+	if err != nil || g.Size != 2 || g.Name != "vip-early" {
 		t.Fatalf("PutGroup = %+v, %v", g, err)
 	}
 	gp, err := c.Group(ctx, app, "vip-early", senderclient.GroupPageRequest{Limit: 1})
@@ -120,8 +120,11 @@ func TestEveryOperation(t *testing.T) {
 	if err != nil || b.Recipients != 2 {
 		t.Fatalf("Broadcast = %+v, %v", b, err)
 	}
-	if st, err := c.BroadcastState(ctx, b.ID); err != nil || st.Broadcast.ID != b.ID || st.Broadcast.Recipients != 2 {
+	if st, err := c.BroadcastState(ctx, b.ID); err != nil || st.ID != b.ID || st.Recipients != 2 || len(st.Counts) != 7 {
 		t.Fatalf("BroadcastState = %+v, %v", st, err)
+	}
+	if gl, err := c.Groups(ctx, app, senderclient.GroupPageRequest{}); err != nil || len(gl.Items) != 1 || gl.Items[0].Name != "vip-early" {
+		t.Fatalf("Groups = %+v, %v", gl, err)
 	}
 	if err := c.DeleteGroup(ctx, app, "vip-early"); err != nil {
 		t.Fatal(err)
@@ -129,8 +132,36 @@ func TestEveryOperation(t *testing.T) {
 	if _, err := c.Group(ctx, app, "vip-early", senderclient.GroupPageRequest{}); senderclient.StatusCode(err) != http.StatusNotFound {
 		t.Fatalf("Group after delete: %v, want 404", err)
 	}
-	if cs, err := c.Consents(ctx, app, seed.DemoUserAlice, 10); err != nil || cs.App != app || cs.Mode == "" {
+	if cs, err := c.Consents(ctx, senderclient.ConsentFilter{App: app, User: seed.DemoUserAlice, Limit: 10}); err != nil || cs.Items == nil {
 		t.Fatalf("Consents = %+v, %v", cs, err)
+	}
+	apps, err := c.Apps(ctx)
+	if err != nil || len(apps) != 1 || apps[0].Name != app || apps[0].Paused() || apps[0].Queue[senderclient.StatusDelivered] < 1 {
+		t.Fatalf("Apps = %+v, %v", apps, err)
+	}
+	if a, err := c.App(ctx, app); err != nil || a.TokenValidUntil == nil || !a.Healthy {
+		t.Fatalf("App = %+v, %v; want a token and healthy", a, err)
+	}
+	if a, err := c.ResumeApp(ctx, app); err != nil || a.Paused() {
+		t.Fatalf("ResumeApp = %+v, %v", a, err)
+	}
+	later := time.Now().Add(time.Hour)
+	scheduled, err := c.Send(ctx, senderclient.MessageRequest{App: app, To: seed.DemoUserAlice, TemplateID: tmpl, Data: orderData(), SendAt: &later})
+	if err != nil || !scheduled.SendAt.Equal(later.Truncate(time.Millisecond)) && !scheduled.SendAt.Equal(later) {
+		t.Fatalf("scheduled Send = %+v, %v; want send_at echoed", scheduled, err)
+	}
+	if m, err := c.Cancel(ctx, scheduled.ID); err != nil || m.Status != senderclient.StatusCancelled || m.Reason != senderclient.ReasonCancelled {
+		t.Fatalf("Cancel = %+v, %v", m, err)
+	}
+	if _, err := c.Send(ctx, senderclient.MessageRequest{App: app, To: seed.DemoUserAlice, TemplateID: tmpl, Data: orderData(),
+		SendAt: &later}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.CancelMessages(ctx, senderclient.Selection{App: app, Status: []string{senderclient.StatusQueued}}); err != nil || n != 1 {
+		t.Fatalf("CancelMessages = %d, %v; want the second scheduled one", n, err)
+	}
+	if n, err := c.RetryMessages(ctx, senderclient.Selection{App: app, Reason: senderclient.ReasonCancelled}); err != nil || n != 2 {
+		t.Fatalf("RetryMessages = %d, %v; want both cancelled ones", n, err)
 	}
 	if text, err := c.Metrics(ctx); err != nil || !strings.Contains(text, "# TYPE") {
 		t.Fatalf("Metrics: %v, %.80s", err, text)

@@ -1,6 +1,16 @@
 // Package api is the sender's HTTP API (gorilla/mux, JSON, Bearer API
-// keys): accept messages and broadcasts, manage groups, read statuses,
-// redrive dead letters, and the health and metrics endpoints.
+// keys with scopes): accept messages and broadcasts, manage groups, read
+// statuses, redrive and cancel messages (one, or in bulk by filter), see
+// and resume the apps, and the health and metrics endpoints. Handlers are
+// in one file per resource (messages.go, broadcasts.go, groups.go,
+// apps.go, consents.go).
+//
+// Shapes (README "HTTP API"): a resource is answered flat, as itself (a
+// write answers the resource it made or changed); a list is
+// {"items":[…],"next_cursor":"…"} ("" on the last page); a bulk action
+// is {"count":N}; every 4xx is {"error","problems":[{"field","rule",
+// "message"}]} with at least one problem, plus a "reason" from the
+// sender's vocabulary where one applies.
 package api
 
 import (
@@ -28,6 +38,7 @@ import (
 	"github.com/minipush/minipush/sender/internal/contentrules"
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/openapi"
+	"github.com/minipush/minipush/sender/internal/reason"
 	"github.com/minipush/minipush/sender/internal/storage"
 )
 
@@ -39,10 +50,16 @@ type Store interface {
 	List(ctx context.Context, f storage.Filter) ([]message.Message, string, error)
 	Broadcast(ctx context.Context, id string) (message.Broadcast, map[message.Status]int, error)
 	Redrive(ctx context.Context, id string, now time.Time) (message.Message, error)
+	Cancel(ctx context.Context, id string, now time.Time) (message.Message, error)
+	CancelMatching(ctx context.Context, sel storage.Selection, now time.Time, limit int) (int, error)
+	RedriveMatching(ctx context.Context, sel storage.Selection, now time.Time, limit int) (int, error)
+	AppCounts(ctx context.Context, app string) (map[message.Status]int, error)
+	Pauses(ctx context.Context) ([]message.Pause, error)
 	PutGroup(ctx context.Context, app, name string, members iter.Seq2[string, error], key string, fingerprint func() string) (message.Group, bool, error)
 	Group(ctx context.Context, app, name, after string, limit int) (message.Group, []string, string, error)
 	DeleteGroup(ctx context.Context, app, name string, idem storage.Idempotency) (bool, error)
-	Consents(ctx context.Context, app, user string, limit int) ([]consent.Entry, error)
+	Consents(ctx context.Context, app, user string, after consent.Key, limit int) ([]consent.Entry, error)
+	Groups(ctx context.Context, app, after string, limit int) ([]message.Group, string, error)
 }
 
 // Hooks connect the API to the rest of the service. Any may be nil.
@@ -60,12 +77,36 @@ type Hooks struct {
 	Ready func() Readiness
 	// Metrics serves /metrics.
 	Metrics http.Handler
+	// Runtime reports an app's token and health (GET /v1/apps).
+	Runtime func(app string) AppRuntime
+	// Resume ends an app's pause (POST /v1/apps/{name}/resume) and
+	// reports how many held messages it made due.
+	Resume func(ctx context.Context, app string) (int, error)
+}
+
+// AppRuntime is what the running sender knows of an app beyond storage.
+type AppRuntime struct {
+	// TokenValidUntil is the access token's expiry (zero: none held, or
+	// the platform has no tokens).
+	TokenValidUntil  time.Time
+	TokenRefreshedAt time.Time
+	TokenFailures    int
+	TokenError       string
+	Healthy          bool
+	HealthReason     string
+	HealthSince      time.Time
+	// The app's send rate, as the dispatcher applies it.
+	RatePerSecond float64
+	RateBurst     int
+	RatePerUser   time.Duration
 }
 
 // API serves the sender's HTTP API.
 type API struct {
-	store   Store
-	apps    map[string]config.App
+	store Store
+	apps  map[string]config.App
+	// order is the apps' names as configured (GET /v1/apps lists them so).
+	order   []string
 	keys    []config.APIKey
 	content *contentrules.Rules
 	hooks   Hooks
@@ -79,10 +120,12 @@ type API struct {
 // New returns the API.
 func New(store Store, cfg *config.Config, content *contentrules.Rules, hooks Hooks, log *slog.Logger) *API {
 	apps := map[string]config.App{}
+	var order []string
 	for _, a := range cfg.Apps {
 		apps[a.Name] = a
+		order = append(order, a.Name)
 	}
-	return &API{store: store, apps: apps, keys: cfg.APIKeys, content: content, hooks: hooks, log: log, now: time.Now,
+	return &API{store: store, apps: apps, order: order, keys: cfg.APIKeys, content: content, hooks: hooks, log: log, now: time.Now,
 		rates: newKeyRates(cfg), metricsKey: cfg.Metrics.RequireKey}
 }
 
@@ -108,21 +151,33 @@ func (a *API) Handler() http.Handler {
 	if a.hooks.Metrics != nil {
 		var metrics http.Handler = methods{http.MethodGet: a.hooks.Metrics.ServeHTTP}
 		if a.metricsKey {
-			metrics = a.auth(metrics)
+			metrics = a.auth(need(config.ScopeRead)(metrics.ServeHTTP))
 		}
 		r.Handle("/metrics", metrics)
 	}
 	v1 := r.PathPrefix("/v1").Subrouter()
 	v1.Use(a.auth)
-	v1.Handle("/messages", methods{http.MethodPost: a.postMessage, http.MethodGet: a.listMessages})
-	v1.Handle("/messages/{id}", methods{http.MethodGet: a.getMessage})
-	v1.Handle("/messages/{id}/retry", methods{http.MethodPost: a.retryMessage})
-	v1.Handle("/broadcasts", methods{http.MethodPost: a.postBroadcast})
-	v1.Handle("/broadcasts/{id}", methods{http.MethodGet: a.getBroadcast})
-	v1.Handle("/groups/{name}", methods{http.MethodPut: a.putGroup, http.MethodGet: a.getGroup, http.MethodDelete: a.deleteGroup})
-	v1.Handle("/consents", methods{http.MethodGet: a.getConsents})
+	send, read, admin := need(config.ScopeSend), need(config.ScopeRead), need(config.ScopeAdmin)
+	v1.Handle("/messages", methods{http.MethodPost: send(a.postMessage), http.MethodGet: read(a.listMessages)})
+	// The bulk actions are registered before /messages/{id}: "cancel" and
+	// "retry" are not message ids (those are msg_…).
+	v1.Handle("/messages/cancel", methods{http.MethodPost: admin(a.cancelMatching)})
+	v1.Handle("/messages/retry", methods{http.MethodPost: admin(a.redriveMatching)})
+	v1.Handle("/messages/{id}", methods{http.MethodGet: read(a.getMessage)})
+	v1.Handle("/messages/{id}/retry", methods{http.MethodPost: send(a.retryMessage)})
+	v1.Handle("/messages/{id}/cancel", methods{http.MethodPost: send(a.cancelMessage)})
+	v1.Handle("/broadcasts", methods{http.MethodPost: send(a.postBroadcast)})
+	v1.Handle("/broadcasts/{id}", methods{http.MethodGet: read(a.getBroadcast)})
+	v1.Handle("/groups", methods{http.MethodGet: read(a.listGroups)})
+	v1.Handle("/groups/{name}", methods{http.MethodPut: send(a.putGroup), http.MethodGet: read(a.getGroup),
+		http.MethodDelete: send(a.deleteGroup)})
+	v1.Handle("/consents", methods{http.MethodGet: read(a.getConsents)})
+	v1.Handle("/apps", methods{http.MethodGet: read(a.listApps)})
+	v1.Handle("/apps/{name}", methods{http.MethodGet: read(a.getApp)})
+	v1.Handle("/apps/{name}/resume", methods{http.MethodPost: admin(a.resumeApp)})
 	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path),
+			Problem{"path", "no_endpoint", "no endpoint answers " + r.Method + " " + r.URL.Path})
 	})
 	r.NotFoundHandler, v1.NotFoundHandler = notFound, notFound
 	return r
@@ -150,12 +205,22 @@ func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	slices.Sort(allowed)
 	w.Header().Set("Allow", strings.Join(allowed, ", "))
-	writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed on %s (allowed: %s)",
-		r.Method, r.URL.Path, strings.Join(allowed, ", ")))
+	msg := fmt.Sprintf("method %s not allowed on %s (allowed: %s)", r.Method, r.URL.Path, strings.Join(allowed, ", "))
+	writeError(w, http.StatusMethodNotAllowed, msg, Problem{"method", "not_allowed", msg})
+}
+
+// keyContext carries the caller's API key through a request.
+type keyContext struct{}
+
+// callerKey is the API key auth admitted the request with.
+func callerKey(r *http.Request) (config.APIKey, bool) {
+	k, ok := r.Context().Value(keyContext{}).(config.APIKey)
+	return k, ok
 }
 
 // auth admits callers with a configured API key (constant-time compare),
-// each within its request rate.
+// each within its request rate, and hands the key on in the request's
+// context (need checks its scopes; messages remember its name).
 func (a *API) auth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The scheme is case-insensitive (RFC 9110 §11.1); the key is not.
@@ -166,18 +231,40 @@ func (a *API) auth(next http.Handler) http.Handler {
 				if subtle.ConstantTimeCompare([]byte(key), []byte(k.Key)) == 1 {
 					if wait, ok := a.rates.allow(i, a.now()); !ok {
 						w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
-						writeError(w, http.StatusTooManyRequests, fmt.Sprintf(
-							"API key %q is over its request rate (%s); retry after %s", k.Name, a.rates.describe(i), wait.Round(time.Millisecond)))
+						msg := fmt.Sprintf("API key %q is over its request rate (%s); retry after %s", k.Name,
+							a.rates.describe(i), wait.Round(time.Millisecond))
+						writeError(w, http.StatusTooManyRequests, msg, Problem{"Authorization", "rate_limited", msg})
 						return
 					}
-					next.ServeHTTP(w, r)
+					next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyContext{}, k)))
 					return
 				}
 			}
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="minipush"`)
-		writeError(w, http.StatusUnauthorized, "a valid API key is required: Authorization: Bearer <key>")
+		msg := "a valid API key is required: Authorization: Bearer <key>"
+		rule := "missing"
+		if h != "" {
+			rule = "invalid"
+		}
+		writeError(w, http.StatusUnauthorized, msg, Problem{"Authorization", rule, msg})
 	})
+}
+
+// need wraps a handler that needs the caller's key to hold scope (403
+// otherwise). Behind auth only.
+func need(scope string) func(http.HandlerFunc) http.HandlerFunc {
+	return func(h http.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if k, ok := callerKey(r); !ok || !k.Allows(scope) {
+				msg := fmt.Sprintf("the API key %q lacks the %s scope this call needs (its scopes: %s)", k.Name, scope,
+					strings.Join(k.ScopesOf(), ", "))
+				writeError(w, http.StatusForbidden, msg, Problem{"Authorization", "scope", msg})
+				return
+			}
+			h(w, r)
+		}
+	}
 }
 
 // Problem is one validation failure.
@@ -190,6 +277,9 @@ type Problem struct {
 type errorBody struct {
 	Error    string    `json:"error"`
 	Problems []Problem `json:"problems,omitempty"`
+	// Reason is the sender's vocabulary's word for what is wrong, where
+	// one applies (a template the app does not have: invalid_template).
+	Reason reason.Reason `json:"reason,omitempty"`
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -200,12 +290,24 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, errorBody{Error: msg})
+// writeError answers an error. A 4xx names at least one problem (the
+// field, header or parameter at fault), so every refusal has the same
+// shape; ps may be empty only for 5xx.
+func writeError(w http.ResponseWriter, status int, msg string, ps ...Problem) {
+	writeJSON(w, status, errorBody{Error: msg, Problems: ps})
 }
 
+// writeProblems answers 422 with ps; the answer's reason is the first
+// problem's, when its rule has one in the vocabulary (ruleReasons).
 func writeProblems(w http.ResponseWriter, ps []Problem) {
-	writeJSON(w, http.StatusUnprocessableEntity, errorBody{Error: "validation failed", Problems: ps})
+	body := errorBody{Error: "validation failed", Problems: ps}
+	for _, p := range ps {
+		if why, ok := ruleReason(p.Rule); ok {
+			body.Reason = why
+			break
+		}
+	}
+	writeJSON(w, http.StatusUnprocessableEntity, body)
 }
 
 // decode reads a JSON body within limit: 415 unless it is sent as
@@ -221,16 +323,16 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is over the %d-byte limit", limit))
+			tooLarge(w, limit)
 			return false
 		}
-		writeError(w, http.StatusBadRequest, "cannot read body: "+err.Error())
+		badBody(w, "cannot read body: "+err.Error())
 		return false
 	}
 	// bytes, not string(body): a broadcast body is megabytes, and each
 	// conversion would copy it.
 	if len(bytes.TrimSpace(body)) == 0 {
-		writeError(w, http.StatusBadRequest, "empty body: a JSON object is required")
+		badBody(w, "empty body: a JSON object is required")
 		return false
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -240,9 +342,9 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &se):
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, err))
+			badBody(w, fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, err))
 		case errors.As(err, &te) && te.Field == "":
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("the body must be a JSON object, got %s", te.Value))
+			badBody(w, fmt.Sprintf("the body must be a JSON object, got %s", te.Value))
 		case errors.As(err, &te):
 			path := jsonPath(body, te.Offset)
 			writeJSON(w, http.StatusBadRequest, errorBody{Error: "a value has the wrong type", Problems: []Problem{
@@ -252,18 +354,30 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
 			writeJSON(w, http.StatusBadRequest, errorBody{Error: "unknown field", Problems: []Problem{
 				{f, "unknown_field", fmt.Sprintf("unknown field %q", f)}}})
 		case errors.Is(err, io.ErrUnexpectedEOF):
-			writeError(w, http.StatusBadRequest, "malformed JSON: the body ends early")
+			badBody(w, "malformed JSON: the body ends early")
 		default:
 			// A field's own decoder refused its value (send_at).
-			writeError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+			badBody(w, "invalid JSON body: "+err.Error())
 		}
 		return false
 	}
 	if dec.More() {
-		writeError(w, http.StatusBadRequest, "body must hold exactly one JSON object")
+		badBody(w, "body must hold exactly one JSON object")
 		return false
 	}
 	return true
+}
+
+// badBody answers 400 for a body that is not one JSON object of the
+// endpoint's shape.
+func badBody(w http.ResponseWriter, msg string) {
+	writeError(w, http.StatusBadRequest, msg, Problem{"body", "malformed", msg})
+}
+
+// tooLarge answers 413.
+func tooLarge(w http.ResponseWriter, limit int64) {
+	msg := fmt.Sprintf("body is over the %d-byte limit", limit)
+	writeError(w, http.StatusRequestEntityTooLarge, msg, Problem{"body", "too_large", msg})
 }
 
 // isJSON accepts application/json with any parameters (charset=utf-8).
@@ -271,7 +385,8 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
 func hasJSONBody(w http.ResponseWriter, r *http.Request) bool {
 	if !isJSON(r.Header.Get("Content-Type")) {
 		w.Header().Set("Accept", "application/json")
-		writeError(w, http.StatusUnsupportedMediaType, "the body must be JSON sent with Content-Type: application/json")
+		msg := "the body must be JSON sent with Content-Type: application/json"
+		writeError(w, http.StatusUnsupportedMediaType, msg, Problem{"Content-Type", "unsupported", msg})
 		return false
 	}
 	return true
@@ -356,9 +471,9 @@ const storageRetryAfter = 5
 func (a *API) storeError(w http.ResponseWriter, err error, what string) {
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		writeError(w, http.StatusNotFound, what+" not found")
+		writeError(w, http.StatusNotFound, what+" not found", Problem{notFoundField(what), "not_found", what + " not found"})
 	case errors.Is(err, storage.ErrConflict):
-		writeError(w, http.StatusConflict, err.Error())
+		writeError(w, http.StatusConflict, err.Error(), Problem{"status", "conflict", err.Error()})
 	case errors.Is(err, storage.ErrIdempotencyMismatch):
 		keyMismatch(w)
 	case errors.Is(err, storage.ErrUnavailable):
@@ -375,4 +490,13 @@ func (a *API) storeError(w http.ResponseWriter, err error, what string) {
 		a.log.Error("storage", "what", what, "err", err)
 		writeError(w, http.StatusInternalServerError, "storage error")
 	}
+}
+
+// notFoundField is the path parameter that named what was not found.
+func notFoundField(what string) string {
+	switch what {
+	case "group", "app":
+		return "name"
+	}
+	return "id"
 }

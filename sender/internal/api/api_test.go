@@ -24,6 +24,7 @@ import (
 	"github.com/minipush/minipush/sender/internal/contentrules"
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/openapi"
+	"github.com/minipush/minipush/sender/internal/reason"
 	"github.com/minipush/minipush/sender/internal/storage"
 )
 
@@ -37,6 +38,7 @@ type memStore struct {
 	broadcasts map[string]message.Broadcast
 	groups     map[string][]string
 	consents   []consent.Entry
+	pauses     []message.Pause
 }
 
 func newMemStore() *memStore {
@@ -142,14 +144,101 @@ func (s *memStore) Redrive(_ context.Context, id string, now time.Time) (message
 		if m.ID != id {
 			continue
 		}
-		if m.Status != message.StatusFailed && m.Status != message.StatusRejected {
+		if !slices.Contains(message.Redrivable, m.Status) {
 			return m, fmt.Errorf("status %s: %w", m.Status, storage.ErrConflict)
 		}
-		m.Status, m.NextAttemptAt, m.Retries = message.StatusQueued, now, 0
+		m.Status, m.NextAttemptAt, m.Retries, m.Reason = message.StatusQueued, now, 0, ""
 		s.msgs[i] = m
 		return m, nil
 	}
 	return message.Message{}, storage.ErrNotFound
+}
+
+func (s *memStore) Cancel(_ context.Context, id string, now time.Time) (message.Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, m := range s.msgs {
+		if m.ID != id {
+			continue
+		}
+		if !slices.Contains(message.Cancellable, m.Status) {
+			return m, fmt.Errorf("status %s: %w", m.Status, storage.ErrConflict)
+		}
+		m.Status, m.Reason, m.UpdatedAt = message.StatusCancelled, reason.Cancelled, now
+		s.msgs[i] = m
+		return m, nil
+	}
+	return message.Message{}, storage.ErrNotFound
+}
+
+// matching changes up to limit messages sel selects among allowed.
+func (s *memStore) matching(sel storage.Selection, allowed []message.Status, limit int, change func(*message.Message)) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for i := range s.msgs {
+		m := &s.msgs[i]
+		if n == limit || !slices.Contains(allowed, m.Status) || (len(sel.Statuses) > 0 && !slices.Contains(sel.Statuses, m.Status)) ||
+			(sel.App != "" && m.App != sel.App) || (sel.Reason != "" && m.Reason != sel.Reason) || (sel.Code != "" && m.LastCode != sel.Code) {
+			continue
+		}
+		change(m)
+		n++
+	}
+	return n
+}
+
+func (s *memStore) CancelMatching(_ context.Context, sel storage.Selection, _ time.Time, limit int) (int, error) {
+	return s.matching(sel, message.Cancellable, limit, func(m *message.Message) {
+		m.Status, m.Reason = message.StatusCancelled, reason.Cancelled
+	}), nil
+}
+
+func (s *memStore) RedriveMatching(_ context.Context, sel storage.Selection, now time.Time, limit int) (int, error) {
+	return s.matching(sel, message.Redrivable, limit, func(m *message.Message) {
+		m.Status, m.Reason, m.NextAttemptAt = message.StatusQueued, "", now
+	}), nil
+}
+
+func (s *memStore) AppCounts(_ context.Context, app string) (map[message.Status]int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[message.Status]int{}
+	for _, st := range message.Statuses {
+		out[st] = 0
+	}
+	for _, m := range s.msgs {
+		if m.App == app {
+			out[m.Status]++
+		}
+	}
+	return out, nil
+}
+
+func (s *memStore) Pauses(context.Context) ([]message.Pause, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.pauses), nil
+}
+
+func (s *memStore) Groups(_ context.Context, app, after string, limit int) ([]message.Group, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var names []string
+	for k := range s.groups {
+		if a, name, _ := strings.Cut(k, "/"); a == app && name > after {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	var out []message.Group
+	for _, n := range names {
+		if len(out) == limit {
+			return out, out[len(out)-1].Name, nil
+		}
+		out = append(out, message.Group{App: app, Name: n, Size: len(s.groups[app+"/"+n]), UpdatedAt: time.Unix(1, 0).UTC()})
+	}
+	return out, "", nil
 }
 
 func (s *memStore) PutGroup(_ context.Context, app, name string, members iter.Seq2[string, error], _ string, _ func() string) (message.Group, bool, error) {
@@ -165,7 +254,7 @@ func (s *memStore) PutGroup(_ context.Context, app, name string, members iter.Se
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.groups[app+"/"+name] = ms
-	return message.Group{App: app, Name: name, Size: len(ms)}, false, nil
+	return message.Group{App: app, Name: name, Size: len(ms), UpdatedAt: time.Unix(1, 0).UTC()}, false, nil
 }
 
 // Group hands out every member on one page.
@@ -182,11 +271,17 @@ func (s *memStore) Group(_ context.Context, app, name, _ string, limit int) (mes
 	return message.Group{App: app, Name: name, Size: len(g)}, g, "", nil
 }
 
-func (s *memStore) Consents(_ context.Context, app, user string, limit int) ([]consent.Entry, error) {
+// Consents lists in the order the entries were added.
+func (s *memStore) Consents(_ context.Context, app, user string, after consent.Key, limit int) ([]consent.Entry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []consent.Entry
+	started := after == (consent.Key{})
 	for _, e := range s.consents {
+		if !started {
+			started = e.User == after.User && e.TemplateID == after.TemplateID
+			continue
+		}
 		if e.App == app && (user == "" || e.User == user) && len(out) < limit {
 			out = append(out, e)
 		}
@@ -316,8 +411,8 @@ func wellFormed(t testing.TB, code int, b []byte, allowed ...int) {
 	if err := json.Unmarshal(b, &e); err != nil || e.Error == "" {
 		t.Fatalf("status %d: error body %s", code, b)
 	}
-	if code == http.StatusUnprocessableEntity && len(e.Problems) == 0 {
-		t.Fatalf("422 without problems: %s", b)
+	if code < 500 && len(e.Problems) == 0 {
+		t.Fatalf("%d without problems: %s", code, b)
 	}
 	for _, p := range e.Problems {
 		if p.Field == "" || p.Rule == "" || p.Message == "" {

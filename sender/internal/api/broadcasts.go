@@ -31,7 +31,7 @@ type broadcastRequest struct {
 }
 
 // POST /v1/broadcasts {"app","to":[…] | "group","template_id","data",…} →
-// 202 {"id","recipients"}. A list's messages are committed with the
+// 202 with the broadcast (flat: id, recipients, fanned_out, send_at, …). A list's messages are committed with the
 // broadcast; a group's are created in the background in bounded chunks
 // (GET /v1/broadcasts/{id} shows fanned_out growing to recipients).
 func (a *API) postBroadcast(w http.ResponseWriter, r *http.Request) {
@@ -79,7 +79,7 @@ func (a *API) postBroadcast(w http.ResponseWriter, r *http.Request) {
 	}
 	now := a.now()
 	b := message.Broadcast{ID: message.NewID("bc_", now), App: app.Name, Platform: app.Platform, Group: req.Group,
-		TemplateID: req.TemplateID, Data: req.Data, Page: req.Page, CreatedAt: now, IdempotencyKey: key}
+		TemplateID: req.TemplateID, Data: req.Data, Page: req.Page, CreatedAt: now, IdempotencyKey: key, APIKey: keyName(r)}
 	if req.SendAt != nil && req.SendAt.After(now) {
 		b.SendAt = *req.SendAt
 	}
@@ -106,7 +106,7 @@ func (a *API) postBroadcast(w http.ResponseWriter, r *http.Request) {
 	for i, to := range recipients {
 		msgs[i] = message.Message{ID: message.NewID("msg_", now), App: app.Name, Platform: app.Platform, To: to,
 			TemplateID: req.TemplateID, Data: req.Data, Page: req.Page, BroadcastID: b.ID,
-			Status: message.StatusQueued, NextAttemptAt: due, CreatedAt: now, UpdatedAt: now}
+			Status: message.StatusQueued, NextAttemptAt: due, CreatedAt: now, UpdatedAt: now, SendAt: b.SendAt, APIKey: b.APIKey}
 	}
 	stored, dup, err := a.store.CreateBroadcast(r.Context(), b, msgs)
 	if err != nil {
@@ -114,7 +114,7 @@ func (a *API) postBroadcast(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if dup {
-		writeJSON(w, http.StatusOK, map[string]any{"id": stored.ID, "recipients": stored.Recipients})
+		writeJSON(w, http.StatusOK, stored)
 		return
 	}
 	if a.hooks.Accepted != nil {
@@ -123,7 +123,7 @@ func (a *API) postBroadcast(w http.ResponseWriter, r *http.Request) {
 	if a.hooks.Queued != nil {
 		a.hooks.Queued()
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"id": stored.ID, "recipients": stored.Recipients})
+	writeJSON(w, http.StatusAccepted, stored)
 }
 
 // broadcastGroup accepts a broadcast to a group: one record, fanned out
@@ -149,7 +149,7 @@ func (a *API) broadcastGroup(w http.ResponseWriter, r *http.Request, b message.B
 		a.storeError(w, err, "broadcast")
 		return
 	case dup:
-		writeJSON(w, http.StatusOK, map[string]any{"id": stored.ID, "recipients": stored.Recipients})
+		writeJSON(w, http.StatusOK, stored)
 		return
 	}
 	if a.hooks.Accepted != nil {
@@ -158,7 +158,7 @@ func (a *API) broadcastGroup(w http.ResponseWriter, r *http.Request, b message.B
 	if a.hooks.FanOut != nil {
 		a.hooks.FanOut()
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"id": stored.ID, "recipients": stored.Recipients})
+	writeJSON(w, http.StatusAccepted, stored)
 }
 
 // dedupe drops empty and repeated recipients, keeping the first order.
@@ -179,7 +179,14 @@ func dedupe(in []string) []string {
 	return out
 }
 
-// GET /v1/broadcasts/{id} → the broadcast and its counts per status.
+// broadcastState is a broadcast with its messages' counts per status.
+type broadcastState struct {
+	message.Broadcast
+	Counts map[message.Status]int `json:"counts"`
+}
+
+// GET /v1/broadcasts/{id} → the broadcast (flat) with its messages'
+// counts per status.
 func (a *API) getBroadcast(w http.ResponseWriter, r *http.Request) {
 	id, ps := pathID(r)
 	if _, qp := queryParams(r); len(ps)+len(qp) > 0 {
@@ -195,5 +202,5 @@ func (a *API) getBroadcast(w http.ResponseWriter, r *http.Request) {
 	for _, s := range message.Statuses {
 		c[s] = counts[s]
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"broadcast": b, "counts": c})
+	writeJSON(w, http.StatusOK, broadcastState{Broadcast: b, Counts: c})
 }

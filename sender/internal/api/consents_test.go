@@ -9,9 +9,9 @@ import (
 	"github.com/minipush/minipush/sender/internal/consent"
 )
 
-// GET /v1/consents shows an app's ledger, one user's on request, each
-// entry with what it means for the next send; it needs an API key and
-// names a bad parameter.
+// GET /v1/consents shows an app's ledger as a list page, one user's on
+// request, each entry with what it means for the next send; pages follow
+// next_cursor; it needs an API key and names a bad parameter.
 func TestConsents(t *testing.T) {
 	t.Parallel()
 	hs, st, _ := server(t)
@@ -24,20 +24,19 @@ func TestConsents(t *testing.T) {
 	code, b := do(t, hs, http.MethodGet, "/v1/consents?app=shop", "Bearer "+key, nil)
 	wellFormed(t, code, b, http.StatusOK)
 	var got struct {
-		App      string `json:"app"`
-		Mode     string `json:"mode"`
 		Consents []struct {
 			User     string `json:"user"`
 			Credits  int    `json:"credits"`
 			Rejected bool   `json:"rejected"`
 			Allows   bool   `json:"allows"`
 			Verdict  string `json:"verdict"`
-		} `json:"consents"`
+		} `json:"items"`
+		NextCursor string `json:"next_cursor"`
 	}
 	if err := json.Unmarshal(b, &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.App != "shop" || got.Mode != "observe" || len(got.Consents) != 2 ||
+	if got.NextCursor != "" || len(got.Consents) != 2 ||
 		got.Consents[0].User != "alice" || !got.Consents[0].Allows || got.Consents[0].Verdict != "credit" || got.Consents[0].Credits != 2 ||
 		got.Consents[1].User != "bob" || got.Consents[1].Allows || got.Consents[1].Verdict != "rejected" {
 		t.Errorf("GET /v1/consents?app=shop = %s", b)
@@ -47,10 +46,22 @@ func TestConsents(t *testing.T) {
 	if err := json.Unmarshal(b, &got); err != nil || len(got.Consents) != 1 || got.Consents[0].User != "bob" {
 		t.Errorf("one user's ledger: %s", b)
 	}
+	// Page by page: one entry, then the next from the cursor.
+	code, b = do(t, hs, http.MethodGet, "/v1/consents?app=shop&limit=1", "Bearer "+key, nil)
+	wellFormed(t, code, b, http.StatusOK)
+	got.NextCursor = ""
+	if err := json.Unmarshal(b, &got); err != nil || len(got.Consents) != 1 || got.Consents[0].User != "alice" || got.NextCursor == "" {
+		t.Fatalf("first page: %s", b)
+	}
+	code, b = do(t, hs, http.MethodGet, "/v1/consents?app=shop&limit=1&cursor="+got.NextCursor, "Bearer "+key, nil)
+	wellFormed(t, code, b, http.StatusOK)
+	if err := json.Unmarshal(b, &got); err != nil || len(got.Consents) != 1 || got.Consents[0].User != "bob" {
+		t.Fatalf("second page: %s", b)
+	}
 
 	for _, tc := range []struct{ query, field string }{
 		{"", "app"}, {"?app=nope", "app"}, {"?app=shop&limit=0", "limit"}, {"?app=shop&limit=x", "limit"},
-		{"?app=shop&usr=bob", "usr"},
+		{"?app=shop&usr=bob", "usr"}, {"?app=shop&cursor=!!", "cursor"},
 	} {
 		code, b := do(t, hs, http.MethodGet, "/v1/consents"+tc.query, "Bearer "+key, nil)
 		wellFormed(t, code, b, http.StatusBadRequest)

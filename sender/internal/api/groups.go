@@ -68,9 +68,9 @@ func (a *API) putGroup(w http.ResponseWriter, r *http.Request) {
 		case errors.As(err, &pe):
 			writeProblems(w, []Problem{pe.Problem})
 		case errors.As(err, &tooBig):
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is over the %d-byte limit", maxGroupBody))
+			tooLarge(w, maxGroupBody)
 		case errors.Is(err, errBadBody):
-			writeError(w, http.StatusBadRequest, err.Error())
+			badBody(w, err.Error())
 		default:
 			a.storeError(w, err, "group")
 		}
@@ -123,8 +123,9 @@ func (a *API) putGroup(w http.ResponseWriter, r *http.Request) {
 				fail(err)
 				return
 			}
-			// A retried PUT is answered as the first one was: 200 either way.
-			writeJSON(w, http.StatusOK, map[string]any{"name": g.Name, "app": g.App, "members": g.Size})
+			// A retried PUT is answered as the first one was: 200 either
+			// way, with the group (name, size, …).
+			writeJSON(w, http.StatusOK, g)
 			return
 		default:
 			fail(&groupProblem{http.StatusBadRequest, Problem{field, "unknown_field", fmt.Sprintf("unknown field %q", field)}})
@@ -317,6 +318,34 @@ type groupAnswer struct {
 	message.Group
 	Members    []string `json:"members"`
 	NextCursor string   `json:"next_cursor"`
+}
+
+// GET /v1/groups?app=&limit=&cursor= → a page of the app's groups by name
+// (without members: GET /v1/groups/{name} pages through those).
+func (a *API) listGroups(w http.ResponseWriter, r *http.Request) {
+	q, ps := queryParams(r, "app", "limit", "cursor")
+	if _, known := a.apps[q["app"]]; !known && len(ps) == 0 {
+		ps = append(ps, Problem{"app", "unknown_app", "query parameter app must name a configured app"})
+	}
+	limit := 100
+	if s := q["limit"]; s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			ps = append(ps, Problem{"limit", "range", "limit must be 1..1000"})
+		}
+		limit = n
+	}
+	ps = append(ps, checkIdent("cursor", q["cursor"], maxGroupNameBytes)...)
+	if len(ps) > 0 {
+		writeBadParams(w, ps)
+		return
+	}
+	gs, next, err := a.store.Groups(r.Context(), q["app"], q["cursor"], limit)
+	if err != nil {
+		a.storeError(w, err, "groups")
+		return
+	}
+	writeJSON(w, http.StatusOK, page(gs, next))
 }
 
 // DELETE /v1/groups/{name}?app=

@@ -1,13 +1,17 @@
 package api
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/reason"
 	"github.com/minipush/minipush/sender/internal/storage"
 )
 
@@ -21,13 +25,9 @@ type messageRequest struct {
 	SendAt         *time.Time        `json:"send_at"`
 }
 
-type acceptedAnswer struct {
-	ID     string         `json:"id"`
-	Status message.Status `json:"status"`
-}
-
-// POST /v1/messages → 202 {"id","status":"queued"} once committed; the same
-// idempotency key for the same app → 200 with the first message.
+// POST /v1/messages → 202 with the message (flat: id, status queued,
+// send_at as asked, …) once committed; the same idempotency key for the
+// same app → 200 with the first message.
 func (a *API) postMessage(w http.ResponseWriter, r *http.Request) {
 	if _, ps := queryParams(r); len(ps) > 0 {
 		writeBadParams(w, ps)
@@ -64,7 +64,10 @@ func (a *API) postMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	m := message.Message{ID: message.NewID("msg_", now), App: app.Name, Platform: app.Platform, To: req.To,
 		TemplateID: req.TemplateID, Data: req.Data, Page: req.Page, IdempotencyKey: req.IdempotencyKey,
-		Status: message.StatusQueued, NextAttemptAt: due, CreatedAt: now, UpdatedAt: now}
+		Status: message.StatusQueued, NextAttemptAt: due, CreatedAt: now, UpdatedAt: now, APIKey: keyName(r)}
+	if req.SendAt != nil {
+		m.SendAt = req.SendAt.UTC()
+	}
 	if m.IdempotencyKey != "" {
 		m.Fingerprint = fingerprint(struct {
 			App, To, TemplateID string
@@ -78,7 +81,7 @@ func (a *API) postMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if dup[0] {
-		writeJSON(w, http.StatusOK, acceptedAnswer{ID: out[0].ID, Status: out[0].Status})
+		writeJSON(w, http.StatusOK, out[0])
 		return
 	}
 	if a.hooks.Accepted != nil {
@@ -87,7 +90,14 @@ func (a *API) postMessage(w http.ResponseWriter, r *http.Request) {
 	if a.hooks.Queued != nil {
 		a.hooks.Queued()
 	}
-	writeJSON(w, http.StatusAccepted, acceptedAnswer{ID: out[0].ID, Status: message.StatusQueued})
+	writeJSON(w, http.StatusAccepted, out[0])
+}
+
+// keyName is the name of the API key the request came with ("" outside
+// auth).
+func keyName(r *http.Request) string {
+	k, _ := callerKey(r)
+	return k.Name
 }
 
 // rejected counts refused messages per rule. app is a configured app's
@@ -128,7 +138,7 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) {
 	q, ps := queryParams(r, "status", "app", "broadcast", "receipt", "limit", "cursor")
 	f := storage.Filter{App: q["app"], Status: message.Status(q["status"]), BroadcastID: q["broadcast"], Cursor: q["cursor"]}
 	if f.Status != "" && !f.Status.Valid() {
-		ps = append(ps, Problem{"status", "invalid", "status must be one of queued, sending, delivered, retrying, failed, rejected"})
+		ps = append(ps, Problem{"status", "invalid", "status must be one of " + statusNames(message.Statuses)})
 	}
 	switch f.Receipt = message.ReceiptStatus(q["receipt"]); f.Receipt {
 	case "", message.ReceiptDelivered, message.ReceiptFailed:
@@ -161,26 +171,165 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, err, "messages")
 		return
 	}
-	if msgs == nil {
-		msgs = []message.Message{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"messages": msgs, "next_cursor": next})
+	writeJSON(w, http.StatusOK, page(msgs, next))
 }
 
-// POST /v1/messages/{id}/retry redrives a dead letter (failed or rejected).
+// listPage is the shape of every list: {"items":[…],"next_cursor":"…"}
+// ("" on the last page).
+type listPage[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor"`
+}
+
+func page[T any](items []T, next string) listPage[T] {
+	if items == nil {
+		items = []T{}
+	}
+	return listPage[T]{Items: items, NextCursor: next}
+}
+
+// countAnswer is the shape of a bulk action's answer.
+type countAnswer struct {
+	Count int `json:"count"`
+}
+
+func statusNames(ss []message.Status) string {
+	names := make([]string, len(ss))
+	for i, s := range ss {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
+}
+
+// POST /v1/messages/{id}/retry redrives a dead letter (failed, rejected
+// or cancelled) → 202 with the message.
 func (a *API) retryMessage(w http.ResponseWriter, r *http.Request) {
+	a.changeMessage(w, r, http.StatusAccepted, a.store.Redrive)
+}
+
+// POST /v1/messages/{id}/cancel cancels a waiting message (queued,
+// scheduled or retrying) → 200 with the message, status cancelled; 409
+// for any other status.
+func (a *API) cancelMessage(w http.ResponseWriter, r *http.Request) {
+	a.changeMessage(w, r, http.StatusOK, a.store.Cancel)
+}
+
+func (a *API) changeMessage(w http.ResponseWriter, r *http.Request, status int,
+	change func(ctx context.Context, id string, now time.Time) (message.Message, error)) {
 	id, ps := pathID(r)
 	if _, qp := queryParams(r); len(ps)+len(qp) > 0 {
 		writeBadParams(w, append(ps, qp...))
 		return
 	}
-	m, err := a.store.Redrive(r.Context(), id, a.now())
+	m, err := change(r.Context(), id, a.now())
 	if err != nil {
 		a.storeError(w, err, "message")
 		return
 	}
-	if a.hooks.Queued != nil {
+	if m.Status == message.StatusQueued && a.hooks.Queued != nil {
 		a.hooks.Queued()
 	}
-	writeJSON(w, http.StatusAccepted, acceptedAnswer{ID: m.ID, Status: m.Status})
+	writeJSON(w, status, m)
+}
+
+// selectionRequest is the body of the bulk actions: which messages.
+type selectionRequest struct {
+	App string `json:"app"`
+	// Status narrows the statuses the action applies to (cancel: queued,
+	// retrying; retry: failed, rejected, cancelled).
+	Status      []message.Status `json:"status"`
+	Broadcast   string           `json:"broadcast"`
+	Reason      reason.Reason    `json:"reason"`
+	Code        string           `json:"code"`
+	CreatedFrom *time.Time       `json:"created_from"`
+	CreatedTo   *time.Time       `json:"created_to"`
+}
+
+// bulkStep is how many messages one storage step of a bulk action
+// changes: a bounded write, like a fan-out step.
+const bulkStep = 2000
+
+// maxBulkDuration bounds one bulk action's request: the steps so far stay
+// done, and the answer's count says how many.
+const maxBulkDuration = 5 * time.Minute
+
+// POST /v1/messages/cancel {app, status, reason, code, broadcast,
+// created_from, created_to} → {"count"}: cancels every waiting message
+// the filter selects.
+func (a *API) cancelMatching(w http.ResponseWriter, r *http.Request) {
+	a.bulkAction(w, r, message.Cancellable, a.store.CancelMatching)
+}
+
+// POST /v1/messages/retry {…the same filter} → {"count"}: redrives every
+// dead letter the filter selects.
+func (a *API) redriveMatching(w http.ResponseWriter, r *http.Request) {
+	a.bulkAction(w, r, message.Redrivable, a.store.RedriveMatching)
+}
+
+func (a *API) bulkAction(w http.ResponseWriter, r *http.Request, allowed []message.Status,
+	step func(ctx context.Context, sel storage.Selection, now time.Time, limit int) (int, error)) {
+	if _, ps := queryParams(r); len(ps) > 0 {
+		writeBadParams(w, ps)
+		return
+	}
+	bulk(w, r)
+	var req selectionRequest
+	if !decode(w, r, maxMessageBody, &req) {
+		return
+	}
+	var ps []Problem
+	if _, ok := a.apps[req.App]; !ok {
+		if req.App == "" {
+			ps = append(ps, Problem{"app", "required", "app is required: a bulk action applies to one app's messages"})
+		} else {
+			ps = append(ps, Problem{"app", "unknown_app", fmt.Sprintf("no app named %q is configured", req.App)})
+		}
+	}
+	for i, st := range req.Status {
+		if !slices.Contains(allowed, st) {
+			ps = append(ps, Problem{fmt.Sprintf("status[%d]", i), "invalid",
+				fmt.Sprintf("status %q: this action applies to %s", st, statusNames(allowed))})
+		}
+	}
+	if req.Reason != "" && !req.Reason.Valid() {
+		ps = append(ps, Problem{"reason", "invalid", fmt.Sprintf("reason %q is not in the vocabulary", req.Reason)})
+	}
+	ps = append(ps, checkIdent("broadcast", req.Broadcast, maxPathIDBytes)...)
+	ps = append(ps, checkIdent("code", req.Code, maxTemplateIDBytes)...)
+	if req.CreatedFrom != nil && req.CreatedTo != nil && !req.CreatedTo.After(*req.CreatedFrom) {
+		ps = append(ps, Problem{"created_to", "range", "created_to must be after created_from"})
+	}
+	if len(ps) > 0 {
+		writeProblems(w, ps)
+		return
+	}
+	sel := storage.Selection{App: req.App, Statuses: req.Status, BroadcastID: req.Broadcast, Reason: req.Reason, Code: req.Code}
+	if req.CreatedFrom != nil {
+		sel.CreatedFrom = *req.CreatedFrom
+	}
+	if req.CreatedTo != nil {
+		sel.CreatedTo = *req.CreatedTo
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), maxBulkDuration)
+	defer cancel()
+	now, total := a.now(), 0
+	for {
+		n, err := step(ctx, sel, now, bulkStep)
+		total += n
+		if err != nil {
+			if total > 0 {
+				a.log.Warn("bulk action stopped part way", "app", req.App, "done", total, "err", err)
+			}
+			a.storeError(w, err, "messages")
+			return
+		}
+		if n < bulkStep {
+			break
+		}
+	}
+	if total > 0 && a.hooks.Queued != nil {
+		a.hooks.Queued()
+	}
+	a.log.Info("bulk action", "path", r.URL.Path, "key", keyName(r), "app", req.App, "messages", total)
+	writeJSON(w, http.StatusOK, countAnswer{Count: total})
 }

@@ -2,8 +2,10 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/minipush/minipush/sender/internal/config"
 	"github.com/minipush/minipush/sender/internal/contentrules"
 	"github.com/minipush/minipush/sender/internal/openapi"
+	"github.com/minipush/minipush/sender/internal/reason"
 )
 
 // The router and the document agree both ways: every route and method the
@@ -61,5 +64,22 @@ func TestOpenAPIServed(t *testing.T) {
 	}
 	if string(b) != string(openapi.Document().JSON()) {
 		t.Fatal("the served document differs from the embedded one")
+	}
+}
+
+// The document's reason enum is the vocabulary, in its order: a reason
+// added to package reason must be documented, and the other way round.
+func TestReasonEnumIsTheVocabulary(t *testing.T) {
+	t.Parallel()
+	doc, err := openapitest.Load(openapi.Document().YAML())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range doc.Components.Schemas["Reason"].Value.Enum {
+		got = append(got, fmt.Sprint(v))
+	}
+	if want := reason.Names(); !slices.Equal(got, want) {
+		t.Fatalf("the document's Reason enum %v\nthe vocabulary            %v", got, want)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/minipush/minipush/internal/keyword"
 	"github.com/minipush/minipush/sender/internal/config"
+	"github.com/minipush/minipush/sender/internal/reason"
 )
 
 // maxValueRunes bounds a keyword value on platforms whose keyword rules the
@@ -91,4 +92,21 @@ func sortedKeys(m map[string]string) []string {
 		}
 	}
 	return keys
+}
+
+// ruleReason is the vocabulary's reason for a refused message's problem,
+// where one applies: a 422 then says, like a failed message would, what
+// kind of wrong it is (the senderclient's Error.Reason).
+func ruleReason(rule string) (reason.Reason, bool) {
+	switch {
+	case rule == "unknown_template" || rule == "missing_keyword" || rule == "unknown_keyword":
+		return reason.InvalidTemplate, true
+	case strings.HasPrefix(rule, "keyword_") || strings.HasPrefix(rule, "page"):
+		return reason.InvalidData, true
+	case strings.HasPrefix(rule, "content:"):
+		return reason.RiskyContent, true
+	case rule == "unknown_app":
+		return reason.AppNotConfigured, true
+	}
+	return "", false
 }

@@ -122,7 +122,38 @@ type APIKey struct {
 	KeyFile string `yaml:"key_file"`
 	// Rate replaces api_rate for this key.
 	Rate *KeyRate `yaml:"rate,omitempty"`
+	// Scopes are what the key may do: send (messages, broadcasts, groups,
+	// a message's retry and cancel), read (every GET) and admin (operator
+	// control: resuming a paused app, bulk cancel and redrive). Empty:
+	// DefaultScopes.
+	Scopes []string `yaml:"scopes,omitempty"`
 }
+
+// API key scopes.
+const (
+	ScopeSend  = "send"
+	ScopeRead  = "read"
+	ScopeAdmin = "admin"
+)
+
+// Scopes are every scope a key may hold.
+var Scopes = []string{ScopeSend, ScopeRead, ScopeAdmin}
+
+// DefaultScopes are a key's scopes when it names none: what every key
+// could do before scopes existed, so existing configurations keep
+// working; admin is given explicitly.
+var DefaultScopes = []string{ScopeSend, ScopeRead}
+
+// ScopesOf is the key's scopes, DefaultScopes when it names none.
+func (k APIKey) ScopesOf() []string {
+	if len(k.Scopes) == 0 {
+		return DefaultScopes
+	}
+	return k.Scopes
+}
+
+// Allows reports whether the key holds scope.
+func (k APIKey) Allows(scope string) bool { return slices.Contains(k.ScopesOf(), scope) }
 
 // KeyRate bounds one API key's requests: PerSecond sustained, Burst at
 // once; over it the API answers 429 with Retry-After. PerSecond 0 means
@@ -372,6 +403,7 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 //	CONSENT, EVENTS_TOKEN, EVENTS_ENCODING_AES_KEY (each also as <SETTING>_FILE; an EVENTS_*
 //	variable turns the app's events on),
 //	MINIPUSH_API_KEY_<NAME> or MINIPUSH_API_KEY_<NAME>_FILE for a configured API key,
+//	MINIPUSH_API_KEY_<NAME>_SCOPES ("send,read,admin") for its scopes,
 //	MINIPUSH_API_KEYS_FILE (a file of name:key lines, replacing api_keys),
 //	MINIPUSH_TLS_CERT_FILE, MINIPUSH_TLS_KEY_FILE.
 func applyEnv(c *Config, getenv func(string) string) error {
@@ -520,6 +552,14 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	for i := range c.APIKeys {
 		k := &c.APIKeys[i]
 		applySecretEnv(getenv, "MINIPUSH_API_KEY_"+envName(k.Name), k.secrets())
+		if v := getenv("MINIPUSH_API_KEY_" + envName(k.Name) + "_SCOPES"); v != "" {
+			k.Scopes = nil
+			for sc := range strings.SplitSeq(v, ",") {
+				if sc = strings.TrimSpace(sc); sc != "" {
+					k.Scopes = append(k.Scopes, sc)
+				}
+			}
+		}
 	}
 	return nil
 }
@@ -608,6 +648,11 @@ func (c *Config) Validate() error {
 		seenKeys[k.Key] = true
 		if k.Rate != nil {
 			checkRate(bad, fmt.Sprintf("api_keys[%d].rate", i), *k.Rate)
+		}
+		for _, sc := range k.Scopes {
+			if !slices.Contains(Scopes, sc) {
+				bad(fmt.Sprintf("api_keys[%d].scopes", i), "unknown scope %q (scopes: %s)", sc, strings.Join(Scopes, ", "))
+			}
 		}
 	}
 	checkRate(bad, "api_rate", c.APIRate)

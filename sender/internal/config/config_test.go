@@ -143,3 +143,45 @@ apps:
 		t.Fatal("Redacted modified the original")
 	}
 }
+
+// A key without scopes keeps what every key could do before scopes
+// existed (send, read); scopes are given in the file or the environment,
+// and an unknown one stops the start naming it.
+func TestScopes(t *testing.T) {
+	dir := t.TempDir()
+	p := write(t, dir, "c.yaml", `
+api_keys:
+  - {name: app, key: app-key-0001}
+  - {name: ops, key: ops-key-0001, scopes: [read, admin]}
+apps: [{name: shop, platform: wechat, app_id: wx1, secret: s}]
+`)
+	c, err := config.Load(p, func(k string) string {
+		if k == "MINIPUSH_API_KEY_APP_SCOPES" {
+			return "send, read,admin"
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.APIKeys[0].ScopesOf(); strings.Join(got, ",") != "send,read,admin" {
+		t.Errorf("env scopes = %v", got)
+	}
+	if k := c.APIKeys[1]; !k.Allows(config.ScopeAdmin) || k.Allows(config.ScopeSend) {
+		t.Errorf("ops scopes = %v", k.ScopesOf())
+	}
+	c, err = config.Load(p, noenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := c.APIKeys[0]; !k.Allows(config.ScopeSend) || !k.Allows(config.ScopeRead) || k.Allows(config.ScopeAdmin) {
+		t.Errorf("default scopes = %v, want send and read", k.ScopesOf())
+	}
+	bad := write(t, dir, "bad.yaml", `
+api_keys: [{name: x, key: x-key-00001, scopes: [send, root]}]
+apps: [{name: shop, platform: wechat, app_id: wx1, secret: s}]
+`)
+	if _, err := config.Load(bad, noenv); err == nil || !strings.Contains(err.Error(), `api_keys[0].scopes: unknown scope "root"`) {
+		t.Errorf("unknown scope: %v", err)
+	}
+}

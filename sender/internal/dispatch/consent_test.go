@@ -61,10 +61,10 @@ func TestConsentEnforceHoldsWithoutSending(t *testing.T) {
 		st, c := &store{queue: []message.Message{to(user)}}, &client{}
 		rs := outcome(t, st, c, gatedDispatcher(st, c, l, consent.ModeEnforce), 1)
 		u, a := rs[0].update, rs[0].attempt
-		if u.Status != message.StatusRejected || u.Reason != message.ReasonNotSubscribed || u.LastCode != message.ReasonNotSubscribed {
+		if u.Status != message.StatusRejected || u.Reason != message.ReasonNotSubscribed || u.LastCode != string(message.ReasonNotSubscribed) {
 			t.Errorf("%s: update %+v, want rejected, reason not_subscribed", user, u)
 		}
-		if a == nil || a.Outcome != message.OutcomeRejected || a.Code != message.ReasonNotSubscribed || a.Message == "" {
+		if a == nil || a.Outcome != message.OutcomeRejected || a.Code != string(message.ReasonNotSubscribed) || a.Message == "" {
 			t.Errorf("%s: attempt %+v", user, a)
 		}
 		if n := c.sent.Load(); n != 0 {

@@ -4,8 +4,16 @@
 // them through the app's platform client and records the outcome:
 // delivered; failed at once on a permanent error; retried with exponential
 // backoff and jitter on a retryable one (then failed after max attempts);
-// the whole app paused on throttling. A crashed worker's lease expires and
-// the message is claimed again.
+// the whole app paused on throttling — until the platform's window ends
+// for a quota, for the throttle backoff otherwise; pauses are stored, so
+// they survive restarts and show in the API, and an operator may end one
+// early (Resume). A crashed worker's lease expires and the message is
+// claimed again.
+//
+// Every failed attempt carries a reason from the sender's vocabulary
+// (package reason) next to the platform's code, and so does the message;
+// the token refreshes a send needed are recorded as attempts of their own
+// (kind token_refresh).
 //
 // Consent (docs/events.md): before each send the app's consent gate is
 // asked; in enforce mode a message to a user the ledger knows refused the
@@ -22,6 +30,7 @@ package dispatch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -33,21 +42,29 @@ import (
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
 	"github.com/minipush/minipush/sender/internal/ratelimit"
+	"github.com/minipush/minipush/sender/internal/reason"
 	"github.com/minipush/minipush/sender/internal/storage"
+	"github.com/minipush/minipush/sender/internal/tokens"
 )
 
 // Store is what the dispatcher needs from storage.
 type Store interface {
 	Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]message.Message, error)
 	Record(ctx context.Context, id string, fence int64, a *message.Attempt, u storage.Update) error
+	PauseApp(ctx context.Context, p message.Pause) error
+	Pauses(ctx context.Context) ([]message.Pause, error)
+	ResumeApp(ctx context.Context, app string, now time.Time) (int, error)
 }
 
 // Observer receives delivery events (metrics). Any method may be a no-op.
 type Observer interface {
 	Sent(app, platform string, d time.Duration)
 	Delivered(app, platform string)
-	Failed(app, platform, code string)
-	Retried(app, platform string, outcome message.Outcome)
+	// Failed: a message ended failed or rejected, with the platform's
+	// code and the reason.
+	Failed(app, platform, code string, why reason.Reason)
+	// Retried: an attempt failed and the message will be tried again.
+	Retried(app, platform string, outcome message.Outcome, why reason.Reason)
 	// OutcomeWritten reports how long recording an outcome took, retries
 	// included.
 	OutcomeWritten(d time.Duration)
@@ -68,6 +85,13 @@ type App struct {
 	ContentCheck bool
 	// Consent is the app's consent ledger; nil: none.
 	Consent ConsentGate
+
+	// gate orders a resume against workers holding messages back for the
+	// app's pause: a worker holds it (read) from seeing the pause until
+	// the held message is written, and Resume takes it (write) to end the
+	// pause, so no message is put back until the old pause's end after the
+	// resume has made the held ones due.
+	gate sync.RWMutex
 }
 
 // ConsentGate is an app's consent ledger as the dispatcher asks it
@@ -85,6 +109,8 @@ type Dispatcher struct {
 	log   *slog.Logger
 	obs   Observer
 	now   func() time.Time
+
+	pauseSync time.Duration
 
 	wake     chan struct{}
 	idle     chan struct{} // a worker finished a message
@@ -107,10 +133,18 @@ func WithClock(now func() time.Time) Option { return func(d *Dispatcher) { d.now
 // WithObserver sets the metrics observer.
 func WithObserver(o Observer) Option { return func(d *Dispatcher) { d.obs = o } }
 
+// WithPauseSync sets how often the stored pauses are read back (default
+// DefaultPauseSync): a pause another instance stored, or one an operator
+// ended there, reaches this one within it.
+func WithPauseSync(every time.Duration) Option { return func(d *Dispatcher) { d.pauseSync = every } }
+
+// DefaultPauseSync is how often the dispatcher reads the stored pauses.
+const DefaultPauseSync = time.Second
+
 // New returns a dispatcher over store for apps (by name).
 func New(store Store, apps map[string]*App, cfg config.Delivery, log *slog.Logger, opts ...Option) *Dispatcher {
 	d := &Dispatcher{store: store, apps: apps, cfg: cfg, log: log, obs: nopObserver{}, now: time.Now,
-		wake: make(chan struct{}, 1), idle: make(chan struct{}, 1)}
+		pauseSync: DefaultPauseSync, wake: make(chan struct{}, 1), idle: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(d)
 	}
@@ -152,6 +186,24 @@ const (
 // in-flight sends finish (within cfg.ShutdownTimeout) and hands claimed but
 // unstarted messages back to the queue.
 func (d *Dispatcher) Run(ctx context.Context) error {
+	// The stored pauses hold the apps before the first claim: a pause
+	// outlives a restart.
+	d.syncPauses(ctx)
+	syncDone := make(chan struct{})
+	go func() {
+		defer close(syncDone)
+		t := time.NewTicker(d.pauseSync)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				d.syncPauses(ctx)
+			}
+		}
+	}()
+	defer func() { <-syncDone }()
 	work := make(chan message.Message)
 	var wg sync.WaitGroup
 	// Sends run on a context that outlives ctx, so shutdown finishes them.
@@ -271,19 +323,92 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 }
 
 // release hands a claimed message back without an attempt.
-func (d *Dispatcher) release(m message.Message, at time.Time) {
+func (d *Dispatcher) release(m message.Message, at time.Time) { d.putBack(m, at, false) }
+
+// putBack hands a claimed message back without an attempt; held marks it
+// as put back by the app's pause (a resume makes it due at once).
+func (d *Dispatcher) putBack(m message.Message, at time.Time, held bool) {
 	status := message.StatusQueued
 	if m.Retries > 0 || m.LastCode != "" {
 		status = message.StatusRetrying
 	}
-	d.record(m, nil, storage.Update{Status: status, NextAttemptAt: at, LastCode: m.LastCode, LastError: m.LastError})
+	d.record(m, nil, storage.Update{Status: status, NextAttemptAt: at, LastCode: m.LastCode, LastError: m.LastError,
+		Reason: m.Reason, Held: held})
+}
+
+// syncPauses reads the stored pauses into the apps' shapers: a pause
+// stored by another instance (or before a restart) holds the app here
+// too, and one that is gone there (an operator resumed the app) ends here,
+// unless it was set here since the read began.
+func (d *Dispatcher) syncPauses(ctx context.Context) {
+	started := time.Now()
+	ps, err := d.store.Pauses(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.Warn("read the apps' pauses", "err", err)
+		}
+		return
+	}
+	now := d.now()
+	active := map[string]time.Time{}
+	for _, p := range ps {
+		if p.Until.After(now) {
+			active[p.App] = p.Until
+		}
+	}
+	for name, app := range d.apps {
+		if until, ok := active[name]; ok {
+			app.Shaper.Pause(until)
+			continue
+		}
+		app.gate.Lock()
+		ended := app.Shaper.ResumeIfSetBefore(started, now)
+		if ended {
+			// Resumed elsewhere: what this instance put back since that
+			// resume is held until the old pause's end. Release it.
+			if _, err := d.store.ResumeApp(ctx, name, d.now()); err != nil && ctx.Err() == nil {
+				d.log.Warn("release the messages held by a pause resumed elsewhere", "app", name, "err", err)
+			}
+		}
+		app.gate.Unlock()
+		if ended {
+			d.log.Info("app resumed elsewhere", "app", name)
+			d.Wake()
+		}
+	}
+}
+
+// ErrUnknownApp: no app of that name is configured.
+var ErrUnknownApp = errors.New("unknown app")
+
+// Resume ends app's pause now: its shaper admits sends again, its stored
+// pause goes, and the messages the pause held are due at once. It returns
+// how many messages it made due.
+func (d *Dispatcher) Resume(ctx context.Context, name string) (int, error) {
+	app, ok := d.apps[name]
+	if !ok {
+		return 0, fmt.Errorf("resume %q: %w", name, ErrUnknownApp)
+	}
+	// Under the gate: no worker puts a message back for the old pause
+	// between the shaper's resume and the store's.
+	app.gate.Lock()
+	app.Shaper.Resume()
+	n, err := d.store.ResumeApp(ctx, name, d.now())
+	app.gate.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	d.log.Info("app resumed by an operator", "app", name, "messages_due", n)
+	d.Wake()
+	return n, nil
 }
 
 func (d *Dispatcher) process(ctx context.Context, m message.Message) {
 	app, ok := d.apps[m.App]
 	if !ok {
-		d.record(m, &message.Attempt{At: d.now(), Outcome: message.OutcomePermanent, Code: "unknown_app",
-			Message: "app " + m.App + " is no longer configured"}, storage.Update{Status: message.StatusFailed})
+		a := &message.Attempt{At: d.now(), Kind: message.KindSend, Outcome: message.OutcomePermanent, Code: "unknown_app",
+			Message: "app " + m.App + " is no longer configured", Reason: reason.AppNotConfigured}
+		d.record(m, a, storage.Update{Status: message.StatusFailed, LastCode: a.Code, LastError: a.Message, Reason: a.Reason})
 		return
 	}
 	if d.stopping.Load() {
@@ -303,11 +428,17 @@ func (d *Dispatcher) process(ctx context.Context, m message.Message) {
 		return
 	}
 	now := d.now()
+	app.gate.RLock()
 	ok, wait, retryAt := app.Shaper.Admit(m.To, now, maxShapeWait)
 	if !ok {
-		d.release(m, retryAt)
+		// Held back by the app's pause, the message is marked so that a
+		// resume finds it; under the gate, so a resume waits for it.
+		_, paused := app.Shaper.Paused(now)
+		d.putBack(m, retryAt, paused)
+		app.gate.RUnlock()
 		return
 	}
+	app.gate.RUnlock()
 	if wait > 0 {
 		time.Sleep(wait)
 	}
@@ -327,6 +458,8 @@ func (d *Dispatcher) process(ctx context.Context, m message.Message) {
 		return
 	}
 	sctx, cancel := context.WithTimeout(lctx, d.cfg.SendTimeout)
+	refreshes := &tokenAttempts{}
+	sctx = tokens.WithFetchObserver(sctx, refreshes.add)
 	start := time.Now()
 	res, err := app.Client.Send(sctx, platform.Send{To: m.To, TemplateID: m.TemplateID, Data: m.Data, Page: m.Page})
 	cancel()
@@ -335,15 +468,70 @@ func (d *Dispatcher) process(ctx context.Context, m message.Message) {
 	if gated {
 		d.settle(app, m, ticket, err)
 	}
-	a := &message.Attempt{At: d.now(), LatencyMS: float64(lat.Microseconds()) / 1000}
+	a := &message.Attempt{At: d.now(), Kind: message.KindSend, LatencyMS: ms(lat)}
 	if err == nil {
 		a.Outcome, a.Code, a.Message = message.OutcomeDelivered, "0", "ok"
-		d.record(m, a, storage.Update{Status: message.StatusDelivered, PlatformMsgID: res.MsgID})
+		d.record(m, a, storage.Update{Status: message.StatusDelivered, PlatformMsgID: res.MsgID, Attempts: refreshes.list()})
 		d.obs.Delivered(app.Name, app.Platform)
 		d.log.Debug("delivered", "id", m.ID, "app", app.Name, "msgid", res.MsgID, "latency", lat)
 		return
 	}
-	d.failed(app, m, a, err)
+	if refreshes.failedWith(err) {
+		// The send never reached the platform: the failed refresh is the
+		// attempt, not a send that did not happen.
+		rs := refreshes.list()
+		a, rs = &rs[len(rs)-1], rs[:len(rs)-1]
+		d.failed(app, m, a, err, rs...)
+		return
+	}
+	d.failed(app, m, a, err, refreshes.list()...)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// tokenAttempts collects the token refreshes a send made, as attempts of
+// kind token_refresh. A refresh that ends after the send gave up waiting
+// for it arrives late and is not listed.
+type tokenAttempts struct {
+	mu      sync.Mutex
+	done    bool
+	items   []message.Attempt
+	lastErr error // the last refresh's error
+}
+
+func (t *tokenAttempts) add(f tokens.Fetch) {
+	a := message.Attempt{At: f.At, Kind: message.KindTokenRefresh, Outcome: message.OutcomeOK, Code: "0",
+		Message: "access token fetched", LatencyMS: ms(f.Latency)}
+	if f.Err != nil {
+		a.Outcome, a.Reason = platform.Classify(f.Err), platform.ReasonOf(f.Err)
+		a.Code, a.Message = "transport", f.Err.Error()
+		var pe *platform.Error
+		if errors.As(f.Err, &pe) {
+			a.Code, a.Message = pe.Code, pe.Message
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.done {
+		t.items = append(t.items, a)
+		t.lastErr = f.Err
+	}
+}
+
+// list returns the refreshes so far and closes the list.
+func (t *tokenAttempts) list() []message.Attempt {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.done = true
+	return t.items
+}
+
+// failedWith reports whether the send failed with its last refresh's
+// error: the token could not be had, so the send itself was never made.
+func (t *tokenAttempts) failedWith(err error) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.lastErr != nil && errors.Is(err, t.lastErr)
 }
 
 // admit asks the app's consent gate about m. done: m is settled here —
@@ -365,11 +553,12 @@ func (d *Dispatcher) admit(ctx context.Context, app *App, m message.Message) (t 
 	if t.Send {
 		return t, true, false
 	}
-	a := &message.Attempt{At: d.now(), Outcome: message.OutcomeRejected, Code: message.ReasonNotSubscribed,
+	a := &message.Attempt{At: d.now(), Kind: message.KindSend, Outcome: message.OutcomeRejected,
+		Code: string(reason.NotSubscribed), Reason: reason.NotSubscribed,
 		Message: "not sent: the consent ledger knows the user " + heldWhy(t.Reason)}
 	d.record(m, a, storage.Update{Status: message.StatusRejected, LastCode: a.Code, LastError: a.Message,
-		Reason: message.ReasonNotSubscribed})
-	d.obs.Failed(app.Name, app.Platform, a.Code)
+		Reason: reason.NotSubscribed})
+	d.obs.Failed(app.Name, app.Platform, a.Code, a.Reason)
 	d.log.Info("message held back by the consent ledger", "id", m.ID, "app", app.Name, "reason", t.Reason)
 	return t, false, true
 }
@@ -400,19 +589,17 @@ func (d *Dispatcher) settle(app *App, m message.Message, t consent.Ticket, err e
 	}
 }
 
-// failed applies the error taxonomy to a failed send.
-func (d *Dispatcher) failed(app *App, m message.Message, a *message.Attempt, err error) {
-	a.Outcome = platform.Classify(err)
+// failed applies the error taxonomy to a failed send. refreshes are the
+// token refreshes the send made, recorded before its attempt.
+func (d *Dispatcher) failed(app *App, m message.Message, a *message.Attempt, err error, refreshes ...message.Attempt) {
+	a.Outcome, a.Reason = platform.Classify(err), platform.ReasonOf(err)
 	var pe *platform.Error
 	if errors.As(err, &pe) {
 		a.Code, a.Message = pe.Code, pe.Message
 	} else {
 		a.Code, a.Message = "transport", err.Error()
 	}
-	u := storage.Update{LastCode: a.Code, LastError: a.Message}
-	if platform.NotSubscribed(err) {
-		u.Reason = message.ReasonNotSubscribed
-	}
+	u := storage.Update{LastCode: a.Code, LastError: a.Message, Reason: a.Reason, Attempts: refreshes}
 	now := d.now()
 	switch a.Outcome {
 	case message.OutcomeCredentials:
@@ -430,19 +617,26 @@ func (d *Dispatcher) failed(app *App, m message.Message, a *message.Attempt, err
 		}
 	case message.OutcomeThrottled:
 		// The platform throttled the app: pause all its sends, not just this
-		// one, and do not spend the message's retry budget.
-		// The platform's own wait (Retry-After, WeChat's daily quota) is a
-		// minimum: jitter may only lengthen it, or a half-length pause
-		// comes back inside the quota window and is throttled again.
+		// one, and do not spend the message's retry budget. A transient
+		// throttle (a per-second or per-minute cap) pauses for the
+		// throttle backoff. A window (WeChat's daily quota resets at
+		// Beijing midnight) is waited out: the platform's wait is a
+		// minimum, jitter may only lengthen it, or a shorter pause comes
+		// back inside the window and is throttled again.
 		pause := jitter(d.cfg.ThrottleBackoff)
-		if pe != nil && pe.RetryAfter > 0 {
+		if pe != nil && pe.Window && pe.RetryAfter > 0 {
 			pause = max(pause, pe.RetryAfter+spread(pe.RetryAfter, d.cfg.ThrottleBackoff))
 		}
 		until := now.Add(pause)
+		u.Status, u.NextAttemptAt, u.Held = message.StatusRetrying, until, true
+		// Stored first, then applied, then the message written, all under
+		// the gate: a resume sees the three together or none of them.
+		app.gate.RLock()
+		defer app.gate.RUnlock()
+		d.storePause(message.Pause{App: app.Name, Until: until, Reason: a.Reason, Code: a.Code, Message: a.Message, Since: now})
 		app.Shaper.Pause(until)
-		u.Status, u.NextAttemptAt = message.StatusRetrying, until
 		d.log.Warn("platform throttled the app: pausing its sends", "app", app.Name, "code", a.Code,
-			"err", a.Message, "until", until)
+			"reason", a.Reason, "err", a.Message, "until", until)
 	default: // retryable, token (already refreshed once by the client)
 		if m.Retries+1 >= d.cfg.MaxAttempts {
 			u.Status = message.StatusFailed
@@ -453,15 +647,26 @@ func (d *Dispatcher) failed(app *App, m message.Message, a *message.Attempt, err
 	// Platform clients keep secrets and tokens out of their errors, so the
 	// message can be logged as it is.
 	if u.Status == message.StatusRetrying {
-		d.obs.Retried(app.Name, app.Platform, a.Outcome)
+		d.obs.Retried(app.Name, app.Platform, a.Outcome, a.Reason)
 		d.log.Info("send failed, will retry", "id", m.ID, "app", app.Name, "outcome", a.Outcome, "code", a.Code,
-			"err", a.Message, "next_attempt_at", u.NextAttemptAt)
+			"reason", a.Reason, "err", a.Message, "next_attempt_at", u.NextAttemptAt)
 	} else {
-		d.obs.Failed(app.Name, app.Platform, a.Code)
+		d.obs.Failed(app.Name, app.Platform, a.Code, a.Reason)
 		d.log.Warn("message failed", "id", m.ID, "app", app.Name, "status", u.Status, "outcome", a.Outcome,
-			"code", a.Code, "err", a.Message)
+			"code", a.Code, "reason", a.Reason, "err", a.Message)
 	}
 	d.record(m, a, u)
+}
+
+// storePause writes an app's pause so that it outlives a restart and shows
+// in the API. A pause that cannot be written still holds this process's
+// sends (the shaper); it is logged.
+func (d *Dispatcher) storePause(p message.Pause) {
+	ctx, cancel := context.WithTimeout(d.hardStop, d.cfg.SendTimeout)
+	defer cancel()
+	if err := d.store.PauseApp(ctx, p); err != nil {
+		d.log.Error("store the app's pause", "app", p.App, "until", p.Until, "err", err)
+	}
 }
 
 // contentCheck runs the platform's content check; it reports whether the
@@ -481,10 +686,11 @@ func (d *Dispatcher) contentCheck(ctx context.Context, app *App, m message.Messa
 		d.failed(app, m, &message.Attempt{At: d.now()}, err)
 		return true
 	case v.Risky:
-		a := &message.Attempt{At: d.now(), Outcome: message.OutcomeRejected, Code: "risky:" + v.Label,
+		a := &message.Attempt{At: d.now(), Kind: message.KindSend, Outcome: message.OutcomeRejected, Code: "risky:" + v.Label,
+			Reason:  reason.RiskyContent,
 			Message: "the platform's content check judged the content risky (label " + v.Label + ")"}
-		d.record(m, a, storage.Update{Status: message.StatusRejected, LastCode: a.Code, LastError: a.Message})
-		d.obs.Failed(app.Name, app.Platform, a.Code)
+		d.record(m, a, storage.Update{Status: message.StatusRejected, LastCode: a.Code, LastError: a.Message, Reason: a.Reason})
+		d.obs.Failed(app.Name, app.Platform, a.Code, a.Reason)
 		d.log.Warn("message rejected by the platform's content check", "id", m.ID, "app", app.Name, "label", v.Label)
 		return true
 	}
@@ -574,10 +780,10 @@ func jitter(d time.Duration) time.Duration {
 
 type nopObserver struct{}
 
-func (nopObserver) Sent(string, string, time.Duration)      {}
-func (nopObserver) Delivered(string, string)                {}
-func (nopObserver) Failed(string, string, string)           {}
-func (nopObserver) Retried(string, string, message.Outcome) {}
-func (nopObserver) OutcomeWritten(time.Duration)            {}
-func (nopObserver) LeaseLost(string)                        {}
-func (nopObserver) CredentialsRefused(string, string)       {}
+func (nopObserver) Sent(string, string, time.Duration)                     {}
+func (nopObserver) Delivered(string, string)                               {}
+func (nopObserver) Failed(string, string, string, reason.Reason)           {}
+func (nopObserver) Retried(string, string, message.Outcome, reason.Reason) {}
+func (nopObserver) OutcomeWritten(time.Duration)                           {}
+func (nopObserver) LeaseLost(string)                                       {}
+func (nopObserver) CredentialsRefused(string, string)                      {}

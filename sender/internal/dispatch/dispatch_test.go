@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,7 +15,9 @@ import (
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
 	"github.com/minipush/minipush/sender/internal/ratelimit"
+	"github.com/minipush/minipush/sender/internal/reason"
 	"github.com/minipush/minipush/sender/internal/storage"
+	"github.com/minipush/minipush/sender/internal/tokens"
 )
 
 // store hands out its queue once and records every outcome.
@@ -36,6 +39,46 @@ type store struct {
 	// messages no worker is free for, as it does for a moment when a
 	// worker is slow to come back for more.
 	ignoreLimit bool
+	// pauses are the stored pauses, by app; resumed counts ResumeApp.
+	pauses  map[string]message.Pause
+	resumed int
+}
+
+func (s *store) PauseApp(_ context.Context, p message.Pause) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pauses == nil {
+		s.pauses = map[string]message.Pause{}
+	}
+	if old, ok := s.pauses[p.App]; !ok || p.Until.After(old.Until) {
+		s.pauses[p.App] = p
+	}
+	return nil
+}
+
+func (s *store) Pauses(context.Context) ([]message.Pause, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []message.Pause
+	for _, p := range s.pauses {
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func (s *store) ResumeApp(_ context.Context, app string, _ time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.pauses, app)
+	s.resumed++
+	return 0, nil
+}
+
+func (s *store) pause(app string) (message.Pause, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.pauses[app]
+	return p, ok
 }
 
 type record struct {
@@ -214,7 +257,8 @@ func TestThrottleHonoursPlatformWait(t *testing.T) {
 	t.Parallel()
 	for range 20 { // jitter is random: try it often
 		c := &client{send: func(context.Context, platform.Send) error {
-			return &platform.Error{Platform: "wechat", Code: "45009", Class: message.OutcomeThrottled, RetryAfter: time.Hour}
+			return &platform.Error{Platform: "wechat", Code: "45009", Class: message.OutcomeThrottled, RetryAfter: time.Hour,
+				Window: true, Reason: reason.QuotaExceeded}
 		}}
 		st := &store{queue: messages(1)}
 		stop := run(newDispatcher(st, c, delivery(), false))
@@ -224,8 +268,12 @@ func TestThrottleHonoursPlatformWait(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := st.snapshot()[0]
-		if r.update.Status != message.StatusRetrying || r.update.CountRetry {
-			t.Fatalf("update %+v, want retrying without spending a retry", r.update)
+		if r.update.Status != message.StatusRetrying || r.update.CountRetry || !r.update.Held ||
+			r.update.Reason != reason.QuotaExceeded {
+			t.Fatalf("update %+v, want retrying, held by the pause, quota_exceeded, without spending a retry", r.update)
+		}
+		if p, ok := st.pause("app"); !ok || !p.Until.Equal(r.update.NextAttemptAt) || p.Reason != reason.QuotaExceeded || p.Code != "45009" {
+			t.Fatalf("stored pause %+v (%v), want until %v, quota_exceeded, 45009", p, ok, r.update.NextAttemptAt)
 		}
 		if wait := r.update.NextAttemptAt.Sub(start); wait < time.Hour || wait > time.Hour+time.Hour/20+time.Second {
 			t.Fatalf("paused %v, want an hour plus at most 5%%", wait)
@@ -309,22 +357,28 @@ func TestOutcomes(t *testing.T) {
 		outcome message.Outcome
 	}{
 		{name: "delivered", want: storage.Update{Status: message.StatusDelivered, PlatformMsgID: "1"}, outcome: message.OutcomeDelivered},
-		{name: "permanent", err: &platform.Error{Code: "43101", Class: message.OutcomePermanent, Message: "no grant"},
-			want: storage.Update{Status: message.StatusFailed, LastCode: "43101", LastError: "no grant"}, outcome: message.OutcomePermanent},
+		{name: "permanent", err: &platform.Error{Code: "43101", Class: message.OutcomePermanent, Message: "no grant", Reason: reason.NotSubscribed},
+			want:    storage.Update{Status: message.StatusFailed, LastCode: "43101", LastError: "no grant", Reason: reason.NotSubscribed},
+			outcome: message.OutcomePermanent},
 		{name: "retryable", err: &platform.Error{Code: "-1", Class: message.OutcomeRetryable, Message: "busy"},
-			want: storage.Update{Status: message.StatusRetrying, CountRetry: true, LastCode: "-1", LastError: "busy"}, outcome: message.OutcomeRetryable},
+			want: storage.Update{Status: message.StatusRetrying, CountRetry: true, LastCode: "-1", LastError: "busy",
+				Reason: reason.PlatformUnavailable}, outcome: message.OutcomeRetryable},
 		{name: "last attempt", retries: config.Defaults().Delivery.MaxAttempts - 1, err: &platform.Error{Code: "-1", Class: message.OutcomeRetryable, Message: "busy"},
-			want: storage.Update{Status: message.StatusFailed, LastCode: "-1", LastError: "busy"}, outcome: message.OutcomeRetryable},
+			want:    storage.Update{Status: message.StatusFailed, LastCode: "-1", LastError: "busy", Reason: reason.PlatformUnavailable},
+			outcome: message.OutcomeRetryable},
 		{name: "credentials", err: &platform.Error{Code: "40125", Class: message.OutcomeCredentials, Message: "invalid appsecret"},
 			want: storage.Update{Status: message.StatusFailed, LastCode: "40125",
-				LastError: "the platform refused the app's credentials or configuration: invalid appsecret"},
+				LastError: "the platform refused the app's credentials or configuration: invalid appsecret",
+				Reason:    reason.CredentialsInvalid},
 			outcome: message.OutcomeCredentials},
 		{name: "transport", err: errors.New("connection reset"),
-			want: storage.Update{Status: message.StatusRetrying, CountRetry: true, LastCode: "transport", LastError: "connection reset"}, outcome: message.OutcomeRetryable},
+			want: storage.Update{Status: message.StatusRetrying, CountRetry: true, LastCode: "transport", LastError: "connection reset",
+				Reason: reason.Network}, outcome: message.OutcomeRetryable},
 		{name: "risky", check: func(context.Context) (platform.Verdict, error) {
 			return platform.Verdict{Risky: true, Label: "20001"}, nil
 		},
-			want: storage.Update{Status: message.StatusRejected, LastCode: "risky:20001"}, outcome: message.OutcomeRejected},
+			want:    storage.Update{Status: message.StatusRejected, LastCode: "risky:20001", Reason: reason.RiskyContent},
+			outcome: message.OutcomeRejected},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -343,11 +397,13 @@ func TestOutcomes(t *testing.T) {
 			if tc.outcome == message.OutcomeRejected {
 				got.LastError = ""
 			}
-			if got != tc.want {
+			got.Attempts = nil
+			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("update %+v, want %+v", got, tc.want)
 			}
-			if r.attempt == nil || r.attempt.Outcome != tc.outcome {
-				t.Errorf("attempt %+v, want outcome %s", r.attempt, tc.outcome)
+			if r.attempt == nil || r.attempt.Outcome != tc.outcome || r.attempt.Kind != message.KindSend ||
+				(tc.err != nil && r.attempt.Reason != tc.want.Reason) {
+				t.Errorf("attempt %+v, want a send, outcome %s, reason %q", r.attempt, tc.outcome, tc.want.Reason)
 			}
 			if tc.want.Status == message.StatusRetrying && !r.update.NextAttemptAt.After(time.Now().Add(-time.Second)) {
 				t.Errorf("retry at %v: no backoff", r.update.NextAttemptAt)
@@ -446,10 +502,128 @@ type observer struct {
 	leaseLost atomic.Int64
 }
 
-func (*observer) Sent(string, string, time.Duration)      {}
-func (*observer) Delivered(string, string)                {}
-func (*observer) Failed(string, string, string)           {}
-func (*observer) Retried(string, string, message.Outcome) {}
-func (*observer) OutcomeWritten(time.Duration)            {}
-func (o *observer) LeaseLost(string)                      { o.leaseLost.Add(1) }
-func (*observer) CredentialsRefused(string, string)       {}
+func (*observer) Sent(string, string, time.Duration)                     {}
+func (*observer) Delivered(string, string)                               {}
+func (*observer) Failed(string, string, string, reason.Reason)           {}
+func (*observer) Retried(string, string, message.Outcome, reason.Reason) {}
+func (*observer) OutcomeWritten(time.Duration)                           {}
+func (o *observer) LeaseLost(string)                                     { o.leaseLost.Add(1) }
+func (*observer) CredentialsRefused(string, string)                      {}
+
+// A transient throttle (a per-minute cap) pauses the app for the throttle
+// backoff, not for the platform's hint; the pause is stored with its
+// reason and code.
+func TestTransientThrottleUsesBackoff(t *testing.T) {
+	t.Parallel()
+	c := &client{send: func(context.Context, platform.Send) error {
+		return &platform.Error{Platform: "wechat", Code: "45011", Class: message.OutcomeThrottled, RetryAfter: time.Minute,
+			Reason: reason.RateLimited}
+	}}
+	st := &store{queue: messages(1)}
+	cfg := delivery()
+	stop := run(newDispatcher(st, c, cfg, false))
+	start := time.Now()
+	waitFor(t, "the outcome", func() bool { return len(st.snapshot()) == 1 })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	u := st.snapshot()[0].update
+	if wait := u.NextAttemptAt.Sub(start); wait > cfg.ThrottleBackoff+time.Second || u.Reason != reason.RateLimited || !u.Held {
+		t.Fatalf("update %+v: paused %v, want at most the throttle backoff %v, rate_limited, held", u, wait, cfg.ThrottleBackoff)
+	}
+	if p, ok := st.pause("app"); !ok || p.Reason != reason.RateLimited || p.Code != "45011" {
+		t.Fatalf("stored pause %+v (%v)", p, ok)
+	}
+}
+
+// A pause stored before the dispatcher started holds the app's messages
+// without a platform call, marked held; Resume ends it, removes it from
+// storage, and the next message is sent at once.
+func TestStoredPauseAndResume(t *testing.T) {
+	t.Parallel()
+	c := &client{}
+	until := time.Now().Add(time.Hour)
+	st := &store{queue: messages(1), pauses: map[string]message.Pause{
+		"app": {App: "app", Until: until, Reason: reason.QuotaExceeded, Code: "45009"}}}
+	d := newDispatcher(st, c, delivery(), false)
+	stop := run(d)
+	defer stop()
+	waitFor(t, "the held message", func() bool { return len(st.snapshot()) == 1 })
+	r := st.snapshot()[0]
+	if c.sent.Load() != 0 || r.attempt != nil || !r.update.Held || !r.update.NextAttemptAt.Equal(until) {
+		t.Fatalf("paused app: %d sends, record %+v; want none sent, held until %v", c.sent.Load(), r, until)
+	}
+	if _, err := d.Resume(context.Background(), "app"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Resume(context.Background(), "nope"); !errors.Is(err, dispatch.ErrUnknownApp) {
+		t.Fatalf("Resume of an unknown app: %v", err)
+	}
+	if _, ok := st.pause("app"); ok || st.resumed != 1 {
+		t.Fatalf("stored pause after Resume: %v, %d resumes", ok, st.resumed)
+	}
+	st.mu.Lock()
+	st.queue = messages(1)
+	st.mu.Unlock()
+	d.Wake()
+	waitFor(t, "the send after the resume", func() bool { return c.sent.Load() == 1 })
+}
+
+// A pause an operator ended on another instance (gone from storage) ends
+// here within the sync interval.
+func TestPauseSyncFollowsStorage(t *testing.T) {
+	t.Parallel()
+	c := &client{}
+	st := &store{pauses: map[string]message.Pause{
+		"app": {App: "app", Until: time.Now().Add(time.Hour), Reason: reason.QuotaExceeded}}}
+	apps := map[string]*dispatch.App{"app": {Name: "app", Platform: "wechat", Client: c, Shaper: ratelimit.New(0, 0, 0)}}
+	d := dispatch.New(st, apps, delivery(), slog.New(slog.DiscardHandler), dispatch.WithPauseSync(10*time.Millisecond))
+	stop := run(d)
+	defer stop()
+	waitFor(t, "the stored pause applied", func() bool { _, p := apps["app"].Shaper.Paused(time.Now()); return p })
+	st.mu.Lock()
+	delete(st.pauses, "app")
+	st.mu.Unlock()
+	waitFor(t, "the pause ended", func() bool { _, p := apps["app"].Shaper.Paused(time.Now()); return !p })
+}
+
+// The token refreshes a send needed are recorded before its attempt, as
+// attempts of kind token_refresh; a refresh that failed, so that no send
+// was made, is the message's attempt itself, with its reason.
+func TestTokenRefreshAttempts(t *testing.T) {
+	t.Parallel()
+	fetches := 0
+	broker := tokens.New("wechat/app", nil, func(context.Context) (string, time.Duration, error) {
+		fetches++
+		if fetches == 1 {
+			return "", 0, &platform.Error{Platform: "wechat", Code: "-1", Class: message.OutcomeRetryable, Message: "busy"}
+		}
+		return "tok", time.Hour, nil
+	}, tokens.WithFailureBackoff(0))
+	c := &client{send: func(ctx context.Context, _ platform.Send) error {
+		_, err := broker.Get(ctx)
+		return err
+	}}
+	st := &store{queue: messages(1)}
+	stop := run(newDispatcher(st, c, delivery(), false))
+	waitFor(t, "the first outcome", func() bool { return len(st.snapshot()) == 1 })
+	first := st.snapshot()[0]
+	st.mu.Lock()
+	m := messages(1)[0]
+	st.queue = []message.Message{m}
+	st.mu.Unlock()
+	waitFor(t, "the second outcome", func() bool { return len(st.snapshot()) == 2 })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	second := st.snapshot()[1]
+	// The refresh failed, so no send was made: the refresh is the attempt.
+	if a := first.attempt; len(first.update.Attempts) != 0 || a == nil || a.Kind != message.KindTokenRefresh || a.Code != "-1" ||
+		a.Reason != reason.PlatformUnavailable || a.Outcome != message.OutcomeRetryable || first.update.Status != message.StatusRetrying {
+		t.Errorf("first message: attempt %+v, update %+v; want only the failed refresh, retrying", a, first.update)
+	}
+	if as := second.update.Attempts; len(as) != 1 || as[0].Kind != message.KindTokenRefresh || as[0].Outcome != message.OutcomeOK ||
+		second.update.Status != message.StatusDelivered {
+		t.Errorf("second message: %+v, want delivered after one good refresh", second.update)
+	}
+}

@@ -375,7 +375,7 @@ func (h *harness) settled() {
 // ledger is every entry of the app (for "nothing changed").
 func (h *harness) ledger(app string) []consent.Entry {
 	h.t.Helper()
-	es, err := h.store.Consents(context.Background(), app, "", 1000)
+	es, err := h.store.Consents(context.Background(), app, "", consent.Key{}, 1000)
 	if err != nil {
 		h.t.Fatal(err)
 	}

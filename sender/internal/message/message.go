@@ -11,13 +11,17 @@ import (
 	"encoding/hex"
 	"sync/atomic"
 	"time"
+
+	"github.com/minipush/minipush/sender/internal/reason"
 )
 
 // Status is where a message is in its life.
 type Status string
 
 // Statuses. queued → sending → delivered | retrying → … | failed; rejected is
-// a message refused before any send (e.g. the platform's content check).
+// a message refused before any send (e.g. the platform's content check);
+// cancelled is a queued, scheduled or retrying message an operator
+// cancelled (POST /v1/messages/{id}/cancel).
 const (
 	StatusQueued    Status = "queued"
 	StatusSending   Status = "sending"
@@ -25,10 +29,19 @@ const (
 	StatusRetrying  Status = "retrying"
 	StatusFailed    Status = "failed"
 	StatusRejected  Status = "rejected"
+	StatusCancelled Status = "cancelled"
 )
 
 // Statuses lists every status, for validation and counts.
-var Statuses = []Status{StatusQueued, StatusSending, StatusDelivered, StatusRetrying, StatusFailed, StatusRejected}
+var Statuses = []Status{StatusQueued, StatusSending, StatusDelivered, StatusRetrying, StatusFailed, StatusRejected,
+	StatusCancelled}
+
+// Cancellable are the statuses an operator may cancel: waiting messages,
+// none in flight (a send under way cannot be called back).
+var Cancellable = []Status{StatusQueued, StatusRetrying}
+
+// Redrivable are the dead letters an operator may put back in the queue.
+var Redrivable = []Status{StatusFailed, StatusRejected, StatusCancelled}
 
 // Valid reports whether s is a known status.
 func (s Status) Valid() bool {
@@ -42,19 +55,25 @@ func (s Status) Valid() bool {
 
 // Final reports whether no more sends will happen on their own.
 func (s Status) Final() bool {
-	return s == StatusDelivered || s == StatusFailed || s == StatusRejected
+	return s == StatusDelivered || s == StatusFailed || s == StatusRejected || s == StatusCancelled
 }
 
 // Message is one message to one recipient.
 type Message struct {
-	ID             string            `json:"id"`
-	App            string            `json:"app"`
-	Platform       string            `json:"platform"`
-	To             string            `json:"to"`
-	TemplateID     string            `json:"template_id"`
-	Data           map[string]string `json:"data"`
-	Page           string            `json:"page,omitempty"`
-	IdempotencyKey string            `json:"idempotency_key,omitempty"`
+	ID         string            `json:"id"`
+	App        string            `json:"app"`
+	Platform   string            `json:"platform"`
+	To         string            `json:"to"`
+	TemplateID string            `json:"template_id"`
+	Data       map[string]string `json:"data"`
+	Page       string            `json:"page,omitempty"`
+	// SendAt is when the caller asked the message to be sent (send_at;
+	// zero: at once).
+	SendAt         time.Time `json:"send_at,omitzero"`
+	IdempotencyKey string    `json:"idempotency_key,omitempty"`
+	// APIKey names the API key that sent the message (its name, never the
+	// key): its result webhook, if it has one, hears of the outcome.
+	APIKey string `json:"api_key,omitempty"`
 	// Fingerprint identifies the request that carried IdempotencyKey
 	// (storage.Idempotency); written with the key, never shown.
 	Fingerprint string `json:"-"`
@@ -70,9 +89,10 @@ type Message struct {
 	// LastCode and LastError describe the last failed attempt.
 	LastCode  string `json:"last_code,omitempty"`
 	LastError string `json:"last_error,omitempty"`
-	// Reason says why a message ended without being delivered, in words
-	// the caller can act on (ReasonNotSubscribed); empty otherwise.
-	Reason string `json:"reason,omitempty"`
+	// Reason says why a message ended without being delivered, or why its
+	// last attempt failed, in the sender's vocabulary (package reason);
+	// empty while nothing went wrong.
+	Reason reason.Reason `json:"reason,omitempty"`
 	// Receipt is the platform's asynchronous report on a delivered
 	// message (WeChat's subscribe_msg_sent_event), when one arrived.
 	Receipt   *Receipt  `json:"receipt,omitempty"`
@@ -85,14 +105,11 @@ type Message struct {
 	Lease Lease `json:"-"`
 }
 
-// Reasons a message ended without delivery.
-const (
-	// ReasonNotSubscribed: the user holds no subscription for the
-	// template — the consent ledger knew it before sending (status
-	// rejected, no platform call), or the platform answered its
-	// not-subscribed code (status failed, with that code).
-	ReasonNotSubscribed = "not_subscribed"
-)
+// ReasonNotSubscribed: the user holds no subscription for the template —
+// the consent ledger knew it before sending (status rejected, no platform
+// call), or the platform answered its not-subscribed code (status failed,
+// with that code). The whole vocabulary is in package reason.
+const ReasonNotSubscribed = reason.NotSubscribed
 
 // ReceiptStatus is what the platform reported of a delivered message.
 type ReceiptStatus string
@@ -170,15 +187,35 @@ const (
 	// capability not granted. No retry can fix it: the message fails at
 	// once and the app is marked unhealthy until its credentials work.
 	OutcomeCredentials Outcome = "credentials"
+	// OutcomeOK: a call made on the message's behalf that is not the send
+	// itself (a token refresh) succeeded.
+	OutcomeOK Outcome = "ok"
 )
 
-// Attempt is one try at sending a message.
+// AttemptKind says what an attempt called.
+type AttemptKind string
+
+// Attempt kinds.
+const (
+	// KindSend: the platform's send API.
+	KindSend AttemptKind = "send"
+	// KindTokenRefresh: the platform's token API, called because the
+	// message's send needed a (new) access token.
+	KindTokenRefresh AttemptKind = "token_refresh"
+)
+
+// Attempt is one platform call made for a message: a send, or a token
+// refresh the send needed.
 type Attempt struct {
-	At        time.Time `json:"at"`
-	Outcome   Outcome   `json:"outcome"`
-	Code      string    `json:"code,omitempty"`    // the platform's code ("0", "43101", "40004/USER_TEMPLATE_ILLEGAL")
-	Message   string    `json:"message,omitempty"` // the platform's message or the transport error
-	LatencyMS float64   `json:"latency_ms"`
+	At time.Time `json:"at"`
+	// Kind is what was called (send when empty).
+	Kind    AttemptKind `json:"kind"`
+	Outcome Outcome     `json:"outcome"`
+	Code    string      `json:"code,omitempty"`    // the platform's code ("0", "43101", "40004/USER_TEMPLATE_ILLEGAL")
+	Message string      `json:"message,omitempty"` // the platform's message or the transport error
+	// Reason is the failure's meaning in the sender's vocabulary.
+	Reason    reason.Reason `json:"reason,omitempty"`
+	LatencyMS float64       `json:"latency_ms"`
 }
 
 // Broadcast is one message to many recipients, fanned out durably into
@@ -201,9 +238,29 @@ type Broadcast struct {
 	// fan-out is complete when it reaches Recipients.
 	FannedOut      int    `json:"fanned_out"`
 	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	// APIKey names the API key that sent the broadcast; its messages carry
+	// it (message.APIKey).
+	APIKey string `json:"api_key,omitempty"`
 	// Fingerprint identifies the request that carried IdempotencyKey.
 	Fingerprint string    `json:"-"`
 	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Pause is an app's sends held back because the platform throttled it:
+// until the platform's window ends (a daily quota: its midnight) or, for a
+// transient throttle, for the sender's throttle backoff. Pauses are stored
+// (they survive restarts) and an operator may end one early
+// (POST /v1/apps/{name}/resume).
+type Pause struct {
+	App   string    `json:"app"`
+	Until time.Time `json:"until"`
+	// Reason is quota_exceeded, rate_limited, …
+	Reason reason.Reason `json:"reason"`
+	// Code and Message are the platform's answer that caused it.
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message,omitempty"`
+	// Since is when the pause began.
+	Since time.Time `json:"since"`
 }
 
 // Group is a named list of recipients of one app. Its members are read

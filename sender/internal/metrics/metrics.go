@@ -21,8 +21,8 @@ type Metrics struct {
 	Accepted   *prometheus.CounterVec // app
 	Rejected   *prometheus.CounterVec // app, rule
 	Delivered  *prometheus.CounterVec // app, platform
-	Failed     *prometheus.CounterVec // app, platform, code
-	Retries    *prometheus.CounterVec // app, platform, outcome
+	Failed     *prometheus.CounterVec // app, platform, code, reason
+	Retries    *prometheus.CounterVec // app, platform, outcome, reason
 	TokenFetch *prometheus.CounterVec // app, result
 	// TokenFetchLimited counts the times an app reached its token fetch
 	// limit (tokens.max_fetches per tokens.fetch_window).
@@ -56,9 +56,11 @@ func New(depth func(ctx context.Context) (map[message.Status]int, error)) *Metri
 		Delivered: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_messages_delivered_total",
 			Help: "Messages the platform accepted."}, []string{"app", "platform"}),
 		Failed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_messages_failed_total",
-			Help: "Messages that ended failed or rejected, by the platform's code."}, []string{"app", "platform", "code"}),
+			Help: "Messages that ended failed or rejected, by the platform's code and the reason (the sender's vocabulary)."},
+			[]string{"app", "platform", "code", "reason"}),
 		Retries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_send_retries_total",
-			Help: "Attempts that will be retried, by outcome (retryable, throttled, token)."}, []string{"app", "platform", "outcome"}),
+			Help: "Attempts that will be retried, by outcome (retryable, throttled, token) and reason."},
+			[]string{"app", "platform", "outcome", "reason"}),
 		TokenFetch: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_token_fetches_total",
 			Help: "Access-token fetches from the platform."}, []string{"app", "result"}),
 		TokenFetchLimited: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_token_fetch_limited_total",

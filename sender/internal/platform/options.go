@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/reason"
 	"github.com/minipush/minipush/sender/internal/tokens"
 )
 
@@ -86,6 +87,9 @@ func fetchLimited(b *tokens.Broker, err error) error {
 	}
 	// The broker's key starts with the platform's name ("wechat/wx…").
 	name, _, _ := strings.Cut(b.Key(), "/")
+	// The limit's window is the sender's own and exact: the app waits it
+	// out (a transient throttle's backoff would only ask again too soon).
 	return &Error{Platform: name, Code: "token_fetch_limit", Class: message.OutcomeThrottled,
+		Reason: reason.RateLimited, Window: true,
 		RetryAfter: max(time.Until(le.Until), time.Second), Message: le.Error()}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/reason"
 )
 
 // Send is one message for the platform.
@@ -68,8 +69,15 @@ type Error struct {
 	Code     string
 	Message  string
 	Class    message.Outcome // permanent, retryable, throttled or token
+	// Reason is the error's meaning in the sender's vocabulary ("" lets
+	// ReasonOf derive it from the class and code).
+	Reason reason.Reason
 	// RetryAfter, when set, is the platform's own hint for throttling.
 	RetryAfter time.Duration
+	// Window: RetryAfter is the platform's real window (a daily quota), to
+	// be waited out; otherwise a throttle is transient and the app pauses
+	// for the sender's throttle backoff.
+	Window bool
 	// NotSubscribed: the platform says the user holds no (remaining)
 	// subscription for the template (WeChat 43101 and its kin on each
 	// platform). The consent ledger learns it (docs/events.md).
@@ -87,6 +95,42 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s %s (%s): %s", e.Platform, e.Code, e.Class, e.Message)
 }
 
+// ReasonOf is err's reason in the sender's vocabulary: the *Error's own,
+// else one derived from its class and code (the failures of the transport
+// and of reading answers, which no code table lists); an error that is not
+// an *Error is the network's.
+func ReasonOf(err error) reason.Reason {
+	var pe *Error
+	if !errors.As(err, &pe) {
+		return reason.Network
+	}
+	switch {
+	case pe.Reason != "":
+		return pe.Reason
+	case pe.NotSubscribed:
+		return reason.NotSubscribed
+	}
+	switch pe.Code {
+	case "timeout", "network":
+		return reason.Network
+	case "malformed":
+		return reason.PlatformUnavailable
+	}
+	switch pe.Class {
+	case message.OutcomeToken:
+		return reason.TokenInvalid
+	case message.OutcomeCredentials:
+		return reason.CredentialsInvalid
+	case message.OutcomeThrottled:
+		return reason.RateLimited
+	case message.OutcomeRejected:
+		return reason.RiskyContent
+	case message.OutcomeRetryable:
+		return reason.PlatformUnavailable
+	}
+	return reason.PlatformError
+}
+
 // Classify returns err's class: the *Error's, or retryable for transport
 // errors (timeouts, refused or dropped connections).
 func Classify(err error) message.Outcome {
@@ -100,13 +144,13 @@ func Classify(err error) message.Outcome {
 // HTTPStatusError classifies a non-2xx HTTP answer: 429 throttled, 5xx and
 // others retryable (the platforms answer business errors with HTTP 200).
 func HTTPStatusError(platformName string, status int) *Error {
-	class := message.OutcomeRetryable
+	class, why := message.OutcomeRetryable, reason.PlatformUnavailable
 	if status == http.StatusTooManyRequests {
-		class = message.OutcomeThrottled
+		class, why = message.OutcomeThrottled, reason.RateLimited
 	}
 	msg := http.StatusText(status)
 	if msg == "" {
 		msg = fmt.Sprintf("unexpected HTTP status %d", status)
 	}
-	return &Error{Platform: platformName, Code: fmt.Sprintf("http %d", status), Message: msg, Class: class}
+	return &Error{Platform: platformName, Code: fmt.Sprintf("http %d", status), Message: msg, Class: class, Reason: why}
 }

@@ -1,8 +1,8 @@
 // Package ratelimit shapes one app's sends: a token bucket for the app
 // (golang.org/x/time/rate), a minimum interval between two sends to the
 // same user (Douyin allows one message per user per second), and a pause of
-// the whole app after the platform throttles it. Limits delay messages;
-// they never drop them.
+// the whole app after the platform throttles it (which an operator may end
+// early: Resume). Limits delay messages; they never drop them.
 //
 // With several sender instances the limits must be the deployment's, not
 // each instance's (two instances would send at twice the platform's cap):
@@ -55,6 +55,10 @@ type Shaper struct {
 	mu       sync.Mutex
 	nextUser map[string]time.Time
 	paused   time.Time
+	// pausedAt is when (on the local clock) paused was last moved later:
+	// ResumeIfSetBefore leaves a pause alone that is newer than what it
+	// was told.
+	pausedAt time.Time
 	sweep    time.Time
 }
 
@@ -78,11 +82,12 @@ func New(perSecond float64, burst int, perUserInterval time.Duration, opts ...Op
 }
 
 // Pause stops the app's sends until t (the platform throttled it): on
-// every instance when the limits are shared.
+// every instance when the limits are shared. A pause already reaching
+// later stands.
 func (s *Shaper) Pause(t time.Time) {
 	s.mu.Lock()
 	if t.After(s.paused) {
-		s.paused = t
+		s.paused, s.pausedAt = t, time.Now()
 	}
 	s.mu.Unlock()
 	if s.shared != nil {
@@ -92,6 +97,35 @@ func (s *Shaper) Pause(t time.Time) {
 		// others learn of the throttling from their own next send.
 		_ = s.shared.Pause(ctx, t, time.Until(t))
 	}
+}
+
+// Paused reports whether the app is paused at now, and until when.
+func (s *Shaper) Paused(now time.Time) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.paused, now.Before(s.paused)
+}
+
+// Resume ends the pause.
+func (s *Shaper) Resume() {
+	s.mu.Lock()
+	s.paused = time.Time{}
+	s.mu.Unlock()
+}
+
+// ResumeIfSetBefore ends the pause unless it was set (or lengthened) at t
+// or later on the local clock: a reader that learned at t that the pause
+// is gone (another instance resumed the app) must not end one set since.
+// It reports whether it ended a pause still in effect at now.
+func (s *Shaper) ResumeIfSetBefore(t, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.pausedAt.Before(t) {
+		return false
+	}
+	active := now.Before(s.paused)
+	s.paused = time.Time{}
+	return active
 }
 
 // Admit decides whether a send to user may start at now. When it may not,

@@ -63,3 +63,40 @@ func TestPauseHoldsEveryUser(t *testing.T) {
 		t.Fatal("still paused after the pause ended")
 	}
 }
+
+// An operator's resume ends a pause at once; a pause synced from storage
+// ends one only if it was set before the reader looked.
+func TestResume(t *testing.T) {
+	t.Parallel()
+	s := ratelimit.New(0, 0, 0)
+	s.Pause(t0.Add(time.Hour))
+	if until, paused := s.Paused(t0); !paused || !until.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("Paused = %v, %v", until, paused)
+	}
+	s.Resume()
+	if _, paused := s.Paused(t0); paused {
+		t.Fatal("still paused after Resume")
+	}
+	if ok, _, _ := s.Admit("x", t0, 0); !ok {
+		t.Fatal("resumed app not admitted")
+	}
+	before := time.Now()
+	s.Pause(t0.Add(time.Hour))
+	if s.ResumeIfSetBefore(before, t0) {
+		t.Fatal("a pause set after the reader looked was reported ended")
+	}
+	if _, paused := s.Paused(t0); !paused {
+		t.Fatal("a pause set after the reader looked was ended")
+	}
+	if !s.ResumeIfSetBefore(time.Now().Add(time.Millisecond), t0) {
+		t.Fatal("ending an active pause reported nothing ended")
+	}
+	if _, paused := s.Paused(t0); paused {
+		t.Fatal("a pause set before the reader looked was kept")
+	}
+	// One that had run out by itself is not reported as ended.
+	s.Pause(t0.Add(time.Second))
+	if s.ResumeIfSetBefore(time.Now().Add(time.Millisecond), t0.Add(time.Minute)) {
+		t.Fatal("a pause that had run out was reported ended")
+	}
+}

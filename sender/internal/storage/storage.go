@@ -14,6 +14,7 @@ import (
 
 	"github.com/minipush/minipush/sender/internal/consent"
 	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/reason"
 )
 
 // Errors.
@@ -90,13 +91,44 @@ type Store interface {
 	List(ctx context.Context, f Filter) (msgs []message.Message, next string, err error)
 	// Broadcast reads a broadcast and its messages' counts per status.
 	Broadcast(ctx context.Context, id string) (message.Broadcast, map[message.Status]int, error)
-	// Redrive puts a failed (or rejected) message back in the queue at now
-	// with a fresh retry budget; ErrConflict for other statuses.
+	// Redrive puts a dead letter (failed, rejected or cancelled) back in
+	// the queue at now with a fresh retry budget and no reason;
+	// ErrConflict for other statuses.
 	Redrive(ctx context.Context, id string, now time.Time) (message.Message, error)
+	// Cancel ends a waiting message (queued — scheduled ones included — or
+	// retrying) as cancelled, reason cancelled, at now; ErrConflict for
+	// other statuses (one being sent cannot be called back).
+	Cancel(ctx context.Context, id string, now time.Time) (message.Message, error)
+	// CancelMatching cancels, as Cancel does, up to limit waiting messages
+	// sel selects, and returns how many. Call it again while it returns
+	// limit: each call is one bounded write.
+	CancelMatching(ctx context.Context, sel Selection, now time.Time, limit int) (int, error)
+	// RedriveMatching redrives, as Redrive does, up to limit dead letters
+	// sel selects, and returns how many (call it again while it returns
+	// limit).
+	RedriveMatching(ctx context.Context, sel Selection, now time.Time, limit int) (int, error)
 	// Counts returns the number of messages per status (queue depth). It
 	// is read on every /metrics scrape, so it must be cheap at any size:
 	// backends keep the counts as messages change, never count rows.
 	Counts(ctx context.Context) (map[message.Status]int, error)
+	// AppCounts returns the number of app's messages per status, every
+	// status present. An operator's read (GET /v1/apps), not a probe's: it
+	// may count the app's messages.
+	AppCounts(ctx context.Context, app string) (map[message.Status]int, error)
+
+	// App pauses: an app the platform throttled sends nothing until its
+	// pause ends or an operator resumes it; pauses survive restarts.
+
+	// PauseApp stores p as app p.App's pause, unless the app is already
+	// paused until later (a longer window stands).
+	PauseApp(ctx context.Context, p message.Pause) error
+	// Pauses lists the stored pauses, those that ended included (the
+	// caller compares Until with its clock).
+	Pauses(ctx context.Context) ([]message.Pause, error)
+	// ResumeApp ends app's pause at now: the pause is removed and every
+	// message the pause held (Update.Held) is due at now again. It
+	// returns how many messages it made due.
+	ResumeApp(ctx context.Context, app string, now time.Time) (int, error)
 
 	// Claim leases up to limit messages that are due — queued or retrying
 	// with NextAttemptAt <= now, or sending with an expired lease (a worker
@@ -134,6 +166,10 @@ type Store interface {
 	// after ("" from the start). next is the after of the next page, ""
 	// on the last. ErrNotFound when there is no such group.
 	Group(ctx context.Context, app, name, after string, limit int) (g message.Group, members []string, next string, err error)
+	// Groups lists app's groups (without members) by name, at most limit
+	// after the group named after ("" from the start); next is the after
+	// of the next page, "" on the last.
+	Groups(ctx context.Context, app, after string, limit int) (gs []message.Group, next string, err error)
 	// DeleteGroup deletes a group; ErrNotFound when there is none.
 	// Broadcasts already made to it still reach its members. With idem's
 	// key already used for a group write of app, nothing changes and dup
@@ -193,9 +229,10 @@ type Store interface {
 	// entry are applied one after the other.
 	ApplyConsent(ctx context.Context, k consent.Key, c consent.Change, at time.Time) (before, after consent.Entry, err error)
 	// Consents lists an app's entries (one user's when user is not
-	// empty), by user then template, at most limit (default 100, max
-	// 1000).
-	Consents(ctx context.Context, app, user string, limit int) ([]consent.Entry, error)
+	// empty), by user then template, after the entry of user and template
+	// after.User, after.TemplateID (zero: from the start), at most limit
+	// (default 100, max 1000).
+	Consents(ctx context.Context, app, user string, after consent.Key, limit int) ([]consent.Entry, error)
 
 	Close() error
 }
@@ -237,8 +274,30 @@ type Update struct {
 	CountRetry    bool           // the attempt spends one retry
 	LastCode      string
 	LastError     string
-	// Reason replaces the message's reason (message.Reason…).
-	Reason string
+	// Reason replaces the message's reason.
+	Reason reason.Reason
+	// Held marks a message put back because its app is paused: resuming
+	// the app (ResumeApp) makes it due at once. Any other outcome clears
+	// the mark.
+	Held bool
+	// Attempts are further attempts to record before the one Record is
+	// given, in order: the token refreshes the send needed.
+	Attempts []message.Attempt
+}
+
+// Selection picks messages for the bulk operations (CancelMatching,
+// RedriveMatching). Zero fields select all; Statuses outside what the
+// operation applies to select nothing.
+type Selection struct {
+	App         string
+	Statuses    []message.Status
+	BroadcastID string
+	// Reason and Code match the message's reason and last code exactly.
+	Reason reason.Reason
+	Code   string
+	// CreatedFrom (inclusive) and CreatedTo (exclusive) bound when the
+	// messages were accepted.
+	CreatedFrom, CreatedTo time.Time
 }
 
 // Filter selects messages for List.

@@ -181,6 +181,36 @@ func WithOnFetch(f func(err error)) Option { return func(o *options) { o.onFetch
 // token. Such failures never fail a Get: the token still works in memory.
 func WithOnStoreError(f func(err error)) Option { return func(o *options) { o.onStoreError = f } }
 
+// Fetch is one call to the platform's token API.
+type Fetch struct {
+	At      time.Time
+	Latency time.Duration
+	// Err is the fetch's error (nil: a token came back).
+	Err error
+}
+
+type fetchObserverKey struct{}
+
+// WithFetchObserver returns a context whose Get reports through f each
+// fetch it makes itself (not those it waits on): the sender lists them
+// among a message's attempts (kind token_refresh). f may be called after
+// Get returned, if its caller gave up waiting.
+func WithFetchObserver(ctx context.Context, f func(Fetch)) context.Context {
+	return context.WithValue(ctx, fetchObserverKey{}, f)
+}
+
+// State is what the broker knows of its token, for operators.
+type State struct {
+	// ValidUntil is the current token's expiry (zero: no token held).
+	ValidUntil time.Time
+	// RefreshedAt is when the last fetch (or load from the store) gave a
+	// token.
+	RefreshedAt time.Time
+	// Failures counts failed fetches in a row; LastError is the latest.
+	Failures  int
+	LastError string
+}
+
 // Broker holds one app's access token. Safe for concurrent use.
 type Broker struct {
 	key   string
@@ -200,6 +230,19 @@ type Broker struct {
 	failures  int         // failed fetches in a row
 	fetches   []time.Time // when the fetches inside the limit's window began
 	limited   time.Time   // the end of the limit last reported to onLimited
+	refreshed time.Time   // when the current token was fetched or loaded
+	lastErr   string      // the last failed fetch's error
+}
+
+// State reports the broker's token state.
+func (b *Broker) State() State {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st := State{RefreshedAt: b.refreshed, Failures: b.failures, LastError: b.lastErr}
+	if b.token != "" {
+		st.ValidUntil = b.expires
+	}
+	return st
 }
 
 // New returns a broker for the token stored under key (e.g.
@@ -349,6 +392,7 @@ func (b *Broker) fetchNew(ctx context.Context, now time.Time, cur string, expire
 		}
 		return "", &FetchLimitError{Key: b.key, Limit: b.opts.maxFetches, Window: b.opts.fetchWindow, Until: until}
 	}
+	started := time.Now()
 	tok, expiresIn, err := b.fetch(ctx)
 	if err == nil {
 		switch {
@@ -357,6 +401,9 @@ func (b *Broker) fetchNew(ctx context.Context, now time.Time, cur string, expire
 		case expiresIn <= 0:
 			err = fmt.Errorf("platform answered a token lifetime of %s", expiresIn)
 		}
+	}
+	if f, ok := ctx.Value(fetchObserverKey{}).(func(Fetch)); ok {
+		f(Fetch{At: now, Latency: time.Since(started), Err: err})
 	}
 	b.opts.onFetch(err)
 	now = b.opts.now()
@@ -369,6 +416,7 @@ func (b *Broker) fetchNew(ctx context.Context, now time.Time, cur string, expire
 			backoff *= 2
 		}
 		b.failErr, b.failUntil = err, now.Add(min(backoff, max(b.opts.maxFailureBackoff, b.opts.failureBackoff)))
+		b.lastErr = err.Error()
 		b.mu.Unlock()
 		if usable && now.Before(expires) {
 			return cur, nil
@@ -412,6 +460,7 @@ func (b *Broker) set(tok string, expires, refreshAt time.Time) {
 	defer b.mu.Unlock()
 	b.token, b.expires, b.refreshAt = tok, expires, refreshAt
 	b.failErr, b.failUntil, b.failures = nil, time.Time{}, 0
+	b.refreshed = b.opts.now()
 }
 
 // admitFetch records a fetch about to start, unless the fetch limit is

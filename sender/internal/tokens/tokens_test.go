@@ -497,3 +497,38 @@ func TestMemoryStore(t *testing.T) {
 		t.Fatalf("after delete: err = %v, want storage.ErrNotFound", err)
 	}
 }
+
+// A Get that fetches reports the fetch to its context's observer, failed
+// or not; a Get served from the cache reports nothing. State follows.
+func TestFetchObserverAndState(t *testing.T) {
+	t.Parallel()
+	fail := true
+	fetch := func(context.Context) (string, time.Duration, error) {
+		if fail {
+			return "", 0, errors.New("wrong secret")
+		}
+		return "tok-1", time.Hour, nil
+	}
+	b := tokens.New("test/app", nil, fetch, tokens.WithFailureBackoff(0))
+	var seen []tokens.Fetch
+	ctx := tokens.WithFetchObserver(context.Background(), func(f tokens.Fetch) { seen = append(seen, f) })
+	if _, err := b.Get(ctx); err == nil {
+		t.Fatal("Get succeeded with a failing fetch")
+	}
+	if st := b.State(); st.Failures != 1 || !strings.Contains(st.LastError, "wrong secret") || !st.ValidUntil.IsZero() {
+		t.Fatalf("State after a failure = %+v", st)
+	}
+	fail = false
+	if tok, err := b.Get(ctx); err != nil || tok != "tok-1" {
+		t.Fatalf("Get = %q, %v", tok, err)
+	}
+	if _, err := b.Get(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 2 || seen[0].Err == nil || seen[1].Err != nil || seen[1].At.IsZero() {
+		t.Fatalf("observed %+v, want the failed and the good fetch, not the cached Get", seen)
+	}
+	if st := b.State(); st.Failures != 0 || st.ValidUntil.Before(time.Now().Add(50*time.Minute)) || st.RefreshedAt.IsZero() {
+		t.Fatalf("State after a fetch = %+v", st)
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/minipush/minipush/sender/internal/platform"
 	"github.com/minipush/minipush/sender/internal/platform/classify"
+	"github.com/minipush/minipush/sender/internal/reason"
 )
 
 // Code is the gateway's top-level result code, sent as a JSON string
@@ -79,13 +80,13 @@ var subRules = map[SubCode]classify.Rule{
 	SubISVPermission: classify.Credentials,
 
 	// The message itself: a retry gets the same answer.
-	SubTemplateIllegal: classify.Permanent,
-	SubParamIllegal:    classify.Permanent,
-	SubUserNotExist:    classify.Permanent,
+	SubTemplateIllegal: classify.InvalidTemplate,
+	SubParamIllegal:    classify.InvalidData,
+	SubUserNotExist:    classify.InvalidRecipient,
 	SubNotSubscribed:   classify.NotSubscribed,
-	SubPageIllegal:     classify.Permanent,
-	SubContentIllegal:  classify.Permanent,
-	SubUserPermission:  classify.Permanent,
+	SubPageIllegal:     classify.InvalidData,
+	SubContentIllegal:  classify.RiskyContent,
+	SubUserPermission:  classify.NotPermitted,
 
 	SubAppCallLimited: throttled,
 }
@@ -101,19 +102,19 @@ var codeRules = map[Code]classify.Rule{
 	// 40001: a common parameter is missing. The client always sends them
 	// all, so this is a bug in the client; the same request fails the same
 	// way on every retry.
-	CodeMissingArgument: classify.Permanent,
+	CodeMissingArgument: classify.InvalidRequest,
 	// 40002 without a configuration sub code (above): a parameter of this
 	// request the gateway refuses (charset, format, sign type — our bug —
 	// or isv.invalid-parameter).
-	CodeInvalidArgument: classify.Permanent,
+	CodeInvalidArgument: classify.InvalidRequest,
 	// 40004 with a sub code not listed: retryable. Business sub codes are
 	// method-specific and partly undocumented (UNCONFIRMED list); an unknown
 	// one is as likely to be transient ("SYSTEM_ERROR") as final, and the
 	// retry budget bounds the cost.
-	CodeBusinessFailed: classify.Retryable,
+	CodeBusinessFailed: classify.Retryable.Because(reason.PlatformError),
 	// 40006 with another sub code than isv-permissions (e.g. the user's
 	// permissions): about this message.
-	CodePermission: classify.Permanent,
+	CodePermission: classify.NotPermitted,
 }
 
 // rateLimited matches sub codes that name flow control, whatever their

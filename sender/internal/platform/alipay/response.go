@@ -9,6 +9,7 @@ import (
 
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/reason"
 )
 
 // errorResponseNode is the node of answers that belong to no method (and,
@@ -114,7 +115,7 @@ func (c *Client) verifyNode(raw []byte, sig string) bool {
 }
 
 func badSignature(method, msg string) *platform.Error {
-	return &platform.Error{Platform: Platform, Code: codeBadSignature, Class: message.OutcomePermanent,
+	return &platform.Error{Platform: Platform, Code: codeBadSignature, Class: message.OutcomePermanent, Reason: reason.SignatureInvalid,
 		Message: method + ": " + msg}
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
 	"github.com/minipush/minipush/sender/internal/platform/call"
+	"github.com/minipush/minipush/sender/internal/reason"
 )
 
 // MethodTemplateSend sends a mini-program template (subscription) message.
@@ -54,7 +55,7 @@ func (c *Client) Send(ctx context.Context, s platform.Send) (platform.Result, er
 	}
 	dataJSON, err := call.JSONText(data) // map keys are sorted: a stable body
 	if err != nil {
-		return platform.Result{}, &platform.Error{Platform: Platform, Code: call.CodeMalformed, Class: message.OutcomePermanent,
+		return platform.Result{}, &platform.Error{Platform: Platform, Code: call.CodeMalformed, Class: message.OutcomePermanent, Reason: reason.InvalidRequest,
 			Message: MethodTemplateSend + ": encode data: " + err.Error()}
 	}
 	biz := sendBiz{UserTemplateID: s.TemplateID, Page: s.Page, Data: dataJSON}

@@ -10,6 +10,7 @@ import (
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
 	"github.com/minipush/minipush/sender/internal/platform/call"
+	"github.com/minipush/minipush/sender/internal/reason"
 )
 
 // Codes of the client's own failures.
@@ -67,7 +68,7 @@ func signContent(p map[string]string) string {
 func (c *Client) invoke(ctx context.Context, method string, biz any) (node, *platform.Error) {
 	bizJSON, err := call.JSONText(biz)
 	if err != nil {
-		return node{}, &platform.Error{Platform: Platform, Code: call.CodeMalformed, Class: message.OutcomePermanent,
+		return node{}, &platform.Error{Platform: Platform, Code: call.CodeMalformed, Class: message.OutcomePermanent, Reason: reason.InvalidRequest,
 			Message: method + ": encode biz_content: " + err.Error()}
 	}
 	p := map[string]string{

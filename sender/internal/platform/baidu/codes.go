@@ -80,7 +80,7 @@ var gatewayRules = map[GatewayCode]classify.Rule{
 	// The client always sends the token in the query; "Invalid parameter"
 	// then means a request this client built wrong, and the same message
 	// would fail the same way again.
-	GatewayInvalidParameter: classify.Permanent,
+	GatewayInvalidParameter: classify.InvalidRequest,
 }
 
 // tokenGatewayRules classify error_code on the token endpoint (the official
@@ -103,15 +103,15 @@ var tokenGatewayRules = map[GatewayCode]classify.Rule{
 // about this message (its fields, template, recipient or subscription) and
 // a retry gets the same answer.
 var sendRules = map[Errno]classify.Rule{
-	ErrnoParam:         classify.Permanent,
-	ErrnoTemplate:      classify.Permanent,
+	ErrnoParam:         classify.InvalidData,
+	ErrnoTemplate:      classify.InvalidTemplate,
 	ErrnoNotSubscribed: classify.NotSubscribed,
-	ErrnoOpenID:        classify.Permanent,
+	ErrnoOpenID:        classify.InvalidRecipient,
 }
 
 // checkRules classify errno on syncCheckText when it is not a verdict.
 var checkRules = map[Errno]classify.Rule{
-	ErrnoParam: classify.Permanent,
+	ErrnoParam: classify.InvalidRequest,
 }
 
 // oauthRules classify the token endpoint's OAuth errors. Its parameters are

@@ -10,6 +10,7 @@ import (
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
 	"github.com/minipush/minipush/sender/internal/platform/call"
+	"github.com/minipush/minipush/sender/internal/reason"
 )
 
 // pathSend is the subscribe-message API (docs/platforms/baidu.md).
@@ -77,7 +78,7 @@ func (c *Client) Send(ctx context.Context, s platform.Send) (platform.Result, er
 	if err != nil {
 		// Strings always encode; kept so a future value type cannot panic.
 		return platform.Result{}, &platform.Error{Platform: Platform, Code: call.CodeMalformed,
-			Class: message.OutcomePermanent, Message: "encode data: " + c.api.Scrub(err.Error())}
+			Class: message.OutcomePermanent, Reason: reason.InvalidRequest, Message: "encode data: " + c.api.Scrub(err.Error())}
 	}
 	subID, _ := c.SubscribeID(s)
 	form := url.Values{"template_id": {s.TemplateID}, "touser_openId": {s.To}, "subscribe_id": {subID}, "data": {data}}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
+	"github.com/minipush/minipush/sender/internal/reason"
 )
 
 // Codes of the failures that are not the platform's.
@@ -123,7 +124,7 @@ func (c *Client) Do(ctx context.Context, r Request) (*Answer, *platform.Error) {
 	if err != nil {
 		// NewRequest errors quote the URL: never pass them on.
 		return nil, &platform.Error{Platform: c.platform, Code: CodeNetwork, Class: message.OutcomeRetryable,
-			Message: "build request to " + r.Name}
+			Reason: reason.Network, Message: "build request to " + r.Name}
 	}
 	if r.ContentType != "" {
 		req.Header.Set("Content-Type", r.ContentType)
@@ -167,7 +168,7 @@ func (c *Client) PostJSON(ctx context.Context, r Request, v any) (*Answer, *plat
 	b, err := JSON(v)
 	if err != nil {
 		return nil, &platform.Error{Platform: c.platform, Code: CodeMalformed, Class: message.OutcomePermanent,
-			Message: "encode request to " + r.Name + ": " + c.Scrub(err.Error(), r.Token)}
+			Reason: reason.InvalidRequest, Message: "encode request to " + r.Name + ": " + c.Scrub(err.Error(), r.Token)}
 	}
 	r.Body = b
 	if r.ContentType == "" {
@@ -210,7 +211,7 @@ func (c *Client) transportError(name string, err error, token string) *platform.
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return &platform.Error{Platform: c.platform, Code: code, Class: message.OutcomeRetryable,
+	return &platform.Error{Platform: c.platform, Code: code, Class: message.OutcomeRetryable, Reason: reason.Network,
 		Message: name + ": " + c.Scrub(err.Error(), token)}
 }
 
@@ -218,7 +219,7 @@ func (c *Client) transportError(name string, err error, token string) *platform.
 // since a proxy's page or a garbled answer is not the platform's last word.
 func Malformed(platformName, name, what string) *platform.Error {
 	return &platform.Error{Platform: platformName, Code: CodeMalformed, Class: message.OutcomeRetryable,
-		Message: name + ": malformed answer: " + what}
+		Reason: reason.PlatformUnavailable, Message: name + ": malformed answer: " + what}
 }
 
 // StatusError classifies a non-2xx status (see platform.HTTPStatusError)

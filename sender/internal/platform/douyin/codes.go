@@ -6,6 +6,7 @@ import (
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
 	"github.com/minipush/minipush/sender/internal/platform/classify"
+	"github.com/minipush/minipush/sender/internal/reason"
 )
 
 // Code is a Douyin error code: err_no of the err_no-shaped answers,
@@ -91,7 +92,7 @@ var (
 	// says one second is enough. (The dispatcher already spaces sends to
 	// one Douyin user by a second; a collision means the platform saw two
 	// sends closer than that, e.g. through uneven network latency.)
-	perUser = classify.Rule{Class: message.OutcomeRetryable, RetryAfter: perSecondHint}
+	perUser = classify.Rule{Class: message.OutcomeRetryable, RetryAfter: perSecondHint, Reason: reason.RateLimited}
 )
 
 // businessRules classify the answers of the APIs called with a token
@@ -110,21 +111,21 @@ var businessRules = map[Code]classify.Rule{
 
 	// The message is wrong for the platform; the same message gets the same
 	// answer on every retry.
-	CodeNotifyFormat:    classify.Permanent,
-	CodeNotifyContent:   classify.Permanent,
-	CodeNotifyViolation: classify.Permanent,
-	CodeInvalidParam:    classify.Permanent,
-	CodeSubscribeParams: classify.Permanent,
+	CodeNotifyFormat:    classify.InvalidRequest,
+	CodeNotifyContent:   classify.InvalidData, // app_id, open_id, tpl_id, data or page: the answer does not say which
+	CodeNotifyViolation: classify.RiskyContent,
+	CodeInvalidParam:    classify.InvalidData, // a user, template, value or page the platform refuses (its text says which)
+	CodeSubscribeParams: classify.InvalidData,
 	CodeNotSubscribed:   classify.NotSubscribed,
 	// 用户拒收: the user refused the template (UNCONFIRMED code).
 	CodeUserRejected:     classify.NotSubscribed,
-	CodeTemplateQuota:    classify.Permanent, // the template's per-user message quota: it refills in days, not minutes (UNCONFIRMED)
-	CodeUserUnauthorized: classify.Permanent,
-	CodeUserNotTester:    classify.Permanent,
+	CodeTemplateQuota:    classify.Permanent.Because(reason.QuotaExceeded), // the template's per-user message quota: it refills in days, not minutes (UNCONFIRMED)
+	CodeUserUnauthorized: classify.NotPermitted,
+	CodeUserNotTester:    classify.NotPermitted,
 	// Bans are decisions, not configuration slips: like WeChat's 43107,
 	// retrying or holding the messages does not help.
-	CodeNotifyBanned:  classify.Permanent,
-	CodeAbilityBanned: classify.Permanent,
+	CodeNotifyBanned:  classify.NotPermitted,
+	CodeAbilityBanned: classify.NotPermitted,
 
 	CodeNotifyTooFrequent: perUser,
 
@@ -169,7 +170,7 @@ var tokenRules = map[Code]classify.Rule{
 // status that is probably the code, UNCONFIRMED).
 var antidirtRules = map[Code]classify.Rule{
 	codeAntidirtToken:     classify.Token,
-	codeAntidirtParams:    classify.Permanent,
+	codeAntidirtParams:    classify.InvalidRequest,
 	codeAntidirtRateLimit: perSecond,
 }
 

@@ -46,12 +46,12 @@ var sendRules = map[Result]classify.Rule{
 	// The request is ours: a bad or missing field, a keyword breaking its
 	// type rule, an unknown to_user or template. The same message fails
 	// the same way on every retry.
-	ResultBadParam: classify.Permanent,
+	ResultBadParam: classify.InvalidData,
 	// 验证出错 on send is the access token (the app's credentials were
 	// already checked when it was issued): refetch once and retry.
 	ResultAuth:          classify.Token,
 	ResultNotSubscribed: classify.NotSubscribed,
-	ResultContentRisky:  classify.Permanent,
+	ResultContentRisky:  classify.RiskyContent,
 	ResultRateLimited:   qps,
 	ResultNoSuchAPI:     classify.Credentials,
 	ResultSystemError:   classify.Retryable,

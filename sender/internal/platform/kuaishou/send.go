@@ -7,6 +7,7 @@ import (
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/platform"
 	"github.com/minipush/minipush/sender/internal/platform/call"
+	"github.com/minipush/minipush/sender/internal/reason"
 )
 
 // pathSend is the subscribe-message API (docs/platforms/kuaishou.md).
@@ -38,7 +39,7 @@ func (c *Client) Send(ctx context.Context, s platform.Send) (platform.Result, er
 	if err != nil {
 		// Strings always encode; kept so a future value type cannot panic.
 		return platform.Result{}, &platform.Error{Platform: Platform, Code: call.CodeMalformed,
-			Class: message.OutcomePermanent, Message: "encode data: " + c.api.Scrub(err.Error())}
+			Class: message.OutcomePermanent, Reason: reason.InvalidRequest, Message: "encode data: " + c.api.Scrub(err.Error())}
 	}
 	page := s.Page
 	if page == "" {

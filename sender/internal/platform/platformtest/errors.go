@@ -11,8 +11,9 @@ import (
 )
 
 // CheckError holds an error to the contract every client keeps: a
-// classified *platform.Error that names platformName, has a code and a
-// message, a RetryAfter within a day, and contains none of secrets.
+// classified *platform.Error that names platformName, has a code, a
+// message and a reason from the vocabulary, a RetryAfter within a day, and
+// contains none of secrets.
 func CheckError(t testing.TB, perr *platform.Error, platformName string, secrets ...string) {
 	t.Helper()
 	switch perr.Class {
@@ -23,6 +24,9 @@ func CheckError(t testing.TB, perr *platform.Error, platformName string, secrets
 	}
 	if perr.Platform != platformName || perr.Code == "" || perr.Message == "" {
 		t.Fatalf("incomplete error %#v", perr)
+	}
+	if r := platform.ReasonOf(perr); !r.Valid() {
+		t.Fatalf("error %q has reason %q, not in the vocabulary", perr, r)
 	}
 	for _, s := range secrets {
 		if strings.Contains(perr.Error(), s) {

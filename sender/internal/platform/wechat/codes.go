@@ -5,6 +5,7 @@ import (
 
 	"github.com/minipush/minipush/sender/internal/platform"
 	"github.com/minipush/minipush/sender/internal/platform/classify"
+	"github.com/minipush/minipush/sender/internal/reason"
 )
 
 // Code is a WeChat errcode. Every answer is HTTP 200 with JSON; failure is a
@@ -79,25 +80,25 @@ var businessRules = map[Code]classify.Rule{
 	CodeTokenMissing:      classify.Token,
 	CodeTokenExpired:      classify.Token,
 
-	CodeInvalidOpenID:     classify.Permanent,
-	CodeInvalidTemplateID: classify.Permanent,
-	CodeInvalidPage:       classify.Permanent,
+	CodeInvalidOpenID:     classify.InvalidRecipient,
+	CodeInvalidTemplateID: classify.InvalidTemplate,
+	CodeInvalidPage:       classify.InvalidData,
 	CodeUserRefused:       classify.NotSubscribed,
-	CodeCapabilityBanned:  classify.Permanent,
-	CodeSensitiveWord:     classify.Permanent,
-	CodeArgumentInvalid:   classify.Permanent,
+	CodeCapabilityBanned:  classify.NotPermitted,
+	CodeSensitiveWord:     classify.RiskyContent,
+	CodeArgumentInvalid:   classify.InvalidData,
 	// The body is ours and well-formed; these mean a bug in the client, and
 	// the same message would fail the same way on every retry.
-	CodeEmptyPostData: classify.Permanent,
-	CodeDataFormat:    classify.Permanent,
-	CodeRequirePost:   classify.Permanent,
+	CodeEmptyPostData: classify.InvalidRequest,
+	CodeDataFormat:    classify.InvalidRequest,
+	CodeRequirePost:   classify.InvalidRequest,
 
 	// 43108 "concurrent send to the same user" is about one user, not the
 	// app: another send to that user is in flight and the conflict clears
 	// in moments. Throttling would stall every other user's messages;
 	// permanent would drop a message the user subscribed to. Retryable
 	// retries this one message after the dispatcher's backoff.
-	CodeConcurrentSend: classify.Retryable,
+	CodeConcurrentSend: classify.Retryable.Because(reason.RateLimited),
 
 	CodeDailyQuota:  classify.Daily,
 	CodeMinuteQuota: minute,
@@ -113,9 +114,9 @@ var businessRules = map[Code]classify.Rule{
 
 	// msg_sec_check: the check cannot be made for this user/scene; a retry
 	// will not change that. The caller decides whether to send unchecked.
-	CodeInvalidScene:   classify.Permanent,
-	CodeOpenIDMismatch: classify.Permanent,
-	CodeUserNotSeen:    classify.Permanent,
+	CodeInvalidScene:   classify.InvalidRequest,
+	CodeOpenIDMismatch: classify.InvalidRecipient,
+	CodeUserNotSeen:    classify.NotPermitted,
 }
 
 // tokenRules classify the answers of /cgi-bin/token and /cgi-bin/stable_token.
@@ -137,9 +138,10 @@ var tokenRules = map[Code]classify.Rule{
 	CodeInvalidURL:        classify.Credentials,
 	CodeIPAwaitingAdmin:   classify.Credentials,
 	CodeIPNeedsAdmin:      classify.Credentials,
-	// The platform's own words: "请24小时后再试" / "请1小时后再试".
-	CodeIPRefused24h: classify.Throttled(24 * time.Hour),
-	CodeIPRefused1h:  classify.Throttled(time.Hour),
+	// The platform's own words: "请24小时后再试" / "请1小时后再试": a window
+	// the app waits out, about its IP whitelist.
+	CodeIPRefused24h: classify.Window(24*time.Hour, reason.CredentialsInvalid),
+	CodeIPRefused1h:  classify.Window(time.Hour, reason.CredentialsInvalid),
 	// The token quota (2,000/day for /cgi-bin/token; stable: 10,000/min,
 	// 500,000/day; 20 forced refreshes a day).
 	CodeDailyQuota:  classify.Daily,

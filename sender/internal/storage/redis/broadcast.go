@@ -25,6 +25,7 @@ type bcast struct {
 	Page       string            `json:"page,omitempty"`
 	SendAt     int64             `json:"send_at,omitempty"`
 	Key        string            `json:"ikey,omitempty"`
+	APIKey     string            `json:"akey,omitempty"`
 	Created    int64             `json:"created"`
 }
 
@@ -34,7 +35,7 @@ func decodeBroadcast(h map[string]string) (message.Broadcast, error) {
 		return message.Broadcast{}, fmt.Errorf("decode broadcast: %w", err)
 	}
 	return message.Broadcast{ID: j.ID, App: j.App, Platform: j.Platform, Group: j.Group, TemplateID: j.TemplateID,
-		Data: j.Data, Page: j.Page, SendAt: fromMS(j.SendAt), IdempotencyKey: j.Key, CreatedAt: fromMS(j.Created),
+		Data: j.Data, Page: j.Page, SendAt: fromMS(j.SendAt), IdempotencyKey: j.Key, APIKey: j.APIKey, CreatedAt: fromMS(j.Created),
 		Recipients: int(num(h["n"])), FannedOut: int(num(h["f"]))}, nil
 }
 
@@ -63,7 +64,7 @@ func (s *Store) CreateBroadcast(ctx context.Context, b message.Broadcast, msgs [
 	}
 	b.CreatedAt, b.SendAt = ms(b.CreatedAt), ms(b.SendAt)
 	j, err := json.Marshal(bcast{ID: b.ID, App: b.App, Platform: b.Platform, Group: b.Group, TemplateID: b.TemplateID,
-		Data: b.Data, Page: b.Page, SendAt: toMS(b.SendAt), Key: b.IdempotencyKey, Created: toMS(b.CreatedAt)})
+		Data: b.Data, Page: b.Page, SendAt: toMS(b.SendAt), Key: b.IdempotencyKey, APIKey: b.APIKey, Created: toMS(b.CreatedAt)})
 	if err != nil {
 		return message.Broadcast{}, false, fmt.Errorf("create broadcast %s: encode: %w", b.ID, err)
 	}
@@ -239,7 +240,7 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, bool, error) {
 		due = now
 	}
 	tmpl, err := json.Marshal(body{App: b.App, Platform: b.Platform, TemplateID: b.TemplateID, Data: b.Data, Page: b.Page,
-		Created: toMS(now)})
+		Created: toMS(now), SendAt: toMS(b.SendAt), APIKey: b.APIKey})
 	if err != nil {
 		return 0, false, fmt.Errorf("fan out %s: %w", bid, err)
 	}

@@ -403,7 +403,7 @@ func (s *Store) ApplyConsent(ctx context.Context, k consent.Key, c consent.Chang
 }
 
 // Consents implements storage.Store.
-func (s *Store) Consents(ctx context.Context, app, user string, limit int) ([]consent.Entry, error) {
+func (s *Store) Consents(ctx context.Context, app, user string, after consent.Key, limit int) ([]consent.Entry, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
@@ -420,6 +420,9 @@ func (s *Store) Consents(ctx context.Context, app, user string, limit int) ([]co
 	lo, hi := "-", "+"
 	if user != "" {
 		lo, hi = "["+user+"\x00", "("+user+"\x01"
+	}
+	if after != (consent.Key{}) && (user == "" || after.User == user) {
+		lo = consentAfter(after)
 	}
 	names, err := s.c.ZRangeArgs(ctx, goredis.ZRangeArgs{Key: base + "cidx", Start: lo, Stop: hi, ByLex: true, Count: int64(limit)}).Result()
 	if err != nil {

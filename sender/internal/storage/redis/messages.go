@@ -15,6 +15,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/reason"
 	"github.com/minipush/minipush/sender/internal/storage"
 )
 
@@ -29,6 +30,8 @@ type body struct {
 	Page       string            `json:"page,omitempty"`
 	Key        string            `json:"ikey,omitempty"`
 	Created    int64             `json:"created"`
+	SendAt     int64             `json:"sat,omitempty"`
+	APIKey     string            `json:"akey,omitempty"`
 	To         string            `json:"to"`
 }
 
@@ -40,7 +43,7 @@ func member(seq int64, id string) string { return fmt.Sprintf("%016x%s", seq, id
 // newArgs appends the NF script arguments of new message m with seq.
 func newArgs(args []any, m *message.Message, seq int64) ([]any, error) {
 	b, err := json.Marshal(body{App: m.App, Platform: m.Platform, TemplateID: m.TemplateID, Data: m.Data, Page: m.Page,
-		Key: m.IdempotencyKey, Created: toMS(m.CreatedAt), To: m.To})
+		Key: m.IdempotencyKey, Created: toMS(m.CreatedAt), SendAt: toMS(m.SendAt), APIKey: m.APIKey, To: m.To})
 	if err != nil {
 		return args, fmt.Errorf("message %s: encode: %w", m.ID, err)
 	}
@@ -557,10 +560,10 @@ func decodeMsg(id string, v any, attempts bool) (message.Message, error) {
 		return message.Message{}, fmt.Errorf("message %s: decode: %w", id, err)
 	}
 	m := message.Message{ID: id, App: b.App, Platform: b.Platform, To: b.To, TemplateID: b.TemplateID, Data: b.Data,
-		Page: b.Page, IdempotencyKey: b.Key, CreatedAt: fromMS(b.Created),
+		Page: b.Page, IdempotencyKey: b.Key, CreatedAt: fromMS(b.Created), SendAt: fromMS(b.SendAt), APIKey: b.APIKey,
 		Status: message.Status(str(f[1])), NextAttemptAt: fromMS(num(f[3])), Retries: int(num(f[5])),
 		UpdatedAt: fromMS(num(f[6])), BroadcastID: str(f[7]), PlatformMsgID: str(f[8]), LastCode: str(f[9]),
-		LastError: str(f[10]), Reason: str(f[11])}
+		LastError: str(f[10]), Reason: reason.Reason(str(f[11]))}
 	if attempts && len(f) > 13 {
 		for _, line := range strings.Split(str(f[13]), "\n") {
 			if line == "" {
@@ -570,19 +573,26 @@ func decodeMsg(id string, v any, attempts bool) (message.Message, error) {
 			if err := json.Unmarshal([]byte(line), &a); err != nil {
 				return message.Message{}, fmt.Errorf("message %s: decode attempt: %w", id, err)
 			}
-			m.Attempts = append(m.Attempts, message.Attempt{At: fromMS(a.At), Outcome: message.Outcome(a.Outcome),
-				Code: a.Code, Message: a.Message, LatencyMS: a.LatencyMS})
+			kind := message.AttemptKind(a.Kind)
+			if kind == "" {
+				kind = message.KindSend
+			}
+			m.Attempts = append(m.Attempts, message.Attempt{At: fromMS(a.At), Kind: kind, Outcome: message.Outcome(a.Outcome),
+				Code: a.Code, Message: a.Message, Reason: reason.Reason(a.Reason), LatencyMS: a.LatencyMS})
 		}
 	}
 	return m, nil
 }
 
-// attempt is one line of a message's attempts (field a).
+// attempt is one line of a message's attempts (field a). A line without
+// a kind is a send.
 type attempt struct {
 	At        int64   `json:"at"`
+	Kind      string  `json:"kind,omitempty"`
 	Outcome   string  `json:"outcome"`
 	Code      string  `json:"code,omitempty"`
 	Message   string  `json:"message,omitempty"`
+	Reason    string  `json:"rs,omitempty"`
 	LatencyMS float64 `json:"latency_ms"`
 }
 
@@ -648,7 +658,7 @@ func normalize(m message.Message, now time.Time) (message.Message, error) {
 	if m.NextAttemptAt.IsZero() {
 		m.NextAttemptAt = m.CreatedAt
 	}
-	m.CreatedAt, m.UpdatedAt, m.NextAttemptAt = ms(m.CreatedAt), ms(m.UpdatedAt), ms(m.NextAttemptAt)
+	m.CreatedAt, m.UpdatedAt, m.NextAttemptAt, m.SendAt = ms(m.CreatedAt), ms(m.UpdatedAt), ms(m.NextAttemptAt), ms(m.SendAt)
 	m.Attempts, m.Reason, m.Receipt = nil, "", nil
 	return m, nil
 }

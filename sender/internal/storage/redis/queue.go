@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -166,24 +167,40 @@ func (s *Store) Record(ctx context.Context, id string, fence int64, a *message.A
 	if u.CountRetry {
 		retry = 1
 	}
-	line := ""
+	// Every attempt to record is a line: the update's (token refreshes),
+	// then the one given.
+	var lines strings.Builder
+	all := u.Attempts
 	if a != nil {
-		at := a.At
+		all = append(all[:len(all):len(all)], *a)
+	}
+	for _, x := range all {
+		at := x.At
 		if at.IsZero() {
 			at = now
 		}
-		b, err := json.Marshal(attempt{At: toMS(at), Outcome: string(a.Outcome), Code: a.Code, Message: a.Message, LatencyMS: a.LatencyMS})
+		kind := string(x.Kind)
+		if kind == string(message.KindSend) {
+			kind = "" // the default: lines stay as short as before kinds
+		}
+		b, err := json.Marshal(attempt{At: toMS(at), Kind: kind, Outcome: string(x.Outcome), Code: x.Code, Message: x.Message,
+			Reason: string(x.Reason), LatencyMS: x.LatencyMS})
 		if err != nil {
 			return fmt.Errorf("record message %s: %w", id, err)
 		}
-		line = string(b) + "\n"
+		lines.Write(b)
+		lines.WriteByte('\n')
+	}
+	held := 0
+	if u.Held {
+		held = 1
 	}
 	app, err := s.appOf(ctx, id)
 	if err != nil {
 		return fmt.Errorf("record message %s: %w", id, s.done(err))
 	}
 	v, err := s.run(ctx, app, "record", id, fence, string(u.Status), toMS(next), retry, u.PlatformMsgID,
-		u.LastCode, u.LastError, toMS(now), u.Reason, line).Result()
+		u.LastCode, u.LastError, toMS(now), string(u.Reason), lines.String(), held).Result()
 	if err := s.done(err); err != nil {
 		return scriptErr("record message "+id, err)
 	}

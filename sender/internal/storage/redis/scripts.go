@@ -40,6 +40,9 @@ import (
 //	rc:<msgid>    hash   a platform receipt
 //	e:<id>, ek:<key>, epending, eproc   platform events
 //	c:<user>\x00<template>, cidx          the consent ledger
+//	held          set    messages the app's pause put back (field h of m:<id>): a resume makes them due
+//	pz            hash   the app's stored pause (until, reason, code, message, since)
+//	gidx          zset   the app's group names (GET /v1/groups)
 const prelude = `
 local base = KEYS[1]
 -- a message's fields as read for answers, in this order (decode: msgFields)
@@ -83,6 +86,37 @@ local function insert(a, i)
 end
 
 local function msg(id) return redis.call('HMGET', base .. 'm:' .. id, unpack(FIELDS)) end
+
+-- unhold clears message id's held mark (it was put back by the app's pause).
+local function unhold(id)
+  redis.call('HDEL', base .. 'm:' .. id, 'h')
+  redis.call('SREM', base .. 'held', id)
+end
+
+-- cancelOne ends waiting message id cancelled at now; false when its
+-- status (st) is not one to cancel.
+local function cancelOne(id, st, member, seq, bid, now)
+  if st ~= 'queued' and st ~= 'retrying' then return false end
+  local key = base .. 'm:' .. id
+  redis.call('ZREM', base .. 'due', member)
+  redis.call('HSET', key, 's', 'cancelled', 'rs', 'cancelled', 'u', now)
+  unhold(id)
+  stmove(id, seq, bid, st, 'cancelled')
+  return true
+end
+
+-- redriveOne puts dead letter id back in the queue at now with a fresh
+-- retry budget; false when its status is not one to redrive.
+local function redriveOne(id, st, member, seq, bid, now)
+  if st ~= 'failed' and st ~= 'rejected' and st ~= 'cancelled' then return false end
+  local key = base .. 'm:' .. id
+  redis.call('HSET', key, 's', 'queued', 'r', 0, 'n', now, 'u', now)
+  redis.call('HDEL', key, 'rs')
+  unhold(id)
+  redis.call('ZADD', base .. 'due', now, member)
+  stmove(id, seq, bid, st, 'queued')
+  return true
+end
 
 -- idempotency keys of a kind (message, broadcast, group)
 local function getkey(kind, key)
@@ -183,8 +217,9 @@ end
 return out
 `,
 	// record: ARGV id, fence, status, next, retry (0/1), pm, lc, le,
-	// updated, reason, attempt (a JSON line or ''). Answers 'OK', or
-	// {'LOST', status, claims} when the fence is not the current claim's.
+	// updated, reason, attempts (JSON lines or ''), held (0/1). Answers
+	// 'OK', or {'LOST', status, claims} when the fence is not the current
+	// claim's.
 	"record": `
 local id = ARGV[1]
 local key = base .. 'm:' .. id
@@ -201,21 +236,95 @@ for x = 1, #opt, 2 do
 end
 if ARGV[5] ~= '0' then redis.call('HINCRBY', key, 'r', ARGV[5]) end
 if ARGV[11] ~= '' then redis.call('HSET', key, 'a', (v[6] or '') .. ARGV[11]) end
+if ARGV[12] == '1' then
+  redis.call('HSET', key, 'h', 1)
+  redis.call('SADD', base .. 'held', id)
+else
+  unhold(id)
+end
 stmove(id, v[4], v[5], 'sending', st)
 return 'OK'
 `,
 	// redrive: ARGV id, now.
 	"redrive": `
 local id, now = ARGV[1], ARGV[2]
-local key = base .. 'm:' .. id
-local v = redis.call('HMGET', key, 's', 'k', 'q', 'bid')
+local v = redis.call('HMGET', base .. 'm:' .. id, 's', 'k', 'q', 'bid')
 if not v[1] then return redis.error_reply('NOTFOUND message ' .. id) end
-if v[1] ~= 'failed' and v[1] ~= 'rejected' then return redis.error_reply('CONFLICT status ' .. v[1]) end
-redis.call('HSET', key, 's', 'queued', 'r', 0, 'n', now, 'u', now)
-redis.call('HDEL', key, 'rs')
-redis.call('ZADD', base .. 'due', now, v[2])
-stmove(id, v[3], v[4], v[1], 'queued')
+if not redriveOne(id, v[1], v[2], v[3], v[4] or false, now) then return redis.error_reply('CONFLICT status ' .. v[1]) end
 return msg(id)
+`,
+	// cancel: ARGV id, now.
+	"cancel": `
+local id, now = ARGV[1], ARGV[2]
+local v = redis.call('HMGET', base .. 'm:' .. id, 's', 'k', 'q', 'bid')
+if not v[1] then return redis.error_reply('NOTFOUND message ' .. id) end
+if not cancelOne(id, v[1], v[2], v[3], v[4] or false, now) then return redis.error_reply('CONFLICT status ' .. v[1]) end
+return msg(id)
+`,
+	// matching: ARGV index, op (cancel or redrive), now, want, budget,
+	// cursor ('(seq' or '-inf'), statuses (comma separated), reason, code,
+	// created from, created to (ms; 0: none). Scans index by seq from
+	// cursor and applies op to the messages that match, until want did or
+	// budget entries were scanned. Answers {changed, last seq scanned,
+	// exhausted (0/1)}.
+	"matching": `
+local idx, op, now, want, budget = base .. ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local cursor, rsn, code, cfrom, cto = ARGV[6], ARGV[8], ARGV[9], tonumber(ARGV[10]), tonumber(ARGV[11])
+local allowed = {}
+for st in string.gmatch(ARGV[7], '[^,]+') do allowed[st] = true end
+local changed, scanned = 0, 0
+while true do
+  local page = redis.call('ZRANGE', idx, cursor, '+inf', 'BYSCORE', 'LIMIT', 0, 256, 'WITHSCORES')
+  if #page == 0 then return {changed, cursor, 1} end
+  for i = 1, #page, 2 do
+    local id = page[i]
+    cursor = '(' .. page[i+1]
+    scanned = scanned + 1
+    local v = redis.call('HMGET', base .. 'm:' .. id, 's', 'k', 'q', 'bid', 'rs', 'lc', 'b')
+    local ok = v[1] and allowed[v[1]] and (rsn == '' or v[5] == rsn) and (code == '' or v[6] == code)
+    if ok and (cfrom > 0 or cto > 0) then
+      local created = cjson.decode(v[7]).created
+      ok = (cfrom == 0 or created >= cfrom) and (cto == 0 or created < cto)
+    end
+    if ok then
+      local done
+      if op == 'cancel' then done = cancelOne(id, v[1], v[2], v[3], v[4] or false, now)
+      else done = redriveOne(id, v[1], v[2], v[3], v[4] or false, now) end
+      if done then changed = changed + 1 end
+      if changed >= want then return {changed, cursor, 0} end
+    end
+  end
+  if #page < 512 then return {changed, cursor, 1} end
+  if scanned >= budget then return {changed, cursor, 0} end
+end
+`,
+	// pauseApp: ARGV until, reason, code, message, since. Stores the
+	// app's pause unless one reaching later is stored.
+	"pauseApp": `
+local u = redis.call('HGET', base .. 'pz', 'until')
+if u and tonumber(u) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', base .. 'pz', 'until', ARGV[1], 'reason', ARGV[2], 'code', ARGV[3], 'message', ARGV[4], 'since', ARGV[5])
+return 1
+`,
+	// resumeApp: ARGV now. Ends the app's pause — the stored one and the
+	// shared limiter's — and makes the messages it held due at now.
+	// Answers how many.
+	"resumeApp": `
+local now = ARGV[1]
+redis.call('DEL', base .. 'pz', base .. 'pause')
+local n = 0
+for _, id in ipairs(redis.call('SMEMBERS', base .. 'held')) do
+  local key = base .. 'm:' .. id
+  local v = redis.call('HMGET', key, 's', 'k')
+  if v[1] == 'queued' or v[1] == 'retrying' then
+    redis.call('ZADD', base .. 'due', now, v[2])
+    redis.call('HSET', key, 'n', now, 'u', now)
+    n = n + 1
+  end
+  redis.call('HDEL', key, 'h')
+end
+redis.call('DEL', base .. 'held')
+return n
 `,
 	// createList: ARGV bid, json, recipients, ikey, fp, now, then NF per
 	// message. Answers {'ok'} or {'dup', broadcast fields}.
@@ -313,6 +422,7 @@ end
 local size = redis.call('ZCARD', base .. 'gm:' .. v)
 local old = redis.call('HGET', base .. 'g:' .. name, 'v')
 redis.call('HSET', base .. 'g:' .. name, 'v', v, 'size', size, 'at', now)
+redis.call('ZADD', base .. 'gidx', 0, name)
 redis.call('ZREM', base .. 'gstaging', v)
 if old then redis.call('ZADD', base .. 'gretired', old, old) end
 if ikey ~= '' then
@@ -339,6 +449,7 @@ end
 local v = redis.call('HGET', base .. 'g:' .. name, 'v')
 if not v then return redis.error_reply('NOTFOUND group ' .. name) end
 redis.call('DEL', base .. 'g:' .. name)
+redis.call('ZREM', base .. 'gidx', name)
 redis.call('ZADD', base .. 'gretired', v, v)
 if ikey ~= '' then setkey('group', ikey, fp, ARGV[4], ARGV[5]) end
 return 'ok'
@@ -511,6 +622,17 @@ if limit > 0 then
   ms = redis.call('ZRANGE', base .. 'gm:' .. v, lo, '+', 'BYLEX', 'LIMIT', 0, limit)
 end
 return {g, ms}
+`,
+	// groups: ARGV after, limit. Answers name, size, at per group, by name.
+	"groups": `
+local lo = '-'
+if ARGV[1] ~= '' then lo = '(' .. ARGV[1] end
+local out = {}
+for _, name in ipairs(redis.call('ZRANGE', base .. 'gidx', lo, '+', 'BYLEX', 'LIMIT', 0, tonumber(ARGV[2]))) do
+  local g = redis.call('HMGET', base .. 'g:' .. name, 'size', 'at')
+  if g[1] then out[#out+1] = name; out[#out+1] = g[1]; out[#out+1] = g[2] end
+end
+return out
 `,
 	// pendingEvents: ARGV limit. Answers seq, fields per event, oldest first.
 	"pendingEvents": `

@@ -17,10 +17,10 @@ import (
 const (
 	sqlInsertBroadcast = `INSERT INTO broadcasts
 	(id, app, group_name, template_id, data, page, recipients, created_at,
-		platform, due, group_version, fanout_after, fanned_out, idempotency_key)
-	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+		platform, due, group_version, fanout_after, fanned_out, idempotency_key, api_key)
+	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	// sqlNextFanout is the oldest broadcast still fanning out.
-	sqlNextFanout = `SELECT id, app, platform, template_id, data, page, due, group_version, fanout_after
+	sqlNextFanout = `SELECT id, app, platform, template_id, data, page, due, group_version, fanout_after, api_key
 	FROM broadcasts INDEXED BY broadcasts_fanout WHERE fanout_after IS NOT NULL
 	ORDER BY created_at, id LIMIT 1`
 	sqlFanoutProgress = `UPDATE broadcasts SET fanout_after = ?, fanned_out = fanned_out + ? WHERE id = ?`
@@ -46,14 +46,15 @@ var fanoutCols = []struct {
 	{"id", true, 0}, {"app", true, 1}, {"platform", true, 2}, {"recipient", true, 3},
 	{"template_id", true, 4}, {"data", true, 5}, {"page", true, 6}, {"idempotency_key", true, 7},
 	{"broadcast_id", true, 8}, {"status", true, 9}, {"platform_msgid", true, 10},
-	{"last_code", true, 11}, {"last_error", true, 12},
+	{"last_code", true, 11}, {"last_error", true, 12}, {"api_key", true, 13},
 	{"retries", false, 0}, {"next_attempt_at", false, 1}, {"created_at", false, 2}, {"updated_at", false, 3},
+	{"send_at", false, 4},
 }
 
 // row is one message's column values, unboxed until they are bound.
 type row struct {
-	s [13]string
-	n [4]int64
+	s [14]string
+	n [5]int64
 }
 
 func (r *row) val(c int) any {
@@ -132,7 +133,7 @@ func (s *Store) CreateBroadcast(ctx context.Context, b message.Broadcast, msgs [
 	insert := func(w *writer, version int64, after any) error {
 		if _, err := w.st.insertBroadcast.Exec(b.ID, b.App, b.Group, b.TemplateID, string(data), b.Page,
 			b.Recipients, toMS(b.CreatedAt), b.Platform, toMS(b.SendAt), version, after, b.FannedOut,
-			b.IdempotencyKey); err != nil {
+			b.IdempotencyKey, b.APIKey); err != nil {
 			return writeErr("create broadcast "+b.ID, err)
 		}
 		return nil
@@ -204,7 +205,7 @@ func scanBroadcast(row *sql.Row) (message.Broadcast, error) {
 		created, due int64
 	)
 	if err := row.Scan(&b.ID, &b.App, &b.Group, &b.TemplateID, &data, &b.Page, &b.Recipients, &created,
-		&b.Platform, &due, &b.FannedOut, &b.IdempotencyKey); err != nil {
+		&b.Platform, &due, &b.FannedOut, &b.IdempotencyKey, &b.APIKey); err != nil {
 		return message.Broadcast{}, err
 	}
 	if err := json.Unmarshal([]byte(data), &b.Data); err != nil {
@@ -236,7 +237,7 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, bool, error) {
 			recipient string
 		)
 		err := w.conn.QueryRowContext(bg, sqlNextFanout).Scan(&b.ID, &b.App, &b.Platform, &b.TemplateID, &data,
-			&b.Page, &due, &ver, &after)
+			&b.Page, &due, &ver, &after, &b.APIKey)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -259,7 +260,8 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, bool, error) {
 			}
 			msgs = append(msgs, message.Message{ID: message.NewID("msg_", now), App: b.App, Platform: b.Platform,
 				To: recipient, TemplateID: b.TemplateID, Data: b.Data, Page: b.Page, BroadcastID: b.ID,
-				Status: message.StatusQueued, NextAttemptAt: fromMS(due), CreatedAt: now, UpdatedAt: now})
+				Status: message.StatusQueued, NextAttemptAt: fromMS(due), CreatedAt: now, UpdatedAt: now,
+				SendAt: fromMS(due), APIKey: b.APIKey})
 		}
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			return err
@@ -386,9 +388,9 @@ func toRow(r *row, m message.Message, broadcastID string, now time.Time, enc *da
 		return err
 	}
 	*r = row{
-		s: [13]string{m.ID, m.App, m.Platform, m.To, m.TemplateID, data, m.Page, m.IdempotencyKey,
-			m.BroadcastID, string(m.Status), m.PlatformMsgID, m.LastCode, m.LastError},
-		n: [4]int64{int64(m.Retries), toMS(m.NextAttemptAt), toMS(m.CreatedAt), toMS(m.UpdatedAt)},
+		s: [14]string{m.ID, m.App, m.Platform, m.To, m.TemplateID, data, m.Page, m.IdempotencyKey,
+			m.BroadcastID, string(m.Status), m.PlatformMsgID, m.LastCode, m.LastError, m.APIKey},
+		n: [5]int64{int64(m.Retries), toMS(m.NextAttemptAt), toMS(m.CreatedAt), toMS(m.UpdatedAt), toMS(m.SendAt)},
 	}
 	return nil
 }

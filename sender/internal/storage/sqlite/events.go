@@ -286,7 +286,7 @@ func (w *writer) applyConsent(k consent.Key, c consent.Change, at time.Time) (co
 }
 
 // Consents implements storage.Store.
-func (s *Store) Consents(ctx context.Context, app, user string, limit int) ([]consent.Entry, error) {
+func (s *Store) Consents(ctx context.Context, app, user string, after consent.Key, limit int) ([]consent.Entry, error) {
 	if err := s.readable(); err != nil {
 		return nil, err
 	}
@@ -299,6 +299,9 @@ func (s *Store) Consents(ctx context.Context, app, user string, limit int) ([]co
 	q, args := `SELECT `+consentCols+` FROM consents WHERE app = ?`, []any{app}
 	if user != "" {
 		q, args = q+` AND user_id = ?`, append(args, user)
+	}
+	if after != (consent.Key{}) {
+		q, args = q+` AND (user_id, template_id) > (?, ?)`, append(args, after.User, after.TemplateID)
 	}
 	q, args = q+` ORDER BY user_id, template_id LIMIT ?`, append(args, limit)
 	rows, err := s.rdb.QueryContext(ctx, q, args...)

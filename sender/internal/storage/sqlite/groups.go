@@ -260,6 +260,42 @@ func (s *Store) Group(ctx context.Context, app, name, after string, limit int) (
 	return g, members, members[limit-1], nil
 }
 
+// sqlGroups pages through an app's groups by name.
+const sqlGroups = `SELECT name, size, updated_at FROM groups WHERE app = ? AND name > ? ORDER BY name LIMIT ?`
+
+// Groups implements storage.Store.
+func (s *Store) Groups(ctx context.Context, app, after string, limit int) (_ []message.Group, _ string, err error) {
+	defer func() { err = unavailable(err) }()
+	if err := s.readable(); err != nil {
+		return nil, "", err
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.rdb.QueryContext(ctx, sqlGroups, app, after, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("list groups of %s: %w", app, err)
+	}
+	defer rows.Close()
+	var out []message.Group
+	for rows.Next() {
+		g := message.Group{App: app}
+		var updated int64
+		if err := rows.Scan(&g.Name, &g.Size, &updated); err != nil {
+			return nil, "", fmt.Errorf("list groups of %s: %w", app, err)
+		}
+		g.UpdatedAt = fromMS(updated)
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list groups of %s: %w", app, err)
+	}
+	if len(out) <= limit {
+		return out, "", nil
+	}
+	return out[:limit], out[limit-1].Name, nil
+}
+
 // DeleteGroup implements storage.Store. Its members are swept later, once
 // no broadcast fans out from them.
 func (s *Store) DeleteGroup(ctx context.Context, app, name string, idem storage.Idempotency) (bool, error) {

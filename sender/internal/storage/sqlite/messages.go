@@ -19,21 +19,25 @@ import (
 
 const (
 	sqlInsertMessage = `INSERT INTO messages (` + insertCols + `)
-	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	sqlMessageStatus = `SELECT status FROM messages WHERE id = ?`
 	sqlMessageLease  = `SELECT status, claims FROM messages WHERE id = ?`
 	sqlRedrive       = `UPDATE messages
-	SET status = 'queued', retries = 0, next_attempt_at = ?1, lease_until = 0, updated_at = ?2, reason = ''
-	WHERE id = ?3 AND status IN ('failed', 'rejected')
+	SET status = 'queued', retries = 0, next_attempt_at = ?1, lease_until = 0, updated_at = ?2, reason = '', held = 0
+	WHERE id = ?3 AND status IN ('failed', 'rejected', 'cancelled')
+	RETURNING ` + msgCols
+	sqlCancel = `UPDATE messages
+	SET status = 'cancelled', lease_until = 0, updated_at = ?1, reason = 'cancelled', held = 0
+	WHERE id = ?2 AND status IN ('queued', 'retrying')
 	RETURNING ` + msgCols
 
 	sqlGetMessage = `SELECT ` + msgCols + ` FROM messages WHERE id = ?`
 	// sqlGetMessageReceipt is what Get reads: the message and its receipt.
 	sqlGetMessageReceipt = `SELECT ` + msgCols + `, ` + receiptCol + ` FROM messages WHERE id = ?`
-	sqlAttempts          = `SELECT at, outcome, code, message, latency_ms FROM attempts
+	sqlAttempts          = `SELECT at, kind, outcome, code, message, reason, latency_ms FROM attempts
 	WHERE message_id = ? ORDER BY n`
 	sqlGetBroadcast = `SELECT id, app, group_name, template_id, data, page, recipients, created_at,
-		platform, due, fanned_out, idempotency_key
+		platform, due, fanned_out, idempotency_key, api_key
 	FROM broadcasts WHERE id = ?`
 	sqlBroadcastCounts = `SELECT status, COUNT(*) FROM messages
 	WHERE broadcast_id = ? GROUP BY status`
@@ -41,6 +45,9 @@ const (
 	sqlCounts = `SELECT status, n FROM status_counts`
 	// sqlCountInserted adds a fan-out's rows of one status (?2).
 	sqlCountInserted = `UPDATE status_counts SET n = n + ?1 WHERE status = ?2`
+	// sqlAppCounts counts one app's messages: GET /v1/apps, an operator's
+	// read, not a probe's.
+	sqlAppCounts = `SELECT status, COUNT(*) FROM messages WHERE app = ? GROUP BY status`
 )
 
 // Enqueue implements storage.Store. A message without an ID gets one
@@ -154,14 +161,14 @@ func (s *Store) Get(ctx context.Context, id string) (_ message.Message, err erro
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			a       message.Attempt
-			at      int64
-			outcome string
+			a             message.Attempt
+			at            int64
+			kind, outcome string
 		)
-		if err := rows.Scan(&at, &outcome, &a.Code, &a.Message, &a.LatencyMS); err != nil {
+		if err := rows.Scan(&at, &kind, &outcome, &a.Code, &a.Message, &a.Reason, &a.LatencyMS); err != nil {
 			return message.Message{}, fmt.Errorf("get message %s: attempts: %w", id, err)
 		}
-		a.At, a.Outcome = fromMS(at), message.Outcome(outcome)
+		a.At, a.Kind, a.Outcome = fromMS(at), message.AttemptKind(kind), message.Outcome(outcome)
 		m.Attempts = append(m.Attempts, a)
 	}
 	if err := rows.Err(); err != nil {
@@ -332,6 +339,43 @@ func countStatuses(ctx context.Context, q querier, query string, args ...any) (m
 		counts[message.Status(st)] = n
 	}
 	return counts, rows.Err()
+}
+
+// AppCounts implements storage.Store. The map has every status, zero
+// included.
+func (s *Store) AppCounts(ctx context.Context, app string) (_ map[message.Status]int, err error) {
+	defer func() { err = unavailable(err) }()
+	if err := s.readable(); err != nil {
+		return nil, err
+	}
+	counts, err := countStatuses(ctx, s.rdb, sqlAppCounts, app)
+	if err != nil {
+		return nil, fmt.Errorf("count messages of %s: %w", app, err)
+	}
+	return counts, nil
+}
+
+// Cancel implements storage.Store.
+func (s *Store) Cancel(ctx context.Context, id string, now time.Time) (message.Message, error) {
+	var r msgRow
+	err := s.submit(ctx, false, func(w *writer) error {
+		err := w.st.cancel.QueryRow(toMS(now), id).Scan(r.dest()...)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("cancel message %s: %w", id, err)
+		}
+		return stateErr(w, "cancel message", id)
+	})
+	if err != nil {
+		return message.Message{}, err
+	}
+	m, err := r.message()
+	if err != nil {
+		return message.Message{}, fmt.Errorf("cancel: %w", err)
+	}
+	return m, nil
 }
 
 // Redrive implements storage.Store. It also clears a lease; retries start

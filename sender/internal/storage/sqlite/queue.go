@@ -42,10 +42,10 @@ const (
 	// settled.
 	sqlRecordMessage = `UPDATE messages
 	SET status = ?1, next_attempt_at = ?2, retries = retries + ?3, platform_msgid = ?4,
-		last_code = ?5, last_error = ?6, lease_until = 0, updated_at = ?7, reason = ?10
+		last_code = ?5, last_error = ?6, lease_until = 0, updated_at = ?7, reason = ?10, held = ?11
 	WHERE id = ?8 AND status = 'sending' AND claims = ?9`
-	sqlInsertAttempt = `INSERT INTO attempts (message_id, n, at, outcome, code, message, latency_ms)
-	SELECT ?1, COALESCE(MAX(n), 0) + 1, ?2, ?3, ?4, ?5, ?6 FROM attempts WHERE message_id = ?1`
+	sqlInsertAttempt = `INSERT INTO attempts (message_id, n, at, outcome, code, message, latency_ms, kind, reason)
+	SELECT ?1, COALESCE(MAX(n), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 FROM attempts WHERE message_id = ?1`
 )
 
 // Claim implements storage.Store. It runs in the writer like every other
@@ -155,20 +155,29 @@ func (s *Store) Record(ctx context.Context, id string, fence int64, a *message.A
 	if u.CountRetry {
 		retry = 1
 	}
-	var attempt []any
-	if a != nil {
-		at := a.At
+	var attempts [][]any
+	for _, x := range append(u.Attempts[:len(u.Attempts):len(u.Attempts)], derefAttempt(a)...) {
+		at := x.At
 		if at.IsZero() {
 			at = now
 		}
-		attempt = []any{id, toMS(at), string(a.Outcome), a.Code, a.Message, a.LatencyMS}
+		kind := x.Kind
+		if kind == "" {
+			kind = message.KindSend
+		}
+		attempts = append(attempts, []any{id, toMS(at), string(x.Outcome), x.Code, x.Message, x.LatencyMS,
+			string(kind), string(x.Reason)})
+	}
+	held := 0
+	if u.Held {
+		held = 1
 	}
 	// No savepoint: the UPDATE is the first write, and an error after it
-	// (the attempt's row) abandons the batch rather than keep an outcome
-	// without its attempt.
+	// (an attempt's row) abandons the batch rather than keep an outcome
+	// without its attempts.
 	return s.submit(ctx, true, func(w *writer) error {
 		res, err := w.st.recordMsg.Exec(string(u.Status), toMS(next), retry, u.PlatformMsgID,
-			u.LastCode, u.LastError, toMS(now), id, fence, u.Reason)
+			u.LastCode, u.LastError, toMS(now), id, fence, string(u.Reason), held)
 		if err != nil {
 			return fmt.Errorf("record message %s: %w", id, err)
 		}
@@ -177,13 +186,20 @@ func (s *Store) Record(ctx context.Context, id string, fence int64, a *message.A
 		} else if n == 0 {
 			return leaseErr(w, id, fence)
 		}
-		if attempt != nil {
-			if _, err := w.st.insertAttempt.Exec(attempt...); err != nil {
+		for _, x := range attempts {
+			if _, err := w.st.insertAttempt.Exec(x...); err != nil {
 				return abandon(fmt.Errorf("record message %s: attempt: %w", id, err))
 			}
 		}
 		return nil
 	})
+}
+
+func derefAttempt(a *message.Attempt) []message.Attempt {
+	if a == nil {
+		return nil
+	}
+	return []message.Attempt{*a}
 }
 
 // maxClaimVariant is the largest limit with a statement of its own.

@@ -12,7 +12,7 @@ import (
 // msgCols is what every message read selects, in msgRow.dest order.
 const msgCols = `id, app, platform, recipient, template_id, data, page, idempotency_key,
 	COALESCE(broadcast_id, ''), status, retries, next_attempt_at, platform_msgid,
-	last_code, last_error, created_at, updated_at, reason`
+	last_code, last_error, created_at, updated_at, reason, send_at, api_key`
 
 // receiptCol is the message's receipt as a JSON object (NULL: none), for
 // reads that show it; it follows msgCols (receiptRow.dest).
@@ -24,22 +24,23 @@ const receiptCol = `(SELECT json_object('status', r.status, 'error_code', r.erro
 // insertCols are the columns a new message row fills, in msgArgs order.
 const insertCols = `id, app, platform, recipient, template_id, data, page, idempotency_key,
 	broadcast_id, status, retries, next_attempt_at, lease_until, platform_msgid,
-	last_code, last_error, created_at, updated_at`
+	last_code, last_error, created_at, updated_at, send_at, api_key`
 
-const insertColCount = 18
+const insertColCount = 20
 
 // msgRow is a scanned message before its JSON and times are decoded.
 // Decoding happens in the caller's goroutine, not the writer's.
 type msgRow struct {
-	m                      message.Message
-	data, status           string
-	next, created, updated int64
+	m                              message.Message
+	data, status                   string
+	next, created, updated, sendAt int64
 }
 
 func (r *msgRow) dest() []any {
 	return []any{&r.m.ID, &r.m.App, &r.m.Platform, &r.m.To, &r.m.TemplateID, &r.data,
 		&r.m.Page, &r.m.IdempotencyKey, &r.m.BroadcastID, &r.status, &r.m.Retries,
-		&r.next, &r.m.PlatformMsgID, &r.m.LastCode, &r.m.LastError, &r.created, &r.updated, &r.m.Reason}
+		&r.next, &r.m.PlatformMsgID, &r.m.LastCode, &r.m.LastError, &r.created, &r.updated, &r.m.Reason,
+		&r.sendAt, &r.m.APIKey}
 }
 
 // receiptRow is a message row read with receiptCol.
@@ -78,6 +79,7 @@ func (r *msgRow) message() (message.Message, error) {
 	m.NextAttemptAt = fromMS(r.next)
 	m.CreatedAt = fromMS(r.created)
 	m.UpdatedAt = fromMS(r.updated)
+	m.SendAt = fromMS(r.sendAt)
 	return m, nil
 }
 
@@ -137,7 +139,7 @@ func normalize(m message.Message, now time.Time) (message.Message, error) {
 	if m.NextAttemptAt.IsZero() {
 		m.NextAttemptAt = m.CreatedAt // due at once
 	}
-	m.CreatedAt, m.UpdatedAt, m.NextAttemptAt = ms(m.CreatedAt), ms(m.UpdatedAt), ms(m.NextAttemptAt)
+	m.CreatedAt, m.UpdatedAt, m.NextAttemptAt, m.SendAt = ms(m.CreatedAt), ms(m.UpdatedAt), ms(m.NextAttemptAt), ms(m.SendAt)
 	m.Attempts = nil // attempts are written by Record only
 	// Reason and receipt are outcomes: Record writes the one, platform
 	// events the other.
@@ -157,5 +159,5 @@ func appendMsgArgs(args []any, m *message.Message) ([]any, error) {
 	}
 	return append(args, m.ID, m.App, m.Platform, m.To, m.TemplateID, string(data), m.Page,
 		m.IdempotencyKey, broadcast, string(m.Status), m.Retries, toMS(m.NextAttemptAt), int64(0),
-		m.PlatformMsgID, m.LastCode, m.LastError, toMS(m.CreatedAt), toMS(m.UpdatedAt)), nil
+		m.PlatformMsgID, m.LastCode, m.LastError, toMS(m.CreatedAt), toMS(m.UpdatedAt), toMS(m.SendAt), m.APIKey), nil
 }

@@ -254,6 +254,30 @@ CREATE TRIGGER messages_count_delete AFTER DELETE ON messages BEGIN
 	UPDATE status_counts SET n = n - 1 WHERE status = OLD.status;
 END;
 `,
+	// 8: operator control (issue 11): a message's send_at as asked and
+	// the API key that sent it, the held mark of messages an app's pause
+	// put back, each attempt's kind (send, token_refresh) and reason, and
+	// the apps' pauses.
+	`
+ALTER TABLE messages ADD COLUMN send_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN api_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+-- Resume: the messages an app's pause holds.
+CREATE INDEX messages_held ON messages(app) WHERE held = 1;
+ALTER TABLE broadcasts ADD COLUMN api_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE attempts ADD COLUMN kind TEXT NOT NULL DEFAULT 'send';
+ALTER TABLE attempts ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+CREATE TABLE app_pauses (
+	app     TEXT PRIMARY KEY,
+	until   INTEGER NOT NULL,
+	reason  TEXT NOT NULL,
+	code    TEXT NOT NULL DEFAULT '',
+	message TEXT NOT NULL DEFAULT '',
+	since   INTEGER NOT NULL
+) WITHOUT ROWID;
+-- The new status is counted like the others (schema version 7).
+INSERT INTO status_counts (status, n) VALUES ('cancelled', 0);
+`,
 }
 
 // migrate brings the schema to the latest version in one transaction. The

@@ -143,6 +143,7 @@ type stmts struct {
 	claimDue, claimMark          *sql.Stmt
 	recordMsg, insertAttempt     *sql.Stmt
 	msgStatus, msgLease, redrive *sql.Stmt
+	cancel                       *sql.Stmt
 	putToken, deleteToken        *sql.Stmt
 	countInserted                *sql.Stmt
 }
@@ -183,6 +184,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int, delay time.Dur
 		{&w.st.msgStatus, sqlMessageStatus},
 		{&w.st.msgLease, sqlMessageLease},
 		{&w.st.redrive, sqlRedrive},
+		{&w.st.cancel, sqlCancel},
 		{&w.st.putToken, sqlPutToken},
 		{&w.st.deleteToken, sqlDeleteToken},
 		{&w.st.countInserted, sqlCountInserted},
@@ -208,7 +210,7 @@ func (w *writer) closeStmts() error {
 		w.st.begin, w.st.commit, w.st.rollback, w.st.savepoint, w.st.release, w.st.rollbackToSave,
 		w.st.insertMsg, w.st.msgByID, w.st.insertBroadcast,
 		w.st.claimDue, w.st.claimMark, w.st.recordMsg, w.st.insertAttempt, w.st.msgStatus, w.st.msgLease,
-		w.st.redrive, w.st.putToken, w.st.deleteToken, w.st.countInserted,
+		w.st.redrive, w.st.cancel, w.st.putToken, w.st.deleteToken, w.st.countInserted,
 	} {
 		if st != nil {
 			if e := st.Close(); err == nil {

@@ -294,19 +294,23 @@ func testConsentList(t *testing.T, s storage.Store) {
 	}
 	tests := []struct {
 		app, user string
+		after     consent.Key
 		limit     int
 		want      []string
 	}{
-		{"app1", "", 0, []string{"u1/a", "u1/b", "u2/b"}},
-		{"app1", "u1", 0, []string{"u1/a", "u1/b"}},
-		{"app1", "", 2, []string{"u1/a", "u1/b"}},
-		{"app2", "", 0, []string{"u1/a"}},
-		{"app3", "", 0, []string{}},
+		{"app1", "", consent.Key{}, 0, []string{"u1/a", "u1/b", "u2/b"}},
+		{"app1", "u1", consent.Key{}, 0, []string{"u1/a", "u1/b"}},
+		{"app1", "", consent.Key{}, 2, []string{"u1/a", "u1/b"}},
+		{"app1", "", consent.Key{User: "u1", TemplateID: "b"}, 2, []string{"u2/b"}},
+		{"app1", "", consent.Key{User: "u1", TemplateID: "a"}, 0, []string{"u1/b", "u2/b"}},
+		{"app1", "u1", consent.Key{User: "u1", TemplateID: "a"}, 0, []string{"u1/b"}},
+		{"app2", "", consent.Key{}, 0, []string{"u1/a"}},
+		{"app3", "", consent.Key{}, 0, []string{}},
 	}
 	for _, tc := range tests {
-		got, err := s.Consents(ctx, tc.app, tc.user, tc.limit)
+		got, err := s.Consents(ctx, tc.app, tc.user, tc.after, tc.limit)
 		if err != nil || !slices.Equal(keys(got), tc.want) {
-			t.Errorf("Consents(%s, %q, %d) = %v, %v; want %v", tc.app, tc.user, tc.limit, keys(got), err, tc.want)
+			t.Errorf("Consents(%s, %q, %v, %d) = %v, %v; want %v", tc.app, tc.user, tc.after, tc.limit, keys(got), err, tc.want)
 		}
 	}
 }
@@ -384,9 +388,9 @@ func testReason(t *testing.T, s storage.Store) {
 	ctx := context.Background()
 	m := enqueue(t, s, msg("app1", "u1"))[0]
 	c := claim(t, s, t0, 1, time.Minute)
-	a := &message.Attempt{At: t0, Outcome: message.OutcomeRejected, Code: message.ReasonNotSubscribed}
+	a := &message.Attempt{At: t0, Outcome: message.OutcomeRejected, Code: string(message.ReasonNotSubscribed)}
 	if err := s.Record(ctx, m.ID, c[0].Lease.Fence, a, storage.Update{Status: message.StatusRejected,
-		LastCode: message.ReasonNotSubscribed, Reason: message.ReasonNotSubscribed}); err != nil {
+		LastCode: string(message.ReasonNotSubscribed), Reason: message.ReasonNotSubscribed}); err != nil {
 		t.Fatal(err)
 	}
 	if got := get(t, s, m.ID); got.Reason != message.ReasonNotSubscribed || got.Status != message.StatusRejected {

@@ -69,6 +69,13 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"ConsentList", testConsentList},
 		{"Receipts", testReceipts},
 		{"Reason", testReason},
+		{"MessageOrigin", testMessageOrigin},
+		{"RecordAttempts", testRecordAttempts},
+		{"Cancel", testCancel},
+		{"BulkCancelRedrive", testBulkCancelRedrive},
+		{"AppCounts", testAppCounts},
+		{"Pauses", testPauses},
+		{"GroupList", testGroupList},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {
@@ -830,7 +837,8 @@ func testRecord(t *testing.T, s storage.Store) {
 	m := enqueue(t, s, msg("app1", "u1"))[0]
 	c1 := claim(t, s, t0, 1, time.Minute)
 
-	a1 := message.Attempt{At: at(time.Second), Outcome: message.OutcomeRetryable, Code: "-1", Message: "system busy", LatencyMS: 12.5}
+	a1 := message.Attempt{At: at(time.Second), Kind: message.KindSend, Outcome: message.OutcomeRetryable, Code: "-1",
+		Message: "system busy", LatencyMS: 12.5}
 	if err := s.Record(ctx, m.ID, c1[0].Lease.Fence, &a1, storage.Update{
 		Status: message.StatusRetrying, NextAttemptAt: at(time.Minute), CountRetry: true,
 		LastCode: "-1", LastError: "system busy",
@@ -859,7 +867,7 @@ func testRecord(t *testing.T, s storage.Store) {
 	}
 
 	c3 := claim(t, s, at(2*time.Minute), 1, time.Minute)
-	a2 := message.Attempt{At: at(2 * time.Minute), Outcome: message.OutcomeDelivered, Code: "0", LatencyMS: 3}
+	a2 := message.Attempt{At: at(2 * time.Minute), Kind: message.KindSend, Outcome: message.OutcomeDelivered, Code: "0", LatencyMS: 3}
 	if err := s.Record(ctx, m.ID, c3[0].Lease.Fence, &a2, storage.Update{Status: message.StatusDelivered, PlatformMsgID: "pm-1", LastCode: "0"}); err != nil {
 		t.Fatal(err)
 	}
@@ -1453,7 +1461,7 @@ func testClosed(t *testing.T, s storage.Store) {
 			_, _, err := s.ApplyConsent(ctx, consent.Key{App: "a", User: "u", TemplateID: "t"}, consent.Change{Kind: consent.Accept}, t0)
 			return err
 		},
-		"Consents": func() error { _, err := s.Consents(ctx, "a", "", 0); return err },
+		"Consents": func() error { _, err := s.Consents(ctx, "a", "", consent.Key{}, 0); return err },
 	}
 	for name, call := range calls {
 		if err := call(); err == nil {
