@@ -140,8 +140,8 @@ func (s *scenario) ledger(a *app, user string) ([]senderclient.Consent, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := c.Consents(s.ctx, a.slot.name, a.userID(user), 0)
-	return l.Consents, err
+	l, err := c.Consents(s.ctx, senderclient.ConsentFilter{App: a.slot.name, User: a.userID(user)})
+	return l.Items, err
 }
 
 func (s *scenario) waitLedger(user, want string, ok func(senderclient.Consent) bool) error {

@@ -162,8 +162,8 @@ func TestRunDemo(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		l, err := c.Consents(ctx, "shop-wechat", popup.OpenID, 0)
-		if err == nil && len(l.Consents) == 1 && l.Consents[0].TemplateID == popup.Accept[0] && l.Consents[0].Credits == 1 {
+		l, err := c.Consents(ctx, senderclient.ConsentFilter{App: "shop-wechat", User: popup.OpenID})
+		if err == nil && len(l.Items) == 1 && l.Items[0].TemplateID == popup.Accept[0] && l.Items[0].Credits == 1 {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -64,24 +64,25 @@ func TestPermanentFailureAndRedrive(t *testing.T) {
 	delivered := s.send(msg(shopApp, users[0], "granted"))
 	for _, id := range []string{first, second} {
 		m := s.wait(id, message.StatusFailed, 10*time.Second)
-		if len(m.Attempts) != 1 || m.Attempts[0].Outcome != message.OutcomePermanent || m.Attempts[0].Code != "43101" {
-			t.Fatalf("attempts %+v, want exactly one permanent 43101", m.Attempts)
+		if ss := sends(m); len(ss) != 1 || ss[0].Outcome != message.OutcomePermanent || ss[0].Code != "43101" ||
+			ss[0].Reason != "not_subscribed" {
+			t.Fatalf("attempts %+v, want exactly one permanent 43101, not_subscribed", m.Attempts)
 		}
-		if m.LastCode != "43101" || m.LastError == "" || m.Retries != 0 {
-			t.Fatalf("message %+v, want last_code 43101, an error, no retry spent", m)
+		if m.LastCode != "43101" || m.LastError == "" || m.Retries != 0 || m.Reason != "not_subscribed" {
+			t.Fatalf("message %+v, want last_code 43101, an error, reason not_subscribed, no retry spent", m)
 		}
 	}
 	s.wait(delivered, message.StatusDelivered, 10*time.Second)
 	// Exactly one send each: a permanent error is not retried.
 	time.Sleep(300 * time.Millisecond)
-	var sends int
+	var calls int
 	for _, r := range journal(t, mock, "subscribe_send", shopAppID) {
 		if r.OpenID == noGrant || r.OpenID == noGrant2 {
-			sends++
+			calls++
 		}
 	}
-	if sends != 2 {
-		t.Fatalf("%d sends to the users without a grant, want 2 (one each)", sends)
+	if calls != 2 {
+		t.Fatalf("%d sends to the users without a grant, want 2 (one each)", calls)
 	}
 
 	// The dead letters, one per page, newest first.
@@ -128,8 +129,8 @@ func TestPermanentFailureAndRedrive(t *testing.T) {
 		t.Fatalf("retry: %d %s, want 202 queued", code, b)
 	}
 	m := s.wait(first, message.StatusDelivered, 10*time.Second)
-	if len(m.Attempts) != 2 || m.Attempts[1].Code != "0" {
-		t.Fatalf("attempts after redrive %+v, want the failure then the delivery", m.Attempts)
+	if ss := sends(m); len(ss) != 2 || ss[1].Code != "0" || m.Reason != "" {
+		t.Fatalf("attempts after redrive %+v, want the failure then the delivery (reason cleared)", m.Attempts)
 	}
 	if n := countMarker(inbox(t, mock, shopAppID, noGrant, 1), "no-grant-1"); n != 1 {
 		t.Fatalf("inbox holds the redriven message %d times", n)
@@ -156,18 +157,19 @@ func TestMaxAttempts(t *testing.T) {
 	id := s.send(msg(shopApp, users[1], "busy-forever"))
 	other := s.send(msg(shopApp, users[2], "unaffected"))
 	m := s.wait(id, message.StatusFailed, 15*time.Second)
-	if len(m.Attempts) != cfg.Delivery.MaxAttempts || m.LastCode != "-1" {
-		t.Fatalf("%d attempts, last_code %q, want %d attempts and -1", len(m.Attempts), m.LastCode, cfg.Delivery.MaxAttempts)
+	if len(sends(m)) != cfg.Delivery.MaxAttempts || m.LastCode != "-1" || m.Reason != "platform_unavailable" {
+		t.Fatalf("%d sends, last_code %q, reason %q, want %d and -1, platform_unavailable", len(sends(m)), m.LastCode, m.Reason,
+			cfg.Delivery.MaxAttempts)
 	}
-	for _, a := range m.Attempts {
+	for _, a := range sends(m) {
 		if a.Outcome != message.OutcomeRetryable {
 			t.Errorf("attempt %+v, want retryable", a)
 		}
 	}
 	s.wait(other, message.StatusDelivered, 10*time.Second)
 	time.Sleep(300 * time.Millisecond)
-	if got := s.get(id); len(got.Attempts) != cfg.Delivery.MaxAttempts || got.Status != message.StatusFailed {
-		t.Fatalf("after failing: %d attempts, status %s", len(got.Attempts), got.Status)
+	if got := s.get(id); len(sends(got)) != cfg.Delivery.MaxAttempts || got.Status != message.StatusFailed {
+		t.Fatalf("after failing: %d sends, status %s", len(sends(got)), got.Status)
 	}
 }
 
