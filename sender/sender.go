@@ -142,7 +142,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	}
 	s.dispatcher = dispatch.New(store, apps, cfg.Delivery, log, dispatch.WithObserver(observer{s.metrics, s.health}))
 	s.bulk = bulk.New(store, log, bulk.WithFannedOut(func(int) { s.dispatcher.Wake() }),
-		bulk.WithKeyWindow(cfg.Idempotency.Window))
+		bulk.WithKeyWindow(cfg.Idempotency.Window),
+		bulk.WithRetention(map[message.Status]time.Duration{message.StatusDelivered: cfg.Retention.Delivered,
+			message.StatusFailed: cfg.Retention.Failed, message.StatusRejected: cfg.Retention.Rejected,
+			message.StatusCancelled: cfg.Retention.Cancelled}))
 	evApps, err := eventApps(cfg.Apps)
 	if err != nil {
 		_ = store.Close()

@@ -38,6 +38,7 @@ type Config struct {
 	APIRate      KeyRate       `yaml:"api_rate"`
 	Metrics      Metrics       `yaml:"metrics"`
 	Idempotency  Idempotency   `yaml:"idempotency"`
+	Retention    Retention     `yaml:"retention"`
 	Tokens       Tokens        `yaml:"tokens"`
 	Apps         []App         `yaml:"apps"`
 	ContentRules []ContentRule `yaml:"content_rules"`
@@ -183,6 +184,25 @@ type Metrics struct {
 type Idempotency struct {
 	Window time.Duration `yaml:"window"`
 }
+
+// Retention is how long finished messages are kept, counted from their
+// last change; older ones are deleted in the background, with their
+// attempts and receipts (docs/performance.md#retention). 0 keeps them
+// forever. Messages still queued, sending or retrying are never deleted.
+type Retention struct {
+	Delivered time.Duration `yaml:"delivered"`
+	Failed    time.Duration `yaml:"failed"`
+	Rejected  time.Duration `yaml:"rejected"`
+	Cancelled time.Duration `yaml:"cancelled"`
+}
+
+// Default retention: a week of delivered messages (their status and
+// receipt are read in the days after the send), a month of dead letters
+// (time to find, fix and redrive them).
+const (
+	DefaultRetainDelivered = 7 * 24 * time.Hour
+	DefaultRetainFailed    = 30 * 24 * time.Hour
+)
 
 // DefaultIdempotencyWindow is the IETF draft's example and what clients
 // commonly assume.
@@ -346,7 +366,9 @@ func Defaults() Config {
 		Storage:     Storage{Driver: "sqlite", Path: "./data/minipush.db", Sync: "normal"},
 		APIRate:     KeyRate{PerSecond: DefaultAPIRate, Burst: DefaultAPIBurst},
 		Idempotency: Idempotency{Window: DefaultIdempotencyWindow},
-		Tokens:      Tokens{RefetchFloor: DefaultRefetchFloor, MaxFetches: DefaultMaxFetches, FetchWindow: DefaultFetchWindow},
+		Retention: Retention{Delivered: DefaultRetainDelivered, Failed: DefaultRetainFailed,
+			Rejected: DefaultRetainFailed, Cancelled: DefaultRetainFailed},
+		Tokens: Tokens{RefetchFloor: DefaultRefetchFloor, MaxFetches: DefaultMaxFetches, FetchWindow: DefaultFetchWindow},
 		Delivery: Delivery{
 			Workers: 64, Batch: 256, Lease: 30 * time.Second, MaxAttempts: 8,
 			BackoffBase: time.Second, BackoffMax: 5 * time.Minute, ThrottleBackoff: 30 * time.Second,
@@ -393,6 +415,7 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 //	(each also as <SETTING>_FILE), MINIPUSH_STORAGE_PREFIX, MINIPUSH_STORAGE_CLUSTER,
 //	MINIPUSH_STORAGE_REQUIRE_AOF_ALWAYS, MINIPUSH_STORAGE_WAIT_REPLICAS, MINIPUSH_STORAGE_WAIT_TIMEOUT,
 //	MINIPUSH_IDEMPOTENCY_WINDOW (e.g. 24h),
+//	MINIPUSH_RETENTION_DELIVERED, _FAILED, _REJECTED, _CANCELLED (e.g. 168h; 0 keeps forever),
 //	MINIPUSH_TOKENS_REFETCH_FLOOR, MINIPUSH_TOKENS_MAX_FETCHES, MINIPUSH_TOKENS_FETCH_WINDOW,
 //	MINIPUSH_API_KEYS ("name:key,name2:key2"), MINIPUSH_LOG_FORMAT, MINIPUSH_LOG_LEVEL,
 //	MINIPUSH_DELIVERY_<SETTING> (e.g. MINIPUSH_DELIVERY_WORKERS, MINIPUSH_DELIVERY_LEASE=30s),
@@ -461,6 +484,19 @@ func applyEnv(c *Config, getenv func(string) string) error {
 			return fmt.Errorf("MINIPUSH_TOKENS_MAX_FETCHES=%q: not an integer", v)
 		}
 		c.Tokens.MaxFetches = n
+	}
+	for _, r := range []struct {
+		env string
+		d   *time.Duration
+	}{{"MINIPUSH_RETENTION_DELIVERED", &c.Retention.Delivered}, {"MINIPUSH_RETENTION_FAILED", &c.Retention.Failed},
+		{"MINIPUSH_RETENTION_REJECTED", &c.Retention.Rejected}, {"MINIPUSH_RETENTION_CANCELLED", &c.Retention.Cancelled}} {
+		if v := getenv(r.env); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%s=%q: not a duration", r.env, v)
+			}
+			*r.d = d
+		}
 	}
 	if v := getenv("MINIPUSH_IDEMPOTENCY_WINDOW"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -736,6 +772,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Tokens.MaxFetches < 0 || (c.Tokens.MaxFetches > 0 && c.Tokens.FetchWindow <= 0) {
 		bad("tokens.max_fetches", "must be >= 0 (0: no limit), with tokens.fetch_window > 0")
+	}
+	for _, r := range []struct {
+		name string
+		d    time.Duration
+	}{{"retention.delivered", c.Retention.Delivered}, {"retention.failed", c.Retention.Failed},
+		{"retention.rejected", c.Retention.Rejected}, {"retention.cancelled", c.Retention.Cancelled}} {
+		if r.d != 0 && r.d < time.Hour {
+			bad(r.name, "must be 0 (keep forever) or at least 1h, got %s", r.d)
+		}
 	}
 	if c.Idempotency.Window < time.Minute {
 		bad("idempotency.window", "must be at least 1m (clients retry within minutes), got %s", c.Idempotency.Window)

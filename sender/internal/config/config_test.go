@@ -67,6 +67,8 @@ apps: [{name: shop-wechat, platform: wechat, app_id: wx1}]
 		"MINIPUSH_DELIVERY_WORKERS":       "7",
 		"MINIPUSH_DELIVERY_LEASE":         "45s",
 		"MINIPUSH_API_KEYS":               "ci:ci-key-123,ops:ops-key-456",
+		"MINIPUSH_RETENTION_DELIVERED":    "48h",
+		"MINIPUSH_RETENTION_REJECTED":     "0",
 	}
 	c, err := config.Load(p, func(k string) string { return env[k] })
 	if err != nil {
@@ -76,6 +78,11 @@ apps: [{name: shop-wechat, platform: wechat, app_id: wx1}]
 		c.Delivery.Lease != 45*time.Second || len(c.APIKeys) != 2 || c.APIKeys[1].Key != "ops-key-456" {
 		t.Fatalf("env not applied: %+v", c)
 	}
+	// Retention: the variables win, the rest keeps its default.
+	if c.Retention != (config.Retention{Delivered: 48 * time.Hour, Failed: config.DefaultRetainFailed,
+		Cancelled: config.DefaultRetainFailed}) {
+		t.Fatalf("retention %+v, want delivered 48h from the environment, failed and cancelled 30 days, rejected 0 (forever)", c.Retention)
+	}
 }
 
 func TestValidationNamesTheSetting(t *testing.T) {
@@ -84,6 +91,9 @@ func TestValidationNamesTheSetting(t *testing.T) {
 		name, yaml, want string
 	}{
 		{"no apps", `api_keys: [{name: a, key: aaaaaaaa}]`, "apps:"},
+		{"short retention", `api_keys: [{name: a, key: aaaaaaaa}]
+apps: [{name: x, platform: wechat, app_id: wx1, secret: s}]
+retention: {delivered: 10m}`, "retention.delivered"},
 		{"bad platform", `api_keys: [{name: a, key: aaaaaaaa}]
 apps: [{name: x, platform: line, app_id: 1, secret: s}]`, "apps[0].platform"},
 		{"missing secret", `api_keys: [{name: a, key: aaaaaaaa}]

@@ -237,6 +237,18 @@ type Store interface {
 	Close() error
 }
 
+// Retainer is a Store that deletes old history (retention, issue 15).
+// The bulk runner prunes through it when the store implements it.
+type Retainer interface {
+	// PruneMessages deletes up to limit messages of a final status
+	// (delivered, failed, rejected or cancelled) whose last change (UpdatedAt) is
+	// before before, with their attempts and receipts, oldest first, in
+	// one durable step that yields to short writes; it returns how many it
+	// deleted (0: none left). Status counts follow. Any other status is an
+	// error: queued, sending and retrying messages are never pruned.
+	PruneMessages(ctx context.Context, status message.Status, before time.Time, limit int) (int, error)
+}
+
 // PruneBatch is the most events one PruneEvents call deletes.
 const PruneBatch = 5000
 

@@ -545,6 +545,42 @@ redis.call('SET', base .. 'ek:' .. dk, id)
 redis.call('ZADD', base .. 'epending', seq, id)
 return {'ok'}
 `,
+	// pruneMessages: ARGV status, before (ms), limit. Deletes up to limit
+	// messages of that (final) status last changed before, oldest seq
+	// first, reading the status index a window at a time (at most 8
+	// windows: a message changed long after its creation stays until its
+	// time comes, and does not make one call read the whole index), with
+	// their attempts (in the message's hash), receipt, status and
+	// broadcast indexes and counts. Answers the deleted ids (their global
+	// mid: keys are the caller's to drop).
+	"pruneMessages": `
+local st, before, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local out = {}
+local from = 0
+for w = 1, 8 do
+  local ids = redis.call('ZRANGE', base .. 'st:' .. st, from, from + limit - 1)
+  if #ids == 0 then break end
+  from = from + #ids
+  for _, id in ipairs(ids) do
+    local v = redis.call('HMGET', base .. 'm:' .. id, 's', 'u', 'bid', 'pm')
+    if v[1] == st and tonumber(v[2]) < before then
+      redis.call('DEL', base .. 'm:' .. id)
+      redis.call('ZREM', base .. 'all', id)
+      redis.call('ZREM', base .. 'st:' .. st, id)
+      redis.call('HINCRBY', base .. 'counts', st, -1)
+      if v[3] then
+        redis.call('ZREM', base .. 'bm:' .. v[3], id)
+        redis.call('HINCRBY', base .. 'bc:' .. v[3], st, -1)
+      end
+      if v[4] then redis.call('DEL', base .. 'rc:' .. v[4]) end
+      out[#out + 1] = id
+      from = from - 1 -- the window moved down by the one removed
+      if #out >= limit then return out end
+    end
+  end
+end
+return out
+`,
 	// pruneEvents: ARGV before (ms), limit. Answers the pruned ids.
 	"pruneEvents": `
 local ids = redis.call('ZRANGE', base .. 'eproc', '-inf', '(' .. ARGV[1], 'BYSCORE', 'LIMIT', 0, ARGV[2])

@@ -74,11 +74,9 @@ type writer struct {
 	// requests that succeeded, written to status_counts once before the
 	// COMMIT (flushCounts): one statement per status and batch, not one
 	// per accepted message.
-	inserted, batchInserted [statusSlots]int
+	// Both are indexed like message.Statuses.
+	inserted, batchInserted []int
 }
-
-// statusSlots indexes message.Statuses.
-const statusSlots = 6
 
 // countInsert records that the current request inserted n rows of status
 // st (status_counts: schema version 7). Only the code that inserts rows
@@ -100,12 +98,12 @@ func (w *writer) settle(ok bool) {
 			w.batchInserted[i] += n
 		}
 	}
-	w.inserted = [statusSlots]int{}
+	clear(w.inserted)
 }
 
 // flushCounts writes the batch's counts, in its transaction.
 func (w *writer) flushCounts() error {
-	defer func() { w.batchInserted = [statusSlots]int{} }()
+	defer clear(w.batchInserted)
 	for i, n := range w.batchInserted {
 		if n == 0 {
 			continue
@@ -163,6 +161,9 @@ func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int, delay time.Dur
 		errs:    make([]error, maxBatch),
 
 		claimDueBy: map[int]*sql.Stmt{},
+
+		inserted:      make([]int, len(message.Statuses)),
+		batchInserted: make([]int, len(message.Statuses)),
 	}
 	for _, p := range []struct {
 		st    **sql.Stmt
@@ -415,7 +416,7 @@ func (w *writer) runBatch(batch []*request) {
 		return
 	}
 
-	w.batchInserted = [statusSlots]int{}
+	clear(w.batchInserted)
 	if len(live) == 1 {
 		// Alone in the batch: the transaction is the savepoint.
 		errs[0] = live[0].run(w)

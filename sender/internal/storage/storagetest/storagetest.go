@@ -76,6 +76,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"AppCounts", testAppCounts},
 		{"Pauses", testPauses},
 		{"GroupList", testGroupList},
+		{"Retention", testRetention},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {
