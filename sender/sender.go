@@ -316,6 +316,16 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 // Close releases storage. Call it after Run returns.
 func (s *Service) Close() error { return s.store.Close() }
 
+// StorageRoundTrips reports the round trips made to shared storage
+// (Redis) so far; false for the embedded SQLite store. For benchmarks.
+func (s *Service) StorageRoundTrips() (uint64, bool) {
+	rt, ok := s.store.(interface{ RoundTrips() uint64 })
+	if !ok {
+		return 0, false
+	}
+	return rt.RoundTrips(), true
+}
+
 // Counts reports messages per status.
 func (s *Service) Counts(ctx context.Context) (map[message.Status]int, error) {
 	return s.store.Counts(ctx)

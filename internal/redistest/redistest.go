@@ -240,6 +240,17 @@ func (s *Server) Client(t testing.TB) *redis.Client {
 	return c
 }
 
+// Pid is the running process's id (0 when it is not running): for CPU
+// figures.
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // Kill ends the process with SIGKILL (a crash: no final AOF write beyond
 // what the kernel already has) and waits for it to be gone.
 func (s *Server) Kill() { s.signal(syscall.SIGKILL) }

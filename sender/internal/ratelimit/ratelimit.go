@@ -39,6 +39,11 @@ type Option func(*Shaper)
 // message goes back to storage and is tried again later.
 func WithShared(sh Shared) Option { return func(s *Shaper) { s.shared = sh } }
 
+// pausePoll: with shared limits but neither a rate nor a per-user
+// interval, only the pause is shared, and it is read at most this often,
+// not once per send.
+const pausePoll = 250 * time.Millisecond
+
 // sharedTimeout bounds one call to the shared limits; errorRetry is when a
 // message refused because they could not be reached is tried again.
 const (
@@ -60,6 +65,7 @@ type Shaper struct {
 	// was told.
 	pausedAt time.Time
 	sweep    time.Time
+	unpaused time.Time // shared, pause only: when the pause was last read as off
 }
 
 // DefaultBurst is the app's burst when none is configured: a tenth of a
@@ -140,8 +146,19 @@ func (s *Shaper) Admit(user string, now time.Time, maxWait time.Duration) (ok bo
 		return false, 0, p
 	}
 	if s.shared != nil {
+		pauseOnly := s.bucket == nil && s.interval == 0
+		if pauseOnly && now.Sub(s.unpaused) < pausePoll && !now.Before(s.unpaused) {
+			s.mu.Unlock()
+			return true, 0, time.Time{}
+		}
 		s.mu.Unlock()
-		return s.admitShared(user, now, maxWait)
+		ok, wait, retryAt := s.admitShared(user, now, maxWait)
+		if ok && pauseOnly {
+			s.mu.Lock()
+			s.unpaused = now
+			s.mu.Unlock()
+		}
+		return ok, wait, retryAt
 	}
 	if s.interval > 0 {
 		if next, ok := s.nextUser[user]; ok && now.Before(next) {

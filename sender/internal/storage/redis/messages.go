@@ -55,12 +55,13 @@ func newArgs(args []any, m *message.Message, seq int64) ([]any, error) {
 // ("msg_…"); Status defaults to queued, CreatedAt to now and NextAttemptAt
 // to CreatedAt.
 //
-// Two round trips: the first takes a seq for each message and its id in
+// Two round trips, shared by the calls made at the same time (group
+// commit, batch.go): the first takes a seq for each message and its id in
 // the global index (SET NX: a taken id is storage.ErrConflict before
 // anything is written); the second is one script per app that checks the
-// idempotency keys and writes the messages, all or none. A call whose
-// messages belong to several apps is atomic per app (the API never makes
-// one).
+// idempotency keys and writes each call's messages, all or none. A call
+// whose messages belong to several apps is atomic per app (the API never
+// makes one).
 func (s *Store) Enqueue(ctx context.Context, msgs []message.Message) ([]message.Message, []bool, error) {
 	if len(msgs) == 0 {
 		return nil, nil, nil
@@ -69,91 +70,220 @@ func (s *Store) Enqueue(ctx context.Context, msgs []message.Message) ([]message.
 		return nil, nil, fmt.Errorf("enqueue: %w", err)
 	}
 	now := s.now()
-	out := make([]message.Message, len(msgs))
-	var apps []string
-	byApp := map[string][]int{}
+	j := &enqueueJob{ctx: ctx, now: now, out: make([]message.Message, len(msgs)), done: make(chan struct{})}
 	for i := range msgs {
 		m, err := normalize(msgs[i], now)
 		if err != nil {
 			return nil, nil, fmt.Errorf("enqueue: %w", err)
 		}
-		out[i] = m
-		if _, ok := byApp[m.App]; !ok {
-			apps = append(apps, m.App)
-		}
-		byApp[m.App] = append(byApp[m.App], i)
+		j.out[i] = m
 	}
-	rs := make([]reservation, len(out))
-	for i := range out {
-		rs[i] = reservation{key: s.midKey(out[i].ID), id: out[i].ID, app: out[i].App}
+	if !s.enq.submit(j) {
+		return nil, nil, ErrClosed
 	}
-	seq0, err := s.reserve(ctx, rs, len(rs))
+	<-j.done
+	if j.err != nil {
+		return nil, nil, j.err
+	}
+	return j.out, j.dup, nil
+}
+
+// enqueueJob is one Enqueue call in a batch.
+type enqueueJob struct {
+	ctx  context.Context
+	now  time.Time
+	out  []message.Message
+	dup  []bool
+	err  error
+	done chan struct{}
+
+	seq0   int64    // the seq of out[0]
+	unused []string // ids reserved but not stored (duplicates)
+}
+
+func (j *enqueueJob) finish(err error) {
 	if err != nil {
-		return nil, nil, fmt.Errorf("enqueue: %w", err)
+		j.err = err
 	}
-	dup := make([]bool, len(out))
-	var unused []string // reserved ids of messages not stored
-	release := func() {
-		keys := make([]string, len(unused))
-		for i, id := range unused {
+	close(j.done)
+}
+
+// enqueueBatch runs a batch of Enqueue calls (see Enqueue).
+func (s *Store) enqueueBatch(jobs []*enqueueJob) {
+	live := jobs[:0:0]
+	for _, j := range jobs {
+		if err := j.ctx.Err(); err != nil {
+			j.finish(fmt.Errorf("enqueue: %w", err))
+			continue
+		}
+		live = append(live, j)
+	}
+	if len(live) == 0 {
+		return
+	}
+	// Round trip 1: every call's ids and seqs.
+	var rs []reservation
+	owner := []int{} // reservation → job
+	for k, j := range live {
+		for i := range j.out {
+			rs = append(rs, reservation{key: s.midKey(j.out[i].ID), id: j.out[i].ID, app: j.out[i].App})
+			owner = append(owner, k)
+		}
+	}
+	seq0, taken, err := s.reserveAll(context.Background(), rs)
+	if err != nil {
+		for _, j := range live {
+			j.finish(fmt.Errorf("enqueue: %w", err))
+		}
+		return
+	}
+	ok := live[:0:0]
+	for k, j := range live {
+		j.seq0 = seq0
+		seq0 += int64(len(j.out))
+		var mine []string
+		bad := ""
+		for r := range rs {
+			if owner[r] != k {
+				continue
+			}
+			if taken[r] {
+				if bad == "" {
+					bad = rs[r].id
+				}
+			} else {
+				mine = append(mine, rs[r].key)
+			}
+		}
+		if bad != "" {
+			s.unreserve(mine)
+			j.finish(fmt.Errorf("enqueue: id %s: %w", bad, storage.ErrConflict))
+			continue
+		}
+		j.dup = make([]bool, len(j.out))
+		ok = append(ok, j)
+	}
+	// Round trip 2: one script per app. A call with several apps' messages
+	// is written app by app.
+	type part struct {
+		j   *enqueueJob
+		idx []int // its messages of this app
+	}
+	var apps []string
+	parts := map[string][]part{}
+	for _, j := range ok {
+		byApp := map[string][]int{}
+		var order []string
+		for i := range j.out {
+			app := j.out[i].App
+			if _, seen := byApp[app]; !seen {
+				order = append(order, app)
+			}
+			byApp[app] = append(byApp[app], i)
+		}
+		for _, app := range order {
+			if _, seen := parts[app]; !seen {
+				apps = append(apps, app)
+			}
+			parts[app] = append(parts[app], part{j, byApp[app]})
+		}
+	}
+	for _, app := range apps {
+		var args []any
+		args = append(args, toMS(time.Now()))
+		var sent []part
+		for _, p := range parts[app] {
+			if p.j.err != nil {
+				continue // an earlier app's part failed
+			}
+			mark := len(args)
+			args = append(args, len(p.idx))
+			var err error
+			for _, i := range p.idx {
+				if args, err = newArgs(args, &p.j.out[i], p.j.seq0+int64(i)); err != nil {
+					break
+				}
+			}
+			if err != nil {
+				p.j.err = fmt.Errorf("enqueue: %w", err)
+				args = args[:mark]
+				continue
+			}
+			sent = append(sent, p)
+		}
+		if len(sent) == 0 {
+			continue
+		}
+		v, err := s.write(context.Background(), app, "enqueue", args...)
+		if err != nil {
+			for _, p := range sent {
+				p.j.err = scriptErr("enqueue", err)
+			}
+			continue
+		}
+		res, _ := v.([]any)
+		if len(res) != len(sent) {
+			for _, p := range sent {
+				p.j.err = fmt.Errorf("enqueue: script answered %d results for %d calls", len(res), len(sent))
+			}
+			continue
+		}
+		for k, p := range sent {
+			p.j.apply(p.idx, res[k])
+		}
+	}
+	for _, j := range ok {
+		ids := j.unused
+		if j.err != nil {
+			ids = ids[:0]
+			for i := range j.out {
+				ids = append(ids, j.out[i].ID)
+			}
+		}
+		keys := make([]string, len(ids))
+		for i, id := range ids {
 			keys[i] = s.midKey(id)
 		}
 		s.unreserve(keys)
+		j.finish(nil)
 	}
-	for k, app := range apps {
-		idx := byApp[app]
-		args := []any{toMS(now)}
-		for _, i := range idx {
-			if args, err = newArgs(args, &out[i], seq0+int64(i)); err != nil {
-				unused = append(unused, idsOf(out, byApp, apps[k:])...)
-				release()
-				return nil, nil, fmt.Errorf("enqueue: %w", err)
-			}
-		}
-		v, err := s.write(ctx, app, "enqueue", args...)
-		if err != nil {
-			unused = append(unused, idsOf(out, byApp, apps[k:])...)
-			release()
-			return nil, nil, scriptErr("enqueue", err)
-		}
-		res, _ := v.([]any)
-		if len(res) != len(idx) {
-			return nil, nil, fmt.Errorf("enqueue: script answered %d results for %d messages", len(res), len(idx))
-		}
-		for j, r := range res {
-			i := idx[j]
-			switch r := r.(type) {
-			case int64:
-				if r == 0 {
-					continue
-				}
-				// The same key as an earlier message of this call.
-				dup[i] = true
-				unused = append(unused, out[i].ID)
-				out[i] = out[idx[r-1]]
-			case []any:
-				first, err := decodeMsg(str(r[0]), r[1], false)
-				if err != nil {
-					return nil, nil, fmt.Errorf("enqueue: %w", err)
-				}
-				dup[i] = true
-				unused = append(unused, out[i].ID)
-				out[i] = first
-			}
-		}
-	}
-	release()
-	return out, dup, nil
 }
 
-func idsOf(out []message.Message, byApp map[string][]int, apps []string) []string {
-	var ids []string
-	for _, app := range apps {
-		for _, i := range byApp[app] {
-			ids = append(ids, out[i].ID)
+// apply reads one call's answer for its messages idx.
+func (j *enqueueJob) apply(idx []int, r any) {
+	res, _ := r.([]any)
+	if len(res) == 2 && res[0] == "ERR" {
+		if j.err = replyErr("enqueue", str(res[1])); j.err == nil {
+			j.err = fmt.Errorf("enqueue: %s", str(res[1]))
+		}
+		return
+	}
+	if len(res) != len(idx) {
+		j.err = fmt.Errorf("enqueue: script answered %d results for %d messages", len(res), len(idx))
+		return
+	}
+	for k, r := range res {
+		i := idx[k]
+		switch r := r.(type) {
+		case int64:
+			if r == 0 {
+				continue
+			}
+			// The same key as an earlier message of this call.
+			j.dup[i] = true
+			j.unused = append(j.unused, j.out[i].ID)
+			j.out[i] = j.out[idx[r-1]]
+		case []any:
+			first, err := decodeMsg(str(r[0]), r[1], false)
+			if err != nil {
+				j.err = fmt.Errorf("enqueue: %w", err)
+				return
+			}
+			j.dup[i] = true
+			j.unused = append(j.unused, j.out[i].ID)
+			j.out[i] = first
 		}
 	}
-	return ids
 }
 
 // reservation is one id put into a global index (a message's or a
@@ -166,6 +296,35 @@ type reservation struct {
 // one pipeline, and answers the first seq. An id already in its index is
 // storage.ErrConflict, and nothing stays reserved.
 func (s *Store) reserve(ctx context.Context, rs []reservation, nseq int) (int64, error) {
+	seq0, taken, err := s.reserveSeqs(ctx, rs, nseq)
+	if err != nil {
+		return 0, err
+	}
+	var mine []string
+	bad := ""
+	for i, r := range rs {
+		if taken[i] {
+			if bad == "" {
+				bad = r.id
+			}
+		} else {
+			mine = append(mine, r.key)
+		}
+	}
+	if bad != "" {
+		s.unreserve(mine)
+		return 0, fmt.Errorf("id %s: %w", bad, storage.ErrConflict)
+	}
+	return seq0, nil
+}
+
+// reserveAll is reserve for a batch: one seq per reservation, and which
+// ids were taken already (the others are reserved).
+func (s *Store) reserveAll(ctx context.Context, rs []reservation) (int64, []bool, error) {
+	return s.reserveSeqs(ctx, rs, len(rs))
+}
+
+func (s *Store) reserveSeqs(ctx context.Context, rs []reservation, nseq int) (int64, []bool, error) {
 	var apps []string
 	for _, r := range rs {
 		if !slices.Contains(apps, r.app) {
@@ -175,7 +334,7 @@ func (s *Store) reserve(ctx context.Context, rs []reservation, nseq int) (int64,
 	pipe := s.c.Pipeline()
 	for _, app := range apps {
 		if err := checkApp(app); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		s.announce(pipe, ctx, app)
 	}
@@ -188,35 +347,32 @@ func (s *Store) reserve(ctx context.Context, rs []reservation, nseq int) (int64,
 		sets[i] = pipe.SetNX(ctx, r.key, r.app, 0)
 	}
 	_, err := pipe.Exec(ctx)
+	taken := make([]bool, len(rs))
 	var mine []string
-	taken := ""
 	for i, c := range sets {
 		if c.Val() {
 			mine = append(mine, rs[i].key)
-		} else if taken == "" {
-			taken = rs[i].id
+		} else {
+			taken[i] = true
 		}
 	}
 	if err != nil && !errors.Is(err, goredis.Nil) {
 		s.unreserve(mine) // some may have been set before the failure
-		return 0, s.done(err)
+		return 0, nil, s.done(err)
 	}
+	s.health.ok(time.Now())
 	for _, app := range apps {
 		s.markAnnounced(app)
 	}
-	if taken != "" {
-		s.unreserve(mine)
-		return 0, fmt.Errorf("id %s: %w", taken, storage.ErrConflict)
-	}
-	for _, r := range rs {
-		if r.key == s.midKey(r.id) {
+	for i, r := range rs {
+		if !taken[i] && r.key == s.midKey(r.id) {
 			s.idApp.put(r.id, r.app)
 		}
 	}
 	if seq == nil {
-		return 0, nil
+		return 0, taken, nil
 	}
-	return seq.Val() - int64(nseq) + 1, nil
+	return seq.Val() - int64(nseq) + 1, taken, nil
 }
 
 // unreserve deletes index entries this call made but did not use (best

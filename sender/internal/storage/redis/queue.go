@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -148,6 +149,7 @@ func (s *Store) peekDue(ctx context.Context, apps []string, nowMS int64, limit i
 // only while the message is sending under fence (else storage.ErrLeaseLost).
 // Update's PlatformMsgID, LastCode and LastError replace the stored ones
 // as given; a zero NextAttemptAt for queued or retrying means now.
+// Concurrent Records share a round trip (batch.go).
 func (s *Store) Record(ctx context.Context, id string, fence int64, a *message.Attempt, u storage.Update) error {
 	switch u.Status {
 	case message.StatusDelivered, message.StatusFailed, message.StatusRejected,
@@ -195,17 +197,105 @@ func (s *Store) Record(ctx context.Context, id string, fence int64, a *message.A
 	if u.Held {
 		held = 1
 	}
-	app, err := s.appOf(ctx, id)
-	if err != nil {
-		return fmt.Errorf("record message %s: %w", id, s.done(err))
+	j := &recordJob{ctx: ctx, id: id, fence: fence, done: make(chan struct{}),
+		args: []any{id, fence, string(u.Status), toMS(next), retry, u.PlatformMsgID, u.LastCode, u.LastError,
+			toMS(now), string(u.Reason), lines.String(), held}}
+	if !s.rec.submit(j) {
+		return ErrClosed
 	}
-	v, err := s.run(ctx, app, "record", id, fence, string(u.Status), toMS(next), retry, u.PlatformMsgID,
-		u.LastCode, u.LastError, toMS(now), string(u.Reason), lines.String(), held).Result()
-	if err := s.done(err); err != nil {
-		return scriptErr("record message "+id, err)
+	<-j.done
+	return j.err
+}
+
+// recordJob is one Record call in a batch.
+type recordJob struct {
+	ctx   context.Context
+	id    string
+	fence int64
+	args  []any // the script's 12 arguments
+	err   error
+	done  chan struct{}
+}
+
+// recordBatch runs a batch of Record calls: the apps of the ids not
+// remembered from their claim in one pipeline, then one script per app.
+func (s *Store) recordBatch(jobs []*recordJob) {
+	ctx := context.Background()
+	byApp := map[string][]*recordJob{}
+	var missing []*recordJob
+	for _, j := range jobs {
+		if err := j.ctx.Err(); err != nil {
+			j.err = err
+			close(j.done)
+			continue
+		}
+		if app, ok := s.idApp.get(j.id); ok {
+			byApp[app] = append(byApp[app], j)
+		} else {
+			missing = append(missing, j)
+		}
 	}
-	if res, ok := v.([]any); ok && len(res) == 3 {
-		return fmt.Errorf("record message %s under claim %d: status %s, claim %s: %w", id, fence, str(res[1]), str(res[2]), storage.ErrLeaseLost)
+	if len(missing) > 0 {
+		pipe := s.c.Pipeline()
+		cmds := make([]*goredis.StringCmd, len(missing))
+		for i, j := range missing {
+			cmds[i] = pipe.Get(ctx, s.midKey(j.id))
+		}
+		_, err := pipe.Exec(ctx)
+		if err != nil && !errors.Is(err, goredis.Nil) {
+			err = s.done(err)
+			for _, j := range missing {
+				j.err = fmt.Errorf("record message %s: %w", j.id, err)
+				close(j.done)
+			}
+		} else {
+			for i, j := range missing {
+				app, err := cmds[i].Result()
+				if err != nil {
+					j.err = fmt.Errorf("record message %s: %w", j.id, storage.ErrNotFound)
+					close(j.done)
+					continue
+				}
+				s.idApp.put(j.id, app)
+				byApp[app] = append(byApp[app], j)
+			}
+		}
 	}
-	return nil
+	for app, js := range byApp {
+		args := make([]any, 0, 12*len(js))
+		for _, j := range js {
+			args = append(args, j.args...)
+		}
+		v, err := s.run(ctx, app, "record", args...).Result()
+		if err := s.done(err); err != nil {
+			for _, j := range js {
+				j.err = scriptErr("record message "+j.id, err)
+				close(j.done)
+			}
+			continue
+		}
+		res, _ := v.([]any)
+		for i, j := range js {
+			var r any
+			if i < len(res) {
+				r = res[i]
+			}
+			switch r := r.(type) {
+			case string: // OK
+			case []any:
+				switch {
+				case len(r) == 3 && r[0] == "LOST":
+					j.err = fmt.Errorf("record message %s under claim %d: status %s, claim %s: %w", j.id, j.fence,
+						str(r[1]), str(r[2]), storage.ErrLeaseLost)
+				case len(r) == 2 && r[0] == "ERR":
+					if j.err = replyErr("record message "+j.id, str(r[1])); j.err == nil {
+						j.err = fmt.Errorf("record message %s: %s", j.id, str(r[1]))
+					}
+				}
+			default:
+				j.err = fmt.Errorf("record message %s: unexpected answer %v", j.id, r)
+			}
+			close(j.done)
+		}
+	}
 }

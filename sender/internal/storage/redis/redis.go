@@ -104,6 +104,11 @@ type Store struct {
 
 	idApp appCache // message id → app, for Record and Get
 
+	trips atomic.Uint64 // round trips to Redis (RoundTrips)
+
+	enq *committers[*enqueueJob] // group commit of Enqueue (batch.go)
+	rec *committers[*recordJob]  // and of Record
+
 	stopBeat, beatDone chan struct{}
 }
 
@@ -134,10 +139,13 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s := &Store{c: c, prefix: cfg.Prefix, cfg: cfg, now: cfg.Now, log: cfg.Log, sc: newScripts(),
 		apps: map[string]bool{}, stopBeat: make(chan struct{}), beatDone: make(chan struct{})}
+	c.AddHook(tripCounter{&s.trips})
 	if err := s.check(ctx); err != nil {
 		_ = c.Close()
 		return nil, err
 	}
+	s.enq = newCommitters(s.enqueueBatch, func(j *enqueueJob) int { return len(j.out) })
+	s.rec = newCommitters(s.recordBatch, func(*recordJob) int { return 1 })
 	go s.heartbeat()
 	return s, nil
 }
@@ -256,10 +264,36 @@ func (s *Store) Close() error {
 	}
 	close(s.stopBeat)
 	<-s.beatDone
+	s.enq.close()
+	s.rec.close()
 	if err := s.c.Close(); err != nil {
 		return fmt.Errorf("redis store: close: %w", err)
 	}
 	return nil
+}
+
+// RoundTrips counts the store's round trips to Redis so far: a command,
+// or a pipeline (one per node it reaches). Benchmarks divide it by the
+// messages delivered (docs/redis.md#performance).
+func (s *Store) RoundTrips() uint64 { return s.trips.Load() }
+
+// tripCounter is the go-redis hook behind RoundTrips.
+type tripCounter struct{ n *atomic.Uint64 }
+
+func (h tripCounter) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+
+func (h tripCounter) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (h tripCounter) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmds)
+	}
 }
 
 // Client is the store's connection, for what shares it (the Limiter).

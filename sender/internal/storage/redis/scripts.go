@@ -131,53 +131,67 @@ end
 
 // Scripts by name.
 var scriptSrc = map[string]string{
-	// enqueue: ARGV now, then NF per message. Answers one entry per
-	// message: 0 stored, j (a number) the same key as message j of this
-	// call, or the first message (msg fields) of a key already taken.
+	// enqueue: ARGV now, then per request its message count and NF per
+	// message. Requests are checked and written one after the other, each
+	// all or none: a request whose key or id is refused changes nothing
+	// and does not stop the others (it answers {'ERR', reason}). A request
+	// answers one entry per message: 0 stored, j (a number) the same key
+	// as its message j, or {id, fields} of the first message of a key
+	// already taken.
 	"enqueue": `
 local now = ARGV[1]
-local n = (#ARGV - 1) / NF
-local plan, firstOf, ids = {}, {}, {}
-for m = 1, n do
-  local i = 2 + (m - 1) * NF
-  local id, ikey, fp = ARGV[i], ARGV[i+7], ARGV[i+8]
-  plan[m] = 0
-  if ikey ~= '' then
-    local j = firstOf[ikey]
-    if j then
-      if mismatch(ARGV[2 + (j - 1) * NF + 8], fp) then return redis.error_reply('MISMATCH ' .. ikey) end
-      plan[m] = j
-    else
-      local kfp, ref = getkey('message', ikey)
-      if ref then
-        if mismatch(kfp, fp) then return redis.error_reply('MISMATCH ' .. ikey) end
-        if redis.call('EXISTS', base .. 'm:' .. ref) == 1 then plan[m] = ref end
+local function one(i, n)
+  local plan, firstOf, ids = {}, {}, {}
+  for m = 1, n do
+    local k = i + (m - 1) * NF
+    local id, ikey, fp = ARGV[k], ARGV[k+7], ARGV[k+8]
+    plan[m] = 0
+    if ikey ~= '' then
+      local j = firstOf[ikey]
+      if j then
+        if mismatch(ARGV[i + (j - 1) * NF + 8], fp) then return nil, 'MISMATCH ' .. ikey end
+        plan[m] = j
+      else
+        local kfp, ref = getkey('message', ikey)
+        if ref then
+          if mismatch(kfp, fp) then return nil, 'MISMATCH ' .. ikey end
+          if redis.call('EXISTS', base .. 'm:' .. ref) == 1 then plan[m] = ref end
+        end
+        if plan[m] == 0 then firstOf[ikey] = m end
       end
-      if plan[m] == 0 then firstOf[ikey] = m end
+    end
+    if plan[m] == 0 then
+      if ids[id] or redis.call('EXISTS', base .. 'm:' .. id) == 1 then
+        return nil, 'CONFLICT message ' .. id .. ' exists'
+      end
+      ids[id] = true
     end
   end
-  if plan[m] == 0 then
-    if ids[id] or redis.call('EXISTS', base .. 'm:' .. id) == 1 then
-      return redis.error_reply('CONFLICT message ' .. id .. ' exists')
+  local out = {}
+  for m = 1, n do
+    local k = i + (m - 1) * NF
+    local p = plan[m]
+    if p == 0 then
+      insert(ARGV, k)
+      if ARGV[k+7] ~= '' then setkey('message', ARGV[k+7], ARGV[k+8], ARGV[k], now) end
+      out[m] = 0
+    elseif type(p) == 'number' then
+      out[m] = p
+    else
+      out[m] = {p, msg(p)}
     end
-    ids[id] = true
   end
+  return out
 end
-local out = {}
-for m = 1, n do
-  local i = 2 + (m - 1) * NF
-  local p = plan[m]
-  if p == 0 then
-    insert(ARGV, i)
-    if ARGV[i+7] ~= '' then setkey('message', ARGV[i+7], ARGV[i+8], ARGV[i], now) end
-    out[m] = 0
-  elseif type(p) == 'number' then
-    out[m] = p
-  else
-    out[m] = {p, msg(p)}
-  end
+local res = {}
+local i = 2
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  local out, err = one(i + 1, n)
+  if out then res[#res+1] = out else res[#res+1] = {'ERR', err} end
+  i = i + 1 + n * NF
 end
-return out
+return res
 `,
 	// claim: ARGV now, until, limit, updated. Leases the due messages and
 	// the expired leases, oldest due first (ties: the older message).
@@ -216,34 +230,40 @@ while #out < 3 * n and (i <= #due or j <= #exp) do
 end
 return out
 `,
-	// record: ARGV id, fence, status, next, retry (0/1), pm, lc, le,
-	// updated, reason, attempts (JSON lines or ''), held (0/1). Answers
-	// 'OK', or {'LOST', status, claims} when the fence is not the current
-	// claim's.
+	// record: ARGV per outcome 12 fields: id, fence, status, next, retry
+	// (0/1), pm, lc, le, updated, reason, attempts (JSON lines or ''),
+	// held (0/1). Each applies only while its message is sending under
+	// that fence. Answers per outcome 'OK', {'LOST', status, claims} or
+	// {'ERR', reason}.
 	"record": `
-local id = ARGV[1]
-local key = base .. 'm:' .. id
-local v = redis.call('HMGET', key, 's', 'c', 'k', 'q', 'bid', 'a')
-if not v[1] then return redis.error_reply('NOTFOUND message ' .. id) end
-if v[1] ~= 'sending' or v[2] ~= ARGV[2] then return {'LOST', v[1], v[2]} end
-local st, member = ARGV[3], v[3]
-redis.call('ZREM', base .. 'lease', member)
-if st == 'queued' or st == 'retrying' then redis.call('ZADD', base .. 'due', ARGV[4], member) end
-redis.call('HSET', key, 's', st, 'n', ARGV[4], 'u', ARGV[9])
-local opt = {'pm', ARGV[6], 'lc', ARGV[7], 'le', ARGV[8], 'rs', ARGV[10]}
-for x = 1, #opt, 2 do
-  if opt[x+1] == '' then redis.call('HDEL', key, opt[x]) else redis.call('HSET', key, opt[x], opt[x+1]) end
+local function one(i)
+  local id = ARGV[i]
+  local key = base .. 'm:' .. id
+  local v = redis.call('HMGET', key, 's', 'c', 'k', 'q', 'bid', 'a')
+  if not v[1] then return {'ERR', 'NOTFOUND message ' .. id} end
+  if v[1] ~= 'sending' or v[2] ~= ARGV[i+1] then return {'LOST', v[1], v[2]} end
+  local st, member = ARGV[i+2], v[3]
+  redis.call('ZREM', base .. 'lease', member)
+  if st == 'queued' or st == 'retrying' then redis.call('ZADD', base .. 'due', ARGV[i+3], member) end
+  redis.call('HSET', key, 's', st, 'n', ARGV[i+3], 'u', ARGV[i+8])
+  local opt = {'pm', ARGV[i+5], 'lc', ARGV[i+6], 'le', ARGV[i+7], 'rs', ARGV[i+9]}
+  for x = 1, #opt, 2 do
+    if opt[x+1] == '' then redis.call('HDEL', key, opt[x]) else redis.call('HSET', key, opt[x], opt[x+1]) end
+  end
+  if ARGV[i+4] ~= '0' then redis.call('HINCRBY', key, 'r', ARGV[i+4]) end
+  if ARGV[i+10] ~= '' then redis.call('HSET', key, 'a', (v[6] or '') .. ARGV[i+10]) end
+  if ARGV[i+11] == '1' then
+    redis.call('HSET', key, 'h', 1)
+    redis.call('SADD', base .. 'held', id)
+  else
+    unhold(id)
+  end
+  stmove(id, v[4], v[5], 'sending', st)
+  return 'OK'
 end
-if ARGV[5] ~= '0' then redis.call('HINCRBY', key, 'r', ARGV[5]) end
-if ARGV[11] ~= '' then redis.call('HSET', key, 'a', (v[6] or '') .. ARGV[11]) end
-if ARGV[12] == '1' then
-  redis.call('HSET', key, 'h', 1)
-  redis.call('SADD', base .. 'held', id)
-else
-  unhold(id)
-end
-stmove(id, v[4], v[5], 'sending', st)
-return 'OK'
+local res = {}
+for i = 1, #ARGV, 12 do res[#res+1] = one(i) end
+return res
 `,
 	// redrive: ARGV id, now.
 	"redrive": `
@@ -781,15 +801,23 @@ func scriptErr(op string, err error) error {
 	}
 	var re goredis.Error
 	if errors.As(err, &re) {
-		msg := err.Error()
-		for _, e := range []struct {
-			prefix string
-			err    error
-		}{{"CONFLICT ", storage.ErrConflict}, {"MISMATCH ", storage.ErrIdempotencyMismatch}, {"NOTFOUND ", storage.ErrNotFound}} {
-			if detail, ok := strings.CutPrefix(msg, e.prefix); ok {
-				return fmt.Errorf("%s: %s: %w", op, detail, e.err)
-			}
+		if e := replyErr(op, err.Error()); e != nil {
+			return e
 		}
 	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// replyErr maps a script's refusal ("CONFLICT …", "MISMATCH …",
+// "NOTFOUND …") to the storage error; nil for another text.
+func replyErr(op, msg string) error {
+	for _, e := range []struct {
+		prefix string
+		err    error
+	}{{"CONFLICT ", storage.ErrConflict}, {"MISMATCH ", storage.ErrIdempotencyMismatch}, {"NOTFOUND ", storage.ErrNotFound}} {
+		if detail, ok := strings.CutPrefix(msg, e.prefix); ok {
+			return fmt.Errorf("%s: %s: %w", op, detail, e.err)
+		}
+	}
+	return nil
 }
