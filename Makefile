@@ -46,6 +46,10 @@ reset: ## Remove the demo's state (data/: database and logs) so make run starts 
 images: ## Build FROM scratch images minipush/mockserver and minipush/sender (:$(VERSION) and :latest) with plain docker build
 	@VERSION=$(VERSION) bash scripts/build-images.sh
 
+.PHONY: image-redis
+image-redis: ## Build a FROM scratch minipush/redis from this machine's Debian redis-server (binary + its libraries; nothing pulled) for compose.redis.yaml
+	@bash scripts/build-redis-image.sh
+
 .PHONY: test
 test: vet ## Run every test with the race detector; ends with a summary (skipped tests and why, failures)
 	@mkdir -p $(REPORTS)

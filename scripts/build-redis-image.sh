@@ -9,13 +9,15 @@ cd "$(dirname "$0")/.."
 prefix="${IMAGE_PREFIX:-minipush/}"
 command -v docker >/dev/null || { echo "make image-redis needs docker" >&2; exit 1; }
 bin="$(command -v redis-server)" || { echo "make image-redis needs redis-server (apt-get install redis-server)" >&2; exit 1; }
-bin="$(readlink -f "$bin")"
+# Debian's redis-server is a link to redis-check-rdb: one binary that acts
+# on the name it is run by. It is copied under its own name.
 version="$("$bin" --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p')"
+[ -n "$version" ] || { echo "cannot read the version of $bin" >&2; exit 1; }
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 root="$work/rootfs"
 mkdir -p "$root/usr/bin" "$root/data"
-cp "$bin" "$root/usr/bin/redis-server"
+cp -L "$bin" "$root/usr/bin/redis-server"
 # Each library at the path the loader will look for it (ldd: "name => path"
 # and the loader itself).
 ldd "$bin" | awk '/=> \// {print $3} /^\t\// {print $1}' | while read -r lib; do
