@@ -53,17 +53,7 @@ func TestImagesAndCompose(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	const version = "compose-test"
-	run := func(env []string, name string, args ...string) string {
-		t.Helper()
-		cmd := exec.CommandContext(ctx, name, args...)
-		cmd.Dir = ".."
-		cmd.Env = append(os.Environ(), env...)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
+	run := runner(t, ctx)
 	out := run([]string{"VERSION=" + version}, "bash", "scripts/build-images.sh")
 	for _, img := range []string{"minipush/mockserver", "minipush/sender"} {
 		if !strings.Contains(out, "built "+img+":"+version+" and "+img+":latest") {
@@ -121,6 +111,22 @@ func TestImagesAndCompose(t *testing.T) {
 	}
 }
 
+// runner runs commands in the repository's root with env added; a
+// failure ends the test with the command's output.
+func runner(t *testing.T, ctx context.Context) func(env []string, name string, args ...string) string {
+	return func(env []string, name string, args ...string) string {
+		t.Helper()
+		cmd := exec.CommandContext(ctx, name, args...)
+		cmd.Dir = ".."
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+}
+
 func port(addr string) string { return addr[strings.LastIndex(addr, ":")+1:] }
 
 // make image-redis builds a FROM scratch Redis from the host's Debian
@@ -135,17 +141,7 @@ func TestComposeRedis(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	const version = "compose-redis-test"
-	run := func(env []string, name string, args ...string) string {
-		t.Helper()
-		cmd := exec.CommandContext(ctx, name, args...)
-		cmd.Dir = ".."
-		cmd.Env = append(os.Environ(), env...)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
+	run := runner(t, ctx)
 	run([]string{"VERSION=" + version}, "bash", "scripts/build-images.sh")
 	if out := run(nil, "bash", "scripts/build-redis-image.sh"); !strings.Contains(out, "built minipush/redis:") {
 		t.Fatalf("build-redis-image.sh: %s", out)
