@@ -1,8 +1,8 @@
 // Package storage defines what the sender needs from durable storage. The
 // API, the dispatcher and the token broker consume this interface; each
-// backend lives in its own package (storage/sqlite, the embedded default).
-// A distributed backend (e.g. Redis) implements the same interface without
-// touching delivery logic.
+// backend lives in its own package: storage/sqlite (the embedded default)
+// and storage/redis (several sender instances on one Redis:
+// docs/redis.md). Both pass the conformance suite in storage/storagetest.
 package storage
 
 import (

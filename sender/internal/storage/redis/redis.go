@@ -217,7 +217,7 @@ func (s *Store) check(ctx context.Context) error {
 	case aof == "no":
 		s.log.Warn("redis: the server runs without the append-only file: a Redis restart loses every message accepted since its last snapshot (docs/redis.md#durability)")
 	case fsync == "no" || fsync == "everysec":
-		s.log.Info("redis: appendfsync " + fsync + ": an operating-system crash or power loss may lose about the last second of accepted messages (docs/redis.md#durability)")
+		s.log.Info("redis: appendfsync " + fsync + ": a crash of Redis or of its machine may lose the last seconds of accepted messages; appendfsync always loses none (docs/redis.md#durability)")
 	}
 	if s.cfg.WaitReplicas > 0 {
 		n, err := s.c.Do(ctx, "WAIT", 0, 0).Int()
