@@ -2,11 +2,15 @@ package redis_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/minipush/minipush/internal/redistest"
+	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/storage"
 	"github.com/minipush/minipush/sender/internal/storage/redis"
 	"github.com/minipush/minipush/sender/internal/storage/storagetest"
@@ -99,4 +103,43 @@ func TestFaults(t *testing.T) {
 		srv := redistest.Start(t, redistest.WithConfig("maxmemory-policy", "noeviction"))
 		return open(t, srv, redis.Config{}), oom{srv}
 	})
+}
+
+// The durability settings, against real servers: require_aof_always
+// refuses a Redis that does not fsync every write, an evicting Redis is
+// refused, and wait_replicas answers a write only once a replica has it
+// (503 — storage.ErrUnavailable — when none does).
+func TestDurabilitySettings(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	everysec := redistest.Start(t, redistest.WithAOF("everysec"))
+	if _, err := redis.Open(ctx, redis.Config{URL: everysec.URL(), RequireAOFAlways: true}); err == nil ||
+		!strings.Contains(err.Error(), "appendfsync everysec") {
+		t.Errorf("require_aof_always on an everysec Redis: err = %v, want a refusal naming appendfsync everysec", err)
+	}
+	open(t, redistest.Start(t, redistest.WithAOF("always")), redis.Config{RequireAOFAlways: true})
+	lru := redistest.Start(t, redistest.WithConfig("maxmemory-policy", "allkeys-lru"))
+	if _, err := redis.Open(ctx, redis.Config{URL: lru.URL()}); err == nil || !strings.Contains(err.Error(), "allkeys-lru") {
+		t.Errorf("an evicting Redis: err = %v, want a refusal naming allkeys-lru", err)
+	}
+
+	primary := redistest.Start(t)
+	replica := redistest.Start(t, redistest.WithReplicaOf(primary.Addr))
+	s := open(t, primary, redis.Config{WaitReplicas: 1, WaitTimeout: 500 * time.Millisecond})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, _, err := s.Enqueue(ctx, []message.Message{{App: "app1", To: "u1", TemplateID: "t"}})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) { // the replica's first sync takes a moment
+			t.Fatalf("with a replica connected: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	replica.Kill()
+	_, _, err := s.Enqueue(ctx, []message.Message{{App: "app1", To: "u2", TemplateID: "t"}})
+	if !errors.Is(err, storage.ErrUnavailable) || !strings.Contains(err.Error(), "replicas") {
+		t.Errorf("with the replica gone: err = %v, want ErrUnavailable naming the replicas", err)
+	}
 }
