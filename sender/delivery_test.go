@@ -224,7 +224,10 @@ func TestThrottlePausesApp(t *testing.T) {
 	// One worker: no send of the app can be in flight when the throttled
 	// answer arrives, so the journal must show a clean gap.
 	cfg.Delivery.Workers = 1
-	cfg.Delivery.ThrottleBackoff = 600 * time.Millisecond
+	// A pause long enough that the other app's send, queued 50 ms after
+	// the throttle, reaches the platform inside it even on a loaded
+	// machine (at 600 ms it missed the window at load 15).
+	cfg.Delivery.ThrottleBackoff = 4 * time.Second
 	s := startService(t, mock, cfg, nil)
 	// Warm the token so the first send is not held up by the fetch.
 	s.wait(s.send(msg(shopApp, users[5], "warm")), message.StatusDelivered, 10*time.Second)
