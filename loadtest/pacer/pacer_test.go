@@ -143,8 +143,10 @@ func TestAttack(t *testing.T) {
 	if uint64(n) != p.Planned() || hits.Load() != int64(n) {
 		t.Errorf("sent %d (server saw %d), planned %d", n, hits.Load(), p.Planned())
 	}
-	// The 200/s step starts at 500ms; allow for a busy machine.
-	if firstOfStep2 < 450*time.Millisecond || firstOfStep2 > 800*time.Millisecond {
+	// The 200/s step starts at 500ms: never before (the plan's promise);
+	// later only as far as a busy machine delays vegeta's sends (it was
+	// 0.9 s at load 20), not by a step's length or more.
+	if firstOfStep2 < 450*time.Millisecond || firstOfStep2 > 3*time.Second {
 		t.Errorf("first request of step 2 left at %s, want about 500ms", firstOfStep2)
 	}
 }
