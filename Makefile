@@ -121,7 +121,7 @@ bench-compare: build ## Side by side, one run: plain handlers, the mock (every p
 bench-check: build ## The CI check: bench-compare at a smaller size, failing when a CPU ratio is >30% worse than $(BENCH_BASELINE)
 	@mkdir -p $(REPORTS)
 	$(GO) build -trimpath -o $(BIN)/benchcompare ./benchcompare/cmd/benchcompare
-	$(BIN)/benchcompare -sender $(BIN)/sender -n 3000 -pace 5s -json $(REPORTS)/bench-check.json \
+	$(BIN)/benchcompare -sender $(BIN)/sender -n 6000 -turn 500 -pace 5s -json $(REPORTS)/bench-check.json \
 	  -baseline $(BENCH_BASELINE) -check
 
 PROFILE_N ?= 20000

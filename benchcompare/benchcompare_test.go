@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -193,5 +194,52 @@ func TestRunSmall(t *testing.T) {
 	benchcompare.Print(&out, rep)
 	if !strings.Contains(out.String(), "mock/kuaishou") {
 		t.Errorf("printed report lacks a row:\n%s", out.String())
+	}
+}
+
+// Recheck measures again only what failed, and judges it by the median of
+// its attempts: one bad attempt in three passes, a regression seen in two
+// of three fails.
+func TestRecheck(t *testing.T) {
+	t.Parallel()
+	bl := benchcompare.Baseline{Tolerance: 0.3, Ratios: map[string]float64{"mock/a": 0.8, "mock/b": 0.5, "sender/accepted": 0.4}}
+	first := benchcompare.Report{Rows: []benchcompare.Row{{Name: "mock/a", RatioCPU: 0.3}, {Name: "mock/b", RatioCPU: 0.5},
+		{Name: "sender/accepted", RatioCPU: 0.4}}}
+	tests := []struct {
+		name    string
+		again   []float64 // mock/a's ratio in each further attempt
+		wantBad bool
+	}{
+		{"noise", []float64{0.8, 0.75}, false},
+		{"regression", []float64{0.3, 0.9}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var calls []benchcompare.Config
+			run := func(c benchcompare.Config) (benchcompare.Report, error) {
+				calls = append(calls, c)
+				return benchcompare.Report{Rows: []benchcompare.Row{{Name: "mock/a", RatioCPU: tt.again[len(calls)-1]}}}, nil
+			}
+			cfg := benchcompare.Config{Sender: "bin/sender", Pace: time.Second, Dir: t.TempDir()}
+			rep, bad, err := benchcompare.Recheck(first, bl, cfg, 2, run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (len(bad) > 0) != tt.wantBad {
+				t.Errorf("bad = %q, want a failure: %v", bad, tt.wantBad)
+			}
+			if len(calls) != 2 {
+				t.Fatalf("%d further runs, want 2", len(calls))
+			}
+			for _, c := range calls {
+				if c.Sender != "" || c.Pace != 0 || !slices.Equal(c.Cases, []string{"none", "a"}) {
+					t.Errorf("re-run config %+v: want only case a, no sender, no headroom", c)
+				}
+			}
+			if r, _ := rep.Row("mock/b"); r.RatioCPU != 0.5 {
+				t.Errorf("mock/b changed: %+v", r)
+			}
+		})
 	}
 }

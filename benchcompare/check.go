@@ -1,10 +1,13 @@
 package benchcompare
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -121,4 +124,75 @@ func opt(v float64, format string) string {
 		return "-"
 	}
 	return fmt.Sprintf(format, v)
+}
+
+// Recheck measures again, up to retries more times, the figures a run's
+// check found below the baseline, and judges each of them by the median of
+// its attempts (the first run's included): a figure that one noisy
+// attempt pulled down passes once the others do not, a real regression
+// fails every attempt. run measures a configuration (Run, in the
+// command); only the failing mock cases are repeated, the sender only
+// when one of its figures failed, without the headroom phase. It returns
+// the report with the failing figures' rows replaced by their medians,
+// and the check's lines on it.
+func Recheck(r Report, bl Baseline, cfg Config, retries int, run func(Config) (Report, error)) (Report, []string, error) {
+	bad := Check(r, bl)
+	out := r
+	attempts := map[string][]Row{}
+	for try := 0; try < retries && len(bad) > 0; try++ {
+		again := cfg
+		again.Cases, again.Pace = []string{"none"}, 0
+		again.Dir = filepath.Join(cfg.Dir, fmt.Sprintf("recheck%d", try+1))
+		sender := false
+		for _, line := range bad {
+			name, _, _ := strings.Cut(line, ":")
+			if c, ok := strings.CutPrefix(name, "mock/"); ok {
+				again.Cases = append(again.Cases, c)
+			} else {
+				sender = true
+			}
+		}
+		if !sender {
+			again.Sender = ""
+		}
+		rep, err := run(again)
+		if err != nil {
+			return r, bad, err
+		}
+		for _, line := range bad {
+			name, _, _ := strings.Cut(line, ":")
+			if row, ok := rep.Row(name); ok {
+				attempts[name] = append(attempts[name], row)
+			}
+		}
+		merged := r
+		merged.Rows = slices.Clone(r.Rows)
+		for i, row := range merged.Rows {
+			if more := attempts[row.Name]; len(more) > 0 {
+				merged.Rows[i] = medianRow(append([]Row{row}, more...))
+			}
+		}
+		merged.Notes = append(slices.Clone(r.Notes), fmt.Sprintf("re-measured after a failed check (%d more attempts): %s",
+			try+1, strings.Join(slices.Sorted(maps.Keys(attempts)), ", ")))
+		out = merged
+		bad = Check(out, bl)
+	}
+	return out, bad, nil
+}
+
+// medianRow is the attempt whose CPU ratio is the median (the lower of
+// the two middle ones for an even count), with every attempt's ratio in
+// its extras.
+func medianRow(rows []Row) Row {
+	sorted := slices.Clone(rows)
+	slices.SortFunc(sorted, func(a, b Row) int { return cmp.Compare(a.RatioCPU, b.RatioCPU) })
+	m := sorted[(len(sorted)-1)/2]
+	m.Extra = maps.Clone(m.Extra)
+	if m.Extra == nil {
+		m.Extra = map[string]float64{}
+	}
+	for i, row := range rows {
+		m.Extra[fmt.Sprintf("attempt%d_ratio_cpu", i+1)] = row.RatioCPU
+	}
+	return m
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/minipush/minipush/mockserver/internal/platform"
@@ -279,20 +280,28 @@ func signAnswerV3(key *rsa.PrivateKey, ts, nonce string, body []byte) (string, e
 // unique (Java, Node and gopay only verify the signature); a real gateway
 // presumably makes one per answer — the mock's deliberate deviation.
 type stamper struct {
-	mu    sync.Mutex
-	sec   int64
-	ts    string
-	nonce string
+	mu  sync.Mutex // held to renew
+	cur atomic.Pointer[stampOf]
+}
+
+type stampOf struct {
+	sec       int64
+	ts, nonce string
 }
 
 func (s *stamper) stamp(now time.Time) (ts, nonce string) {
 	sec := now.Unix()
+	if c := s.cur.Load(); c != nil && c.sec == sec {
+		return c.ts, c.nonce
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if sec != s.sec || s.ts == "" {
-		s.sec, s.ts, s.nonce = sec, strconv.FormatInt(sec*1000, 10), newUUID()
+	c := s.cur.Load()
+	if c == nil || c.sec != sec {
+		c = &stampOf{sec: sec, ts: strconv.FormatInt(sec*1000, 10), nonce: newUUID()}
+		s.cur.Store(c)
 	}
-	return s.ts, s.nonce
+	return c.ts, c.nonce
 }
 
 // newUUID is a random (version 4) UUID, the nonce format of the Java and

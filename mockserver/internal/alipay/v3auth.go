@@ -99,26 +99,48 @@ func parseAuthorization(h string) (authorization, *v3Error) {
 	} else {
 		a.authString = rest
 	}
-	seen := map[string]bool{}
-	for _, kv := range strings.Split(a.authString, ",") {
+	// The first of a repeated name counts: seen has one bit per field
+	// name read (nonce and nonce_str apart, the first of them filling
+	// nonce).
+	var seen uint8
+	for rest := a.authString; rest != ""; {
+		var kv string
+		kv, rest, _ = strings.Cut(rest, ",")
 		k, v, ok := strings.Cut(kv, "=")
-		k = strings.TrimSpace(k)
-		if !ok || seen[k] {
+		if !ok {
 			continue
 		}
-		seen[k] = true
-		switch k {
+		var bit uint8
+		switch strings.TrimSpace(k) {
 		case "app_id":
-			a.appID = v
+			bit = 1
 		case "app_cert_sn":
+			bit = 2
+		case "nonce":
+			bit = 4
+		case "nonce_str":
+			bit = 8
+		case "timestamp":
+			bit = 16
+		case "expired_seconds":
+			bit = 32
+		}
+		if bit == 0 || seen&bit != 0 {
+			continue
+		}
+		seen |= bit
+		switch bit {
+		case 1:
+			a.appID = v
+		case 2:
 			a.appCertSN = v
-		case "nonce", "nonce_str":
+		case 4, 8:
 			if a.nonce == "" {
 				a.nonce = v
 			}
-		case "timestamp":
+		case 16:
 			a.timestamp = v
-		case "expired_seconds":
+		case 32:
 			a.expires = v
 		}
 	}
