@@ -120,19 +120,26 @@ func TestReadSelf(t *testing.T) {
 	if SelfCPU() <= 0 {
 		t.Error("SelfCPU = 0 for a running test")
 	}
-	// ThreadsCPU grows with work done, at a finer grain than ticks.
+	// ThreadsCPU grows with work done, at a finer grain than ticks. The
+	// spin lasts until the process has used 20 ms of CPU by getrusage,
+	// not 20 ms of wall time: on a loaded machine (load 37) 20 ms of
+	// wall time gave the spinner under 1 ms of CPU.
 	before, err := ThreadsCPU(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for end := time.Now().Add(20 * time.Millisecond); time.Now().Before(end); {
+	self := SelfCPU()
+	for deadline := time.Now().Add(time.Minute); SelfCPU()-self < 20*time.Millisecond; {
+		if time.Now().After(deadline) {
+			t.Fatal("20 ms of CPU not had in a minute of spinning")
+		}
 	}
 	after, err := ThreadsCPU(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d := after - before; d < 10*time.Millisecond {
-		t.Errorf("ThreadsCPU grew %v over 20 ms of spinning, want ≥ 10 ms", d)
+		t.Errorf("ThreadsCPU grew %v while the process used 20 ms of CPU, want ≥ 10 ms", d)
 	}
 }
 

@@ -178,3 +178,24 @@ func TestRunServes(t *testing.T) {
 		}
 	}
 }
+
+// The collector's pace is the sender's default unless GOGC is set, which
+// the runtime has applied by itself.
+func TestGCPercent(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string {
+			if k == "GOGC" {
+				return v
+			}
+			return ""
+		}
+	}
+	if pct, ok := gcPercent(env("")); !ok || pct != defaultGCPercent {
+		t.Errorf("GOGC unset: gcPercent = %d, %v; want %d, true", pct, ok, defaultGCPercent)
+	}
+	for _, v := range []string{"100", "off", "50"} {
+		if _, ok := gcPercent(env(v)); ok {
+			t.Errorf("GOGC=%s: gcPercent wants to set a pace over the environment's", v)
+		}
+	}
+}
