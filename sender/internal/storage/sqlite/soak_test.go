@@ -53,7 +53,7 @@ func TestRetentionSoak(t *testing.T) {
 	defer cancel()
 	runner := bulk.New(s, slog.New(slog.DiscardHandler), bulk.WithSweepEvery(5*time.Second),
 		bulk.WithRetention(map[message.Status]time.Duration{message.StatusDelivered: keep}))
-	var wg sync.WaitGroup
+	var wg, work sync.WaitGroup // the runner; the writers
 	wg.Go(func() { _ = runner.Run(ctx) })
 
 	// Latencies before retention deletes anything, and after.
@@ -68,9 +68,18 @@ func TestRetentionSoak(t *testing.T) {
 	start := time.Now()
 	end := start.Add(dur)
 	errs := make(chan error, 4)
+	// report passes on a writer's error without ever blocking: calls
+	// failing together (at most one per writer goroutine in flight)
+	// must not leave their goroutines stuck on a full channel.
+	report := func(err error) {
+		select {
+		case errs <- err:
+		default:
+		}
+	}
 
 	// Accepts: rate a second, in ticks of 10 ms, each message its own call.
-	wg.Go(func() {
+	work.Go(func() {
 		tick := time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
 		per, i := max(1, rate/100), 0
@@ -87,7 +96,7 @@ func TestRetentionSoak(t *testing.T) {
 				aw.Go(func() {
 					t0 := time.Now()
 					if _, _, err := s.Enqueue(ctx, []message.Message{m}); err != nil {
-						errs <- err
+						report(err)
 						return
 					}
 					accept[phase(start)].Record(time.Since(t0))
@@ -97,11 +106,11 @@ func TestRetentionSoak(t *testing.T) {
 		}
 	})
 	// The dispatcher's part: claim what is due, record each delivered.
-	wg.Go(func() {
+	work.Go(func() {
 		for time.Now().Before(end.Add(5*time.Second)) && ctx.Err() == nil {
 			ms, err := s.Claim(ctx, time.Now(), 256, 30*time.Second)
 			if err != nil {
-				errs <- err
+				report(err)
 				return
 			}
 			if len(ms) == 0 {
@@ -114,7 +123,7 @@ func TestRetentionSoak(t *testing.T) {
 					t0 := time.Now()
 					a := &message.Attempt{At: time.Now(), Outcome: message.OutcomeDelivered, Code: "0", Message: "ok"}
 					if err := s.Record(ctx, m.ID, m.Lease.Fence, a, storage.Update{Status: message.StatusDelivered, PlatformMsgID: "pm_" + m.ID}); err != nil {
-						errs <- err
+						report(err)
 						return
 					}
 					outcome[phase(start)].Record(time.Since(t0))
@@ -158,8 +167,17 @@ func TestRetentionSoak(t *testing.T) {
 			maxAfter = max(maxAfter, db)
 		}
 	}
+	// The writers stop by themselves (accepts at the end, outcomes 5 s
+	// later); the runner then. Cancelling first failed the calls in
+	// flight and, with a blocking error channel, hung the test.
+	work.Wait()
 	cancel()
 	wg.Wait()
+	select {
+	case err := <-errs:
+		t.Fatal(err)
+	default:
+	}
 	for i, name := range []string{"before retention deletes", "while retention deletes"} {
 		t.Logf("%s: accept p50 %.2f p99 %.2f max %.2f ms (%d); outcome p50 %.2f p99 %.2f max %.2f ms (%d)", name,
 			perfprobe.MS(accept[i].Quantile(50)), perfprobe.MS(accept[i].Quantile(99)), perfprobe.MS(accept[i].Max()), accept[i].Count(),
