@@ -288,8 +288,7 @@ func pairRow(name string, server, plain *side, win window) Row {
 // neighbour's burst or a GC cycle happened to hit moves one round's ratio,
 // not the figure. (Measured at load 35: across three runs of 6,000
 // requests the median of rounds and the pooled ratio — all CPU ÷ all
-// requests — swung alike, 1–27 % per figure; the number of requests is
-// what narrows it, docs/performance.md.)
+// requests — swung alike, 1–27 % per figure: docs/performance.md.)
 func medianRatio(plain, server []float64) float64 {
 	r := roundRatios(plain, server)
 	if len(r) == 0 {
