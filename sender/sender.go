@@ -25,6 +25,7 @@ import (
 	"github.com/minipush/minipush/sender/internal/apphealth"
 	"github.com/minipush/minipush/sender/internal/bulk"
 	"github.com/minipush/minipush/sender/internal/config"
+	"github.com/minipush/minipush/sender/internal/console"
 	"github.com/minipush/minipush/sender/internal/consent"
 	"github.com/minipush/minipush/sender/internal/contentrules"
 	"github.com/minipush/minipush/sender/internal/dispatch"
@@ -56,6 +57,7 @@ type Service struct {
 	bulk       *bulk.Runner
 	processor  *events.Processor
 	api        *api.API
+	console    *console.Console
 	metrics    *metrics.Metrics
 	handler    http.Handler
 
@@ -170,9 +172,20 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	}, log)
 	// The platforms' pushes carry the platform's signatures, not an API
 	// key: they are served beside the API, not behind its key check.
+	apiHandler := s.api.Handler()
+	// The web console reads and acts through the same API handler, with
+	// the signed-in key (sender/internal/console).
+	s.console, err = console.New(apiHandler, cfg.APIKeys, names, console.Options{Log: log.With("part", "console")})
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
 	root := mux.NewRouter()
 	root.PathPrefix("/v1/platform-events/").Handler(receiver.Handler())
-	root.PathPrefix("/").Handler(s.api.Handler())
+	ch := s.console.Handler()
+	root.Path(console.Prefix).Handler(ch)
+	root.PathPrefix(console.Prefix + "/").Handler(ch)
+	root.PathPrefix("/").Handler(apiHandler)
 	s.handler = root
 	return s, nil
 }
@@ -293,6 +306,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	s.mu.Lock()
 	s.running = false
 	s.mu.Unlock()
+	s.console.Close() // its live streams end, or Shutdown would wait for them
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Delivery.ShutdownTimeout)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil && first == nil {
