@@ -38,6 +38,10 @@ build: ## Build static binaries into bin/
 run: build ## Run the mock (demo seed) and the sender wired to it (MOCK_ADDR, SENDER_ADDR); prints what to try
 	@MOCK_ADDR=$(MOCK_ADDR) SENDER_ADDR=$(SENDER_ADDR) bash scripts/run-demo.sh
 
+.PHONY: console-screenshot
+console-screenshot: ## Run the console's browser test (needs Chromium) and refresh the README's picture docs/img/sender-console.png
+	MINIPUSH_REQUIRE_BROWSER=1 MINIPUSH_UPDATE_SCREENSHOTS=1 $(GO) test -count=1 -run TestBrowserAcceptance ./sender/internal/console/
+
 .PHONY: reset
 reset: ## Remove the demo's state (data/: database and logs) so make run starts fresh
 	rm -rf data

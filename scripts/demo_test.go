@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,10 +102,22 @@ func TestRunDemo(t *testing.T) {
 	if m := banner.FindStringSubmatch(out); m == nil || m[1] != "http://"+senderAddr {
 		t.Fatalf("the banner does not show the sender at http://%s:\n%s", senderAddr, out)
 	}
-	for _, want := range []string{"http://" + mockAddr + "/_ui/", "base_url → http://" + mockAddr, data + "/minipush.db"} {
+	for _, want := range []string{"http://" + mockAddr + "/_ui/", "base_url → http://" + mockAddr, data + "/minipush.db",
+		"http://" + senderAddr + "/console/", `admin key "demo"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the banner does not show %q:\n%s", want, out)
 		}
+	}
+
+	// The console the banner names lets the demo key in.
+	noRedirect := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	login, err := noRedirect.PostForm("http://"+senderAddr+"/console/login", url.Values{"key": {"demo-key"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	login.Body.Close()
+	if login.StatusCode != http.StatusSeeOther || len(login.Cookies()) != 1 {
+		t.Errorf("signing in to the console with demo-key: %d, cookies %v", login.StatusCode, login.Cookies())
 	}
 
 	c, err := senderclient.New("http://"+senderAddr, senderclient.WithAPIKey("demo-key"))

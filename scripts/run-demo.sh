@@ -67,6 +67,8 @@ cat <<MSG
   Mock (instead of the platforms' hosts):  $mock      log: $data/mockserver.log
   Mock web UI (phone view, subscriptions, journal, control):  $mock/_ui/
   Sender API (key: demo-key):              $api      log: $data/sender.log, database: $data/minipush.db
+  Sender console (queue, messages, dead letters, broadcasts, apps):  $api/console/
+     sign in with the demo admin key "demo" (scopes send, read, admin; its value: demo-key)
   Sender config: $config, every app's base_url → $mock
   OpenAPI documents: $api/openapi.json · $mock/openapi.json
   Demo apps (the mock's demo seed): ${apps[*]}

@@ -1,11 +1,13 @@
 package console_test
 
 import (
+	"bufio"
 	"html"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSignIn: the console asks for an API key with the read scope on a
@@ -233,5 +235,61 @@ func TestActionsNeedAdminAndCSRF(t *testing.T) {
 	resp, body = admin.post("/console/dead-letters/retry", url.Values{"csrf": {csrf}, "app": {"nope"}})
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "no app named") {
 		t.Errorf("unknown app: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestLiveStats: the overview's stream sends the stats fragment (escaped
+// by the same template as the page) every tick, delivered/s from the
+// second sample on, and ends when its session is signed out.
+func TestLiveStats(t *testing.T) {
+	w := start(t)
+	b := w.newBrowser(t)
+	b.signIn(adminKey)
+	csrf := b.csrf()
+	req, _ := http.NewRequestWithContext(ctxT(t), http.MethodGet, w.URL+"/console/events/stats", nil)
+	resp, err := b.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("stream: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var items []string
+	var cur strings.Builder
+	for len(items) < 2 && sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "data: "):
+			cur.WriteString(strings.TrimPrefix(line, "data: ") + "\n")
+		case line == "" && cur.Len() > 0:
+			items = append(items, cur.String())
+			cur.Reset()
+		}
+	}
+	if len(items) < 2 {
+		t.Fatalf("got %d events before the stream ended: %v", len(items), sc.Err())
+	}
+	if !strings.Contains(items[0], `id="rate">…<`) || !strings.Contains(items[0], `id="stats-`+appName+`"`) {
+		t.Errorf("first sample: %s", items[0])
+	}
+	if !strings.Contains(items[1], `id="rate">0.0<`) {
+		t.Errorf("second sample lacks delivered/s 0.0: %s", items[1])
+	}
+	if r, _ := b.post("/console/logout", url.Values{"csrf": {csrf}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", r.StatusCode)
+	}
+	done := make(chan struct{})
+	go func() {
+		for sc.Scan() {
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the stream outlived its session by 30 s")
 	}
 }

@@ -35,6 +35,9 @@ const (
 	carol     = seed.DemoUserCarol
 	order     = seed.DemoTemplateOrder
 	xss       = "<script>alert(1)</script>"
+
+	pushToken  = "ConsoleTestPushToken1"
+	pushAESKey = "ConsoleTestEncodingAESKey0123456789abcdefgh"
 )
 
 type world struct {
@@ -55,7 +58,8 @@ func start(t *testing.T) *world {
 		{Name: "viewer", Key: viewerKey, Scopes: []string{config.ScopeRead}},
 		{Name: "sendonly", Key: senderKey, Scopes: []string{config.ScopeSend}},
 	}
-	c.Apps = []config.App{{Name: appName, Platform: "wechat", AppID: seed.DemoWeChatAppID, Secret: seed.DemoWeChatSecret, BaseURL: m.URL}}
+	c.Apps = []config.App{{Name: appName, Platform: "wechat", AppID: seed.DemoWeChatAppID, Secret: seed.DemoWeChatSecret, BaseURL: m.URL,
+		Events: &config.Events{Token: pushToken, EncodingAESKey: pushAESKey}}}
 	c.Delivery.Workers = 4
 	c.Delivery.MaxAttempts = 3
 	c.Delivery.BackoffBase = 50 * time.Millisecond
@@ -90,6 +94,12 @@ func start(t *testing.T) *world {
 		})
 	})
 	w := &world{mock: m, URL: "http://" + ln.Addr().String(), cfg: &c}
+	// The mock pushes the app's events (popups, settings) to the sender,
+	// which keeps the consent ledger the console shows.
+	if _, err := m.Control.SetPush(ctxT(t), "wechat", seed.DemoWeChatAppID, &mockapi.PushConfig{
+		URL: w.URL + "/v1/platform-events/" + appName, Token: pushToken, EncodingAESKey: pushAESKey, Format: "json", Mode: "safe"}); err != nil {
+		t.Fatalf("push settings: %v", err)
+	}
 	w.admin, err = senderclient.New(w.URL, senderclient.WithAPIKey(adminKey))
 	if err != nil {
 		t.Fatal(err)

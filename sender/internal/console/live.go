@@ -52,6 +52,9 @@ func (c *Console) stream(w http.ResponseWriter, r *http.Request, next sample) {
 	tick := time.NewTicker(c.opts.Tick)
 	defer tick.Stop()
 	for {
+		if _, ok := c.lookup(r); !ok {
+			return // signed out (or expired) meanwhile: the stream ends with the session
+		}
 		frag, done, err := next()
 		if err != nil {
 			c.log.Warn("console: live sample", "path", r.URL.Path, "err", err)
