@@ -31,7 +31,7 @@
       var tpl = document.createElement('template');
       tpl.innerHTML = ev.data;
       box.replaceChildren(tpl.content);
-      box.setAttribute('data-updated', String(Date.now()));
+      box.setAttribute('data-updates', String(parseInt(box.getAttribute('data-updates') || '0', 10) + 1));
     });
     es.addEventListener('done', function () { es.close(); setLive(false, 'Finished'); });
     window.addEventListener('pagehide', function () { es.close(); });
