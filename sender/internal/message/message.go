@@ -93,6 +93,17 @@ type Message struct {
 	// last attempt failed, in the sender's vocabulary (package reason);
 	// empty while nothing went wrong.
 	Reason reason.Reason `json:"reason,omitempty"`
+	// HeldReason says why the sender, not the caller, put the message's
+	// send off to NextAttemptAt at admission: quiet_hours (the user's
+	// night) or frequency_cap (the period's cap is reached, on_exceed
+	// hold). It stays as the message's history (docs/campaigns.md).
+	HeldReason HeldReason `json:"held_reason,omitempty"`
+	// DuplicateOf is the first message of a duplicate (status rejected,
+	// reason duplicate): the one the dedup window holds.
+	DuplicateOf string `json:"duplicate_of,omitempty"`
+	// Admission is what storage checks and counts atomically as it stores
+	// the message (campaign rules); never stored or shown.
+	Admission *Admission `json:"-"`
 	// Receipt is the platform's asynchronous report on a delivered
 	// message (WeChat's subscribe_msg_sent_event), when one arrived.
 	Receipt   *Receipt  `json:"receipt,omitempty"`
@@ -110,6 +121,57 @@ type Message struct {
 // call), or the platform answered its not-subscribed code (status failed,
 // with that code). The whole vocabulary is in package reason.
 const ReasonNotSubscribed = reason.NotSubscribed
+
+// HeldReason says why the sender held a message at admission.
+type HeldReason string
+
+// Held reasons.
+const (
+	HeldQuietHours   HeldReason = "quiet_hours"
+	HeldFrequencyCap HeldReason = "frequency_cap"
+)
+
+// Admission is a message's campaign rules as storage applies them in the
+// write that stores the message (Store.Enqueue), atomically with every
+// other admission of the app — under concurrency, across restarts and,
+// on Redis, across instances (docs/campaigns.md). Package campaign builds
+// it from the app's configuration and the message's own settings.
+type Admission struct {
+	// At is the admission's clock: dedup entries and counters whose Until
+	// is not after it have expired.
+	At time.Time
+	// DedupKey, when set, is the message's dedup identity (user, template,
+	// dedup key). A live entry for it whose message still exists makes
+	// the message a duplicate: stored rejected, reason duplicate,
+	// DuplicateOf that message; nothing is counted. Otherwise, once the
+	// message is admitted, the entry is set to it until DedupUntil.
+	DedupKey   string
+	DedupUntil time.Time
+	// Slots are when the message may go, in order of preference, each with
+	// the counters (frequency caps) that must all have room; the first
+	// slot with room is taken and its counters are incremented. None with
+	// room: the message is stored rejected, reason frequency_cap. No slots:
+	// no caps, the message goes at its NextAttemptAt.
+	Slots []Slot
+}
+
+// Slot is one time a message may go and the counters it counts in.
+type Slot struct {
+	// Due becomes the message's NextAttemptAt, Held its HeldReason.
+	Due  time.Time
+	Held HeldReason
+	// Counters are the frequency-cap periods the send falls in.
+	Counters []Counter
+}
+
+// Counter is one period's frequency-cap count of one user.
+type Counter struct {
+	// Key names the count within the app (user, period, category).
+	Key   string
+	Limit int
+	// Until is the period's end: the count expires then.
+	Until time.Time
+}
 
 // ReceiptStatus is what the platform reported of a delivered message.
 type ReceiptStatus string

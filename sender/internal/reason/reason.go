@@ -68,6 +68,16 @@ const (
 	// AppNotConfigured: the message's app is no longer in the sender's
 	// configuration.
 	AppNotConfigured Reason = "app_not_configured"
+	// Duplicate: the app's dedup window (or the message's own) already
+	// holds a message of the same user, template and dedup key: the later
+	// one is refused before any send, with duplicate_of naming the first
+	// (docs/campaigns.md). Not an idempotency key's retry: that answers
+	// the first message itself.
+	Duplicate Reason = "duplicate"
+	// FrequencyCap: the user already got the app's cap of messages for the
+	// period (a day, a week, in the app's time zone), optionally of the
+	// template's category (docs/campaigns.md).
+	FrequencyCap Reason = "frequency_cap"
 )
 
 // Entry is one reason with what it means and whether resending the same
@@ -99,6 +109,8 @@ var All = []Entry{
 	{Network, "the platform could not be reached", "nothing: retried with backoff; check the network if it lasts"},
 	{Cancelled, "an operator cancelled the message", "redrive it to send it after all"},
 	{AppNotConfigured, "the message's app is no longer configured", "configure the app again, then redrive"},
+	{Duplicate, "a message of the same user, template and dedup key was accepted within the dedup window (duplicate_of names it)", "nothing: the user has it already; send with another dedup key if it is really new"},
+	{FrequencyCap, "the user reached the app's frequency cap for the period", "send later, or mark it urgent only if it really is; on_exceed: hold holds it to the next period instead"},
 }
 
 // Valid reports whether r is in the vocabulary.

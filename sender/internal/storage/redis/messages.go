@@ -47,8 +47,54 @@ func newArgs(args []any, m *message.Message, seq int64) ([]any, error) {
 	if err != nil {
 		return args, fmt.Errorf("message %s: encode: %w", m.ID, err)
 	}
+	ad, err := admissionArg(m.Admission)
+	if err != nil {
+		return args, fmt.Errorf("message %s: %w", m.ID, err)
+	}
 	return append(args, m.ID, member(seq, m.ID), string(m.Status), seq, toMS(m.NextAttemptAt), toMS(m.UpdatedAt),
-		string(b), m.IdempotencyKey, m.Fingerprint, m.BroadcastID, m.Retries, m.PlatformMsgID, m.LastCode, m.LastError), nil
+		string(b), m.IdempotencyKey, m.Fingerprint, m.BroadcastID, m.Retries, m.PlatformMsgID, m.LastCode, m.LastError,
+		string(m.HeldReason), ad), nil
+}
+
+// admission is a message.Admission as the enqueue script reads it (admit
+// in scripts.go); times are Unix ms in strings (Lua numbers are doubles).
+type admission struct {
+	At       int64  `json:"at,string"`
+	DedupKey string `json:"dk,omitempty"`
+	Until    int64  `json:"du,string"`
+	Slots    []slot `json:"slots,omitempty"`
+}
+
+type slot struct {
+	Due      int64     `json:"due,string"`
+	Held     string    `json:"held,omitempty"`
+	Counters []counter `json:"c,omitempty"`
+}
+
+type counter struct {
+	Key   string `json:"k"`
+	Limit int    `json:"l"`
+	Until int64  `json:"u,string"`
+}
+
+// admissionArg encodes ad for the script ("" for none).
+func admissionArg(ad *message.Admission) (string, error) {
+	if ad == nil {
+		return "", nil
+	}
+	a := admission{At: toMS(ad.At), DedupKey: ad.DedupKey, Until: toMS(ad.DedupUntil)}
+	for _, s := range ad.Slots {
+		sl := slot{Due: toMS(s.Due), Held: string(s.Held)}
+		for _, c := range s.Counters {
+			sl.Counters = append(sl.Counters, counter{Key: c.Key, Limit: c.Limit, Until: toMS(c.Until)})
+		}
+		a.Slots = append(a.Slots, sl)
+	}
+	b, err := json.Marshal(a)
+	if err != nil {
+		return "", fmt.Errorf("encode admission: %w", err)
+	}
+	return string(b), nil
 }
 
 // Enqueue implements storage.Store. A message without an ID gets one
@@ -274,6 +320,17 @@ func (j *enqueueJob) apply(idx []int, r any) {
 			j.unused = append(j.unused, j.out[i].ID)
 			j.out[i] = j.out[idx[r-1]]
 		case []any:
+			if len(r) == 6 && str(r[0]) == "ADM" {
+				next, err := strconv.ParseInt(str(r[2]), 10, 64)
+				if err != nil {
+					j.err = fmt.Errorf("enqueue: admission of %s: next %q: %w", j.out[i].ID, str(r[2]), err)
+					return
+				}
+				m := &j.out[i]
+				m.Status, m.NextAttemptAt, m.HeldReason = message.Status(str(r[1])), fromMS(next), message.HeldReason(str(r[3]))
+				m.Reason, m.DuplicateOf = reason.Reason(str(r[4])), str(r[5])
+				continue
+			}
 			first, err := decodeMsg(str(r[0]), r[1], false)
 			if err != nil {
 				j.err = fmt.Errorf("enqueue: %w", err)
@@ -720,8 +777,11 @@ func decodeMsg(id string, v any, attempts bool) (message.Message, error) {
 		Status: message.Status(str(f[1])), NextAttemptAt: fromMS(num(f[3])), Retries: int(num(f[5])),
 		UpdatedAt: fromMS(num(f[6])), BroadcastID: str(f[7]), PlatformMsgID: str(f[8]), LastCode: str(f[9]),
 		LastError: str(f[10]), Reason: reason.Reason(str(f[11]))}
-	if attempts && len(f) > 13 {
-		for _, line := range strings.Split(str(f[13]), "\n") {
+	if len(f) > 14 {
+		m.HeldReason, m.DuplicateOf = message.HeldReason(str(f[13])), str(f[14])
+	}
+	if attempts && len(f) > 15 {
+		for _, line := range strings.Split(str(f[15]), "\n") {
 			if line == "" {
 				continue
 			}
@@ -815,6 +875,6 @@ func normalize(m message.Message, now time.Time) (message.Message, error) {
 		m.NextAttemptAt = m.CreatedAt
 	}
 	m.CreatedAt, m.UpdatedAt, m.NextAttemptAt, m.SendAt = ms(m.CreatedAt), ms(m.UpdatedAt), ms(m.NextAttemptAt), ms(m.SendAt)
-	m.Attempts, m.Reason, m.Receipt = nil, "", nil
+	m.Attempts, m.Reason, m.Receipt, m.DuplicateOf = nil, "", nil, ""
 	return m, nil
 }

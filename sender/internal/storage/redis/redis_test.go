@@ -143,3 +143,16 @@ func TestDurabilitySettings(t *testing.T) {
 		t.Errorf("with the replica gone: err = %v, want ErrUnavailable naming the replicas", err)
 	}
 }
+
+// TestCampaignAcrossInstances: two stores on one Redis under one prefix
+// (two sender instances) share dedup entries and counts, and concurrent
+// admissions through both accept exactly one message of a dedup key (one
+// script on the app's hash slot decides each).
+func TestCampaignAcrossInstances(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	prefix := fmt.Sprintf("t%d", prefixes.Add(1))
+	a, b := open(t, srv, redis.Config{Prefix: prefix}), open(t, srv, redis.Config{Prefix: prefix})
+	storagetest.CampaignAcrossStores(t, a, b)
+	storagetest.CampaignDedupConcurrent(t, a, b)
+}

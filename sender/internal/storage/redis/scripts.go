@@ -46,8 +46,10 @@ import (
 const prelude = `
 local base = KEYS[1]
 -- a message's fields as read for answers, in this order (decode: msgFields)
-local FIELDS = {'b', 's', 'q', 'n', 'c', 'r', 'u', 'bid', 'pm', 'lc', 'le', 'rs', 'k'}
-local NF = 14 -- ARGV slots of one new message: id, member, status, seq, next, updated, body, ikey, fp, bid, retries, pm, lc, le
+local FIELDS = {'b', 's', 'q', 'n', 'c', 'r', 'u', 'bid', 'pm', 'lc', 'le', 'rs', 'k', 'hr', 'dof'}
+-- ARGV slots of one new message: id, member, status, seq, next, updated, body, ikey, fp, bid, retries, pm, lc, le,
+-- held reason, admission (JSON, '' for none: campaign rules, admit below)
+local NF = 16
 
 local function mismatch(a, b) return a and b and a ~= '' and b ~= '' and a ~= b end
 
@@ -74,6 +76,7 @@ local function insert(a, i)
   if a[i+11] ~= '' then f[#f+1] = 'pm'; f[#f+1] = a[i+11] end
   if a[i+12] ~= '' then f[#f+1] = 'lc'; f[#f+1] = a[i+12] end
   if a[i+13] ~= '' then f[#f+1] = 'le'; f[#f+1] = a[i+13] end
+  if a[i+14] and a[i+14] ~= '' then f[#f+1] = 'hr'; f[#f+1] = a[i+14] end
   redis.call('HSET', base .. 'm:' .. id, unpack(f))
   redis.call('ZADD', base .. 'all', seq, id)
   if bid then redis.call('ZADD', base .. 'bm:' .. bid, seq, id) end
@@ -118,6 +121,60 @@ local function redriveOne(id, st, member, seq, bid, now)
   return true
 end
 
+-- admit applies the campaign rules of the new message whose NF fields
+-- start at a[i] (docs/campaigns.md): a live dedup entry dd:<key> whose
+-- message exists makes it a duplicate; else the first slot whose counters
+-- fc:<key> all have room is taken (none: frequency_cap) and counted, and
+-- the dedup entry is set to it. It changes the message's status, next
+-- attempt and held reason in a, and answers the fields insert does not
+-- write (reason, duplicate_of). Times are strings of Unix ms; the keys'
+-- TTLs only collect garbage (a day past their end): liveness is decided
+-- by the stored end against the admission's clock.
+local DAY = 86400000
+local function admit(a, i)
+  local ad = cjson.decode(a[i+15])
+  local at = tonumber(ad.at)
+  local dk = ad.dk or ''
+  if dk ~= '' then
+    local e = redis.call('HMGET', base .. 'dd:' .. dk, 'm', 'u')
+    if e[1] and tonumber(e[2]) > at and redis.call('EXISTS', base .. 'm:' .. e[1]) == 1 then
+      a[i+2] = 'rejected'
+      return {'rs', 'duplicate', 'dof', e[1]}
+    end
+  end
+  local slots = ad.slots or {}
+  if #slots > 0 then
+    local pick = nil
+    for _, s in ipairs(slots) do
+      local room = true
+      for _, c in ipairs(s.c or {}) do
+        local v = redis.call('HMGET', base .. 'fc:' .. c.k, 'n', 'u')
+        if v[1] and tonumber(v[2]) > at and tonumber(v[1]) >= tonumber(c.l) then room = false; break end
+      end
+      if room then pick = s; break end
+    end
+    if not pick then
+      a[i+2] = 'rejected'
+      return {'rs', 'frequency_cap'}
+    end
+    a[i+4] = pick.due
+    a[i+14] = pick.held or ''
+    for _, c in ipairs(pick.c or {}) do
+      local key = base .. 'fc:' .. c.k
+      local v = redis.call('HMGET', key, 'n', 'u')
+      if v[1] and tonumber(v[2]) > at then redis.call('HINCRBY', key, 'n', 1) else redis.call('HSET', key, 'n', 1) end
+      redis.call('HSET', key, 'u', c.u)
+      redis.call('PEXPIRE', key, math.max(tonumber(c.u) - at, 0) + DAY)
+    end
+  end
+  if dk ~= '' then
+    local key = base .. 'dd:' .. dk
+    redis.call('HSET', key, 'm', a[i], 'u', ad.du)
+    redis.call('PEXPIRE', key, math.max(tonumber(ad.du) - at, 0) + DAY)
+  end
+  return {}
+end
+
 -- idempotency keys of a kind (message, broadcast, group)
 local function getkey(kind, key)
   local v = redis.call('HMGET', base .. 'ik:' .. kind .. ':' .. key, 'fp', 'ref')
@@ -136,8 +193,9 @@ var scriptSrc = map[string]string{
 	// all or none: a request whose key or id is refused changes nothing
 	// and does not stop the others (it answers {'ERR', reason}). A request
 	// answers one entry per message: 0 stored, j (a number) the same key
-	// as its message j, or {id, fields} of the first message of a key
-	// already taken.
+	// as its message j, {id, fields} of the first message of a key
+	// already taken, or {'ADM', status, next, held reason, reason,
+	// duplicate_of} stored after its admission (campaign rules) decided.
 	"enqueue": `
 local now = ARGV[1]
 local function one(i, n)
@@ -172,9 +230,17 @@ local function one(i, n)
     local k = i + (m - 1) * NF
     local p = plan[m]
     if p == 0 then
+      local extra = nil
+      if ARGV[k+15] ~= '' then extra = admit(ARGV, k) end
       insert(ARGV, k)
+      if extra and #extra > 0 then redis.call('HSET', base .. 'm:' .. ARGV[k], unpack(extra)) end
       if ARGV[k+7] ~= '' then setkey('message', ARGV[k+7], ARGV[k+8], ARGV[k], now) end
       out[m] = 0
+      if extra then
+        local rs, dof = '', ''
+        if #extra > 0 then rs = extra[2]; dof = extra[4] or '' end
+        out[m] = {'ADM', ARGV[k+2], tostring(ARGV[k+4]), ARGV[k+14], rs, dof}
+      end
     elseif type(p) == 'number' then
       out[m] = p
     else
@@ -409,7 +475,7 @@ local ms = redis.call('ZRANGE', base .. 'gm:' .. b[1], lo, '+', 'BYLEX', 'LIMIT'
 for x, to in ipairs(ms) do
   local member = ARGV[6 + x]
   local rec = {string.sub(member, 17), member, 'queued', tonumber(string.sub(member, 1, 16), 16), ARGV[4], ARGV[3],
-    ARGV[5] .. cjson.encode(to) .. ARGV[6], '', '', bid, 0, '', '', ''}
+    ARGV[5] .. cjson.encode(to) .. ARGV[6], '', '', bid, 0, '', '', '', '', ''}
   insert(rec, 1)
 end
 if #ms == limit then
@@ -619,7 +685,7 @@ var readSrc = map[string]string{
 	// get: ARGV id. Answers {fields + attempts, receipt} or {}.
 	"get": `
 local key = base .. 'm:' .. ARGV[1]
-local m = redis.call('HMGET', key, 'b', 's', 'q', 'n', 'c', 'r', 'u', 'bid', 'pm', 'lc', 'le', 'rs', 'k', 'a')
+local m = redis.call('HMGET', key, 'b', 's', 'q', 'n', 'c', 'r', 'u', 'bid', 'pm', 'lc', 'le', 'rs', 'k', 'hr', 'dof', 'a')
 if not m[1] then return {} end
 local rc = {}
 if m[9] then rc = redis.call('HGETALL', base .. 'rc:' .. m[9]) end

@@ -46,14 +46,14 @@ var fanoutCols = []struct {
 	{"id", true, 0}, {"app", true, 1}, {"platform", true, 2}, {"recipient", true, 3},
 	{"template_id", true, 4}, {"data", true, 5}, {"page", true, 6}, {"idempotency_key", true, 7},
 	{"broadcast_id", true, 8}, {"status", true, 9}, {"platform_msgid", true, 10},
-	{"last_code", true, 11}, {"last_error", true, 12}, {"api_key", true, 13},
+	{"last_code", true, 11}, {"last_error", true, 12}, {"api_key", true, 13}, {"held_reason", true, 14},
 	{"retries", false, 0}, {"next_attempt_at", false, 1}, {"created_at", false, 2}, {"updated_at", false, 3},
 	{"send_at", false, 4},
 }
 
 // row is one message's column values, unboxed until they are bound.
 type row struct {
-	s [14]string
+	s [15]string
 	n [5]int64
 }
 
@@ -388,8 +388,8 @@ func toRow(r *row, m message.Message, broadcastID string, now time.Time, enc *da
 		return err
 	}
 	*r = row{
-		s: [14]string{m.ID, m.App, m.Platform, m.To, m.TemplateID, data, m.Page, m.IdempotencyKey,
-			m.BroadcastID, string(m.Status), m.PlatformMsgID, m.LastCode, m.LastError, m.APIKey},
+		s: [15]string{m.ID, m.App, m.Platform, m.To, m.TemplateID, data, m.Page, m.IdempotencyKey,
+			m.BroadcastID, string(m.Status), m.PlatformMsgID, m.LastCode, m.LastError, m.APIKey, string(m.HeldReason)},
 		n: [5]int64{int64(m.Retries), toMS(m.NextAttemptAt), toMS(m.CreatedAt), toMS(m.UpdatedAt), toMS(m.SendAt)},
 	}
 	return nil

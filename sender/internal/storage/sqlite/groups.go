@@ -352,6 +352,19 @@ func (s *Store) Sweep(ctx context.Context, keysBefore time.Time, limit int) (int
 			n = int(keys)
 			return nil
 		}
+		// Expired campaign entries (docs/campaigns.md).
+		for _, q := range []string{sqlSweepDedup, sqlSweepCounts} {
+			res, err := w.conn.ExecContext(bg, q, toMS(keysBefore), limit)
+			if err != nil {
+				return err
+			}
+			if gone, err := res.RowsAffected(); err != nil {
+				return err
+			} else if gone > 0 {
+				n = int(gone)
+				return nil
+			}
+		}
 		var version int64
 		err = w.conn.QueryRowContext(bg, sqlSweepVersion).Scan(&version)
 		if errors.Is(err, sql.ErrNoRows) {

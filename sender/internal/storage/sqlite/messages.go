@@ -19,7 +19,7 @@ import (
 
 const (
 	sqlInsertMessage = `INSERT INTO messages (` + insertCols + `)
-	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	sqlMessageStatus = `SELECT status FROM messages WHERE id = ?`
 	sqlMessageLease  = `SELECT status, claims FROM messages WHERE id = ?`
 	sqlRedrive       = `UPDATE messages
@@ -75,11 +75,24 @@ func (s *Store) Enqueue(ctx context.Context, msgs []message.Message) ([]message.
 	nowMS := toMS(now)
 	// One message without a key is one INSERT: no savepoint needed (its
 	// count is written once per batch by the writer).
-	oneWrite := len(msgs) == 1 && msgs[0].IdempotencyKey == ""
+	oneWrite := len(msgs) == 1 && msgs[0].IdempotencyKey == "" && msgs[0].Admission == nil
+	// A message's admission (campaign rules) may change it: each run of
+	// the transaction starts from the message as given.
+	var given []message.Message
+	for i := range out {
+		if out[i].Admission != nil {
+			given = append(given, out[i])
+		}
+	}
 	err := s.submit(ctx, oneWrite, func(w *writer) error {
 		existing = existing[:0]
+		g := 0
 		for i := range args {
 			m := &out[i]
+			if m.Admission != nil {
+				*m = given[g]
+				g++
+			}
 			dup[i] = false
 			if m.IdempotencyKey != "" {
 				// The key may be taken by a committed message, an earlier
@@ -105,6 +118,15 @@ func (s *Store) Enqueue(ctx context.Context, msgs []message.Message) ([]message.
 					if err := repointKey(w, scope, m.IdempotencyKey, m.Fingerprint, m.ID, nowMS); err != nil {
 						return fmt.Errorf("enqueue message %s: %w", m.ID, err)
 					}
+				}
+			}
+			if m.Admission != nil {
+				if err := admit(w, m); err != nil {
+					return fmt.Errorf("enqueue message %s: %w", m.ID, err)
+				}
+				var err error
+				if args[i], err = appendMsgArgs(args[i][:0], m); err != nil {
+					return fmt.Errorf("enqueue message %s: %w", m.ID, err)
 				}
 			}
 			if _, err := w.st.insertMsg.Exec(args[i]...); err != nil {

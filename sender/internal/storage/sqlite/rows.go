@@ -12,7 +12,7 @@ import (
 // msgCols is what every message read selects, in msgRow.dest order.
 const msgCols = `id, app, platform, recipient, template_id, data, page, idempotency_key,
 	COALESCE(broadcast_id, ''), status, retries, next_attempt_at, platform_msgid,
-	last_code, last_error, created_at, updated_at, reason, send_at, api_key`
+	last_code, last_error, created_at, updated_at, reason, send_at, api_key, held_reason, duplicate_of`
 
 // receiptCol is the message's receipt as a JSON object (NULL: none), for
 // reads that show it; it follows msgCols (receiptRow.dest).
@@ -24,9 +24,9 @@ const receiptCol = `(SELECT json_object('status', r.status, 'error_code', r.erro
 // insertCols are the columns a new message row fills, in msgArgs order.
 const insertCols = `id, app, platform, recipient, template_id, data, page, idempotency_key,
 	broadcast_id, status, retries, next_attempt_at, lease_until, platform_msgid,
-	last_code, last_error, created_at, updated_at, send_at, api_key`
+	last_code, last_error, created_at, updated_at, send_at, api_key, reason, held_reason, duplicate_of`
 
-const insertColCount = 20
+const insertColCount = 23
 
 // msgRow is a scanned message before its JSON and times are decoded.
 // Decoding happens in the caller's goroutine, not the writer's.
@@ -40,7 +40,7 @@ func (r *msgRow) dest() []any {
 	return []any{&r.m.ID, &r.m.App, &r.m.Platform, &r.m.To, &r.m.TemplateID, &r.data,
 		&r.m.Page, &r.m.IdempotencyKey, &r.m.BroadcastID, &r.status, &r.m.Retries,
 		&r.next, &r.m.PlatformMsgID, &r.m.LastCode, &r.m.LastError, &r.created, &r.updated, &r.m.Reason,
-		&r.sendAt, &r.m.APIKey}
+		&r.sendAt, &r.m.APIKey, &r.m.HeldReason, &r.m.DuplicateOf}
 }
 
 // receiptRow is a message row read with receiptCol.
@@ -143,7 +143,7 @@ func normalize(m message.Message, now time.Time) (message.Message, error) {
 	m.Attempts = nil // attempts are written by Record only
 	// Reason and receipt are outcomes: Record writes the one, platform
 	// events the other.
-	m.Reason, m.Receipt = "", nil
+	m.Reason, m.Receipt, m.DuplicateOf = "", nil, ""
 	return m, nil
 }
 
@@ -159,5 +159,6 @@ func appendMsgArgs(args []any, m *message.Message) ([]any, error) {
 	}
 	return append(args, m.ID, m.App, m.Platform, m.To, m.TemplateID, string(data), m.Page,
 		m.IdempotencyKey, broadcast, string(m.Status), m.Retries, toMS(m.NextAttemptAt), int64(0),
-		m.PlatformMsgID, m.LastCode, m.LastError, toMS(m.CreatedAt), toMS(m.UpdatedAt), toMS(m.SendAt), m.APIKey), nil
+		m.PlatformMsgID, m.LastCode, m.LastError, toMS(m.CreatedAt), toMS(m.UpdatedAt), toMS(m.SendAt), m.APIKey,
+		string(m.Reason), string(m.HeldReason), m.DuplicateOf), nil
 }

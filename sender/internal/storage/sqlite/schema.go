@@ -278,6 +278,30 @@ CREATE TABLE app_pauses (
 -- The new status is counted like the others (schema version 7).
 INSERT INTO status_counts (status, n) VALUES ('cancelled', 0);
 `,
+	// 9: campaign rules (issue 16, docs/campaigns.md): why the sender held
+	// a message and which message a duplicate repeats; the dedup entries
+	// and the frequency-cap counts Enqueue checks and writes in its
+	// transaction.
+	`
+ALTER TABLE messages ADD COLUMN held_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN duplicate_of TEXT NOT NULL DEFAULT '';
+CREATE TABLE campaign_dedup (
+	app        TEXT NOT NULL,
+	key        TEXT NOT NULL,
+	message_id TEXT NOT NULL,
+	until      INTEGER NOT NULL,
+	PRIMARY KEY (app, key)
+) WITHOUT ROWID;
+CREATE INDEX campaign_dedup_until ON campaign_dedup(until);
+CREATE TABLE campaign_counts (
+	app   TEXT NOT NULL,
+	key   TEXT NOT NULL,
+	n     INTEGER NOT NULL,
+	until INTEGER NOT NULL,
+	PRIMARY KEY (app, key)
+) WITHOUT ROWID;
+CREATE INDEX campaign_counts_until ON campaign_counts(until);
+`,
 }
 
 // migrate brings the schema to the latest version in one transaction. The

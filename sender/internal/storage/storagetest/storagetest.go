@@ -78,6 +78,11 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"GroupList", testGroupList},
 		{"Retention", testRetention},
 		{"Closed", testClosed},
+		{"CampaignDedup", testCampaignDedup},
+		{"CampaignDedupConcurrent", testCampaignDedupConcurrent},
+		{"CampaignCaps", testCampaignCaps},
+		{"CampaignCapsConcurrent", testCampaignCapsConcurrent},
+		{"CampaignHeldReason", testCampaignHeldReason},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
