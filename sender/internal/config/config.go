@@ -277,6 +277,132 @@ type App struct {
 	// for the long term: WeChat's popup event does not say, and an accept
 	// of one is a standing grant, not one credit.
 	LongTermTemplates []string `yaml:"long_term_templates"`
+	// Campaigns are the app's campaign rules: dedup window, quiet hours,
+	// frequency caps (docs/campaigns.md). Nil: none.
+	Campaigns *Campaigns `yaml:"campaigns,omitempty"`
+}
+
+// Campaigns are an app's campaign rules (docs/campaigns.md).
+type Campaigns struct {
+	// TimeZone is the users' zone (IANA name) that quiet hours and the
+	// caps' days and weeks are read in; default Asia/Shanghai.
+	TimeZone string `yaml:"time_zone" json:"time_zone"`
+	// Dedup refuses a second message of the same user, template and
+	// dedup key within the window.
+	Dedup *Dedup `yaml:"dedup,omitempty" json:"dedup,omitempty"`
+	// QuietHours holds non-urgent messages that fall in the window to its
+	// end, spread over Ramp.
+	QuietHours *QuietHours `yaml:"quiet_hours,omitempty" json:"quiet_hours,omitempty"`
+	// FrequencyCaps limit the messages one user gets per day or week.
+	FrequencyCaps []FrequencyCap `yaml:"frequency_caps,omitempty" json:"frequency_caps,omitempty"`
+	// OnExceed is what a message over a cap becomes: reject (default:
+	// rejected, reason frequency_cap) or hold (sent in the next period
+	// with room).
+	OnExceed string `yaml:"on_exceed" json:"on_exceed"`
+	// Categories maps a template id to its category, for caps of one
+	// category.
+	Categories map[string]string `yaml:"categories,omitempty" json:"categories,omitempty"`
+}
+
+// Dedup is an app's dedup window.
+type Dedup struct {
+	Window time.Duration `yaml:"window" json:"-"`
+}
+
+// QuietHours is a daily window in the app's time zone, "HH:MM" to
+// "HH:MM" (End before Start: across midnight).
+type QuietHours struct {
+	Start string        `yaml:"start" json:"start"`
+	End   string        `yaml:"end" json:"end"`
+	Ramp  time.Duration `yaml:"ramp" json:"-"`
+}
+
+// FrequencyCap is at most Limit messages per user per Period (day or
+// week, weeks start on Monday), of templates of Category when set.
+type FrequencyCap struct {
+	Period   string `yaml:"period" json:"period"`
+	Limit    int    `yaml:"limit" json:"limit"`
+	Category string `yaml:"category,omitempty" json:"category,omitempty"`
+}
+
+// Campaign settings' values.
+const (
+	DefaultCampaignTimeZone = "Asia/Shanghai"
+	OnExceedReject          = "reject"
+	OnExceedHold            = "hold"
+	PeriodDay               = "day"
+	PeriodWeek              = "week"
+	// MaxDedupWindow bounds a dedup window (the app's or a message's).
+	MaxDedupWindow = 90 * 24 * time.Hour
+)
+
+// ClockTime parses "HH:MM" into minutes after midnight.
+func ClockTime(s string) (int, error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil || len(s) != 5 {
+		return 0, fmt.Errorf("want HH:MM (24-hour), got %q", s)
+	}
+	return t.Hour()*60 + t.Minute(), nil
+}
+
+// check validates c, naming the setting under f.
+func (c *Campaigns) check(bad func(setting, format string, args ...any), f string) {
+	f += ".campaigns"
+	if c.TimeZone == "" {
+		c.TimeZone = DefaultCampaignTimeZone
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "Local" {
+		bad(f+".time_zone", "want an IANA time zone name such as Asia/Shanghai, got %q", c.TimeZone)
+	}
+	if c.Dedup != nil && (c.Dedup.Window < time.Second || c.Dedup.Window > MaxDedupWindow) {
+		bad(f+".dedup.window", "must be between 1s and %s, got %s", MaxDedupWindow, c.Dedup.Window)
+	}
+	if q := c.QuietHours; q != nil {
+		start, err1 := ClockTime(q.Start)
+		if err1 != nil {
+			bad(f+".quiet_hours.start", "%v", err1)
+		}
+		end, err2 := ClockTime(q.End)
+		if err2 != nil {
+			bad(f+".quiet_hours.end", "%v", err2)
+		}
+		if err1 == nil && err2 == nil && start == end {
+			bad(f+".quiet_hours.end", "must differ from start (%s): a window of no time or of the whole day", q.Start)
+		}
+		if q.Ramp < 0 || q.Ramp > 6*time.Hour {
+			bad(f+".quiet_hours.ramp", "must be between 0 and 6h, got %s", q.Ramp)
+		}
+	}
+	switch c.OnExceed {
+	case "":
+		c.OnExceed = OnExceedReject
+	case OnExceedReject, OnExceedHold:
+	default:
+		bad(f+".on_exceed", "want reject or hold, got %q", c.OnExceed)
+	}
+	seen := map[string]bool{}
+	for i, fc := range c.FrequencyCaps {
+		g := fmt.Sprintf("%s.frequency_caps[%d]", f, i)
+		if fc.Period != PeriodDay && fc.Period != PeriodWeek {
+			bad(g+".period", "want day or week, got %q", fc.Period)
+		}
+		if fc.Limit < 1 {
+			bad(g+".limit", "must be at least 1, got %d", fc.Limit)
+		}
+		if fc.Category != "" && !slices.Contains(slices.Collect(maps.Values(c.Categories)), fc.Category) {
+			bad(g+".category", "no template of campaigns.categories is in category %q", fc.Category)
+		}
+		if k := fc.Period + "/" + fc.Category; seen[k] {
+			bad(g, "a second %s cap for category %q", fc.Period, fc.Category)
+		} else {
+			seen[k] = true
+		}
+	}
+	for tpl, cat := range c.Categories {
+		if tpl == "" || cat == "" || strings.ContainsAny(cat, "|\x00") {
+			bad(f+".categories", "template %q → category %q: both required, no '|'", tpl, cat)
+		}
+	}
 }
 
 // Events are an app's push settings, as entered in the platform's console.
@@ -739,6 +865,9 @@ func (c *Config) Validate() error {
 			bad(f+".rate.per_user_interval", "must be >= 0")
 		}
 		checkEvents(bad, f, a)
+		if a.Campaigns != nil {
+			a.Campaigns.check(bad, f)
+		}
 	}
 	for i, r := range c.ContentRules {
 		f := fmt.Sprintf("content_rules[%d]", i)

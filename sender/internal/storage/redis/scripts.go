@@ -436,7 +436,13 @@ for m = 1, n do
 end
 redis.call('HSET', base .. 'b:' .. bid, 'j', ARGV[2], 'n', ARGV[3], 'f', n)
 if ikey ~= '' then setkey('broadcast', ikey, fp, bid, now) end
-for m = 1, n do insert(ARGV, 7 + (m - 1) * NF) end
+for m = 1, n do
+  local k = 7 + (m - 1) * NF
+  local extra = nil
+  if ARGV[k+15] ~= '' then extra = admit(ARGV, k) end
+  insert(ARGV, k)
+  if extra and #extra > 0 then redis.call('HSET', base .. 'm:' .. ARGV[k], unpack(extra)) end
+end
 return {'ok'}
 `,
 	// createGroup: ARGV bid, json, group, ikey, fp, now, created. Answers

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -173,6 +174,45 @@ func (s *Store) CreateBroadcast(ctx context.Context, b message.Broadcast, msgs [
 		b.Recipients = len(msgs)
 	}
 	b.FannedOut = len(msgs)
+	if slices.ContainsFunc(msgs, func(m message.Message) bool { return m.Admission != nil }) {
+		// Campaign rules: each message is admitted in turn, in the
+		// broadcast's transaction (admit).
+		err := s.submitBulk(ctx, func(w *writer) error {
+			var err error
+			if dup, err = claim(w); err != nil || dup {
+				return err
+			}
+			if err := insert(w, 0, nil); err != nil {
+				return err
+			}
+			args := make([]any, 0, insertColCount)
+			for i := range msgs {
+				m := msgs[i]
+				m.BroadcastID = b.ID
+				if m, err = normalize(m, now); err != nil {
+					return err
+				}
+				if err := admit(w, &m); err != nil {
+					return fmt.Errorf("create broadcast %s: %w", b.ID, err)
+				}
+				if args, err = appendMsgArgs(args[:0], &m); err != nil {
+					return err
+				}
+				if _, err := w.st.insertMsg.Exec(args...); err != nil {
+					return writeErr("create broadcast "+b.ID, err)
+				}
+				w.countInsert(m.Status, 1)
+			}
+			return nil
+		})
+		if err != nil {
+			return message.Broadcast{}, false, err
+		}
+		if dup {
+			return first, true, nil
+		}
+		return b, false, nil
+	}
 	// Everything but executing happens here, in the caller's goroutine.
 	f, err := newFanout(b.ID, msgs, now)
 	if err != nil {

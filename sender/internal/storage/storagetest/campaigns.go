@@ -291,3 +291,34 @@ func CampaignAcrossStores(t *testing.T, a, b storage.Store) {
 	}
 	_ = fmt.Sprint
 }
+
+// testCampaignBroadcast: a list broadcast's messages are admitted one by
+// one in its transaction.
+func testCampaignBroadcast(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	first := enqueue(t, s, dedupMsg("app1", "u1", "u1|tpl-1|", t0, time.Hour))[0]
+	b := message.Broadcast{ID: "bc_campaign", App: "app1", TemplateID: "tpl-1"}
+	var msgs []message.Message
+	for _, to := range []string{"u1", "u2", "u3"} {
+		m := dedupMsg("app1", to, to+"|tpl-1|", at(time.Minute), time.Hour)
+		m.BroadcastID = b.ID
+		msgs = append(msgs, m)
+	}
+	if _, _, err := s.CreateBroadcast(ctx, b, msgs); err != nil {
+		t.Fatal(err)
+	}
+	_, counts, err := s.Broadcast(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[message.StatusRejected] != 1 || counts[message.StatusQueued] != 2 {
+		t.Errorf("broadcast counts %v, want 1 rejected (u1's duplicate) and 2 queued", counts)
+	}
+	ms, _, err := s.List(ctx, storage.Filter{BroadcastID: b.ID, Status: message.StatusRejected})
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("rejected of the broadcast: %d, %v", len(ms), err)
+	}
+	if ms[0].To != "u1" || ms[0].Reason != reason.Duplicate || ms[0].DuplicateOf != first.ID {
+		t.Errorf("rejected = %s reason %q duplicate_of %q, want u1's duplicate of %s", ms[0].To, ms[0].Reason, ms[0].DuplicateOf, first.ID)
+	}
+}

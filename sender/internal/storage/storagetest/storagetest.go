@@ -83,6 +83,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"CampaignCaps", testCampaignCaps},
 		{"CampaignCapsConcurrent", testCampaignCapsConcurrent},
 		{"CampaignHeldReason", testCampaignHeldReason},
+		{"CampaignBroadcast", testCampaignBroadcast},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
