@@ -70,10 +70,16 @@ type Option func(*options)
 
 type options struct {
 	httpClient *http.Client
+	now        func() time.Time
 }
 
 // WithHTTPClient sets the client platform calls use (tests).
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
+
+// WithClock replaces the clock of the API (admission: send_at, campaign
+// rules) and of the dispatcher (what is due) — tests move it instead of
+// sleeping. Token lifetimes and storage's own stamps keep the wall clock.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // New opens storage and builds the service. Close releases it.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (*Service, error) {
@@ -142,7 +148,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 			Shaper: ratelimit.New(perSecond, burst, perUser, shape...), ContentCheck: a.ContentCheck,
 			Consent: consent.NewGate(a.Name, mode, store, observer{s.metrics, s.health}, gateOptions(a)...)}
 	}
-	s.dispatcher = dispatch.New(store, apps, cfg.Delivery, log, dispatch.WithObserver(observer{s.metrics, s.health}))
+	dopts := []dispatch.Option{dispatch.WithObserver(observer{s.metrics, s.health})}
+	if o.now != nil {
+		dopts = append(dopts, dispatch.WithClock(o.now))
+	}
+	s.dispatcher = dispatch.New(store, apps, cfg.Delivery, log, dopts...)
 	s.bulk = bulk.New(store, log, bulk.WithFannedOut(func(int) { s.dispatcher.Wake() }),
 		bulk.WithKeyWindow(cfg.Idempotency.Window),
 		bulk.WithRetention(map[message.Status]time.Duration{message.StatusDelivered: cfg.Retention.Delivered,
@@ -165,11 +175,21 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		FanOut:   s.bulk.Wake,
 		Accepted: func(app string, n int) { s.metrics.Accepted.WithLabelValues(app).Add(float64(n)) },
 		Rejected: func(app, rule string) { s.metrics.Rejected.WithLabelValues(app, rule).Inc() },
+		Campaign: func(app, what, rule string) {
+			if what == "held" {
+				s.metrics.CampaignHeld.WithLabelValues(app, rule).Inc()
+			} else {
+				s.metrics.CampaignRejected.WithLabelValues(app, rule).Inc()
+			}
+		},
 		Ready:    s.ready,
 		Metrics:  s.metrics.Handler(),
 		Runtime:  func(app string) api.AppRuntime { return s.runtime(app, brokers) },
 		Resume:   s.dispatcher.Resume,
 	}, log)
+	if o.now != nil {
+		s.api.WithClock(o.now)
+	}
 	// The platforms' pushes carry the platform's signatures, not an API
 	// key: they are served beside the API, not behind its key check.
 	apiHandler := s.api.Handler()

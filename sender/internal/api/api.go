@@ -33,6 +33,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/minipush/minipush/sender/internal/campaign"
 	"github.com/minipush/minipush/sender/internal/config"
 	"github.com/minipush/minipush/sender/internal/consent"
 	"github.com/minipush/minipush/sender/internal/contentrules"
@@ -72,6 +73,10 @@ type Hooks struct {
 	// Accepted and Rejected count messages for metrics.
 	Accepted func(app string, n int)
 	Rejected func(app, rule string)
+	// Campaign counts a message the campaign rules held or rejected
+	// (what: held or rejected; rule: quiet_hours, frequency_cap,
+	// duplicate).
+	Campaign func(app, what, rule string)
 	// Ready reports readiness from memory (it must never wait on storage:
 	// probes are anonymous and frequent).
 	Ready func() Readiness
@@ -115,6 +120,8 @@ type API struct {
 	// rates holds each key's request limiter, by index in keys.
 	rates      keyRates
 	metricsKey bool
+	// campaigns are the apps' campaign rules (nil: none).
+	campaigns map[string]*campaign.Rules
 }
 
 // New returns the API.
@@ -125,8 +132,22 @@ func New(store Store, cfg *config.Config, content *contentrules.Rules, hooks Hoo
 		apps[a.Name] = a
 		order = append(order, a.Name)
 	}
+	camps := map[string]*campaign.Rules{}
+	for _, a := range cfg.Apps {
+		rs, err := campaign.New(a.Campaigns)
+		if err != nil { // config.Validate refused it already
+			log.Error("campaign rules ignored", "app", a.Name, "err", err)
+		}
+		camps[a.Name] = rs
+	}
 	return &API{store: store, apps: apps, order: order, keys: cfg.APIKeys, content: content, hooks: hooks, log: log, now: time.Now,
-		rates: newKeyRates(cfg), metricsKey: cfg.Metrics.RequireKey}
+		rates: newKeyRates(cfg), metricsKey: cfg.Metrics.RequireKey, campaigns: camps}
+}
+
+// WithClock replaces the API's clock (tests: campaign rules, send_at).
+func (a *API) WithClock(now func() time.Time) *API {
+	a.now = now
+	return a
 }
 
 // Body limits: a message is small; a broadcast carries at most

@@ -47,6 +47,9 @@ type appView struct {
 	Events       bool                   `json:"events"`
 	ContentCheck bool                   `json:"content_check"`
 	DefaultPage  string                 `json:"default_page,omitempty"`
+	// Campaigns are the app's campaign rules (docs/campaigns.md); absent
+	// when it has none.
+	Campaigns *campaignsView `json:"campaigns,omitempty"`
 }
 
 // rateView is the app's send rate: per second (0: unlimited), burst, and
@@ -165,7 +168,8 @@ func (a *API) appView(ctx context.Context, app config.App, pauses map[string]mes
 		return appView{}, errors.New("no counts")
 	}
 	v := appView{Name: app.Name, Platform: app.Platform, AppID: app.AppID, Queue: counts, Healthy: true,
-		Consent: app.Consent, Events: app.Events != nil, ContentCheck: app.ContentCheck, DefaultPage: app.DefaultPage}
+		Consent: app.Consent, Events: app.Events != nil, ContentCheck: app.ContentCheck, DefaultPage: app.DefaultPage,
+		Campaigns: newCampaignsView(app.Campaigns)}
 	if v.Consent == "" {
 		v.Consent = config.ConsentObserve
 	}

@@ -28,6 +28,10 @@ type broadcastRequest struct {
 	// IdempotencyKey (or the Idempotency-Key header): a retried broadcast
 	// is not fanned out twice.
 	IdempotencyKey string `json:"idempotency_key"`
+	// Urgent passes the app's quiet hours; Dedup sets the messages' own
+	// dedup key and window (list broadcasts; docs/campaigns.md).
+	Urgent bool          `json:"urgent"`
+	Dedup  *dedupRequest `json:"dedup"`
 }
 
 // POST /v1/broadcasts {"app","to":[…] | "group","template_id","data",…} →
@@ -54,6 +58,12 @@ func (a *API) postBroadcast(w http.ResponseWriter, r *http.Request) {
 	ps = append(ps, checkIdent("group", req.Group, maxGroupNameBytes)...)
 	ps = append(ps, checkList("to", req.To)...)
 	ps = append(ps, checkSendAt(req.SendAt, a.now())...)
+	copts, cps := a.campaignOptions(app.Name, req.Urgent, req.Dedup)
+	ps = append(ps, cps...)
+	if req.Group != "" && req.Dedup != nil {
+		ps = append(ps, Problem{"dedup", "group", "dedup applies to messages and list broadcasts, " +
+			"not yet to group broadcasts (docs/campaigns.md)"})
+	}
 	key, ok := idempotencyKey(w, r, req.IdempotencyKey)
 	if !ok {
 		return
@@ -95,6 +105,16 @@ func (a *API) postBroadcast(w http.ResponseWriter, r *http.Request) {
 		}{app.Name, recipients, req.Group, req.TemplateID, req.Data, req.Page, canonicalTime(req.SendAt)})
 	}
 	if req.Group != "" {
+		// Quiet hours hold a group broadcast as a whole: its fan-out
+		// makes its messages due at the window's end, and the app's rate
+		// paces them (docs/campaigns.md).
+		due := now
+		if !b.SendAt.IsZero() {
+			due = b.SendAt
+		}
+		if end, held := a.campaigns[app.Name].QuietEnd(due, b.ID); held && !req.Urgent {
+			b.SendAt = end
+		}
 		a.broadcastGroup(w, r, b)
 		return
 	}
@@ -103,10 +123,12 @@ func (a *API) postBroadcast(w http.ResponseWriter, r *http.Request) {
 		due = now
 	}
 	msgs := make([]message.Message, len(recipients))
+	rules := a.campaigns[app.Name]
 	for i, to := range recipients {
 		msgs[i] = message.Message{ID: message.NewID("msg_", now), App: app.Name, Platform: app.Platform, To: to,
 			TemplateID: req.TemplateID, Data: req.Data, Page: req.Page, BroadcastID: b.ID,
 			Status: message.StatusQueued, NextAttemptAt: due, CreatedAt: now, UpdatedAt: now, SendAt: b.SendAt, APIKey: b.APIKey}
+		rules.Apply(&msgs[i], copts, now)
 	}
 	stored, dup, err := a.store.CreateBroadcast(r.Context(), b, msgs)
 	if err != nil {
@@ -120,6 +142,7 @@ func (a *API) postBroadcast(w http.ResponseWriter, r *http.Request) {
 	if a.hooks.Accepted != nil {
 		a.hooks.Accepted(app.Name, stored.Recipients)
 	}
+	a.campaignCounted(app.Name, msgs) // those held by quiet hours
 	if a.hooks.Queued != nil {
 		a.hooks.Queued()
 	}

@@ -23,6 +23,10 @@ type messageRequest struct {
 	Page           string            `json:"page"`
 	IdempotencyKey string            `json:"idempotency_key"`
 	SendAt         *time.Time        `json:"send_at"`
+	// Urgent passes the app's quiet hours; Dedup sets the message's own
+	// dedup key and window (docs/campaigns.md).
+	Urgent bool          `json:"urgent"`
+	Dedup  *dedupRequest `json:"dedup"`
 }
 
 // POST /v1/messages → 202 with the message (flat: id, status queued,
@@ -52,6 +56,8 @@ func (a *API) postMessage(w http.ResponseWriter, r *http.Request) {
 	ps = append(ps, checkIdent("to", req.To, maxRecipientBytes)...)
 	ps = append(ps, checkIdent("idempotency_key", req.IdempotencyKey, maxIdempotencyKeyBytes)...)
 	ps = append(ps, checkSendAt(req.SendAt, a.now())...)
+	copts, cps := a.campaignOptions(app.Name, req.Urgent, req.Dedup)
+	ps = append(ps, cps...)
 	if len(ps) > 0 {
 		a.rejected(app.Name, ps)
 		writeProblems(w, ps)
@@ -75,6 +81,7 @@ func (a *API) postMessage(w http.ResponseWriter, r *http.Request) {
 			Page, SendAt        string
 		}{app.Name, req.To, req.TemplateID, req.Data, req.Page, canonicalTime(req.SendAt)})
 	}
+	a.campaigns[app.Name].Apply(&m, copts, now)
 	out, dup, err := a.store.Enqueue(r.Context(), []message.Message{m})
 	if err != nil {
 		a.storeError(w, err, "message")
@@ -87,7 +94,8 @@ func (a *API) postMessage(w http.ResponseWriter, r *http.Request) {
 	if a.hooks.Accepted != nil {
 		a.hooks.Accepted(app.Name, 1)
 	}
-	if a.hooks.Queued != nil {
+	a.campaignCounted(app.Name, out)
+	if a.hooks.Queued != nil && out[0].Status == message.StatusQueued {
 		a.hooks.Queued()
 	}
 	writeJSON(w, http.StatusAccepted, out[0])

@@ -20,6 +20,12 @@ type Metrics struct {
 	reg        *prometheus.Registry
 	Accepted   *prometheus.CounterVec // app
 	Rejected   *prometheus.CounterVec // app, rule
+	// CampaignHeld and CampaignRejected count what the campaign rules
+	// made of messages at admission (docs/campaigns.md): held by
+	// quiet_hours or frequency_cap, rejected as duplicate or over a
+	// frequency_cap.
+	CampaignHeld     *prometheus.CounterVec // app, rule
+	CampaignRejected *prometheus.CounterVec // app, rule
 	Delivered  *prometheus.CounterVec // app, platform
 	Failed     *prometheus.CounterVec // app, platform, code, reason
 	Retries    *prometheus.CounterVec // app, platform, outcome, reason
@@ -51,6 +57,10 @@ func New(depth func(ctx context.Context) (map[message.Status]int, error)) *Metri
 		reg: reg,
 		Accepted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_messages_accepted_total",
 			Help: "Messages accepted by the API and committed to storage."}, []string{"app"}),
+		CampaignHeld: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_campaign_held_total",
+			Help: "Messages the campaign rules held at admission (rule: quiet_hours, frequency_cap)."}, []string{"app", "rule"}),
+		CampaignRejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_campaign_rejected_total",
+			Help: "Messages the campaign rules rejected at admission (rule: duplicate, frequency_cap)."}, []string{"app", "rule"}),
 		Rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_messages_rejected_total",
 			Help: "Messages refused by validation or content rules (rule = the rule's name)."}, []string{"app", "rule"}),
 		Delivered: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_messages_delivered_total",
@@ -87,7 +97,7 @@ func New(depth func(ctx context.Context) (map[message.Status]int, error)) *Metri
 	m.Receipts = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_receipts_total",
 		Help: "The platforms' delivery receipts of accepted messages (WeChat subscribe_msg_sent_event), by status."},
 		[]string{"app", "status"})
-	reg.MustRegister(m.Accepted, m.Rejected, m.Delivered, m.Failed, m.Retries, m.TokenFetch, m.TokenFetchLimited, m.SendLatency,
+	reg.MustRegister(m.Accepted, m.Rejected, m.CampaignHeld, m.CampaignRejected, m.Delivered, m.Failed, m.Retries, m.TokenFetch, m.TokenFetchLimited, m.SendLatency,
 		m.OutcomeWrite, m.LeaseLost, m.PlatformEvents, m.ConsentChanges, m.ConsentHeld, m.ConsentLearned, m.Receipts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&depthCollector{depth: depth, desc: prometheus.NewDesc("minipush_queue_depth",
