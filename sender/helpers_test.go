@@ -117,13 +117,22 @@ type svc struct {
 	// answers records every API answer body, for the secrets test.
 	mu      sync.Mutex
 	answers []string
+
+	// opts are the sender.New options (startServiceWith).
+	opts []sender.Option
 }
 
 // startService builds a sender from cfg and serves it on a loopback port
 // until the test ends.
 func startService(t testing.TB, mock *mocktest.Mock, cfg *config.Config, log *slog.Logger) *svc {
 	t.Helper()
-	s := &svc{t: t, mock: mock, cfg: cfg, log: log}
+	return startServiceWith(t, mock, cfg, log)
+}
+
+// startServiceWith is startService with sender.New options.
+func startServiceWith(t testing.TB, mock *mocktest.Mock, cfg *config.Config, log *slog.Logger, opts ...sender.Option) *svc {
+	t.Helper()
+	s := &svc{t: t, mock: mock, cfg: cfg, log: log, opts: opts}
 	contract, err := openapitest.New(t, openapi.Document().YAML())
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +146,7 @@ func startService(t testing.TB, mock *mocktest.Mock, cfg *config.Config, log *sl
 func (s *svc) start() {
 	s.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	service, err := sender.New(ctx, s.cfg, s.log)
+	service, err := sender.New(ctx, s.cfg, s.log, s.opts...)
 	if err != nil {
 		cancel()
 		s.t.Fatalf("sender.New: %v", err)

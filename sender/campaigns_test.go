@@ -1,0 +1,275 @@
+package sender_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/minipush/minipush/sender"
+	"github.com/minipush/minipush/sender/internal/config"
+	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/reason"
+)
+
+// testClock is the sender's clock in these tests: moved, never slept on.
+type testClock struct{ ns atomic.Int64 }
+
+func newTestClock(t time.Time) *testClock {
+	c := &testClock{}
+	c.ns.Store(t.UnixNano())
+	return c
+}
+
+func (c *testClock) Now() time.Time        { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *testClock) Set(t time.Time)       { c.ns.Store(t.UnixNano()) }
+func (c *testClock) Add(d time.Duration)   { c.ns.Add(int64(d)) }
+func shanghai(t testing.TB) *time.Location { return mustLoc(t, "Asia/Shanghai") }
+func mustLoc(t testing.TB, name string) *time.Location {
+	t.Helper()
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// campaignService is a sender whose shop app has c as campaign rules and
+// whose clock is clk.
+func campaignService(t *testing.T, c config.Campaigns, clk *testClock) *svc {
+	t.Helper()
+	mock := startMock(t)
+	cfg := testConfig(t, mock.URL)
+	cfg.Apps[0].Campaigns = &c
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return startServiceWith(t, mock, cfg, nil, sender.WithClock(clk.Now))
+}
+
+// post posts a message body and answers the stored message (202).
+func (s *svc) post(body map[string]any) message.Message {
+	s.t.Helper()
+	code, b := s.do(http.MethodPost, "/v1/messages", body)
+	if code != http.StatusAccepted {
+		s.t.Fatalf("POST /v1/messages: %d %s", code, b)
+	}
+	var m message.Message
+	mustJSON(s.t, b, &m)
+	return m
+}
+
+// TestCampaignDedupHTTP: the app's dedup window over HTTP — a second
+// message of the same user and template is rejected as a duplicate of the
+// first, a message's own dedup key tells orders apart, an idempotency key
+// is something else, and concurrent requests accept exactly one.
+func TestCampaignDedupHTTP(t *testing.T) {
+	t.Parallel()
+	clk := newTestClock(time.Date(2030, 1, 2, 4, 0, 0, 0, time.UTC)) // 12:00 in Shanghai
+	s := campaignService(t, config.Campaigns{Dedup: &config.Dedup{Window: time.Hour}}, clk)
+	first := s.post(msg(shopApp, users[0], "d1"))
+	if first.Status != message.StatusQueued {
+		t.Fatalf("first: %+v", first)
+	}
+	second := s.post(msg(shopApp, users[0], "d2"))
+	if second.Status != message.StatusRejected || second.Reason != reason.Duplicate || second.DuplicateOf != first.ID {
+		t.Errorf("second: status %s reason %q duplicate_of %q, want rejected duplicate of %s", second.Status, second.Reason, second.DuplicateOf, first.ID)
+	}
+	if got := s.get(second.ID); got.DuplicateOf != first.ID || len(got.Attempts) != 0 {
+		t.Errorf("stored duplicate: duplicate_of %q, %d attempts", got.DuplicateOf, len(got.Attempts))
+	}
+	// Its own key: another order; its own window.
+	keyed := msg(shopApp, users[0], "d3")
+	keyed["dedup"] = map[string]any{"key": "order-3", "window": "10m"}
+	if m := s.post(keyed); m.Status != message.StatusQueued {
+		t.Errorf("another dedup key: %s %q", m.Status, m.Reason)
+	}
+	if m := s.post(keyed); m.Reason != reason.Duplicate {
+		t.Errorf("the same dedup key again: %s %q", m.Status, m.Reason)
+	}
+	clk.Add(11 * time.Minute)
+	if m := s.post(keyed); m.Status != message.StatusQueued {
+		t.Errorf("after its 10m window: %s %q", m.Status, m.Reason)
+	}
+	// An idempotency key answers the first message itself (200), not a
+	// duplicate.
+	idem := msg(shopApp, users[1], "i1")
+	idem["idempotency_key"] = "retry-1"
+	a := s.post(idem)
+	code, b := s.do(http.MethodPost, "/v1/messages", idem)
+	var again message.Message
+	mustJSON(t, b, &again)
+	if code != http.StatusOK || again.ID != a.ID || again.Status == message.StatusRejected {
+		t.Errorf("idempotent retry: %d id %s status %s, want 200 with %s", code, again.ID, again.Status, a.ID)
+	}
+	// Concurrent: exactly one of many.
+	const n = 24
+	out := make([]message.Message, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			code, b, err := callWith(s.client, s.URL, http.MethodPost, "/v1/messages", testAPIKey, msg(shopApp, users[2], fmt.Sprint("c", i)))
+			if err != nil || code != http.StatusAccepted {
+				t.Errorf("concurrent %d: %d %s %v", i, code, b, err)
+				return
+			}
+			_ = json.Unmarshal(b, &out[i])
+		})
+	}
+	wg.Wait()
+	queued := 0
+	for _, m := range out {
+		if m.Status == message.StatusQueued {
+			queued++
+		} else if m.Reason != reason.Duplicate {
+			t.Errorf("concurrent: status %s reason %q", m.Status, m.Reason)
+		}
+	}
+	if queued != 1 {
+		t.Errorf("%d of %d concurrent messages accepted, want exactly 1", queued, n)
+	}
+	// Bad settings are named.
+	bad := msg(shopApp, users[3], "b")
+	bad["dedup"] = map[string]any{"window": "forever"}
+	if code, b := s.do(http.MethodPost, "/v1/messages", bad); code != http.StatusUnprocessableEntity || !json.Valid(b) ||
+		!containsProblem(b, "dedup.window") {
+		t.Errorf("a bad dedup.window: %d %s", code, b)
+	}
+	s.wait(first.ID, message.StatusDelivered, 20*time.Second)
+	_, text := s.do(http.MethodGet, "/metrics", nil)
+	if v, _ := metric(string(text), "minipush_campaign_rejected_total", `app="shop"`, `rule="duplicate"`); v != n-1+2 {
+		t.Errorf("minipush_campaign_rejected_total{rule=duplicate} = %v, want %d", v, n-1+2)
+	}
+}
+
+func containsProblem(b []byte, field string) bool {
+	var e struct {
+		Problems []struct{ Field string } `json:"problems"`
+	}
+	if json.Unmarshal(b, &e) != nil {
+		return false
+	}
+	for _, p := range e.Problems {
+		if p.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// TestCampaignQuietHoursHTTP: a message at 23:00 in Shanghai is held to
+// 08:00 plus its place in the ramp, shows why, and is delivered once the
+// clock gets there; an urgent one goes at once.
+func TestCampaignQuietHoursHTTP(t *testing.T) {
+	t.Parallel()
+	sh := shanghai(t)
+	clk := newTestClock(time.Date(2030, 1, 2, 23, 0, 0, 0, sh))
+	s := campaignService(t, config.Campaigns{QuietHours: &config.QuietHours{Start: "22:00", End: "08:00", Ramp: 20 * time.Minute}}, clk)
+	end := time.Date(2030, 1, 3, 8, 0, 0, 0, sh)
+	var held []message.Message
+	for i := range 5 {
+		m := s.post(msg(shopApp, users[i], fmt.Sprint("q", i)))
+		if m.Status != message.StatusQueued || m.HeldReason != message.HeldQuietHours ||
+			m.NextAttemptAt.Before(end) || !m.NextAttemptAt.Before(end.Add(20*time.Minute)) {
+			t.Fatalf("held message: status %s held_reason %q next_attempt_at %v, want queued, quiet_hours, in [%v, +20m)",
+				m.Status, m.HeldReason, m.NextAttemptAt, end.UTC())
+		}
+		held = append(held, m)
+	}
+	urgent := msg(shopApp, users[5], "u")
+	urgent["urgent"] = true
+	u := s.post(urgent)
+	if u.HeldReason != "" {
+		t.Errorf("urgent message held: %q", u.HeldReason)
+	}
+	s.wait(u.ID, message.StatusDelivered, 20*time.Second)
+	// A moment before the earliest is due: nothing went.
+	earliest := held[0].NextAttemptAt
+	for _, m := range held[1:] {
+		if m.NextAttemptAt.Before(earliest) {
+			earliest = m.NextAttemptAt
+		}
+	}
+	clk.Set(earliest.Add(-time.Second))
+	// An urgent message delivered at that clock: the dispatcher has
+	// claimed since the move, and left the held ones alone.
+	urgent["data"].(map[string]string)["character_string3"] = "u2"
+	s.wait(s.post(urgent).ID, message.StatusDelivered, 20*time.Second)
+	for _, m := range held {
+		if got := s.get(m.ID); got.Status != message.StatusQueued {
+			t.Errorf("%s before its time: %s", m.ID, got.Status)
+		}
+	}
+	clk.Set(end.Add(20 * time.Minute))
+	for _, m := range held {
+		got := s.wait(m.ID, message.StatusDelivered, 20*time.Second)
+		if got.HeldReason != message.HeldQuietHours {
+			t.Errorf("delivered message lost its held_reason: %q", got.HeldReason)
+		}
+	}
+	_, text := s.do(http.MethodGet, "/metrics", nil)
+	if v, _ := metric(string(text), "minipush_campaign_held_total", `app="shop"`, `rule="quiet_hours"`); v != 5 {
+		t.Errorf("minipush_campaign_held_total{rule=quiet_hours} = %v, want 5", v)
+	}
+}
+
+// TestCampaignFrequencyCapHTTP: a day cap of 2 rejects the third message
+// of a user (on_exceed reject), or holds it to the next day (hold); the
+// app's rules show in GET /v1/apps/{name}.
+func TestCampaignFrequencyCapHTTP(t *testing.T) {
+	t.Parallel()
+	sh := shanghai(t)
+	for _, mode := range []string{config.OnExceedReject, config.OnExceedHold} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			clk := newTestClock(time.Date(2030, 1, 2, 12, 0, 0, 0, sh))
+			s := campaignService(t, config.Campaigns{OnExceed: mode,
+				FrequencyCaps: []config.FrequencyCap{{Period: config.PeriodDay, Limit: 2}}}, clk)
+			for i := range 2 {
+				if m := s.post(msg(shopApp, users[0], fmt.Sprint("f", i))); m.Status != message.StatusQueued || m.HeldReason != "" {
+					t.Fatalf("message %d: %s %q", i, m.Status, m.HeldReason)
+				}
+			}
+			third := s.post(msg(shopApp, users[0], "f3"))
+			other := s.post(msg(shopApp, users[1], "f4"))
+			if other.Status != message.StatusQueued || other.HeldReason != "" {
+				t.Errorf("another user: %s %q", other.Status, other.HeldReason)
+			}
+			if mode == config.OnExceedReject {
+				if third.Status != message.StatusRejected || third.Reason != reason.FrequencyCap {
+					t.Errorf("third: %s %q, want rejected frequency_cap", third.Status, third.Reason)
+				}
+			} else {
+				next := time.Date(2030, 1, 3, 0, 0, 0, 0, sh)
+				if third.Status != message.StatusQueued || third.HeldReason != message.HeldFrequencyCap || !third.NextAttemptAt.Equal(next) {
+					t.Errorf("third: %s held %q at %v, want queued, frequency_cap, %v", third.Status, third.HeldReason, third.NextAttemptAt, next.UTC())
+				}
+				clk.Set(next)
+				s.wait(third.ID, message.StatusDelivered, 20*time.Second)
+				// It took a slot of the next day: one is left.
+				if m := s.post(msg(shopApp, users[0], "f5")); m.HeldReason != "" {
+					t.Errorf("next day, second message: held %q", m.HeldReason)
+				}
+				if m := s.post(msg(shopApp, users[0], "f6")); m.HeldReason != message.HeldFrequencyCap {
+					t.Errorf("next day, third message: held %q, want frequency_cap", m.HeldReason)
+				}
+			}
+			code, b := s.do(http.MethodGet, "/v1/apps/"+shopApp, nil)
+			var app struct {
+				Campaigns struct {
+					TimeZone      string                `json:"time_zone"`
+					OnExceed      string                `json:"on_exceed"`
+					FrequencyCaps []config.FrequencyCap `json:"frequency_caps"`
+				} `json:"campaigns"`
+			}
+			mustJSON(t, b, &app)
+			if code != http.StatusOK || app.Campaigns.TimeZone != "Asia/Shanghai" || app.Campaigns.OnExceed != mode ||
+				len(app.Campaigns.FrequencyCaps) != 1 || app.Campaigns.FrequencyCaps[0].Limit != 2 {
+				t.Errorf("GET /v1/apps/shop campaigns: %d %s", code, b)
+			}
+		})
+	}
+}
