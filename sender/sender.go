@@ -182,10 +182,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 				s.metrics.CampaignRejected.WithLabelValues(app, rule).Inc()
 			}
 		},
-		Ready:    s.ready,
-		Metrics:  s.metrics.Handler(),
-		Runtime:  func(app string) api.AppRuntime { return s.runtime(app, brokers) },
-		Resume:   s.dispatcher.Resume,
+		Ready:   s.ready,
+		Metrics: s.metrics.Handler(),
+		Runtime: func(app string) api.AppRuntime { return s.runtime(app, brokers) },
+		Resume:  s.dispatcher.Resume,
 	}, log)
 	if o.now != nil {
 		s.api.WithClock(o.now)

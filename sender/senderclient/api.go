@@ -43,7 +43,33 @@ const (
 	ReasonNetwork             = "network"
 	ReasonCancelled           = "cancelled"
 	ReasonAppNotConfigured    = "app_not_configured"
+	// ReasonDuplicate: the app's (or the message's) dedup window already
+	// holds a message of the user, template and dedup key: DuplicateOf
+	// names it (docs/campaigns.md).
+	ReasonDuplicate = "duplicate"
+	// ReasonFrequencyCap: the user reached the app's frequency cap for the
+	// period.
+	ReasonFrequencyCap = "frequency_cap"
 )
+
+// Held reasons: why the sender put a message off at admission
+// (Message.HeldReason).
+const (
+	HeldQuietHours   = "quiet_hours"
+	HeldFrequencyCap = "frequency_cap"
+)
+
+// Dedup is a message's own dedup setting (docs/campaigns.md): a later
+// message of the same user, template and Key within Window ends rejected,
+// ReasonDuplicate. Not an idempotency key: a retry with one answers the
+// first message itself.
+type Dedup struct {
+	// Key tells messages of one user and template apart (an order id).
+	Key string `json:"key,omitempty"`
+	// Window replaces the app's campaigns.dedup.window (a Go duration,
+	// "24h"); required when the app has none.
+	Window string `json:"window,omitempty"`
+}
 
 // Attempt kinds.
 const (
@@ -65,6 +91,9 @@ type MessageRequest struct {
 	IdempotencyKey string `json:"idempotency_key,omitempty"`
 	// SendAt delays delivery (at most 365 days ahead).
 	SendAt *time.Time `json:"send_at,omitempty"`
+	// Urgent passes the app's quiet hours.
+	Urgent bool   `json:"urgent,omitempty"`
+	Dedup  *Dedup `json:"dedup,omitempty"`
 }
 
 // Accepted is the answer to a send or a redrive: the message as stored.
@@ -112,6 +141,11 @@ type Message struct {
 	// the last failed attempt; Reason is its meaning in the sender's
 	// vocabulary (Reason… constants), "" while nothing went wrong.
 	Reason string `json:"reason,omitempty"`
+	// HeldReason says why the sender put the send off to NextAttemptAt
+	// (HeldQuietHours, HeldFrequencyCap); DuplicateOf is the first message
+	// of a duplicate (ReasonDuplicate).
+	HeldReason  string `json:"held_reason,omitempty"`
+	DuplicateOf string `json:"duplicate_of,omitempty"`
 	// Receipt is the platform's asynchronous report on a delivered
 	// message, when one arrived.
 	Receipt   *Receipt  `json:"receipt,omitempty"`
@@ -179,6 +213,10 @@ type BroadcastRequest struct {
 	// instead of fanning out twice.
 	IdempotencyKey string     `json:"idempotency_key,omitempty"`
 	SendAt         *time.Time `json:"send_at,omitempty"`
+	// Urgent passes the app's quiet hours; Dedup (lists only) is each
+	// message's own dedup.
+	Urgent bool   `json:"urgent,omitempty"`
+	Dedup  *Dedup `json:"dedup,omitempty"`
 }
 
 // BroadcastAccepted is the answer to a broadcast: the broadcast as
@@ -302,6 +340,26 @@ type App struct {
 	Events       bool           `json:"events"`
 	ContentCheck bool           `json:"content_check"`
 	DefaultPage  string         `json:"default_page,omitempty"`
+	// Campaigns are the app's campaign rules; nil when it has none.
+	Campaigns *Campaigns `json:"campaigns,omitempty"`
+}
+
+// Campaigns are an app's campaign rules (docs/campaigns.md).
+type Campaigns struct {
+	TimeZone    string `json:"time_zone"`
+	DedupWindow string `json:"dedup_window,omitempty"`
+	QuietHours  *struct {
+		Start string `json:"start"`
+		End   string `json:"end"`
+		Ramp  string `json:"ramp"`
+	} `json:"quiet_hours,omitempty"`
+	FrequencyCaps []struct {
+		Period   string `json:"period"`
+		Limit    int    `json:"limit"`
+		Category string `json:"category,omitempty"`
+	} `json:"frequency_caps"`
+	OnExceed   string            `json:"on_exceed"`
+	Categories map[string]string `json:"categories,omitempty"`
 }
 
 // Paused reports whether the app is paused.

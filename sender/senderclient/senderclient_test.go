@@ -108,6 +108,20 @@ func TestEveryOperation(t *testing.T) {
 		t.Fatalf("AllMessages = %v, want both messages", all)
 	}
 
+	// A message's own dedup (docs/campaigns.md): the second is a
+	// duplicate of the first, not the first itself.
+	d1, err := c.Send(ctx, senderclient.MessageRequest{App: app, To: seed.DemoUserCarol, TemplateID: tmpl, Data: orderData(),
+		Dedup: &senderclient.Dedup{Key: "order-1", Window: "1h"}, Urgent: true})
+	if err != nil || d1.Status != senderclient.StatusQueued {
+		t.Fatalf("Send with dedup = %+v, %v", d1, err)
+	}
+	d2, err := c.Send(ctx, senderclient.MessageRequest{App: app, To: seed.DemoUserCarol, TemplateID: tmpl, Data: orderData(),
+		Dedup: &senderclient.Dedup{Key: "order-1", Window: "1h"}})
+	if err != nil || d2.ID == d1.ID || d2.Status != senderclient.StatusRejected || d2.Reason != senderclient.ReasonDuplicate ||
+		d2.DuplicateOf != d1.ID || d2.Duplicate {
+		t.Fatalf("Send the same dedup key = %+v, %v; want rejected, duplicate of %s", d2, err, d1.ID)
+	}
+
 	g, err := c.PutGroup(ctx, app, "vip-early", []string{seed.DemoUserAlice, seed.DemoUserCarol})
 	if err != nil || g.Size != 2 || g.Name != "vip-early" {
 		t.Fatalf("PutGroup = %+v, %v", g, err)

@@ -17,19 +17,19 @@ import (
 
 // Metrics holds the sender's collectors.
 type Metrics struct {
-	reg        *prometheus.Registry
-	Accepted   *prometheus.CounterVec // app
-	Rejected   *prometheus.CounterVec // app, rule
+	reg      *prometheus.Registry
+	Accepted *prometheus.CounterVec // app
+	Rejected *prometheus.CounterVec // app, rule
 	// CampaignHeld and CampaignRejected count what the campaign rules
 	// made of messages at admission (docs/campaigns.md): held by
 	// quiet_hours or frequency_cap, rejected as duplicate or over a
 	// frequency_cap.
 	CampaignHeld     *prometheus.CounterVec // app, rule
 	CampaignRejected *prometheus.CounterVec // app, rule
-	Delivered  *prometheus.CounterVec // app, platform
-	Failed     *prometheus.CounterVec // app, platform, code, reason
-	Retries    *prometheus.CounterVec // app, platform, outcome, reason
-	TokenFetch *prometheus.CounterVec // app, result
+	Delivered        *prometheus.CounterVec // app, platform
+	Failed           *prometheus.CounterVec // app, platform, code, reason
+	Retries          *prometheus.CounterVec // app, platform, outcome, reason
+	TokenFetch       *prometheus.CounterVec // app, result
 	// TokenFetchLimited counts the times an app reached its token fetch
 	// limit (tokens.max_fetches per tokens.fetch_window).
 	TokenFetchLimited *prometheus.CounterVec   // app
