@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/minipush/minipush/mockserver/mocktest"
@@ -23,9 +24,25 @@ type inProcess struct {
 	dir  string // the world's files (configuration, database)
 	log  *slog.Logger
 	mock *mocktest.Mock
+	// clock is the sender's: the wall clock until a scenario moves it.
+	clock *senderClock
 }
 
-func newInProcess(dir string, log *slog.Logger) *inProcess { return &inProcess{dir: dir, log: log} }
+func newInProcess(dir string, log *slog.Logger) *inProcess {
+	return &inProcess{dir: dir, log: log, clock: &senderClock{}}
+}
+
+// senderClock is the wall clock shifted by an offset a scenario sets
+// (features/campaigns.feature): time goes on from where it was moved to.
+type senderClock struct{ offset atomic.Int64 }
+
+func (c *senderClock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+// Set moves the clock to t.
+func (c *senderClock) Set(t time.Time) { c.offset.Store(int64(time.Until(t))) }
+
+// senderClock is the in-process sender's clock (sender.WithClock).
+func (b *inProcess) senderClock() *senderClock { return b.clock }
 
 func (b *inProcess) mode() string { return modeInProcess }
 
@@ -58,7 +75,7 @@ func (b *inProcess) startSender(ctx context.Context, config []byte) (senderProce
 	if err != nil {
 		return nil, err
 	}
-	s := &inProcessSender{cfg: cfg, log: b.log}
+	s := &inProcessSender{cfg: cfg, log: b.log, clock: b.clock}
 	if err := s.start(ctx); err != nil {
 		return nil, err
 	}
@@ -74,8 +91,9 @@ func (b *inProcess) close(context.Context) error {
 
 // inProcessSender is a sender.Service serving on a loopback port.
 type inProcessSender struct {
-	cfg *sender.Config
-	log *slog.Logger
+	cfg   *sender.Config
+	log   *slog.Logger
+	clock *senderClock
 
 	mu     sync.Mutex
 	url    string
@@ -94,7 +112,7 @@ func (s *inProcessSender) start(ctx context.Context) error {
 	// The service outlives the step that starts it: it gets its own
 	// context, cancelled by stop.
 	rctx, cancel := context.WithCancel(context.Background())
-	svc, err := sender.New(rctx, s.cfg, s.log)
+	svc, err := sender.New(rctx, s.cfg, s.log, sender.WithClock(s.clock.Now))
 	if err != nil {
 		cancel()
 		return err

@@ -37,7 +37,21 @@ const (
 	// encrypted ones, with an EncodingAESKey.
 	profileConsent    profile = "consent"
 	profileConsentAES profile = "consent-aes"
+	// WeChat only: the app's campaign rules (campaignRules,
+	// docs/campaigns.md), in isolated worlds (their scenarios move the
+	// sender's clock).
+	profileCampaign profile = "campaign"
 )
+
+// campaignRules are the campaign apps' rules: the scenarios of
+// features/campaigns.feature read them.
+var campaignRules = map[string]any{
+	"time_zone":      "Asia/Shanghai",
+	"dedup":          map[string]any{"window": "1h"},
+	"quiet_hours":    map[string]any{"start": "22:00", "end": "08:00", "ramp": "10m"},
+	"frequency_caps": []map[string]any{{"period": "day", "limit": 3}},
+	"on_exceed":      "reject",
+}
 
 // The push settings of every consent app, in the sender and on the mock.
 const (
@@ -58,7 +72,7 @@ var sharedPool = poolSizes{profilePlain: 48, profileChecked: 4, profileShaped: 3
 	profileWrongAlipayKey: 2, profileConsent: 8, profileConsentAES: 12}
 
 // isolatedPool serves one scenario.
-var isolatedPool = poolSizes{profilePlain: 2, profileShaped: 1}
+var isolatedPool = poolSizes{profilePlain: 2, profileShaped: 1, profileCampaign: 1}
 
 // slot is one app of the pool.
 type slot struct {
@@ -117,11 +131,11 @@ func newPool(worldNo int, sizes poolSizes, keys *alipayKeys) *pool {
 	n := 0
 	for _, pl := range platformNames {
 		for _, prof := range []profile{profilePlain, profileChecked, profileShaped, profileWrongAppKey, profileWrongAlipayKey,
-			profileConsent, profileConsentAES} {
+			profileConsent, profileConsentAES, profileCampaign} {
 			if (prof == profileWrongAppKey || prof == profileWrongAlipayKey) && pl != "alipay" {
 				continue
 			}
-			if (prof == profileConsent && pl != "wechat" && pl != "douyin") || (prof == profileConsentAES && pl != "wechat") {
+			if (prof == profileConsent && pl != "wechat" && pl != "douyin") || ((prof == profileConsentAES || prof == profileCampaign) && pl != "wechat") {
 				continue
 			}
 			for i := range sizes[prof] {
@@ -194,6 +208,7 @@ type (
 		Rate            *rateConfig   `yaml:"rate,omitempty"`
 		Events          *eventsConfig `yaml:"events,omitempty"`
 		Consent         string        `yaml:"consent,omitempty"`
+		Campaigns       any           `yaml:"campaigns,omitempty"`
 	}
 	eventsConfig struct {
 		Token          string `yaml:"token,omitempty"`
@@ -257,6 +272,8 @@ func (p *pool) config(mockURL, dbPath string, d delivery) ([]byte, error) {
 			if s.profile == profileConsentAES {
 				a.Events.EncodingAESKey = pushAESKey
 			}
+		case profileCampaign:
+			a.Campaigns = campaignRules
 		}
 		c.Apps = append(c.Apps, a)
 	}

@@ -123,6 +123,7 @@ func (s *scenario) register(sc *godog.ScenarioContext) {
 
 	// Platform events and the consent ledger.
 	s.registerConsent(sc)
+	s.registerCampaigns(sc)
 	s.registerKefu(sc)
 
 	// Groups and broadcasts.

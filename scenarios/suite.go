@@ -42,6 +42,12 @@ const (
 	// Redis: they run in TestRedisFeatures, each with a redis-server of
 	// its own, not in the shared worlds.
 	tagRedis = "@redis"
+	// tagSenderClock marks scenarios that move the sender's clock: the
+	// in-process sender takes an injected clock (sender.WithClock); the
+	// sender binary in its container reads the wall clock, and no
+	// container can move that (it is the host kernel's), so they run
+	// in-process only.
+	tagSenderClock = "@sender-clock"
 )
 
 // TagFilter is the godog tag filter of a mode: scenarios waiting for a
@@ -50,6 +56,8 @@ func TagFilter(mode string) string {
 	f := "~" + tagPendingClient + " && ~" + tagRedis
 	if mode != modeContainers {
 		f += " && ~" + tagContainers
+	} else {
+		f += " && ~" + tagSenderClock
 	}
 	return f
 }
