@@ -43,6 +43,9 @@ import (
 //	held          set    messages the app's pause put back (field h of m:<id>): a resume makes them due
 //	pz            hash   the app's stored pause (until, reason, code, message, since)
 //	gidx          zset   the app's group names (GET /v1/groups)
+//	dd:<key>, fc:<key>   hash   campaign rules: a dedup entry (m, u) and a frequency-cap count (n, u)
+//	                     (admit; docs/campaigns.md); a message's held reason and duplicate_of are its
+//	                     fields hr and dof
 const prelude = `
 local base = KEYS[1]
 -- a message's fields as read for answers, in this order (decode: msgFields)
