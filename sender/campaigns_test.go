@@ -273,3 +273,79 @@ func TestCampaignFrequencyCapHTTP(t *testing.T) {
 		})
 	}
 }
+
+// TestCampaignBroadcastHTTP: a list broadcast's messages are admitted one
+// by one — a recipient who already got the template within the dedup
+// window gets a duplicate, the others are held by quiet hours, each at its
+// own place in the ramp — and a group broadcast is held as a whole.
+func TestCampaignBroadcastHTTP(t *testing.T) {
+	t.Parallel()
+	sh := shanghai(t)
+	clk := newTestClock(time.Date(2030, 1, 2, 21, 0, 0, 0, sh))
+	s := campaignService(t, config.Campaigns{Dedup: &config.Dedup{Window: 12 * time.Hour},
+		QuietHours: &config.QuietHours{Start: "22:00", End: "08:00", Ramp: 30 * time.Minute}}, clk)
+	first := s.post(msg(shopApp, users[0], "bc0"))
+	clk.Set(time.Date(2030, 1, 2, 23, 0, 0, 0, sh))
+	body := msg(shopApp, "", "bc1")
+	delete(body, "to")
+	body["to"] = []string{users[0], users[1], users[2], users[3]}
+	code, b := s.do(http.MethodPost, "/v1/broadcasts", body)
+	if code != http.StatusAccepted {
+		t.Fatalf("POST /v1/broadcasts: %d %s", code, b)
+	}
+	var bc struct {
+		ID string `json:"id"`
+	}
+	mustJSON(t, b, &bc)
+	code, b = s.do(http.MethodGet, query("/v1/messages", "broadcast", bc.ID, "limit", "10"), nil)
+	var page struct {
+		Items []message.Message `json:"items"`
+	}
+	mustJSON(t, b, &page)
+	if code != http.StatusOK || len(page.Items) != 4 {
+		t.Fatalf("the broadcast's messages: %d %s", code, b)
+	}
+	end := time.Date(2030, 1, 3, 8, 0, 0, 0, sh)
+	dues := map[time.Time]bool{}
+	for _, m := range page.Items {
+		if m.To == users[0] {
+			if m.Status != message.StatusRejected || m.Reason != reason.Duplicate || m.DuplicateOf != first.ID {
+				t.Errorf("%s: %s %q duplicate_of %q, want a duplicate of %s", m.To, m.Status, m.Reason, m.DuplicateOf, first.ID)
+			}
+			continue
+		}
+		if m.Status != message.StatusQueued || m.HeldReason != message.HeldQuietHours ||
+			m.NextAttemptAt.Before(end) || !m.NextAttemptAt.Before(end.Add(30*time.Minute)) {
+			t.Errorf("%s: %s held %q at %v, want held to 08:00 + ramp", m.To, m.Status, m.HeldReason, m.NextAttemptAt)
+		}
+		dues[m.NextAttemptAt] = true
+	}
+	if len(dues) < 2 {
+		t.Errorf("the held messages share one due time %v: the ramp spreads them", dues)
+	}
+	// A group broadcast: held as a whole.
+	if code, b := s.do(http.MethodPut, "/v1/groups/night?app="+shopApp, map[string]any{"members": users[4:]}); code != http.StatusOK && code != http.StatusCreated {
+		t.Fatalf("PUT group: %d %s", code, b)
+	}
+	gb := msg(shopApp, "", "bc2")
+	delete(gb, "to")
+	gb["group"] = "night"
+	code, b = s.do(http.MethodPost, "/v1/broadcasts", gb)
+	var g struct {
+		SendAt time.Time `json:"send_at"`
+	}
+	mustJSON(t, b, &g)
+	if code != http.StatusAccepted || g.SendAt.Before(end) || !g.SendAt.Before(end.Add(30*time.Minute)) {
+		t.Errorf("group broadcast at night: %d send_at %v, want held to 08:00 + ramp", code, g.SendAt)
+	}
+	gb["dedup"] = map[string]any{"key": "x", "window": "1h"}
+	if code, b := s.do(http.MethodPost, "/v1/broadcasts", gb); code != http.StatusUnprocessableEntity || !containsProblem(b, "dedup") {
+		t.Errorf("dedup on a group broadcast: %d %s, want 422 naming dedup", code, b)
+	}
+	clk.Set(end.Add(30 * time.Minute))
+	for _, m := range page.Items {
+		if m.To != users[0] {
+			s.wait(m.ID, message.StatusDelivered, 20*time.Second)
+		}
+	}
+}

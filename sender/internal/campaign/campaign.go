@@ -90,6 +90,9 @@ type Options struct {
 // (HeldReason quiet_hours), and m.Admission carries its dedup entry and
 // cap slots. rs nil (an app without rules) applies only o's dedup.
 func (r *Rules) Apply(m *message.Message, o Options, now time.Time) {
+	if r == nil && o.DedupWindow == 0 {
+		return // nothing to check: the common case, once per broadcast recipient
+	}
 	window := o.DedupWindow
 	if window == 0 && r != nil {
 		window = r.dedup
