@@ -137,6 +137,8 @@ func (c *Console) Handler() http.Handler {
 
 	s.Handle("/", c.page(c.overviewPage))
 	s.Handle("/messages", c.page(c.messagesPage))
+	// Before /messages/{id}: "cancel" is not a message id (those are msg_…).
+	s.Handle("/messages/cancel", c.post(config.ScopeAdmin, c.postBulkCancel))
 	s.Handle("/messages/{id}", c.page(c.messagePage))
 	s.Handle("/dead-letters", c.page(c.deadLettersPage))
 	s.Handle("/broadcasts", c.page(c.broadcastsPage))
@@ -150,7 +152,6 @@ func (c *Console) Handler() http.Handler {
 	s.Handle("/messages/{id}/retry", c.post(config.ScopeAdmin, c.postRetry))
 	s.Handle("/messages/{id}/cancel", c.post(config.ScopeAdmin, c.postCancel))
 	s.Handle("/dead-letters/retry", c.post(config.ScopeAdmin, c.postBulkRetry))
-	s.Handle("/messages/cancel", c.post(config.ScopeAdmin, c.postBulkCancel))
 	s.Handle("/apps/{name}/resume", c.post(config.ScopeAdmin, c.postResume))
 	nf := securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.renderError(w, r, http.StatusNotFound, "No page "+r.URL.Path+" in the console.")

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/minipush/minipush/mockserver/mockapi"
+	"github.com/minipush/minipush/sender/senderclient"
 )
 
 // TestSignIn: the console asks for an API key with the read scope on a
@@ -291,5 +294,75 @@ func TestLiveStats(t *testing.T) {
 	case <-done:
 	case <-time.After(30 * time.Second):
 		t.Fatal("the stream outlived its session by 30 s")
+	}
+}
+
+// TestBulkCancelAndResume: the console's bulk cancel cancels the waiting
+// messages its form selects; an app the platform paused (WeChat 45009,
+// the daily quota) shows its pause and a Resume button, which ends it.
+func TestBulkCancelAndResume(t *testing.T) {
+	w := start(t)
+	admin := w.newBrowser(t)
+	admin.signIn(adminKey)
+	csrf := admin.csrf()
+
+	later := time.Now().Add(time.Hour)
+	var ids []string
+	for _, user := range []string{alice, carol} {
+		a, err := w.admin.Send(ctxT(t), senderclient.MessageRequest{App: appName, To: user, TemplateID: order,
+			Data: map[string]string{"thing1": "Later", "character_string2": "SF9", "date3": "2026-11-25", "phrase4": "已发货"}, SendAt: &later})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, a.ID)
+	}
+	resp, _ := admin.post("/console/messages/cancel", url.Values{"csrf": {csrf}, "app": {appName}, "status": {"queued"}})
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.Contains(loc, "count=2") {
+		t.Fatalf("bulk cancel: %d → %q, want 303 with count=2", resp.StatusCode, loc)
+	}
+	for _, id := range ids {
+		if m, _ := w.admin.Message(ctxT(t), id); m.Status != senderclient.StatusCancelled {
+			t.Errorf("%s after the bulk cancel: %s", id, m.Status)
+		}
+	}
+	if _, body := admin.get("/console/messages?notice=bulk-cancel&count=2"); !strings.Contains(body, "Bulk cancel done. Messages changed: 2.") {
+		t.Errorf("the notice after the bulk cancel is missing")
+	}
+
+	code := 45009
+	if _, err := w.mock.Control.AddFault(ctxT(t), mockapi.Fault{Platform: "wechat", Endpoint: "subscribe_send", ErrCode: &code, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	held := w.sendOrder(t, alice, "Quota", "SF10")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		app, err := w.admin.App(ctxT(t), appName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if app.Paused() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the app did not pause after 45009: %+v", app)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_, body := admin.get("/console/apps")
+	if !strings.Contains(body, "paused until") || !strings.Contains(body, `action="/console/apps/`+appName+`/resume"`) {
+		t.Fatalf("the apps page shows no pause or Resume button: %s", body)
+	}
+	resp, _ = admin.post("/console/apps/"+appName+"/resume", url.Values{"csrf": {csrf}})
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "notice=resumed") {
+		t.Fatalf("resume: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if app, _ := w.admin.App(ctxT(t), appName); app.Paused() {
+		t.Fatalf("the app is still paused after Resume: %+v", app)
+	}
+	if m := w.waitFinal(t, held.ID); m.Status != senderclient.StatusDelivered {
+		t.Fatalf("the held message after Resume: %s (%s)", m.Status, m.Reason)
+	}
+	if _, body := admin.get("/console/apps"); strings.Contains(body, "paused until") {
+		t.Errorf("the apps page still shows a pause")
 	}
 }
