@@ -366,3 +366,31 @@ func TestBulkCancelAndResume(t *testing.T) {
 		t.Errorf("the apps page still shows a pause")
 	}
 }
+
+// TestCampaignFields: a duplicate's page names and links the message it
+// repeats; the apps page shows the app's campaign rules.
+func TestCampaignFields(t *testing.T) {
+	w := start(t)
+	req := senderclient.MessageRequest{App: appName, To: bob, TemplateID: order,
+		Data:  map[string]string{"thing1": "Mug", "character_string2": "D-1", "date3": "2026-11-25", "phrase4": "已发货"},
+		Dedup: &senderclient.Dedup{Key: "order-D-1", Window: "1h"}}
+	first, err := w.admin.Send(ctxT(t), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dup, err := w.admin.Send(ctxT(t), req)
+	if err != nil || dup.DuplicateOf != first.ID {
+		t.Fatalf("second send: %+v, %v; want a duplicate of %s", dup, err, first.ID)
+	}
+	b := w.newBrowser(t)
+	b.signIn(viewerKey)
+	resp, body := b.get("/console/messages/" + dup.ID)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="duplicate-of"><a href="/console/messages/`+first.ID+`">`) ||
+		!strings.Contains(body, "duplicate") {
+		t.Errorf("the duplicate's page: %d, lacks the link to %s:\n%s", resp.StatusCode, first.ID, body)
+	}
+	resp, body = b.get("/console/apps")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "campaigns (Asia/Shanghai):") || !strings.Contains(body, "≤100000/day") {
+		t.Errorf("the apps page lacks the campaign rules: %d\n%s", resp.StatusCode, body)
+	}
+}

@@ -59,7 +59,10 @@ func start(t *testing.T) *world {
 		{Name: "sendonly", Key: senderKey, Scopes: []string{config.ScopeSend}},
 	}
 	c.Apps = []config.App{{Name: appName, Platform: "wechat", AppID: seed.DemoWeChatAppID, Secret: seed.DemoWeChatSecret, BaseURL: m.URL,
-		Events: &config.Events{Token: pushToken, EncodingAESKey: pushAESKey}}}
+		Events: &config.Events{Token: pushToken, EncodingAESKey: pushAESKey},
+		// Campaign rules that never bite the other tests: shown on the apps
+		// page (TestCampaignFields).
+		Campaigns: &config.Campaigns{FrequencyCaps: []config.FrequencyCap{{Period: config.PeriodDay, Limit: 100000}}}}}
 	c.Delivery.Workers = 4
 	c.Delivery.MaxAttempts = 3
 	c.Delivery.BackoffBase = 50 * time.Millisecond
