@@ -92,7 +92,6 @@ func TestReopenKeepsEverything(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "data", "minipush.db")
-	now := time.Now().Truncate(time.Millisecond)
 
 	s, err := sqlite.Open(ctx, path)
 	if err != nil {
@@ -108,6 +107,10 @@ func TestReopenKeepsEverything(t *testing.T) {
 		[]message.Message{testMsg("app1", "x"), testMsg("app1", "y")}); err != nil {
 		t.Fatal(err)
 	}
+	// Taken once everything is enqueued, so that all of it is due by now:
+	// at load 55 under -race, opening and enqueueing took over a second
+	// and a claim due by a second after a start time found nothing.
+	now := time.Now().Truncate(time.Millisecond)
 	claimed, err := s.Claim(ctx, now.Add(time.Second), 1, time.Hour)
 	if err != nil || len(claimed) != 1 || claimed[0].ID != out[0].ID {
 		t.Fatalf("Claim = %v, %v", claimed, err)
