@@ -5,7 +5,7 @@ Feature: Keyword values follow the platform's type and length rules
   bad value is refused at once, naming the field and the rule, instead of
   failing later on the platform. Rules the sender does not model are the
   platform's: such a message is accepted and then fails with the platform's
-  code.
+  code (features/validation.feature has the other platforms' checks).
 
   Scenario Outline: WeChat refuses a <keyword> value that <problem>
     Given a wechat mini-program on the platform whose template has the keywords "thing1 number2 phrase3 character_string4 time5"
@@ -56,4 +56,3 @@ Feature: Keyword values follow the platform's type and length rules
     Examples:
       | platform | keywords       | key      | value                       | code                       |
       | alipay   | thing1 time2   | keyword1 | 一二三四五六七八九十一二三四五六七八九十一 | 40004/INVALID_PARAMETER    |
-      | kuaishou | thing01 date01 | date01   | 2026-01-02                  | 100200100                  |

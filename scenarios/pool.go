@@ -186,14 +186,14 @@ var patientDelivery = delivery{MaxAttempts: 40, BackoffBase: 200 * time.Millisec
 // The configuration file, as the sender reads it (sender/internal/config).
 type (
 	senderConfig struct {
-		Listen       string              `yaml:"listen"`
-		Storage      map[string]string   `yaml:"storage"`
-		APIKeys      []map[string]string `yaml:"api_keys"`
-		Apps         []appConfig         `yaml:"apps"`
-		ContentRules []map[string]any    `yaml:"content_rules"`
-		Delivery     map[string]any      `yaml:"delivery"`
-		Tokens       map[string]any      `yaml:"tokens"`
-		Log          map[string]string   `yaml:"log"`
+		Listen       string            `yaml:"listen"`
+		Storage      map[string]string `yaml:"storage"`
+		APIKeys      []map[string]any  `yaml:"api_keys"`
+		Apps         []appConfig       `yaml:"apps"`
+		ContentRules []map[string]any  `yaml:"content_rules"`
+		Delivery     map[string]any    `yaml:"delivery"`
+		Tokens       map[string]any    `yaml:"tokens"`
+		Log          map[string]string `yaml:"log"`
 	}
 	appConfig struct {
 		Name            string        `yaml:"name"`
@@ -227,7 +227,9 @@ func (p *pool) config(mockURL, dbPath string, d delivery) ([]byte, error) {
 	c := senderConfig{
 		Listen:  "127.0.0.1:0",
 		Storage: map[string]string{"driver": "sqlite", "path": dbPath},
-		APIKeys: []map[string]string{{"name": "bdd", "key": apiKey}},
+		APIKeys: []map[string]any{{"name": "bdd", "key": apiKey},
+			{"name": "bdd-operator", "key": adminKey, "scopes": []string{"send", "read", "admin"}},
+			{"name": "bdd-dashboard", "key": readKey, "scopes": []string{"read"}}},
 		ContentRules: []map[string]any{
 			{"name": localRule, "words": []string{"fake-invoice"}},
 		},

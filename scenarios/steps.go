@@ -121,6 +121,9 @@ func (s *scenario) register(sc *godog.ScenarioContext) {
 	// The platforms' template APIs and other calls beside the send.
 	s.registerTemplates(sc)
 
+	// Operator control of paused apps; the checks before the 202.
+	s.registerOperator(sc)
+
 	// Platform events and the consent ledger.
 	s.registerConsent(sc)
 	s.registerCampaigns(sc)

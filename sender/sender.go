@@ -35,6 +35,7 @@ import (
 	"github.com/minipush/minipush/sender/internal/ratelimit"
 	"github.com/minipush/minipush/sender/internal/reason"
 	"github.com/minipush/minipush/sender/internal/storage"
+	"github.com/minipush/minipush/sender/internal/templates"
 	"github.com/minipush/minipush/sender/internal/tokens"
 )
 
@@ -59,6 +60,7 @@ type Service struct {
 	api        *api.API
 	console    *console.Console
 	metrics    *metrics.Metrics
+	templates  *templates.Catalog
 	handler    http.Handler
 
 	mu      sync.Mutex
@@ -124,6 +126,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	}
 	apps := map[string]*dispatch.App{}
 	brokers := map[string]*tokens.Broker{}
+	listers := map[string]templates.Lister{}
 	for _, a := range cfg.Apps {
 		client, err := newClient(a, cfg, store, o.httpClient, s.metrics, s.health, log)
 		if err != nil {
@@ -132,6 +135,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		}
 		if tc, ok := client.(interface{ Tokens() *tokens.Broker }); ok {
 			brokers[a.Name] = tc.Tokens()
+		}
+		if l, ok := client.(templates.Lister); ok {
+			listers[a.Name] = l
 		}
 		perSecond, burst, perUser := rateFor(a)
 		var shape []ratelimit.Option
@@ -170,6 +176,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		_ = store.Close()
 		return nil, err
 	}
+	// Messages are checked against their apps' templates before the 202
+	// (fetched from the platforms' lists, or declared in the config).
+	s.templates = templates.New(templates.FromConfig(cfg.Apps, listers),
+		templates.WithLogger(log.With("part", "templates")))
 	s.api = api.New(store, cfg, content, api.Hooks{
 		Queued:   s.dispatcher.Wake,
 		FanOut:   s.bulk.Wake,
@@ -182,10 +192,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 				s.metrics.CampaignRejected.WithLabelValues(app, rule).Inc()
 			}
 		},
-		Ready:   s.ready,
-		Metrics: s.metrics.Handler(),
-		Runtime: func(app string) api.AppRuntime { return s.runtime(app, brokers) },
-		Resume:  s.dispatcher.Resume,
+		Ready:     s.ready,
+		Metrics:   s.metrics.Handler(),
+		Runtime:   func(app string) api.AppRuntime { return s.runtime(app, brokers) },
+		Resume:    s.dispatcher.Resume,
+		Templates: s.templates,
 	}, log)
 	if o.now != nil {
 		s.api.WithClock(o.now)
@@ -348,7 +359,10 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 }
 
 // Close releases storage. Call it after Run returns.
-func (s *Service) Close() error { return s.store.Close() }
+func (s *Service) Close() error {
+	s.templates.Close()
+	return s.store.Close()
+}
 
 // StorageRoundTrips reports the round trips made to shared storage
 // (Redis) so far; false for the embedded SQLite store. For benchmarks.

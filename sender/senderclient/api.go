@@ -342,6 +342,9 @@ type App struct {
 	DefaultPage  string         `json:"default_page,omitempty"`
 	// Campaigns are the app's campaign rules; nil when it has none.
 	Campaigns *Campaigns `json:"campaigns,omitempty"`
+	// Templates says where the app's templates come from, for the checks
+	// before the 202.
+	Templates AppTemplates `json:"templates"`
 }
 
 // Campaigns are an app's campaign rules (docs/campaigns.md).
@@ -360,6 +363,18 @@ type Campaigns struct {
 	} `json:"frequency_caps"`
 	OnExceed   string            `json:"on_exceed"`
 	Categories map[string]string `json:"categories,omitempty"`
+}
+
+// AppTemplates: Source "platform" (a list fetched), "config" (declared
+// only) or "none" (only the value rules apply); Count known; Listed when
+// the sender fetches the platform's list; FetchedAt and the last fetch's
+// Error.
+type AppTemplates struct {
+	Source    string     `json:"source"`
+	Count     int        `json:"count"`
+	Listed    bool       `json:"listed"`
+	FetchedAt *time.Time `json:"fetched_at,omitempty"`
+	Error     string     `json:"error,omitempty"`
 }
 
 // Paused reports whether the app is paused.

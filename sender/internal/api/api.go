@@ -41,6 +41,7 @@ import (
 	"github.com/minipush/minipush/sender/internal/openapi"
 	"github.com/minipush/minipush/sender/internal/reason"
 	"github.com/minipush/minipush/sender/internal/storage"
+	"github.com/minipush/minipush/sender/internal/templates"
 )
 
 // Store is what the API needs from storage.
@@ -87,6 +88,9 @@ type Hooks struct {
 	// Resume ends an app's pause (POST /v1/apps/{name}/resume) and
 	// reports how many held messages it made due.
 	Resume func(ctx context.Context, app string) (int, error)
+	// Templates checks messages against their apps' templates; nil: a
+	// catalog of the configured templates only (no platform lists).
+	Templates *templates.Catalog
 }
 
 // AppRuntime is what the running sender knows of an app beyond storage.
@@ -122,6 +126,7 @@ type API struct {
 	metricsKey bool
 	// campaigns are the apps' campaign rules (nil: none).
 	campaigns map[string]*campaign.Rules
+	templates *templates.Catalog
 }
 
 // New returns the API.
@@ -140,8 +145,12 @@ func New(store Store, cfg *config.Config, content *contentrules.Rules, hooks Hoo
 		}
 		camps[a.Name] = rs
 	}
+	tc := hooks.Templates
+	if tc == nil {
+		tc = templates.New(templates.FromConfig(cfg.Apps, nil))
+	}
 	return &API{store: store, apps: apps, order: order, keys: cfg.APIKeys, content: content, hooks: hooks, log: log, now: time.Now,
-		rates: newKeyRates(cfg), metricsKey: cfg.Metrics.RequireKey, campaigns: camps}
+		rates: newKeyRates(cfg), metricsKey: cfg.Metrics.RequireKey, campaigns: camps, templates: tc}
 }
 
 // WithClock replaces the API's clock (tests: campaign rules, send_at).

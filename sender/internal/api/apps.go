@@ -50,6 +50,20 @@ type appView struct {
 	// Campaigns are the app's campaign rules (docs/campaigns.md); absent
 	// when it has none.
 	Campaigns *campaignsView `json:"campaigns,omitempty"`
+	// Templates is where the app's templates come from, for the checks
+	// before the 202 (sender/internal/templates).
+	Templates templatesView `json:"templates"`
+}
+
+// templatesView: source "platform" (a list fetched), "config" (declared
+// only) or "none" (only the value rules apply); count known; when the
+// list was fetched and the last fetch's error.
+type templatesView struct {
+	Source    string     `json:"source"`
+	Count     int        `json:"count"`
+	Listed    bool       `json:"listed"`
+	FetchedAt *time.Time `json:"fetched_at,omitempty"`
+	Error     string     `json:"error,omitempty"`
 }
 
 // rateView is the app's send rate: per second (0: unlimited), burst, and
@@ -172,6 +186,10 @@ func (a *API) appView(ctx context.Context, app config.App, pauses map[string]mes
 		Campaigns: newCampaignsView(app.Campaigns)}
 	if v.Consent == "" {
 		v.Consent = config.ConsentObserve
+	}
+	if st, ok := a.templates.State(app.Name); ok {
+		v.Templates = templatesView{Source: st.Source, Count: st.Count, Listed: st.Listable, FetchedAt: timePtr(st.FetchedAt),
+			Error: st.Error}
 	}
 	if p, ok := pauses[app.Name]; ok {
 		v.PausedUntil, v.PauseReason, v.PauseCode, v.PauseMessage = ptr(p.Until), ptr(p.Reason), p.Code, p.Message

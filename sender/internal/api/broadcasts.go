@@ -48,7 +48,7 @@ func (a *API) postBroadcast(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, maxBroadcastBody, &req) {
 		return
 	}
-	app, ps := a.checkContent(req.App, req.TemplateID, req.Data, req.Page)
+	app, ps := a.checkContent(r.Context(), req.App, req.TemplateID, req.Data, req.Page)
 	switch {
 	case len(req.To) > 0 && req.Group != "":
 		ps = append(ps, Problem{"to", "exclusive", "give to or group, not both"})

@@ -73,7 +73,7 @@ func checkList(field string, list []string) []Problem {
 }
 
 // checkData bounds the data map itself: the number of keys and each key.
-// Values are bounded by the platform's keyword rules (keywordProblems).
+// Values are bounded by the platform's keyword rules (sender/internal/templates).
 func checkData(data map[string]string) []Problem {
 	if len(data) > maxDataKeys {
 		return []Problem{{"data", "too_many", fmt.Sprintf("data has %d keys, over the limit of %d", len(data), maxDataKeys)}}

@@ -46,7 +46,7 @@ func (a *API) postMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.IdempotencyKey = key
-	app, ps := a.checkContent(req.App, req.TemplateID, req.Data, req.Page)
+	app, ps := a.checkContent(r.Context(), req.App, req.TemplateID, req.Data, req.Page)
 	// Recipients are trimmed as in broadcasts: " o_user" is o_user, not a
 	// permanent 40003 after a network call.
 	req.To = strings.TrimSpace(req.To)

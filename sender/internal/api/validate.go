@@ -1,22 +1,21 @@
 package api
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/minipush/minipush/internal/keyword"
 	"github.com/minipush/minipush/sender/internal/config"
 	"github.com/minipush/minipush/sender/internal/reason"
+	"github.com/minipush/minipush/sender/internal/templates"
 )
 
-// maxValueRunes bounds a keyword value on platforms whose keyword rules the
-// sender does not model; the platform has the last word.
-const maxValueRunes = 200
-
-// checkContent validates the fields every message and broadcast shares.
-func (a *API) checkContent(appName, templateID string, data map[string]string, page string) (config.App, []Problem) {
+// checkContent validates the fields every message and broadcast shares
+// (a broadcast's data once, for all its recipients): the app, the
+// template and its keywords, each value by its platform's rule, the page
+// and the content rules. ctx bounds a fetch of the app's template list.
+func (a *API) checkContent(ctx context.Context, appName, templateID string, data map[string]string, page string) (config.App, []Problem) {
 	var ps []Problem
 	app, ok := a.apps[appName]
 	switch {
@@ -40,45 +39,25 @@ func (a *API) checkContent(appName, templateID string, data map[string]string, p
 	if n := utf8.RuneCountInString(page); n > maxPageChars {
 		ps = append(ps, Problem{"page", "too_long", fmt.Sprintf("page is %d characters, over the limit of %d", n, maxPageChars)})
 	}
-	if ok {
-		ps = append(ps, keywordProblems(app.Platform, data)...)
+	if ok && len(ps) == 0 {
+		// The template's keywords, the values and the page
+		// (sender/internal/templates). Only for an otherwise sound
+		// request: a check may wait for the app's template list.
+		for _, p := range a.templates.Check(ctx, app.Name, templateID, data, page) {
+			ps = append(ps, Problem(p))
+		}
+	} else if ok {
+		for _, k := range sortedKeys(data) {
+			if p, bad := templates.CheckValue(app.Platform, k, data[k], nil); bad && !(app.Platform == "baidu" && k == templates.BaiduSubscribeIDKey) {
+				ps = append(ps, Problem(p))
+			}
+		}
 	}
 	for _, m := range a.content.Check(data) {
 		ps = append(ps, Problem{"data." + m.Field, "content:" + m.Rule,
 			fmt.Sprintf("the value of %s matches content rule %q", m.Field, m.Rule)})
 	}
 	return app, ps
-}
-
-// keywordProblems applies the platform's keyword rules: WeChat's typed
-// keywords (thing ≤ 20, number, time, …); elsewhere values must be
-// non-empty and short.
-func keywordProblems(platformName string, data map[string]string) []Problem {
-	var ps []Problem
-	for _, k := range sortedKeys(data) {
-		v := data[k]
-		field := "data." + k
-		if platformName == "wechat" {
-			err := keyword.Check(k, v, nil)
-			var viol *keyword.Violation
-			if errors.As(err, &viol) {
-				rule := "keyword_" + strings.ReplaceAll(string(viol.Reason), " ", "_")
-				msg := fmt.Sprintf("%s (a %s keyword", viol.Error(), viol.Type)
-				if viol.Limit > 0 {
-					msg += fmt.Sprintf(" allows at most %d characters", viol.Limit)
-				}
-				ps = append(ps, Problem{field, rule, msg + ")"})
-			}
-			continue
-		}
-		switch {
-		case strings.TrimSpace(v) == "":
-			ps = append(ps, Problem{field, "keyword_empty", field + " is empty"})
-		case utf8.RuneCountInString(v) > maxValueRunes:
-			ps = append(ps, Problem{field, "keyword_exceeds_limit", fmt.Sprintf("%s is longer than %d characters", field, maxValueRunes)})
-		}
-	}
-	return ps
 }
 
 func sortedKeys(m map[string]string) []string {
@@ -99,7 +78,7 @@ func sortedKeys(m map[string]string) []string {
 // kind of wrong it is (the senderclient's Error.Reason).
 func ruleReason(rule string) (reason.Reason, bool) {
 	switch {
-	case rule == "unknown_template" || rule == "missing_keyword" || rule == "unknown_keyword":
+	case rule == templates.RuleUnknownTemplate || rule == templates.RuleMissingKeyword || rule == templates.RuleUnknownKeyword:
 		return reason.InvalidTemplate, true
 	case strings.HasPrefix(rule, "keyword_") || strings.HasPrefix(rule, "page"):
 		return reason.InvalidData, true

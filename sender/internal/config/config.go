@@ -280,6 +280,20 @@ type App struct {
 	// Campaigns are the app's campaign rules: dedup window, quiet hours,
 	// frequency caps (docs/campaigns.md). Nil: none.
 	Campaigns *Campaigns `yaml:"campaigns,omitempty"`
+	// Templates declares the app's templates: template id → the keyword
+	// keys a message of it carries ("thing1", "keyword1", Douyin's names).
+	// The API refuses a message whose data misses one or adds another
+	// (422) before accepting it. Needed on platforms without a template
+	// list (Alipay, Kuaishou); elsewhere it pins a template over the
+	// platform's list.
+	Templates map[string][]string `yaml:"templates"`
+	// TemplateList fetches the app's templates from the platform's list
+	// (WeChat gettemplate, Douyin v2 query_app_tpl, Baidu templatelist).
+	// Default: on where the platform has one.
+	TemplateList *bool `yaml:"template_list"`
+	// TemplateRefresh is how old the fetched list may grow before it is
+	// fetched again (default DefaultTemplateRefresh).
+	TemplateRefresh time.Duration `yaml:"template_refresh"`
 }
 
 // Campaigns are an app's campaign rules (docs/campaigns.md).
@@ -403,6 +417,26 @@ func (c *Campaigns) check(bad func(setting, format string, args ...any), f strin
 			bad(f+".categories", "template %q → category %q: both required, no '|'", tpl, cat)
 		}
 	}
+}
+
+// DefaultTemplateRefresh is the template list's default maximum age.
+const DefaultTemplateRefresh = 10 * time.Minute
+
+// HasTemplateList reports whether the app's platform lists templates.
+func (a App) HasTemplateList() bool {
+	switch a.Platform {
+	case "wechat", "baidu":
+		return true
+	case "douyin":
+		return a.DouyinAPI != "v1"
+	}
+	return false
+}
+
+// ListsTemplates reports whether the sender fetches the app's template
+// list: where the platform has one, unless template_list is false.
+func (a App) ListsTemplates() bool {
+	return a.HasTemplateList() && (a.TemplateList == nil || *a.TemplateList)
 }
 
 // Events are an app's push settings, as entered in the platform's console.
@@ -868,6 +902,7 @@ func (c *Config) Validate() error {
 		if a.Campaigns != nil {
 			a.Campaigns.check(bad, f)
 		}
+		checkTemplates(bad, f, a)
 	}
 	for i, r := range c.ContentRules {
 		f := fmt.Sprintf("content_rules[%d]", i)
@@ -994,6 +1029,37 @@ func checkRate(bad func(setting, format string, args ...any), setting string, r 
 
 // wechatPushToken is the console's rule for the push Token: "必须为英文或数字，长度为3-32字符".
 var wechatPushToken = regexp.MustCompile(`^[A-Za-z0-9]{3,32}$`)
+
+// checkTemplates validates an app's declared templates and list settings.
+func checkTemplates(bad func(setting, format string, args ...any), f string, a App) {
+	for _, id := range slices.Sorted(maps.Keys(a.Templates)) {
+		kws := a.Templates[id]
+		switch {
+		case strings.TrimSpace(id) == "":
+			bad(f+".templates", "a template id is empty")
+		case len(kws) == 0:
+			bad(f+".templates."+id, "list the template's keyword keys (e.g. [thing1, time2])")
+		}
+		seen := map[string]bool{}
+		for _, k := range kws {
+			if strings.TrimSpace(k) == "" || seen[k] {
+				bad(f+".templates."+id, "keyword keys must be non-empty and distinct, got %q", kws)
+				break
+			}
+			seen[k] = true
+		}
+	}
+	if a.TemplateList != nil && *a.TemplateList && !a.HasTemplateList() && slices.Contains(Platforms, a.Platform) {
+		what := a.Platform
+		if a.Platform == "douyin" {
+			what = "douyin_api v1"
+		}
+		bad(f+".template_list", "%s has no template list API: declare the templates in templates instead", what)
+	}
+	if a.TemplateRefresh != 0 && a.TemplateRefresh < time.Minute {
+		bad(f+".template_refresh", "must be 0 (default %s) or at least 1m, got %s", DefaultTemplateRefresh, a.TemplateRefresh)
+	}
+}
 
 // checkEvents validates an app's events, consent and long-term templates.
 func checkEvents(bad func(setting, format string, args ...any), f string, a App) {

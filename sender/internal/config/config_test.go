@@ -115,6 +115,16 @@ delivery: {lease: 5s, send_timeout: 10s}`, "delivery.lease"},
 		{"bad storage driver", `storage: {driver: mysql, path: x}
 api_keys: [{name: a, key: aaaaaaaa}]
 apps: [{name: x, platform: wechat, app_id: wx1, secret: s}]`, "storage.driver"},
+		{"template without keywords", `api_keys: [{name: a, key: aaaaaaaa}]
+apps: [{name: x, platform: kuaishou, app_id: ks1, secret: s, templates: {t1: []}}]`, "apps[0].templates.t1"},
+		{"template with a repeated keyword", `api_keys: [{name: a, key: aaaaaaaa}]
+apps: [{name: x, platform: kuaishou, app_id: ks1, secret: s, templates: {t1: [thing01, thing01]}}]`, "apps[0].templates.t1"},
+		{"template list where there is none", `api_keys: [{name: a, key: aaaaaaaa}]
+apps: [{name: x, platform: kuaishou, app_id: ks1, secret: s, template_list: true}]`, "apps[0].template_list"},
+		{"template list on douyin v1", `api_keys: [{name: a, key: aaaaaaaa}]
+apps: [{name: x, platform: douyin, app_id: tt1, secret: s, douyin_api: v1, template_list: true}]`, "apps[0].template_list"},
+		{"short template refresh", `api_keys: [{name: a, key: aaaaaaaa}]
+apps: [{name: x, platform: wechat, app_id: wx1, secret: s, template_refresh: 5s}]`, "apps[0].template_refresh"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

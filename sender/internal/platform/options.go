@@ -93,3 +93,23 @@ func fetchLimited(b *tokens.Broker, err error) error {
 		Reason: reason.RateLimited, Window: true,
 		RetryAfter: max(time.Until(le.Until), time.Second), Message: le.Error()}
 }
+
+// ErrNoToken: the app holds no access token yet, and the call is not
+// worth fetching one (WithCurrentToken).
+var ErrNoToken = errors.New("no access token held yet")
+
+// WithCurrentToken runs fn with the token b holds now, never fetching one
+// (the template lists: the platforms cap token fetches, and a send's token
+// refresh belongs to the send). ErrNoToken when none is held. A token
+// error is returned as it is, the token left alone: the next send meets
+// it, refreshes it and lists the refresh among its attempts.
+func WithCurrentToken(b *tokens.Broker, fn func(token string) *Error) error {
+	token, ok := b.Current()
+	if !ok {
+		return ErrNoToken
+	}
+	if perr := fn(token); perr != nil {
+		return perr
+	}
+	return nil
+}

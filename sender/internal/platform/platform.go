@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -153,4 +155,33 @@ func HTTPStatusError(platformName string, status int) *Error {
 		msg = fmt.Sprintf("unexpected HTTP status %d", status)
 	}
 	return &Error{Platform: platformName, Code: fmt.Sprintf("http %d", status), Message: msg, Class: class, Reason: why}
+}
+
+// Template is one of an app's message templates as its platform lists it
+// (WeChat's gettemplate, Douyin's query_app_tpl, Baidu's templatelist).
+type Template struct {
+	ID    string
+	Title string
+	// Keywords are the data keys a send of the template carries, in the
+	// platform's order: WeChat's typed keys ("thing1"), Douyin's keyword
+	// names, Baidu's "keyword1"….
+	Keywords []string
+	// Enums (WeChat) are the values an enumerated keyword allows.
+	Enums map[string][]string
+}
+
+// keywordPlaceholder matches a keyword in a template's content text, as
+// WeChat and Baidu write it: "物品名称{{thing1.DATA}}".
+var keywordPlaceholder = regexp.MustCompile(`\{\{\s*([^{}.\s]+)\.DATA\s*\}\}`)
+
+// ContentKeywords are the keyword keys of a template's content text, in
+// order, each once.
+func ContentKeywords(content string) []string {
+	var keys []string
+	for _, m := range keywordPlaceholder.FindAllStringSubmatch(content, -1) {
+		if !slices.Contains(keys, m[1]) {
+			keys = append(keys, m[1])
+		}
+	}
+	return keys
 }

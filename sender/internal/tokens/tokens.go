@@ -291,6 +291,11 @@ func (b *Broker) Get(ctx context.Context) (string, error) {
 	}
 }
 
+// Current returns the token the broker holds, if it needs no refresh,
+// without loading or fetching one: for calls that are not worth a token
+// fetch (the template list, sender/internal/templates).
+func (b *Broker) Current() (string, bool) { return b.cached() }
+
 // cached returns the token when it needs no refresh.
 func (b *Broker) cached() (string, bool) {
 	b.mu.Lock()

@@ -78,3 +78,9 @@ func numberText(raw json.RawMessage) string {
 	}
 	return strconv.FormatInt(n, 10)
 }
+
+// callGet is a GET of url carrying token (scrubbed from errors); name is
+// the call's path.
+func callGet(url, name, token string) call.Request {
+	return call.Request{Method: http.MethodGet, URL: url, Name: name, Token: token}
+}

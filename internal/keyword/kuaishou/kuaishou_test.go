@@ -6,13 +6,13 @@ import (
 	"testing"
 
 	"github.com/minipush/minipush/internal/keyword"
-	"github.com/minipush/minipush/mockserver/internal/kuaishou"
+	"github.com/minipush/minipush/internal/keyword/kuaishou"
 )
 
 // The keyword types the control API cannot register yet (string, phone,
 // licensePlate, status: it accepts WeChat-typed keys only) are tested here
 // directly; the others are also driven over HTTP in send_test.go.
-func TestCheckKeyword(t *testing.T) {
+func TestCheck(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		key, value string
@@ -68,7 +68,7 @@ func TestCheckKeyword(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
-			err := kuaishou.CheckKeyword(tt.key, tt.value)
+			err := kuaishou.Check(tt.key, tt.value)
 			if tt.want == "" {
 				if err != nil {
 					t.Fatalf("CheckKeyword(%q, %q) = %v, want valid", tt.key, tt.value, err)
