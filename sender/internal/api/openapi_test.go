@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -81,5 +82,37 @@ func TestReasonEnumIsTheVocabulary(t *testing.T) {
 	}
 	if want := reason.Names(); !slices.Equal(got, want) {
 		t.Fatalf("the document's Reason enum %v\nthe vocabulary            %v", got, want)
+	}
+}
+
+// Every documented /v1 route refuses a query parameter it does not take
+// with 400 naming it (issue 11: unknown query parameters are not ignored
+// silently), before it reads a body or storage.
+func TestUnknownQueryParameterOnEveryRoute(t *testing.T) {
+	t.Parallel()
+	hs, _, _ := serverWith(t, func(c *config.Config) {
+		c.APIKeys = []config.APIKey{{Name: "t", Key: key, Scopes: config.Scopes}}
+	})
+	c := openapitest.Must(t, openapi.Document().YAML(), openapitest.Scope(func(p string) bool {
+		return strings.HasPrefix(p, "/v1/") && !strings.HasPrefix(p, "/v1/platform-events/")
+	}))
+	routes := c.Documented()
+	if len(routes) < 15 {
+		t.Fatalf("%d documented /v1 routes, want the whole API", len(routes))
+	}
+	param := regexp.MustCompile(`\{[^}]+\}`)
+	for _, r := range routes {
+		path := param.ReplaceAllString(r.Path, "x1") + "?app=shop&zz_unknown=1"
+		code, b := do(t, hs, r.Method, path, "Bearer "+key, []byte(`{}`))
+		var e struct {
+			Problems []struct{ Field, Rule string }
+		}
+		_ = json.Unmarshal(b, &e)
+		named := slices.ContainsFunc(e.Problems, func(p struct{ Field, Rule string }) bool {
+			return p.Field == "zz_unknown" && p.Rule == "unknown_parameter"
+		})
+		if code != http.StatusBadRequest || !named {
+			t.Errorf("%s: %d %s, want 400 naming zz_unknown (unknown_parameter)", r, code, b)
+		}
 	}
 }

@@ -260,6 +260,12 @@ func TestEveryRefusalNamesAProblem(t *testing.T) {
 		{http.MethodPost, "/v1/messages", "Bearer " + key, big, http.StatusRequestEntityTooLarge},
 		{http.MethodPost, "/v1/messages", "Bearer " + key, []byte(`{}`), http.StatusUnprocessableEntity},
 		{http.MethodGet, "/v1/messages?bogus=1", "Bearer " + key, nil, http.StatusBadRequest},
+		// A value of the wrong type (issue 11: 400 type errors had no problems).
+		{http.MethodPost, "/v1/messages", "Bearer " + key, []byte(`{"app":"shop","data":{"thing1":5}}`), http.StatusBadRequest},
+		{http.MethodPut, "/v1/groups/g?app=shop", "Bearer " + key, []byte(`{"members":[1]}`), http.StatusBadRequest},
+		// The checks before the 202: a keyword its template lacks.
+		{http.MethodPost, "/v1/messages", "Bearer " + key, []byte(`{"app":"shop","to":"u","template_id":"t","data":{"thing1":"x"},"page":"https://x"}`),
+			http.StatusUnprocessableEntity},
 	} {
 		code, b := do(t, hs, tc.method, tc.path, tc.auth, tc.body)
 		wellFormed(t, code, b, tc.want)
