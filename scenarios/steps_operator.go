@@ -142,12 +142,24 @@ func (s *scenario) everyDelivered() error {
 }
 
 // firstDelivered: the app's first send fetches its access token, with
-// which the sender then reads the platform's template list.
+// which the sender then reads the platform's template list (in the
+// background: the step waits until the app shows it).
 func (s *scenario) firstDelivered(user string) error {
 	if err := s.send(user); err != nil {
 		return err
 	}
-	return s.delivered()
+	if err := s.delivered(); err != nil {
+		return err
+	}
+	var last senderclient.App
+	return s.eventually("the sender to list the app's templates", func() (bool, string, error) {
+		v, err := s.senderApp()
+		if err != nil {
+			return false, "", err
+		}
+		last = v
+		return v.Templates.Source == "platform", fmt.Sprintf("templates %+v", last.Templates), nil
+	})
 }
 
 func (s *scenario) sendWithout(user, key string) error {

@@ -180,6 +180,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	// (fetched from the platforms' lists, or declared in the config).
 	s.templates = templates.New(templates.FromConfig(cfg.Apps, listers),
 		templates.WithLogger(log.With("part", "templates")))
+	s.templates.Watch(time.Second)
 	s.api = api.New(store, cfg, content, api.Hooks{
 		Queued:   s.dispatcher.Wake,
 		FanOut:   s.bulk.Wake,

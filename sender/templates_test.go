@@ -153,6 +153,9 @@ func TestValidationBeforeAccept(t *testing.T) {
 	} {
 		s.wait(s.send(first), "delivered", 30*time.Second)
 	}
+	for _, app := range []string{"wx", "dy", "bd"} {
+		waitTemplates(t, s, app, func(v appTemplates) bool { return v.Source == "platform" })
+	}
 	before, err := mock.Control.Requests(context.Background(), mockclient.RequestFilter{Limit: 10_000})
 	if err != nil {
 		t.Fatal(err)
@@ -239,6 +242,32 @@ func TestValidationBeforeAccept(t *testing.T) {
 	}
 }
 
+type appTemplates struct {
+	Source string `json:"source"`
+	Count  int    `json:"count"`
+	Error  string `json:"error"`
+}
+
+// waitTemplates polls GET /v1/apps/{app} until its templates satisfy ok.
+func waitTemplates(t *testing.T, s *svc, app string, ok func(appTemplates) bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, b := s.do(http.MethodGet, "/v1/apps/"+app, nil)
+		var v struct {
+			Templates appTemplates `json:"templates"`
+		}
+		mustJSON(t, b, &v)
+		if code == http.StatusOK && ok(v.Templates) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET /v1/apps/%s: %d %s: the templates never came as wanted", app, code, b)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // TestValidationWhenTheListIsDown: a platform whose template list cannot
 // be fetched does not block sends; what is declared is still checked, and
 // the app shows the fetch's error. Once the list answers, an unknown
@@ -257,6 +286,7 @@ func TestValidationWhenTheListIsDown(t *testing.T) {
 	s.wait(s.send(map[string]any{"app": "wx", "to": demo.DemoUserAlice, "template_id": demo.DemoTemplateOrder,
 		"data": map[string]string{"thing1": "咖啡豆", "character_string2": "SF1", "date3": "2026年11月25日", "phrase4": "已发货"}}),
 		"delivered", 30*time.Second)
+	waitTemplates(t, s, "wx", func(v appTemplates) bool { return strings.Contains(v.Error, "503") })
 	// Not refused for want of a list (the platform will judge it).
 	code, b := s.do(http.MethodPost, "/v1/messages", map[string]any{"app": "wx", "to": demo.DemoUserAlice,
 		"template_id": demo.DemoTemplateOrder, "data": data})

@@ -7,12 +7,13 @@
 //
 //   - its platform's template list, where the platform has one (WeChat's
 //     gettemplate, Douyin's v2 query_app_tpl, Baidu's templatelist): fetched
-//     on the app's first check once the app holds an access token (the list
-//     never costs a token fetch: the platforms cap those, and the first
-//     send fetches one), refreshed in the background once older than
-//     App.Refresh, and fetched again at once (at most every RefetchFloor)
-//     when a message names a template the list lacks, so a template added on
-//     the platform is found without a restart;
+//     in the background from the app's first check once the app holds an
+//     access token (the list never costs a token fetch: the platforms cap
+//     those, and the first send fetches one), refreshed in the background
+//     once older than App.Refresh, and fetched again at once (at most every
+//     RefetchFloor, the request waiting for it) when a message names a
+//     template the list lacks, so a template added on the platform is found
+//     without a restart;
 //   - its configuration (apps[].templates: template id → keyword keys), for
 //     platforms without a list (Alipay, Kuaishou) or to pin a template.
 //     A declared template wins over the listed one of the same id.
@@ -44,7 +45,8 @@ const (
 	// template id triggers: a caller naming ids the app does not have
 	// cannot turn each request into a platform call.
 	DefaultRefetchFloor = 10 * time.Second
-	// DefaultFetchTimeout bounds a fetch a request waits for.
+	// DefaultFetchTimeout bounds the one fetch a request may wait for (an
+	// unknown template id).
 	DefaultFetchTimeout = 3 * time.Second
 )
 
@@ -125,6 +127,43 @@ func New(apps []App, opts ...Option) *Catalog {
 		c.apps[a.Name] = &entry{app: a}
 	}
 	return c
+}
+
+// Watch checks every interval, in the background until Close, whether an
+// app's list is due: not fetched yet (the app may have its first token
+// now: without one the attempt makes no call), failed longer than the
+// floor ago, or older than its Refresh. So a list is there soon after the
+// app's first send, and refreshed while no message asks for it.
+func (c *Catalog) Watch(interval time.Duration) {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-c.bg.Done():
+				return
+			case <-t.C:
+				for _, e := range c.apps {
+					if e.app.Lister != nil && c.due(e) {
+						c.start(e)
+					}
+				}
+			}
+		}
+	}()
+}
+
+// due reports whether e's list should be fetched now (none in flight):
+// never tried, past its age, or failed longer than the floor ago.
+func (c *Catalog) due(e *entry) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := c.now()
+	return e.fetching == nil && (e.triedAt.IsZero() ||
+		e.listed != nil && now.Sub(e.fetchedAt) >= e.app.Refresh ||
+		e.lastErr != "" && now.Sub(e.triedAt) >= c.floor)
 }
 
 // Close stops background refreshes and waits for them.
@@ -262,22 +301,9 @@ func (c *Catalog) template(ctx context.Context, e *entry, id string) (t platform
 		// Only the configuration speaks: a declared set is the whole set.
 		return platform.Template{}, false, len(e.app.Declared) > 0
 	}
-	e.mu.Lock()
-	now := c.now()
-	never := e.triedAt.IsZero()
-	idle := e.fetching == nil
-	// A list past its age is refreshed in the background; so is one that
-	// could not be fetched, once the floor has passed (the platform may be
-	// back).
-	refresh := idle && (e.listed != nil && now.Sub(e.fetchedAt) >= e.app.Refresh ||
-		e.listed == nil && !never && now.Sub(e.triedAt) >= c.floor)
-	e.mu.Unlock()
-	wait, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	switch {
-	case never:
-		c.fetch(wait, e)
-	case refresh:
+	if c.due(e) {
+		// In the background: a request never waits for a list it has
+		// not needed yet (the first check of an app, a periodic refresh).
 		c.start(e)
 	}
 	e.mu.Lock()
@@ -285,7 +311,10 @@ func (c *Catalog) template(ctx context.Context, e *entry, id string) (t platform
 	missing := e.listed != nil && !found && c.now().Sub(e.triedAt) >= c.floor
 	e.mu.Unlock()
 	if missing {
-		// A template added on the platform since the last fetch.
+		// A template added on the platform since the last fetch: worth
+		// one wait (bounded, and at most every floor) before refusing.
+		wait, cancel := context.WithTimeout(ctx, c.timeout)
+		defer cancel()
 		c.fetch(wait, e)
 		e.mu.Lock()
 		t, found = e.listed[id]

@@ -78,6 +78,39 @@ func wantRules(t *testing.T, ps []templates.Problem, want ...string) {
 	}
 }
 
+// The first check of an app does not wait for its list: it starts the
+// fetch in the background.
+func TestFirstCheckDoesNotWait(t *testing.T) {
+	t.Parallel()
+	l := &blockingLister{release: make(chan struct{})}
+	c := templates.New([]templates.App{{Name: "shop", Platform: "wechat", Lister: l}})
+	t.Cleanup(c.Close)
+	t.Cleanup(func() { close(l.release) })
+	// Checked at once against no list, while the fetch hangs.
+	wantRules(t, c.Check(context.Background(), "shop", "order", map[string]string{"thing1": "咖啡"}, ""))
+	if st, _ := c.State("shop"); st.Source != "none" {
+		t.Fatalf("state %+v, want no list yet", st)
+	}
+}
+
+// blockingLister answers once release is closed.
+type blockingLister struct{ release chan struct{} }
+
+func (b *blockingLister) Templates(ctx context.Context) ([]platform.Template, error) {
+	select {
+	case <-b.release:
+	case <-ctx.Done():
+	}
+	return []platform.Template{order}, nil
+}
+
+func mustRefresh(t *testing.T, c *templates.Catalog, app string) {
+	t.Helper()
+	if err := c.Refresh(context.Background(), app); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // eventually polls cond (background refreshes) with a generous deadline.
 func eventually(t *testing.T, cond func() bool) {
 	t.Helper()
@@ -96,6 +129,7 @@ func TestListedTemplate(t *testing.T) {
 	c := templates.New([]templates.App{{Name: "shop", Platform: "wechat", Lister: l}})
 	t.Cleanup(c.Close)
 	ctx := context.Background()
+	mustRefresh(t, c, "shop")
 	wantRules(t, c.Check(ctx, "shop", "order", map[string]string{"thing1": "咖啡", "time2": "15:01"}, ""))
 	wantRules(t, c.Check(ctx, "shop", "order", map[string]string{"thing1": "咖啡"}, ""), "data.time2 missing_keyword")
 	wantRules(t, c.Check(ctx, "shop", "order", map[string]string{"thing1": "咖啡", "time2": "15:01", "thing3": "x"}, ""),
@@ -118,6 +152,7 @@ func TestUnknownTemplateRefetches(t *testing.T) {
 		templates.WithClock(clk.Now), templates.WithRefetchFloor(10*time.Second))
 	t.Cleanup(c.Close)
 	ctx := context.Background()
+	mustRefresh(t, c, "shop")
 	data := map[string]string{"thing1": "咖啡"}
 	wantRules(t, c.Check(ctx, "shop", "new", data, ""), "template_id unknown_template")
 	wantRules(t, c.Check(ctx, "shop", "new", data, ""), "template_id unknown_template")
@@ -142,6 +177,7 @@ func TestStaleListRefreshes(t *testing.T) {
 		templates.WithClock(clk.Now))
 	t.Cleanup(c.Close)
 	ctx := context.Background()
+	mustRefresh(t, c, "shop")
 	ok := map[string]string{"thing1": "咖啡", "time2": "15:01"}
 	wantRules(t, c.Check(ctx, "shop", "order", ok, ""))
 	l.set([]platform.Template{{ID: "order", Keywords: []string{"thing1"}}}, nil)
@@ -166,8 +202,8 @@ func TestListDownDoesNotBlock(t *testing.T) {
 	wantRules(t, c.Check(ctx, "shop", "order", map[string]string{"thing1": "咖啡", "anything5": "x"}, ""))
 	wantRules(t, c.Check(ctx, "shop", "pinned", map[string]string{"thing2": "咖啡"}, ""),
 		"data.thing1 missing_keyword", "data.thing2 unknown_keyword")
-	st, _ := c.State("shop")
-	if st.Source != "config" || !strings.Contains(st.Error, "503") {
+	eventually(t, func() bool { st, _ := c.State("shop"); return strings.Contains(st.Error, "503") })
+	if st, _ := c.State("shop"); st.Source != "config" {
 		t.Fatalf("state %+v, want config with the fetch's error", st)
 	}
 	// Back: fetched again once the floor has passed.
@@ -277,6 +313,7 @@ func TestBaiduSubscribeID(t *testing.T) {
 	l := &lister{list: []platform.Template{{ID: "bd", Keywords: []string{"keyword1"}}}}
 	c := templates.New([]templates.App{{Name: "bd", Platform: "baidu", Lister: l}})
 	t.Cleanup(c.Close)
+	mustRefresh(t, c, "bd")
 	wantRules(t, c.Check(context.Background(), "bd", "bd", map[string]string{"keyword1": "x", "subscribe_id": "order-1"}, ""))
 }
 
@@ -295,8 +332,23 @@ func TestNoTokenYet(t *testing.T) {
 		t.Fatalf("state %+v: no token yet is no error", st)
 	}
 	l.set([]platform.Template{order}, nil)
-	wantRules(t, c.Check(ctx, "shop", "order", map[string]string{"thing1": "咖啡"}, ""), "data.time2 missing_keyword")
-	if n := l.count(); n != 2 {
-		t.Errorf("%d list calls, want 2", n)
+	eventually(t, func() bool {
+		return strings.Join(rules(c.Check(ctx, "shop", "order", map[string]string{"thing1": "咖啡"}, "")), "|") == "data.time2 missing_keyword"
+	})
+}
+
+// Watch fetches a list as soon as the app holds a token, with no message
+// asking for it.
+func TestWatch(t *testing.T) {
+	t.Parallel()
+	l := &lister{err: platform.ErrNoToken}
+	c := templates.New([]templates.App{{Name: "shop", Platform: "wechat", Lister: l}})
+	t.Cleanup(c.Close)
+	c.Watch(5 * time.Millisecond)
+	eventually(t, func() bool { return l.count() >= 2 })
+	if st, _ := c.State("shop"); st.Source != "none" || st.Error != "" {
+		t.Fatalf("state %+v before the token, want nothing and no error", st)
 	}
+	l.set([]platform.Template{order}, nil)
+	eventually(t, func() bool { st, _ := c.State("shop"); return st.Source == "platform" && st.Count == 1 })
 }
