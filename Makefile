@@ -96,6 +96,20 @@ load-smoke: ## The CI load smoke alone: 300 rps for 15 s, gated (also part of ma
 multi-instance-test: ## The full multi-instance acceptance on Redis: 3 sender binaries, 20,000 messages over two apps, one SIGKILLed and restarted, token expiry, rate caps (needs redis-server; ~3 min)
 	MINIPUSH_MULTI_INSTANCE=full $(GO) test -count=1 -run '^TestMultiInstanceRedis$$' -v -timeout 20m ./loadtest/
 
+CHAOS_REPORT ?= $(REPORTS)/chaos.jsonl
+
+.PHONY: chaos
+chaos: build ## The chaos suite at full size (docs/chaos.md): 1M-recipient audience, 20,000 idle connections, slowloris, disk full (tmpfs), every platform under faults, 10 SIGKILLs; figures in $(CHAOS_REPORT) (~30 min)
+	@mkdir -p $(REPORTS); rm -f $(CHAOS_REPORT)
+	MINIPUSH_CHAOS=full MINIPUSH_CHAOS_REPORT=$(CURDIR)/$(CHAOS_REPORT) MINIPUSH_CHAOS_BIN=$(CURDIR)/$(BIN) \
+	  $(GO) test -count=1 -v -timeout 90m ./chaos/
+
+.PHONY: chaos-smoke
+chaos-smoke: build ## The chaos suite at reduced sizes, for CI (≤ 4 min); same probes, same pass criteria
+	@mkdir -p $(REPORTS); rm -f $(CHAOS_REPORT)
+	MINIPUSH_CHAOS=smoke MINIPUSH_CHAOS_REPORT=$(CURDIR)/$(CHAOS_REPORT) MINIPUSH_CHAOS_BIN=$(CURDIR)/$(BIN) \
+	  $(GO) test -count=1 -v -timeout 15m ./chaos/
+
 .PHONY: vet
 vet: ## gofmt check and go vet
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

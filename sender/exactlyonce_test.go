@@ -153,6 +153,14 @@ func TestNoDuplicatesWhileBroadcasting(t *testing.T) {
 			t.Errorf("single-%05d never reached the inbox", i)
 		case n > 1:
 			dups += n - 1
+			// What the sender knows of it: a send it gave up on (a
+			// timeout: the platform may have delivered) tells an
+			// ambiguous outcome from a second send of a settled one.
+			m := s.get(ids[i])
+			for _, a := range m.Attempts {
+				t.Logf("duplicated single-%05d (%s): attempt at %s kind %s outcome %s code %s latency %.0f ms: %s",
+					i, m.ID, a.At.Format("15:04:05.000"), a.Kind, a.Outcome, a.Code, a.LatencyMS, a.Message)
+			}
 		}
 	}
 	t.Logf("%d-member group broadcast written and fanned out in %v while %d single messages were delivered; %d duplicates; slowest accept %v",
