@@ -423,7 +423,7 @@ func (d *Dispatcher) process(ctx context.Context, m message.Message) {
 	// a tenth of the lease.
 	margin := d.cfg.Lease / 10
 	deadline := time.Now().Add(m.Lease.Until.Sub(d.now()) - margin)
-	if time.Until(deadline) < margin {
+	if time.Until(deadline) < d.sendNeeds() {
 		d.release(m, d.now()) // no time left to send inside the lease
 		return
 	}
@@ -485,6 +485,23 @@ func (d *Dispatcher) process(ctx context.Context, m message.Message) {
 		return
 	}
 	d.failed(app, m, a, err, refreshes.list()...)
+}
+
+// sendNeeds is the time left on the lease a send must have to start: its
+// whole send timeout (at most eight tenths of the lease, so a fresh claim
+// always has it). A send started with less would be cut by the lease's
+// deadline rather than by its own timeout — and a send cut short is
+// ambiguous: the platform may have delivered it, and the retry sends it
+// again. That was TestNoDuplicatesWhileBroadcasting's flake at load 16–35:
+// claims that waited on a busy writer came back with 0.2–0.6 s of a 2 s
+// lease, the sends were cut after 219 and 616 ms while the platform
+// delivered them, and each was sent twice without any crash. Handed back
+// instead, the message is claimed again with a whole lease. (Time a
+// content check takes after the claim still comes out of the send's: it
+// is bounded by the check's own timeout, and handing the message back
+// after every slow check could go on forever.)
+func (d *Dispatcher) sendNeeds() time.Duration {
+	return min(d.cfg.SendTimeout, d.cfg.Lease*8/10)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

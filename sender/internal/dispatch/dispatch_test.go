@@ -419,7 +419,7 @@ func TestOutcomes(t *testing.T) {
 func TestSendEndsInsideGrantedLease(t *testing.T) {
 	t.Parallel()
 	cfg := delivery()
-	cfg.Lease, cfg.SendTimeout = 2*time.Second, 1900*time.Millisecond
+	cfg.Lease, cfg.SendTimeout = 2*time.Second, 700*time.Millisecond
 	var deadline time.Time
 	c := &client{send: func(ctx context.Context, _ platform.Send) error {
 		deadline, _ = ctx.Deadline()
@@ -434,12 +434,40 @@ func TestSendEndsInsideGrantedLease(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
+	if deadline.IsZero() {
+		t.Fatal("no send was made")
+	}
 	st.mu.Lock()
 	leaseEnd := st.claimNow[0].Add(cfg.Lease)
 	st.mu.Unlock()
 	if margin := leaseEnd.Sub(deadline); margin < cfg.Lease/10-50*time.Millisecond {
 		t.Fatalf("the send's deadline is %v before the granted lease ends, want at least %v (the time to record)",
 			margin, cfg.Lease/10)
+	}
+}
+
+// A claim that comes back with less of its lease left than the send
+// timeout is handed back unsent. A send cut by the lease's deadline rather
+// than its own timeout is ambiguous — the platform may have delivered it —
+// and its retry a duplicate without any crash: TestNoDuplicatesWhileBroadcasting
+// saw sends cut after 219 and 616 ms of a 1 s send timeout at load 35, each
+// delivered twice.
+func TestNoSendWithoutItsTimeout(t *testing.T) {
+	t.Parallel()
+	cfg := delivery()
+	cfg.Lease, cfg.SendTimeout = 2*time.Second, time.Second
+	c := &client{}
+	// 1.5 s of the 2 s lease spent waiting for the store: 0.3 s left
+	// after the margin to record the outcome.
+	st := &store{queue: messages(1), claimDelay: 1500 * time.Millisecond}
+	stop := run(newDispatcher(st, c, cfg, false))
+	waitFor(t, "the message handed back", func() bool { return len(st.snapshot()) == 1 })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	r := st.snapshot()[0]
+	if n := c.sent.Load(); n != 0 || r.attempt != nil || r.update.Status != message.StatusQueued {
+		t.Fatalf("%d sends, record %+v: want the message handed back unsent (queued, no attempt)", n, r)
 	}
 }
 
