@@ -184,6 +184,7 @@ func (e *env) fetchToken(ctx context.Context) error {
 // readInbox returns the keys of every inbox message of this run.
 func (e *env) readInbox(ctx context.Context) (keys []reconcile.Key, dropped uint64, err error) {
 	prefix := scenario.MarkerPrefix(e.runID)
+	_, markerKey := scenario.Keys(e.cfg.Platform)
 	const page = 5000
 	for offset := 0; ; offset += page {
 		msgs, err := e.control.Messages(ctx, mockclient.MessageFilter{Platform: e.cfg.Platform, AppID: e.appID,
@@ -193,7 +194,12 @@ func (e *env) readInbox(ctx context.Context) (keys []reconcile.Key, dropped uint
 		}
 		dropped = msgs.Dropped
 		for _, m := range msgs.Messages {
-			if mk := m.Data[scenario.KeyMarker]; strings.HasPrefix(mk, prefix) {
+			mk := m.Data[markerKey]
+			if mk == "" {
+				// Alipay's inbox keeps the template's own keyword names.
+				mk = m.Data[scenario.KeyMarker]
+			}
+			if strings.HasPrefix(mk, prefix) {
 				keys = append(keys, reconcile.Key{Marker: mk, OpenID: m.OpenID})
 			}
 		}
@@ -382,6 +388,46 @@ func (e *env) queueDepth(ctx context.Context) (int, error) {
 	return parseQueueDepth(strings.NewReader(text))
 }
 
+// senderCounters reads the sender's token fetches
+// (minipush_token_fetches_total, every app and result) and its retried
+// attempts by outcome (minipush_send_retries_total: retryable, throttled,
+// token).
+func (e *env) senderCounters(ctx context.Context) (fetches int, retries map[string]int, err error) {
+	var text string
+	err = e.readSender(func(c *senderclient.Client) (err error) {
+		text, err = c.Metrics(ctx)
+		return err
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	retries = map[string]int{}
+	for line := range strings.SplitSeq(text, "\n") {
+		name, rest, ok := strings.Cut(line, "{")
+		if !ok {
+			continue
+		}
+		labels, value, ok := strings.Cut(rest, "} ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "minipush_token_fetches_total":
+			fetches += int(v)
+		case "minipush_send_retries_total":
+			if _, o, ok := strings.Cut(labels, `outcome="`); ok {
+				o, _, _ = strings.Cut(o, `"`)
+				retries[o] += int(v)
+			}
+		}
+	}
+	return fetches, retries, nil
+}
+
 // parseQueueDepth reads the Prometheus text format for
 // minipush_queue_depth{status="queued|sending|retrying"}.
 func parseQueueDepth(r io.Reader) (int, error) {
@@ -422,6 +468,7 @@ func parseQueueDepth(r io.Reader) (int, error) {
 // wanted key is found or the listing reaches messages older than the run.
 func (e *env) listStatuses(ctx context.Context, began time.Time, want map[reconcile.Key]bool) (map[reconcile.Key]reconcile.Status, error) {
 	prefix := scenario.MarkerPrefix(e.runID)
+	_, markerKey := scenario.Keys(e.cfg.Platform)
 	out := make(map[reconcile.Key]reconcile.Status, len(want))
 	found := 0
 	// Clocks of this process and the sender may differ a little.
@@ -441,7 +488,7 @@ func (e *env) listStatuses(ctx context.Context, began time.Time, want map[reconc
 			if m.CreatedAt.Before(horizon) {
 				older = true
 			}
-			mk := m.Data[scenario.KeyMarker]
+			mk := m.Data[markerKey]
 			if !strings.HasPrefix(mk, prefix) {
 				continue
 			}

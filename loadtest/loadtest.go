@@ -28,6 +28,7 @@ import (
 	"math"
 	"net/http"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,6 +56,11 @@ const (
 	TargetSender = "sender" // the sender's HTTP API (POST /v1/messages, /v1/broadcasts)
 	TargetMock   = "mock"   // the mock platform's send API directly
 )
+
+// Platforms are the platforms a run can drive (WithPlatform): the five
+// the mock emulates and the sender has a client for.
+var Platforms = []string{mockapi.PlatformWeChat, mockapi.PlatformAlipay, mockapi.PlatformDouyin,
+	mockapi.PlatformKuaishou, mockapi.PlatformBaidu}
 
 // Defaults.
 const (
@@ -149,7 +155,7 @@ type Option func(*Config)
 // WithTarget selects TargetSender or TargetMock.
 func WithTarget(t string) Option { return func(c *Config) { c.Target = t } }
 
-// WithPlatform selects the platform (wechat).
+// WithPlatform selects the platform (one of Platforms; default wechat).
 func WithPlatform(p string) Option { return func(c *Config) { c.Platform = p } }
 
 // WithSelf starts mock and sender in-process.
@@ -337,8 +343,21 @@ func (c *Config) validate() error {
 	default:
 		bad("target %q: want sender or mock", c.Target)
 	}
-	if c.Platform != mockapi.PlatformWeChat {
-		bad("platform %q: only wechat is supported (the sender's only platform client so far)", c.Platform)
+	switch {
+	case !slices.Contains(Platforms, c.Platform):
+		bad("platform %q: want one of %s", c.Platform, strings.Join(Platforms, ", "))
+	case c.Platform != mockapi.PlatformWeChat:
+		// Other platforms run self-contained through the sender: selfhost
+		// seeds their app and keys. Their refusal codes differ, so the
+		// kinds judged by WeChat's codes and keyword rules stay WeChat's.
+		if c.Target != TargetSender || !c.Self {
+			bad("platform %s: runs self-contained against the sender (-self -target sender); the mock-direct target and a running sender are WeChat only", c.Platform)
+		}
+		for _, k := range []scenario.Kind{scenario.NoGrant, scenario.BadKeyword} {
+			if c.Mix.Weight(k) > 0 {
+				bad("mix: %s is judged by WeChat's codes; drop it from -mix for platform %s (valid, content and broadcast run on every platform)", k, c.Platform)
+			}
+		}
 	}
 	if c.Self && (c.SenderURL != "" || c.MockURL != "") {
 		bad("-self starts its own mock and sender: drop -sender-url/-mock-url, or drop -self")
@@ -443,6 +462,9 @@ type env struct {
 	cleanup    []func(context.Context) error
 	senderBase string
 	mockBase   string
+	// fetchesBefore is the sender's token fetch count when the run began.
+	fetchesBefore int
+	retriesBefore map[string]int
 }
 
 func newRunID() string {
@@ -484,6 +506,10 @@ func run(ctx context.Context, cfg *Config) (out *report.Report, err error) {
 		return nil, err
 	}
 	tgt := e.newTarget()
+	if cfg.Target == TargetSender {
+		// A running sender counts from its start.
+		e.fetchesBefore, e.retriesBefore, _ = e.senderCounters(ctx)
+	}
 
 	res, err := e.attack(ctx, tgt, steps, rep)
 	if err != nil {
@@ -499,6 +525,20 @@ func run(ctx context.Context, cfg *Config) (out *report.Report, err error) {
 	rep.DrainS, rep.DrainTimedOut, rep.DrainPending = drain.waited.Seconds(), drain.timedOut, drain.pending
 	rep.DrainTimeoutS = cfg.DrainTimeout.Seconds()
 	rep.Notes = append(rep.Notes, drain.notes...)
+	if cfg.Target == TargetSender {
+		if n, retries, err := e.senderCounters(ctx); err == nil {
+			n -= e.fetchesBefore
+			rep.TokenFetches = &n
+			for o, k := range retries {
+				if k -= e.retriesBefore[o]; k > 0 {
+					if rep.SenderRetries == nil {
+						rep.SenderRetries = map[string]int{}
+					}
+					rep.SenderRetries[o] = k
+				}
+			}
+		}
+	}
 	rc := reconcile.Reconcile(in)
 	rep.Reconciliation = rc
 	rep.Accepted, rep.Delivered, rep.Rejected, rep.Lost, rep.Duplicated = rc.Accepted, rc.Delivered, rc.Rejected, rc.Lost, rc.Duplicated
@@ -519,17 +559,17 @@ func run(ctx context.Context, cfg *Config) (out *report.Report, err error) {
 func (e *env) setUp(ctx context.Context, steps *pacer.Steps) error {
 	cfg := e.cfg
 	for i := range cfg.Users {
-		e.users = append(e.users, selfhost.UserName(i))
+		e.users = append(e.users, selfhost.UserNameFor(cfg.Platform, i))
 	}
 	for i := range cfg.NoGrantUsers {
-		e.noGrant = append(e.noGrant, selfhost.NoGrantName(i))
+		e.noGrant = append(e.noGrant, selfhost.NoGrantNameFor(cfg.Platform, i))
 	}
 	if cfg.Self {
 		planned := uint64(cfg.Duration.Seconds() * 20_000) // as fast as possible: a generous guess
 		if steps != nil {
 			planned = steps.Planned()
 		}
-		w, err := selfhost.Start(ctx, selfhost.Options{Users: cfg.Users, NoGrantUsers: cfg.NoGrantUsers,
+		w, err := selfhost.Start(ctx, selfhost.Options{Platform: cfg.Platform, Users: cfg.Users, NoGrantUsers: cfg.NoGrantUsers,
 			InboxLimit: cfg.expectedMessages(planned), WithSender: cfg.Target == TargetSender,
 			Configure: cfg.ConfigureSender, Log: cfg.SenderLog})
 		if err != nil {

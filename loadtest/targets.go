@@ -16,6 +16,7 @@ import (
 
 	"github.com/minipush/minipush/loadtest/reconcile"
 	"github.com/minipush/minipush/loadtest/scenario"
+	"github.com/minipush/minipush/mockserver/mockapi"
 	"github.com/minipush/minipush/sender/senderclient"
 )
 
@@ -61,6 +62,18 @@ func (e *env) newTarget() target {
 // recipients picks request n's recipients: granted users round-robin (a
 // broadcast takes fanout consecutive ones), or an ungranted user.
 func (e *env) recipients(kind scenario.Kind, n uint64) []string {
+	if e.cfg.Platform == mockapi.PlatformBaidu && kind != scenario.NoGrant {
+		// Baidu takes one send per user and template (its subscribe_id is
+		// spent): every request gets its own block of fanout users.
+		out := make([]string, 1, e.cfg.Fanout)
+		if kind == scenario.Broadcast {
+			out = out[:e.cfg.Fanout]
+		}
+		for i := range out {
+			out[i] = e.users[(n*uint64(e.cfg.Fanout)+uint64(i))%uint64(len(e.users))]
+		}
+		return out
+	}
 	switch kind {
 	case scenario.NoGrant:
 		return []string{e.noGrant[n%uint64(len(e.noGrant))]}
@@ -95,7 +108,7 @@ func newSenderTarget(e *env) *senderTarget {
 func (s *senderTarget) request(r *record, t *vegeta.Target) error {
 	cfg := s.e.cfg
 	r.to = s.e.recipients(r.kind, r.n)
-	data := scenario.Data(r.kind, r.marker, cfg.ContentWord)
+	data := scenario.DataFor(cfg.Platform, r.kind, r.marker, cfg.ContentWord)
 	var (
 		req *http.Request
 		err error

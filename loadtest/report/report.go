@@ -59,11 +59,20 @@ type Report struct {
 	Kinds         map[string]stats.KindCounts `json:"kinds"`
 
 	// The reconciliation counts, flattened for scripts, and in full.
-	Accepted       int              `json:"accepted"`
-	Delivered      int              `json:"delivered"`
-	Rejected       int              `json:"rejected"`
-	Lost           int              `json:"lost"`
-	Duplicated     int              `json:"duplicated"`
+	Accepted   int `json:"accepted"`
+	Delivered  int `json:"delivered"`
+	Rejected   int `json:"rejected"`
+	Lost       int `json:"lost"`
+	Duplicated int `json:"duplicated"`
+	// TokenFetches is the sender's access-token fetches during the run
+	// (minipush_token_fetches_total, every result; nil: not read — the
+	// mock target, or no /metrics). A token storm must not turn into a
+	// fetch per rejected send (docs/delivery.md "Token discipline").
+	TokenFetches *int `json:"token_fetches,omitempty"`
+	// SenderRetries is the sender's retried attempts during the run by
+	// outcome (retryable, throttled, token): what the platform's faults
+	// cost (minipush_send_retries_total).
+	SenderRetries  map[string]int   `json:"sender_retries,omitempty"`
 	Reconciliation reconcile.Result `json:"reconciliation"`
 	// Drain is how long the sender took to empty its queue after the
 	// last request; DrainTimedOut is set when it did not.
@@ -124,6 +133,9 @@ func (r *Report) Values() map[string]float64 {
 		"rate": r.Rate, "requests": float64(r.Requests), "errors": float64(r.Errors), "error_rate": r.ErrorRate,
 		"accepted": float64(r.Accepted), "rejected": float64(r.Rejected),
 		"rejections_missed": float64(r.Reconciliation.RejectionsMissed),
+	}
+	if r.TokenFetches != nil {
+		v["token_fetches"] = float64(*r.TokenFetches)
 	}
 	rc := r.Reconciliation
 	if rc.InboxChecked || rc.StatusesChecked {
@@ -215,6 +227,12 @@ func (r *Report) WriteText(w io.Writer) error {
 	rc := r.Reconciliation
 	p("reconciliation\taccepted %d, delivered %d of %d expected, rejected %d (%s), lost %d, duplicated %d",
 		r.Accepted, r.Delivered, rc.ExpectedDelivered, r.Rejected, sortedCodes(rc.RejectedBy), r.Lost, r.Duplicated)
+	if r.TokenFetches != nil {
+		p("token fetches	%d (the sender's, during the run)", *r.TokenFetches)
+	}
+	if len(r.SenderRetries) > 0 {
+		p("sender retries	%s", sortedCodes(r.SenderRetries))
+	}
 	p("  \tunexpected %d, unconfirmed delivered %d, rejections missed %d, pending %d, status mismatch %d, failed as expected %d",
 		rc.Unexpected, rc.UnconfirmedDelivered, rc.RejectionsMissed, rc.Pending, rc.StatusMismatch, rc.FailedAsExpected)
 	var checked []string

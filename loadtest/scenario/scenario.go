@@ -168,6 +168,39 @@ const (
 // Keywords are the template's data keys in order.
 var Keywords = []string{KeyText, KeyMarker}
 
+// Keys are the data keys a send to platform carries for the text and
+// the marker. Kuaishou names keywords by its own types and a two-digit
+// index (the marker in a second thing: its string type takes no dash);
+// Alipay's sends number them by position ("keyword1"); WeChat, Douyin and
+// Baidu take WeChat's typed keys (docs/mock-<platform>.md).
+func Keys(platform string) (text, marker string) {
+	switch platform {
+	case "kuaishou":
+		return "thing01", "thing02"
+	case "alipay":
+		return "keyword1", "keyword2"
+	}
+	return KeyText, KeyMarker
+}
+
+// TemplateKeys are the keywords of the template on platform, in order:
+// Keys, except on Alipay, whose templates keep typed keywords that its
+// positional keys map to.
+func TemplateKeys(platform string) []string {
+	if platform == "alipay" {
+		return Keywords
+	}
+	text, marker := Keys(platform)
+	return []string{text, marker}
+}
+
+// DataFor is Data with platform's keys (Keys).
+func DataFor(platform string, k Kind, marker, contentWord string) map[string]string {
+	d := Data(k, marker, contentWord)
+	text, mk := Keys(platform)
+	return map[string]string{text: d[KeyText], mk: d[KeyMarker]}
+}
+
 // Data returns the data values of request kind k: the marker always, and a
 // text that is valid, holds contentWord, or is one character over the
 // thing keyword's 20-character limit.

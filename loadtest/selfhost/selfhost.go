@@ -1,5 +1,6 @@
 // Package selfhost starts what a self-contained load run needs, in-process
-// on loopback: the mock platform seeded with one WeChat app, a long-term
+// on loopback: the mock platform seeded with one app (WeChat by default;
+// Alipay, Douyin, Kuaishou or Baidu with Options.Platform), a long-term
 // template, enough granted users and some users without a grant, and (when
 // the run targets the sender) a sender wired to that mock with its database
 // in a temporary directory. `make load` needs nothing else.
@@ -24,6 +25,7 @@ import (
 	"github.com/minipush/minipush/mockserver/mockapi"
 	"github.com/minipush/minipush/mockserver/mockclient"
 	"github.com/minipush/minipush/mockserver/mocktest"
+	"github.com/minipush/minipush/mockserver/seed"
 	"github.com/minipush/minipush/sender"
 )
 
@@ -44,6 +46,42 @@ const (
 	Platform    = mockapi.PlatformWeChat
 )
 
+// AppIDFor is the seeded app's id on platform (each platform's own shape).
+func AppIDFor(platform string) string {
+	switch platform {
+	case mockapi.PlatformAlipay:
+		return "2021000000000099"
+	case mockapi.PlatformDouyin:
+		return "ttloadtest00000001"
+	case mockapi.PlatformKuaishou:
+		return "ks700000000000000099"
+	case mockapi.PlatformBaidu:
+		return "bdLoadtestAppKey0000000000000001"
+	}
+	return AppID
+}
+
+// UserNameFor and NoGrantNameFor are the seeded user ids on platform:
+// Alipay's are "2088" and 12 digits, the others' the WeChat-style names.
+func UserNameFor(platform string, i int) string {
+	if platform == mockapi.PlatformAlipay {
+		return fmt.Sprintf("2088%012d", i)
+	}
+	return UserName(i)
+}
+
+func NoGrantNameFor(platform string, i int) string {
+	if platform == mockapi.PlatformAlipay {
+		return fmt.Sprintf("2088%012d", 500_000_000_000+i)
+	}
+	return NoGrantName(i)
+}
+
+// BaiduSubscribeID is the subscribe_id the Baidu app's sends carry. Baidu
+// takes one send per user, template and subscribe_id: a run on Baidu
+// needs a granted user per message (Options.Users).
+const BaiduSubscribeID = "loadtest"
+
 // Defaults.
 const (
 	DefaultUsers        = 1000
@@ -52,6 +90,8 @@ const (
 
 // Options tune the world.
 type Options struct {
+	// Platform is the app's platform (default wechat).
+	Platform string
 	// Users hold long-term grants; NoGrantUsers are registered but never
 	// subscribed (their sends fail with 43101).
 	Users, NoGrantUsers int
@@ -77,6 +117,7 @@ type World struct {
 	// App is the sender's name for the app; AppID and AppSecret the
 	// platform's (the secret is random per run and only in memory).
 	App, AppID, AppSecret string
+	Platform              string
 	TemplateID            string
 	Users, NoGrantUsers   []string
 	ContentWord           string
@@ -97,12 +138,23 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// Seed is the mock's seed for the world.
+// Seed is the mock's seed for the WeChat world.
 func Seed(secret string, users, noGrant []string) mockapi.Seed {
-	app := mockapi.App{Platform: Platform, AppID: AppID, Secret: secret,
+	return SeedFor(Platform, secret, users, noGrant)
+}
+
+// SeedFor is the mock's seed for the world on platform: the app (with the
+// demo app's keys on Alipay, whose requests are signed), the template with
+// the platform's keys (scenario.Keys), the users and their grants.
+func SeedFor(platform, secret string, users, noGrant []string) mockapi.Seed {
+	app := mockapi.App{Platform: platform, AppID: AppIDFor(platform), Secret: secret,
 		Users: append(append([]string(nil), users...), noGrant...),
 		Templates: []mockapi.Template{{TemplateID: TemplateID, Title: "订单发货通知",
-			Keywords: scenario.Keywords, Type: mockapi.TemplateLongTerm}}}
+			Keywords: scenario.TemplateKeys(platform), Type: mockapi.TemplateLongTerm}}}
+	if platform == mockapi.PlatformAlipay {
+		demo, _ := seed.DemoApp(platform)
+		app.Secret, app.AppPublicKey, app.AlipayPrivateKey = "", demo.AppPublicKey, demo.AlipayPrivateKey
+	}
 	for _, u := range users {
 		app.Grants = append(app.Grants, mockapi.Grant{OpenID: u, TemplateID: TemplateID, LongTerm: true})
 	}
@@ -121,15 +173,18 @@ func Start(ctx context.Context, o Options) (_ *World, err error) {
 	if o.NoGrantUsers <= 0 {
 		o.NoGrantUsers = DefaultNoGrantUsers
 	}
-	w := &World{App: AppName, AppID: AppID, AppSecret: randomHex(16), TemplateID: TemplateID,
-		ContentWord: ContentWord, ContentRule: ContentRule}
+	if o.Platform == "" {
+		o.Platform = Platform
+	}
+	w := &World{App: AppName, AppID: AppIDFor(o.Platform), AppSecret: randomHex(16), TemplateID: TemplateID,
+		ContentWord: ContentWord, ContentRule: ContentRule, Platform: o.Platform}
 	for i := range o.Users {
-		w.Users = append(w.Users, UserName(i))
+		w.Users = append(w.Users, UserNameFor(o.Platform, i))
 	}
 	for i := range o.NoGrantUsers {
-		w.NoGrantUsers = append(w.NoGrantUsers, NoGrantName(i))
+		w.NoGrantUsers = append(w.NoGrantUsers, NoGrantNameFor(o.Platform, i))
 	}
-	opts := []mockserver.Option{mockserver.WithSeed(Seed(w.AppSecret, w.Users, w.NoGrantUsers))}
+	opts := []mockserver.Option{mockserver.WithSeed(SeedFor(o.Platform, w.AppSecret, w.Users, w.NoGrantUsers))}
 	if o.InboxLimit > 0 {
 		opts = append(opts, mockserver.WithInboxLimit(o.InboxLimit))
 	}
@@ -173,11 +228,12 @@ func (w *World) startSender(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("sender configuration: %w", err)
 	}
+	setPlatform(cfg, w.Platform)
 	if o.Configure != nil {
 		o.Configure(cfg)
-		if err := cfg.Validate(); err != nil {
-			return fmt.Errorf("sender configuration after Configure: %w", err)
-		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("sender configuration for %s: %w", w.Platform, err)
 	}
 	log := o.Log
 	if log == nil {
@@ -206,6 +262,23 @@ func (w *World) startSender(ctx context.Context, o Options) error {
 		return errors.Join(runErr, svc.Close())
 	}
 	return waitReady(ctx, w.SenderURL+"/readyz", 10*time.Second)
+}
+
+// setPlatform points the sender's app (sender.yaml's, a WeChat app) at
+// the world's app on platform, with what that platform's client needs.
+func setPlatform(cfg *sender.Config, platform string) {
+	a := &cfg.Apps[0]
+	a.Platform, a.AppID = platform, AppIDFor(platform)
+	switch platform {
+	case mockapi.PlatformAlipay:
+		// Signed requests with the mock's published demo keys.
+		a.Secret, a.PrivateKey, a.AlipayPublicKey = "", seed.DemoAlipayAppPrivateKey, seed.DemoAlipayPublicKey
+		a.DefaultPage = "pages/index/index"
+	case mockapi.PlatformKuaishou:
+		a.DefaultPage = "pages/index/index"
+	case mockapi.PlatformBaidu:
+		a.BaiduSubscribeID = BaiduSubscribeID
+	}
 }
 
 // waitReady polls url until it answers 200.

@@ -38,17 +38,18 @@ var Metrics = map[string]Kind{
 	// lag: how late requests left compared with the schedule (a
 	// generator falling behind shows here before it shows in rate).
 	"lag_p99": Duration, "lag_max": Duration,
-	"rate":       Rate,  // achieved request rate of the steady step
-	"requests":   Count, // requests sent, all steps
-	"errors":     Count, // answers that differ from the expected outcome (incl. transport errors)
-	"error_rate": Ratio, // errors / requests
-	"accepted":   Count, // messages the target accepted for delivery
-	"delivered":  Count, // accepted messages found in the inbox (or reported delivered)
-	"rejected":   Count, // requests refused as expected, all rules
-	"lost":       Count, // messages that should have been delivered and were not
-	"duplicated": Count, // extra copies of a message in the inbox
-	"unexpected": Count, // inbox messages of this run that should not be there
-	"pending":    Count, // accepted messages still not final when the drain ended
+	"rate":          Rate,  // achieved request rate of the steady step
+	"requests":      Count, // requests sent, all steps
+	"errors":        Count, // answers that differ from the expected outcome (incl. transport errors)
+	"error_rate":    Ratio, // errors / requests
+	"accepted":      Count, // messages the target accepted for delivery
+	"delivered":     Count, // accepted messages found in the inbox (or reported delivered)
+	"rejected":      Count, // requests refused as expected, all rules
+	"lost":          Count, // messages that should have been delivered and were not
+	"duplicated":    Count, // extra copies of a message in the inbox
+	"token_fetches": Count, // the sender's access-token fetches during the run
+	"unexpected":    Count, // inbox messages of this run that should not be there
+	"pending":       Count, // accepted messages still not final when the drain ended
 	// status_mismatch: accepted messages whose final status in the sender
 	// differs from the expected one (e.g. a no-grant message not failed
 	// with 43101).

@@ -62,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.SetOutput(stderr)
 	var (
 		target      = fs.String("target", loadtest.DefaultTarget, "system under test: sender (its HTTP API) or mock (the platform's send API directly)")
-		platform    = fs.String("platform", loadtest.DefaultPlatform, "platform the messages go to (wechat)")
+		platform    = fs.String("platform", loadtest.DefaultPlatform, "platform the messages go to: wechat, alipay, douyin, kuaishou or baidu (all but wechat: -self -target sender, mix of valid, content and broadcast)")
 		self        = fs.Bool("self", false, "start the mock (and sender) in-process on loopback; the default when no URL is given")
 		senderURL   = fs.String("sender-url", "", "a running sender's base URL; several instances of one deployment comma-separated (requests round robin)")
 		apiKey      = fs.String("api-key", "", "the sender's API key (prefer MINIPUSH_LOADTEST_API_KEY: flags show in ps)")
