@@ -122,6 +122,7 @@ func Start(t *testing.T, bin, logPath, listening string, env []string, args ...s
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = pw, pw
+	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		t.Fatalf("start %s: %v", bin, err)

@@ -273,7 +273,7 @@ func (w *world) queueDepth(base string) (int, error) {
 // drain waits until the sender has nothing left to send.
 func (w *world) drain(base string, within time.Duration) error {
 	deadline := time.Now().Add(within)
-	last := -1
+	last, said := -1, time.Now()
 	for {
 		n, err := w.queueDepth(base)
 		if err == nil && n == 0 {
@@ -281,6 +281,12 @@ func (w *world) drain(base string, within time.Duration) error {
 		}
 		if err == nil {
 			last = n
+		}
+		if time.Since(said) >= time.Minute {
+			// A long drain is not a hang: say where it is (and what a run
+			// stopped early had reached).
+			w.t.Logf("draining: %d messages unfinished, load %.1f", last, chaos.LoadAverage())
+			said = time.Now()
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%d messages still unfinished after %s (last error: %v)", last, within, err)
