@@ -79,6 +79,11 @@ func (b *containers) senderURLForMock(senderProcess) string {
 	return "http://" + senderAlias + ":" + strings.TrimSuffix(sendercontainer.Port, "/tcp")
 }
 
+// webhookHost: the sender's container reaches only the containers on its
+// private network, not the test process (that would take a host gateway
+// the suite does not set up), so the webhook scenarios run in-process.
+func (b *containers) webhookHost() (string, bool) { return "", false }
+
 func (b *containers) senderDatabase() string { return sendercontainer.DatabasePath }
 
 func (b *containers) startSender(ctx context.Context, config []byte) (senderProcess, error) {

@@ -59,6 +59,8 @@ func (b *inProcess) mockURLForSender() string { return b.mock.URL }
 
 func (b *inProcess) senderURLForMock(s senderProcess) string { return s.URL() }
 
+func (b *inProcess) webhookHost() (string, bool) { return "127.0.0.1", true }
+
 func (b *inProcess) senderDatabase() string { return filepath.Join(b.dir, "db", "minipush.db") }
 
 func (b *inProcess) startSender(ctx context.Context, config []byte) (senderProcess, error) {

@@ -193,6 +193,7 @@ type (
 		ContentRules []map[string]any  `yaml:"content_rules"`
 		Delivery     map[string]any    `yaml:"delivery"`
 		Tokens       map[string]any    `yaml:"tokens"`
+		Webhooks     map[string]any    `yaml:"webhooks,omitempty"`
 		Log          map[string]string `yaml:"log"`
 	}
 	appConfig struct {
@@ -223,7 +224,10 @@ type (
 // config renders the sender's YAML configuration for the pool, the apps
 // reaching the mock at mockURL. listen and the database path are the
 // in-process defaults; the container overrides both from its environment.
-func (p *pool) config(mockURL, dbPath string, d delivery) ([]byte, error) {
+//
+// hookURL, when not empty, gives the world a second API key whose result
+// webhook is that URL (steps_webhooks.go).
+func (p *pool) config(mockURL, dbPath string, d delivery, hookURL string) ([]byte, error) {
 	c := senderConfig{
 		Listen:  "127.0.0.1:0",
 		Storage: map[string]string{"driver": "sqlite", "path": dbPath},
@@ -245,6 +249,11 @@ func (p *pool) config(mockURL, dbPath string, d delivery) ([]byte, error) {
 		// (sender/tokens_test.go).
 		Tokens: map[string]any{"refetch_floor": "0s"},
 		Log:    map[string]string{"format": "text", "level": "info"},
+	}
+	if hookURL != "" {
+		c.APIKeys = append(c.APIKeys, map[string]any{"name": "bdd-hooks", "key": hookAPIKey,
+			"webhook": map[string]string{"url": hookURL, "secret": hookSecret}})
+		c.Webhooks = map[string]any{"backoff_base": "200ms", "backoff_max": "1s", "poll_interval": "100ms", "timeout": "5s"}
 	}
 	for _, s := range p.all {
 		a := appConfig{Name: s.name, Platform: s.platform, AppID: s.appID, BaseURL: mockURL,

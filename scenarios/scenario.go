@@ -66,6 +66,9 @@ type scenario struct {
 	lastAnswer string
 	lastErr    *senderclient.Error
 	lastID     string // the message id of the last send's answer
+	// hookKey: the scenario calls the sender with the world's webhook key
+	// (its messages' outcomes are POSTed to the world's receiver).
+	hookKey    bool
 	firstID    string
 	concurrent []answer
 
@@ -260,6 +263,14 @@ func (s *scenario) data(a *app, text, marker string, set map[string]string) map[
 	return d
 }
 
+// key is the API key the scenario calls the sender with.
+func (s *scenario) key() string {
+	if s.hookKey {
+		return hookAPIKey
+	}
+	return apiKey
+}
+
 // client is a client of the world's sender (its address can change when a
 // container restarts). It does not retry: scenarios judge each answer.
 func (s *scenario) client() (*senderclient.Client, error) {
@@ -267,7 +278,7 @@ func (s *scenario) client() (*senderclient.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return senderclient.New(base, senderclient.WithAPIKey(apiKey), senderclient.WithHTTPClient(s.http),
+	return senderclient.New(base, senderclient.WithAPIKey(s.key()), senderclient.WithHTTPClient(s.http),
 		senderclient.WithRetry(senderclient.NoRetry))
 }
 
@@ -313,7 +324,7 @@ func (s *scenario) api(method, path string, body any, hdr ...string) (int, []byt
 	if err != nil {
 		return 0, nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+apiKey)
+	req.Header.Set("Authorization", "Bearer "+s.key())
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

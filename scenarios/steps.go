@@ -127,6 +127,7 @@ func (s *scenario) register(sc *godog.ScenarioContext) {
 	// Platform events and the consent ledger.
 	s.registerConsent(sc)
 	s.registerCampaigns(sc)
+	s.registerWebhooks(sc)
 	s.registerKefu(sc)
 
 	// Groups and broadcasts.

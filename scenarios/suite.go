@@ -48,6 +48,9 @@ const (
 	// container can move that (it is the host kernel's), so they run
 	// in-process only.
 	tagSenderClock = "@sender-clock"
+	// tagInProcess marks scenarios only the in-process mode can run (a
+	// receiver in the test process the sender calls).
+	tagInProcess = "@in-process"
 )
 
 // TagFilter is the godog tag filter of a mode: scenarios waiting for a
@@ -58,6 +61,7 @@ func TagFilter(mode string) string {
 		f += " && ~" + tagContainers
 	} else {
 		f += " && ~" + tagSenderClock
+		f += " && ~" + tagInProcess
 	}
 	return f
 }

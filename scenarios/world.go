@@ -30,6 +30,9 @@ type world struct {
 
 	mockURL string // from the test process
 	mock    *mockclient.Client
+	// hooks receives the sender's result webhooks (nil where the sender
+	// cannot reach the test process).
+	hooks *hookReceiver
 
 	mu     sync.Mutex
 	sender senderProcess // started on the first lease
@@ -47,6 +50,9 @@ type backend interface {
 	// senderURLForMock is the sender's URL as the mock reaches it (the
 	// platform pushes events to it).
 	senderURLForMock(s senderProcess) string
+	// webhookHost is the test process's address as the sender reaches it,
+	// for a result-webhook receiver; false when it cannot (containers).
+	webhookHost() (string, bool)
 	// senderDatabase is the sender's database path.
 	senderDatabase() string
 	// startSender starts the sender with a configuration file.
@@ -92,6 +98,12 @@ func newWorld(ctx context.Context, b backend, isolated bool, sizes poolSizes, d 
 		return nil, fmt.Errorf("start the mock: %w", err)
 	}
 	w.mockURL, w.mock = u, mockclient.New(u)
+	if host, ok := b.webhookHost(); ok {
+		if w.hooks, err = startHookReceiver(host); err != nil {
+			_ = b.close(ctx)
+			return nil, fmt.Errorf("start the webhook receiver: %w", err)
+		}
+	}
 	w.mock.HTTP = &http.Client{Timeout: 60 * time.Second}
 	if err := w.mock.SetContentRules(ctx, mockContentRules); err != nil {
 		_ = b.close(ctx)
@@ -118,7 +130,11 @@ func (w *world) ensureSender(ctx context.Context) (senderProcess, error) {
 	if w.sender != nil {
 		return w.sender, nil
 	}
-	cfg, err := w.pool.config(w.backend.mockURLForSender(), w.backend.senderDatabase(), w.delivery)
+	hookURL := ""
+	if w.hooks != nil {
+		hookURL = w.hooks.url
+	}
+	cfg, err := w.pool.config(w.backend.mockURLForSender(), w.backend.senderDatabase(), w.delivery, hookURL)
 	if err != nil {
 		return nil, err
 	}
@@ -156,5 +172,8 @@ func (w *world) close(ctx context.Context) error {
 		errs = append(errs, s.Close(ctx))
 	}
 	errs = append(errs, w.backend.close(ctx))
+	if w.hooks != nil {
+		w.hooks.close()
+	}
 	return errors.Join(errs...)
 }

@@ -37,6 +37,7 @@ import (
 	"github.com/minipush/minipush/sender/internal/storage"
 	"github.com/minipush/minipush/sender/internal/templates"
 	"github.com/minipush/minipush/sender/internal/tokens"
+	"github.com/minipush/minipush/sender/internal/webhook"
 )
 
 // Config is the service configuration (see the README for the schema).
@@ -57,6 +58,7 @@ type Service struct {
 	health     *apphealth.Tracker
 	bulk       *bulk.Runner
 	processor  *events.Processor
+	webhooks   *webhook.Deliverer
 	api        *api.API
 	console    *console.Console
 	metrics    *metrics.Metrics
@@ -71,8 +73,9 @@ type Service struct {
 type Option func(*options)
 
 type options struct {
-	httpClient *http.Client
-	now        func() time.Time
+	httpClient    *http.Client
+	webhookClient *http.Client
+	now           func() time.Time
 }
 
 // WithHTTPClient sets the client platform calls use (tests).
@@ -82,6 +85,10 @@ func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpCli
 // rules) and of the dispatcher (what is due) — tests move it instead of
 // sleeping. Token lifetimes and storage's own stamps keep the wall clock.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithWebhookClient sets the client result-webhook POSTs use (its
+// Timeout is replaced by webhooks.timeout).
+func WithWebhookClient(c *http.Client) Option { return func(o *options) { o.webhookClient = c } }
 
 // New opens storage and builds the service. Close releases it.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (*Service, error) {
@@ -181,11 +188,30 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	s.templates = templates.New(templates.FromConfig(cfg.Apps, listers),
 		templates.WithLogger(log.With("part", "templates")))
 	s.templates.Watch(time.Second)
+	if err := store.SetWebhookScope(ctx, webhookScope(cfg)); err != nil {
+		_ = store.Close()
+		return nil, fmt.Errorf("webhooks: %w", err)
+	}
+	s.metrics.WatchWebhooks(store.WebhookCounts)
+	w := cfg.Webhooks
+	s.webhooks = webhook.New(webhook.Config{Store: store, Target: func(app, key string) (webhook.Target, bool) {
+		h := cfg.WebhookOf(app, key)
+		if h == nil {
+			return webhook.Target{}, false
+		}
+		return webhook.Target{URL: h.URL, Secret: []byte(h.Secret)}, true
+	}, Client: o.webhookClient, Timeout: w.Timeout, BackoffBase: w.BackoffBase, BackoffMax: w.BackoffMax,
+		RetryWindow: w.RetryWindow, Workers: w.Workers, PollInterval: w.PollInterval, Log: log.With("part", "webhooks"),
+		Observe: func(outcome string, d time.Duration) {
+			s.metrics.WebhookDeliveries.WithLabelValues(outcome).Inc()
+			s.metrics.WebhookLatency.Observe(d.Seconds())
+		}})
 	s.api = api.New(store, cfg, content, api.Hooks{
-		Queued:   s.dispatcher.Wake,
-		FanOut:   s.bulk.Wake,
-		Accepted: func(app string, n int) { s.metrics.Accepted.WithLabelValues(app).Add(float64(n)) },
-		Rejected: func(app, rule string) { s.metrics.Rejected.WithLabelValues(app, rule).Inc() },
+		Redelivered: s.webhooks.Wake,
+		Queued:      s.dispatcher.Wake,
+		FanOut:      s.bulk.Wake,
+		Accepted:    func(app string, n int) { s.metrics.Accepted.WithLabelValues(app).Add(float64(n)) },
+		Rejected:    func(app, rule string) { s.metrics.Rejected.WithLabelValues(app, rule).Inc() },
 		Campaign: func(app, what, rule string) {
 			if what == "held" {
 				s.metrics.CampaignHeld.WithLabelValues(app, rule).Inc()
@@ -220,6 +246,23 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	root.PathPrefix("/").Handler(apiHandler)
 	s.handler = root
 	return s, nil
+}
+
+// webhookScope is the messages that have a result webhook: the apps' and
+// the API keys' with one.
+func webhookScope(cfg *config.Config) storage.WebhookScope {
+	var sc storage.WebhookScope
+	for _, a := range cfg.Apps {
+		if a.Webhook != nil {
+			sc.Apps = append(sc.Apps, a.Name)
+		}
+	}
+	for _, k := range cfg.APIKeys {
+		if k.Webhook != nil {
+			sc.APIKeys = append(sc.APIKeys, k.Name)
+		}
+	}
+	return sc
 }
 
 // gateOptions: an app without events keeps observing without reading the
@@ -324,6 +367,8 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	go func() { berr <- s.bulk.Run(dctx) }()
 	perr := make(chan error, 1)
 	go func() { perr <- s.processor.Run(dctx) }()
+	werr := make(chan struct{})
+	go func() { s.webhooks.Run(dctx); close(werr) }()
 	herr := make(chan error, 1)
 	go func() { herr <- hs.Serve(ln) }()
 	var first error
@@ -356,6 +401,9 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	if err := <-perr; err != nil && first == nil {
 		first = err
 	}
+	// A POST cut short by the stop is not recorded: its lease brings it
+	// back after the restart (at least once).
+	<-werr
 	return first
 }
 

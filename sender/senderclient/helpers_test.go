@@ -2,9 +2,13 @@ package senderclient_test
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +17,7 @@ import (
 	"github.com/minipush/minipush/mockserver/seed"
 	"github.com/minipush/minipush/sender"
 	"github.com/minipush/minipush/sender/internal/config"
+	"github.com/minipush/minipush/sender/senderclient"
 )
 
 // The demo world (the mock's demo seed) as the sender names it.
@@ -22,11 +27,16 @@ const (
 	tmpl   = "demo-order-shipped"
 )
 
-// stack is a mock with the demo seed and a sender delivering to it.
+// hookSecret signs the stack's result webhooks.
+const hookSecret = "client-test-webhook-secret"
+
+// stack is a mock with the demo seed, a sender delivering to it and a
+// result-webhook receiver that verifies every POST (hooks counts them).
 type stack struct {
-	mock *mocktest.Mock
-	url  string
-	stop func()
+	mock  *mocktest.Mock
+	url   string
+	hooks *atomic.Int64
+	stop  func()
 }
 
 // startStack runs a mock and a sender until stop; dir holds the database.
@@ -38,7 +48,19 @@ func startStack(dir string) (*stack, error) {
 	c := config.Defaults()
 	c.Storage.Path = filepath.Join(dir, "minipush.db")
 	c.APIKeys = []config.APIKey{{Name: "test", Key: apiKey, Scopes: config.Scopes}}
-	c.Apps = []config.App{{Name: app, Platform: "wechat", AppID: seed.DemoWeChatAppID, Secret: seed.DemoWeChatSecret, BaseURL: m.URL}}
+	hooks := &atomic.Int64{}
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if senderclient.VerifyWebhook([]byte(hookSecret), r.Header.Get(senderclient.HeaderSignature), body, time.Now(), 0) != nil {
+			http.Error(w, "bad signature", http.StatusBadRequest)
+			return
+		}
+		hooks.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	c.Apps = []config.App{{Name: app, Platform: "wechat", AppID: seed.DemoWeChatAppID, Secret: seed.DemoWeChatSecret, BaseURL: m.URL,
+		Webhook: &config.Webhook{URL: receiver.URL, Secret: hookSecret}}}
+	c.Webhooks.PollInterval = 10 * time.Millisecond
 	c.Delivery.PollInterval = 10 * time.Millisecond
 	c.Delivery.BackoffBase = 50 * time.Millisecond
 	c.Metrics.RequireKey = false
@@ -62,10 +84,11 @@ func startStack(dir string) (*stack, error) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx, ln) }()
-	return &stack{mock: m, url: "http://" + ln.Addr().String(), stop: func() {
+	return &stack{mock: m, url: "http://" + ln.Addr().String(), hooks: hooks, stop: func() {
 		cancel()
 		<-done
 		_ = svc.Close()
+		receiver.Close()
 		m.Close()
 	}}, nil
 }

@@ -177,6 +177,30 @@ func TestEveryOperation(t *testing.T) {
 	if n, err := c.RetryMessages(ctx, senderclient.Selection{App: app, Reason: senderclient.ReasonCancelled}); err != nil || n != 2 {
 		t.Fatalf("RetryMessages = %d, %v; want both cancelled ones", n, err)
 	}
+	// The delivered message's result webhook reached the stack's receiver.
+	var hook senderclient.WebhookDelivery
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		p, err := c.WebhookDeliveries(ctx, senderclient.WebhookFilter{MessageID: a.ID, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Items) > 0 && p.Items[len(p.Items)-1].Status == senderclient.WebhookSucceeded {
+			hook = p.Items[len(p.Items)-1]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("WebhookDeliveries(%s) = %+v; want its delivery succeeded", a.ID, p)
+		}
+	}
+	if hook.Event != senderclient.EventDelivered || hook.AttemptCount != 1 || s.hooks.Load() < 1 {
+		t.Fatalf("delivery %+v (receiver verified %d); want message.delivered in one attempt", hook, s.hooks.Load())
+	}
+	if d, err := c.WebhookDelivery(ctx, hook.ID); err != nil || d.ID != hook.ID || len(d.Attempts) != 1 || d.Attempts[0].StatusCode != 204 {
+		t.Fatalf("WebhookDelivery = %+v, %v", d, err)
+	}
+	if _, err := c.RedeliverWebhook(ctx, hook.ID); senderclient.StatusCode(err) != http.StatusConflict {
+		t.Fatalf("RedeliverWebhook of a succeeded delivery: %v, want a 409 *Error", err)
+	}
 	if text, err := c.Metrics(ctx); err != nil || !strings.Contains(text, "# TYPE") {
 		t.Fatalf("Metrics: %v, %.80s", err, text)
 	}

@@ -91,12 +91,14 @@ func deploymentSecrets(t *testing.T, text string, vars map[string]string, certFi
 	var cfg struct {
 		TLS     *struct{} `yaml:"tls"`
 		APIKeys []struct {
-			Name string `yaml:"name"`
+			Name    string         `yaml:"name"`
+			Webhook map[string]any `yaml:"webhook"`
 		} `yaml:"api_keys"`
 		Apps []struct {
 			Name     string         `yaml:"name"`
 			Platform string         `yaml:"platform"`
 			Events   map[string]any `yaml:"events"`
+			Webhook  map[string]any `yaml:"webhook"`
 		} `yaml:"apps"`
 	}
 	if err := yaml.Unmarshal([]byte(text), &cfg); err != nil {
@@ -108,6 +110,9 @@ func deploymentSecrets(t *testing.T, text string, vars map[string]string, certFi
 	}
 	for _, k := range cfg.APIKeys {
 		vars["MINIPUSH_API_KEY_"+name(k.Name)] = "example-key-" + k.Name
+		if k.Webhook != nil {
+			vars["MINIPUSH_API_KEY_"+name(k.Name)+"_WEBHOOK_SECRET"] = "example-webhook-secret-" + k.Name
+		}
 	}
 	for _, a := range cfg.Apps {
 		p := "MINIPUSH_APP_" + name(a.Name) + "_"
@@ -116,6 +121,9 @@ func deploymentSecrets(t *testing.T, text string, vars map[string]string, certFi
 			vars[p+"ALIPAY_PUBLIC_KEY_FILE"] = "configs/demo-keys/alipay_public.pem"
 		} else {
 			vars[p+"SECRET"] = "example-secret-" + a.Name
+		}
+		if a.Webhook != nil {
+			vars[p+"WEBHOOK_SECRET"] = "example-webhook-secret-" + a.Name
 		}
 		if a.Events != nil && a.Platform == "wechat" {
 			vars[p+"EVENTS_TOKEN"] = "ExampleToken1"

@@ -60,6 +60,9 @@ type Store interface {
 	PutGroup(ctx context.Context, app, name string, members iter.Seq2[string, error], key string, fingerprint func() string) (message.Group, bool, error)
 	Group(ctx context.Context, app, name, after string, limit int) (message.Group, []string, string, error)
 	DeleteGroup(ctx context.Context, app, name string, idem storage.Idempotency) (bool, error)
+	WebhookDelivery(ctx context.Context, id string) (message.WebhookDelivery, error)
+	WebhookDeliveries(ctx context.Context, f storage.WebhookFilter) ([]message.WebhookDelivery, string, error)
+	RedeliverWebhook(ctx context.Context, id string, now time.Time) (message.WebhookDelivery, error)
 	Consents(ctx context.Context, app, user string, after consent.Key, limit int) ([]consent.Entry, error)
 	Groups(ctx context.Context, app, after string, limit int) ([]message.Group, string, error)
 }
@@ -91,6 +94,9 @@ type Hooks struct {
 	// Templates checks messages against their apps' templates; nil: a
 	// catalog of the configured templates only (no platform lists).
 	Templates *templates.Catalog
+	// Redelivered is called after a webhook delivery is made pending
+	// again (wakes the webhook deliverer).
+	Redelivered func()
 }
 
 // AppRuntime is what the running sender knows of an app beyond storage.
@@ -205,6 +211,9 @@ func (a *API) Handler() http.Handler {
 	v1.Handle("/apps", methods{http.MethodGet: read(a.listApps)})
 	v1.Handle("/apps/{name}", methods{http.MethodGet: read(a.getApp)})
 	v1.Handle("/apps/{name}/resume", methods{http.MethodPost: admin(a.resumeApp)})
+	v1.Handle("/webhooks/deliveries", methods{http.MethodGet: read(a.listWebhookDeliveries)})
+	v1.Handle("/webhooks/deliveries/{id}", methods{http.MethodGet: read(a.getWebhookDelivery)})
+	v1.Handle("/webhooks/deliveries/{id}/redeliver", methods{http.MethodPost: admin(a.redeliverWebhook)})
 	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path),
 			Problem{"path", "no_endpoint", "no endpoint answers " + r.Method + " " + r.URL.Path})

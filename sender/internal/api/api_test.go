@@ -586,3 +586,21 @@ func FuzzListQuery(f *testing.F) {
 		wellFormed(t, resp.StatusCode, b, http.StatusOK, http.StatusBadRequest, http.StatusUnprocessableEntity)
 	})
 }
+
+// Result webhooks: the memStore keeps no deliveries (the storage drivers'
+// are tested by storagetest, the HTTP side with real storage in package
+// sender's TestWebhooks).
+func (s *memStore) WebhookDelivery(_ context.Context, id string) (message.WebhookDelivery, error) {
+	return message.WebhookDelivery{}, fmt.Errorf("webhook delivery %s: %w", id, storage.ErrNotFound)
+}
+
+func (s *memStore) WebhookDeliveries(_ context.Context, f storage.WebhookFilter) ([]message.WebhookDelivery, string, error) {
+	if f.Cursor != "" {
+		return nil, "", fmt.Errorf("bad cursor: %w", storage.ErrNotFound)
+	}
+	return nil, "", nil
+}
+
+func (s *memStore) RedeliverWebhook(_ context.Context, id string, _ time.Time) (message.WebhookDelivery, error) {
+	return message.WebhookDelivery{}, fmt.Errorf("webhook delivery %s: %w", id, storage.ErrNotFound)
+}

@@ -43,6 +43,7 @@ type Config struct {
 	Apps         []App         `yaml:"apps"`
 	ContentRules []ContentRule `yaml:"content_rules"`
 	Delivery     Delivery      `yaml:"delivery"`
+	Webhooks     Webhooks      `yaml:"webhooks"`
 	Log          Log           `yaml:"log"`
 
 	// source is the file the configuration was loaded from; inlineSecrets
@@ -125,10 +126,52 @@ type APIKey struct {
 	Rate *KeyRate `yaml:"rate,omitempty"`
 	// Scopes are what the key may do: send (messages, broadcasts, groups,
 	// a message's retry and cancel), read (every GET) and admin (operator
-	// control: resuming a paused app, bulk cancel and redrive). Empty:
+	// control: resuming a paused app, bulk cancel and redrive, redelivering
+	// a failed webhook). Empty:
 	// DefaultScopes.
 	Scopes []string `yaml:"scopes,omitempty"`
+	// Webhook, when set, hears of the outcome of every message sent with
+	// this key (docs/webhooks.md); it stands before its app's.
+	Webhook *Webhook `yaml:"webhook,omitempty"`
 }
+
+// Webhook is a result webhook: the URL the sender POSTs a message's
+// outcome to, signed with Secret (docs/webhooks.md).
+type Webhook struct {
+	URL string `yaml:"url"`
+	// Secret signs every POST (HMAC-SHA256); at least 16 characters.
+	// SecretFile holds it instead; MINIPUSH_APP_<NAME>_WEBHOOK_SECRET[_FILE]
+	// or MINIPUSH_API_KEY_<NAME>_WEBHOOK_SECRET[_FILE] replace both.
+	Secret     string `yaml:"secret"`
+	SecretFile string `yaml:"secret_file"`
+}
+
+// Webhooks tunes the delivery of result webhooks (docs/webhooks.md).
+type Webhooks struct {
+	// Timeout bounds one POST, from connecting to the answer's end.
+	Timeout time.Duration `yaml:"timeout"`
+	// BackoffBase is the wait after the first failed attempt; it doubles
+	// after each (with jitter) up to BackoffMax.
+	BackoffBase time.Duration `yaml:"backoff_base"`
+	BackoffMax  time.Duration `yaml:"backoff_max"`
+	// RetryWindow is how long a delivery is retried, from its event (or
+	// an operator's redeliver); then it is failed.
+	RetryWindow time.Duration `yaml:"retry_window"`
+	// Workers is how many POSTs may be in flight at once.
+	Workers int `yaml:"workers"`
+	// PollInterval is how often the outbox is read when idle.
+	PollInterval time.Duration `yaml:"poll_interval"`
+}
+
+// Webhook defaults (docs/webhooks.md#retries).
+const (
+	DefaultWebhookTimeout      = 10 * time.Second
+	DefaultWebhookBackoffBase  = 5 * time.Second
+	DefaultWebhookBackoffMax   = time.Hour
+	DefaultWebhookRetryWindow  = 24 * time.Hour
+	DefaultWebhookWorkers      = 8
+	DefaultWebhookPollInterval = 500 * time.Millisecond
+)
 
 // API key scopes.
 const (
@@ -294,6 +337,9 @@ type App struct {
 	// TemplateRefresh is how old the fetched list may grow before it is
 	// fetched again (default DefaultTemplateRefresh).
 	TemplateRefresh time.Duration `yaml:"template_refresh"`
+	// Webhook, when set, hears of the outcome of the app's messages
+	// (docs/webhooks.md) — unless the message's API key has its own.
+	Webhook *Webhook `yaml:"webhook,omitempty"`
 }
 
 // Campaigns are an app's campaign rules (docs/campaigns.md).
@@ -456,6 +502,19 @@ type Events struct {
 	MaxAge time.Duration `yaml:"max_age"`
 }
 
+// webhookURL is where MINIPUSH_…_WEBHOOK_URL goes: the webhook, made
+// when the variable is set and the config has none.
+func webhookURL(w **Webhook, v string) *string {
+	if *w == nil {
+		if v == "" {
+			var sink string
+			return &sink
+		}
+		*w = &Webhook{}
+	}
+	return &(*w).URL
+}
+
 // DefaultEventsMaxAge is how far a WeChat push's timestamp may be from
 // now. WeChat documents no window; its re-sends come within about 20 s
 // (5 s timeout, three retries), so five minutes leaves room for clock skew.
@@ -534,6 +593,9 @@ func Defaults() Config {
 			BackoffBase: time.Second, BackoffMax: 5 * time.Minute, ThrottleBackoff: 30 * time.Second,
 			PollInterval: 50 * time.Millisecond, SendTimeout: 10 * time.Second, ShutdownTimeout: 30 * time.Second,
 		},
+		Webhooks: Webhooks{Timeout: DefaultWebhookTimeout, BackoffBase: DefaultWebhookBackoffBase,
+			BackoffMax: DefaultWebhookBackoffMax, RetryWindow: DefaultWebhookRetryWindow, Workers: DefaultWebhookWorkers,
+			PollInterval: DefaultWebhookPollInterval},
 		Log: Log{Format: "text", Level: "info"},
 	}
 }
@@ -743,11 +805,14 @@ func applyEnv(c *Config, getenv func(string) string) error {
 				}
 			}
 		}
+		str(p+"WEBHOOK_URL", webhookURL(&a.Webhook, getenv(p+"WEBHOOK_URL")))
 		applySecretEnv(getenv, p, a.secrets())
 	}
 	for i := range c.APIKeys {
 		k := &c.APIKeys[i]
-		applySecretEnv(getenv, "MINIPUSH_API_KEY_"+envName(k.Name), k.secrets())
+		kp := "MINIPUSH_API_KEY_" + envName(k.Name)
+		str(kp+"_WEBHOOK_URL", webhookURL(&k.Webhook, getenv(kp+"_WEBHOOK_URL")))
+		applySecretEnv(getenv, kp, k.secrets())
 		if v := getenv("MINIPUSH_API_KEY_" + envName(k.Name) + "_SCOPES"); v != "" {
 			k.Scopes = nil
 			for sc := range strings.SplitSeq(v, ",") {
@@ -850,6 +915,15 @@ func (c *Config) Validate() error {
 				bad(fmt.Sprintf("api_keys[%d].scopes", i), "unknown scope %q (scopes: %s)", sc, strings.Join(Scopes, ", "))
 			}
 		}
+		checkWebhook(bad, fmt.Sprintf("api_keys[%d].webhook", i), k.Webhook)
+	}
+	w := c.Webhooks
+	for setting, ok := range map[string]bool{"webhooks.timeout": w.Timeout > 0, "webhooks.backoff_base": w.BackoffBase > 0,
+		"webhooks.backoff_max": w.BackoffMax >= w.BackoffBase, "webhooks.retry_window": w.RetryWindow > 0,
+		"webhooks.workers": w.Workers > 0, "webhooks.poll_interval": w.PollInterval > 0} {
+		if !ok {
+			bad(setting, "must be positive (backoff_max at least backoff_base)")
+		}
 	}
 	checkRate(bad, "api_rate", c.APIRate)
 	if len(c.Apps) == 0 {
@@ -903,6 +977,7 @@ func (c *Config) Validate() error {
 			a.Campaigns.check(bad, f)
 		}
 		checkTemplates(bad, f, a)
+		checkWebhook(bad, f+".webhook", a.Webhook)
 	}
 	for i, r := range c.ContentRules {
 		f := fmt.Sprintf("content_rules[%d]", i)
@@ -1138,6 +1213,48 @@ func (c *Config) App(name string) (App, bool) {
 	return App{}, false
 }
 
+// checkWebhook validates a result webhook's settings.
+func checkWebhook(bad func(setting, format string, args ...any), f string, w *Webhook) {
+	if w == nil {
+		return
+	}
+	if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		bad(f+".url", "want an http(s) URL without credentials, got %q", redactURL(w.URL))
+	}
+	if len(w.Secret) < 16 {
+		bad(f+".secret", "required, at least 16 characters (secret, secret_file, or the _WEBHOOK_SECRET[_FILE] variable)")
+	}
+}
+
+// redactURL drops a URL's user info (it may hold a password).
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		if err != nil {
+			return "(unparsable)"
+		}
+		return s
+	}
+	u.User = nil
+	return u.String()
+}
+
+// WebhookOf is the result webhook of a message of app sent with API key
+// key: the key's when it has one, else the app's; nil for none.
+func (c *Config) WebhookOf(app, key string) *Webhook {
+	for i := range c.APIKeys {
+		if c.APIKeys[i].Name == key && key != "" && c.APIKeys[i].Webhook != nil {
+			return c.APIKeys[i].Webhook
+		}
+	}
+	for i := range c.Apps {
+		if c.Apps[i].Name == app {
+			return c.Apps[i].Webhook
+		}
+	}
+	return nil
+}
+
 const redacted = "[redacted]"
 
 // Redacted is a copy safe to print or log: secrets, keys and API keys are
@@ -1164,11 +1281,19 @@ func (a App) redacted() App {
 		e := *a.Events // a copy: the caller's app keeps its secrets
 		a.Events = &e
 	}
+	if a.Webhook != nil {
+		w := *a.Webhook
+		a.Webhook = &w
+	}
 	redactSecrets(a.secrets())
 	return a
 }
 
 func (k APIKey) redacted() APIKey {
+	if k.Webhook != nil {
+		w := *k.Webhook
+		k.Webhook = &w
+	}
 	redactSecrets(k.secrets())
 	return k
 }

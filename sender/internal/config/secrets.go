@@ -37,6 +37,9 @@ func (a *App) secrets() []secret {
 			secret{setting: "events.token", env: "EVENTS_TOKEN", value: &e.Token, file: &e.TokenFile},
 			secret{setting: "events.encoding_aes_key", env: "EVENTS_ENCODING_AES_KEY", value: &e.EncodingAESKey, file: &e.EncodingAESKeyFile})
 	}
+	if w := a.Webhook; w != nil {
+		ss = append(ss, secret{setting: "webhook.secret", env: "WEBHOOK_SECRET", value: &w.Secret, file: &w.SecretFile})
+	}
 	return ss
 }
 
@@ -52,7 +55,12 @@ func (st *Storage) secrets() []secret {
 // secrets lists the key's secret settings.
 func (k *APIKey) secrets() []secret {
 	// MINIPUSH_API_KEY_<NAME> and MINIPUSH_API_KEY_<NAME>_FILE.
-	return []secret{{setting: "key", env: "", value: &k.Key, file: &k.KeyFile}}
+	ss := []secret{{setting: "key", env: "", value: &k.Key, file: &k.KeyFile}}
+	if w := k.Webhook; w != nil {
+		// MINIPUSH_API_KEY_<NAME>_WEBHOOK_SECRET[_FILE].
+		ss = append(ss, secret{setting: "webhook.secret", env: "_WEBHOOK_SECRET", value: &w.Secret, file: &w.SecretFile})
+	}
+	return ss
 }
 
 // applySecretEnv lets PREFIX+ENV (the value) or PREFIX+ENV_FILE (a file to

@@ -345,3 +345,80 @@ func NewID(prefix string, now time.Time) string {
 	_, _ = rand.Read(b[8:])
 	return prefix + hex.EncodeToString(b[:])
 }
+
+// WebhookStatus is where a result-webhook delivery is (docs/webhooks.md).
+type WebhookStatus string
+
+// Webhook delivery statuses.
+const (
+	// WebhookPending: waiting for its first or next attempt.
+	WebhookPending WebhookStatus = "pending"
+	// WebhookSucceeded: the receiver answered 2xx.
+	WebhookSucceeded WebhookStatus = "succeeded"
+	// WebhookFailed: the retry window ended without a 2xx; an operator may
+	// redeliver it.
+	WebhookFailed WebhookStatus = "failed"
+)
+
+// WebhookStatuses lists every webhook delivery status.
+var WebhookStatuses = []WebhookStatus{WebhookPending, WebhookSucceeded, WebhookFailed}
+
+// Valid reports whether s is a known webhook delivery status.
+func (s WebhookStatus) Valid() bool {
+	return s == WebhookPending || s == WebhookSucceeded || s == WebhookFailed
+}
+
+// WebhookEvent says what happened to a message that its result webhook
+// hears of.
+type WebhookEvent string
+
+// Webhook events: a message reached a final status, or the platform's
+// delivery receipt for it arrived.
+const (
+	WebhookDelivered WebhookEvent = "message.delivered"
+	WebhookFailedEv  WebhookEvent = "message.failed"
+	WebhookRejected  WebhookEvent = "message.rejected"
+	WebhookCancelled WebhookEvent = "message.cancelled"
+	WebhookReceipt   WebhookEvent = "message.receipt"
+)
+
+// WebhookDelivery is one event of one message for its result webhook: an
+// outbox entry written by storage in the same step as the change it
+// reports, then delivered at least once (docs/webhooks.md). Its ID is the
+// event's id the receiver de-duplicates by: the message's id, a dot and
+// the event's number for that message ("msg_….2").
+type WebhookDelivery struct {
+	ID        string       `json:"id"`
+	MessageID string       `json:"message_id"`
+	App       string       `json:"app"`
+	APIKey    string       `json:"api_key,omitempty"`
+	Event     WebhookEvent `json:"event"`
+	// The message as it was when the event happened.
+	MessageStatus Status        `json:"message_status"`
+	Reason        reason.Reason `json:"reason,omitempty"`
+	Code          string        `json:"code,omitempty"`
+	Status        WebhookStatus `json:"status"`
+	// AttemptCount is how many attempts were made (Attempts holds them
+	// when the delivery is read).
+	AttemptCount  int       `json:"attempt_count"`
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
+	// WindowAt is when its retry window began: when it was created, or
+	// redelivered by an operator.
+	WindowAt  time.Time        `json:"-"`
+	CreatedAt time.Time        `json:"created_at"`
+	UpdatedAt time.Time        `json:"updated_at"`
+	Attempts  []WebhookAttempt `json:"attempts"`
+}
+
+// WebhookAttempt is one POST of a webhook delivery.
+type WebhookAttempt struct {
+	// N is the attempt's number: 1, 2, …
+	N  int       `json:"n"`
+	At time.Time `json:"at"`
+	// StatusCode is the receiver's HTTP status (0: no answer).
+	StatusCode int `json:"status_code"`
+	// Error says why the attempt failed (a transport error, a timeout, a
+	// non-2xx status); empty when it succeeded.
+	Error     string  `json:"error,omitempty"`
+	LatencyMS float64 `json:"latency_ms"`
+}

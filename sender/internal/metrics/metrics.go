@@ -47,6 +47,11 @@ type Metrics struct {
 	ConsentHeld    *prometheus.CounterVec // app, mode, reason
 	ConsentLearned *prometheus.CounterVec // app
 	Receipts       *prometheus.CounterVec // app, status
+
+	// Result webhooks (docs/webhooks.md): attempts by outcome (succeeded,
+	// retry, failed) and their latency.
+	WebhookDeliveries *prometheus.CounterVec // outcome
+	WebhookLatency    prometheus.Histogram
 }
 
 // New registers the collectors; depth reports the queue per status on each
@@ -97,6 +102,12 @@ func New(depth func(ctx context.Context) (map[message.Status]int, error)) *Metri
 	m.Receipts = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_receipts_total",
 		Help: "The platforms' delivery receipts of accepted messages (WeChat subscribe_msg_sent_event), by status."},
 		[]string{"app", "status"})
+	m.WebhookDeliveries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_webhook_deliveries_total",
+		Help: "Result-webhook POSTs by outcome: succeeded (2xx), retry (failed, will be retried), failed (failed, retry window over)."},
+		[]string{"outcome"})
+	m.WebhookLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "minipush_webhook_latency_seconds",
+		Help: "Time from a result-webhook POST to its answer (or error).", Buckets: prometheus.ExponentialBuckets(0.001, 2, 15)})
+	reg.MustRegister(m.WebhookDeliveries, m.WebhookLatency)
 	reg.MustRegister(m.Accepted, m.Rejected, m.CampaignHeld, m.CampaignRejected, m.Delivered, m.Failed, m.Retries, m.TokenFetch, m.TokenFetchLimited, m.SendLatency,
 		m.OutcomeWrite, m.LeaseLost, m.PlatformEvents, m.ConsentChanges, m.ConsentHeld, m.ConsentLearned, m.Receipts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -134,6 +145,33 @@ func (c *depthCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, s := range message.Statuses {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(counts[s]), string(s))
+	}
+}
+
+// WatchWebhooks exports the result-webhook outbox — deliveries pending
+// and failed — as minipush_webhook_queue, read from counts on each scrape.
+func (m *Metrics) WatchWebhooks(counts func(ctx context.Context) (map[message.WebhookStatus]int, error)) {
+	m.reg.MustRegister(&webhookCollector{counts: counts, desc: prometheus.NewDesc("minipush_webhook_queue",
+		"Result-webhook deliveries waiting (pending) and given up (failed; an operator may redeliver them).",
+		[]string{"status"}, nil)})
+}
+
+type webhookCollector struct {
+	counts func(ctx context.Context) (map[message.WebhookStatus]int, error)
+	desc   *prometheus.Desc
+}
+
+func (c *webhookCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *webhookCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	n, err := c.counts(ctx)
+	if err != nil {
+		return
+	}
+	for _, st := range []message.WebhookStatus{message.WebhookPending, message.WebhookFailed} {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n[st]), string(st))
 	}
 }
 

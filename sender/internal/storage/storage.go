@@ -234,7 +234,54 @@ type Store interface {
 	// (default 100, max 1000).
 	Consents(ctx context.Context, app, user string, after consent.Key, limit int) ([]consent.Entry, error)
 
+	// Result webhooks (docs/webhooks.md): an outbox of events, written
+	// by the very step that changes a message — Record, Cancel,
+	// CancelMatching to a final status, CompleteEvent attaching a receipt
+	// to a delivered message — when the message is in the webhook scope,
+	// so a crash can neither lose nor invent one. Event ids are the
+	// message's id, a dot and the event's number for that message.
+
+	// SetWebhookScope says which messages have a result webhook from now
+	// on: those of an app in scope.Apps and those sent with an API key in
+	// scope.APIKeys. The sender sets it from its config at start.
+	SetWebhookScope(ctx context.Context, scope WebhookScope) error
+	// ClaimWebhooks leases up to limit pending deliveries due at now,
+	// oldest due first: each becomes due again at now+lease (a sender
+	// that dies mid-delivery leaves it to be retried), its attempt count
+	// is not changed. Attempts are not filled.
+	ClaimWebhooks(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]message.WebhookDelivery, error)
+	// RecordWebhook stores an attempt of delivery id (a.N is set by the
+	// store: the next number) and its new state: succeeded, failed, or
+	// pending again at next. ErrNotFound for an unknown id.
+	RecordWebhook(ctx context.Context, id string, a message.WebhookAttempt, st message.WebhookStatus, next time.Time) error
+	// WebhookDelivery reads one delivery with its attempts.
+	WebhookDelivery(ctx context.Context, id string) (message.WebhookDelivery, error)
+	// WebhookDeliveries pages through deliveries, newest first, with
+	// their attempts.
+	WebhookDeliveries(ctx context.Context, f WebhookFilter) (ds []message.WebhookDelivery, next string, err error)
+	// RedeliverWebhook makes a failed delivery pending at now with a fresh
+	// retry window (its attempts stay); ErrConflict for other statuses.
+	RedeliverWebhook(ctx context.Context, id string, now time.Time) (message.WebhookDelivery, error)
+	// WebhookCounts returns the number of pending and of failed
+	// deliveries (the outbox's depth and its dead letters; succeeded ones
+	// are not counted). It is read on /metrics scrapes.
+	WebhookCounts(ctx context.Context) (map[message.WebhookStatus]int, error)
+
 	Close() error
+}
+
+// WebhookScope selects the messages that have a result webhook.
+type WebhookScope struct {
+	Apps    []string
+	APIKeys []string
+}
+
+// WebhookFilter selects deliveries for WebhookDeliveries.
+type WebhookFilter struct {
+	MessageID string
+	Status    message.WebhookStatus
+	Limit     int    // default 100, max 1000
+	Cursor    string // from a previous page's next
 }
 
 // Retainer is a Store that deletes old history (retention, issue 15).
@@ -244,7 +291,7 @@ type Retainer interface {
 	// (delivered, failed, rejected or cancelled) whose last change (UpdatedAt) is
 	// before before, with their attempts and receipts, oldest first, in
 	// one durable step that yields to short writes; it returns how many it
-	// deleted (0: none left). Status counts follow. Any other status is an
+	// deleted (0: none left). Their webhook deliveries go with them. Status counts follow. Any other status is an
 	// error: queued, sending and retrying messages are never pruned.
 	PruneMessages(ctx context.Context, status message.Status, before time.Time, limit int) (int, error)
 }

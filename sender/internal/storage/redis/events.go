@@ -279,10 +279,14 @@ func (s *Store) CompleteEvent(ctx context.Context, id string, fx storage.EventEf
 	return fmt.Errorf("complete event %s: %w", id, s.done(err))
 }
 
+// putReceipt queues script receipt: the receipt, and its webhook event
+// when it names a delivered message with a webhook. EVAL, not EVALSHA:
+// inside MULTI a NOSCRIPT (Redis restarted) would fail this command alone
+// and let the others commit.
 func (s *Store) putReceipt(ctx context.Context, p goredis.Pipeliner, r storage.ReceiptUpdate) {
 	rc := r.Receipt
-	p.HSet(ctx, s.appBase(r.App)+"rc:"+r.PlatformMsgID, "s", string(rc.Status), "ec", rc.ErrorCode, "es", rc.ErrorStatus,
-		"at", toMS(rc.At))
+	s.sc.app["receipt"].Eval(ctx, p, []string{s.appBase(r.App)}, r.PlatformMsgID, string(rc.Status), rc.ErrorCode,
+		rc.ErrorStatus, toMS(rc.At), s.webhookScope(r.App))
 }
 
 // PruneEvents implements storage.Store: at most storage.PruneBatch in all,

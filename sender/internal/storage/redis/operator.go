@@ -28,7 +28,7 @@ func (s *Store) Cancel(ctx context.Context, id string, now time.Time) (message.M
 	if err != nil {
 		return message.Message{}, fmt.Errorf("cancel message %s: %w", id, err)
 	}
-	v, err := s.write(ctx, app, "cancel", id, toMS(now))
+	v, err := s.write(ctx, app, "cancel", id, toMS(now), s.webhookScope(app))
 	if err != nil {
 		return message.Message{}, scriptErr("cancel", err)
 	}
@@ -107,7 +107,8 @@ func (s *Store) matching(ctx context.Context, op string, sel storage.Selection, 
 		cursor := "-inf"
 		for total < limit {
 			v, err := s.write(ctx, sel.App, "matching", idx, op, toMS(now), limit-total, matchBudget, cursor,
-				strings.Join(names, ","), string(sel.Reason), sel.Code, toMS(sel.CreatedFrom), toMS(sel.CreatedTo))
+				strings.Join(names, ","), string(sel.Reason), sel.Code, toMS(sel.CreatedFrom), toMS(sel.CreatedTo),
+				s.webhookScope(sel.App))
 			if err != nil {
 				return total, fmt.Errorf("%s messages of %s: %w", op, sel.App, err)
 			}

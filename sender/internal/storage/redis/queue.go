@@ -262,7 +262,8 @@ func (s *Store) recordBatch(jobs []*recordJob) {
 		}
 	}
 	for app, js := range byApp {
-		args := make([]any, 0, 12*len(js))
+		args := make([]any, 0, 1+12*len(js))
+		args = append(args, s.webhookScope(app))
 		for _, j := range js {
 			args = append(args, j.args...)
 		}

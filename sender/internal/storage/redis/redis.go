@@ -104,6 +104,8 @@ type Store struct {
 
 	idApp appCache // message id → app, for Record and Get
 
+	whScope atomic.Pointer[whScope] // which messages have a result webhook (webhooks.go)
+
 	trips atomic.Uint64 // round trips to Redis (RoundTrips)
 
 	enq *committers[*enqueueJob] // group commit of Enqueue (batch.go)

@@ -46,6 +46,13 @@ import (
 //	dd:<key>, fc:<key>   hash   campaign rules: a dedup entry (m, u) and a frequency-cap count (n, u)
 //	                     (admit; docs/campaigns.md); a message's held reason and duplicate_of are its
 //	                     fields hr and dof
+//	wh:<id>       hash   a result-webhook delivery (<message id>.<n>; m:<id> field wn counts them):
+//	                     m, ak, e event, ms/rs/lc the message's status/reason/code, s status, a attempts,
+//	                     n next attempt ms, w window ms, c created ms, u updated ms, q score, l attempts (JSON lines)
+//	whdue         zset   pending deliveries by due time
+//	whall, whst:<s>      zset   deliveries by score (created ms × 1000 + a counter), all and per status
+//	whseq         string the score counter
+//	pmm:<msgid>   string the message a platform msgid names, kept for messages with a webhook (receipts)
 const prelude = `
 local base = KEYS[1]
 -- a message's fields as read for answers, in this order (decode: msgFields)
@@ -99,6 +106,42 @@ local function unhold(id)
   redis.call('SREM', base .. 'held', id)
 end
 
+-- Result webhooks. SCOPE is set by the scripts that change a message's
+-- status from their ARGV: '' (no webhook in this app), '*' (every message
+-- of the app) or the JSON-encoded names of the API keys with a webhook,
+-- one per line.
+local SCOPE = ''
+local function hooked(id)
+  if SCOPE == '' then return false end
+  if SCOPE == '*' then return true end
+  local b = redis.call('HGET', base .. 'm:' .. id, 'b')
+  if not b then return false end
+  for k in string.gmatch(SCOPE, '[^\n]+') do
+    if string.find(b, '"akey":' .. k, 1, true) and cjson.encode(cjson.decode(b).akey) == k then return true end
+  end
+  return false
+end
+local function whmove(did, q, from, to)
+  if from then redis.call('ZREM', base .. 'whst:' .. from, did) end
+  redis.call('ZADD', base .. 'whst:' .. to, q, did)
+end
+-- whevent writes message id's next webhook event (ev) into the outbox,
+-- due at now (ms), with the message's status st, reason rs and code lc.
+local function whevent(id, ev, st, rs, lc, now)
+  local key = base .. 'm:' .. id
+  local n = redis.call('HINCRBY', key, 'wn', 1)
+  local did = id .. '.' .. n
+  local q = string.format('%.0f', tonumber(now) * 1000 + redis.call('INCR', base .. 'whseq') % 1000)
+  local ak = ''
+  local b = redis.call('HGET', key, 'b')
+  if b then ak = cjson.decode(b).akey or '' end
+  redis.call('HSET', base .. 'wh:' .. did, 'm', id, 'ak', ak, 'e', ev, 'ms', st, 'rs', rs or '', 'lc', lc or '',
+    's', 'pending', 'a', 0, 'n', now, 'w', now, 'c', now, 'u', now, 'q', q)
+  redis.call('ZADD', base .. 'whdue', now, did)
+  redis.call('ZADD', base .. 'whall', q, did)
+  whmove(did, q, nil, 'pending')
+end
+
 -- cancelOne ends waiting message id cancelled at now; false when its
 -- status (st) is not one to cancel.
 local function cancelOne(id, st, member, seq, bid, now)
@@ -108,6 +151,7 @@ local function cancelOne(id, st, member, seq, bid, now)
   redis.call('HSET', key, 's', 'cancelled', 'rs', 'cancelled', 'u', now)
   unhold(id)
   stmove(id, seq, bid, st, 'cancelled')
+  if hooked(id) then whevent(id, 'message.cancelled', 'cancelled', 'cancelled', redis.call('HGET', key, 'lc'), now) end
   return true
 end
 
@@ -299,9 +343,9 @@ while #out < 3 * n and (i <= #due or j <= #exp) do
 end
 return out
 `,
-	// record: ARGV per outcome 12 fields: id, fence, status, next, retry
-	// (0/1), pm, lc, le, updated, reason, attempts (JSON lines or ''),
-	// held (0/1). Each applies only while its message is sending under
+	// record: ARGV the app's webhook scope (SCOPE), then per outcome 12
+	// fields: id, fence, status, next, retry (0/1), pm, lc, le, updated,
+	// reason, attempts (JSON lines or ''), held (0/1). Each applies only while its message is sending under
 	// that fence. Answers per outcome 'OK', {'LOST', status, claims} or
 	// {'ERR', reason}.
 	"record": `
@@ -328,10 +372,15 @@ local function one(i)
     unhold(id)
   end
   stmove(id, v[4], v[5], 'sending', st)
+  if (st == 'delivered' or st == 'failed' or st == 'rejected') and hooked(id) then
+    whevent(id, 'message.' .. st, st, ARGV[i+9], ARGV[i+6], ARGV[i+8])
+    if ARGV[i+5] ~= '' then redis.call('SET', base .. 'pmm:' .. ARGV[i+5], id) end
+  end
   return 'OK'
 end
+SCOPE = ARGV[1]
 local res = {}
-for i = 1, #ARGV, 12 do res[#res+1] = one(i) end
+for i = 2, #ARGV, 12 do res[#res+1] = one(i) end
 return res
 `,
 	// redrive: ARGV id, now.
@@ -342,9 +391,10 @@ if not v[1] then return redis.error_reply('NOTFOUND message ' .. id) end
 if not redriveOne(id, v[1], v[2], v[3], v[4] or false, now) then return redis.error_reply('CONFLICT status ' .. v[1]) end
 return msg(id)
 `,
-	// cancel: ARGV id, now.
+	// cancel: ARGV id, now, webhook scope.
 	"cancel": `
 local id, now = ARGV[1], ARGV[2]
+SCOPE = ARGV[3]
 local v = redis.call('HMGET', base .. 'm:' .. id, 's', 'k', 'q', 'bid')
 if not v[1] then return redis.error_reply('NOTFOUND message ' .. id) end
 if not cancelOne(id, v[1], v[2], v[3], v[4] or false, now) then return redis.error_reply('CONFLICT status ' .. v[1]) end
@@ -352,13 +402,14 @@ return msg(id)
 `,
 	// matching: ARGV index, op (cancel or redrive), now, want, budget,
 	// cursor ('(seq' or '-inf'), statuses (comma separated), reason, code,
-	// created from, created to (ms; 0: none). Scans index by seq from
+	// created from, created to (ms; 0: none), webhook scope. Scans index by seq from
 	// cursor and applies op to the messages that match, until want did or
 	// budget entries were scanned. Answers {changed, last seq scanned,
 	// exhausted (0/1)}.
 	"matching": `
 local idx, op, now, want, budget = base .. ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 local cursor, rsn, code, cfrom, cto = ARGV[6], ARGV[8], ARGV[9], tonumber(ARGV[10]), tonumber(ARGV[11])
+SCOPE = ARGV[12]
 local allowed = {}
 for st in string.gmatch(ARGV[7], '[^,]+') do allowed[st] = true end
 local changed, scanned = 0, 0
@@ -657,8 +708,19 @@ for w = 1, 8 do
   if #ids == 0 then break end
   from = from + #ids
   for _, id in ipairs(ids) do
-    local v = redis.call('HMGET', base .. 'm:' .. id, 's', 'u', 'bid', 'pm')
+    local v = redis.call('HMGET', base .. 'm:' .. id, 's', 'u', 'bid', 'pm', 'wn')
     if v[1] == st and tonumber(v[2]) < before then
+      for n = 1, tonumber(v[5] or '0') do
+        local did = id .. '.' .. n
+        local ws = redis.call('HGET', base .. 'wh:' .. did, 's')
+        if ws then
+          redis.call('DEL', base .. 'wh:' .. did)
+          redis.call('ZREM', base .. 'whall', did)
+          redis.call('ZREM', base .. 'whdue', did)
+          redis.call('ZREM', base .. 'whst:' .. ws, did)
+        end
+      end
+      if v[4] and v[5] then redis.call('DEL', base .. 'pmm:' .. v[4]) end
       redis.call('DEL', base .. 'm:' .. id)
       redis.call('ZREM', base .. 'all', id)
       redis.call('ZREM', base .. 'st:' .. st, id)
@@ -686,6 +748,58 @@ for _, id in ipairs(ids) do
 end
 if #ids > 0 then redis.call('ZREM', base .. 'eproc', unpack(ids)) end
 return ids
+`,
+	// receipt: ARGV platform msgid, status, error code, error status, at
+	// (ms), webhook scope. Stores the receipt and, when it names a
+	// delivered message with a webhook, its event.
+	"receipt": `
+local pm, at = ARGV[1], ARGV[5]
+redis.call('HSET', base .. 'rc:' .. pm, 's', ARGV[2], 'ec', ARGV[3], 'es', ARGV[4], 'at', at)
+SCOPE = ARGV[6]
+if SCOPE == '' then return 0 end
+local id = redis.call('GET', base .. 'pmm:' .. pm)
+if not id then return 0 end
+local v = redis.call('HMGET', base .. 'm:' .. id, 's', 'rs')
+if v[1] ~= 'delivered' or not hooked(id) then return 0 end
+whevent(id, 'message.receipt', 'delivered', v[2], ARGV[3], at)
+return 1
+`,
+	// whclaim: ARGV now, until, limit. Leases the due pending deliveries
+	// until until; answers their ids and fields.
+	"whclaim": `
+local ids = redis.call('ZRANGE', base .. 'whdue', '-inf', ARGV[1], 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for _, did in ipairs(ids) do
+  redis.call('ZADD', base .. 'whdue', ARGV[2], did)
+  redis.call('HSET', base .. 'wh:' .. did, 'n', ARGV[2], 'u', ARGV[1])
+  out[#out+1] = did
+  out[#out+1] = redis.call('HGETALL', base .. 'wh:' .. did)
+end
+return out
+`,
+	// whrecord: ARGV id, status, next (ms), now (ms), attempt (JSON
+	// without its number: the script numbers it, "{\"n\":N," prepended).
+	"whrecord": `
+local key = base .. 'wh:' .. ARGV[1]
+local v = redis.call('HMGET', key, 's', 'q', 'l')
+if not v[1] then return redis.error_reply('NOTFOUND webhook delivery ' .. ARGV[1]) end
+local n = redis.call('HINCRBY', key, 'a', 1)
+redis.call('HSET', key, 's', ARGV[2], 'n', ARGV[3], 'u', ARGV[4], 'l', (v[3] or '') .. '{"n":' .. n .. ',' .. ARGV[5] .. '\n')
+if ARGV[2] == 'pending' then redis.call('ZADD', base .. 'whdue', ARGV[3], ARGV[1])
+else redis.call('ZREM', base .. 'whdue', ARGV[1]) end
+if v[1] ~= ARGV[2] then whmove(ARGV[1], v[2], v[1], ARGV[2]) end
+return n
+`,
+	// whredeliver: ARGV id, now. A failed delivery pending again.
+	"whredeliver": `
+local key = base .. 'wh:' .. ARGV[1]
+local v = redis.call('HMGET', key, 's', 'q')
+if not v[1] then return redis.error_reply('NOTFOUND webhook delivery ' .. ARGV[1]) end
+if v[1] ~= 'failed' then return redis.error_reply('CONFLICT status ' .. v[1]) end
+redis.call('HSET', key, 's', 'pending', 'n', ARGV[2], 'w', ARGV[2], 'u', ARGV[2])
+redis.call('ZADD', base .. 'whdue', ARGV[2], ARGV[1])
+whmove(ARGV[1], v[2], 'failed', 'pending')
+return 1
 `,
 }
 
@@ -774,6 +888,31 @@ for i = 1, #ids, 2 do
   out[#out+1] = redis.call('HGETALL', base .. 'e:' .. ids[i])
 end
 return out
+`,
+	// whget: ARGV ids. Answers the fields of each ({} when missing).
+	"whget": `
+local out = {}
+for i = 1, #ARGV do out[i] = redis.call('HGETALL', base .. 'wh:' .. ARGV[i]) end
+return out
+`,
+	// whlist: ARGV index, max score (inclusive), limit. Answers id,
+	// fields per delivery, highest score first.
+	"whlist": `
+local ids = redis.call('ZRANGE', base .. ARGV[1], ARGV[2], '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for _, did in ipairs(ids) do
+  out[#out+1] = did
+  out[#out+1] = redis.call('HGETALL', base .. 'wh:' .. did)
+end
+return out
+`,
+	// whcounts: answers the pending and failed deliveries.
+	"whcounts": `
+return {redis.call('ZCARD', base .. 'whst:pending'), redis.call('ZCARD', base .. 'whst:failed')}
+`,
+	// msgwh: ARGV message id. Answers how many webhook events it had.
+	"msgwh": `
+return tonumber(redis.call('HGET', base .. 'm:' .. ARGV[1], 'wn') or '0')
 `,
 }
 

@@ -162,6 +162,33 @@ func BenchmarkClaimRecord(b *testing.B) {
 	cpuPerMsg(b, cpu, n)
 }
 
+// BenchmarkClaimRecordWebhooks is BenchmarkClaimRecord with every message
+// in the webhook scope: each delivered outcome also writes its outbox row
+// (docs/webhooks.md). Against BenchmarkClaimRecord it is the cost of the
+// webhook per message; BenchmarkClaimRecord itself, against a build
+// without webhooks, is what the trigger's test costs the others.
+func BenchmarkClaimRecordWebhooks(b *testing.B) {
+	s := benchStore(b)
+	if err := s.SetWebhookScope(context.Background(), storage.WebhookScope{Apps: []string{benchMsg(0).App}}); err != nil {
+		b.Fatal(err)
+	}
+	fill(b, s, b.N)
+	b.ResetTimer()
+	cpu := cpuTime()
+	n, err := dispatch(context.Background(), s, nil, benchCallers*runtime.GOMAXPROCS(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if n != int64(b.N) {
+		b.Fatalf("recorded %d, want %d", n, b.N)
+	}
+	perSecond(b, n, "msg/s")
+	cpuPerMsg(b, cpu, n)
+	if c, err := s.WebhookCounts(context.Background()); err != nil || c[message.WebhookPending] != b.N {
+		b.Fatalf("outbox holds %v, %v; want %d pending", c, err, b.N)
+	}
+}
+
 // BenchmarkAcceptWhileDelivering is the production mix: parallel callers
 // enqueue one message each while a dispatcher claims and records a
 // backlog. It reports both rates.

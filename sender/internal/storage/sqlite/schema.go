@@ -302,6 +302,47 @@ CREATE TABLE campaign_counts (
 ) WITHOUT ROWID;
 CREATE INDEX campaign_counts_until ON campaign_counts(until);
 `,
+	// 10: result webhooks (issue 11, docs/webhooks.md): the outbox of
+	// events and their delivery log. Triggers (webhooks.go, made by
+	// SetWebhookScope while some app or key has a webhook) write an event in
+	// the very statement that changes a message's status to a final one,
+	// or its receipt. Deliveries go with their message (retention).
+	`
+CREATE TABLE webhook_scope (
+	kind TEXT NOT NULL,                 -- app or key
+	name TEXT NOT NULL,
+	PRIMARY KEY (kind, name)
+) WITHOUT ROWID;
+CREATE TABLE webhook_deliveries (
+	seq             INTEGER PRIMARY KEY,
+	id              TEXT NOT NULL UNIQUE,  -- <message id>.<n>
+	message_id      TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+	app             TEXT NOT NULL,
+	api_key         TEXT NOT NULL DEFAULT '',
+	event           TEXT NOT NULL,
+	message_status  TEXT NOT NULL,
+	reason          TEXT NOT NULL DEFAULT '',
+	code            TEXT NOT NULL DEFAULT '',
+	status          TEXT NOT NULL DEFAULT 'pending',
+	attempts        INTEGER NOT NULL DEFAULT 0,
+	next_attempt_at INTEGER NOT NULL,
+	window_at       INTEGER NOT NULL DEFAULT 0, -- when its retry window began: created, or redelivered
+	created_at      INTEGER NOT NULL,
+	updated_at      INTEGER NOT NULL
+);
+CREATE INDEX webhook_deliveries_message ON webhook_deliveries(message_id);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_status ON webhook_deliveries(status);
+CREATE TABLE webhook_attempts (
+	delivery_id TEXT NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+	n           INTEGER NOT NULL,
+	at          INTEGER NOT NULL,
+	status_code INTEGER NOT NULL,
+	error       TEXT NOT NULL DEFAULT '',
+	latency_ms  REAL NOT NULL,
+	PRIMARY KEY (delivery_id, n)
+) WITHOUT ROWID;
+`,
 }
 
 // migrate brings the schema to the latest version in one transaction. The

@@ -119,7 +119,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 		storage.Update{Status: message.StatusRetrying, NextAttemptAt: now.Add(time.Minute), CountRetry: true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Claim(ctx, now.Add(time.Second), 1, time.Hour); err != nil { // leases out[1]
+	if _, err := s.Claim(ctx, time.Now().Add(time.Second), 1, time.Hour); err != nil { // leases out[1]
 		t.Fatal(err)
 	}
 	if _, _, err := s.PutGroup(ctx, "app1", "vip", storage.Members("u1"), "", nil); err != nil {

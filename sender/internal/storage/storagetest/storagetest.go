@@ -77,6 +77,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Pauses", testPauses},
 		{"GroupList", testGroupList},
 		{"Retention", testRetention},
+		{"WebhookOutbox", testWebhookOutbox},
+		{"WebhookDelivery", testWebhookDelivery},
 		{"Closed", testClosed},
 		{"CampaignDedup", testCampaignDedup},
 		{"CampaignDedupConcurrent", testCampaignDedupConcurrent},
