@@ -64,8 +64,12 @@ type scenario struct {
 	// its status, what it said, and the error when it refused.
 	lastStatus int
 	lastAnswer string
-	lastErr    *senderclient.Error
-	lastID     string // the message id of the last send's answer
+	// csv is the report of the last CSV audience; sched the last
+	// schedule made.
+	csv     *senderclient.AudienceReport
+	sched   *senderclient.Schedule
+	lastErr *senderclient.Error
+	lastID  string // the message id of the last send's answer
 	// hookKey: the scenario calls the sender with the world's webhook key
 	// (its messages' outcomes are POSTed to the world's receiver).
 	hookKey    bool

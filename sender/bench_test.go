@@ -515,6 +515,7 @@ func TestPerf(t *testing.T) {
 	t.Run("broadcast", func(t *testing.T) { perfBroadcast(t, sc) })
 	t.Run("binary_rss", func(t *testing.T) { perfBinaryRSS(t, sc) })
 	t.Run("group_rss", func(t *testing.T) { perfGroupRSS(t, sc) })
+	t.Run("csv_rss", func(t *testing.T) { perfCSVRSS(t, sc) })
 }
 
 // perfAcceptPaced: the whole service (delivering as it accepts) under a

@@ -34,6 +34,7 @@ import (
 	"github.com/minipush/minipush/sender/internal/metrics"
 	"github.com/minipush/minipush/sender/internal/ratelimit"
 	"github.com/minipush/minipush/sender/internal/reason"
+	"github.com/minipush/minipush/sender/internal/schedule"
 	"github.com/minipush/minipush/sender/internal/storage"
 	"github.com/minipush/minipush/sender/internal/templates"
 	"github.com/minipush/minipush/sender/internal/tokens"
@@ -57,6 +58,7 @@ type Service struct {
 	dispatcher *dispatch.Dispatcher
 	health     *apphealth.Tracker
 	bulk       *bulk.Runner
+	schedules  *schedule.Runner // nil when the store keeps no schedules
 	processor  *events.Processor
 	webhooks   *webhook.Deliverer
 	api        *api.API
@@ -76,6 +78,7 @@ type options struct {
 	httpClient    *http.Client
 	webhookClient *http.Client
 	now           func() time.Time
+	clock         func() time.Time // schedules'; default now
 }
 
 // WithHTTPClient sets the client platform calls use (tests).
@@ -90,6 +93,12 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // Timeout is replaced by webhooks.timeout).
 func WithWebhookClient(c *http.Client) Option { return func(o *options) { o.webhookClient = c } }
 
+// WithScheduleClock sets the clock recurring schedules are judged by: when
+// runs are due, and the times a new schedule starts from (tests and the
+// acceptance suite move it instead of waiting). Default: WithClock's, else
+// time.Now.
+func WithScheduleClock(now func() time.Time) Option { return func(o *options) { o.clock = now } }
+
 // New opens storage and builds the service. Close releases it.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (*Service, error) {
 	var o options
@@ -98,6 +107,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	}
 	if o.httpClient == nil {
 		o.httpClient = defaultHTTPClient(cfg.Delivery)
+	}
+	if o.clock == nil {
+		o.clock = o.now
+	}
+	if o.clock == nil {
+		o.clock = time.Now
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -206,6 +221,16 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 			s.metrics.WebhookDeliveries.WithLabelValues(outcome).Inc()
 			s.metrics.WebhookLatency.Observe(d.Seconds())
 		}})
+	scheduleChanged := func() {}
+	if st, ok := store.(schedule.Store); ok {
+		s.schedules = schedule.New(st, o.clock, log.With("part", "schedules"), schedule.Hooks{
+			Queued:   s.dispatcher.Wake,
+			FanOut:   s.bulk.Wake,
+			Ran:      func(app, outcome string) { s.metrics.ScheduleRuns.WithLabelValues(app, outcome).Inc() },
+			Accepted: func(app string, n int) { s.metrics.Accepted.WithLabelValues(app).Add(float64(n)) },
+		}, schedule.DefaultPoll)
+		scheduleChanged = s.schedules.Wake
+	}
 	s.api = api.New(store, cfg, content, api.Hooks{
 		Redelivered: s.webhooks.Wake,
 		Queued:      s.dispatcher.Wake,
@@ -219,11 +244,17 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 				s.metrics.CampaignRejected.WithLabelValues(app, rule).Inc()
 			}
 		},
-		Ready:     s.ready,
-		Metrics:   s.metrics.Handler(),
-		Runtime:   func(app string) api.AppRuntime { return s.runtime(app, brokers) },
-		Resume:    s.dispatcher.Resume,
-		Templates: s.templates,
+		AudienceRows: func(app string, r *message.AudienceReport) {
+			s.metrics.AudienceRows.WithLabelValues(app, "accepted").Add(float64(r.Accepted))
+			s.metrics.AudienceRows.WithLabelValues(app, "rejected").Add(float64(r.Rejected))
+		},
+		ScheduleNow:     o.clock,
+		ScheduleChanged: scheduleChanged,
+		Ready:           s.ready,
+		Metrics:         s.metrics.Handler(),
+		Runtime:         func(app string) api.AppRuntime { return s.runtime(app, brokers) },
+		Resume:          s.dispatcher.Resume,
+		Templates:       s.templates,
 	}, log)
 	if o.now != nil {
 		s.api.WithClock(o.now)
@@ -365,6 +396,14 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	go func() { derr <- s.dispatcher.Run(dctx) }()
 	berr := make(chan error, 1)
 	go func() { berr <- s.bulk.Run(dctx) }()
+	serr := make(chan error, 1)
+	go func() {
+		if s.schedules == nil {
+			serr <- nil
+			return
+		}
+		serr <- s.schedules.Run(dctx)
+	}()
 	perr := make(chan error, 1)
 	go func() { perr <- s.processor.Run(dctx) }()
 	werr := make(chan struct{})
@@ -395,6 +434,9 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	}
 	if err := <-berr; err != nil && first == nil {
 		first = fmt.Errorf("bulk storage work: %w", err)
+	}
+	if err := <-serr; err != nil && first == nil {
+		first = fmt.Errorf("schedules: %w", err)
 	}
 	// Events stored but not processed stay pending in storage: the next
 	// start processes them.

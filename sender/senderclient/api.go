@@ -245,6 +245,8 @@ type Broadcast struct {
 	IdempotencyKey string    `json:"idempotency_key,omitempty"`
 	APIKey         string    `json:"api_key,omitempty"`
 	CreatedAt      time.Time `json:"created_at"`
+	// CSV is the report of the CSV audience a BroadcastCSV uploaded.
+	CSV *AudienceReport `json:"csv,omitempty"`
 }
 
 // BroadcastState is a broadcast with its messages' counts per status.
@@ -260,6 +262,9 @@ type Group struct {
 	// Size is how many members it has.
 	Size      int       `json:"size"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// CSV is the report of the CSV upload that wrote the group (nil for a
+	// JSON one).
+	CSV *AudienceReport `json:"csv,omitempty"`
 }
 
 // GroupList is one page of an app's groups, by name.
@@ -270,12 +275,13 @@ type GroupList struct {
 
 // GroupPage is a group and one page of its members, ascending.
 type GroupPage struct {
-	App        string    `json:"app"`
-	Name       string    `json:"name"`
-	Size       int       `json:"size"`
-	UpdatedAt  time.Time `json:"updated_at"`
-	Members    []string  `json:"members"`
-	NextCursor string    `json:"next_cursor"`
+	App        string          `json:"app"`
+	Name       string          `json:"name"`
+	Size       int             `json:"size"`
+	UpdatedAt  time.Time       `json:"updated_at"`
+	CSV        *AudienceReport `json:"csv,omitempty"`
+	Members    []string        `json:"members"`
+	NextCursor string          `json:"next_cursor"`
 }
 
 // Readiness is the answer of /readyz.

@@ -114,6 +114,9 @@ type Error struct {
 	Reason string
 	// RetryAfter is the answer's Retry-After (429, 503), or 0.
 	RetryAfter time.Duration
+	// CSV is the report of a refused CSV upload (422): what was read
+	// before it was refused, its bad rows with their lines.
+	CSV *AudienceReport
 	// Method and Path say which call failed.
 	Method, Path string
 }
@@ -286,12 +289,13 @@ func decodeAnswer(raw []byte, out any) error {
 func newError(method, path string, status int, raw []byte, hdr http.Header) *Error {
 	e := &Error{StatusCode: status, Method: method, Path: path, RetryAfter: retryAfter(hdr.Get("Retry-After"), time.Now())}
 	var body struct {
-		Error    string    `json:"error"`
-		Reason   string    `json:"reason"`
-		Problems []Problem `json:"problems"`
+		Error    string          `json:"error"`
+		Reason   string          `json:"reason"`
+		Problems []Problem       `json:"problems"`
+		CSV      *AudienceReport `json:"csv"`
 	}
 	if err := json.Unmarshal(raw, &body); err == nil && body.Error != "" {
-		e.Message, e.Reason, e.Problems = body.Error, body.Reason, body.Problems
+		e.Message, e.Reason, e.Problems, e.CSV = body.Error, body.Reason, body.Problems, body.CSV
 		return e
 	}
 	msg := strings.TrimSpace(string(raw))

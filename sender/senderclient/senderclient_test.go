@@ -205,6 +205,53 @@ func TestEveryOperation(t *testing.T) {
 		t.Fatalf("Metrics: %v, %.80s", err, text)
 	}
 
+	// CSV audiences: one good row and one bad; then the stored audience
+	// as a group, and a refused upload's report.
+	csvText := "to,thing1\n" + seed.DemoUserAlice + ",CSV case\n,no one\n"
+	cb, err := c.BroadcastCSV(ctx, senderclient.CSVBroadcastRequest{App: app, TemplateID: tmpl, Data: orderData(), Group: "csv-aud"},
+		strings.NewReader(csvText))
+	if err != nil || cb.Recipients != 1 || cb.CSV == nil || cb.CSV.Rejected != 1 || cb.CSV.Errors[0].Line != 3 || cb.CSV.Errors[0].Field != "to" {
+		t.Fatalf("BroadcastCSV = %+v, %v; want 1 recipient and the bad row at line 3", cb, err)
+	}
+	one := 0
+	_, err = c.PutGroupCSV(ctx, app, "csv-strict", senderclient.CSVOptions{OnError: senderclient.OnErrorReject, MaxBadRows: &one},
+		strings.NewReader(csvText))
+	if !errors.As(err, new(*senderclient.Error)) || senderclient.StatusCode(err) != http.StatusUnprocessableEntity {
+		t.Fatalf("PutGroupCSV reject = %v, want 422", err)
+	}
+	var csvErr *senderclient.Error
+	if errors.As(err, &csvErr); csvErr.CSV == nil || csvErr.CSV.Rejected != 1 {
+		t.Fatalf("refused upload's report = %+v", csvErr.CSV)
+	}
+	if g, err := c.PutGroupCSV(ctx, app, "csv-ok", senderclient.CSVOptions{}, strings.NewReader("to,thing1\n"+seed.DemoUserCarol+",x\n")); err != nil || g.Size != 1 || g.CSV == nil {
+		t.Fatalf("PutGroupCSV = %+v, %v", g, err)
+	}
+
+	// Schedules: create, read, list, pause, resume, delete.
+	sc, err := c.CreateSchedule(ctx, senderclient.ScheduleRequest{App: app, Cron: "0 9 * * 1", TimeZone: "Asia/Shanghai",
+		Group: "csv-ok", TemplateID: tmpl, Data: orderData()})
+	if err != nil || sc.ID == "" || sc.NextRunAt.IsZero() || sc.CatchUp != senderclient.CatchUpLast || sc.CatchUpWithin != "1h0m0s" {
+		t.Fatalf("CreateSchedule = %+v, %v", sc, err)
+	}
+	if got, err := c.Schedule(ctx, sc.ID); err != nil || got.ID != sc.ID || got.Runs == nil {
+		t.Fatalf("Schedule = %+v, %v", got, err)
+	}
+	if l, err := c.Schedules(ctx, app, senderclient.GroupPageRequest{}); err != nil || len(l.Items) != 1 {
+		t.Fatalf("Schedules = %+v, %v", l, err)
+	}
+	if p, err := c.PauseSchedule(ctx, sc.ID); err != nil || !p.Paused {
+		t.Fatalf("PauseSchedule = %+v, %v", p, err)
+	}
+	if p, err := c.ResumeSchedule(ctx, sc.ID); err != nil || p.Paused {
+		t.Fatalf("ResumeSchedule = %+v, %v", p, err)
+	}
+	if err := c.DeleteSchedule(ctx, sc.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Schedule(ctx, sc.ID); senderclient.StatusCode(err) != http.StatusNotFound {
+		t.Fatalf("Schedule after delete: %v, want 404", err)
+	}
+
 	_, err = c.Send(ctx, senderclient.MessageRequest{App: app, TemplateID: tmpl, Data: map[string]string{"thing1": strings.Repeat("长", 21)}})
 	var apiErr *senderclient.Error
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnprocessableEntity {

@@ -88,6 +88,13 @@ type Hooks struct {
 	Metrics http.Handler
 	// Runtime reports an app's token and health (GET /v1/apps).
 	Runtime func(app string) AppRuntime
+	// AudienceRows counts a CSV audience's rows (metrics).
+	AudienceRows func(app string, r *message.AudienceReport)
+	// ScheduleNow is the clock schedules are judged by (nil: the API's).
+	ScheduleNow func() time.Time
+	// ScheduleChanged wakes the schedule runner after a schedule was
+	// created or resumed.
+	ScheduleChanged func()
 	// Resume ends an app's pause (POST /v1/apps/{name}/resume) and
 	// reports how many held messages it made due.
 	Resume func(ctx context.Context, app string) (int, error)
@@ -133,6 +140,10 @@ type API struct {
 	// campaigns are the apps' campaign rules (nil: none).
 	campaigns map[string]*campaign.Rules
 	templates *templates.Catalog
+	// audiences and schedules: the store's, when it keeps them (both
+	// drivers do).
+	audiences storage.Audiences
+	schedules storage.Schedules
 }
 
 // New returns the API.
@@ -155,8 +166,11 @@ func New(store Store, cfg *config.Config, content *contentrules.Rules, hooks Hoo
 	if tc == nil {
 		tc = templates.New(templates.FromConfig(cfg.Apps, nil))
 	}
-	return &API{store: store, apps: apps, order: order, keys: cfg.APIKeys, content: content, hooks: hooks, log: log, now: time.Now,
+	a := &API{store: store, apps: apps, order: order, keys: cfg.APIKeys, content: content, hooks: hooks, log: log, now: time.Now,
 		rates: newKeyRates(cfg), metricsKey: cfg.Metrics.RequireKey, campaigns: camps, templates: tc}
+	a.audiences, _ = store.(storage.Audiences)
+	a.schedules, _ = store.(storage.Schedules)
+	return a
 }
 
 // WithClock replaces the API's clock (tests: campaign rules, send_at).
@@ -207,6 +221,10 @@ func (a *API) Handler() http.Handler {
 	v1.Handle("/groups", methods{http.MethodGet: read(a.listGroups)})
 	v1.Handle("/groups/{name}", methods{http.MethodPut: send(a.putGroup), http.MethodGet: read(a.getGroup),
 		http.MethodDelete: send(a.deleteGroup)})
+	v1.Handle("/schedules", methods{http.MethodPost: admin(a.postSchedule), http.MethodGet: read(a.listSchedules)})
+	v1.Handle("/schedules/{id}", methods{http.MethodGet: read(a.getSchedule), http.MethodDelete: admin(a.deleteSchedule)})
+	v1.Handle("/schedules/{id}/pause", methods{http.MethodPost: admin(a.pauseSchedule(true))})
+	v1.Handle("/schedules/{id}/resume", methods{http.MethodPost: admin(a.pauseSchedule(false))})
 	v1.Handle("/consents", methods{http.MethodGet: read(a.getConsents)})
 	v1.Handle("/apps", methods{http.MethodGet: read(a.listApps)})
 	v1.Handle("/apps/{name}", methods{http.MethodGet: read(a.getApp)})

@@ -39,6 +39,7 @@ type memStore struct {
 	groups     map[string][]string
 	consents   []consent.Entry
 	pauses     []message.Pause
+	schedules  map[string]message.Schedule
 }
 
 func newMemStore() *memStore {

@@ -39,6 +39,10 @@ type broadcastRequest struct {
 // broadcast; a group's are created in the background in bounded chunks
 // (GET /v1/broadcasts/{id} shows fanned_out growing to recipients).
 func (a *API) postBroadcast(w http.ResponseWriter, r *http.Request) {
+	if csvBody(r) {
+		a.postBroadcastCSV(w, r)
+		return
+	}
 	if _, ps := queryParams(r); len(ps) > 0 {
 		writeBadParams(w, ps)
 		return

@@ -40,6 +40,10 @@ const (
 // from that moment, up to maxGroupPut in all: a body trickled slower than
 // that is still cut.
 func (a *API) putGroup(w http.ResponseWriter, r *http.Request) {
+	if csvBody(r) {
+		a.putGroupCSV(w, r)
+		return
+	}
 	name, ps := pathGroup(r)
 	q, qp := queryParams(r, "app")
 	if ps = append(ps, qp...); len(ps) > 0 {

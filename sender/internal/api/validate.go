@@ -60,6 +60,54 @@ func (a *API) checkContent(ctx context.Context, appName, templateID string, data
 	return app, ps
 }
 
+// checkBase checks what a request gives for many messages whose data is
+// completed elsewhere (a CSV audience's rows, a group of them): the app,
+// the template id, the shape of data and each value given by the
+// platform's rules, the page — not the template's keywords, which only
+// the completed data can be held to.
+func (a *API) checkBase(appName, templateID string, data map[string]string, page string) (config.App, []Problem) {
+	var ps []Problem
+	app, ok := a.apps[appName]
+	switch {
+	case appName == "":
+		ps = append(ps, Problem{"app", "required", "app is required: the name of a configured app"})
+	case !ok:
+		ps = append(ps, Problem{"app", "unknown_app", fmt.Sprintf("no app named %q is configured", appName)})
+	}
+	if strings.TrimSpace(templateID) == "" {
+		ps = append(ps, Problem{"template_id", "required", "template_id is required"})
+	}
+	ps = append(ps, checkIdent("template_id", templateID, maxTemplateIDBytes)...)
+	if len(data) > 0 {
+		if dp := checkData(data); len(dp) > 0 {
+			return app, append(ps, dp...)
+		}
+	}
+	if n := utf8.RuneCountInString(page); n > maxPageChars {
+		ps = append(ps, Problem{"page", "too_long", fmt.Sprintf("page is %d characters, over the limit of %d", n, maxPageChars)})
+	}
+	if ok {
+		ps = append(ps, a.valueProblems(app, data)...)
+	}
+	return app, ps
+}
+
+// valueProblems holds each value to the platform's rules for its keyword
+// and to the content rules.
+func (a *API) valueProblems(app config.App, data map[string]string) []Problem {
+	var ps []Problem
+	for _, k := range sortedKeys(data) {
+		if p, bad := templates.CheckValue(app.Platform, k, data[k], nil); bad && !(app.Platform == "baidu" && k == templates.BaiduSubscribeIDKey) {
+			ps = append(ps, Problem(p))
+		}
+	}
+	for _, m := range a.content.Check(data) {
+		ps = append(ps, Problem{"data." + m.Field, "content:" + m.Rule,
+			fmt.Sprintf("the value of %s matches content rule %q", m.Field, m.Rule)})
+	}
+	return ps
+}
+
 func sortedKeys(m map[string]string) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {

@@ -332,6 +332,138 @@ type Group struct {
 	Name      string    `json:"name"`
 	Size      int       `json:"size"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// CSV is the report of the CSV upload that wrote the group (a CSV
+	// audience, docs/campaigns.md): absent for a group written as JSON.
+	CSV *AudienceReport `json:"csv,omitempty"`
+}
+
+// Member is one recipient of a group with its own keyword values: a row
+// of a CSV audience. A broadcast to the group sends each member the
+// broadcast's data with the member's Data over it (the member's value
+// wins for a keyword both give).
+type Member struct {
+	To   string
+	Data map[string]string
+}
+
+// MergeData is a member's message data: base with own over it (a new
+// map; base is shared by every member of a broadcast).
+func MergeData(base, own map[string]string) map[string]string {
+	if len(own) == 0 {
+		return base
+	}
+	out := make(map[string]string, len(base)+len(own))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range own {
+		out[k] = v
+	}
+	return out
+}
+
+// AudienceReport is what reading a CSV audience found: every data row is
+// counted, each bad one is refused with its line, field and reason (the
+// first MaxRowErrors listed), the good ones are kept.
+type AudienceReport struct {
+	// Rows is the data rows read (the header and blank lines not counted).
+	Rows int `json:"rows"`
+	// Accepted rows became members (a recipient given twice counts once
+	// in the group's size, here each time).
+	Accepted int `json:"accepted"`
+	// Rejected rows were refused; Errors lists the first of them.
+	Rejected int        `json:"rejected"`
+	Errors   []RowError `json:"errors"`
+}
+
+// MaxRowErrors is the most bad rows a report lists (Rejected counts all).
+const MaxRowErrors = 1000
+
+// RowError is one bad row of a CSV audience.
+type RowError struct {
+	// Line is the row's line in the file (the header is line 1).
+	Line int `json:"line"`
+	// Field is the column at fault ("to", a keyword, or "" for the
+	// row's shape).
+	Field  string `json:"field"`
+	Rule   string `json:"rule"`
+	Reason string `json:"reason"`
+}
+
+// Schedule is a recurring broadcast (issue 16, docs/campaigns.md): at each
+// time its cron expression names, in its time zone, it makes a broadcast
+// of its template to its target (a list or a group).
+type Schedule struct {
+	ID       string `json:"id"`
+	App      string `json:"app"`
+	Platform string `json:"platform,omitempty"`
+	Cron     string `json:"cron"`
+	TimeZone string `json:"time_zone"`
+	// The target: To (a list) or Group (a stored group or CSV audience).
+	To         []string          `json:"to,omitempty"`
+	Group      string            `json:"group,omitempty"`
+	TemplateID string            `json:"template_id"`
+	Data       map[string]string `json:"data"`
+	Page       string            `json:"page,omitempty"`
+	// CatchUp is what a run missed while no sender ran becomes: "last"
+	// (the latest missed run is made, if it is at most CatchUpWithin
+	// late) or "none" (missed runs are skipped).
+	CatchUp       string    `json:"catch_up"`
+	CatchUpWithin Duration  `json:"catch_up_within"`
+	Paused        bool      `json:"paused"`
+	APIKey        string    `json:"api_key,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+	// LastRunAt is the scheduled time of the latest run claimed (made,
+	// skipped or pending); the next run is the first cron time after it
+	// (after CreatedAt before any).
+	LastRunAt time.Time `json:"last_run_at,omitzero"`
+	// NextRunAt is computed when the schedule is read (not stored).
+	NextRunAt time.Time `json:"next_run_at,omitzero"`
+	// Runs are the latest runs, newest first (at most MaxScheduleRuns).
+	Runs []ScheduleRun `json:"runs"`
+}
+
+// MaxScheduleRuns is how many runs a schedule keeps in its history.
+const MaxScheduleRuns = 50
+
+// Run outcomes.
+const (
+	RunPending = "pending" // claimed, its broadcast not confirmed yet
+	RunCreated = "created" // its broadcast exists
+	RunSkipped = "skipped" // missed (downtime) and not caught up
+	RunFailed  = "failed"  // the broadcast was refused (e.g. the group is gone)
+)
+
+// ScheduleRun is one run of a schedule.
+type ScheduleRun struct {
+	// At is the cron time the run is for: the claim's key with the
+	// schedule's id.
+	At time.Time `json:"scheduled_at"`
+	// RanAt is when it was claimed.
+	RanAt       time.Time `json:"ran_at"`
+	Outcome     string    `json:"outcome"`
+	BroadcastID string    `json:"broadcast_id,omitempty"`
+	// Missed counts the earlier cron times skipped with this run (a
+	// downtime's missed runs are recorded once).
+	Missed int    `json:"missed,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// Duration is a time.Duration written as Go's duration text ("1h30m").
+type Duration time.Duration
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
 }
 
 var idSeq atomic.Uint32

@@ -52,6 +52,9 @@ type Metrics struct {
 	// retry, failed) and their latency.
 	WebhookDeliveries *prometheus.CounterVec // outcome
 	WebhookLatency    prometheus.Histogram
+	// CSV audiences and schedules (issue 16).
+	AudienceRows *prometheus.CounterVec // app, result (accepted, rejected)
+	ScheduleRuns *prometheus.CounterVec // app, outcome (created, skipped, failed)
 }
 
 // New registers the collectors; depth reports the queue per status on each
@@ -108,8 +111,15 @@ func New(depth func(ctx context.Context) (map[message.Status]int, error)) *Metri
 	m.WebhookLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "minipush_webhook_latency_seconds",
 		Help: "Time from a result-webhook POST to its answer (or error).", Buckets: prometheus.ExponentialBuckets(0.001, 2, 15)})
 	reg.MustRegister(m.WebhookDeliveries, m.WebhookLatency)
+	m.AudienceRows = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_audience_rows_total",
+		Help: "Rows of CSV audiences stored: accepted (a member) or rejected (a bad row, listed in the upload's report)."},
+		[]string{"app", "result"})
+	m.ScheduleRuns = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "minipush_schedule_runs_total",
+		Help: "Runs of recurring schedules: created (a broadcast), skipped (missed, not caught up) or failed (the broadcast was refused)."},
+		[]string{"app", "outcome"})
 	reg.MustRegister(m.Accepted, m.Rejected, m.CampaignHeld, m.CampaignRejected, m.Delivered, m.Failed, m.Retries, m.TokenFetch, m.TokenFetchLimited, m.SendLatency,
 		m.OutcomeWrite, m.LeaseLost, m.PlatformEvents, m.ConsentChanges, m.ConsentHeld, m.ConsentLearned, m.Receipts,
+		m.AudienceRows, m.ScheduleRuns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&depthCollector{depth: depth, desc: prometheus.NewDesc("minipush_queue_depth",
 			"Messages per status in storage.", []string{"status"}, nil)})

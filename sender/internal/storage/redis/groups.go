@@ -48,6 +48,26 @@ func groupAnswer(ref string) (message.Group, error) {
 // version; one whose instance dies is retired by Sweep after
 // stagingTimeout.
 func (s *Store) PutGroup(ctx context.Context, app, name string, members iter.Seq2[string, error], key string, fingerprint func() string) (message.Group, bool, error) {
+	return s.putGroup(ctx, app, name, func(yield func(message.Member, error) bool) {
+		for m, err := range members {
+			if !yield(message.Member{To: m}, err) {
+				return
+			}
+		}
+	}, nil, key, fingerprint)
+}
+
+// PutAudience implements storage.Audiences: PutGroup with each member's
+// keyword values in the hash gd:<version> (the first row of a member
+// stands) and the report in the group's field rep.
+func (s *Store) PutAudience(ctx context.Context, app, name string, members iter.Seq2[message.Member, error], report func() *message.AudienceReport, key string, fingerprint func() string) (message.Group, bool, error) {
+	if report == nil {
+		report = func() *message.AudienceReport { return &message.AudienceReport{Errors: []message.RowError{}} }
+	}
+	return s.putGroup(ctx, app, name, members, report, key, fingerprint)
+}
+
+func (s *Store) putGroup(ctx context.Context, app, name string, members iter.Seq2[message.Member, error], report func() *message.AudienceReport, key string, fingerprint func() string) (message.Group, bool, error) {
 	op := fmt.Sprintf("put group %s/%s", app, name)
 	if err := checkApp(app); err != nil {
 		return message.Group{}, false, fmt.Errorf("%s: %w", op, err)
@@ -100,7 +120,9 @@ func (s *Store) PutGroup(ctx context.Context, app, name string, members iter.Seq
 		return message.Group{}, false, fmt.Errorf("%s: %w", op, err)
 	}
 	vkey := fmt.Sprintf("%sgm:%d", base, version)
+	dkey := fmt.Sprintf("%sgd:%d", base, version)
 	chunk := make([]goredis.Z, 0, groupChunk)
+	var own []any // member, JSON data, … of the chunk
 	flush := func() error {
 		if len(chunk) == 0 {
 			return nil
@@ -110,6 +132,10 @@ func (s *Store) PutGroup(ctx context.Context, app, name string, members iter.Seq
 		}
 		pipe := s.c.Pipeline()
 		pipe.ZAdd(ctx, vkey, chunk...)
+		for i := 0; i < len(own); i += 2 {
+			pipe.HSetNX(ctx, dkey, own[i].(string), own[i+1])
+		}
+		own = own[:0]
 		pipe.ZAdd(ctx, base+"gstaging", goredis.Z{Score: float64(time.Now().UnixMilli()), Member: version})
 		_, err := pipe.Exec(ctx)
 		chunk = chunk[:0]
@@ -119,7 +145,14 @@ func (s *Store) PutGroup(ctx context.Context, app, name string, members iter.Seq
 		if err != nil {
 			return fail(err)
 		}
-		if chunk = append(chunk, goredis.Z{Member: m}); len(chunk) == groupChunk {
+		if m.Data != nil { // even {}: the first row of a member stands
+			b, err := json.Marshal(m.Data)
+			if err != nil {
+				return fail(err)
+			}
+			own = append(own, m.To, string(b))
+		}
+		if chunk = append(chunk, goredis.Z{Member: m.To}); len(chunk) == groupChunk {
 			if err := flush(); err != nil {
 				return fail(err)
 			}
@@ -139,7 +172,17 @@ func (s *Store) PutGroup(ctx context.Context, app, name string, members iter.Seq
 	atJSON, _ := json.Marshal(at)
 	var atStr string
 	_ = json.Unmarshal(atJSON, &atStr)
-	v, err := s.write(ctx, app, "commitGroup", name, version, key, fp, app, atStr, toMS(at))
+	var rep *message.AudienceReport
+	repJSON := ""
+	if report != nil {
+		rep = report()
+		b, err := json.Marshal(rep)
+		if err != nil {
+			return fail(err)
+		}
+		repJSON = string(b)
+	}
+	v, err := s.write(ctx, app, "commitGroup", name, version, key, fp, app, atStr, toMS(at), repJSON)
 	if err != nil {
 		return fail(scriptErr("commit", err))
 	}
@@ -149,7 +192,7 @@ func (s *Store) PutGroup(ctx context.Context, app, name string, members iter.Seq
 		g, err := groupAnswer(str(res[1]))
 		return g, true, err
 	}
-	return message.Group{App: app, Name: name, Size: int(num(res[1])), UpdatedAt: at}, false, nil
+	return message.Group{App: app, Name: name, Size: int(num(res[1])), UpdatedAt: at, CSV: rep}, false, nil
 }
 
 // Group implements storage.Store.
@@ -171,6 +214,12 @@ func (s *Store) Group(ctx context.Context, app, name, after string, limit int) (
 	}
 	h := pairs(res[0])
 	g := message.Group{App: app, Name: name, Size: int(num(h["size"])), UpdatedAt: fromMS(num(h["at"]))}
+	if rep, ok := h["rep"]; ok && str(rep) != "" {
+		g.CSV = new(message.AudienceReport)
+		if err := json.Unmarshal([]byte(str(rep)), g.CSV); err != nil {
+			return message.Group{}, nil, "", fmt.Errorf("%s: decode report: %w", op, err)
+		}
+	}
 	raw, _ := res[1].([]any)
 	members := make([]string, 0, len(raw))
 	for _, m := range raw {

@@ -33,6 +33,10 @@ type body struct {
 	SendAt     int64             `json:"sat,omitempty"`
 	APIKey     string            `json:"akey,omitempty"`
 	To         string            `json:"to"`
+	// Own is a group member's keyword values (a CSV audience), laid over
+	// Data when the message is read: the fan-out script appends them to
+	// the broadcast's body as they are stored.
+	Own map[string]string `json:"md,omitempty"`
 }
 
 // member is a message's entry in the due and lease sets: its seq in 16
@@ -772,7 +776,7 @@ func decodeMsg(id string, v any, attempts bool) (message.Message, error) {
 	if err := json.Unmarshal([]byte(str(f[0])), &b); err != nil {
 		return message.Message{}, fmt.Errorf("message %s: decode: %w", id, err)
 	}
-	m := message.Message{ID: id, App: b.App, Platform: b.Platform, To: b.To, TemplateID: b.TemplateID, Data: b.Data,
+	m := message.Message{ID: id, App: b.App, Platform: b.Platform, To: b.To, TemplateID: b.TemplateID, Data: message.MergeData(b.Data, b.Own),
 		Page: b.Page, IdempotencyKey: b.Key, CreatedAt: fromMS(b.Created), SendAt: fromMS(b.SendAt), APIKey: b.APIKey,
 		Status: message.Status(str(f[1])), NextAttemptAt: fromMS(num(f[3])), Retries: int(num(f[5])),
 		UpdatedAt: fromMS(num(f[6])), BroadcastID: str(f[7]), PlatformMsgID: str(f[8]), LastCode: str(f[9]),

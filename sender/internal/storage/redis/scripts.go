@@ -532,10 +532,16 @@ if not b[2] then return {0, redis.call('ZCARD', base .. 'fanout')} end
 local lo = '-'
 if b[2] ~= '' then lo = '(' .. b[2] end
 local ms = redis.call('ZRANGE', base .. 'gm:' .. b[1], lo, '+', 'BYLEX', 'LIMIT', 0, limit)
+local own = {}
+if #ms > 0 and redis.call('EXISTS', base .. 'gd:' .. b[1]) == 1 then
+  own = redis.call('HMGET', base .. 'gd:' .. b[1], unpack(ms))
+end
 for x, to in ipairs(ms) do
   local member = ARGV[6 + x]
+  local tail = ARGV[6]
+  if own[x] then tail = ',"md":' .. own[x] .. ARGV[6] end
   local rec = {string.sub(member, 17), member, 'queued', tonumber(string.sub(member, 1, 16), 16), ARGV[4], ARGV[3],
-    ARGV[5] .. cjson.encode(to) .. ARGV[6], '', '', bid, 0, '', '', '', '', ''}
+    ARGV[5] .. cjson.encode(to) .. tail, '', '', bid, 0, '', '', '', '', ''}
   insert(rec, 1)
 end
 if #ms == limit then
@@ -553,11 +559,11 @@ local v = redis.call('INCR', base .. 'gver')
 redis.call('ZADD', base .. 'gstaging', ARGV[1], v)
 return v
 `,
-	// commitGroup: ARGV name, version, ikey, fp, app, at (RFC 3339), now.
-	// Points the group at the version. Answers {'ok', size} or {'dup',
-	// the first write's answer}.
+	// commitGroup: ARGV name, version, ikey, fp, app, at (RFC 3339), now,
+	// report (a CSV audience's JSON, '' for none). Points the group at the
+	// version. Answers {'ok', size} or {'dup', the first write's answer}.
 	"commitGroup": `
-local name, v, ikey, fp, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[7]
+local name, v, ikey, fp, now, rep = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[7], ARGV[8]
 if ikey ~= '' then
   local kfp, ref = getkey('group', ikey)
   if ref then
@@ -568,6 +574,11 @@ end
 local size = redis.call('ZCARD', base .. 'gm:' .. v)
 local old = redis.call('HGET', base .. 'g:' .. name, 'v')
 redis.call('HSET', base .. 'g:' .. name, 'v', v, 'size', size, 'at', now)
+if rep ~= '' then
+  redis.call('HSET', base .. 'g:' .. name, 'rep', rep)
+else
+  redis.call('HDEL', base .. 'g:' .. name, 'rep')
+end
 redis.call('ZADD', base .. 'gidx', 0, name)
 redis.call('ZREM', base .. 'gstaging', v)
 if old then redis.call('ZADD', base .. 'gretired', old, old) end
@@ -631,7 +642,7 @@ for _, v in ipairs(redis.call('ZRANGE', base .. 'gretired', 0, -1)) do
       redis.call('ZREMRANGEBYRANK', key, 0, limit - 1)
       return limit
     end
-    redis.call('DEL', key)
+    redis.call('DEL', key, base .. 'gd:' .. v)
     redis.call('ZREM', base .. 'gretired', v)
     return n + 1
   end

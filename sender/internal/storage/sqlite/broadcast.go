@@ -287,19 +287,29 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, bool, error) {
 		if err := json.Unmarshal([]byte(data), &b.Data); err != nil {
 			return fmt.Errorf("broadcast %s: decode data: %w", b.ID, err)
 		}
-		rows, err := w.conn.QueryContext(bg, sqlGroupMembers, ver, after, limit)
+		rows, err := w.conn.QueryContext(bg, sqlFanoutMembers, ver, after, limit)
 		if err != nil {
 			return err
 		}
 		now := s.now()
 		msgs := make([]message.Message, 0, limit)
 		for rows.Next() {
-			if err := rows.Scan(&recipient); err != nil {
+			var own sql.NullString
+			if err := rows.Scan(&recipient, &own); err != nil {
 				rows.Close()
 				return err
 			}
+			data := b.Data
+			if own.Valid {
+				var md map[string]string
+				if err := json.Unmarshal([]byte(own.String), &md); err != nil {
+					rows.Close()
+					return fmt.Errorf("broadcast %s: member %s: decode data: %w", b.ID, recipient, err)
+				}
+				data = message.MergeData(b.Data, md)
+			}
 			msgs = append(msgs, message.Message{ID: message.NewID("msg_", now), App: b.App, Platform: b.Platform,
-				To: recipient, TemplateID: b.TemplateID, Data: b.Data, Page: b.Page, BroadcastID: b.ID,
+				To: recipient, TemplateID: b.TemplateID, Data: data, Page: b.Page, BroadcastID: b.ID,
 				Status: message.StatusQueued, NextAttemptAt: fromMS(due), CreatedAt: now, UpdatedAt: now,
 				SendAt: fromMS(due), APIKey: b.APIKey})
 		}

@@ -20,15 +20,17 @@ import (
 const groupChunk = 2000
 
 const (
-	sqlStageGroup = `INSERT INTO group_versions (app, name, state) VALUES (?, ?, 'staging') RETURNING version`
-	sqlGroupHead  = `SELECT version, size, updated_at FROM groups WHERE app = ? AND name = ?`
+	sqlStageGroup  = `INSERT INTO group_versions (app, name, state) VALUES (?, ?, 'staging') RETURNING version`
+	sqlGroupHead   = `SELECT version, size, updated_at FROM groups WHERE app = ? AND name = ?`
+	sqlGroupReport = `SELECT report FROM groups WHERE app = ? AND name = ?`
 	// sqlPutGroupHead points the group at its new version.
-	sqlPutGroupHead = `INSERT INTO groups (app, name, version, size, updated_at) VALUES (?, ?, ?, ?, ?)
+	sqlPutGroupHead = `INSERT INTO groups (app, name, version, size, updated_at, report) VALUES (?, ?, ?, ?, ?, ?)
 	ON CONFLICT (app, name) DO UPDATE SET version = excluded.version, size = excluded.size,
-		updated_at = excluded.updated_at`
+		updated_at = excluded.updated_at, report = excluded.report`
 	sqlSetVersionState = `UPDATE group_versions SET state = ? WHERE version = ?`
 	sqlDeleteGroup     = `DELETE FROM groups WHERE app = ? AND name = ? RETURNING version`
 	sqlGroupMembers    = `SELECT member FROM group_members WHERE version = ? AND member > ? ORDER BY member LIMIT ?`
+	sqlFanoutMembers   = `SELECT member, data FROM group_members WHERE version = ? AND member > ? ORDER BY member LIMIT ?`
 	// A crashed process's unfinished PUTs: nobody will finish them.
 	sqlRetireStaging = `UPDATE group_versions SET state = 'retired' WHERE state = 'staging'`
 	// sqlSweepVersion is a retired version no unfinished fan-out reads.
@@ -53,6 +55,22 @@ const (
 // transaction. A key already taken before the first member is read skips
 // the writing: the members are only read, for the fingerprint to compare.
 func (s *Store) PutGroup(ctx context.Context, app, name string, members iter.Seq2[string, error], key string, fingerprint func() string) (message.Group, bool, error) {
+	return s.putGroup(ctx, app, name, func(yield func(message.Member, error) bool) {
+		for m, err := range members {
+			if !yield(message.Member{To: m}, err) {
+				return
+			}
+		}
+	}, false, nil, key, fingerprint)
+}
+
+// PutAudience implements storage.Audiences: PutGroup with each member's
+// keyword values in group_members.data and the report in groups.report.
+func (s *Store) PutAudience(ctx context.Context, app, name string, members iter.Seq2[message.Member, error], report func() *message.AudienceReport, key string, fingerprint func() string) (message.Group, bool, error) {
+	return s.putGroup(ctx, app, name, members, true, report, key, fingerprint)
+}
+
+func (s *Store) putGroup(ctx context.Context, app, name string, members iter.Seq2[message.Member, error], withData bool, report func() *message.AudienceReport, key string, fingerprint func() string) (message.Group, bool, error) {
 	op := fmt.Sprintf("put group %s/%s", app, name)
 	scope := groupScope(app)
 	if key != "" {
@@ -100,15 +118,23 @@ func (s *Store) PutGroup(ctx context.Context, app, name string, members iter.Seq
 	}
 
 	var (
-		size  int64
-		chunk = make([]any, 0, groupChunk+1)
+		size     int64
+		perChunk = groupChunk // arguments per chunk: groupChunk members
+		chunk    []any
 	)
+	if withData {
+		perChunk *= 2
+	}
+	chunk = make([]any, 0, perChunk)
 	flush := func() error {
 		if len(chunk) == 0 {
 			return nil
 		}
 		args := append([]any{version}, chunk...)
 		q := sqlInsertMembers(len(chunk))
+		if withData {
+			q = sqlInsertMemberData(len(chunk) / 2)
+		}
 		err := s.submitBulk(ctx, func(w *writer) error {
 			res, err := w.conn.ExecContext(context.Background(), q, args...)
 			if err != nil {
@@ -125,7 +151,20 @@ func (s *Store) PutGroup(ctx context.Context, app, name string, members iter.Seq
 		if err != nil {
 			return fail(err)
 		}
-		if chunk = append(chunk, m); len(chunk) == groupChunk {
+		if withData {
+			var data any       // NULL: no values of its own
+			if m.Data != nil { // even {}: the first row of a member stands
+				b, err := json.Marshal(m.Data)
+				if err != nil {
+					return fail(err)
+				}
+				data = string(b)
+			}
+			chunk = append(chunk, m.To, data)
+		} else {
+			chunk = append(chunk, m.To)
+		}
+		if len(chunk) >= perChunk {
 			if err := flush(); err != nil {
 				return fail(err)
 			}
@@ -136,6 +175,15 @@ func (s *Store) PutGroup(ctx context.Context, app, name string, members iter.Seq
 	}
 
 	g := message.Group{App: app, Name: name, Size: int(size), UpdatedAt: ms(s.now())}
+	var rep any // NULL: a JSON group
+	if report != nil {
+		g.CSV = report()
+		b, err := json.Marshal(g.CSV)
+		if err != nil {
+			return fail(err)
+		}
+		rep = string(b)
+	}
 	var (
 		first message.Group // the group write a taken key made
 		dup   bool
@@ -159,7 +207,7 @@ func (s *Store) PutGroup(ctx context.Context, app, name string, members iter.Seq
 		if err := w.conn.QueryRowContext(bg, "SELECT version FROM groups WHERE app = ? AND name = ?", app, name).Scan(&old); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if _, err := w.conn.ExecContext(bg, sqlPutGroupHead, app, name, version, size, toMS(g.UpdatedAt)); err != nil {
+		if _, err := w.conn.ExecContext(bg, sqlPutGroupHead, app, name, version, size, toMS(g.UpdatedAt), rep); err != nil {
 			return err
 		}
 		if _, err := w.conn.ExecContext(bg, sqlSetVersionState, "current", version); err != nil {
@@ -212,6 +260,12 @@ func sqlInsertMembers(n int) string {
 		strings.TrimSuffix(strings.Repeat("(?),", n), ",") + ")"
 }
 
+// sqlInsertMemberData inserts n members of version ?1 with their data.
+func sqlInsertMemberData(n int) string {
+	return "INSERT OR IGNORE INTO group_members (version, member, data) SELECT ?, column1, column2 FROM (VALUES " +
+		strings.TrimSuffix(strings.Repeat("(?,?),", n), ",") + ")"
+}
+
 // Group implements storage.Store.
 func (s *Store) Group(ctx context.Context, app, name, after string, limit int) (_ message.Group, _ []string, _ string, err error) {
 	defer func() { err = unavailable(err) }() // a read failing on the disk is not a missing record
@@ -234,6 +288,16 @@ func (s *Store) Group(ctx context.Context, app, name, after string, limit int) (
 		return message.Group{}, nil, "", fmt.Errorf("%s: %w", op, err)
 	}
 	g.UpdatedAt = fromMS(updated)
+	var rep sql.NullString
+	if err := tx.QueryRowContext(ctx, sqlGroupReport, app, name).Scan(&rep); err != nil {
+		return message.Group{}, nil, "", fmt.Errorf("%s: %w", op, err)
+	}
+	if rep.Valid {
+		g.CSV = new(message.AudienceReport)
+		if err := json.Unmarshal([]byte(rep.String), g.CSV); err != nil {
+			return message.Group{}, nil, "", fmt.Errorf("%s: decode report: %w", op, err)
+		}
+	}
 	members := []string{}
 	if limit <= 0 {
 		return g, members, "", nil

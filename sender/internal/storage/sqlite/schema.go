@@ -343,6 +343,21 @@ CREATE TABLE webhook_attempts (
 	PRIMARY KEY (delivery_id, n)
 ) WITHOUT ROWID;
 `,
+	// 11: CSV audiences and recurring schedules (issue 16,
+	// docs/campaigns.md): a group member's own keyword values (JSON, NULL
+	// for none), the report of the CSV upload that wrote a group, and the
+	// schedules, each one JSON document with its run history (claims are
+	// read-modify-writes in the writer's transaction).
+	`
+ALTER TABLE group_members ADD COLUMN data TEXT;
+ALTER TABLE groups ADD COLUMN report TEXT;
+CREATE TABLE schedules (
+	id  TEXT PRIMARY KEY,
+	app TEXT NOT NULL,
+	doc TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX schedules_app ON schedules(app, id);
+`,
 }
 
 // migrate brings the schema to the latest version in one transaction. The
