@@ -19,6 +19,7 @@ import (
 
 	"github.com/minipush/minipush/mockserver/mockapi"
 	"github.com/minipush/minipush/mockserver/mockclient"
+	"github.com/minipush/minipush/sender/internal/config"
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/storage/sqlite"
 )
@@ -342,7 +343,12 @@ func TestGracefulRestartNoDuplicates(t *testing.T) {
 	mock := startMock(t)
 	// Slow sends, so that some are in flight when the service stops.
 	addFault(t, mock, mockapi.Fault{Endpoint: "subscribe_send", Latency: mockapi.Duration(20 * time.Millisecond)})
-	s := startService(t, mock, testConfig(t, mock.URL), nil)
+	cfg := testConfig(t, mock.URL)
+	// Paced, so that the run lasts seconds: on a quiet machine the
+	// unpaced workers delivered the last two thirds in the time the
+	// stop took, and the test proved nothing.
+	cfg.Apps[0].Rate = config.Rate{PerSecond: float64(n) / 4, Burst: 5}
+	s := startService(t, mock, cfg, nil)
 	// All due at once, whatever the time posting takes (slow under -race).
 	due := time.Now().Add(2 * time.Second).Format(time.RFC3339Nano)
 	ids := make([]string, n)
