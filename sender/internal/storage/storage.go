@@ -366,9 +366,23 @@ type Filter struct {
 	BroadcastID string
 	// Receipt selects messages whose platform receipt has this status.
 	Receipt message.ReceiptStatus
-	Limit   int    // default 100, max 1000
-	Cursor  string // from a previous page's next
+	// Reason matches the message's reason exactly, To its recipient
+	// exactly; CreatedFrom (inclusive) and CreatedTo (exclusive) bound when
+	// it was accepted — the same matches as Selection's. They are checked
+	// on the rows the index walk above reads, at most ListExamined rows
+	// per call: a page may then hold fewer than Limit messages, even none,
+	// with a next cursor to continue from.
+	Reason                 reason.Reason
+	To                     string
+	CreatedFrom, CreatedTo time.Time
+	Limit                  int    // default 100, max 1000
+	Cursor                 string // from a previous page's next
 }
+
+// ListExamined bounds the messages one List call reads to check the
+// filters its index does not select, so that a sparse filter over a long
+// history costs one bounded request per page, not a walk of the history.
+const ListExamined = 20000
 
 // Members yields ms in order, for PutGroup when the members are already in
 // memory.

@@ -597,7 +597,10 @@ func (s *Store) List(ctx context.Context, f storage.Filter) ([]message.Message, 
 			index, fst = "st:"+fst, ""
 		}
 	}
-	items, more, err := s.merge(ctx, apps, index, max, limit+1, fst, string(f.Receipt))
+	items, more, cut, err := s.merge(ctx, apps, index, max, limit+1, listConds{
+		status: fst, receipt: string(f.Receipt), reason: string(f.Reason), to: f.To,
+		from: toMS(f.CreatedFrom), until: toMS(f.CreatedTo),
+	})
 	if err != nil {
 		return nil, "", fmt.Errorf("list messages: %w", err)
 	}
@@ -605,10 +608,22 @@ func (s *Store) List(ctx context.Context, f storage.Filter) ([]message.Message, 
 	for _, it := range items[:min(len(items), limit)] {
 		out = append(out, it.m)
 	}
-	if len(items) <= limit && !more {
+	switch {
+	case len(items) > limit:
+		return out, encodeCursor(items[limit-1].seq), nil
+	case cut > 0:
+		// The walk reached storage.ListExamined: continue below it.
+		return out, encodeCursor(cut), nil
+	case !more:
 		return out, "", nil
 	}
-	return out, encodeCursor(items[limit-1].seq), nil
+	return out, encodeCursor(items[len(items)-1].seq), nil
+}
+
+// listConds are what the list script checks message by message.
+type listConds struct {
+	status, receipt, reason, to string
+	from, until                 int64 // ms, 0: none
 }
 
 type listed struct {
@@ -625,24 +640,36 @@ type appScan struct {
 }
 
 // merge reads want matches, newest first, from index in every app, and
-// reports whether more may follow.
-func (s *Store) merge(ctx context.Context, apps []string, index, max string, want int, status, receipt string) ([]listed, bool, error) {
+// reports whether more may follow. Once the apps' scans have examined
+// storage.ListExamined entries it scans no further: cut (0 when it did
+// not stop so) is then the seq every app was scanned down to, and out
+// holds the matches above it.
+func (s *Store) merge(ctx context.Context, apps []string, index, top string, want int, c listConds) (out []listed, more bool, cut int64, err error) {
 	scans := make([]*appScan, len(apps))
 	for i, app := range apps {
-		scans[i] = &appScan{app: app, cursor: max}
+		scans[i] = &appScan{app: app, cursor: top}
 	}
-	var out []listed
+	examined := 0
 	for len(out) < want {
-		// Fill every app that has nothing buffered and more to scan.
+		// Fill every app that has nothing buffered and more to scan
+		// (every one of them, so each has a cursor to cut at).
 		var fill []*appScan
 		for _, sc := range scans {
 			if len(sc.buf) == 0 && !sc.exhausted {
 				fill = append(fill, sc)
 			}
 		}
-		for _, sc := range fill {
-			if err := s.scan(ctx, sc, index, want-len(out), status, receipt); err != nil {
-				return nil, false, err
+		if cut == 0 {
+			budget := min(listBudget, max(256, (storage.ListExamined-examined)/max(1, len(fill))))
+			for _, sc := range fill {
+				n, err := s.scan(ctx, sc, index, want-len(out), budget, c)
+				if err != nil {
+					return nil, false, 0, err
+				}
+				examined += n
+			}
+			if examined >= storage.ListExamined {
+				cut = cutAt(scans)
 			}
 		}
 		// The newest buffered match is next unless an app not yet scanned
@@ -653,9 +680,19 @@ func (s *Store) merge(ctx context.Context, apps []string, index, max string, wan
 				best = sc
 			}
 		}
+		if cut > 0 {
+			// No more scanning: what is buffered above the cut is
+			// complete there.
+			if best == nil || best.buf[0].seq <= cut {
+				return out, true, cut, nil
+			}
+			out = append(out, best.buf[0])
+			best.buf = best.buf[1:]
+			continue
+		}
 		if best == nil {
 			if allExhausted(scans) {
-				return out, false, nil
+				return out, false, 0, nil
 			}
 			continue
 		}
@@ -671,11 +708,25 @@ func (s *Store) merge(ctx context.Context, apps []string, index, max string, wan
 		out = append(out, best.buf[0])
 		best.buf = best.buf[1:]
 	}
-	more := !allExhausted(scans)
+	more = !allExhausted(scans)
 	for _, sc := range scans {
 		more = more || len(sc.buf) > 0
 	}
-	return out, more, nil
+	return out, more, 0, nil
+}
+
+// cutAt is the seq every app's scan reached (the highest cursor of the
+// scans not exhausted; 0 when all are): nothing above it is left to scan.
+func cutAt(scans []*appScan) int64 {
+	var cut int64
+	for _, sc := range scans {
+		if sc.exhausted {
+			continue
+		}
+		c, _ := strconv.ParseInt(strings.TrimPrefix(sc.cursor, "("), 10, 64)
+		cut = max(cut, c)
+	}
+	return cut
 }
 
 func allExhausted(scans []*appScan) bool {
@@ -698,29 +749,31 @@ func cursorAbove(cursor string, seq int64) bool {
 }
 
 // scan runs one list script on sc's app.
-func (s *Store) scan(ctx context.Context, sc *appScan, index string, want int, status, receipt string) error {
-	v, err := s.run(ctx, sc.app, "list", index, sc.cursor, want, status, receipt, listBudget).Result()
+// It answers how many index entries the script examined.
+func (s *Store) scan(ctx context.Context, sc *appScan, index string, want, budget int, c listConds) (int, error) {
+	v, err := s.run(ctx, sc.app, "list", index, sc.cursor, want, c.status, c.receipt, budget,
+		c.reason, c.to, c.from, c.until).Result()
 	if err != nil {
-		return classify(err)
+		return 0, classify(err)
 	}
 	res, _ := v.([]any)
-	if len(res) < 2 {
-		return errors.New("list script: short answer")
+	if len(res) < 3 {
+		return 0, errors.New("list script: short answer")
 	}
 	sc.cursor = str(res[0])
 	sc.exhausted = res[1] == int64(1)
-	for i := 2; i+3 < len(res); i += 4 {
+	for i := 3; i+3 < len(res); i += 4 {
 		seq, _ := strconv.ParseInt(str(res[i]), 10, 64)
 		m, err := decodeMsg(str(res[i+1]), res[i+2], false)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if m.Receipt, err = decodeReceipt(res[i+3]); err != nil {
-			return err
+			return 0, err
 		}
 		sc.buf = append(sc.buf, listed{seq: seq, m: m})
 	}
-	return nil
+	return int(num(res[2])), nil
 }
 
 // A cursor is the last returned message's seq, base64url of 8 bytes,

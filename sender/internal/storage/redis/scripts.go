@@ -63,6 +63,17 @@ local NF = 16
 
 local function mismatch(a, b) return a and b and a ~= '' and b ~= '' and a ~= b end
 
+-- picks: whether a message with reason rs, last code lc and body b matches
+-- the conditions Selection and Filter share: reason rsn, code, recipient to
+-- ('' for any), created in [cfrom, cto) (ms; 0 for no bound).
+local function picks(rs, lc, b, rsn, code, to, cfrom, cto)
+  if (rsn ~= '' and rs ~= rsn) or (code ~= '' and lc ~= code) then return false end
+  if to == '' and cfrom == 0 and cto == 0 then return true end
+  local body = cjson.decode(b)
+  if to ~= '' and body.to ~= to then return false end
+  return (cfrom == 0 or body.created >= cfrom) and (cto == 0 or body.created < cto)
+end
+
 -- stmove moves message id (seq, broadcast bid or false) from status from
 -- (nil: a new message) to status to in the status indexes and counts.
 local function stmove(id, seq, bid, from, to)
@@ -421,11 +432,7 @@ while true do
     cursor = '(' .. page[i+1]
     scanned = scanned + 1
     local v = redis.call('HMGET', base .. 'm:' .. id, 's', 'k', 'q', 'bid', 'rs', 'lc', 'b')
-    local ok = v[1] and allowed[v[1]] and (rsn == '' or v[5] == rsn) and (code == '' or v[6] == code)
-    if ok and (cfrom > 0 or cto > 0) then
-      local created = cjson.decode(v[7]).created
-      ok = (cfrom == 0 or created >= cfrom) and (cto == 0 or created < cto)
-    end
+    local ok = v[1] and allowed[v[1]] and picks(v[5], v[6], v[7], rsn, code, '', cfrom, cto)
     if ok then
       local done
       if op == 'cancel' then done = cancelOne(id, v[1], v[2], v[3], v[4] or false, now)
@@ -826,13 +833,15 @@ if m[9] then rc = redis.call('HGETALL', base .. 'rc:' .. m[9]) end
 return {m, rc}
 `,
 	// list: ARGV index, max ('(seq' or '+inf'), want, status, receipt,
-	// budget. Scans the index newest first from max, keeping the messages
-	// that match, until want match or budget entries were scanned.
-	// Answers {last seq scanned, exhausted (0/1), then seq, id, fields,
-	// receipt per match}.
+	// budget, reason, recipient, created from, created to (ms; 0: none).
+	// Scans the index newest first from max, keeping the messages that
+	// match, until want match or budget entries were scanned. Answers
+	// {last seq scanned, exhausted (0/1), entries scanned, then seq, id,
+	// fields, receipt per match}.
 	"list": `
 local idx, cursor, want, fst, frc, budget = base .. ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], tonumber(ARGV[6])
-local out = {cursor, 0}
+local rsn, to, cfrom, cto = ARGV[7], ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10])
+local out = {cursor, 0, 0}
 local scanned, found = 0, 0
 while true do
   local page = redis.call('ZRANGE', idx, cursor, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, 256, 'WITHSCORES')
@@ -840,9 +849,9 @@ while true do
   for i = 1, #page, 2 do
     local id, seq = page[i], page[i+1]
     scanned = scanned + 1
-    out[1] = '(' .. seq
+    out[1], out[3] = '(' .. seq, scanned
     local m = msg(id)
-    local ok = m[1] and (fst == '' or m[2] == fst)
+    local ok = m[1] and (fst == '' or m[2] == fst) and picks(m[12], m[10], m[1], rsn, '', to, cfrom, cto)
     local rc = {}
     if ok and m[9] then rc = redis.call('HGETALL', base .. 'rc:' .. m[9]) end
     if ok and frc ~= '' then

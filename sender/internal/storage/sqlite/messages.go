@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -208,7 +210,7 @@ func (s *Store) List(ctx context.Context, f storage.Filter) (_ []message.Message
 	if err := s.readable(); err != nil {
 		return nil, "", err
 	}
-	q, args, limit, err := listQuery(f)
+	q, args, limit, walk, err := listQuery(f)
 	if err != nil {
 		return nil, "", err
 	}
@@ -238,15 +240,38 @@ func (s *Store) List(ctx context.Context, f storage.Filter) (_ []message.Message
 	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("list messages: %w", err)
 	}
-	if len(out) <= limit {
-		return out, "", nil
+	if len(out) > limit {
+		return out[:limit], encodeCursor(seqs[limit-1]), nil
 	}
-	return out[:limit], encodeCursor(seqs[limit-1]), nil
+	if walk.query != "" {
+		// A short page: did the walk stop at its bound with rows left?
+		var (
+			n    int
+			last sql.NullInt64
+		)
+		if err := s.rdb.QueryRowContext(ctx, walk.query, walk.args...).Scan(&n, &last); err != nil {
+			return nil, "", fmt.Errorf("list messages: %w", err)
+		}
+		if n >= storage.ListExamined && last.Valid {
+			return out, encodeCursor(last.Int64), nil
+		}
+	}
+	return out, "", nil
+}
+
+// walkQuery counts the rows a filtered list examined and names the oldest
+// (count, min seq), to continue below it when the bound was reached.
+type walkQuery struct {
+	query string
+	args  []any
 }
 
 // listQuery is List's query for f, its arguments and the page size.
 // TestNoQueryScansMessages checks its plan for every combination of filters.
-func listQuery(f storage.Filter) (string, []any, int, error) {
+// The conditions on the message's own columns (reason, recipient, created)
+// are checked on at most storage.ListExamined rows of the index walk; walk
+// is then the query that tells whether the walk reached that bound.
+func listQuery(f storage.Filter) (string, []any, int, walkQuery, error) {
 	limit := f.Limit
 	switch {
 	case limit <= 0:
@@ -283,24 +308,33 @@ func listQuery(f storage.Filter) (string, []any, int, error) {
 	if f.Cursor != "" {
 		seq, ok := decodeCursor(f.Cursor)
 		if !ok {
-			return "", nil, 0, fmt.Errorf("list messages: cursor %q: %w", f.Cursor, storage.ErrNotFound)
+			return "", nil, 0, walkQuery{}, fmt.Errorf("list messages: cursor %q: %w", f.Cursor, storage.ErrNotFound)
 		}
 		where, args = append(where, "seq < ?"), append(args, seq)
 	}
-	q := "SELECT seq, " + msgCols + ", " + receiptCol + " FROM messages"
+	from := " FROM messages"
 	if f.Status != "" && f.BroadcastID == "" {
 		// A status is the narrower filter where it matters (failed among
 		// millions delivered): the planner, without statistics, would
 		// rather walk every message of the app.
-		q += " INDEXED BY messages_status"
+		from += " INDEXED BY messages_status"
 	}
 	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
+		from += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY seq DESC LIMIT ?"
-	args = append(args, limit+1) // one more tells whether a next page exists
-
-	return q, args, limit, nil
+	extra, extraArgs := matchWhere(f.Reason, "", f.To, f.CreatedFrom, f.CreatedTo)
+	if len(extra) == 0 {
+		q := "SELECT seq, " + msgCols + ", " + receiptCol + from + " ORDER BY seq DESC LIMIT ?"
+		args = append(args, limit+1) // one more tells whether a next page exists
+		return q, args, limit, walkQuery{}, nil
+	}
+	// The index walk, bounded, and the extra conditions on its rows.
+	inner := "SELECT seq" + from + " ORDER BY seq DESC LIMIT " + strconv.Itoa(storage.ListExamined)
+	walk := walkQuery{query: "SELECT count(*), min(seq) FROM (" + inner + ")", args: slices.Clone(args)}
+	q := "SELECT seq, " + msgCols + ", " + receiptCol + " FROM messages WHERE seq IN (" + inner + ") AND " +
+		strings.Join(extra, " AND ") + " ORDER BY seq DESC LIMIT ?"
+	args = append(append(args, extraArgs...), limit+1)
+	return q, args, limit, walk, nil
 }
 
 // A cursor is the last returned row's seq, base64url of 8 bytes. Opaque to

@@ -6,8 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/reason"
 	"github.com/minipush/minipush/sender/internal/storage"
 )
 
@@ -58,7 +60,10 @@ func TestNoQueryScansMessages(t *testing.T) {
 	queries = append(queries, q{"retention delete", sqlDeleteMessages, []any{"[1]"}, false})
 	// Every combination of List's filters, with and without a cursor.
 	cursor := encodeCursor(42)
-	for mask := 0; mask < 32; mask++ {
+	// The extra conditions (reason, recipient, created) are checked on a
+	// walk bounded by storage.ListExamined rows: unindexed, the walk is the
+	// primary key's, newest first, like the unfiltered list.
+	for mask := 0; mask < 64; mask++ {
 		var f storage.Filter
 		var parts []string
 		if mask&1 != 0 {
@@ -76,11 +81,21 @@ func TestNoQueryScansMessages(t *testing.T) {
 		if mask&16 != 0 {
 			f.Cursor, parts = cursor, append(parts, "cursor")
 		}
-		query, args, _, err := listQuery(f)
+		if mask&32 != 0 {
+			f.Reason, f.To, parts = reason.NotSubscribed, "user-1", append(parts, "reason+to+created")
+			f.CreatedFrom, f.CreatedTo = time.UnixMilli(1000), time.UnixMilli(2000)
+		}
+		query, args, _, walk, err := listQuery(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		queries = append(queries, q{"list " + strings.Join(parts, "+"), query, args, mask&^16 == 0})
+		queries = append(queries, q{"list " + strings.Join(parts, "+"), query, args, mask&15 == 0})
+		if (walk.query != "") != (mask&32 != 0) {
+			t.Errorf("list %s: walk query %q", strings.Join(parts, "+"), walk.query)
+		}
+		if walk.query != "" {
+			queries = append(queries, q{"walk " + strings.Join(parts, "+"), walk.query, walk.args, mask&15 == 0})
+		}
 	}
 	for _, x := range queries {
 		if x.args == nil {

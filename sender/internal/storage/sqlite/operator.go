@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/reason"
 	"github.com/minipush/minipush/sender/internal/storage"
 )
 
@@ -52,19 +53,34 @@ func selectionWhere(sel storage.Selection, allowed []message.Status) (where stri
 	if sel.BroadcastID != "" {
 		add("broadcast_id = ?", sel.BroadcastID)
 	}
-	if sel.Reason != "" {
-		add("reason = ?", string(sel.Reason))
-	}
-	if sel.Code != "" {
-		add("last_code = ?", sel.Code)
-	}
-	if !sel.CreatedFrom.IsZero() {
-		add("created_at >= ?", toMS(sel.CreatedFrom))
-	}
-	if !sel.CreatedTo.IsZero() {
-		add("created_at < ?", toMS(sel.CreatedTo))
-	}
+	more, margs := matchWhere(sel.Reason, sel.Code, "", sel.CreatedFrom, sel.CreatedTo)
+	conds, args = append(conds, more...), append(args, margs...)
 	return strings.Join(conds, " AND "), args, true
+}
+
+// matchWhere is the conditions on a message's own columns that Selection
+// and Filter share: reason, last code and recipient exactly, created in
+// [from, to). Empty and zero values match all.
+func matchWhere(rsn reason.Reason, code, recipient string, from, to time.Time) (conds []string, args []any) {
+	add := func(cond string, v any) {
+		conds, args = append(conds, cond), append(args, v)
+	}
+	if rsn != "" {
+		add("reason = ?", string(rsn))
+	}
+	if code != "" {
+		add("last_code = ?", code)
+	}
+	if recipient != "" {
+		add("recipient = ?", recipient)
+	}
+	if !from.IsZero() {
+		add("created_at >= ?", toMS(from))
+	}
+	if !to.IsZero() {
+		add("created_at < ?", toMS(to))
+	}
+	return conds, args
 }
 
 // CancelMatching implements storage.Store: one bulk step.

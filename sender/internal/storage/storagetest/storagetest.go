@@ -43,6 +43,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"ListFilters", testListFilters},
 		{"ListLimits", testListLimits},
 		{"ListBadCursor", testListBadCursor},
+		{"ListMatches", testListMatches},
+		{"ListExaminedBound", testListExaminedBound},
 		{"Counts", testCounts},
 		{"CountsKept", testCountsKept},
 		{"Broadcast", testBroadcast},
@@ -416,7 +418,10 @@ func listAll(t *testing.T, s storage.Store, f storage.Filter) []string {
 		if next == "" {
 			return all
 		}
-		if len(msgs) == 0 {
+		// Only the conditions checked on the walk's rows may leave a page
+		// empty before the end (storage.ListExamined).
+		extra := f.Reason != "" || f.To != "" || !f.CreatedFrom.IsZero() || !f.CreatedTo.IsZero()
+		if len(msgs) == 0 && (!extra || next == f.Cursor) {
 			t.Fatal("List returned an empty page with a next cursor")
 		}
 		f.Cursor = next
