@@ -188,6 +188,14 @@ type MessageFilter struct {
 	Status    string
 	App       string
 	Broadcast string
+	// Reason and To match the message's reason and recipient exactly;
+	// CreatedFrom (inclusive) and CreatedTo (exclusive) bound when it was
+	// accepted. The sender checks them on at most 20000 messages per
+	// request: a page may hold fewer than Limit, even none, with a
+	// NextCursor to continue from (AllMessages follows it).
+	Reason                 string
+	To                     string
+	CreatedFrom, CreatedTo time.Time
 	// Limit is the page size (1–1000; 0: the sender's default).
 	Limit int
 	// Cursor continues after a page's NextCursor.
@@ -427,6 +435,14 @@ func (c *Client) Messages(ctx context.Context, f MessageFilter) (MessagePage, er
 	set(q, "status", f.Status)
 	set(q, "app", f.App)
 	set(q, "broadcast", f.Broadcast)
+	set(q, "reason", f.Reason)
+	set(q, "to", f.To)
+	if !f.CreatedFrom.IsZero() {
+		q.Set("created_from", f.CreatedFrom.Format(time.RFC3339Nano))
+	}
+	if !f.CreatedTo.IsZero() {
+		q.Set("created_to", f.CreatedTo.Format(time.RFC3339Nano))
+	}
 	set(q, "cursor", f.Cursor)
 	if f.Limit > 0 {
 		q.Set("limit", strconv.Itoa(f.Limit))

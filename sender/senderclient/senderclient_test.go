@@ -107,6 +107,16 @@ func TestEveryOperation(t *testing.T) {
 	if !slices.Contains(all, a.ID) || !slices.Contains(all, dead.ID) || len(all) != 2 {
 		t.Fatalf("AllMessages = %v, want both messages", all)
 	}
+	now := time.Now()
+	page, err = c.Messages(ctx, senderclient.MessageFilter{App: app, To: seed.DemoUserBob,
+		CreatedFrom: now.Add(-time.Hour).In(time.FixedZone("CST", 8*3600)), CreatedTo: now.Add(time.Hour)})
+	if err != nil || len(page.Items) != 1 || page.Items[0].ID != dead.ID {
+		t.Fatalf("Messages to Bob = %+v, %v; want the one to Bob", page, err)
+	}
+	page, err = c.Messages(ctx, senderclient.MessageFilter{App: app, Reason: senderclient.ReasonCancelled})
+	if err != nil || len(page.Items) != 0 {
+		t.Fatalf("Messages cancelled = %+v, %v; want none yet", page, err)
+	}
 
 	// A message's own dedup (docs/campaigns.md): the second is a
 	// duplicate of the first, not the first itself.

@@ -114,6 +114,10 @@ func (s *memStore) List(_ context.Context, f storage.Filter) ([]message.Message,
 		if (f.App != "" && m.App != f.App) || (f.Status != "" && m.Status != f.Status) || (f.BroadcastID != "" && m.BroadcastID != f.BroadcastID) {
 			continue
 		}
+		if (f.Reason != "" && m.Reason != f.Reason) || (f.To != "" && m.To != f.To) ||
+			(!f.CreatedFrom.IsZero() && m.CreatedAt.Before(f.CreatedFrom)) || (!f.CreatedTo.IsZero() && !m.CreatedAt.Before(f.CreatedTo)) {
+			continue
+		}
 		if len(out) == limit {
 			return out, fmt.Sprintf("c%d", i+1), nil
 		}

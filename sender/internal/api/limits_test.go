@@ -189,6 +189,13 @@ func TestBadParametersAre400(t *testing.T) {
 		{"GET", "/v1/messages?status=failed&status=queued", "status"},
 		{"GET", "/v1/messages?app=nope", "app"},
 		{"GET", "/v1/messages?cursor=%zz", "cursor"},
+		{"GET", "/v1/messages?reason=bored", "reason"},
+		{"GET", "/v1/messages?to=a%01b", "to"},
+		{"GET", "/v1/messages?to=" + strings.Repeat("u", 300), "to"},
+		{"GET", "/v1/messages?created_from=yesterday", "created_from"},
+		{"GET", "/v1/messages?created_to=2026-01-02", "created_to"},
+		{"GET", "/v1/messages?created_from=2026-01-02T00:00:00+08:00", "created_from"}, // an unencoded + is a space
+		{"GET", "/v1/messages?created_from=2026-01-02T00:00:00Z&created_to=2026-01-01T00:00:00Z", "created_to"},
 		{"GET", "/v1/messages?cursor=" + strings.Repeat("c", 600), "cursor"},
 		{"GET", "/v1/messages/" + strings.Repeat("m", 65), "id"},
 		{"GET", "/v1/messages/msg%20bad", "id"},

@@ -141,12 +141,39 @@ func (a *API) getMessage(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, m)
 }
 
-// GET /v1/messages?status=failed&app=…&broadcast=…&receipt=…&limit=&cursor=
+// GET /v1/messages?status=failed&app=…&broadcast=…&receipt=…&reason=…&to=…
+// &created_from=…&created_to=…&limit=&cursor=
+//
+// reason, to and the creation times are checked on the messages the other
+// filters select, at most storage.ListExamined of them per request: a page
+// may then hold fewer messages than limit, even none, with a next_cursor
+// to continue from.
 func (a *API) listMessages(w http.ResponseWriter, r *http.Request) {
-	q, ps := queryParams(r, "status", "app", "broadcast", "receipt", "limit", "cursor")
-	f := storage.Filter{App: q["app"], Status: message.Status(q["status"]), BroadcastID: q["broadcast"], Cursor: q["cursor"]}
+	q, ps := queryParams(r, "status", "app", "broadcast", "receipt", "reason", "to", "created_from", "created_to", "limit", "cursor")
+	f := storage.Filter{App: q["app"], Status: message.Status(q["status"]), BroadcastID: q["broadcast"], Cursor: q["cursor"],
+		Reason: reason.Reason(q["reason"]), To: q["to"]}
 	if f.Status != "" && !f.Status.Valid() {
 		ps = append(ps, Problem{"status", "invalid", "status must be one of " + statusNames(message.Statuses)})
+	}
+	if f.Reason != "" && !f.Reason.Valid() {
+		ps = append(ps, Problem{"reason", "invalid", fmt.Sprintf("reason %q is not in the vocabulary", f.Reason)})
+	}
+	ps = append(ps, checkIdent("to", f.To, maxRecipientBytes)...)
+	for _, c := range []struct {
+		name string
+		t    *time.Time
+	}{{"created_from", &f.CreatedFrom}, {"created_to", &f.CreatedTo}} {
+		if v := q[c.name]; v != "" {
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				ps = append(ps, Problem{c.name, "invalid", c.name + " must be an RFC 3339 time, e.g. 2026-01-02T15:04:05Z (a + offset percent-encoded as %2B)"})
+				continue
+			}
+			*c.t = t
+		}
+	}
+	if !f.CreatedFrom.IsZero() && !f.CreatedTo.IsZero() && !f.CreatedTo.After(f.CreatedFrom) {
+		ps = append(ps, Problem{"created_to", "range", "created_to must be after created_from"})
 	}
 	switch f.Receipt = message.ReceiptStatus(q["receipt"]); f.Receipt {
 	case "", message.ReceiptDelivered, message.ReceiptFailed:

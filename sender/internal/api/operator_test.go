@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -288,4 +290,65 @@ func TestEveryRefusalNamesAProblem(t *testing.T) {
 	do(t, hs, http.MethodGet, "/v1/messages", "Bearer slow-key-00001", nil)
 	code, b := do(t, hs, http.MethodGet, "/v1/messages", "Bearer slow-key-00001", nil)
 	wellFormed(t, code, b, http.StatusTooManyRequests)
+}
+
+// GET /v1/messages narrows by reason, recipient and creation time (from
+// inclusive, to exclusive), combined with the other filters and paged by
+// cursor.
+func TestListMessagesFilters(t *testing.T) {
+	t.Parallel()
+	hs, st, _ := server(t)
+	t0 := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
+	mk := func(id, app, to string, st message.Status, rs reason.Reason, created time.Time) message.Message {
+		return message.Message{ID: id, App: app, Platform: "wechat", To: to, TemplateID: "t", Data: map[string]string{"thing1": "x"},
+			Status: st, Reason: rs, CreatedAt: created, UpdatedAt: created}
+	}
+	st.msgs = []message.Message{ // oldest first: lists answer newest first
+		mk("msg_1", "shop", "u1", message.StatusFailed, reason.NotSubscribed, t0),
+		mk("msg_2", "shop", "u2", message.StatusFailed, reason.NotSubscribed, t0.Add(time.Minute)),
+		mk("msg_3", "shop", "u1", message.StatusDelivered, "", t0.Add(2*time.Minute)),
+		mk("msg_4", "tok", "u1", message.StatusFailed, reason.NotSubscribed, t0.Add(3*time.Minute)),
+		mk("msg_5", "shop", "u3", message.StatusRejected, reason.RiskyContent, t0.Add(4*time.Minute)),
+	}
+	list := func(query string) []string {
+		t.Helper()
+		var got []string
+		path := "/v1/messages?" + query
+		for range 10 {
+			code, b := do(t, hs, http.MethodGet, path, "Bearer "+key, nil)
+			wellFormed(t, code, b, http.StatusOK)
+			var p struct {
+				Items      []message.Message `json:"items"`
+				NextCursor string            `json:"next_cursor"`
+			}
+			jsonOf(t, b, &p)
+			for _, m := range p.Items {
+				got = append(got, m.ID)
+			}
+			if p.NextCursor == "" {
+				return got
+			}
+			path = "/v1/messages?" + query + "&cursor=" + url.QueryEscape(p.NextCursor)
+		}
+		t.Fatalf("%s: no last page after 10", query)
+		return nil
+	}
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"reason=not_subscribed", []string{"msg_4", "msg_2", "msg_1"}},
+		{"reason=not_subscribed&app=shop&limit=1", []string{"msg_2", "msg_1"}},
+		{"to=u1", []string{"msg_4", "msg_3", "msg_1"}},
+		{"to=u1&status=failed&limit=1", []string{"msg_4", "msg_1"}},
+		{"created_from=2026-01-02T03:01:00Z&created_to=2026-01-02T03:03:00Z", []string{"msg_3", "msg_2"}},
+		{"created_from=" + url.QueryEscape("2026-01-02T11:02:00+08:00"), []string{"msg_5", "msg_4", "msg_3"}},
+		{"created_to=2026-01-02T03:00:00.001Z", []string{"msg_1"}},
+		{"reason=not_subscribed&to=u1&created_from=2026-01-02T03:00:00Z&created_to=2026-01-02T03:03:00Z", []string{"msg_1"}},
+		{"reason=risky_content&to=u1", nil},
+	} {
+		if got := list(tc.query); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.query, got, tc.want)
+		}
+	}
 }

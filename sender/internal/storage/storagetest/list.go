@@ -90,7 +90,9 @@ func testListMatches(t *testing.T, s storage.Store) {
 		{"created range, from inclusive, to exclusive", storage.Filter{CreatedFrom: at(time.Minute), CreatedTo: at(time.Minute + time.Millisecond)},
 			want(1, func(m message.Message) bool { return m.To == "a2" })},
 		{"reason and created", storage.Filter{Reason: reason.NotSubscribed, CreatedFrom: at(time.Minute)},
-			want(2, func(m message.Message) bool { return m.Reason == reason.NotSubscribed && !m.CreatedAt.Before(at(time.Minute)) })},
+			want(2, func(m message.Message) bool {
+				return m.Reason == reason.NotSubscribed && !m.CreatedAt.Before(at(time.Minute))
+			})},
 		{"all of them", storage.Filter{App: "app1", Status: message.StatusFailed, Reason: reason.NotSubscribed, To: "a2",
 			CreatedFrom: at(0), CreatedTo: at(time.Hour)}, want(1, func(m message.Message) bool { return m.App == "app1" && m.To == "a2" })},
 		{"all of them but the time", storage.Filter{App: "app1", Status: message.StatusFailed, Reason: reason.NotSubscribed, To: "a2",
