@@ -12,16 +12,10 @@ import (
 	"github.com/minipush/minipush/sender/senderclient"
 )
 
-// Page sizes. The API filters messages by app and status (on its
-// indexes); the console narrows the API's pages further by reason, user
-// and time, reading at most scanPages pages of apiPage messages per screen
-// (the list is newest first, so a "from" time ends the scan early) and
-// linking the next screen by the API's cursor.
-const (
-	screenRows = 50
-	apiPage    = 200
-	scanPages  = 10
-)
+// screenRows is the messages one screen shows: one API page. The API
+// applies every filter of the messages page itself (app, status, reason,
+// user, time) and pages by its cursor.
+const screenRows = 50
 
 // overview: queue depth per status and app, delivered/s, live.
 
@@ -81,16 +75,6 @@ func (f messageFilter) Query() string {
 	return q.Encode()
 }
 
-// narrows: the filter has conditions the API does not apply itself.
-func (f messageFilter) narrows() bool {
-	return f.Reason != "" || f.User != "" || !f.from.IsZero() || !f.to.IsZero()
-}
-
-func (f messageFilter) match(m senderclient.Message) bool {
-	return (f.Reason == "" || m.Reason == f.Reason) && (f.User == "" || m.To == f.User) &&
-		(f.from.IsZero() || !m.CreatedAt.Before(f.from)) && (f.to.IsZero() || m.CreatedAt.Before(f.to))
-}
-
 // parseTime reads a time from a form: an <input type=datetime-local>
 // value (UTC) or RFC 3339.
 func parseTime(field, s string) (time.Time, string) {
@@ -141,10 +125,12 @@ type listView struct {
 	Filter   messageFilter
 	Items    []senderclient.Message
 	Next     string // the API cursor of the next screen
-	Scanned  int    // messages read from the API for this screen
-	Narrowed bool
 	Statuses []string
 }
+
+// Bounded: a short screen with more to read, where the sender stopped at
+// its bound of messages examined for a sparse filter.
+func (v listView) Bounded() bool { return v.Next != "" && len(v.Items) < screenRows }
 
 // NextQuery links the next screen.
 func (v listView) NextQuery() string {
@@ -155,41 +141,17 @@ func (v listView) NextQuery() string {
 	return q + "cursor=" + url.QueryEscape(v.Next)
 }
 
-// list reads one screen of messages through the API.
+// list reads one screen of messages: one API page with the filter. The
+// page may be short (even empty) with a cursor when the sender reached its
+// bound of messages examined for a sparse filter; Older continues.
 func (c *Console) list(r *http.Request, f messageFilter) (listView, error) {
 	cl := c.client(fromContext(r.Context()))
-	v := listView{Filter: f, Narrowed: f.narrows()}
-	cursor := f.Cursor
-	for range scanPages {
-		limit := apiPage
-		if !v.Narrowed {
-			limit = screenRows
-		}
-		pg, err := cl.Messages(r.Context(), senderclient.MessageFilter{App: f.App, Status: f.Status, Limit: limit, Cursor: cursor})
-		if err != nil {
-			return v, err
-		}
-		v.Scanned += len(pg.Items)
-		older := false
-		for _, m := range pg.Items {
-			if !f.from.IsZero() && m.CreatedAt.Before(f.from) {
-				older = true // newest first: the rest are older still
-				break
-			}
-			if f.match(m) {
-				v.Items = append(v.Items, m)
-			}
-		}
-		cursor = pg.NextCursor
-		if older {
-			cursor = ""
-		}
-		if cursor == "" || !v.Narrowed || len(v.Items) >= screenRows {
-			break
-		}
+	pg, err := cl.Messages(r.Context(), senderclient.MessageFilter{App: f.App, Status: f.Status, Reason: f.Reason, To: f.User,
+		CreatedFrom: f.from, CreatedTo: f.to, Limit: screenRows, Cursor: f.Cursor})
+	if err != nil {
+		return listView{Filter: f}, err
 	}
-	v.Next = cursor
-	return v, nil
+	return listView{Filter: f, Items: pg.Items, Next: pg.NextCursor}, nil
 }
 
 func (c *Console) messagesPage(w http.ResponseWriter, r *http.Request) {
