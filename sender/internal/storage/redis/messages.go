@@ -681,9 +681,10 @@ func (s *Store) merge(ctx context.Context, apps []string, index, top string, wan
 			}
 		}
 		if cut > 0 {
-			// No more scanning: what is buffered above the cut is
-			// complete there.
-			if best == nil || best.buf[0].seq <= cut {
+			// No more scanning: every app was scanned down to the cut
+			// (inclusive), so what is buffered there and above is
+			// complete; the next call starts below it.
+			if best == nil || best.buf[0].seq < cut {
 				return out, true, cut, nil
 			}
 			out = append(out, best.buf[0])

@@ -214,7 +214,21 @@ func (s *Store) List(ctx context.Context, f storage.Filter) (_ []message.Message
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	var db interface {
+		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	} = s.rdb
+	if walk.query != "" {
+		// The page and the walk's bound are read from one snapshot, so
+		// the cursor continues exactly where the page's walk stopped.
+		tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			return nil, "", fmt.Errorf("list messages: %w", err)
+		}
+		defer tx.Rollback()
+		db = tx
+	}
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list messages: %w", err)
 	}
@@ -240,6 +254,7 @@ func (s *Store) List(ctx context.Context, f storage.Filter) (_ []message.Message
 	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("list messages: %w", err)
 	}
+	rows.Close()
 	if len(out) > limit {
 		return out[:limit], encodeCursor(seqs[limit-1]), nil
 	}
@@ -249,7 +264,7 @@ func (s *Store) List(ctx context.Context, f storage.Filter) (_ []message.Message
 			n    int
 			last sql.NullInt64
 		)
-		if err := s.rdb.QueryRowContext(ctx, walk.query, walk.args...).Scan(&n, &last); err != nil {
+		if err := db.QueryRowContext(ctx, walk.query, walk.args...).Scan(&n, &last); err != nil {
 			return nil, "", fmt.Errorf("list messages: %w", err)
 		}
 		if n >= storage.ListExamined && last.Valid {
