@@ -135,17 +135,36 @@ func testListExaminedBound(t *testing.T, s storage.Store) {
 	needle := msg("app1", "needle")
 	needle.CreatedAt = t0
 	id := enqueue(t, s, needle)[0].ID
+	// The hay alternates between two apps (a list without an app merges
+	// them); every 997th is a hit, to page through across the bounds.
 	n := storage.ListExamined + storage.ListExamined/4
+	var hits []string
 	for i := 0; i < n; i += 1000 {
 		batch := make([]message.Message, 0, 1000)
 		for j := i; j < min(n, i+1000); j++ {
-			m := msg("app1", "hay")
+			m := msg([]string{"app1", "app2"}[j%2], "hay")
+			if j%997 == 0 {
+				m.To = "hit"
+			}
 			m.CreatedAt = at(time.Minute)
 			batch = append(batch, m)
 		}
-		enqueue(t, s, batch...)
+		for _, m := range enqueue(t, s, batch...) {
+			if m.To == "hit" {
+				hits = append(hits, m.ID)
+			}
+		}
 	}
-	for _, f := range []storage.Filter{{To: "needle"}, {App: "app1", CreatedTo: at(time.Second)}} {
+	got := listAll(t, s, storage.Filter{To: "hit", Limit: 7})
+	if len(got) != len(hits) || len(hits) < 20 {
+		t.Errorf("the hits listed: %d, want %d", len(got), len(hits))
+	}
+	slices.Sort(got)
+	slices.Sort(hits)
+	if !slices.Equal(slices.Compact(got), hits) {
+		t.Errorf("the hits listed are not each hit once")
+	}
+	for _, f := range []storage.Filter{{To: "needle"}, {CreatedTo: at(time.Second)}, {To: "needle", CreatedFrom: at(-time.Hour)}} {
 		var found []string
 		requests := 0
 		for {
