@@ -1,10 +1,12 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -13,6 +15,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/minipush/minipush/internal/httpserver"
+	"github.com/minipush/minipush/sender/internal/storage"
 )
 
 // Input limits (README "Limits"). Identifiers are counted in bytes, text
@@ -197,12 +200,43 @@ func unknownParam(key string, names []string) string {
 // own (msg_… or bc_…, letters, digits, '_' and '-').
 func pathID(r *http.Request) (string, []Problem) {
 	id := mux.Vars(r)["id"]
-	if len(id) > maxPathIDBytes || strings.IndexFunc(id, func(c rune) bool {
-		return !(c == '_' || c == '-' || c < utf8.RuneSelf && (unicode.IsLetter(c) || unicode.IsDigit(c)))
-	}) >= 0 {
+	if !isID(id) {
 		return "", []Problem{{"id", "invalid", fmt.Sprintf("id must be up to %d letters, digits, '_' or '-'", maxPathIDBytes)}}
 	}
 	return id, nil
+}
+
+// isID reports whether id has the shape of the sender's own ids: up to
+// maxPathIDBytes ASCII letters, digits, '_' and '-'.
+func isID(id string) bool {
+	return len(id) <= maxPathIDBytes && strings.IndexFunc(id, func(c rune) bool {
+		return !(c == '_' || c == '-' || c < utf8.RuneSelf && (unicode.IsLetter(c) || unicode.IsDigit(c)))
+	}) < 0
+}
+
+// listLimit reads a list's limit parameter (1..1000; 0 when absent, the
+// store's default), adding a problem to ps when it is out of range.
+func listLimit(q map[string]string, ps []Problem) (int, []Problem) {
+	s := q["limit"]
+	if s == "" {
+		return 0, ps
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 1000 {
+		ps = append(ps, Problem{"limit", "range", "limit must be an integer 1..1000"})
+	}
+	return n, ps
+}
+
+// badCursor answers 400 when a list's store call could not find the
+// cursor it was given (the only thing a list can fail to find) and
+// reports whether it did.
+func badCursor(w http.ResponseWriter, err error, cursor string) bool {
+	if cursor == "" || !errors.Is(err, storage.ErrNotFound) {
+		return false
+	}
+	writeBadParams(w, []Problem{{"cursor", "invalid", "cursor must be a next_cursor from a previous page"}})
+	return true
 }
 
 // pathGroup reads the {name} of a group.

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -185,21 +184,13 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) {
 			ps = append(ps, Problem{"app", "unknown_app", "no app named " + strconv.Quote(f.App) + " is configured"})
 		}
 	}
-	if s := q["limit"]; s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			ps = append(ps, Problem{"limit", "range", "limit must be an integer 1..1000"})
-		}
-		f.Limit = n
-	}
+	f.Limit, ps = listLimit(q, ps)
 	if len(ps) > 0 {
 		writeBadParams(w, ps)
 		return
 	}
 	msgs, next, err := a.store.List(r.Context(), f)
-	if errors.Is(err, storage.ErrNotFound) && f.Cursor != "" {
-		// The only thing List can fail to find is the cursor.
-		writeBadParams(w, []Problem{{"cursor", "invalid", "cursor must be a next_cursor from a previous page"}})
+	if badCursor(w, err, f.Cursor) {
 		return
 	}
 	if err != nil {

@@ -1,14 +1,11 @@
 package api
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 
@@ -23,9 +20,7 @@ import (
 func pathDeliveryID(r *http.Request) (string, []Problem) {
 	id := mux.Vars(r)["id"]
 	msg, n, ok := strings.Cut(id, ".")
-	if len(id) > maxPathIDBytes || !ok || msg == "" || strings.IndexFunc(msg, func(c rune) bool {
-		return !(c == '_' || c == '-' || c < utf8.RuneSelf && (unicode.IsLetter(c) || unicode.IsDigit(c)))
-	}) >= 0 {
+	if len(id) > maxPathIDBytes || !ok || msg == "" || !isID(msg) {
 		return "", []Problem{{"id", "invalid", "id must be a webhook delivery's id: a message id, a dot and a number"}}
 	}
 	if _, err := strconv.ParseUint(n, 10, 31); err != nil {
@@ -50,25 +45,16 @@ func (a *API) listWebhookDeliveries(w http.ResponseWriter, r *http.Request) {
 	if f.Status != "" && !f.Status.Valid() {
 		ps = append(ps, Problem{"status", "invalid", "status must be one of " + webhookStatusNames()})
 	}
-	if id := f.MessageID; id != "" && (len(id) > maxPathIDBytes || strings.IndexFunc(id, func(c rune) bool {
-		return !(c == '_' || c == '-' || c < utf8.RuneSelf && (unicode.IsLetter(c) || unicode.IsDigit(c)))
-	}) >= 0) {
+	if id := f.MessageID; id != "" && !isID(id) {
 		ps = append(ps, Problem{"message_id", "invalid", fmt.Sprintf("message_id must be up to %d letters, digits, '_' or '-'", maxPathIDBytes)})
 	}
-	if s := q["limit"]; s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			ps = append(ps, Problem{"limit", "range", "limit must be an integer 1..1000"})
-		}
-		f.Limit = n
-	}
+	f.Limit, ps = listLimit(q, ps)
 	if len(ps) > 0 {
 		writeBadParams(w, ps)
 		return
 	}
 	ds, next, err := a.store.WebhookDeliveries(r.Context(), f)
-	if errors.Is(err, storage.ErrNotFound) && f.Cursor != "" {
-		writeBadParams(w, []Problem{{"cursor", "invalid", "cursor must be a next_cursor from a previous page"}})
+	if badCursor(w, err, f.Cursor) {
 		return
 	}
 	if err != nil {
