@@ -147,6 +147,10 @@ func TestEveryOperation(t *testing.T) {
 	if st, err := c.BroadcastState(ctx, b.ID); err != nil || st.ID != b.ID || st.Recipients != 2 || len(st.Counts) != 7 {
 		t.Fatalf("BroadcastState = %+v, %v", st, err)
 	}
+	if l, err := c.Broadcasts(ctx, senderclient.BroadcastFilter{App: app, Limit: 1}); err != nil || len(l.Items) != 1 ||
+		l.Items[0].ID != b.ID || l.Items[0].Recipients != 2 || len(l.Items[0].Counts) != 7 || l.Items[0].State == "" {
+		t.Fatalf("Broadcasts = %+v, %v; want the newest, %s, with its counts and state", l, err, b.ID)
+	}
 	if gl, err := c.Groups(ctx, app, senderclient.GroupPageRequest{}); err != nil || len(gl.Items) != 1 || gl.Items[0].Name != "vip-early" {
 		t.Fatalf("Groups = %+v, %v", gl, err)
 	}

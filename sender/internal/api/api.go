@@ -216,7 +216,7 @@ func (a *API) Handler() http.Handler {
 	v1.Handle("/messages/{id}", methods{http.MethodGet: read(a.getMessage)})
 	v1.Handle("/messages/{id}/retry", methods{http.MethodPost: send(a.retryMessage)})
 	v1.Handle("/messages/{id}/cancel", methods{http.MethodPost: send(a.cancelMessage)})
-	v1.Handle("/broadcasts", methods{http.MethodPost: send(a.postBroadcast)})
+	v1.Handle("/broadcasts", methods{http.MethodPost: send(a.postBroadcast), http.MethodGet: read(a.listBroadcasts)})
 	v1.Handle("/broadcasts/{id}", methods{http.MethodGet: read(a.getBroadcast)})
 	v1.Handle("/groups", methods{http.MethodGet: read(a.listGroups)})
 	v1.Handle("/groups/{name}", methods{http.MethodPut: send(a.putGroup), http.MethodGet: read(a.getGroup),

@@ -103,7 +103,7 @@ func TestMethodNotAllowed(t *testing.T) {
 		{"DELETE", "/v1/messages", "GET, HEAD, POST"},
 		{"POST", "/v1/messages/msg_1", "GET, HEAD"},
 		{"GET", "/v1/messages/msg_1/retry", "POST"},
-		{"GET", "/v1/broadcasts", "POST"},
+		{"DELETE", "/v1/broadcasts", "GET, HEAD, POST"},
 		{"PATCH", "/v1/groups/g", "DELETE, GET, HEAD, PUT"},
 		{"POST", "/healthz", "GET, HEAD"},
 		{"PUT", "/readyz", "GET, HEAD"},

@@ -35,6 +35,8 @@ import (
 //	b:<id>, bm:<id>, bc:<id>   a broadcast (j JSON, n recipients, f fanned out, v group version,
 //	                     after fan-out position), its messages by seq, its counts per status
 //	fanout        zset   group broadcasts still fanning out, by creation time
+//	blist         zset   every broadcast (score 0, member storage.BroadcastKey: 13-digit created ms, '-', id):
+//	                     GET /v1/broadcasts walks it newest first by ZREVRANGEBYLEX
 //	ik:<kind>:<key>, ikage     idempotency keys (fp, ref, at) and their ages
 //	g:<name>, gm:<v>, gver, gstaging, gretired   groups: the head (v, size, at), members of a version
 //	rc:<msgid>    hash   a platform receipt
@@ -496,6 +498,7 @@ for m = 1, n do
   ids[id] = true
 end
 redis.call('HSET', base .. 'b:' .. bid, 'j', ARGV[2], 'n', ARGV[3], 'f', n)
+redis.call('ZADD', base .. 'blist', 0, string.format('%013d-%s', cjson.decode(ARGV[2]).created, bid))
 if ikey ~= '' then setkey('broadcast', ikey, fp, bid, now) end
 for m = 1, n do
   local k = 7 + (m - 1) * NF
@@ -524,6 +527,7 @@ if not g[1] then return redis.error_reply('NOTFOUND group ' .. group) end
 if tonumber(g[2]) == 0 then return redis.error_reply('CONFLICT group ' .. group .. ' has no members') end
 redis.call('HSET', base .. 'b:' .. bid, 'j', ARGV[2], 'n', g[2], 'f', 0, 'v', g[1], 'after', '')
 redis.call('ZADD', base .. 'fanout', ARGV[7], bid)
+redis.call('ZADD', base .. 'blist', 0, string.format('%013d-%s', tonumber(ARGV[7]), bid))
 if ikey ~= '' then setkey('broadcast', ikey, fp, bid, now) end
 return {'ok', tonumber(g[2])}
 `,

@@ -237,8 +237,8 @@ func (s *Store) CreateBroadcast(ctx context.Context, b message.Broadcast, msgs [
 	return b, false, nil
 }
 
-// scanBroadcast reads a row of sqlGetBroadcast.
-func scanBroadcast(row *sql.Row) (message.Broadcast, error) {
+// scanBroadcast reads a row of sqlGetBroadcast (or of sqlBroadcastCols).
+func scanBroadcast(row interface{ Scan(...any) error }) (message.Broadcast, error) {
 	var (
 		b            message.Broadcast
 		data         string

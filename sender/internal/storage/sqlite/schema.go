@@ -358,6 +358,14 @@ CREATE TABLE schedules (
 ) WITHOUT ROWID;
 CREATE INDEX schedules_app ON schedules(app, id);
 `,
+	// 12: the list of broadcasts (GET /v1/broadcasts, issue 16), newest
+	// first, of every app or of one: an ordered range read of an index
+	// that stops after a page, never a walk of the broadcasts or their
+	// messages.
+	`
+CREATE INDEX broadcasts_created ON broadcasts(created_at, id);
+CREATE INDEX broadcasts_app_created ON broadcasts(app, created_at, id);
+`,
 }
 
 // migrate brings the schema to the latest version in one transaction. The

@@ -85,6 +85,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"AudienceIdempotency", testAudienceIdempotency},
 		{"Schedules", testSchedules},
 		{"ScheduleClaimConcurrent", testScheduleClaimConcurrent},
+		{"BroadcastList", testBroadcastList},
+		{"BroadcastListBound", testBroadcastListBound},
 		{"Closed", testClosed},
 		{"CampaignDedup", testCampaignDedup},
 		{"CampaignDedupConcurrent", testCampaignDedupConcurrent},
