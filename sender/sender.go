@@ -123,7 +123,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		log.Warn("a file holding secrets is readable by group or others: chmod 600 it (or 700 its directory)",
 			"file", e.Path, "setting", e.What, "mode", fmt.Sprintf("%#o", e.Mode))
 	}
-	store, shared, err := openStore(ctx, cfg.Storage, log)
+	store, shared, err := openStore(ctx, cfg.Storage, cfg.Delivery.PollInterval, log)
 	if err != nil {
 		return nil, err
 	}

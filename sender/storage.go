@@ -19,7 +19,9 @@ const redisStartWait = 30 * time.Second
 
 // openStore opens the configured backend. shared is the Redis store when
 // the deployment shares one (its rate limits and pauses go there too).
-func openStore(ctx context.Context, st config.Storage, log *slog.Logger) (storage.Store, *redis.Store, error) {
+// poll is the dispatcher's poll interval: a pause in claims several times
+// longer is an interruption to the Redis store (Config.ResumeGap).
+func openStore(ctx context.Context, st config.Storage, poll time.Duration, log *slog.Logger) (storage.Store, *redis.Store, error) {
 	if st.Driver != config.DriverRedis {
 		var opts []sqlite.Option
 		if st.Sync == "full" {
@@ -36,7 +38,7 @@ func openStore(ctx context.Context, st config.Storage, log *slog.Logger) (storag
 	}
 	cfg := redis.Config{URL: st.URL, Password: st.Password, Prefix: st.Prefix, Cluster: st.Cluster,
 		RequireAOFAlways: st.RequireAOFAlways, WaitReplicas: st.WaitReplicas, WaitTimeout: st.WaitTimeout,
-		Log: log.With("part", "storage")}
+		ResumeGap: max(redis.DefaultResumeGap, 4*poll), Log: log.With("part", "storage")}
 	deadline := time.Now().Add(redisStartWait)
 	for {
 		s, err := redis.Open(ctx, cfg)

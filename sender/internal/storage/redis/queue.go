@@ -22,7 +22,8 @@ import (
 // the time the caller gives, oldest due first, marks them sending,
 // counts the claim (the fence) and moves them into lease at now+lease.
 // Two instances claiming at once are serialised by Redis: a message is
-// leased once.
+// leased once. After an interruption (claimPulse) expired leases are held
+// back for Config.ResumeGrace: their owners may hold outcomes to write.
 //
 // With several apps, one round trip first reads the head of every app's
 // queue, so that the limit goes to the oldest due messages across apps;
@@ -42,6 +43,10 @@ func (s *Store) Claim(ctx context.Context, now time.Time, limit int, lease time.
 	if err != nil {
 		return nil, s.done(fmt.Errorf("claim: %w", err))
 	}
+	hold, err := s.holdLeases(ctx)
+	if err != nil {
+		return nil, s.done(fmt.Errorf("claim: %w", err))
+	}
 	nowMS, untilMS := toMS(now), toMS(now.Add(lease))
 	share := map[string]int{}
 	var rank map[string]int // queue member → place in the global order
@@ -51,7 +56,7 @@ func (s *Store) Claim(ctx context.Context, now time.Time, limit int, lease time.
 	case 1:
 		share[apps[0]] = limit
 	default:
-		if share, rank, err = s.peekDue(ctx, apps, nowMS, limit); err != nil {
+		if share, rank, err = s.peekDue(ctx, apps, nowMS, limit, hold); err != nil {
 			return nil, s.done(fmt.Errorf("claim: %w", err))
 		}
 	}
@@ -61,7 +66,7 @@ func (s *Store) Claim(ctx context.Context, now time.Time, limit int, lease time.
 		if n == 0 {
 			continue
 		}
-		v, err := s.run(ctx, app, "claim", nowMS, untilMS, n, nowMS).Result()
+		v, err := s.run(ctx, app, "claim", nowMS, untilMS, n, nowMS, hold).Result()
 		if err := s.done(err); err != nil {
 			// What earlier apps' scripts leased comes back after the lease:
 			// handing it out without the rest would be as good, but the
@@ -94,9 +99,31 @@ func (s *Store) Claim(ctx context.Context, now time.Time, limit int, lease time.
 	return out, nil
 }
 
-// peekDue reads up to limit due entries and expired leases of every app
-// and shares limit out to the oldest.
-func (s *Store) peekDue(ctx context.Context, apps []string, nowMS int64, limit int) (map[string]int, map[string]int, error) {
+// holdLeases notes this claim (claimPulse) and answers 1 while expired
+// leases are held back after an interruption, else 0.
+func (s *Store) holdLeases(ctx context.Context) (int, error) {
+	if s.cfg.ResumeGrace < 0 {
+		return 0, nil
+	}
+	left, err := s.sc.global["claimPulse"].Run(ctx, s.c, []string{s.claimsKey()},
+		s.cfg.ResumeGap.Milliseconds(), s.cfg.ResumeGrace.Milliseconds()).Int64()
+	if err != nil {
+		return 0, err
+	}
+	if left <= 0 {
+		s.holding.Store(false)
+		return 0, nil
+	}
+	if !s.holding.Swap(true) {
+		s.log.Warn("claims were interrupted (Redis away, or every instance): expired leases are held back so their owners can write their outcomes first",
+			"for", (time.Duration(left) * time.Millisecond).String())
+	}
+	return 1, nil
+}
+
+// peekDue reads up to limit due entries and, unless hold, the expired
+// leases of every app and shares limit out to the oldest.
+func (s *Store) peekDue(ctx context.Context, apps []string, nowMS int64, limit, hold int) (map[string]int, map[string]int, error) {
 	pipe := s.c.Pipeline()
 	type peek struct {
 		app        string
@@ -107,8 +134,10 @@ func (s *Store) peekDue(ctx context.Context, apps []string, nowMS int64, limit i
 	for i, app := range apps {
 		base := s.appBase(app)
 		peeks[i] = peek{app: app,
-			due:   pipe.ZRangeArgsWithScores(ctx, goredis.ZRangeArgs{Key: base + "due", Start: "-inf", Stop: max, ByScore: true, Count: int64(limit)}),
-			lease: pipe.ZRangeArgsWithScores(ctx, goredis.ZRangeArgs{Key: base + "lease", Start: "-inf", Stop: max, ByScore: true, Count: int64(limit)})}
+			due: pipe.ZRangeArgsWithScores(ctx, goredis.ZRangeArgs{Key: base + "due", Start: "-inf", Stop: max, ByScore: true, Count: int64(limit)})}
+		if hold == 0 {
+			peeks[i].lease = pipe.ZRangeArgsWithScores(ctx, goredis.ZRangeArgs{Key: base + "lease", Start: "-inf", Stop: max, ByScore: true, Count: int64(limit)})
+		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, nil, classify(err)
@@ -120,7 +149,11 @@ func (s *Store) peekDue(ctx context.Context, apps []string, nowMS int64, limit i
 	}
 	var all []entry
 	for _, p := range peeks {
-		for _, z := range append(p.due.Val(), p.lease.Val()...) {
+		zs := p.due.Val()
+		if p.lease != nil {
+			zs = append(zs, p.lease.Val()...)
+		}
+		for _, z := range zs {
 			all = append(all, entry{app: p.app, score: z.Score, member: fmt.Sprint(z.Member)})
 		}
 	}

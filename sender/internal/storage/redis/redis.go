@@ -83,7 +83,23 @@ type Config struct {
 	// Now is the clock for defaults (CreatedAt, key ages); Claim, Record
 	// and Redrive take their time from the caller.
 	Now func() time.Time
+	// ResumeGap and ResumeGrace hold back the claims of expired leases
+	// after an interruption: when no instance has claimed for longer than
+	// ResumeGap on Redis's clock (Redis restarted, or every instance was
+	// cut off from it), leases are not taken from their owners for
+	// ResumeGrace, so that instances holding outcomes they could not write
+	// meanwhile write them first (docs/redis.md#leases-across-instances).
+	// Zero: DefaultResumeGap, DefaultResumeGrace; a negative grace turns
+	// it off. ResumeGap must exceed the instances' poll interval.
+	ResumeGap, ResumeGrace time.Duration
 }
+
+// The defaults of Config.ResumeGap and ResumeGrace. The grace covers an
+// owner's outcome retry (at most 2 s apart) and its reconnect.
+const (
+	DefaultResumeGap   = time.Second
+	DefaultResumeGrace = 5 * time.Second
+)
 
 // Store is a storage.Store on Redis. Create it with Open.
 type Store struct {
@@ -95,7 +111,9 @@ type Store struct {
 	sc     *scripts
 
 	closed atomic.Bool
-	health health
+	// holding: the last claim found expired leases held back (logged once).
+	holding atomic.Bool
+	health  health
 
 	appsMu    sync.Mutex
 	apps      map[string]bool // apps with data, as last read (and written by this process)
@@ -134,6 +152,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	if cfg.WaitTimeout <= 0 {
 		cfg.WaitTimeout = time.Second
+	}
+	if cfg.ResumeGap <= 0 {
+		cfg.ResumeGap = DefaultResumeGap
+	}
+	if cfg.ResumeGrace == 0 {
+		cfg.ResumeGrace = DefaultResumeGrace
 	}
 	c, err := newClient(cfg)
 	if err != nil {
@@ -325,6 +349,7 @@ func (s *Store) eidKey(id string) string { return s.prefix + ":eid:" + id }
 func (s *Store) seqKey() string          { return s.prefix + ":seq" }
 func (s *Store) eseqKey() string         { return s.prefix + ":eseq" }
 func (s *Store) appsKey() string         { return s.prefix + ":apps" }
+func (s *Store) claimsKey() string       { return s.prefix + ":claims" }
 
 // checkApp refuses app names that would break the hash tag.
 func checkApp(app string) error {

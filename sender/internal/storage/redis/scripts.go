@@ -319,13 +319,17 @@ while i <= #ARGV do
 end
 return res
 `,
-	// claim: ARGV now, until, limit, updated. Leases the due messages and
-	// the expired leases, oldest due first (ties: the older message).
-	// Answers fence, id, fields per message.
+	// claim: ARGV now, until, limit, updated, hold (1: expired leases are
+	// held back, see claimPulse). Leases the due messages and the expired
+	// leases, oldest due first (ties: the older message). Answers fence,
+	// id, fields per message.
 	"claim": `
 local now, untl, n, upd = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local due = redis.call('ZRANGE', base .. 'due', '-inf', now, 'BYSCORE', 'LIMIT', 0, n, 'WITHSCORES')
-local exp = redis.call('ZRANGE', base .. 'lease', '-inf', now, 'BYSCORE', 'LIMIT', 0, n, 'WITHSCORES')
+local exp = {}
+if ARGV[5] ~= '1' then
+  exp = redis.call('ZRANGE', base .. 'lease', '-inf', now, 'BYSCORE', 'LIMIT', 0, n, 'WITHSCORES')
+end
 local out = {}
 local i, j = 1, 1
 while #out < 3 * n and (i <= #due or j <= #exp) do
@@ -942,6 +946,27 @@ return tonumber(redis.call('HGET', base .. 'm:' .. ARGV[1], 'wn') or '0')
 
 // Global scripts: one key each, no prelude.
 var globalSrc = map[string]string{
+	// claimPulse: KEYS claims. ARGV gap, grace (ms). Notes a claim on
+	// Redis's clock (written at most every gap/4, so an idle deployment
+	// does not write at every poll). When the last noted claim is more
+	// than gap ago (Redis was away, or every instance was), that is an
+	// interruption: answers, in ms, how much longer expired leases are
+	// held back (grace after the interruption's end), 0 when they are not.
+	"claimPulse": `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local gap, grace = tonumber(ARGV[1]), tonumber(ARGV[2])
+local v = redis.call('HMGET', KEYS[1], 'last', 'resumed')
+local last, resumed = tonumber(v[1]), tonumber(v[2]) or 0
+if last and (now - last > gap or now < last - gap) then
+  resumed = now
+  redis.call('HSET', KEYS[1], 'last', now, 'resumed', now)
+elseif not last or now - last >= gap / 4 then
+  redis.call('HSET', KEYS[1], 'last', now)
+end
+if now - resumed < grace then return grace - (now - resumed) end
+return 0
+`,
 	// deleteToken: KEYS token. Deletes it while it still holds ARGV[1].
 	"deleteToken": `
 if redis.call('HGET', KEYS[1], 't') == ARGV[1] then redis.call('DEL', KEYS[1]) end
