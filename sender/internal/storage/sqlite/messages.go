@@ -43,9 +43,11 @@ const (
 	FROM broadcasts WHERE id = ?`
 	sqlBroadcastCounts = `SELECT status, COUNT(*) FROM messages
 	WHERE broadcast_id = ? GROUP BY status`
-	// sqlCounts reads the counts the triggers keep (schema version 7).
+	// sqlCounts reads the counts kept in status_counts (schema versions 7
+	// and 13).
 	sqlCounts = `SELECT status, n FROM status_counts`
-	// sqlCountInserted adds a fan-out's rows of one status (?2).
+	// sqlCountInserted adds ?1 (negative: removes) to the count of status
+	// ?2: once per status and batch (writer.flushCounts).
 	sqlCountInserted = `UPDATE status_counts SET n = n + ?1 WHERE status = ?2`
 	// sqlAppCounts counts one app's messages: GET /v1/apps, an operator's
 	// read, not a probe's.
@@ -454,8 +456,13 @@ func (s *Store) AppCounts(ctx context.Context, app string) (_ map[message.Status
 func (s *Store) Cancel(ctx context.Context, id string, now time.Time) (message.Message, error) {
 	var r msgRow
 	err := s.submit(ctx, false, func(w *writer) error {
-		err := w.st.cancel.QueryRow(toMS(now), id).Scan(r.dest()...)
+		from, err := w.statusOf(id)
+		if err != nil {
+			return fmt.Errorf("cancel message %s: %w", id, err)
+		}
+		err = w.st.cancel.QueryRow(toMS(now), id).Scan(r.dest()...)
 		if err == nil {
+			w.countMove(from, message.StatusCancelled, 1)
 			return nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
@@ -478,8 +485,13 @@ func (s *Store) Cancel(ctx context.Context, id string, now time.Time) (message.M
 func (s *Store) Redrive(ctx context.Context, id string, now time.Time) (message.Message, error) {
 	var r msgRow
 	err := s.submit(ctx, false, func(w *writer) error {
-		err := w.st.redrive.QueryRow(toMS(now), toMS(now), id).Scan(r.dest()...)
+		from, err := w.statusOf(id)
+		if err != nil {
+			return fmt.Errorf("redrive message %s: %w", id, err)
+		}
+		err = w.st.redrive.QueryRow(toMS(now), toMS(now), id).Scan(r.dest()...)
 		if err == nil {
+			w.countMove(from, message.StatusQueued, 1)
 			return nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
@@ -495,6 +507,17 @@ func (s *Store) Redrive(ctx context.Context, id string, now time.Time) (message.
 		return message.Message{}, fmt.Errorf("redrive: %w", err)
 	}
 	return m, nil
+}
+
+// statusOf reads a message's status in the writer's transaction, before
+// a change whose move it counts; "" for no such message.
+func (w *writer) statusOf(id string) (message.Status, error) {
+	var status string
+	err := w.st.msgStatus.QueryRow(id).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return message.Status(status), err
 }
 
 // stateErr explains why a state-guarded UPDATE matched nothing: the message

@@ -2,8 +2,11 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -85,21 +88,21 @@ func matchWhere(rsn reason.Reason, code, recipient string, from, to time.Time) (
 
 // CancelMatching implements storage.Store: one bulk step.
 func (s *Store) CancelMatching(ctx context.Context, sel storage.Selection, now time.Time, limit int) (int, error) {
-	return s.updateMatching(ctx, "cancel messages", sel, message.Cancellable, limit,
+	return s.updateMatching(ctx, "cancel messages", message.StatusCancelled, sel, message.Cancellable, limit,
 		`SET status = 'cancelled', lease_until = 0, updated_at = ?, reason = 'cancelled', held = 0`, toMS(now))
 }
 
 // RedriveMatching implements storage.Store: one bulk step.
 func (s *Store) RedriveMatching(ctx context.Context, sel storage.Selection, now time.Time, limit int) (int, error) {
-	return s.updateMatching(ctx, "redrive messages", sel, message.Redrivable, limit,
+	return s.updateMatching(ctx, "redrive messages", message.StatusQueued, sel, message.Redrivable, limit,
 		`SET status = 'queued', retries = 0, next_attempt_at = ?, lease_until = 0, updated_at = ?, reason = '', held = 0`,
 		toMS(now), toMS(now))
 }
 
-// updateMatching applies set (with its arguments) to up to limit messages
-// sel selects among allowed statuses, oldest first, in one step of the
-// writer's bulk lane.
-func (s *Store) updateMatching(ctx context.Context, op string, sel storage.Selection, allowed []message.Status,
+// updateMatching applies set (with its arguments), which moves a message to
+// status to, to up to limit messages sel selects among allowed statuses,
+// oldest first, in one step of the writer's bulk lane.
+func (s *Store) updateMatching(ctx context.Context, op string, to message.Status, sel storage.Selection, allowed []message.Status,
 	limit int, set string, setArgs ...any) (int, error) {
 	if limit <= 0 {
 		return 0, nil
@@ -108,16 +111,57 @@ func (s *Store) updateMatching(ctx context.Context, op string, sel storage.Selec
 	if !ok {
 		return 0, nil
 	}
-	q := `UPDATE messages ` + set + ` WHERE seq IN (SELECT seq FROM messages WHERE ` + where + ` ORDER BY seq LIMIT ?)`
-	args = append(append(setArgs, args...), limit)
+	// The rows are picked first and changed by seq: the move from each
+	// one's status is counted (status_counts, schema version 13).
+	pick := `SELECT seq, status FROM messages WHERE ` + where + ` ORDER BY seq LIMIT ?`
+	args = append(args, limit)
+	update := `UPDATE messages ` + set + ` WHERE seq IN (SELECT value FROM json_each(?))`
 	var n int64
 	err := s.submitBulk(ctx, func(w *writer) error {
-		res, err := w.conn.ExecContext(context.Background(), q, args...)
+		bg := context.Background()
+		rows, err := w.conn.QueryContext(bg, pick, args...)
 		if err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
-		n, err = res.RowsAffected()
-		return err
+		var (
+			list = []byte{'['}
+			from = make([]int, len(message.Statuses))
+		)
+		for rows.Next() {
+			var (
+				seq    int64
+				status sql.RawBytes
+			)
+			if err := rows.Scan(&seq, &status); err != nil {
+				rows.Close()
+				return fmt.Errorf("%s: %w", op, err)
+			}
+			if len(list) > 1 {
+				list = append(list, ',')
+			}
+			list = strconv.AppendInt(list, seq, 10)
+			if i := statusIndexBytes(status); i >= 0 {
+				from[i]++
+			}
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		if len(list) == 1 {
+			return nil
+		}
+		list = append(list, ']')
+		res, err := w.conn.ExecContext(bg, update, append(setArgs[:len(setArgs):len(setArgs)], string(list))...)
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		for i, k := range from {
+			w.countMove(message.Statuses[i], to, k)
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, err

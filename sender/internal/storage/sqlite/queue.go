@@ -19,12 +19,16 @@ const (
 	// stopping after ?2 rows, merged by due time. Ties go to the older
 	// message. INDEXED BY because the planner, seeing "status = …",
 	// otherwise prefers messages_status and sorts every due row.
-	sqlClaimDue = `SELECT seq, due FROM (
-		SELECT seq, next_attempt_at AS due FROM messages INDEXED BY messages_due
+	//
+	// Each row's status is returned to count the claim (status_counts):
+	// the first scan reads the row for it anyway (its WHERE checks the
+	// status), the second is only 'sending'.
+	sqlClaimDue = `SELECT seq, due, status FROM (
+		SELECT seq, next_attempt_at AS due, status FROM messages INDEXED BY messages_due
 		WHERE status IN ('queued', 'retrying') AND next_attempt_at <= ?1
 		ORDER BY next_attempt_at, seq LIMIT ?2)
 	UNION ALL
-	SELECT seq, due FROM (
+	SELECT seq, due, 'sending' FROM (
 		SELECT seq, lease_until AS due FROM messages INDEXED BY messages_lease
 		WHERE status = 'sending' AND lease_until <= ?1
 		ORDER BY lease_until, seq LIMIT ?2)
@@ -36,7 +40,8 @@ const (
 	WHERE seq IN (SELECT value FROM json_each(?3))
 	RETURNING seq, claims, ` + msgCols
 
-	// sqlRecordMessage only applies under the claim whose fence ?9 is:
+	// sqlRecordMessage only applies under the claim whose fence ?9 is
+	// (so the message was sending: Record counts the move from there):
 	// a late worker whose lease ran out cannot overwrite the outcome of the
 	// worker that claimed the message after it, nor a message already
 	// settled.
@@ -75,13 +80,22 @@ func (s *Store) Claim(ctx context.Context, now time.Time, limit int, lease time.
 		var (
 			seqs []int64
 			list = []byte{'['}
+			// from counts the picked rows by their status before the
+			// claim (sending: a lease that ran out).
+			from = make([]int, len(message.Statuses))
 		)
 		// The query may return up to twice limit rows (claimDueStmt).
 		for len(seqs) < limit && rows.Next() {
-			var seq, due int64
-			if err := rows.Scan(&seq, &due); err != nil {
+			var (
+				seq, due int64
+				status   sql.RawBytes
+			)
+			if err := rows.Scan(&seq, &due, &status); err != nil {
 				rows.Close()
 				return fmt.Errorf("claim: %w", err)
+			}
+			if i := statusIndexBytes(status); i >= 0 {
+				from[i]++
 			}
 			if len(seqs) > 0 {
 				list = append(list, ',')
@@ -115,6 +129,15 @@ func (s *Store) Claim(ctx context.Context, now time.Time, limit int, lease time.
 		}
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			return abandon(fmt.Errorf("claim: %w", err))
+		}
+		if len(bySeq) != len(seqs) {
+			// Read and marked in one transaction of the only writer: the
+			// UPDATE matches every row the SELECT picked, or the counts
+			// below would be wrong.
+			return abandon(fmt.Errorf("claim: %d of %d picked messages marked", len(bySeq), len(seqs)))
+		}
+		for i, n := range from {
+			w.countMove(message.Statuses[i], message.StatusSending, n)
 		}
 		// RETURNING has no order; hand them out oldest due first.
 		for _, seq := range seqs {
@@ -186,6 +209,7 @@ func (s *Store) Record(ctx context.Context, id string, fence int64, a *message.A
 		} else if n == 0 {
 			return leaseErr(w, id, fence)
 		}
+		w.countMove(message.StatusSending, u.Status, 1)
 		for _, x := range attempts {
 			if _, err := w.st.insertAttempt.Exec(x...); err != nil {
 				return abandon(fmt.Errorf("record message %s: attempt: %w", id, err))

@@ -69,24 +69,58 @@ type writer struct {
 	finishCheckpoint atomic.Bool
 	// health is what the writer's transactions came to (health.go).
 	health health
-	// inserted counts the new rows of each status the current request
-	// inserted (countInsert); batchInserted adds up those of the batch's
-	// requests that succeeded, written to status_counts once before the
-	// COMMIT (flushCounts): one statement per status and batch, not one
-	// per accepted message.
-	// Both are indexed like message.Statuses.
-	inserted, batchInserted []int
+	// counted is the change in the number of messages of each status the
+	// current request made (countInsert, countMove); batchCounted adds up
+	// those of the batch's requests that succeeded, written to
+	// status_counts once before the COMMIT (flushCounts): one statement
+	// per status and batch, not one or two per message. Both are indexed
+	// like message.Statuses.
+	counted, batchCounted []int
+}
+
+// statusIndex is st's position in message.Statuses, -1 if none.
+func statusIndex(st message.Status) int {
+	for i, x := range message.Statuses {
+		if x == st {
+			return i
+		}
+	}
+	return -1
+}
+
+// statusIndexBytes is statusIndex for a status read as bytes, without
+// making a string of it.
+func statusIndexBytes(b []byte) int {
+	for i, x := range message.Statuses {
+		if string(b) == string(x) {
+			return i
+		}
+	}
+	return -1
 }
 
 // countInsert records that the current request inserted n rows of status
-// st (status_counts: schema version 7). Only the code that inserts rows
-// counts them; triggers count status changes and deletions.
+// st (status_counts: schema version 7).
 func (w *writer) countInsert(st message.Status, n int) {
-	for i, x := range message.Statuses {
-		if x == st {
-			w.inserted[i] += n
-			return
-		}
+	if i := statusIndex(st); i >= 0 {
+		w.counted[i] += n
+	}
+}
+
+// countMove records that the current request moved n rows from status
+// from to status to. Every statement that changes a message's status
+// counts it this way, in the request that runs it (schema version 13
+// dropped the trigger that did): claims, outcomes, cancels and redrives.
+// Only deletions are still counted by a trigger (retention).
+func (w *writer) countMove(from, to message.Status, n int) {
+	if from == to || n == 0 {
+		return
+	}
+	if i := statusIndex(from); i >= 0 {
+		w.counted[i] -= n
+	}
+	if i := statusIndex(to); i >= 0 {
+		w.counted[i] += n
 	}
 }
 
@@ -94,22 +128,22 @@ func (w *writer) countInsert(st message.Status, n int) {
 // them with its rolled-back writes.
 func (w *writer) settle(ok bool) {
 	if ok {
-		for i, n := range w.inserted {
-			w.batchInserted[i] += n
+		for i, n := range w.counted {
+			w.batchCounted[i] += n
 		}
 	}
-	clear(w.inserted)
+	clear(w.counted)
 }
 
 // flushCounts writes the batch's counts, in its transaction.
 func (w *writer) flushCounts() error {
-	defer clear(w.batchInserted)
-	for i, n := range w.batchInserted {
+	defer clear(w.batchCounted)
+	for i, n := range w.batchCounted {
 		if n == 0 {
 			continue
 		}
 		if _, err := w.st.countInserted.Exec(n, string(message.Statuses[i])); err != nil {
-			return fmt.Errorf("count new messages: %w", err)
+			return fmt.Errorf("count messages: %w", err)
 		}
 	}
 	return nil
@@ -162,8 +196,8 @@ func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int, delay time.Dur
 
 		claimDueBy: map[int]*sql.Stmt{},
 
-		inserted:      make([]int, len(message.Statuses)),
-		batchInserted: make([]int, len(message.Statuses)),
+		counted:      make([]int, len(message.Statuses)),
+		batchCounted: make([]int, len(message.Statuses)),
 	}
 	for _, p := range []struct {
 		st    **sql.Stmt
@@ -416,7 +450,7 @@ func (w *writer) runBatch(batch []*request) {
 		return
 	}
 
-	clear(w.batchInserted)
+	clear(w.batchCounted)
 	if len(live) == 1 {
 		// Alone in the batch: the transaction is the savepoint.
 		errs[0] = live[0].run(w)

@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"ListExaminedBound", testListExaminedBound},
 		{"Counts", testCounts},
 		{"CountsKept", testCountsKept},
+		{"CountsEveryMove", testCountsEveryMove},
 		{"Broadcast", testBroadcast},
 		{"BroadcastAllOrNone", testBroadcastAllOrNone},
 		{"ClaimDueOrder", testClaimDueOrder},
@@ -610,6 +611,156 @@ func testCountsKept(t *testing.T, s storage.Store) {
 	}
 	if total != 9 {
 		t.Errorf("%d messages in all, want 9", total)
+	}
+}
+
+// checkCounts compares Counts with a listing of each status: the counts
+// are kept incrementally (issue 15), so any path that forgets to count a
+// move shows here. want is the number of messages in all.
+func checkCounts(t *testing.T, s storage.Store, step string, want int) {
+	t.Helper()
+	got, err := s.Counts(context.Background())
+	if err != nil {
+		t.Fatalf("%s: Counts: %v", step, err)
+	}
+	total := 0
+	for _, st := range message.Statuses {
+		n := len(listAll(t, s, storage.Filter{Status: st, Limit: 1000}))
+		total += n
+		if got[st] != n {
+			t.Errorf("%s: Counts[%s] = %d, listing finds %d (all: %v)", step, st, got[st], n, got)
+		}
+	}
+	if total != want {
+		t.Errorf("%s: %d messages in all, want %d", step, total, want)
+	}
+}
+
+// testCountsEveryMove: every status change keeps Counts exact — claims of
+// queued, retrying and expired-lease messages, each outcome, outcomes
+// refused for a lost lease, single and bulk cancels and redrives, and many
+// claims and outcomes at once (sharing a backend's batches, some of them
+// failing).
+func testCountsEveryMove(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	var batch []message.Message
+	for i := range 12 {
+		batch = append(batch, msg("app1", fmt.Sprint("u", i)))
+	}
+	enqueue(t, s, batch...)
+	checkCounts(t, s, "enqueued", 12)
+
+	c := claim(t, s, at(time.Second), 6, time.Minute)
+	if len(c) != 6 {
+		t.Fatalf("claimed %d, want 6", len(c))
+	}
+	checkCounts(t, s, "claimed 6", 12)
+	outcomes := []message.Status{message.StatusDelivered, message.StatusFailed, message.StatusRetrying,
+		message.StatusRejected, message.StatusQueued}
+	for i, st := range outcomes {
+		if err := s.Record(ctx, c[i].ID, c[i].Lease.Fence, nil, storage.Update{Status: st, NextAttemptAt: at(2 * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkCounts(t, s, "recorded 5", 12)
+	// An outcome under a stale fence or for a settled message changes
+	// nothing, counts included.
+	if err := s.Record(ctx, c[0].ID, c[0].Lease.Fence, nil, storage.Update{Status: message.StatusFailed}); !errors.Is(err, storage.ErrLeaseLost) {
+		t.Errorf("Record of a delivered message: %v, want ErrLeaseLost", err)
+	}
+	if err := s.Record(ctx, c[5].ID, c[5].Lease.Fence+1, nil, storage.Update{Status: message.StatusFailed}); !errors.Is(err, storage.ErrLeaseLost) {
+		t.Errorf("Record under another fence: %v, want ErrLeaseLost", err)
+	}
+	checkCounts(t, s, "refused outcomes", 12)
+
+	// The lease of c[5] runs out: claimed again (sending → sending),
+	// together with the retrying and queued ones.
+	again := claim(t, s, at(5*time.Minute), 20, time.Minute)
+	if len(again) != 9 {
+		t.Fatalf("claimed %d again, want 9 (6 queued, 1 retrying, 1 requeued, 1 expired lease)", len(again))
+	}
+	checkCounts(t, s, "claimed again", 12)
+
+	// Many outcomes at once, a stale one among them.
+	var wg sync.WaitGroup
+	for i, m := range again {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st := outcomes[i%2] // delivered, failed
+			fence := m.Lease.Fence
+			if i == 3 {
+				fence++ // refused
+			}
+			err := s.Record(ctx, m.ID, fence, nil, storage.Update{Status: st})
+			if i == 3 && !errors.Is(err, storage.ErrLeaseLost) || i != 3 && err != nil {
+				t.Errorf("Record %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	checkCounts(t, s, "recorded at once", 12)
+	if err := s.Record(ctx, again[3].ID, again[3].Lease.Fence, nil, storage.Update{Status: message.StatusRetrying, NextAttemptAt: at(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+
+	enqueue(t, s, msg("app1", "v1"), msg("app1", "v2"), msg("app1", "v3"))
+	queued := listAll(t, s, storage.Filter{Status: message.StatusQueued, Limit: 1000})
+	if len(queued) != 3 {
+		t.Fatalf("%d queued, want 3", len(queued))
+	}
+	if _, err := s.Cancel(ctx, queued[0], at(6*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Cancel(ctx, queued[0], at(6*time.Minute)); !errors.Is(err, storage.ErrConflict) {
+		t.Errorf("second Cancel: %v, want ErrConflict", err)
+	}
+	checkCounts(t, s, "cancelled 1", 15)
+	failed := listAll(t, s, storage.Filter{Status: message.StatusFailed, Limit: 1000})
+	if len(failed) == 0 {
+		t.Fatal("no failed message")
+	}
+	if _, err := s.Redrive(ctx, failed[0], at(6*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Redrive(ctx, failed[0], at(6*time.Minute)); !errors.Is(err, storage.ErrConflict) {
+		t.Errorf("second Redrive: %v, want ErrConflict", err)
+	}
+	checkCounts(t, s, "redriven 1", 15)
+	// Bulk: cancel queued and retrying ones, then redrive the failed,
+	// rejected and cancelled ones, in steps of 2.
+	for _, step := range []struct {
+		name string
+		run  func() (int, error)
+	}{
+		{"cancel matching", func() (int, error) {
+			return s.CancelMatching(ctx, storage.Selection{App: "app1"}, at(7*time.Minute), 2)
+		}},
+		{"redrive matching", func() (int, error) {
+			return s.RedriveMatching(ctx, storage.Selection{App: "app1"}, at(8*time.Minute), 2)
+		}},
+	} {
+		for i := 0; ; i++ {
+			n, err := step.run()
+			if err != nil {
+				t.Fatalf("%s: %v", step.name, err)
+			}
+			checkCounts(t, s, fmt.Sprintf("%s step %d", step.name, i), 15)
+			if n == 0 {
+				break
+			}
+			if i > 20 {
+				t.Fatalf("%s: no end", step.name)
+			}
+		}
+	}
+	// Everything is queued again but the delivered ones.
+	got, err := s.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[message.StatusQueued]+got[message.StatusDelivered] != 15 || got[message.StatusDelivered] == 0 {
+		t.Errorf("after the bulk steps: %v, want only queued and delivered", got)
 	}
 }
 
