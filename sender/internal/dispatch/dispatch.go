@@ -441,6 +441,12 @@ func (d *Dispatcher) process(ctx context.Context, m message.Message) {
 	app.gate.RUnlock()
 	if wait > 0 {
 		time.Sleep(wait)
+		// The wait for the app's rate came out of the lease too: a send
+		// started with less than it needs would be cut by the lease.
+		if time.Until(deadline) < d.sendNeeds() {
+			d.release(m, d.now())
+			return
+		}
 	}
 	lctx, cancelLease := context.WithDeadline(ctx, deadline)
 	defer cancelLease()

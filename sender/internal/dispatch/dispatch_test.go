@@ -471,6 +471,55 @@ func TestNoSendWithoutItsTimeout(t *testing.T) {
 	}
 }
 
+// The wait for the app's rate comes out of the lease as well: a message
+// whose lease no longer holds a whole send timeout after that wait is
+// handed back unsent, not sent to be cut by the lease's deadline.
+func TestNoSendWithoutItsTimeoutAfterRateWait(t *testing.T) {
+	t.Parallel()
+	cfg := delivery()
+	cfg.Lease, cfg.SendTimeout = 2*time.Second, time.Second
+	var (
+		mu   sync.Mutex
+		left []time.Duration // of the send's own deadline, at its start
+	)
+	c := &client{send: func(ctx context.Context, _ platform.Send) error {
+		d, _ := ctx.Deadline()
+		mu.Lock()
+		left = append(left, time.Until(d))
+		mu.Unlock()
+		return nil
+	}}
+	// 0.7 s of the 2 s lease spent waiting for the store: 1.1 s left
+	// after the margin, enough for the first send; the second waits 0.2 s
+	// for the app's rate (5/s, no burst) and has 0.9 s left after it.
+	st := &store{queue: messages(2), claimDelay: 700 * time.Millisecond}
+	apps := map[string]*dispatch.App{"app": {Name: "app", Platform: "wechat", Client: c, Shaper: ratelimit.New(5, 1, 0)}}
+	stop := run(dispatch.New(st, apps, cfg, slog.New(slog.DiscardHandler)))
+	waitFor(t, "both outcomes", func() bool { return len(st.snapshot()) == 2 })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, l := range left {
+		if l < cfg.SendTimeout-50*time.Millisecond {
+			t.Errorf("a send started with %v before its deadline, want its whole timeout %v", l, cfg.SendTimeout)
+		}
+	}
+	var handedBack int
+	for _, r := range st.snapshot() {
+		if r.attempt == nil && r.update.Status == message.StatusQueued {
+			handedBack++
+		}
+	}
+	// On a loaded machine the first may be handed back too (its 0.1 s to
+	// spare gone before its check): what must hold is that the one that
+	// waited for the rate is.
+	if handedBack < 1 || len(left)+handedBack != 2 {
+		t.Errorf("%d sends, %d handed back: want the one that waited for the rate handed back", len(left), handedBack)
+	}
+}
+
 // An outcome the store cannot write (disk full) is kept and written again,
 // and no message is claimed until it is: once its lease ran out, a claim
 // would hand the message to a second worker.
