@@ -339,13 +339,168 @@ func TestCampaignBroadcastHTTP(t *testing.T) {
 		t.Errorf("group broadcast at night: %d send_at %v, want held to 08:00 + ramp", code, g.SendAt)
 	}
 	gb["dedup"] = map[string]any{"key": "x", "window": "1h"}
-	if code, b := s.do(http.MethodPost, "/v1/broadcasts", gb); code != http.StatusUnprocessableEntity || !containsProblem(b, "dedup") {
-		t.Errorf("dedup on a group broadcast: %d %s, want 422 naming dedup", code, b)
+	gb["page"] = "pages/order/detail?id=bc3"
+	if code, b := s.do(http.MethodPost, "/v1/broadcasts", gb); code != http.StatusAccepted {
+		t.Errorf("dedup on a group broadcast: %d %s, want 202 (applied to each member at the fan-out)", code, b)
+	}
+	gb["dedup"] = map[string]any{"window": "forever"}
+	if code, b := s.do(http.MethodPost, "/v1/broadcasts", gb); code != http.StatusUnprocessableEntity || !containsProblem(b, "dedup.window") {
+		t.Errorf("a bad dedup.window on a group broadcast: %d %s, want 422 naming dedup.window", code, b)
 	}
 	clk.Set(end.Add(30 * time.Minute))
 	for _, m := range page.Items {
 		if m.To != users[0] {
 			s.wait(m.ID, message.StatusDelivered, 20*time.Second)
+		}
+	}
+}
+
+// broadcastOutcome waits until broadcast id is fanned out and answers its
+// messages by recipient.
+func (s *svc) broadcastOutcome(id string, n int) map[string]message.Message {
+	s.t.Helper()
+	if err := eventually(30*time.Second, func() bool {
+		_, raw := s.do(http.MethodGet, "/v1/broadcasts/"+id, nil)
+		var st struct {
+			FannedOut int `json:"fanned_out"`
+		}
+		mustJSON(s.t, raw, &st)
+		return st.FannedOut == n
+	}); err != nil {
+		s.t.Fatalf("fan-out of broadcast %s: %v", id, err)
+	}
+	code, b := s.do(http.MethodGet, query("/v1/messages", "broadcast", id, "limit", "100"), nil)
+	var page struct {
+		Items []message.Message `json:"items"`
+	}
+	mustJSON(s.t, b, &page)
+	if code != http.StatusOK || len(page.Items) != n {
+		s.t.Fatalf("the messages of broadcast %s: %d %s, want %d", id, code, b, n)
+	}
+	out := map[string]message.Message{}
+	for _, m := range page.Items {
+		out[m.To] = m
+	}
+	return out
+}
+
+// broadcastCounts answers GET /v1/broadcasts/{id}'s counts.
+func (s *svc) broadcastCounts(id string) map[message.Status]int {
+	s.t.Helper()
+	_, raw := s.do(http.MethodGet, "/v1/broadcasts/"+id, nil)
+	var st struct {
+		Counts map[message.Status]int `json:"counts"`
+	}
+	mustJSON(s.t, raw, &st)
+	return st.Counts
+}
+
+// TestCampaignGroupBroadcastHTTP: dedup and frequency caps apply to each
+// member of a group broadcast as it is fanned out, and to each row of a
+// CSV broadcast: a member who got the template within the window gets a
+// rejected duplicate pointing at it, one at the cap a rejected
+// frequency_cap message, counted in the broadcast's counts; a group
+// broadcast's own dedup key tells campaigns apart.
+func TestCampaignGroupBroadcastHTTP(t *testing.T) {
+	t.Parallel()
+	clk := newTestClock(time.Date(2030, 1, 2, 4, 0, 0, 0, time.UTC)) // 12:00 in Shanghai
+	s := campaignService(t, config.Campaigns{Dedup: &config.Dedup{Window: time.Hour},
+		FrequencyCaps: []config.FrequencyCap{{Period: config.PeriodDay, Limit: 2}}}, clk)
+	first := s.post(msg(shopApp, users[0], "g0"))
+	for _, k := range []string{"a", "b"} { // users[1] at the day's cap
+		m := msg(shopApp, users[1], "g1"+k)
+		m["dedup"] = map[string]any{"key": k}
+		if got := s.post(m); got.Status != message.StatusQueued {
+			t.Fatalf("users[1] %s: %s %q", k, got.Status, got.Reason)
+		}
+	}
+	if code, b := s.do(http.MethodPut, "/v1/groups/fans?app="+shopApp, map[string]any{"members": users[:4]}); code != http.StatusOK && code != http.StatusCreated {
+		t.Fatalf("PUT group: %d %s", code, b)
+	}
+	group := func(marker string, dedup map[string]any) string {
+		t.Helper()
+		gb := msg(shopApp, "", marker)
+		delete(gb, "to")
+		gb["group"] = "fans"
+		if dedup != nil {
+			gb["dedup"] = dedup
+		}
+		code, b := s.do(http.MethodPost, "/v1/broadcasts", gb)
+		var bc struct {
+			ID string `json:"id"`
+		}
+		mustJSON(t, b, &bc)
+		if code != http.StatusAccepted {
+			t.Fatalf("group broadcast %s: %d %s", marker, code, b)
+		}
+		return bc.ID
+	}
+	// The app's window, no key.
+	bc1 := group("gb1", nil)
+	ms := s.broadcastOutcome(bc1, 4)
+	if m := ms[users[0]]; m.Status != message.StatusRejected || m.Reason != reason.Duplicate || m.DuplicateOf != first.ID {
+		t.Errorf("users[0]: %s %q duplicate_of %q, want a duplicate of %s", m.Status, m.Reason, m.DuplicateOf, first.ID)
+	}
+	if m := ms[users[1]]; m.Status != message.StatusRejected || m.Reason != reason.FrequencyCap {
+		t.Errorf("users[1]: %s %q, want rejected frequency_cap", m.Status, m.Reason)
+	}
+	for _, u := range users[2:4] {
+		s.wait(ms[u].ID, message.StatusDelivered, 20*time.Second)
+	}
+	if c := s.broadcastCounts(bc1); c[message.StatusRejected] != 2 || c[message.StatusDelivered] != 2 {
+		t.Errorf("broadcast counts %v, want 2 rejected, 2 delivered", c)
+	}
+	// The broadcast's own key: another campaign, not a duplicate of the
+	// first; the same key again is.
+	bc2 := group("gb2", map[string]any{"key": "spring"})
+	ms2 := s.broadcastOutcome(bc2, 4)
+	for _, u := range []string{users[0], users[2], users[3]} {
+		if m := ms2[u]; m.Status == message.StatusRejected {
+			t.Errorf("%s under its own key: rejected %q", u, m.Reason)
+		}
+	}
+	if m := ms2[users[1]]; m.Reason != reason.FrequencyCap {
+		t.Errorf("users[1] under its own key: %s %q, want frequency_cap", m.Status, m.Reason)
+	}
+	bc3 := group("gb3", map[string]any{"key": "spring"})
+	ms3 := s.broadcastOutcome(bc3, 4)
+	for _, u := range []string{users[0], users[2], users[3]} {
+		if m := ms3[u]; m.Reason != reason.Duplicate || m.DuplicateOf != ms2[u].ID {
+			t.Errorf("%s again under spring: %s %q duplicate_of %q, want a duplicate of %s", u, m.Status, m.Reason, m.DuplicateOf, ms2[u].ID)
+		}
+	}
+	// A CSV broadcast: each row admitted as it is fanned out. users[2]
+	// and users[3] are at the day's cap (gb1, gb2) — so is users[0]
+	// (g0, gb2); users[4] and users[5] are new.
+	csv := "to,character_string3\n" + users[2] + ",c2\n" + users[4] + ",c4\n" + users[5] + ",c5\n"
+	path := csvQuery("app", shopApp, "template_id", tmpl, "dedup_key", "spring",
+		"data", `{"thing1":"大促","time2":"2024-05-01 12:30"}`)
+	code, raw := s.do(http.MethodPost, path, csv, "Content-Type", "text/csv")
+	if code != http.StatusAccepted {
+		t.Fatalf("POST CSV: %d %s", code, raw)
+	}
+	var ca csvAnswer
+	mustJSON(t, raw, &ca)
+	mc := s.broadcastOutcome(ca.ID, 3)
+	if m := mc[users[2]]; m.Reason != reason.Duplicate || m.DuplicateOf != ms2[users[2]].ID {
+		t.Errorf("CSV row users[2]: %s %q duplicate_of %q, want a duplicate of %s", m.Status, m.Reason, m.DuplicateOf, ms2[users[2]].ID)
+	}
+	for u, own := range map[string]string{users[4]: "c4", users[5]: "c5"} {
+		if m := s.wait(mc[u].ID, message.StatusDelivered, 20*time.Second); m.Data["character_string3"] != own {
+			t.Errorf("CSV row %s: data %v, want its own character_string3 %s", u, m.Data, own)
+		}
+	}
+	if code, b := s.do(http.MethodPost, csvQuery("app", shopApp, "template_id", tmpl, "dedup_window", "forever",
+		"data", `{"thing1":"大促","time2":"2024-05-01 12:30"}`), csv, "Content-Type", "text/csv"); code != http.StatusUnprocessableEntity ||
+		!containsProblem(b, "dedup_window") {
+		t.Errorf("a bad dedup_window: %d %s, want 422 naming dedup_window", code, b)
+	}
+	// The next day the caps have room again, and the window (1h) is over.
+	clk.Add(24 * time.Hour)
+	bc4 := group("gb4", nil)
+	for u, m := range s.broadcastOutcome(bc4, 4) {
+		if m.Status == message.StatusRejected {
+			t.Errorf("the next day, %s: rejected %q", u, m.Reason)
 		}
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/minipush/minipush/sender/internal/api"
 	"github.com/minipush/minipush/sender/internal/apphealth"
 	"github.com/minipush/minipush/sender/internal/bulk"
+	"github.com/minipush/minipush/sender/internal/campaign"
 	"github.com/minipush/minipush/sender/internal/config"
 	"github.com/minipush/minipush/sender/internal/consent"
 	"github.com/minipush/minipush/sender/internal/console"
@@ -221,6 +222,26 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 			s.metrics.WebhookDeliveries.WithLabelValues(outcome).Inc()
 			s.metrics.WebhookLatency.Observe(d.Seconds())
 		}})
+	// Campaign rules apply to every broadcast: a group's members at its
+	// fan-out, a schedule's runs (docs/campaigns.md).
+	rules := map[string]*campaign.Rules{}
+	for _, a := range cfg.Apps {
+		rules[a.Name], _ = campaign.New(a.Campaigns) // config.Validate refused a bad one
+	}
+	admitNow := o.now
+	if admitNow == nil {
+		admitNow = time.Now
+	}
+	if fa, ok := store.(storage.FanOutAdmitter); ok {
+		fa.SetFanOutAdmit(func(b message.Broadcast, m *message.Message) { rules[b.App].FanOut(b, m, admitNow()) })
+	}
+	campaignCounted := func(app, what, rule string) {
+		if what == "held" {
+			s.metrics.CampaignHeld.WithLabelValues(app, rule).Inc()
+		} else {
+			s.metrics.CampaignRejected.WithLabelValues(app, rule).Inc()
+		}
+	}
 	scheduleChanged := func() {}
 	if st, ok := store.(schedule.Store); ok {
 		s.schedules = schedule.New(st, o.clock, log.With("part", "schedules"), schedule.Hooks{
@@ -228,6 +249,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 			FanOut:   s.bulk.Wake,
 			Ran:      func(app, outcome string) { s.metrics.ScheduleRuns.WithLabelValues(app, outcome).Inc() },
 			Accepted: func(app string, n int) { s.metrics.Accepted.WithLabelValues(app).Add(float64(n)) },
+			Rules:    func(app string) *campaign.Rules { return rules[app] },
+			Campaign: campaignCounted,
 		}, schedule.DefaultPoll)
 		scheduleChanged = s.schedules.Wake
 	}
@@ -237,13 +260,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		FanOut:      s.bulk.Wake,
 		Accepted:    func(app string, n int) { s.metrics.Accepted.WithLabelValues(app).Add(float64(n)) },
 		Rejected:    func(app, rule string) { s.metrics.Rejected.WithLabelValues(app, rule).Inc() },
-		Campaign: func(app, what, rule string) {
-			if what == "held" {
-				s.metrics.CampaignHeld.WithLabelValues(app, rule).Inc()
-			} else {
-				s.metrics.CampaignRejected.WithLabelValues(app, rule).Inc()
-			}
-		},
+		Campaign:    campaignCounted,
 		AudienceRows: func(app string, r *message.AudienceReport) {
 			s.metrics.AudienceRows.WithLabelValues(app, "accepted").Add(float64(r.Accepted))
 			s.metrics.AudienceRows.WithLabelValues(app, "rejected").Add(float64(r.Rejected))

@@ -241,7 +241,8 @@ func (a *API) postBroadcastCSV(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	bulk(w, r)
-	up, ps, err := openCSV(w, r, true, "app", "template_id", "page", "send_at", "group", "on_error", "max_bad_rows", "idempotency_key", "urgent")
+	up, ps, err := openCSV(w, r, true, "app", "template_id", "page", "send_at", "group", "on_error", "max_bad_rows", "idempotency_key", "urgent",
+		"dedup_key", "dedup_window")
 	if err != nil {
 		a.csvFailed(w, "", err, "broadcast")
 		return
@@ -277,6 +278,18 @@ func (a *API) postBroadcastCSV(w http.ResponseWriter, r *http.Request) {
 	default:
 		ps = append(ps, Problem{"urgent", "type", "urgent must be true or false"})
 	}
+	// dedup_key and dedup_window: the broadcast's own dedup settings
+	// (the JSON request's dedup.key and dedup.window), applied to each
+	// member at the fan-out.
+	var dedup *dedupRequest
+	if p.values["dedup_key"] != "" || p.values["dedup_window"] != "" {
+		dedup = &dedupRequest{Key: p.values["dedup_key"], Window: p.values["dedup_window"]}
+	}
+	copts, dps := a.campaignOptions(app.Name, urgent, dedup)
+	for _, d := range dps {
+		d.Field = strings.Replace(d.Field, ".", "_", 1) // the parameter's name
+		ps = append(ps, d)
+	}
 	key, ok := idempotencyKey(w, r, p.values["idempotency_key"])
 	if !ok {
 		return
@@ -290,7 +303,8 @@ func (a *API) postBroadcastCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	now := a.now()
 	b := message.Broadcast{ID: message.NewID("bc_", now), App: app.Name, Platform: app.Platform,
-		TemplateID: templateID, Data: p.data, Page: page, CreatedAt: now, IdempotencyKey: key, APIKey: keyName(r)}
+		TemplateID: templateID, Data: p.data, Page: page, CreatedAt: now, IdempotencyKey: key, APIKey: keyName(r),
+		Dedup: broadcastDedup(copts)}
 	if sendAt != nil && sendAt.After(now) {
 		b.SendAt = *sendAt
 	}
@@ -300,6 +314,9 @@ func (a *API) postBroadcastCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	fp := newStreamFingerprint("POST /v1/broadcasts text/csv", app.Name, templateID, page, canonicalTime(sendAt), group,
 		p.values["on_error"], strconv.Itoa(maxBad), strconv.FormatBool(urgent), fingerprint(p.data))
+	if dedup != nil { // absent: the fingerprint keys stored before dedup_key existed had
+		fp.add("dedup " + dedup.Key + "\x1f" + dedup.Window)
+	}
 	progress := deadlineExtender(w, r, maxGroupPut)
 	rows := 0
 	rd, err := csvaudience.New(up.file, csvaudience.Options{MaxRows: maxGroupMembers, Reject: reject, MaxBadRows: maxBad,

@@ -64,10 +64,6 @@ func (a *API) postBroadcast(w http.ResponseWriter, r *http.Request) {
 	ps = append(ps, checkSendAt(req.SendAt, a.now())...)
 	copts, cps := a.campaignOptions(app.Name, req.Urgent, req.Dedup)
 	ps = append(ps, cps...)
-	if req.Group != "" && req.Dedup != nil {
-		ps = append(ps, Problem{"dedup", "group", "dedup applies to messages and list broadcasts, " +
-			"not yet to group broadcasts (docs/campaigns.md)"})
-	}
 	key, ok := idempotencyKey(w, r, req.IdempotencyKey)
 	if !ok {
 		return
@@ -109,6 +105,9 @@ func (a *API) postBroadcast(w http.ResponseWriter, r *http.Request) {
 		}{app.Name, recipients, req.Group, req.TemplateID, req.Data, req.Page, canonicalTime(req.SendAt)})
 	}
 	if req.Group != "" {
+		// Dedup and frequency caps apply to each member at the fan-out
+		// (storage.FanOutAdmit), with the request's dedup key and window.
+		b.Dedup = broadcastDedup(copts)
 		// Quiet hours hold a group broadcast as a whole: its fan-out
 		// makes its messages due at the window's end, and the app's rate
 		// paces them (docs/campaigns.md).

@@ -45,6 +45,15 @@ func (a *API) campaignOptions(app string, urgent bool, d *dedupRequest) (campaig
 	return o, ps
 }
 
+// broadcastDedup is a group broadcast's own dedup settings, applied to
+// each member at the fan-out; nil when the request gave none.
+func broadcastDedup(o campaign.Options) *message.BroadcastDedup {
+	if o.DedupKey == "" && o.DedupWindow == 0 {
+		return nil
+	}
+	return &message.BroadcastDedup{Key: o.DedupKey, Window: message.Duration(o.DedupWindow)}
+}
+
 // campaignCounted counts what the campaign rules made of stored messages
 // (minipush_campaign_held_total, minipush_campaign_rejected_total).
 func (a *API) campaignCounted(app string, msgs []message.Message) {

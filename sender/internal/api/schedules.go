@@ -29,6 +29,8 @@ type scheduleRequest struct {
 	CatchUp       string            `json:"catch_up"`
 	CatchUpWithin *string           `json:"catch_up_within"`
 	Paused        bool              `json:"paused"`
+	// Urgent runs pass the app's quiet hours (docs/campaigns.md).
+	Urgent bool `json:"urgent"`
 }
 
 // scheduleNow is the clock schedules are judged by (tests inject one).
@@ -122,7 +124,7 @@ func (a *API) postSchedule(w http.ResponseWriter, r *http.Request) {
 	s := message.Schedule{ID: message.NewID("sch_", now), App: app.Name, Platform: app.Platform, Cron: req.Cron,
 		TimeZone: req.TimeZone, To: recipients, Group: req.Group, TemplateID: req.TemplateID, Data: req.Data,
 		Page: req.Page, CatchUp: req.CatchUp, CatchUpWithin: message.Duration(within), Paused: req.Paused,
-		APIKey: keyName(r), CreatedAt: now, UpdatedAt: now, Runs: []message.ScheduleRun{}}
+		Urgent: req.Urgent, APIKey: keyName(r), CreatedAt: now, UpdatedAt: now, Runs: []message.ScheduleRun{}}
 	if len(s.To) == 0 {
 		s.To = nil
 	}

@@ -121,6 +121,27 @@ func (r *Rules) Apply(m *message.Message, o Options, now time.Time) {
 	}
 }
 
+// FanOut prepares message m of group broadcast b for admission as its
+// member is fanned out at now (storage.FanOutAdmit): the dedup window with
+// the broadcast's own key and window, and the frequency caps, per member.
+// Quiet hours were decided for the broadcast as a whole when it was made
+// (its SendAt), so they are not applied again here; a later-day slot of
+// on_exceed hold still moves past them. A due time before now becomes now:
+// caps count the period the send falls in.
+func (r *Rules) FanOut(b message.Broadcast, m *message.Message, now time.Time) {
+	o := Options{Urgent: true}
+	if b.Dedup != nil {
+		o.DedupKey, o.DedupWindow = b.Dedup.Key, time.Duration(b.Dedup.Window)
+	}
+	if r == nil && o.DedupWindow == 0 {
+		return
+	}
+	if m.NextAttemptAt.Before(now) {
+		m.NextAttemptAt = now
+	}
+	r.Apply(m, o, now)
+}
+
 // holdSlots adds the later slots a message over its caps may take: the
 // start of each of the next days, as far as two weeks (a week cap's next
 // period always starts within them), moved past quiet hours.

@@ -304,8 +304,19 @@ type Broadcast struct {
 	// it (message.APIKey).
 	APIKey string `json:"api_key,omitempty"`
 	// Fingerprint identifies the request that carried IdempotencyKey.
-	Fingerprint string    `json:"-"`
-	CreatedAt   time.Time `json:"created_at"`
+	Fingerprint string `json:"-"`
+	// Dedup is the broadcast's own dedup settings (the request's dedup
+	// field), applied to each message as it is made — a group's at its
+	// fan-out (docs/campaigns.md); nil: the app's window alone. Kept for
+	// the fan-out, not shown.
+	Dedup     *BroadcastDedup `json:"-"`
+	CreatedAt time.Time       `json:"created_at"`
+}
+
+// BroadcastDedup is a broadcast's dedup key and window (0: the app's).
+type BroadcastDedup struct {
+	Key    string   `json:"key,omitempty"`
+	Window Duration `json:"window,omitempty"`
 }
 
 // Pause is an app's sends held back because the platform throttled it:
@@ -408,12 +419,15 @@ type Schedule struct {
 	// CatchUp is what a run missed while no sender ran becomes: "last"
 	// (the latest missed run is made, if it is at most CatchUpWithin
 	// late) or "none" (missed runs are skipped).
-	CatchUp       string    `json:"catch_up"`
-	CatchUpWithin Duration  `json:"catch_up_within"`
-	Paused        bool      `json:"paused"`
-	APIKey        string    `json:"api_key,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	CatchUp       string   `json:"catch_up"`
+	CatchUpWithin Duration `json:"catch_up_within"`
+	Paused        bool     `json:"paused"`
+	// Urgent runs pass the app's quiet hours (dedup and frequency caps
+	// still apply to each message of a run, docs/campaigns.md).
+	Urgent    bool      `json:"urgent,omitempty"`
+	APIKey    string    `json:"api_key,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 	// LastRunAt is the scheduled time of the latest run claimed (made,
 	// skipped or pending); the next run is the first cron time after it
 	// (after CreatedAt before any).

@@ -21,6 +21,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/minipush/minipush/sender/internal/campaign"
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/storage"
 )
@@ -108,6 +109,12 @@ type Hooks struct {
 	Ran func(app, outcome string)
 	// Accepted counts the messages a run's broadcast makes (metrics).
 	Accepted func(app string, n int)
+	// Rules are an app's campaign rules (nil: none), applied to each run
+	// as to any broadcast (docs/campaigns.md).
+	Rules func(app string) *campaign.Rules
+	// Campaign counts what the rules made of a list run's messages:
+	// what is "held" or "rejected", rule the held reason or the reason.
+	Campaign func(app, what, rule string)
 }
 
 // Runner makes the schedules' runs. Create with New, start with Run (or
@@ -245,19 +252,34 @@ func (r *Runner) step(ctx context.Context, s message.Schedule) (bool, error) {
 // finishing the same run gets the first one's broadcast.
 func (r *Runner) finish(ctx context.Context, s message.Schedule, run message.ScheduleRun) {
 	// The broadcast and its messages take their times from the store's
-	// clock, which the dispatcher shares: the runner's clock says only
-	// when runs are due.
+	// clock, which the dispatcher shares: the runner's clock says when
+	// runs are due and is the campaign rules' admission clock.
 	key := "schedule:" + s.ID + "@" + run.At.UTC().Format(time.RFC3339)
 	b := message.Broadcast{ID: run.BroadcastID, App: s.App, Group: s.Group, TemplateID: s.TemplateID, Data: s.Data,
 		Page: s.Page, IdempotencyKey: key, Fingerprint: key, APIKey: s.APIKey, Platform: s.Platform}
+	var rules *campaign.Rules
+	if r.hooks.Rules != nil {
+		rules = r.hooks.Rules(s.App)
+	}
+	now := r.now()
 	var msgs []message.Message
 	if s.Group == "" {
+		// Each message is admitted as a list broadcast's is: quiet hours
+		// (unless the schedule is urgent), dedup and caps.
 		msgs = make([]message.Message, len(s.To))
 		for i, to := range s.To {
 			msgs[i] = message.Message{ID: message.NewID("msg_", time.Now()), App: s.App, Platform: b.Platform, To: to,
 				TemplateID: s.TemplateID, Data: s.Data, Page: s.Page, BroadcastID: b.ID, Status: message.StatusQueued,
 				APIKey: s.APIKey}
+			if rules != nil {
+				msgs[i].NextAttemptAt = now
+				rules.Apply(&msgs[i], campaign.Options{Urgent: s.Urgent}, now)
+			}
 		}
+	} else if end, held := rules.QuietEnd(now, b.ID); held && !s.Urgent {
+		// A group's run is held whole, as a group broadcast is; its
+		// fan-out applies dedup and caps to each member.
+		b.SendAt = end
 	}
 	stored, dup, err := r.store.CreateBroadcast(ctx, b, msgs)
 	outcome, errText := message.RunCreated, ""
@@ -287,6 +309,15 @@ func (r *Runner) finish(ctx context.Context, s message.Schedule, run message.Sch
 	}
 	if r.hooks.Accepted != nil {
 		r.hooks.Accepted(s.App, stored.Recipients)
+	}
+	if r.hooks.Campaign != nil {
+		// As the API counts a list broadcast's: those quiet hours held
+		// (rejections show in the broadcast's counts).
+		for i := range msgs {
+			if msgs[i].HeldReason != "" {
+				r.hooks.Campaign(s.App, "held", string(msgs[i].HeldReason))
+			}
+		}
 	}
 	if s.Group != "" {
 		if r.hooks.FanOut != nil {

@@ -86,3 +86,17 @@ func FinishRun(s *message.Schedule, at time.Time, outcome, broadcastID, errText 
 	}
 	return false
 }
+
+// FanOutAdmit prepares message m of group broadcast b for admission as
+// its member is fanned out (campaign rules, docs/campaigns.md): it may set
+// m.Admission, m.NextAttemptAt and m.HeldReason, which the fan-out then
+// applies per member as Enqueue does — the check and the entry in the
+// step's own write. nil: no rules.
+type FanOutAdmit func(b message.Broadcast, m *message.Message)
+
+// FanOutAdmitter is a Store whose group fan-out applies campaign rules to
+// each member. Both drivers implement it and pass the conformance suite's
+// CampaignFanOut tests. Set it before the fan-out starts.
+type FanOutAdmitter interface {
+	SetFanOutAdmit(f FanOutAdmit)
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -27,6 +28,8 @@ type bcast struct {
 	Key        string            `json:"ikey,omitempty"`
 	APIKey     string            `json:"akey,omitempty"`
 	Created    int64             `json:"created"`
+	// Dedup is the broadcast's own dedup settings, read by FanOut.
+	Dedup *message.BroadcastDedup `json:"dd,omitempty"`
 }
 
 func decodeBroadcast(h map[string]string) (message.Broadcast, error) {
@@ -36,7 +39,7 @@ func decodeBroadcast(h map[string]string) (message.Broadcast, error) {
 	}
 	return message.Broadcast{ID: j.ID, App: j.App, Platform: j.Platform, Group: j.Group, TemplateID: j.TemplateID,
 		Data: j.Data, Page: j.Page, SendAt: fromMS(j.SendAt), IdempotencyKey: j.Key, APIKey: j.APIKey, CreatedAt: fromMS(j.Created),
-		Recipients: int(num(h["n"])), FannedOut: int(num(h["f"]))}, nil
+		Recipients: int(num(h["n"])), FannedOut: int(num(h["f"])), Dedup: j.Dedup}, nil
 }
 
 // CreateBroadcast implements storage.Store. b.ID is required.
@@ -64,7 +67,7 @@ func (s *Store) CreateBroadcast(ctx context.Context, b message.Broadcast, msgs [
 	}
 	b.CreatedAt, b.SendAt = ms(b.CreatedAt), ms(b.SendAt)
 	j, err := json.Marshal(bcast{ID: b.ID, App: b.App, Platform: b.Platform, Group: b.Group, TemplateID: b.TemplateID,
-		Data: b.Data, Page: b.Page, SendAt: toMS(b.SendAt), Key: b.IdempotencyKey, APIKey: b.APIKey, Created: toMS(b.CreatedAt)})
+		Data: b.Data, Page: b.Page, SendAt: toMS(b.SendAt), Key: b.IdempotencyKey, APIKey: b.APIKey, Created: toMS(b.CreatedAt), Dedup: b.Dedup})
 	if err != nil {
 		return message.Broadcast{}, false, fmt.Errorf("create broadcast %s: encode: %w", b.ID, err)
 	}
@@ -262,6 +265,12 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, bool, error) {
 	for i, r := range rs {
 		args = append(args, member(seq0+int64(i), r.id))
 	}
+	if f := s.fanOutAdmit.Load(); f != nil {
+		if args, err = s.fanOutRules(ctx, *f, app, b, due, rs, args); err != nil {
+			s.unreserve(keysOf(rs))
+			return 0, false, fmt.Errorf("fan out %s: %w", bid, err)
+		}
+	}
 	v, err := s.run(ctx, app, "fanout", args...).Result()
 	if err := s.done(err); err != nil {
 		s.unreserve(keysOf(rs))
@@ -269,6 +278,10 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, bool, error) {
 	}
 	res, _ := v.([]any)
 	n, left := int(num(res[0])), num(res[1])
+	if n < 0 { // another step moved the position: look again
+		s.unreserve(keysOf(rs))
+		return 0, true, nil
+	}
 	s.unreserve(keysOf(rs[n:]))
 	return n, others || left > 0, nil
 }
@@ -279,4 +292,60 @@ func keysOf(rs []reservation) []string {
 		keys[i] = r.key
 	}
 	return keys
+}
+
+// SetFanOutAdmit implements storage.FanOutAdmitter.
+func (s *Store) SetFanOutAdmit(f storage.FanOutAdmit) {
+	if f == nil {
+		s.fanOutAdmit.Store(nil)
+		return
+	}
+	s.fanOutAdmit.Store(&f)
+}
+
+// fanOutRules appends the campaign-rule arguments of the fanout script:
+// the members of the step are read here (the admissions name the users),
+// each message prepared by f, and the script applies them only if the
+// position it reads is the one they were read from — the check and the
+// entries in the script's one write. args are returned unchanged when no
+// member has anything to apply.
+func (s *Store) fanOutRules(ctx context.Context, f storage.FanOutAdmit, app string, b message.Broadcast, due time.Time,
+	rs []reservation, args []any) ([]any, error) {
+	base := s.appBase(app)
+	h, err := s.c.HMGet(ctx, base+"b:"+b.ID, "v", "after").Result()
+	if err != nil {
+		return nil, s.done(err)
+	}
+	ver, _ := h[0].(string)
+	after, ok := h[1].(string)
+	if !ok { // done meanwhile: the script answers so
+		return args, nil
+	}
+	lo := "-"
+	if after != "" {
+		lo = "(" + after
+	}
+	ms, err := s.c.ZRangeArgs(ctx, goredis.ZRangeArgs{Key: base + "gm:" + ver, Start: lo, Stop: "+", ByLex: true,
+		Count: int64(len(rs))}).Result()
+	if err != nil {
+		return nil, s.done(err)
+	}
+	extra := make([]any, 0, 1+3*len(ms))
+	extra = append(extra, after)
+	ruled := false
+	for i, to := range ms {
+		m := message.Message{ID: rs[i].id, App: b.App, Platform: b.Platform, To: to, TemplateID: b.TemplateID,
+			BroadcastID: b.ID, Status: message.StatusQueued, NextAttemptAt: due, SendAt: b.SendAt, APIKey: b.APIKey}
+		f(b, &m)
+		ad, err := admissionArg(m.Admission)
+		if err != nil {
+			return nil, err
+		}
+		ruled = ruled || ad != "" || m.HeldReason != "" || !m.NextAttemptAt.Equal(due)
+		extra = append(extra, toMS(m.NextAttemptAt), string(m.HeldReason), ad)
+	}
+	if !ruled {
+		return args, nil
+	}
+	return append(args, extra...), nil
 }

@@ -536,14 +536,20 @@ if ikey ~= '' then setkey('broadcast', ikey, fp, bid, now) end
 return {'ok', tonumber(g[2])}
 `,
 	// fanout: ARGV bid, limit, updated, due, body prefix, body suffix,
-	// then limit queue members (%016x seq + a reserved id). Creates the
-	// next messages of group broadcast bid and moves its position past
-	// them. Answers {created, broadcasts still fanning out in this app}.
+	// then limit queue members (%016x seq + a reserved id), then — with
+	// campaign rules — the position the caller read the members from and,
+	// per member, its next attempt, held reason and admission (admit).
+	// Creates the next messages of group broadcast bid and moves its
+	// position past them. Answers {created, broadcasts still fanning out
+	// in this app}; {-1, …} when the position moved since the caller read
+	// the members (another instance's step): nothing written.
 	"fanout": `
 local bid, limit = ARGV[1], tonumber(ARGV[2])
 local bkey = base .. 'b:' .. bid
 local b = redis.call('HMGET', bkey, 'v', 'after')
 if not b[2] then return {0, redis.call('ZCARD', base .. 'fanout')} end
+local ruled = #ARGV > 6 + limit
+if ruled and b[2] ~= ARGV[7 + limit] then return {-1, redis.call('ZCARD', base .. 'fanout')} end
 local lo = '-'
 if b[2] ~= '' then lo = '(' .. b[2] end
 local ms = redis.call('ZRANGE', base .. 'gm:' .. b[1], lo, '+', 'BYLEX', 'LIMIT', 0, limit)
@@ -557,7 +563,14 @@ for x, to in ipairs(ms) do
   if own[x] then tail = ',"md":' .. own[x] .. ARGV[6] end
   local rec = {string.sub(member, 17), member, 'queued', tonumber(string.sub(member, 1, 16), 16), ARGV[4], ARGV[3],
     ARGV[5] .. cjson.encode(to) .. tail, '', '', bid, 0, '', '', '', '', ''}
+  local extra = nil
+  if ruled then
+    local k = 7 + limit + (x - 1) * 3
+    rec[5], rec[15], rec[16] = ARGV[k + 1], ARGV[k + 2], ARGV[k + 3]
+    if rec[16] ~= '' then extra = admit(rec, 1) end
+  end
   insert(rec, 1)
+  if extra and #extra > 0 then redis.call('HSET', base .. 'm:' .. rec[1], unpack(extra)) end
 end
 if #ms == limit then
   redis.call('HSET', bkey, 'after', ms[#ms])

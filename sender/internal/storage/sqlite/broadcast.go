@@ -18,10 +18,10 @@ import (
 const (
 	sqlInsertBroadcast = `INSERT INTO broadcasts
 	(id, app, group_name, template_id, data, page, recipients, created_at,
-		platform, due, group_version, fanout_after, fanned_out, idempotency_key, api_key)
-	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+		platform, due, group_version, fanout_after, fanned_out, idempotency_key, api_key, dedup)
+	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	// sqlNextFanout is the oldest broadcast still fanning out.
-	sqlNextFanout = `SELECT id, app, platform, template_id, data, page, due, group_version, fanout_after, api_key
+	sqlNextFanout = `SELECT id, app, platform, template_id, data, page, due, group_version, fanout_after, api_key, dedup
 	FROM broadcasts INDEXED BY broadcasts_fanout WHERE fanout_after IS NOT NULL
 	ORDER BY created_at, id LIMIT 1`
 	sqlFanoutProgress = `UPDATE broadcasts SET fanout_after = ?, fanned_out = fanned_out + ? WHERE id = ?`
@@ -115,6 +115,12 @@ func (s *Store) CreateBroadcast(ctx context.Context, b message.Broadcast, msgs [
 	if err != nil {
 		return message.Broadcast{}, false, fmt.Errorf("create broadcast %s: encode data: %w", b.ID, err)
 	}
+	var dedup []byte // '' for none
+	if b.Dedup != nil {
+		if dedup, err = json.Marshal(b.Dedup); err != nil {
+			return message.Broadcast{}, false, fmt.Errorf("create broadcast %s: encode dedup: %w", b.ID, err)
+		}
+	}
 	var first message.Broadcast // the broadcast a taken key made
 	// claim takes b's idempotency key; taken means stop, first is set.
 	claim := func(w *writer) (taken bool, err error) {
@@ -134,7 +140,7 @@ func (s *Store) CreateBroadcast(ctx context.Context, b message.Broadcast, msgs [
 	insert := func(w *writer, version int64, after any) error {
 		if _, err := w.st.insertBroadcast.Exec(b.ID, b.App, b.Group, b.TemplateID, string(data), b.Page,
 			b.Recipients, toMS(b.CreatedAt), b.Platform, toMS(b.SendAt), version, after, b.FannedOut,
-			b.IdempotencyKey, b.APIKey); err != nil {
+			b.IdempotencyKey, b.APIKey, string(dedup)); err != nil {
 			return writeErr("create broadcast "+b.ID, err)
 		}
 		return nil
@@ -272,12 +278,13 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, bool, error) {
 		var (
 			b         message.Broadcast
 			data      string
+			dedup     string
 			due, ver  int64
 			after     string
 			recipient string
 		)
 		err := w.conn.QueryRowContext(bg, sqlNextFanout).Scan(&b.ID, &b.App, &b.Platform, &b.TemplateID, &data,
-			&b.Page, &due, &ver, &after, &b.APIKey)
+			&b.Page, &due, &ver, &after, &b.APIKey, &dedup)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -287,6 +294,13 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, bool, error) {
 		if err := json.Unmarshal([]byte(data), &b.Data); err != nil {
 			return fmt.Errorf("broadcast %s: decode data: %w", b.ID, err)
 		}
+		if dedup != "" {
+			b.Dedup = new(message.BroadcastDedup)
+			if err := json.Unmarshal([]byte(dedup), b.Dedup); err != nil {
+				return fmt.Errorf("broadcast %s: decode dedup: %w", b.ID, err)
+			}
+		}
+		b.SendAt = fromMS(due)
 		rows, err := w.conn.QueryContext(bg, sqlFanoutMembers, ver, after, limit)
 		if err != nil {
 			return err
@@ -316,11 +330,7 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, bool, error) {
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			return err
 		}
-		f, err := newFanout(b.ID, msgs, now)
-		if err != nil {
-			return fmt.Errorf("broadcast %s: %w", b.ID, err)
-		}
-		if err := f.exec(w, b.ID); err != nil {
+		if err := s.fanOutMessages(w, b, msgs, now); err != nil {
 			return err
 		}
 		var next any // NULL: done
@@ -341,6 +351,54 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, bool, error) {
 		return 0, false, fmt.Errorf("fan out: %w", err)
 	}
 	return n, more, nil
+}
+
+// fanOutMessages inserts a fan-out step's messages. With campaign rules
+// (SetFanOutAdmit) each message is admitted in turn in the step's
+// transaction, as a list broadcast's are: a duplicate or a member over its
+// caps is stored rejected. Without, the multi-row INSERTs of newFanout.
+func (s *Store) fanOutMessages(w *writer, b message.Broadcast, msgs []message.Message, now time.Time) error {
+	if f := s.fanOutAdmit.Load(); f != nil {
+		ruled := false
+		for i := range msgs {
+			(*f)(b, &msgs[i])
+			ruled = ruled || msgs[i].Admission != nil
+		}
+		if ruled {
+			args := make([]any, 0, insertColCount)
+			for i := range msgs {
+				m, err := normalize(msgs[i], now)
+				if err != nil {
+					return fmt.Errorf("broadcast %s: %w", b.ID, err)
+				}
+				if err := admit(w, &m); err != nil {
+					return fmt.Errorf("broadcast %s: %w", b.ID, err)
+				}
+				if args, err = appendMsgArgs(args[:0], &m); err != nil {
+					return err
+				}
+				if _, err := w.st.insertMsg.Exec(args...); err != nil {
+					return writeErr("fan out "+b.ID, err)
+				}
+				w.countInsert(m.Status, 1)
+			}
+			return nil
+		}
+	}
+	f, err := newFanout(b.ID, msgs, now)
+	if err != nil {
+		return fmt.Errorf("broadcast %s: %w", b.ID, err)
+	}
+	return f.exec(w, b.ID)
+}
+
+// SetFanOutAdmit implements storage.FanOutAdmitter.
+func (s *Store) SetFanOutAdmit(f storage.FanOutAdmit) {
+	if f == nil {
+		s.fanOutAdmit.Store(nil)
+		return
+	}
+	s.fanOutAdmit.Store(&f)
 }
 
 func newFanout(broadcastID string, msgs []message.Message, now time.Time) (*fanout, error) {

@@ -377,6 +377,12 @@ CREATE INDEX broadcasts_app_created ON broadcasts(app, created_at, id);
 	// before and after: nothing to recount. Deletions keep their trigger
 	// (retention, a step of the bulk lane).
 	`DROP TRIGGER messages_count_update;`,
+	// 14: campaign rules at a group's fan-out (docs/campaigns.md): a
+	// broadcast's own dedup key and window (JSON, '' for none), read by
+	// FanOut for each member.
+	`
+ALTER TABLE broadcasts ADD COLUMN dedup TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // migrate brings the schema to the latest version in one transaction. The

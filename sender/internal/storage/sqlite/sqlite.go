@@ -46,6 +46,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -133,6 +134,8 @@ type Store struct {
 	closed bool
 	// The heartbeat's lifetime (health.go).
 	stopBeat, beatDone chan struct{}
+	// fanOutAdmit applies campaign rules at a group's fan-out (broadcast.go).
+	fanOutAdmit atomic.Pointer[storage.FanOutAdmit]
 }
 
 // Open opens (creating if needed) the database at path, migrates its

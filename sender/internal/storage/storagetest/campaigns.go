@@ -322,3 +322,193 @@ func testCampaignBroadcast(t *testing.T, s storage.Store) {
 		t.Errorf("rejected = %s reason %q duplicate_of %q, want u1's duplicate of %s", ms[0].To, ms[0].Reason, ms[0].DuplicateOf, first.ID)
 	}
 }
+
+// fanOutAdmitter is s as a storage.FanOutAdmitter (every driver is one).
+func fanOutAdmitter(t *testing.T, s storage.Store) storage.FanOutAdmitter {
+	t.Helper()
+	fa, ok := s.(storage.FanOutAdmitter)
+	if !ok {
+		t.Fatalf("%T does not apply campaign rules at a group's fan-out (storage.FanOutAdmitter)", s)
+	}
+	return fa
+}
+
+// fanOutRules is a FanOutAdmit as package campaign makes one, with fixed
+// keys: a dedup entry per user × template × the broadcast's key (1h), and
+// a daily cap of 1 with on_exceed hold: a second slot at at(21h) counted
+// in the next day's count.
+func fanOutRules(b message.Broadcast, m *message.Message) {
+	dk := ""
+	if b.Dedup != nil {
+		dk = b.Dedup.Key
+	}
+	m.Admission = &message.Admission{At: at(time.Minute), DedupKey: m.To + "|" + m.TemplateID + "|" + dk,
+		DedupUntil: at(time.Hour), Slots: []message.Slot{
+			{Due: at(time.Minute), Counters: []message.Counter{{Key: m.To + "|d1", Limit: 1, Until: at(24 * time.Hour)}}},
+			{Due: at(21 * time.Hour), Held: message.HeldFrequencyCap,
+				Counters: []message.Counter{{Key: m.To + "|d2", Limit: 1, Until: at(48 * time.Hour)}}},
+		}}
+}
+
+// broadcastMessages lists a broadcast's messages by recipient (each must
+// have exactly one).
+func broadcastMessages(t *testing.T, s storage.Store, bid string, want int) map[string]message.Message {
+	t.Helper()
+	out := map[string]message.Message{}
+	cursor := ""
+	for {
+		ms, next, err := s.List(context.Background(), storage.Filter{BroadcastID: bid, Limit: 1000, Cursor: cursor})
+		if err != nil {
+			t.Fatalf("List broadcast %s: %v", bid, err)
+		}
+		for _, m := range ms {
+			if _, ok := out[m.To]; ok {
+				t.Errorf("broadcast %s: %s has two messages", bid, m.To)
+			}
+			out[m.To] = m
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if len(out) != want {
+		t.Errorf("broadcast %s has messages for %d recipients, want %d", bid, len(out), want)
+	}
+	return out
+}
+
+// testCampaignFanOut: a group broadcast's members are admitted one by one
+// as they are fanned out, in bounded steps (docs/campaigns.md): a member
+// with a live dedup entry becomes a rejected duplicate, one over its cap
+// takes the next slot with room (held) or is rejected, and what they
+// write holds the window for the next broadcast.
+func testCampaignFanOut(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	fanOutAdmitter(t, s).SetFanOutAdmit(fanOutRules)
+	const n = 2500
+	putGroup(t, s, "app1", "all", generated("u", n))
+	// u0000005 got this template with key k already; u0000007 has used
+	// both days' slots; u0000009 today's.
+	first := enqueue(t, s, dedupMsg("app1", "u0000005", "u0000005|tpl-1|k", t0, time.Hour))[0]
+	enqueue(t, s, capMsg("app1", "u0000007", 1, []string{"u0000007|d1"}, []time.Time{t0}),
+		capMsg("app1", "u0000007", 1, []string{"u0000007|d2"}, []time.Time{t0}),
+		capMsg("app1", "u0000009", 1, []string{"u0000009|d1"}, []time.Time{t0}))
+
+	b := message.Broadcast{ID: "bc_fan1", App: "app1", Platform: "wechat", Group: "all", TemplateID: "tpl-1",
+		Data: map[string]string{"thing1": "sale"}, CreatedAt: t0, Dedup: &message.BroadcastDedup{Key: "k", Window: message.Duration(time.Hour)}}
+	if _, _, err := s.CreateBroadcast(ctx, b, nil); err != nil {
+		t.Fatal(err)
+	}
+	steps := fanOutAll(t, s, 1000)
+	if len(steps) < 3 {
+		t.Errorf("fan-out steps %v: want at least 3 bounded steps of 1000", steps)
+	}
+	got, counts, err := s.Broadcast(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.FannedOut != n || counts[message.StatusRejected] != 2 || counts[message.StatusQueued] != n-2 {
+		t.Errorf("broadcast: fanned out %d, counts %v; want %d, 2 rejected (u0000005 duplicate, u0000007 cap), %d queued",
+			got.FannedOut, counts, n, n-2)
+	}
+	ms := broadcastMessages(t, s, b.ID, n)
+	if m := ms["u0000005"]; m.Status != message.StatusRejected || m.Reason != reason.Duplicate || m.DuplicateOf != first.ID {
+		t.Errorf("u0000005: status %s reason %q duplicate_of %q; want a duplicate of %s", m.Status, m.Reason, m.DuplicateOf, first.ID)
+	}
+	if m := get(t, s, ms["u0000007"].ID); m.Status != message.StatusRejected || m.Reason != reason.FrequencyCap {
+		t.Errorf("u0000007: status %s reason %q; want rejected, frequency_cap", m.Status, m.Reason)
+	}
+	if m := get(t, s, ms["u0000009"].ID); m.Status != message.StatusQueued || m.HeldReason != message.HeldFrequencyCap ||
+		!m.NextAttemptAt.Equal(at(21*time.Hour)) {
+		t.Errorf("u0000009: status %s held %q next %v; want queued, held by frequency_cap to %v", m.Status, m.HeldReason,
+			m.NextAttemptAt, at(21*time.Hour))
+	}
+	if m := get(t, s, ms["u0002499"].ID); m.Status != message.StatusQueued || m.HeldReason != "" || m.Data["thing1"] != "sale" {
+		t.Errorf("u0002499: status %s held %q data %v; want queued with the broadcast's data", m.Status, m.HeldReason, m.Data)
+	}
+
+	// The same again: every member but u0000007 (whose message was
+	// rejected and holds no window) is a duplicate of its first message;
+	// u0000007 has no room today nor tomorrow.
+	b2 := b
+	b2.ID = "bc_fan2"
+	if _, _, err := s.CreateBroadcast(ctx, b2, nil); err != nil {
+		t.Fatal(err)
+	}
+	fanOutAll(t, s, 700)
+	_, counts, err = s.Broadcast(ctx, b2.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[message.StatusRejected] != n || counts[message.StatusQueued] != 0 {
+		t.Errorf("second broadcast counts %v, want all %d rejected", counts, n)
+	}
+	ms2 := broadcastMessages(t, s, b2.ID, n)
+	if m := ms2["u0001234"]; m.Reason != reason.Duplicate || m.DuplicateOf != ms["u0001234"].ID {
+		t.Errorf("u0001234 again: reason %q duplicate_of %q, want a duplicate of %s", m.Reason, m.DuplicateOf, ms["u0001234"].ID)
+	}
+	if m := ms2["u0000007"]; m.Reason != reason.FrequencyCap {
+		t.Errorf("u0000007 again: reason %q, want frequency_cap", m.Reason)
+	}
+	c, err := s.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c[message.StatusRejected] != n+2 {
+		t.Errorf("store's rejected count %d, want %d", c[message.StatusRejected], n+2)
+	}
+}
+
+// testCampaignFanOutConcurrent: fan-out steps run at once (two instances
+// of a deployment) still make each member's message exactly once and
+// admit each once: a group broadcast to members already holding the
+// window makes only duplicates.
+func testCampaignFanOutConcurrent(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	fanOutAdmitter(t, s).SetFanOutAdmit(fanOutRules)
+	const n = 3000
+	putGroup(t, s, "app1", "all", generated("u", n))
+	for _, id := range []string{"bc_c1", "bc_c2"} {
+		b := message.Broadcast{ID: id, App: "app1", Platform: "wechat", Group: "all", TemplateID: "tpl-1", CreatedAt: t0}
+		if _, _, err := s.CreateBroadcast(ctx, b, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() {
+			for range 10000 {
+				_, more, err := s.FanOut(ctx, 250)
+				if err != nil || !more {
+					errs[i] = err
+					return
+				}
+			}
+			errs[i] = errors.New("fan-out does not end")
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	fanOutAll(t, s, 250) // whatever a worker left when another said "no more"
+	queued, rejected := 0, 0
+	for _, id := range []string{"bc_c1", "bc_c2"} {
+		_, counts, err := s.Broadcast(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		queued, rejected = queued+counts[message.StatusQueued], rejected+counts[message.StatusRejected]
+		ms := broadcastMessages(t, s, id, n)
+		for to, m := range ms {
+			if m.Status == message.StatusRejected && m.Reason != reason.Duplicate {
+				t.Errorf("%s of %s: rejected with reason %q, want duplicate", to, id, m.Reason)
+			}
+		}
+	}
+	if queued != n || rejected != n {
+		t.Errorf("two broadcasts to %d members: %d queued, %d rejected; want each member once queued, once a duplicate", n, queued, rejected)
+	}
+}

@@ -95,6 +95,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"CampaignCapsConcurrent", testCampaignCapsConcurrent},
 		{"CampaignHeldReason", testCampaignHeldReason},
 		{"CampaignBroadcast", testCampaignBroadcast},
+		{"CampaignFanOut", testCampaignFanOut},
+		{"CampaignFanOutConcurrent", testCampaignFanOutConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
