@@ -132,7 +132,10 @@ type Server struct {
 	ui      *ui.UI
 	handler http.Handler
 	// router is the handler's route table (its tests walk it).
-	router  *mux.Router
+	router *mux.Router
+	// exact serves the plain platform paths before the router
+	// (dispatch.go).
+	exact   *exactPaths
 	resetMu sync.Mutex
 	ready   atomic.Bool
 }
@@ -194,7 +197,8 @@ func New(opts ...Option) (*Server, error) {
 		_, _ = io.WriteString(w, `{"error":"no such path on the mock: platform APIs live at their real paths, the control API under /_mock/"}`+"\n")
 	})
 	s.router = r
-	s.handler = recoverer(o.logger, controlapi.RequireToken(o.controlToken, r))
+	s.exact = newExactPaths(r)
+	s.handler = recoverer(o.logger, controlapi.RequireToken(o.controlToken, s.exact))
 	if err := s.Reset(); err != nil {
 		return nil, err
 	}

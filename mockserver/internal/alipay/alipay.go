@@ -16,7 +16,9 @@ package alipay
 
 import (
 	"crypto/rsa"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 
 	"github.com/gorilla/mux"
@@ -124,7 +126,14 @@ func (e *Emulator) Routes(r *mux.Router) {
 	r.Handle(GatewayPath, e.env.Handle(Name, EndpointGateway, e.handleGateway))
 	// Every /v3/ path: unknown ones answer 400 invalid-method, as the
 	// platform does (not a 404).
-	r.PathPrefix(V3Prefix).Handler(e.env.Handle(Name, EndpointOpenAPIV3, e.handleV3))
+	v3 := e.env.Handle(Name, EndpointOpenAPIV3, e.handleV3)
+	// The v3 paths the mock serves, each also as a plain path ahead of the
+	// prefix (the same handler): the server's exact-path table then
+	// dispatches them without the router (mockserver/dispatch.go).
+	for _, p := range slices.Sorted(maps.Keys(e.v3Table())) {
+		r.Handle(p, v3)
+	}
+	r.PathPrefix(V3Prefix).Handler(v3)
 	// Platforms register before the control API (mockserver.New), so this
 	// route is matched ahead of the control API's /_mock catch-all.
 	// One route for every method (405 for all but POST): a method matcher on

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -61,7 +60,7 @@ func readParams(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	for k, v := range r.URL.Query() {
 		out[k] = v
 	}
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	mt := platform.MediaType(r.Header.Get("Content-Type"))
 	if mt == "application/json" {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 		if err != nil {
@@ -97,11 +96,7 @@ func jsonParam(raw json.RawMessage) (string, bool) {
 	case len(raw) == 0 || string(raw) == "null":
 		return "", false
 	case raw[0] == '"':
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", false
-		}
-		return s, true
+		return platform.JSONString(raw)
 	}
 	return string(raw), true
 }

@@ -2,7 +2,6 @@ package baidu
 
 import (
 	"encoding/json"
-	"mime"
 	"net/http"
 
 	"github.com/minipush/minipush/mockserver/internal/platform"
@@ -101,7 +100,7 @@ func (e *Emulator) fault(w http.ResponseWriter, r *http.Request, c *platform.Cal
 // r.Form. The send doc uses x-www-form-urlencoded; the FAQ says form-data.
 func readForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+	if platform.MediaType(r.Header.Get("Content-Type")) == "multipart/form-data" {
 		err := r.ParseMultipartForm(maxBodyBytes)
 		if r.MultipartForm != nil {
 			_ = r.MultipartForm.RemoveAll()

@@ -142,7 +142,7 @@ func (e *Emulator) pruneLocked(now time.Time) {
 // missing, 110 when unknown, 111 when expired. The app id is reported even
 // for an expired token, for the journal and faults.
 func (e *Emulator) checkToken(r *http.Request) (string, GatewayCode) {
-	v := r.URL.Query().Get("access_token")
+	v := platform.QueryValue(r.URL.RawQuery, "access_token")
 	if v == "" {
 		return "", GatewayInvalidParameter
 	}

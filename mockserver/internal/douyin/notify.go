@@ -132,25 +132,20 @@ func dataValue(raw json.RawMessage) (string, bool) {
 	if v, ok := scalarValue(raw); ok {
 		return v, true
 	}
-	var obj struct {
-		Value json.RawMessage `json:"value"`
-	}
-	if err := json.Unmarshal(raw, &obj); err != nil || len(obj.Value) == 0 {
+	val, ok := platform.ValueMember(raw)
+	if !ok || len(val) == 0 {
 		return "", false
 	}
-	return scalarValue(obj.Value)
+	return scalarValue(val)
 }
 
+// scalarValue is a string, or a number as written (json.Unmarshal into a
+// string, then into a json.Number; platform's one-pass readers).
 func scalarValue(raw json.RawMessage) (string, bool) {
-	var s string
-	if err := json.Unmarshal(raw, &s); err == nil {
+	if s, ok := platform.JSONString(raw); ok {
 		return s, true
 	}
-	var n json.Number
-	if err := json.Unmarshal(raw, &n); err == nil {
-		return n.String(), true
-	}
-	return "", false
+	return platform.JSONNumberText(raw)
 }
 
 // checkValue is the lenient keyword rule (UNCONFIRMED, see above).

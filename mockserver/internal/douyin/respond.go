@@ -1,6 +1,7 @@
 package douyin
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -161,7 +162,7 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 }
 
 func decodeJSON(body []byte, v any) bool {
-	if strings.TrimSpace(string(body)) == "" {
+	if len(bytes.TrimSpace(body)) == 0 {
 		return false
 	}
 	return json.Unmarshal(body, v) == nil

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/minipush/minipush/mockserver/mockapi"
@@ -51,6 +52,9 @@ type Set struct {
 	mu     sync.Mutex
 	faults []*fault
 	nextID int
+	// n is len(faults), written under mu: Match reads it without the lock,
+	// so a mock without faults — every call of a load test — takes none.
+	n atomic.Int32
 }
 
 // New returns an empty set.
@@ -127,6 +131,7 @@ func (s *Set) Add(f mockapi.Fault) string {
 	f.Fired = 0
 	seed := uint64(f.Seed)
 	s.faults = append(s.faults, &fault{spec: f, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))})
+	s.n.Store(int32(len(s.faults)))
 	return f.ID
 }
 
@@ -137,6 +142,7 @@ func (s *Set) Remove(id string) bool {
 	for i, f := range s.faults {
 		if f.spec.ID == id {
 			s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			s.n.Store(int32(len(s.faults)))
 			return true
 		}
 	}
@@ -147,6 +153,7 @@ func (s *Set) Remove(id string) bool {
 func (s *Set) Clear() {
 	s.mu.Lock()
 	s.faults = nil
+	s.n.Store(0)
 	s.mu.Unlock()
 }
 
@@ -174,6 +181,9 @@ func (s *Set) Len() int {
 // that matches c and fires. A fault limited by Times stops matching once it
 // has fired that often (it stays listed with its count until removed).
 func (s *Set) Match(c Call) (Action, bool) {
+	if s.n.Load() == 0 {
+		return Action{}, false
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, f := range s.faults {

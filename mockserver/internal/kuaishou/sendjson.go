@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
+
+	"github.com/minipush/minipush/mockserver/internal/platform"
 )
 
 // JSON or form for template/send? The doc
@@ -27,7 +28,7 @@ var errBody = errors.New("malformed body")
 // readSendParams gathers the send's parameters from the query and the
 // body: a urlencoded or multipart form (readForm), or a JSON object.
 func readSendParams(w http.ResponseWriter, r *http.Request) (url.Values, error) {
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	mt := platform.MediaType(r.Header.Get("Content-Type"))
 	if mt != "application/json" {
 		err := readForm(w, r)
 		return r.Form, err
@@ -49,8 +50,8 @@ func readSendParams(w http.ResponseWriter, r *http.Request) (url.Values, error) 
 		switch {
 		case len(raw) == 0 || string(raw) == "null":
 		case raw[0] == '"':
-			var s string
-			if err := json.Unmarshal(raw, &s); err != nil {
+			s, ok := platform.JSONString(raw)
+			if !ok {
 				return out, errBody
 			}
 			out.Set(k, s)

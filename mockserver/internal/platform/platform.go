@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/minipush/minipush/internal/httpserver"
 	"github.com/minipush/minipush/mockserver/internal/clock"
@@ -66,11 +67,11 @@ func (e *Env) Deliver(m mockapi.Message) {
 		m.Kind = mockapi.KindSubscribe
 	}
 	e.delivered.Add(1)
-	e.Inbox.AppendFunc(func(seq uint64) mockapi.Message {
-		m.ID = "m" + strconv.FormatUint(seq+1, 10)
-		return m
-	})
+	e.Inbox.AppendStamped(m, stampMessage)
 }
+
+// stampMessage gives an inbox message its id from its place ("m1", …).
+func stampMessage(m *mockapi.Message, seq uint64) { m.ID = "m" + strconv.FormatUint(seq+1, 10) }
 
 // Delivered counts messages accepted since the last reset.
 func (e *Env) Delivered() uint64 { return e.delivered.Load() }
@@ -88,8 +89,10 @@ type Call struct {
 	ErrCode  int
 	Fault    string
 
-	// extendWrite lifts the answer's write deadline (see Fault).
-	extendWrite func(time.Duration)
+	// w and r are the call's own writer and request, for lifting the
+	// answer's write deadline (see Fault).
+	w http.ResponseWriter
+	r *http.Request
 }
 
 type callWriter struct {
@@ -127,17 +130,28 @@ func (w *callWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // HandlerFunc is a platform endpoint handler.
 type HandlerFunc func(w http.ResponseWriter, r *http.Request, c *Call)
 
+// callState is what Handle keeps of one call: one allocation for the
+// writer, the body's capture and the journal's record.
+type callState struct {
+	cw   callWriter
+	body capture
+	cb   captureBody
+	c    Call
+}
+
 // Handle wraps a platform endpoint so every call lands in the journal.
 func (e *Env) Handle(platformName, endpoint string, h HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		cw := &callWriter{ResponseWriter: w, answer: capture{limit: e.CaptureLimit}}
-		body := capture{limit: e.CaptureLimit}
+		st := &callState{}
+		st.cw = callWriter{ResponseWriter: w, answer: capture{limit: e.CaptureLimit}}
+		st.body = capture{limit: e.CaptureLimit}
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = &captureBody{ReadCloser: r.Body, c: &body}
+			st.cb = captureBody{ReadCloser: r.Body, c: &st.body}
+			r.Body = &st.cb
 		}
-		c := &Call{Platform: platformName, Endpoint: endpoint,
-			extendWrite: func(d time.Duration) { httpserver.ExtendWriteDeadline(w, r, d) }}
+		c, cw := &st.c, &st.cw
+		*c = Call{Platform: platformName, Endpoint: endpoint, w: w, r: r}
 		h(cw, r, c)
 		switch {
 		case cw.hijacked:
@@ -149,16 +163,16 @@ func (e *Env) Handle(platformName, endpoint string, h HandlerFunc) http.Handler 
 			Time: e.Clock.Now(), Platform: c.Platform, Endpoint: c.Endpoint, Method: r.Method,
 			Path: r.URL.Path, AppID: c.AppID, OpenID: c.OpenID, Status: cw.status, ErrCode: c.ErrCode,
 			Fault: c.Fault, LatencyMS: float64(time.Since(start).Microseconds()) / 1000,
-			Query: redact.Query(r.URL.RawQuery), BodyBytes: body.n, AnswerBytes: cw.answer.n,
+			Query: redact.Query(r.URL.RawQuery), BodyBytes: st.body.n, AnswerBytes: cw.answer.n,
 		}
-		rec.Body, rec.BodyTruncated = body.text()
+		rec.Body, rec.BodyTruncated = st.body.text()
 		rec.Answer, rec.AnswerTruncated = cw.answer.text()
-		e.Journal.AppendFunc(func(seq uint64) mockapi.Request {
-			rec.Seq = seq + 1
-			return rec
-		})
+		e.Journal.AppendStamped(rec, stampRequest)
 	})
 }
+
+// stampRequest numbers a journal record (1, 2, … since the last reset).
+func stampRequest(rec *mockapi.Request, seq uint64) { rec.Seq = seq + 1 }
 
 // latencyWriteGrace is the time left to answer after an injected latency.
 const latencyWriteGrace = 30 * time.Second
@@ -192,7 +206,10 @@ func (c *capture) text() (string, bool) {
 	if len(c.buf) == 0 {
 		return "", false
 	}
-	return strings.ToValidUTF8(string(redact.Text(c.buf)), "\uFFFD"), c.n > int64(len(c.buf))
+	masked := redact.Text(c.buf)
+	// The capture's buffer (or the masked copy) is never written again: the
+	// text shares its bytes instead of copying them.
+	return strings.ToValidUTF8(unsafe.String(&masked[0], len(masked)), "\uFFFD"), c.n > int64(len(c.buf))
 }
 
 // captureBody records what a handler reads of a request body.
@@ -221,8 +238,8 @@ func (e *Env) Fault(ctx context.Context, c *Call) (faults.Action, bool) {
 		// An injected latency is the platform being slow, not the mock:
 		// the server's write timeout must not turn it into a dropped
 		// connection, so the answer gets the latency on top of it.
-		if c.extendWrite != nil {
-			c.extendWrite(a.Latency + latencyWriteGrace)
+		if c.w != nil {
+			httpserver.ExtendWriteDeadline(c.w, c.r, a.Latency+latencyWriteGrace)
 		}
 		t := time.NewTimer(a.Latency)
 		select {

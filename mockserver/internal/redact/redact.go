@@ -49,13 +49,35 @@ func isKey(name []byte) bool {
 	if len(name) > maxKey {
 		return false
 	}
-	for _, k := range Keys {
-		if len(k) == len(name) && strings.EqualFold(k, string(name)) {
-			return true
-		}
+	// Lower-cased into a buffer and looked up: one map read instead of
+	// comparing with every key. Only ASCII can match: a non-ASCII letter
+	// that folds onto an ASCII one (the long s onto s) takes more bytes than
+	// it, so such a name is longer than the key it folds to, and the
+	// comparison by length the mask has always made refuses it.
+	var buf [64]byte
+	if len(name) > len(buf) {
+		return false
 	}
-	return false
+	for i, c := range name {
+		if c >= 0x80 {
+			return false
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return keySet[string(buf[:len(name)])]
 }
+
+// keySet is Keys in lower case.
+var keySet = func() map[string]bool {
+	m := make(map[string]bool, len(Keys))
+	for _, k := range Keys {
+		m[strings.ToLower(k)] = true
+	}
+	return m
+}()
 
 // Query masks the values of secret parameters in a raw query string (or
 // an application/x-www-form-urlencoded body), keeping everything else as

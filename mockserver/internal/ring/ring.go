@@ -49,7 +49,15 @@ func (r *Ring[T]) Append(v T) uint64 {
 // concurrently. build must be quick and must not use the ring.
 func (r *Ring[T]) AppendFunc(build func(seq uint64) T) uint64 {
 	r.mu.Lock()
-	v := build(r.seq)
+	s, _ := r.appendLocked(build(r.seq))
+	r.mu.Unlock()
+	return s
+}
+
+// appendLocked stores v and returns its sequence number and where it is
+// kept; r.mu is held.
+func (r *Ring[T]) appendLocked(v T) (uint64, *T) {
+	var slot *T
 	if r.n < r.capacity {
 		if len(r.buf) == cap(r.buf) {
 			// Grow by doubling, but never past the capacity.
@@ -58,9 +66,11 @@ func (r *Ring[T]) AppendFunc(build func(seq uint64) T) uint64 {
 			r.buf = grown
 		}
 		r.buf = append(r.buf, v)
+		slot = &r.buf[len(r.buf)-1]
 		r.n++
 	} else {
 		r.buf[r.head] = v
+		slot = &r.buf[r.head]
 		r.head = (r.head + 1) % len(r.buf)
 		r.dropped++
 	}
@@ -71,6 +81,17 @@ func (r *Ring[T]) AppendFunc(build func(seq uint64) T) uint64 {
 		r.changed = make(chan struct{})
 		r.watched = false
 	}
+	return s, slot
+}
+
+// AppendStamped appends v after stamp has set what derives from its
+// sequence number, under the ring's lock (as AppendFunc; a stamp that is a
+// plain function allocates nothing, where a closure over v would move v to
+// the heap). stamp must be quick and must not use the ring.
+func (r *Ring[T]) AppendStamped(v T, stamp func(v *T, seq uint64)) uint64 {
+	r.mu.Lock()
+	s, slot := r.appendLocked(v)
+	stamp(slot, s) // in place: v itself never escapes
 	r.mu.Unlock()
 	return s
 }

@@ -338,3 +338,32 @@ func TestTailThenSinceMissesNothing(t *testing.T) {
 		t.Fatalf("after reset: %v %+v reset=%v", got, n, reset)
 	}
 }
+
+// AppendStamped stamps each entry with its own sequence number, also once
+// the ring is full and entries replace the oldest, and when appended
+// concurrently: every held entry carries the number of its place.
+func TestAppendStampedStampsInPlace(t *testing.T) {
+	t.Parallel()
+	type entry struct{ seq uint64 }
+	r := ring.New[entry](50)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 40 {
+				r.AppendStamped(entry{}, func(e *entry, seq uint64) { e.seq = seq + 1 })
+			}
+		}()
+	}
+	wg.Wait()
+	got, total := r.Filter(nil, 0, 0)
+	if total != 50 || r.Total() != 160 {
+		t.Fatalf("held %d of %d, want 50 of 160", total, r.Total())
+	}
+	for i, e := range got {
+		if want := uint64(111 + i); e.seq != want {
+			t.Fatalf("entry %d stamped %d, want %d", i, e.seq, want)
+		}
+	}
+}

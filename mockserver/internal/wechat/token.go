@@ -107,7 +107,7 @@ func (e *Emulator) pruneLocked(now time.Time) {
 // when unknown or replaced, 42001 when expired. The app id is reported even
 // for a dead token so the journal and faults can use it.
 func (e *Emulator) checkToken(r *http.Request) (appID string, code ErrCode) {
-	v := r.URL.Query().Get("access_token")
+	v := platform.QueryValue(r.URL.RawQuery, "access_token")
 	if v == "" {
 		return "", CodeTokenMissing
 	}

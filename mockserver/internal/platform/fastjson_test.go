@@ -1,0 +1,94 @@
+package platform
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// fastjsonSeeds are keyword items and scalars in the shapes senders use
+// and in the shapes the one-pass readers must hand to encoding/json.
+var fastjsonSeeds = []string{
+	`{"value":"无线耳机","color":""}`, `{"value":"SF1234567890"}`, ` { "value" : "a" } `, `{}`, `{ }`,
+	`{"value":42}`, `{"value":-0.5e+3}`, `{"value":1.}`, `{"value":01}`, `{"value":-}`, `{"value":1e}`,
+	`{"value":null}`, `{"value":true}`, `{"value":false}`, `{"value":nul}`, `{"value":nullx}`,
+	`{"Value":"upper"}`, `{"VALUE":"x","value":"y"}`, `{"value":"x","value":"y"}`, `{"valu\u0065":"esc"}`,
+	`{"value":"a\"b"}`, `{"value":"a\u00e9"}`, `{"value":"tab	in"}`, "{\"value\":\"\xff\"}",
+	`{"value":{"nested":1}}`, `{"value":["a"]}`, `{"color":{"a":1},"value":"x"}`, `{"\u212alue":"kelvin"}`,
+	"{\"\u212avalue\":1}", `{"value":"x",}`, `{"value":"x"`, `{"value" "x"}`, `{"value":"x"}}`, `{"value":"x"} x`,
+	`"just a string"`, `42`, `null`, `[1]`, `true`, ``, ` `, `{`, `"`, `"a\nb"`, `"é"`, "\"\xc3\"", `"unterminated`,
+	`-1`, `1.5E-7`, `0`, `00`, `+1`, `.5`, `1.`, `"1"`, ` 7 `,
+}
+
+func TestKeywordValueMatchesEncodingJSON(t *testing.T) {
+	for _, in := range fastjsonSeeds {
+		gotV, gotOK := KeywordValue(json.RawMessage(in))
+		wantV, wantOK := keywordValueSlow(json.RawMessage(in))
+		if gotV != wantV || gotOK != wantOK {
+			t.Errorf("KeywordValue(%q) = %q, %v; encoding/json: %q, %v", in, gotV, gotOK, wantV, wantOK)
+		}
+	}
+	// The fast path must actually serve the common shapes.
+	for _, in := range []string{`{"value":"无线耳机","color":""}`, `{"value":42}`, `{}`} {
+		if _, done := plainItem([]byte(in)); !done {
+			t.Errorf("plainItem(%q) left the common shape to encoding/json", in)
+		}
+	}
+}
+
+func TestScalarsMatchEncodingJSON(t *testing.T) {
+	for _, in := range fastjsonSeeds {
+		var s string
+		err := json.Unmarshal([]byte(in), &s)
+		if got, ok := JSONString([]byte(in)); got != s || ok != (err == nil) {
+			t.Errorf("JSONString(%q) = %q, %v; encoding/json: %q, %v", in, got, ok, s, err)
+		}
+		var n json.Number
+		err = json.Unmarshal([]byte(in), &n)
+		if got, ok := JSONNumberText([]byte(in)); got != n.String() || ok != (err == nil) {
+			t.Errorf("JSONNumberText(%q) = %q, %v; encoding/json: %q, %v", in, got, ok, n, err)
+		}
+	}
+}
+
+func FuzzKeywordValue(f *testing.F) {
+	for _, s := range fastjsonSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		gotV, gotOK := KeywordValue(json.RawMessage(in))
+		wantV, wantOK := keywordValueSlow(json.RawMessage(in))
+		if gotV != wantV || gotOK != wantOK {
+			t.Fatalf("KeywordValue(%q) = %q, %v; encoding/json: %q, %v", in, gotV, gotOK, wantV, wantOK)
+		}
+		var s string
+		err := json.Unmarshal([]byte(in), &s)
+		if got, ok := JSONString([]byte(in)); got != s || ok != (err == nil) {
+			t.Fatalf("JSONString(%q) = %q, %v; encoding/json: %q, %v", in, got, ok, s, err)
+		}
+		var item struct {
+			Value json.RawMessage `json:"value"`
+		}
+		err = json.Unmarshal([]byte(in), &item)
+		if got, ok := ValueMember(json.RawMessage(in)); string(got) != string(item.Value) || ok != (err == nil) {
+			t.Fatalf("ValueMember(%q) = %q, %v; encoding/json: %q, %v", in, got, ok, item.Value, err)
+		}
+		var n json.Number
+		err = json.Unmarshal([]byte(in), &n)
+		if got, ok := JSONNumberText([]byte(in)); got != n.String() || ok != (err == nil) {
+			t.Fatalf("JSONNumberText(%q) = %q, %v; encoding/json: %q, %v", in, got, ok, n, err)
+		}
+	})
+}
+
+func TestValueMemberMatchesEncodingJSON(t *testing.T) {
+	for _, in := range fastjsonSeeds {
+		var item struct {
+			Value json.RawMessage `json:"value"`
+		}
+		err := json.Unmarshal([]byte(in), &item)
+		got, ok := ValueMember(json.RawMessage(in))
+		if string(got) != string(item.Value) || ok != (err == nil) {
+			t.Errorf("ValueMember(%q) = %q, %v; encoding/json: %q, %v", in, got, ok, item.Value, err)
+		}
+	}
+}

@@ -1,0 +1,33 @@
+package platform
+
+import (
+	"mime"
+	"sync"
+	"sync/atomic"
+)
+
+// MediaType is the media type of a Content-Type header as
+// mime.ParseMediaType reads it (lower case, "" when the header does not
+// parse; a type with bad parameters still counts). Senders use a handful
+// of headers, so the answers are remembered — parsing allocates a map and
+// the lower-cased copies on every call — up to mediaTypesKept distinct
+// headers; beyond that (a client sending ever new ones) each is parsed.
+func MediaType(header string) string {
+	if mt, ok := mediaTypes.Load(header); ok {
+		return mt.(string)
+	}
+	mt, _, _ := mime.ParseMediaType(header)
+	if mediaTypesN.Load() < mediaTypesKept && len(header) <= 256 {
+		if _, loaded := mediaTypes.LoadOrStore(header, mt); !loaded {
+			mediaTypesN.Add(1)
+		}
+	}
+	return mt
+}
+
+const mediaTypesKept = 256
+
+var (
+	mediaTypes  sync.Map // header → media type
+	mediaTypesN atomic.Int32
+)
