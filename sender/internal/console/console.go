@@ -1,9 +1,10 @@
 // Package console is the sender's web console under /console/: what is
 // queued, sent and failed and why, each message's attempts as a timeline,
 // dead letters with redrive (one and in bulk) and cancel, broadcasts with
-// live progress, groups, apps with their token and pause (and a resume
-// button), the consent ledger, and the queue depth and delivered/s at a
-// glance.
+// their state and live progress, recurring schedules (pause, resume,
+// delete), groups, apps with their token, pause (and a resume button) and
+// campaign rules, the consent ledger, and the queue depth and delivered/s
+// at a glance.
 //
 // The console has no data of its own: every page is read, and every
 // button acts, through the sender's JSON API — the same handler that
@@ -146,6 +147,7 @@ func (c *Console) Handler() http.Handler {
 	s.Handle("/groups", c.page(c.groupsPage))
 	s.Handle("/apps", c.page(c.appsPage))
 	s.Handle("/consents", c.page(c.consentsPage))
+	s.Handle("/schedules", c.page(c.schedulesPage))
 	s.Handle("/events/stats", c.live(c.statsEvents))
 	s.Handle("/events/broadcasts/{id}", c.live(c.broadcastEvents))
 
@@ -153,6 +155,9 @@ func (c *Console) Handler() http.Handler {
 	s.Handle("/messages/{id}/cancel", c.post(config.ScopeAdmin, c.postCancel))
 	s.Handle("/dead-letters/retry", c.post(config.ScopeAdmin, c.postBulkRetry))
 	s.Handle("/apps/{name}/resume", c.post(config.ScopeAdmin, c.postResume))
+	s.Handle("/schedules/{id}/pause", c.post(config.ScopeAdmin, c.postSchedulePause(true)))
+	s.Handle("/schedules/{id}/resume", c.post(config.ScopeAdmin, c.postSchedulePause(false)))
+	s.Handle("/schedules/{id}/delete", c.post(config.ScopeAdmin, c.postScheduleDelete))
 	nf := securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.renderError(w, r, http.StatusNotFound, "No page "+r.URL.Path+" in the console.")
 	}))

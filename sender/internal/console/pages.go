@@ -198,42 +198,6 @@ func (c *Console) messagePage(w http.ResponseWriter, r *http.Request) {
 	c.render(w, http.StatusOK, "message", p)
 }
 
-// broadcasts: the API has no list of broadcasts, so the page shows those
-// among the newest messages (one API page), and opens any by id.
-
-const recentBroadcasts = 20
-
-func (c *Console) broadcastsPage(w http.ResponseWriter, r *http.Request) {
-	if id := strings.TrimSpace(r.URL.Query().Get("id")); id != "" {
-		http.Redirect(w, r, Prefix+"/broadcasts/"+url.PathEscape(id), http.StatusSeeOther)
-		return
-	}
-	cl := c.client(fromContext(r.Context()))
-	pg, err := cl.Messages(r.Context(), senderclient.MessageFilter{Limit: 1000})
-	if err != nil {
-		c.renderAPIError(w, r, err)
-		return
-	}
-	var ids []string
-	for _, m := range pg.Items {
-		if m.BroadcastID != "" && !slices.Contains(ids, m.BroadcastID) && len(ids) < recentBroadcasts {
-			ids = append(ids, m.BroadcastID)
-		}
-	}
-	var items []senderclient.BroadcastState
-	for _, id := range ids {
-		b, err := cl.BroadcastState(r.Context(), id)
-		if err != nil {
-			c.renderAPIError(w, r, err)
-			return
-		}
-		items = append(items, b)
-	}
-	p := c.newPage(r, "Broadcasts", "broadcasts")
-	p.Data = items
-	c.render(w, http.StatusOK, "broadcasts", p)
-}
-
 func (c *Console) broadcastPage(w http.ResponseWriter, r *http.Request) {
 	b, err := c.client(fromContext(r.Context())).BroadcastState(r.Context(), mux.Vars(r)["id"])
 	if err != nil {

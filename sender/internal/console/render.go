@@ -44,12 +44,15 @@ func (p page) Rows() rowsData {
 // notices are the texts a redirect may ask a page to show: fixed, so a
 // link cannot make the console say anything else.
 var notices = map[string]string{
-	"redriven":    "Redriven: the message is queued again.",
-	"cancelled":   "Cancelled: the message will not be sent.",
-	"bulk-retry":  "Bulk redrive done.",
-	"bulk-cancel": "Bulk cancel done.",
-	"resumed":     "Resumed: the app's held messages are due now.",
-	"signed-out":  "Signed out.",
+	"redriven":         "Redriven: the message is queued again.",
+	"cancelled":        "Cancelled: the message will not be sent.",
+	"bulk-retry":       "Bulk redrive done.",
+	"bulk-cancel":      "Bulk cancel done.",
+	"resumed":          "Resumed: the app's held messages are due now.",
+	"schedule-paused":  "Paused: the schedule makes no run until it is resumed.",
+	"schedule-resumed": "Resumed: the schedule runs again (runs missed meanwhile follow its catch-up policy).",
+	"schedule-deleted": "Deleted: the schedule makes no more runs; the broadcasts it made stay.",
+	"signed-out":       "Signed out.",
 }
 
 // newPage fills what every page shows.
@@ -139,7 +142,7 @@ func (c *Console) fragment(name string, data any) (string, error) {
 }
 
 var pageNames = []string{"overview", "messages", "message", "deadletters", "broadcasts", "broadcast", "groups", "apps",
-	"consents", "error", "login"}
+	"consents", "schedules", "error", "login"}
 
 func parsePages() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}
@@ -222,6 +225,24 @@ var funcs = template.FuncMap{
 	},
 	"waiting": func(status string) bool {
 		return status == senderclient.StatusQueued || status == senderclient.StatusRetrying
+	},
+	// index0 is a schedule's latest run (nil when it has none).
+	"index0": func(runs []senderclient.ScheduleRun) *senderclient.ScheduleRun {
+		if len(runs) == 0 {
+			return nil
+		}
+		return &runs[0]
+	},
+	// missed counts the runs a schedule missed, over the runs it keeps.
+	"missed": func(runs []senderclient.ScheduleRun) int {
+		n := 0
+		for _, r := range runs {
+			n += r.Missed
+			if r.Outcome == senderclient.RunSkipped {
+				n++
+			}
+		}
+		return n
 	},
 	"redrivable": func(status string) bool {
 		return status == senderclient.StatusFailed || status == senderclient.StatusRejected || status == senderclient.StatusCancelled
