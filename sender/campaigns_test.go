@@ -503,4 +503,125 @@ func TestCampaignGroupBroadcastHTTP(t *testing.T) {
 			t.Errorf("the next day, %s: rejected %q", u, m.Reason)
 		}
 	}
+	// Counted as the rules decided, member by member: duplicates gb1
+	// users[0], gb3 three, the CSV users[2]; caps users[1] in gb1-gb3.
+	_, text := s.do(http.MethodGet, "/metrics", nil)
+	for rule, want := range map[string]float64{"duplicate": 5, "frequency_cap": 3} {
+		if v, _ := metric(string(text), "minipush_campaign_rejected_total", `app="shop"`, `rule="`+rule+`"`); v != want {
+			t.Errorf("minipush_campaign_rejected_total{rule=%s} = %v, want %v", rule, v, want)
+		}
+	}
+}
+
+// TestScheduleCampaignRulesHTTP: a schedule's runs are admitted as any
+// broadcast is. At 06:30 in Shanghai, inside quiet hours (22:00-08:00): a
+// list run's messages are held to 08:00 plus the ramp, except the member
+// who got the template within the dedup window (a rejected duplicate); a
+// group run is held whole and its members are checked at the fan-out; an
+// urgent schedule's run goes at once.
+func TestScheduleCampaignRulesHTTP(t *testing.T) {
+	t.Parallel()
+	sh := shanghai(t)
+	clk := newTestClock(time.Date(2030, 1, 2, 6, 0, 0, 0, sh))
+	mock := startMock(t)
+	cfg := testConfig(t, mock.URL)
+	cfg.Apps[0].Campaigns = &config.Campaigns{Dedup: &config.Dedup{Window: 24 * time.Hour},
+		QuietHours: &config.QuietHours{Start: "22:00", End: "08:00", Ramp: 30 * time.Minute}}
+	cfg.APIKeys = append(cfg.APIKeys, config.APIKey{Name: "ops", Key: adminKey, Scopes: []string{config.ScopeAdmin, config.ScopeRead}})
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s := startServiceWith(t, mock, cfg, nil, sender.WithClock(clk.Now))
+	urgent := msg(shopApp, users[0], "s0")
+	urgent["urgent"] = true
+	first := s.post(urgent)
+	s.wait(first.ID, message.StatusDelivered, 20*time.Second)
+	for name, members := range map[string][]string{"early": users[3:5], "late": {users[1], users[5]}} {
+		if code, b := s.do(http.MethodPut, "/v1/groups/"+name+"?app="+shopApp, map[string]any{"members": members}); code != http.StatusOK && code != http.StatusCreated {
+			t.Fatalf("PUT group %s: %d %s", name, code, b)
+		}
+	}
+	data := map[string]string{"thing1": "每日提醒", "time2": "2030-01-02 06:30", "character_string3": "daily"}
+	create := func(body map[string]any) string {
+		t.Helper()
+		body["app"], body["cron"], body["time_zone"], body["template_id"], body["data"] = shopApp, "30 6 * * *", "Asia/Shanghai", tmpl, data
+		code, raw := s.doKey(http.MethodPost, "/v1/schedules", adminKey, body)
+		var sc struct {
+			ID     string `json:"id"`
+			Urgent bool   `json:"urgent"`
+		}
+		mustJSON(t, raw, &sc)
+		if code != http.StatusCreated || sc.Urgent != (body["urgent"] == true) {
+			t.Fatalf("POST /v1/schedules: %d %s", code, raw)
+		}
+		return sc.ID
+	}
+	// Made in this order, the runs go in this order (by id): the list
+	// run's message to users[1] is admitted before the late group's fan-out.
+	list := create(map[string]any{"to": users[:3]})
+	early := create(map[string]any{"group": "early", "urgent": true})
+	late := create(map[string]any{"group": "late"})
+	clk.Set(time.Date(2030, 1, 2, 6, 30, 0, 0, sh))
+	runOf := func(id string) string {
+		t.Helper()
+		if err := eventually(20*time.Second, func() bool {
+			r := s.schedule(id).Runs
+			return len(r) == 1 && r[0].Outcome == message.RunCreated
+		}); err != nil {
+			t.Fatalf("schedule %s did not run at 06:30: %v (%+v)", id, err, s.schedule(id))
+		}
+		return s.schedule(id).Runs[0].BroadcastID
+	}
+	end := time.Date(2030, 1, 2, 8, 0, 0, 0, sh)
+	inRamp := func(t0 time.Time) bool { return !t0.Before(end) && t0.Before(end.Add(30*time.Minute)) }
+
+	ms := s.broadcastOutcome(runOf(list), 3)
+	if m := ms[users[0]]; m.Status != message.StatusRejected || m.Reason != reason.Duplicate || m.DuplicateOf != first.ID {
+		t.Errorf("list run, users[0]: %s %q duplicate_of %q, want a duplicate of %s", m.Status, m.Reason, m.DuplicateOf, first.ID)
+	}
+	for _, u := range users[1:3] {
+		if m := ms[u]; m.Status != message.StatusQueued || m.HeldReason != message.HeldQuietHours || !inRamp(m.NextAttemptAt) {
+			t.Errorf("list run, %s: %s held %q at %v, want held by quiet hours to 08:00 + ramp", u, m.Status, m.HeldReason, m.NextAttemptAt)
+		}
+	}
+	for u, m := range s.broadcastOutcome(runOf(early), 2) {
+		if got := s.wait(m.ID, message.StatusDelivered, 20*time.Second); got.HeldReason != "" {
+			t.Errorf("urgent run, %s: held %q", u, got.HeldReason)
+		}
+	}
+	lateID := runOf(late)
+	_, raw := s.do(http.MethodGet, "/v1/broadcasts/"+lateID, nil)
+	var lb struct {
+		SendAt time.Time `json:"send_at"`
+	}
+	mustJSON(t, raw, &lb)
+	if !inRamp(lb.SendAt) {
+		t.Errorf("group run's send_at %v, want held whole to 08:00 + ramp", lb.SendAt)
+	}
+	ml := s.broadcastOutcome(lateID, 2)
+	if m := ml[users[1]]; m.Reason != reason.Duplicate || m.DuplicateOf != ms[users[1]].ID {
+		t.Errorf("group run, users[1]: %s %q duplicate_of %q, want a duplicate of the list run's %s", m.Status, m.Reason, m.DuplicateOf, ms[users[1]].ID)
+	}
+	if m := ml[users[5]]; m.Status != message.StatusQueued || !m.NextAttemptAt.Equal(lb.SendAt) {
+		t.Errorf("group run, users[5]: %s due %v, want queued, due at the broadcast's send_at %v", m.Status, m.NextAttemptAt, lb.SendAt)
+	}
+	if c := s.broadcastCounts(lateID); c[message.StatusRejected] != 1 {
+		t.Errorf("group run's counts %v, want 1 rejected", c)
+	}
+	for _, m := range []message.Message{ms[users[1]], ms[users[2]], ml[users[5]]} {
+		if got := s.get(m.ID); got.Status != message.StatusQueued {
+			t.Errorf("%s before 08:00: %s", m.To, got.Status)
+		}
+	}
+	clk.Set(end.Add(30 * time.Minute))
+	for _, m := range []message.Message{ms[users[1]], ms[users[2]], ml[users[5]]} {
+		s.wait(m.ID, message.StatusDelivered, 20*time.Second)
+	}
+	_, text := s.do(http.MethodGet, "/metrics", nil)
+	if v, _ := metric(string(text), "minipush_campaign_held_total", `app="shop"`, `rule="quiet_hours"`); v != 2 {
+		t.Errorf("minipush_campaign_held_total{rule=quiet_hours} = %v, want 2 (the list run's)", v)
+	}
+	if v, _ := metric(string(text), "minipush_campaign_rejected_total", `app="shop"`, `rule="duplicate"`); v != 2 {
+		t.Errorf("minipush_campaign_rejected_total{rule=duplicate} = %v, want 2 (the list run's users[0], the group run's users[1])", v)
+	}
 }

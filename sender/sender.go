@@ -232,15 +232,20 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if admitNow == nil {
 		admitNow = time.Now
 	}
-	if fa, ok := store.(storage.FanOutAdmitter); ok {
-		fa.SetFanOutAdmit(func(b message.Broadcast, m *message.Message) { rules[b.App].FanOut(b, m, admitNow()) })
-	}
 	campaignCounted := func(app, what, rule string) {
 		if what == "held" {
 			s.metrics.CampaignHeld.WithLabelValues(app, rule).Inc()
 		} else {
 			s.metrics.CampaignRejected.WithLabelValues(app, rule).Inc()
 		}
+	}
+	if fa, ok := store.(storage.FanOutAdmitter); ok {
+		fa.SetFanOutAdmit(func(b message.Broadcast, m *message.Message) { rules[b.App].FanOut(b, m, admitNow()) },
+			func(b message.Broadcast, ms []message.Message) {
+				for i := range ms {
+					campaign.Count(&ms[i], func(what, rule string) { campaignCounted(b.App, what, rule) })
+				}
+			})
 	}
 	scheduleChanged := func() {}
 	if st, ok := store.(schedule.Store); ok {

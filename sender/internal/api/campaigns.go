@@ -7,7 +7,6 @@ import (
 	"github.com/minipush/minipush/sender/internal/campaign"
 	"github.com/minipush/minipush/sender/internal/config"
 	"github.com/minipush/minipush/sender/internal/message"
-	"github.com/minipush/minipush/sender/internal/reason"
 )
 
 // dedupRequest is a message's own dedup setting (docs/campaigns.md):
@@ -61,13 +60,7 @@ func (a *API) campaignCounted(app string, msgs []message.Message) {
 		return
 	}
 	for i := range msgs {
-		m := &msgs[i]
-		switch {
-		case m.Status == message.StatusRejected && (m.Reason == reason.Duplicate || m.Reason == reason.FrequencyCap):
-			a.hooks.Campaign(app, "rejected", string(m.Reason))
-		case m.HeldReason != "":
-			a.hooks.Campaign(app, "held", string(m.HeldReason))
-		}
+		campaign.Count(&msgs[i], func(what, rule string) { a.hooks.Campaign(app, what, rule) })
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/minipush/minipush/sender/internal/config"
 	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/reason"
 )
 
 // Rules are one app's campaign rules.
@@ -140,6 +141,19 @@ func (r *Rules) FanOut(b message.Broadcast, m *message.Message, now time.Time) {
 		m.NextAttemptAt = now
 	}
 	r.Apply(m, o, now)
+}
+
+// Count tells count what the rules made of stored message m, if anything:
+// ("rejected", its reason) for a duplicate or a message over its caps,
+// ("held", its held reason) for one the rules held (metrics:
+// minipush_campaign_rejected_total, minipush_campaign_held_total).
+func Count(m *message.Message, count func(what, rule string)) {
+	switch {
+	case m.Status == message.StatusRejected && (m.Reason == reason.Duplicate || m.Reason == reason.FrequencyCap):
+		count("rejected", string(m.Reason))
+	case m.Status != message.StatusRejected && m.HeldReason != "":
+		count("held", string(m.HeldReason))
+	}
 }
 
 // holdSlots adds the later slots a message over its caps may take: the

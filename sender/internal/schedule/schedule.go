@@ -311,12 +311,10 @@ func (r *Runner) finish(ctx context.Context, s message.Schedule, run message.Sch
 		r.hooks.Accepted(s.App, stored.Recipients)
 	}
 	if r.hooks.Campaign != nil {
-		// As the API counts a list broadcast's: those quiet hours held
-		// (rejections show in the broadcast's counts).
+		// As the API counts a list broadcast's (CreateBroadcast gave each
+		// message its admission's outcome).
 		for i := range msgs {
-			if msgs[i].HeldReason != "" {
-				r.hooks.Campaign(s.App, "held", string(msgs[i].HeldReason))
-			}
+			campaign.Count(&msgs[i], func(what, rule string) { r.hooks.Campaign(s.App, what, rule) })
 		}
 	}
 	if s.Group != "" {

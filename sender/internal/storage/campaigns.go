@@ -94,9 +94,23 @@ func FinishRun(s *message.Schedule, at time.Time, outcome, broadcastID, errText 
 // step's own write. nil: no rules.
 type FanOutAdmit func(b message.Broadcast, m *message.Message)
 
+// FanOutAdmitted is told, after a fan-out step's write, the messages of
+// broadcast b whose admission ran, as stored (Status, Reason,
+// DuplicateOf, NextAttemptAt, HeldReason): the metrics of what the rules
+// did.
+type FanOutAdmitted func(b message.Broadcast, ms []message.Message)
+
 // FanOutAdmitter is a Store whose group fan-out applies campaign rules to
 // each member. Both drivers implement it and pass the conformance suite's
-// CampaignFanOut tests. Set it before the fan-out starts.
+// CampaignFanOut tests. Set it before the fan-out starts; admitted may be
+// nil.
 type FanOutAdmitter interface {
-	SetFanOutAdmit(f FanOutAdmit)
+	SetFanOutAdmit(f FanOutAdmit, admitted FanOutAdmitted)
+}
+
+// Admitted copies what admission made of a message (from what was
+// stored) to m.
+func Admitted(m *message.Message, stored message.Message) {
+	m.Status, m.Reason, m.DuplicateOf = stored.Status, stored.Reason, stored.DuplicateOf
+	m.NextAttemptAt, m.HeldReason = stored.NextAttemptAt, stored.HeldReason
 }

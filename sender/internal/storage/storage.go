@@ -75,7 +75,10 @@ type Store interface {
 	// With b.IdempotencyKey already used for a broadcast of b.App, nothing
 	// is stored: the first broadcast comes back with dup true (or
 	// ErrIdempotencyMismatch when b.Fingerprint differs from its).
-	// msgs carry no idempotency keys of their own.
+	// msgs carry no idempotency keys of their own. A message with an
+	// Admission (campaign rules) is updated in msgs to what its admission
+	// made of it (Status, Reason, DuplicateOf, NextAttemptAt, HeldReason)
+	// when the broadcast is stored.
 	CreateBroadcast(ctx context.Context, b message.Broadcast, msgs []message.Message) (stored message.Broadcast, dup bool, err error)
 	// FanOut creates up to limit messages of group broadcasts whose
 	// fan-out is unfinished, oldest broadcast first, in one durable step:

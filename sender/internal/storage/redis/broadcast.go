@@ -11,6 +11,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/minipush/minipush/sender/internal/message"
+	"github.com/minipush/minipush/sender/internal/reason"
 	"github.com/minipush/minipush/sender/internal/storage"
 )
 
@@ -140,12 +141,43 @@ func (s *Store) CreateBroadcast(ctx context.Context, b message.Broadcast, msgs [
 		s.unreserve(keys)
 		return message.Broadcast{}, false, scriptErr(op, err)
 	}
-	if res, _ := v.([]any); len(res) == 2 && res[0] == "dup" {
+	res, _ := v.([]any)
+	if len(res) == 2 && res[0] == "dup" {
 		s.unreserve(keys)
 		first, err := decodeBroadcast(pairs(res[1]))
 		return first, true, err
 	}
+	if len(res) == 2 {
+		for _, a := range admittedOf(res[1]) {
+			if a.x >= 1 && a.x <= len(msgs) {
+				storage.Admitted(&msgs[a.x-1], a.m)
+			}
+		}
+	}
 	return b, false, nil
+}
+
+// admitted is an entry of the scripts' admitted answers: message x (1-based)
+// as its admission stored it.
+type admittedMsg struct {
+	x int
+	m message.Message
+}
+
+func admittedOf(v any) []admittedMsg {
+	list, _ := v.([]any)
+	out := make([]admittedMsg, 0, len(list))
+	for _, e := range list {
+		f, _ := e.([]any)
+		if len(f) != 6 {
+			continue
+		}
+		str := func(i int) string { s, _ := f[i].(string); return s }
+		out = append(out, admittedMsg{x: int(num(f[0])), m: message.Message{Status: message.Status(str(1)),
+			NextAttemptAt: fromMS(num(f[2])), HeldReason: message.HeldReason(str(3)), Reason: reason.Reason(str(4)),
+			DuplicateOf: str(5)}})
+	}
+	return out
 }
 
 // Broadcast implements storage.Store. The counts map has every status,
@@ -265,8 +297,9 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, bool, error) {
 	for i, r := range rs {
 		args = append(args, member(seq0+int64(i), r.id))
 	}
+	var prepared []message.Message // with campaign rules: the step's messages, by member
 	if f := s.fanOutAdmit.Load(); f != nil {
-		if args, err = s.fanOutRules(ctx, *f, app, b, due, rs, args); err != nil {
+		if args, prepared, err = s.fanOutRules(ctx, *f, app, b, due, rs, args); err != nil {
 			s.unreserve(keysOf(rs))
 			return 0, false, fmt.Errorf("fan out %s: %w", bid, err)
 		}
@@ -282,6 +315,20 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, bool, error) {
 		s.unreserve(keysOf(rs))
 		return 0, true, nil
 	}
+	if f := s.fanOutAdmitted.Load(); f != nil && len(res) == 3 && len(prepared) > 0 {
+		var ms []message.Message
+		for _, a := range admittedOf(res[2]) {
+			if a.x >= 1 && a.x <= len(prepared) {
+				m := prepared[a.x-1]
+				m.Admission = nil
+				storage.Admitted(&m, a.m)
+				ms = append(ms, m)
+			}
+		}
+		if len(ms) > 0 {
+			(*f)(b, ms)
+		}
+	}
 	s.unreserve(keysOf(rs[n:]))
 	return n, others || left > 0, nil
 }
@@ -295,12 +342,15 @@ func keysOf(rs []reservation) []string {
 }
 
 // SetFanOutAdmit implements storage.FanOutAdmitter.
-func (s *Store) SetFanOutAdmit(f storage.FanOutAdmit) {
-	if f == nil {
-		s.fanOutAdmit.Store(nil)
-		return
+func (s *Store) SetFanOutAdmit(f storage.FanOutAdmit, admitted storage.FanOutAdmitted) {
+	s.fanOutAdmit.Store(nil)
+	s.fanOutAdmitted.Store(nil)
+	if f != nil {
+		s.fanOutAdmit.Store(&f)
 	}
-	s.fanOutAdmit.Store(&f)
+	if admitted != nil {
+		s.fanOutAdmitted.Store(&admitted)
+	}
 }
 
 // fanOutRules appends the campaign-rule arguments of the fanout script:
@@ -310,16 +360,16 @@ func (s *Store) SetFanOutAdmit(f storage.FanOutAdmit) {
 // entries in the script's one write. args are returned unchanged when no
 // member has anything to apply.
 func (s *Store) fanOutRules(ctx context.Context, f storage.FanOutAdmit, app string, b message.Broadcast, due time.Time,
-	rs []reservation, args []any) ([]any, error) {
+	rs []reservation, args []any) ([]any, []message.Message, error) {
 	base := s.appBase(app)
 	h, err := s.c.HMGet(ctx, base+"b:"+b.ID, "v", "after").Result()
 	if err != nil {
-		return nil, s.done(err)
+		return nil, nil, s.done(err)
 	}
 	ver, _ := h[0].(string)
 	after, ok := h[1].(string)
 	if !ok { // done meanwhile: the script answers so
-		return args, nil
+		return args, nil, nil
 	}
 	lo := "-"
 	if after != "" {
@@ -328,24 +378,26 @@ func (s *Store) fanOutRules(ctx context.Context, f storage.FanOutAdmit, app stri
 	ms, err := s.c.ZRangeArgs(ctx, goredis.ZRangeArgs{Key: base + "gm:" + ver, Start: lo, Stop: "+", ByLex: true,
 		Count: int64(len(rs))}).Result()
 	if err != nil {
-		return nil, s.done(err)
+		return nil, nil, s.done(err)
 	}
 	extra := make([]any, 0, 1+3*len(ms))
 	extra = append(extra, after)
+	prepared := make([]message.Message, len(ms))
 	ruled := false
 	for i, to := range ms {
-		m := message.Message{ID: rs[i].id, App: b.App, Platform: b.Platform, To: to, TemplateID: b.TemplateID,
+		m := &prepared[i]
+		*m = message.Message{ID: rs[i].id, App: b.App, Platform: b.Platform, To: to, TemplateID: b.TemplateID,
 			BroadcastID: b.ID, Status: message.StatusQueued, NextAttemptAt: due, SendAt: b.SendAt, APIKey: b.APIKey}
-		f(b, &m)
+		f(b, m)
 		ad, err := admissionArg(m.Admission)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		ruled = ruled || ad != "" || m.HeldReason != "" || !m.NextAttemptAt.Equal(due)
 		extra = append(extra, toMS(m.NextAttemptAt), string(m.HeldReason), ad)
 	}
 	if !ruled {
-		return args, nil
+		return args, nil, nil
 	}
-	return append(args, extra...), nil
+	return append(args, extra...), prepared, nil
 }

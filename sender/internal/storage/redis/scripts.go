@@ -235,6 +235,15 @@ local function admit(a, i)
   return {}
 end
 
+-- admitted is what admission made of the new message x whose NF fields
+-- start at a[i] (extra: admit's answer), for the caller's metrics:
+-- {x, status, next, held reason, reason, duplicate_of}.
+local function admitted(x, a, i, extra)
+  local rs, dof = '', ''
+  if #extra > 0 then rs = extra[2]; dof = extra[4] or '' end
+  return {x, a[i+2], tostring(a[i+4]), a[i+14] or '', rs, dof}
+end
+
 -- idempotency keys of a kind (message, broadcast, group)
 local function getkey(kind, key)
   local v = redis.call('HMGET', base .. 'ik:' .. kind .. ':' .. key, 'fp', 'ref')
@@ -480,7 +489,8 @@ redis.call('DEL', base .. 'held')
 return n
 `,
 	// createList: ARGV bid, json, recipients, ikey, fp, now, then NF per
-	// message. Answers {'ok'} or {'dup', broadcast fields}.
+	// message. Answers {'ok', what admission made of each ruled message
+	// (admitted)} or {'dup', broadcast fields}.
 	"createList": `
 local bid, ikey, fp, now = ARGV[1], ARGV[4], ARGV[5], ARGV[6]
 if ikey ~= '' then
@@ -504,14 +514,16 @@ end
 redis.call('HSET', base .. 'b:' .. bid, 'j', ARGV[2], 'n', ARGV[3], 'f', n)
 redis.call('ZADD', base .. 'blist', 0, string.format('%013d-%s', cjson.decode(ARGV[2]).created, bid))
 if ikey ~= '' then setkey('broadcast', ikey, fp, bid, now) end
+local adm = {}
 for m = 1, n do
   local k = 7 + (m - 1) * NF
   local extra = nil
   if ARGV[k+15] ~= '' then extra = admit(ARGV, k) end
   insert(ARGV, k)
   if extra and #extra > 0 then redis.call('HSET', base .. 'm:' .. ARGV[k], unpack(extra)) end
+  if extra then adm[#adm+1] = admitted(m, ARGV, k, extra) end
 end
-return {'ok'}
+return {'ok', adm}
 `,
 	// createGroup: ARGV bid, json, group, ikey, fp, now, created. Answers
 	// {'ok', recipients} or {'dup', broadcast fields}.
@@ -541,7 +553,8 @@ return {'ok', tonumber(g[2])}
 	// per member, its next attempt, held reason and admission (admit).
 	// Creates the next messages of group broadcast bid and moves its
 	// position past them. Answers {created, broadcasts still fanning out
-	// in this app}; {-1, …} when the position moved since the caller read
+	// in this app, what admission made of each ruled message (admitted)};
+	// {-1, …} when the position moved since the caller read
 	// the members (another instance's step): nothing written.
 	"fanout": `
 local bid, limit = ARGV[1], tonumber(ARGV[2])
@@ -553,6 +566,7 @@ if ruled and b[2] ~= ARGV[7 + limit] then return {-1, redis.call('ZCARD', base .
 local lo = '-'
 if b[2] ~= '' then lo = '(' .. b[2] end
 local ms = redis.call('ZRANGE', base .. 'gm:' .. b[1], lo, '+', 'BYLEX', 'LIMIT', 0, limit)
+local adm = {}
 local own = {}
 if #ms > 0 and redis.call('EXISTS', base .. 'gd:' .. b[1]) == 1 then
   own = redis.call('HMGET', base .. 'gd:' .. b[1], unpack(ms))
@@ -571,6 +585,7 @@ for x, to in ipairs(ms) do
   end
   insert(rec, 1)
   if extra and #extra > 0 then redis.call('HSET', base .. 'm:' .. rec[1], unpack(extra)) end
+  if extra then adm[#adm+1] = admitted(x, rec, 1, extra) end
 end
 if #ms == limit then
   redis.call('HSET', bkey, 'after', ms[#ms])
@@ -579,7 +594,7 @@ else
   redis.call('ZREM', base .. 'fanout', bid)
 end
 redis.call('HINCRBY', bkey, 'f', #ms)
-return {#ms, redis.call('ZCARD', base .. 'fanout')}
+return {#ms, redis.call('ZCARD', base .. 'fanout'), adm}
 `,
 	// stageGroup: ARGV now. A new group version, staging.
 	"stageGroup": `

@@ -87,8 +87,8 @@ type fanout struct {
 //
 // A list's messages get the defaults Enqueue gives, and b.ID as
 // BroadcastID; a message naming another broadcast, or carrying an
-// idempotency key, is an error. msgs is not modified: set IDs beforehand
-// to know them. A message ID already in use fails the whole broadcast with
+// idempotency key, is an error. msgs is not modified but for the
+// outcome of a message's Admission: set IDs beforehand to know them. A message ID already in use fails the whole broadcast with
 // storage.ErrConflict. The rows go in as one step of the writer's bulk
 // lane.
 //
@@ -201,6 +201,9 @@ func (s *Store) CreateBroadcast(ctx context.Context, b message.Broadcast, msgs [
 				if err := admit(w, &m); err != nil {
 					return fmt.Errorf("create broadcast %s: %w", b.ID, err)
 				}
+				if m.Admission != nil {
+					storage.Admitted(&msgs[i], m) // a retried batch writes it again, alike
+				}
 				if args, err = appendMsgArgs(args[:0], &m); err != nil {
 					return err
 				}
@@ -269,11 +272,13 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, bool, error) {
 		return 0, false, nil
 	}
 	var (
-		n    int
-		more bool
+		n        int
+		more     bool
+		admitted []message.Message
+		bc       message.Broadcast
 	)
 	err := s.submitBulk(ctx, func(w *writer) error {
-		n, more = 0, false
+		n, more, admitted = 0, false, nil
 		bg := context.Background()
 		var (
 			b         message.Broadcast
@@ -330,9 +335,10 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, bool, error) {
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			return err
 		}
-		if err := s.fanOutMessages(w, b, msgs, now); err != nil {
+		if admitted, err = s.fanOutMessages(w, b, msgs, now); err != nil {
 			return err
 		}
+		bc = b
 		var next any // NULL: done
 		if len(msgs) == limit {
 			next = recipient
@@ -350,14 +356,18 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, bool, error) {
 	if err != nil {
 		return 0, false, fmt.Errorf("fan out: %w", err)
 	}
+	if f := s.fanOutAdmitted.Load(); f != nil && len(admitted) > 0 {
+		(*f)(bc, admitted)
+	}
 	return n, more, nil
 }
 
 // fanOutMessages inserts a fan-out step's messages. With campaign rules
 // (SetFanOutAdmit) each message is admitted in turn in the step's
 // transaction, as a list broadcast's are: a duplicate or a member over its
-// caps is stored rejected. Without, the multi-row INSERTs of newFanout.
-func (s *Store) fanOutMessages(w *writer, b message.Broadcast, msgs []message.Message, now time.Time) error {
+// caps is stored rejected; those admitted are returned as stored. Without,
+// the multi-row INSERTs of newFanout.
+func (s *Store) fanOutMessages(w *writer, b message.Broadcast, msgs []message.Message, now time.Time) ([]message.Message, error) {
 	if f := s.fanOutAdmit.Load(); f != nil {
 		ruled := false
 		for i := range msgs {
@@ -365,40 +375,48 @@ func (s *Store) fanOutMessages(w *writer, b message.Broadcast, msgs []message.Me
 			ruled = ruled || msgs[i].Admission != nil
 		}
 		if ruled {
+			var admitted []message.Message
 			args := make([]any, 0, insertColCount)
 			for i := range msgs {
 				m, err := normalize(msgs[i], now)
 				if err != nil {
-					return fmt.Errorf("broadcast %s: %w", b.ID, err)
+					return nil, fmt.Errorf("broadcast %s: %w", b.ID, err)
 				}
 				if err := admit(w, &m); err != nil {
-					return fmt.Errorf("broadcast %s: %w", b.ID, err)
+					return nil, fmt.Errorf("broadcast %s: %w", b.ID, err)
 				}
 				if args, err = appendMsgArgs(args[:0], &m); err != nil {
-					return err
+					return nil, err
 				}
 				if _, err := w.st.insertMsg.Exec(args...); err != nil {
-					return writeErr("fan out "+b.ID, err)
+					return nil, writeErr("fan out "+b.ID, err)
 				}
 				w.countInsert(m.Status, 1)
+				if m.Admission != nil {
+					m.Admission, m.Data = nil, nil
+					admitted = append(admitted, m)
+				}
 			}
-			return nil
+			return admitted, nil
 		}
 	}
 	f, err := newFanout(b.ID, msgs, now)
 	if err != nil {
-		return fmt.Errorf("broadcast %s: %w", b.ID, err)
+		return nil, fmt.Errorf("broadcast %s: %w", b.ID, err)
 	}
-	return f.exec(w, b.ID)
+	return nil, f.exec(w, b.ID)
 }
 
 // SetFanOutAdmit implements storage.FanOutAdmitter.
-func (s *Store) SetFanOutAdmit(f storage.FanOutAdmit) {
-	if f == nil {
-		s.fanOutAdmit.Store(nil)
-		return
+func (s *Store) SetFanOutAdmit(f storage.FanOutAdmit, admitted storage.FanOutAdmitted) {
+	s.fanOutAdmit.Store(nil)
+	s.fanOutAdmitted.Store(nil)
+	if f != nil {
+		s.fanOutAdmit.Store(&f)
 	}
-	s.fanOutAdmit.Store(&f)
+	if admitted != nil {
+		s.fanOutAdmitted.Store(&admitted)
+	}
 }
 
 func newFanout(broadcastID string, msgs []message.Message, now time.Time) (*fanout, error) {

@@ -135,7 +135,8 @@ type Store struct {
 	// The heartbeat's lifetime (health.go).
 	stopBeat, beatDone chan struct{}
 	// fanOutAdmit applies campaign rules at a group's fan-out (broadcast.go).
-	fanOutAdmit atomic.Pointer[storage.FanOutAdmit]
+	fanOutAdmit    atomic.Pointer[storage.FanOutAdmit]
+	fanOutAdmitted atomic.Pointer[storage.FanOutAdmitted]
 }
 
 // Open opens (creating if needed) the database at path, migrates its

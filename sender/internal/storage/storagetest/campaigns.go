@@ -307,6 +307,14 @@ func testCampaignBroadcast(t *testing.T, s storage.Store) {
 	if _, _, err := s.CreateBroadcast(ctx, b, msgs); err != nil {
 		t.Fatal(err)
 	}
+	// The caller learns what admission made of each message.
+	if m := msgs[0]; m.Status != message.StatusRejected || m.Reason != reason.Duplicate || m.DuplicateOf != first.ID {
+		t.Errorf("msgs[0] after CreateBroadcast: %s %q duplicate_of %q, want the admission's outcome (a duplicate of %s)",
+			m.Status, m.Reason, m.DuplicateOf, first.ID)
+	}
+	if m := msgs[1]; m.Status != message.StatusQueued || m.Reason != "" {
+		t.Errorf("msgs[1] after CreateBroadcast: %s %q, want queued", m.Status, m.Reason)
+	}
 	_, counts, err := s.Broadcast(ctx, b.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -385,7 +393,20 @@ func broadcastMessages(t *testing.T, s storage.Store, bid string, want int) map[
 // write holds the window for the next broadcast.
 func testCampaignFanOut(t *testing.T, s storage.Store) {
 	ctx := context.Background()
-	fanOutAdmitter(t, s).SetFanOutAdmit(fanOutRules)
+	var (
+		mu       sync.Mutex
+		admitted = map[string]message.Message{} // by id, as the admitted hook was told
+	)
+	fanOutAdmitter(t, s).SetFanOutAdmit(fanOutRules, func(b message.Broadcast, ms []message.Message) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range ms {
+			if m.BroadcastID != b.ID {
+				t.Errorf("admitted hook: message %s of broadcast %q told with broadcast %s", m.ID, m.BroadcastID, b.ID)
+			}
+			admitted[m.ID] = m
+		}
+	})
 	const n = 2500
 	putGroup(t, s, "app1", "all", generated("u", n))
 	// u0000005 got this template with key k already; u0000007 has used
@@ -427,6 +448,21 @@ func testCampaignFanOut(t *testing.T, s storage.Store) {
 	if m := get(t, s, ms["u0002499"].ID); m.Status != message.StatusQueued || m.HeldReason != "" || m.Data["thing1"] != "sale" {
 		t.Errorf("u0002499: status %s held %q data %v; want queued with the broadcast's data", m.Status, m.HeldReason, m.Data)
 	}
+	// The admitted hook was told each member's outcome once, as stored.
+	mu.Lock()
+	if len(admitted) != n {
+		t.Errorf("admitted hook told %d messages, want %d", len(admitted), n)
+	}
+	for to, m := range ms {
+		a := admitted[m.ID]
+		if a.To != to || a.Status != m.Status || a.Reason != m.Reason || a.DuplicateOf != m.DuplicateOf || a.HeldReason != m.HeldReason ||
+			!a.NextAttemptAt.Equal(m.NextAttemptAt) {
+			t.Errorf("admitted hook for %s: %s %s %q %q held %q next %v; stored %s %q %q held %q next %v", to, a.To, a.Status, a.Reason,
+				a.DuplicateOf, a.HeldReason, a.NextAttemptAt, m.Status, m.Reason, m.DuplicateOf, m.HeldReason, m.NextAttemptAt)
+			break
+		}
+	}
+	mu.Unlock()
 
 	// The same again: every member but u0000007 (whose message was
 	// rejected and holds no window) is a duplicate of its first message;
@@ -466,7 +502,7 @@ func testCampaignFanOut(t *testing.T, s storage.Store) {
 // window makes only duplicates.
 func testCampaignFanOutConcurrent(t *testing.T, s storage.Store) {
 	ctx := context.Background()
-	fanOutAdmitter(t, s).SetFanOutAdmit(fanOutRules)
+	fanOutAdmitter(t, s).SetFanOutAdmit(fanOutRules, nil)
 	const n = 3000
 	putGroup(t, s, "app1", "all", generated("u", n))
 	for _, id := range []string{"bc_c1", "bc_c2"} {
