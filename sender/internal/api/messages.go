@@ -87,7 +87,7 @@ func (a *API) postMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if dup[0] {
-		writeJSON(w, http.StatusOK, out[0])
+		writeMessage(w, http.StatusOK, &out[0])
 		return
 	}
 	if a.hooks.Accepted != nil {
@@ -97,7 +97,7 @@ func (a *API) postMessage(w http.ResponseWriter, r *http.Request) {
 	if a.hooks.Queued != nil && out[0].Status == message.StatusQueued {
 		a.hooks.Queued()
 	}
-	writeJSON(w, http.StatusAccepted, out[0])
+	writeMessage(w, http.StatusAccepted, &out[0])
 }
 
 // keyName is the name of the API key the request came with ("" outside
