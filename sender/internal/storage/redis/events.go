@@ -271,7 +271,7 @@ func (s *Store) CompleteEvent(ctx context.Context, id string, fx storage.EventEf
 	}
 	switch {
 	case err == nil:
-		s.health.ok(time.Now())
+		s.health.OK(time.Now())
 		return nil
 	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrConflict):
 		return err
@@ -402,7 +402,7 @@ func (s *Store) ApplyConsent(ctx context.Context, k consent.Key, c consent.Chang
 	if err != nil {
 		return consent.Entry{}, consent.Entry{}, fmt.Errorf("consent %s: %w", k, s.done(err))
 	}
-	s.health.ok(time.Now())
+	s.health.OK(time.Now())
 	return before, after, nil
 }
 

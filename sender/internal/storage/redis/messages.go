@@ -421,7 +421,7 @@ func (s *Store) reserveSeqs(ctx context.Context, rs []reservation, nseq int) (in
 		s.unreserve(mine) // some may have been set before the failure
 		return 0, nil, s.done(err)
 	}
-	s.health.ok(time.Now())
+	s.health.OK(time.Now())
 	for _, app := range apps {
 		s.markAnnounced(app)
 	}

@@ -40,6 +40,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/minipush/minipush/sender/internal/storage"
+	"github.com/minipush/minipush/sender/internal/storage/writehealth"
 )
 
 // Defaults.
@@ -113,7 +114,7 @@ type Store struct {
 	closed atomic.Bool
 	// holding: the last claim found expired leases held back (logged once).
 	holding atomic.Bool
-	health  health
+	health  writehealth.Tracker
 
 	appsMu    sync.Mutex
 	apps      map[string]bool // apps with data, as last read (and written by this process)
@@ -166,7 +167,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{c: c, prefix: cfg.Prefix, cfg: cfg, now: cfg.Now, log: cfg.Log, sc: newScripts(),
+	s := &Store{c: c, prefix: cfg.Prefix, cfg: cfg, now: cfg.Now, log: cfg.Log, sc: newScripts(), health: writehealth.Tracker{What: "write to Redis"},
 		apps: map[string]bool{}, stopBeat: make(chan struct{}), beatDone: make(chan struct{})}
 	c.AddHook(tripCounter{&s.trips})
 	if err := s.check(ctx); err != nil {
@@ -494,12 +495,12 @@ func unavailable(err error) bool {
 // done records a write's outcome for Writable and classifies its error.
 func (s *Store) done(err error) error {
 	if err == nil {
-		s.health.ok(time.Now())
+		s.health.OK(time.Now())
 		return nil
 	}
 	err = classify(err)
 	if errors.Is(err, storage.ErrUnavailable) {
-		s.health.failed(time.Now(), err)
+		s.health.Failed(time.Now(), err)
 	}
 	return err
 }

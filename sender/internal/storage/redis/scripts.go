@@ -1076,7 +1076,7 @@ func (s *Store) write(ctx context.Context, app, name string, args ...any) (any, 
 			return nil, s.done(err)
 		}
 		// The write is made; whether it is safe is the WAIT's answer.
-		s.health.ok(time.Now())
+		s.health.OK(time.Now())
 		return cmd.Val(), s.ackErr(w)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/storage"
+	"github.com/minipush/minipush/sender/internal/storage/writehealth"
 )
 
 // request is one mutating call waiting for the writer.
@@ -67,8 +68,8 @@ type writer struct {
 	// finishCheckpoint is set by the checkpointer when the WAL should be
 	// restarted; the writer checkpoints between batches (checkpoint.go).
 	finishCheckpoint atomic.Bool
-	// health is what the writer's transactions came to (health.go).
-	health health
+	// health is what the writer's transactions came to.
+	health writehealth.Tracker
 	// counted is the change in the number of messages of each status the
 	// current request made (countInsert, countMove); batchCounted adds up
 	// those of the batch's requests that succeeded, written to
@@ -424,11 +425,11 @@ func (w *writer) runBatch(batch []*request) {
 		// store unwritable when it asks.
 		now := time.Now()
 		if committed {
-			w.health.committed(now)
+			w.health.OK(now)
 		}
 		for _, err := range errs {
 			if u := unavailable(err); errors.Is(u, storage.ErrUnavailable) {
-				w.health.failed(now, u)
+				w.health.Failed(now, u)
 				break
 			}
 		}
