@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -116,4 +117,52 @@ func FuzzMessageJSON(f *testing.F) {
 			t.Errorf("got  %s\nwant %s", got, want)
 		}
 	})
+}
+
+// TestMessageJSONKnowsEveryField: a field added to message.Message with a
+// JSON name fails here until appendMessageJSON writes it (or leaves such
+// messages to encoding/json): set one at a time, each must show in the
+// bytes, and the bytes must still be encoding/json's.
+func TestMessageJSONKnowsEveryField(t *testing.T) {
+	typ := reflect.TypeOf(message.Message{})
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		var m message.Message
+		v := reflect.ValueOf(&m).Elem().Field(i)
+		switch v.Kind() {
+		case reflect.String:
+			v.SetString("x")
+		case reflect.Int, reflect.Int64:
+			v.SetInt(7)
+		case reflect.Map:
+			v.Set(reflect.ValueOf(map[string]string{"k": "v"}))
+		case reflect.Struct:
+			if f.Type != reflect.TypeOf(time.Time{}) {
+				t.Fatalf("field %s: a struct this test cannot fill; teach appendMessageJSON and this test", f.Name)
+			}
+			v.Set(reflect.ValueOf(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
+		case reflect.Pointer, reflect.Slice:
+			v.Set(reflect.New(f.Type).Elem()) // left nil: such a message is only covered without them
+			if name != "receipt" && name != "attempts" {
+				t.Fatalf("field %s (%s): not known to appendMessageJSON", f.Name, f.Type)
+			}
+			continue
+		default:
+			t.Fatalf("field %s (%s): not known to appendMessageJSON", f.Name, f.Type)
+		}
+		got, ok := appendMessageJSON(nil, &m)
+		if !ok {
+			t.Fatalf("field %s: not covered", f.Name)
+		}
+		if !bytes.Contains(got, []byte(`"`+name+`":`)) {
+			t.Errorf("field %s: %q missing from %s", f.Name, name, got)
+		}
+		if want := encoded(t, &m); !bytes.Equal(got, want) {
+			t.Errorf("field %s:\ngot  %s\nwant %s", f.Name, got, want)
+		}
+	}
 }
