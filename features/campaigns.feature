@@ -51,3 +51,31 @@ Feature: Campaign rules — dedup windows, quiet hours, frequency caps
     And I send alice a message about order "B-2002" through the sender
     Then the message is delivered
     And alice has received 4 messages in all
+
+  @isolated @sender-clock
+  Scenario: A group broadcast leaves out the member who got the order's message within the dedup window
+    Given a wechat mini-program served by the sender with campaign rules
+    And alice, bob and carol have subscribed to the template for the long term
+    And the app's group "vip" holds alice, bob and carol
+    And the sender's clock is at 10:00 in Shanghai
+    When I send alice a message about order "C-3001" through the sender
+    Then the message is delivered
+    When I broadcast a message about order "C-3001" to the group "vip" through the sender
+    Then the broadcast counts 2 delivered and 1 rejected
+    And alice's message of the broadcast is rejected as a duplicate of her first message
+    And bob and carol each receive the broadcast exactly once
+    And alice has received 1 message in all
+
+  @isolated @sender-clock
+  Scenario: A member of a group broadcast already at the day's frequency cap is left out
+    Given a wechat mini-program served by the sender with campaign rules
+    And alice and bob have subscribed to the template for the long term
+    And the app's group "vip" holds alice and bob
+    And the sender's clock is at 12:00 in Shanghai
+    When I send alice 3 messages about different orders through the sender
+    Then all the messages are delivered
+    When I broadcast a message to the group "vip" through the sender
+    Then the broadcast counts 1 delivered and 1 rejected
+    And alice's message of the broadcast is rejected for the frequency cap
+    And bob each receive the broadcast exactly once
+    And alice has received 3 messages in all

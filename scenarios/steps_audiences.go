@@ -152,6 +152,10 @@ func (s *scenario) adminClient() (*senderclient.Client, error) {
 }
 
 func (s *scenario) scheduleMessage(list, cron, zone string) error {
+	return s.scheduleWith(list, cron, zone, nil)
+}
+
+func (s *scenario) scheduleWith(list, cron, zone string, opt func(*senderclient.ScheduleRequest)) error {
 	a, err := s.app()
 	if err != nil {
 		return err
@@ -165,8 +169,12 @@ func (s *scenario) scheduleMessage(list, cron, zone string) error {
 		to = append(to, a.userID(u))
 	}
 	bc := &broadcast{app: a, marker: s.marker()}
-	sc, err := c.CreateSchedule(s.ctx, senderclient.ScheduleRequest{App: a.slot.name, Cron: cron, TimeZone: zone, To: to,
-		TemplateID: templateID, Data: s.data(a, "", bc.marker, nil), Page: page})
+	req := senderclient.ScheduleRequest{App: a.slot.name, Cron: cron, TimeZone: zone, To: to,
+		TemplateID: templateID, Data: s.data(a, "", bc.marker, nil), Page: page}
+	if opt != nil {
+		opt(&req)
+	}
+	sc, err := c.CreateSchedule(s.ctx, req)
 	if err := s.record(http.StatusCreated, sc, err); err != nil {
 		return err
 	}

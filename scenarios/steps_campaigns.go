@@ -24,7 +24,119 @@ func (s *scenario) registerCampaigns(sc *godog.ScenarioContext) {
 	sc.Step(`^the message is rejected for the frequency cap$`, s.rejectedCap)
 	sc.Step(`^every message is held for quiet hours until (\d\d:\d\d) in Shanghai, within the (\d+)-minute ramp$`, s.heldQuiet)
 	sc.Step(`^the held messages are still waiting, none sent$`, s.heldStillWaiting)
-	sc.Step(`^(\w+) has received (\d+) messages in all$`, s.receivedInAll)
+	sc.Step(`^(\w+) has received (\d+) messages? in all$`, s.receivedInAll)
+	// At a group's fan-out and in a schedule's runs (docs/campaigns.md,
+	// "Where it applies").
+	sc.Step(`^I broadcast a message about order "([^"]*)" to the group "([^"]+)" through the sender$`, s.broadcastGroupAboutOrder)
+	sc.Step(`^the broadcast counts (\d+) delivered and (\d+) rejected$`, s.broadcastRejected)
+	sc.Step(`^(\w+)'s message of the broadcast is rejected as a duplicate of (?:her|his) first message$`, s.broadcastDuplicate)
+	sc.Step(`^(\w+)'s message of the broadcast is rejected for the frequency cap$`, s.broadcastCapped)
+	sc.Step(`^the broadcast's messages are held for quiet hours until (\d\d:\d\d) in Shanghai, within the (\d+)-minute ramp$`, s.broadcastHeldQuiet)
+	sc.Step(`^I schedule the urgent message for `+usersRE+` with cron "([^"]+)" in (\S+)$`, s.scheduleUrgent)
+}
+
+func (s *scenario) broadcastGroupAboutOrder(order, group string) error {
+	return s.broadcastTo(func(r *senderclient.BroadcastRequest) {
+		r.Group, r.Dedup = group, &senderclient.Dedup{Key: order}
+	})
+}
+
+// broadcastRejected waits for the broadcast's counts.
+func (s *scenario) broadcastRejected(delivered, rejected int) error {
+	if s.bc == nil {
+		return fmt.Errorf("no broadcast was accepted: %d %s", s.lastStatus, s.lastAnswer)
+	}
+	return s.eventually(fmt.Sprintf("%d delivered and %d rejected", delivered, rejected), func() (bool, string, error) {
+		c, err := s.client()
+		if err != nil {
+			return false, "", err
+		}
+		got, err := c.BroadcastState(s.ctx, s.bc.id)
+		if err != nil {
+			return false, "", err
+		}
+		return got.Counts["delivered"] == delivered && got.Counts["rejected"] == rejected, fmt.Sprintf("%v", got.Counts), nil
+	})
+}
+
+// broadcastMessageOf is user's message of the broadcast (there must be
+// one).
+func (s *scenario) broadcastMessageOf(user string) (message, error) {
+	if s.bc == nil {
+		return message{}, errors.New("no broadcast was accepted")
+	}
+	ms, err := s.list(senderclient.MessageFilter{Broadcast: s.bc.id, Limit: 1000})
+	if err != nil {
+		return message{}, err
+	}
+	var out []message
+	for _, m := range ms {
+		if m.To == s.bc.app.userID(user) {
+			out = append(out, m)
+		}
+	}
+	if len(out) != 1 {
+		return message{}, fmt.Errorf("the broadcast has %d messages to %s, want 1: %v", len(out), user, ms)
+	}
+	return out[0], nil
+}
+
+func (s *scenario) broadcastDuplicate(user string) error {
+	var first string
+	for _, m := range s.msgs {
+		if m.user == user {
+			first = m.id
+			break
+		}
+	}
+	if first == "" {
+		return fmt.Errorf("%s was sent no message before the broadcast", user)
+	}
+	m, err := s.broadcastMessageOf(user)
+	if err != nil {
+		return err
+	}
+	if m.Status != senderclient.StatusRejected || m.Reason != senderclient.ReasonDuplicate || m.DuplicateOf != first || len(m.Attempts) != 0 {
+		return fmt.Errorf("%v: reason %q, duplicate_of %q; want rejected, a duplicate of %s, never sent", m, m.Reason, m.DuplicateOf, first)
+	}
+	return nil
+}
+
+func (s *scenario) broadcastCapped(user string) error {
+	m, err := s.broadcastMessageOf(user)
+	if err != nil {
+		return err
+	}
+	if m.Status != senderclient.StatusRejected || m.Reason != senderclient.ReasonFrequencyCap || len(m.Attempts) != 0 {
+		return fmt.Errorf("%v: reason %q; want rejected for the frequency cap, never sent", m, m.Reason)
+	}
+	return nil
+}
+
+// broadcastHeldQuiet checks the broadcast's messages as heldQuiet checks a
+// batch.
+func (s *scenario) broadcastHeldQuiet(hhmm string, ramp int) error {
+	if s.bc == nil {
+		return errors.New("no broadcast was made")
+	}
+	ms, err := s.list(senderclient.MessageFilter{Broadcast: s.bc.id, Limit: 1000})
+	if err != nil {
+		return err
+	}
+	if len(ms) == 0 {
+		return fmt.Errorf("broadcast %s has no messages", s.bc.id)
+	}
+	s.batch = nil
+	for _, m := range ms {
+		s.batch = append(s.batch, &sent{app: s.bc.app, id: m.ID, marker: s.bc.marker})
+	}
+	return s.heldQuiet(hhmm, ramp)
+}
+
+// scheduleUrgent schedules the message as scheduleMessage does, marked
+// urgent: its runs pass quiet hours.
+func (s *scenario) scheduleUrgent(list, cron, zone string) error {
+	return s.scheduleWith(list, cron, zone, func(r *senderclient.ScheduleRequest) { r.Urgent = true })
 }
 
 func (s *scenario) campaignApp() error {

@@ -221,8 +221,8 @@ type BroadcastRequest struct {
 	// instead of fanning out twice.
 	IdempotencyKey string     `json:"idempotency_key,omitempty"`
 	SendAt         *time.Time `json:"send_at,omitempty"`
-	// Urgent passes the app's quiet hours; Dedup (lists only) is each
-	// message's own dedup.
+	// Urgent passes the app's quiet hours; Dedup is each message's own
+	// dedup (a group's members are checked as they are fanned out).
 	Urgent bool   `json:"urgent,omitempty"`
 	Dedup  *Dedup `json:"dedup,omitempty"`
 }

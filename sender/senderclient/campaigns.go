@@ -171,6 +171,9 @@ type ScheduleRequest struct {
 	CatchUp       string `json:"catch_up,omitempty"`
 	CatchUpWithin string `json:"catch_up_within,omitempty"`
 	Paused        bool   `json:"paused,omitempty"`
+	// Urgent runs pass the app's quiet hours (dedup and frequency caps
+	// still apply, docs/campaigns.md).
+	Urgent bool `json:"urgent,omitempty"`
 }
 
 // ScheduleRun is one run of a schedule.
@@ -198,6 +201,7 @@ type Schedule struct {
 	CatchUp       string            `json:"catch_up"`
 	CatchUpWithin string            `json:"catch_up_within"`
 	Paused        bool              `json:"paused"`
+	Urgent        bool              `json:"urgent,omitempty"`
 	APIKey        string            `json:"api_key,omitempty"`
 	CreatedAt     time.Time         `json:"created_at"`
 	UpdatedAt     time.Time         `json:"updated_at"`
