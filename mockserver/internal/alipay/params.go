@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/minipush/minipush/mockserver/internal/platform"
 )
 
 // maxBodyBytes bounds a gateway body. biz_content has no documented limit
@@ -47,7 +49,7 @@ func readParams(r *http.Request) (params, error) {
 	if r.Body == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
 		return p, nil
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	body, err := platform.ReadAllSized(io.LimitReader(r.Body, maxBodyBytes+1), r.ContentLength, maxBodyBytes+1)
 	if err != nil {
 		return p, nil // a broken body reads as no body: the checks then name what is missing
 	}
@@ -57,12 +59,12 @@ func readParams(r *http.Request) (params, error) {
 	if len(body) == 0 {
 		return p, nil
 	}
-	mediaType, mp, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch mediaType {
+	switch platform.MediaType(r.Header.Get("Content-Type")) {
 	case "", "application/x-www-form-urlencoded", "text/plain":
 		v, _ := url.ParseQuery(string(body))
 		p.add(v)
 	case "multipart/form-data":
+		_, mp, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		p.add(multipartValues(body, mp["boundary"]))
 	}
 	return p, nil

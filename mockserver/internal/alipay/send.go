@@ -174,8 +174,8 @@ func parseData(raw json.RawMessage) (map[string]json.RawMessage, *sendError) {
 	}
 	text := raw
 	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		s, ok := platform.JSONString(raw)
+		if !ok {
 			return nil, invalid("data格式错误")
 		}
 		if strings.TrimSpace(s) == "" {

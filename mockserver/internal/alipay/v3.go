@@ -107,7 +107,7 @@ func readV3Body(r *http.Request) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	b, err := platform.ReadAllSized(io.LimitReader(r.Body, maxBodyBytes+1), r.ContentLength, maxBodyBytes+1)
 	if err != nil {
 		return nil, errBodyUnreadable
 	}

@@ -3,7 +3,6 @@ package baidu
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -62,7 +61,7 @@ func readParams(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	}
 	mt := platform.MediaType(r.Header.Get("Content-Type"))
 	if mt == "application/json" {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+		body, err := platform.ReadBody(w, r, maxBodyBytes)
 		if err != nil {
 			return out, err
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -154,7 +153,7 @@ const maxBodyBytes = 1 << 20
 // empty, too large or not JSON of the right shape. Fields decoded before a
 // type error stay set, so a caller can still learn who called.
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	body, err := platform.ReadBody(w, r, maxBodyBytes)
 	if err != nil {
 		return false
 	}

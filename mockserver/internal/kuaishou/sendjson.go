@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 
@@ -37,7 +36,7 @@ func readSendParams(w http.ResponseWriter, r *http.Request) (url.Values, error) 
 	for k, v := range r.URL.Query() {
 		out[k] = v
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	body, err := platform.ReadBody(w, r, maxBodyBytes)
 	if err != nil {
 		return out, errBody
 	}

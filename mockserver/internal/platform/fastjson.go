@@ -54,10 +54,64 @@ func plainString(raw []byte) (s string, ok, done bool) {
 		return "", false, false
 	}
 	end, plain := plainStringEnd(b, 0)
-	if !plain || end != len(b) {
-		return "", false, false
+	if plain && end == len(b) {
+		return string(b[1 : end-1]), true, true
 	}
-	return string(b[1 : end-1]), true, true
+	// A string with escapes other than \u (a JSON text carried as a
+	// string, as Alipay's data is): unescaped here.
+	if u, ok := unescapeSimple(b); ok {
+		return u, true, true
+	}
+	return "", false, false
+}
+
+// unescapeSimple decodes the JSON string b (quotes included) when its
+// escapes are all one of \" \\ \/ \b \f \n \r \t and the rest is valid
+// UTF-8 without control characters; false for anything else.
+func unescapeSimple(b []byte) (string, bool) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return "", false
+	}
+	in := b[1 : len(b)-1]
+	out := make([]byte, 0, len(in))
+	ascii := true
+	for i := 0; i < len(in); i++ {
+		c := in[i]
+		switch {
+		case c == '"' || c < 0x20:
+			return "", false
+		case c >= utf8.RuneSelf:
+			ascii = false
+			out = append(out, c)
+		case c != '\\':
+			out = append(out, c)
+		default:
+			i++
+			if i >= len(in) {
+				return "", false
+			}
+			switch in[i] {
+			case '"', '\\', '/':
+				out = append(out, in[i])
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			default: // \u…, or not JSON
+				return "", false
+			}
+		}
+	}
+	if !ascii && !utf8.Valid(out) {
+		return "", false
+	}
+	return string(out), true
 }
 
 // plainStringEnd scans the string starting at b[i] (a quote): the index

@@ -17,6 +17,7 @@ var fastjsonSeeds = []string{
 	"{\"\u212avalue\":1}", `{"value":"x",}`, `{"value":"x"`, `{"value" "x"}`, `{"value":"x"}}`, `{"value":"x"} x`,
 	`"just a string"`, `42`, `null`, `[1]`, `true`, ``, ` `, `{`, `"`, `"a\nb"`, `"é"`, "\"\xc3\"", `"unterminated`,
 	`-1`, `1.5E-7`, `0`, `00`, `+1`, `.5`, `1.`, `"1"`, ` 7 `,
+	`"{\"keyword1\":{\"value\":\"已发货\"}}"`, `"\/\b\f\n\r\t\\"`, `"bad\x"`, `"tail\"`, `"\u0041"`, "\"\\n\xff\"",
 }
 
 func TestKeywordValueMatchesEncodingJSON(t *testing.T) {

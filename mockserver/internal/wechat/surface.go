@@ -1,7 +1,6 @@
 package wechat
 
 import (
-	"io"
 	"net/http"
 
 	"github.com/gorilla/mux"
@@ -134,7 +133,7 @@ func (e *Emulator) begin(w http.ResponseWriter, r *http.Request, c *platform.Cal
 	c.AppID = appID
 	bodyCode := CodeOK
 	if code == CodeOK && decode != nil {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+		body, err := platform.ReadBody(w, r, maxBodyBytes)
 		if err != nil {
 			bodyCode = CodeDataFormat
 		} else {

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -233,7 +232,7 @@ type stableRequest struct {
 // readJSON reads a POST body into v: 44002 when empty, 47001 when it is not
 // JSON of the right shape.
 func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) ErrCode {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body, err := platform.ReadBody(w, r, limit)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
