@@ -80,6 +80,13 @@ func TestBroadcastListOverHTTP(t *testing.T) {
 	if it := l.Items[0]; it.ID != run.BroadcastID || it.Schedule != sc.ID || it.Recipients != 2 || it.Counts["delivered"] != 2 || l.NextCursor != "" {
 		t.Errorf("schedule %s's broadcasts = %+v, want its run's %s, 2 delivered", sc.ID, l, run.BroadcastID)
 	}
+	// The broadcast's own answer says the same.
+	code, raw = s.do(http.MethodGet, "/v1/broadcasts/"+run.BroadcastID, nil)
+	var one struct{ State, Schedule string }
+	mustJSON(t, raw, &one)
+	if code != http.StatusOK || one.State != "done" || one.Schedule != sc.ID {
+		t.Errorf("GET /v1/broadcasts/%s = %d %s, want done, schedule %s", run.BroadcastID, code, raw, sc.ID)
+	}
 	// Every broadcast, newest first: the run's (made last), then the plain one.
 	all := s.broadcasts("app=" + shopApp + "&limit=1")
 	if len(all.Items) != 1 || all.Items[0].ID != run.BroadcastID || all.NextCursor == "" {

@@ -257,10 +257,14 @@ type Broadcast struct {
 	CSV *AudienceReport `json:"csv,omitempty"`
 }
 
-// BroadcastState is a broadcast with its messages' counts per status.
+// BroadcastState is a broadcast with its messages' counts per status, its
+// state (one of the Broadcast… states) and the schedule whose run made it
+// ("" for none).
 type BroadcastState struct {
 	Broadcast
-	Counts map[string]int `json:"counts"`
+	Counts   map[string]int `json:"counts"`
+	State    string         `json:"state"`
+	Schedule string         `json:"schedule,omitempty"`
 }
 
 // Group is a named recipient list of an app.

@@ -40,18 +40,10 @@ type BroadcastFilter struct {
 	Cursor string
 }
 
-// BroadcastItem is a broadcast of the list: its counts per status, its
-// state, and the schedule whose run made it ("" for none).
-type BroadcastItem struct {
-	BroadcastState
-	State    string `json:"state"`
-	Schedule string `json:"schedule,omitempty"`
-}
-
 // BroadcastList is one page of broadcasts, newest first.
 type BroadcastList struct {
-	Items      []BroadcastItem `json:"items"`
-	NextCursor string          `json:"next_cursor"`
+	Items      []BroadcastState `json:"items"`
+	NextCursor string           `json:"next_cursor"`
 }
 
 // Broadcasts reads a page of broadcasts, newest first.

@@ -144,7 +144,7 @@ func TestEveryOperation(t *testing.T) {
 	if err != nil || b.Recipients != 2 {
 		t.Fatalf("Broadcast = %+v, %v", b, err)
 	}
-	if st, err := c.BroadcastState(ctx, b.ID); err != nil || st.ID != b.ID || st.Recipients != 2 || len(st.Counts) != 7 {
+	if st, err := c.BroadcastState(ctx, b.ID); err != nil || st.ID != b.ID || st.Recipients != 2 || len(st.Counts) != 7 || st.State == "" {
 		t.Fatalf("BroadcastState = %+v, %v", st, err)
 	}
 	if l, err := c.Broadcasts(ctx, senderclient.BroadcastFilter{App: app, Limit: 1}); err != nil || len(l.Items) != 1 ||

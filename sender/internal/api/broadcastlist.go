@@ -20,6 +20,16 @@ type broadcastItem struct {
 	Schedule string                 `json:"schedule,omitempty"`
 }
 
+// newBroadcastItem is b with counts (every status present), its state at
+// now and its schedule.
+func newBroadcastItem(b message.Broadcast, counts map[message.Status]int, now time.Time) broadcastItem {
+	c := make(map[message.Status]int, len(message.Statuses))
+	for _, st := range message.Statuses {
+		c[st] = counts[st]
+	}
+	return broadcastItem{Broadcast: b, Counts: c, State: storage.BroadcastStateOf(b, counts, now), Schedule: storage.ScheduleOf(b)}
+}
+
 // GET /v1/broadcasts?app=&state=&schedule=&created_from=&created_to=&limit=&cursor=
 // → a page of broadcasts, newest first, each with its counts and state.
 //
@@ -85,12 +95,7 @@ func (a *API) listBroadcasts(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]broadcastItem, len(items))
 	for i, it := range items {
-		c := make(map[message.Status]int, len(message.Statuses))
-		for _, st := range message.Statuses {
-			c[st] = it.Counts[st]
-		}
-		out[i] = broadcastItem{Broadcast: it.Broadcast, Counts: c,
-			State: storage.BroadcastStateOf(it.Broadcast, it.Counts, f.Now), Schedule: storage.ScheduleOf(it.Broadcast)}
+		out[i] = newBroadcastItem(it.Broadcast, it.Counts, f.Now)
 	}
 	writeJSON(w, http.StatusOK, page(out, next))
 }

@@ -205,14 +205,9 @@ func dedupe(in []string) []string {
 	return out
 }
 
-// broadcastState is a broadcast with its messages' counts per status.
-type broadcastState struct {
-	message.Broadcast
-	Counts map[message.Status]int `json:"counts"`
-}
-
 // GET /v1/broadcasts/{id} → the broadcast (flat) with its messages'
-// counts per status.
+// counts per status, its state and the schedule whose run made it (the
+// list's item, broadcastlist.go).
 func (a *API) getBroadcast(w http.ResponseWriter, r *http.Request) {
 	id, ps := pathID(r)
 	if _, qp := queryParams(r); len(ps)+len(qp) > 0 {
@@ -224,9 +219,5 @@ func (a *API) getBroadcast(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, err, "broadcast")
 		return
 	}
-	c := map[message.Status]int{}
-	for _, s := range message.Statuses {
-		c[s] = counts[s]
-	}
-	writeJSON(w, http.StatusOK, broadcastState{Broadcast: b, Counts: c})
+	writeJSON(w, http.StatusOK, newBroadcastItem(b, counts, a.now()))
 }

@@ -36,7 +36,7 @@ func (f broadcastFilter) Query() string {
 
 type broadcastsView struct {
 	Filter broadcastFilter
-	Items  []senderclient.BroadcastItem
+	Items  []senderclient.BroadcastState
 	Next   string
 	States []string
 }
