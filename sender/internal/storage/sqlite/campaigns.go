@@ -46,7 +46,7 @@ func admit(w *writer, m *message.Message) error {
 	bg, at := context.Background(), toMS(ad.At)
 	if ad.DedupKey != "" {
 		var first string
-		err := w.conn.QueryRowContext(bg, sqlDedupGet, m.App, ad.DedupKey, at).Scan(&first)
+		err := w.st.dedupGet.QueryRowContext(bg, m.App, ad.DedupKey, at).Scan(&first)
 		if err == nil {
 			m.Status, m.Reason, m.DuplicateOf = message.StatusRejected, reason.Duplicate, first
 			return nil
@@ -61,7 +61,7 @@ func admit(w *writer, m *message.Message) error {
 		for i, s := range ad.Slots {
 			for _, c := range s.Counters {
 				var n int
-				err := w.conn.QueryRowContext(bg, sqlCountGet, m.App, c.Key, at).Scan(&n)
+				err := w.st.countGet.QueryRowContext(bg, m.App, c.Key, at).Scan(&n)
 				if err != nil && !errors.Is(err, sql.ErrNoRows) {
 					return fmt.Errorf("frequency cap %s: %w", m.ID, err)
 				}
@@ -79,13 +79,13 @@ func admit(w *writer, m *message.Message) error {
 		s := ad.Slots[slot]
 		m.NextAttemptAt, m.HeldReason = ms(s.Due), s.Held
 		for _, c := range s.Counters {
-			if _, err := w.conn.ExecContext(bg, sqlCountAdd, m.App, c.Key, at, toMS(c.Until)); err != nil {
+			if _, err := w.st.countAdd.ExecContext(bg, m.App, c.Key, at, toMS(c.Until)); err != nil {
 				return fmt.Errorf("frequency cap %s: %w", m.ID, err)
 			}
 		}
 	}
 	if ad.DedupKey != "" {
-		if _, err := w.conn.ExecContext(bg, sqlDedupPut, m.App, ad.DedupKey, m.ID, toMS(ad.DedupUntil)); err != nil {
+		if _, err := w.st.dedupPut.ExecContext(bg, m.App, ad.DedupKey, m.ID, toMS(ad.DedupUntil)); err != nil {
 			return fmt.Errorf("dedup %s: %w", m.ID, err)
 		}
 	}

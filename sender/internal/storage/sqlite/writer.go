@@ -179,6 +179,9 @@ type stmts struct {
 	cancel                       *sql.Stmt
 	putToken, deleteToken        *sql.Stmt
 	countInserted                *sql.Stmt
+	// campaign rules (campaigns.go): read and written per admitted
+	// message, a group's fan-out thousands a step
+	dedupGet, dedupPut, countGet, countAdd *sql.Stmt
 }
 
 func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int, delay time.Duration) (*writer, error) {
@@ -224,6 +227,10 @@ func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int, delay time.Dur
 		{&w.st.putToken, sqlPutToken},
 		{&w.st.deleteToken, sqlDeleteToken},
 		{&w.st.countInserted, sqlCountInserted},
+		{&w.st.dedupGet, sqlDedupGet},
+		{&w.st.dedupPut, sqlDedupPut},
+		{&w.st.countGet, sqlCountGet},
+		{&w.st.countAdd, sqlCountAdd},
 	} {
 		st, err := conn.PrepareContext(ctx, p.query)
 		if err != nil {
@@ -247,6 +254,7 @@ func (w *writer) closeStmts() error {
 		w.st.insertMsg, w.st.msgByID, w.st.insertBroadcast,
 		w.st.claimDue, w.st.claimMark, w.st.recordMsg, w.st.insertAttempt, w.st.msgStatus, w.st.msgLease,
 		w.st.redrive, w.st.cancel, w.st.putToken, w.st.deleteToken, w.st.countInserted,
+		w.st.dedupGet, w.st.dedupPut, w.st.countGet, w.st.countAdd,
 	} {
 		if st != nil {
 			if e := st.Close(); err == nil {
