@@ -186,8 +186,8 @@ func parseData(raw json.RawMessage) (map[string]json.RawMessage, *sendError) {
 		}
 		text = json.RawMessage(s)
 	}
-	var data map[string]json.RawMessage
-	if err := json.Unmarshal(text, &data); err != nil || data == nil {
+	data, _ := platform.RawObject(text)
+	if data == nil {
 		return nil, invalid("data格式错误，应为{\"keyword1\":{\"value\":\"…\"}}")
 	}
 	return data, nil

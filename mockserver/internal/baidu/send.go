@@ -78,7 +78,7 @@ func (e *Emulator) handleSubscribeSend(w http.ResponseWriter, r *http.Request, c
 			return
 		}
 	}
-	if err := json.Unmarshal([]byte(raw), &req.Data); err != nil || req.Data == nil {
+	if req.Data, _ = platform.RawObject([]byte(raw)); req.Data == nil {
 		fail(w, c, ErrnoParam, "data is not a JSON object")
 		return
 	}

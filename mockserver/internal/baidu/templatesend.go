@@ -113,7 +113,7 @@ func (e *Emulator) handleTemplateSend(w http.ResponseWriter, r *http.Request, c 
 		fail(w, c, ErrnoParam, "touser or touser_openId is required")
 		return
 	}
-	if err := json.Unmarshal([]byte(rawData), &req.Data); err != nil || req.Data == nil {
+	if req.Data, _ = platform.RawObject([]byte(rawData)); req.Data == nil {
 		fail(w, c, ErrnoParam, "data is not a JSON object")
 		return
 	}

@@ -86,7 +86,7 @@ func (e *Emulator) handleSend(w http.ResponseWriter, r *http.Request, c *platfor
 			return
 		}
 	}
-	if err := json.Unmarshal([]byte(req.RawData), &req.Data); err != nil || req.Data == nil {
+	if req.Data, _ = platform.RawObject([]byte(req.RawData)); req.Data == nil {
 		fail(w, c, ResultBadParam, "data is not a JSON object")
 		return
 	}

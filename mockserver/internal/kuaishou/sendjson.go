@@ -2,7 +2,6 @@ package kuaishou
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -40,8 +39,8 @@ func readSendParams(w http.ResponseWriter, r *http.Request) (url.Values, error) 
 	if err != nil {
 		return out, errBody
 	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
+	obj, _ := platform.RawObject(body)
+	if obj == nil {
 		return out, errBody
 	}
 	for k, raw := range obj {

@@ -312,3 +312,135 @@ func plainItem(raw []byte) (val []byte, done bool) {
 }
 
 func hasWord(b []byte, w string) bool { return len(b) >= len(w) && string(b[:len(w)]) == w }
+
+// RawObject is json.Unmarshal(raw, &m) for m a map[string]json.RawMessage:
+// the members of a JSON object (nil for null), false when raw is not one.
+// The common shape — keys without escapes, values that are plain strings,
+// numbers, literals, or objects and arrays of them — is split in one pass;
+// its values share raw's bytes (encoding/json copies them), so raw must not
+// change while the map is in use.
+func RawObject(raw []byte) (map[string]json.RawMessage, bool) {
+	if m, done := plainObject(raw); done {
+		return m, true
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, false
+	}
+	return m, true
+}
+
+// maxPlainDepth bounds the nesting the one-pass reader follows.
+const maxPlainDepth = 16
+
+func plainObject(raw []byte) (map[string]json.RawMessage, bool) {
+	b := raw
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, false
+	}
+	m := map[string]json.RawMessage{}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return m, skipSpace(b, i+1) == len(b)
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return nil, false
+		}
+		kEnd, plain := plainStringEnd(b, i)
+		if !plain {
+			return nil, false
+		}
+		key := b[i+1 : kEnd-1]
+		i = skipSpace(b, kEnd)
+		if i >= len(b) || b[i] != ':' {
+			return nil, false
+		}
+		i = skipSpace(b, i+1)
+		end, ok := plainValueEnd(b, i, 0)
+		if !ok {
+			return nil, false
+		}
+		m[string(key)] = json.RawMessage(b[i:end:end])
+		i = skipSpace(b, end)
+		if i >= len(b) {
+			return nil, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			if skipSpace(b, i+1) != len(b) {
+				return nil, false
+			}
+			return m, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+// plainValueEnd is the end of the plain JSON value at b[i] (see RawObject),
+// false for anything else.
+func plainValueEnd(b []byte, i, depth int) (int, bool) {
+	if i >= len(b) {
+		return 0, false
+	}
+	switch c := b[i]; {
+	case c == '"':
+		return plainStringEnd(b, i)
+	case c == '-' || c >= '0' && c <= '9':
+		end := numberEnd(b, i)
+		return end, validNumber(b[i:end])
+	case hasWord(b[i:], "null"), hasWord(b[i:], "true"):
+		return i + 4, true
+	case hasWord(b[i:], "false"):
+		return i + 5, true
+	case c == '{' || c == '[':
+		if depth >= maxPlainDepth {
+			return 0, false
+		}
+		closing := byte('}')
+		if c == '[' {
+			closing = ']'
+		}
+		i = skipSpace(b, i+1)
+		if i < len(b) && b[i] == closing {
+			return i + 1, true
+		}
+		for {
+			if c == '{' {
+				if i >= len(b) || b[i] != '"' {
+					return 0, false
+				}
+				kEnd, plain := plainStringEnd(b, i)
+				if !plain {
+					return 0, false
+				}
+				i = skipSpace(b, kEnd)
+				if i >= len(b) || b[i] != ':' {
+					return 0, false
+				}
+				i = skipSpace(b, i+1)
+			}
+			end, ok := plainValueEnd(b, i, depth+1)
+			if !ok {
+				return 0, false
+			}
+			i = skipSpace(b, end)
+			if i >= len(b) {
+				return 0, false
+			}
+			switch b[i] {
+			case ',':
+				i = skipSpace(b, i+1)
+			case closing:
+				return i + 1, true
+			default:
+				return 0, false
+			}
+		}
+	}
+	return 0, false
+}

@@ -17,6 +17,9 @@ var fastjsonSeeds = []string{
 	"{\"\u212avalue\":1}", `{"value":"x",}`, `{"value":"x"`, `{"value" "x"}`, `{"value":"x"}}`, `{"value":"x"} x`,
 	`"just a string"`, `42`, `null`, `[1]`, `true`, ``, ` `, `{`, `"`, `"a\nb"`, `"é"`, "\"\xc3\"", `"unterminated`,
 	`-1`, `1.5E-7`, `0`, `00`, `+1`, `.5`, `1.`, `"1"`, ` 7 `,
+	`{"thing01":{"value":"无线耳机"},"date01":{"value":"2024年05月01号"},"amount01":{"value":"199.00"}}`,
+	`{"a":[1,"x",{"b":null}],"c":{},"d":[],"e":true}`, `{"k":1,"k":2}`, `{"预约项目":"体检"}`, `{"a":[1,]}`, `{"a":{"b":}}`,
+	`{"a":[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]}`, `{"a\u0062":1}`, `{"a":1 "b":2}`, `{"a":"\n"}`, `{"K":1,"k":2}`,
 	`"{\"keyword1\":{\"value\":\"已发货\"}}"`, `"\/\b\f\n\r\t\\"`, `"bad\x"`, `"tail\"`, `"\u0041"`, "\"\\n\xff\"",
 }
 
@@ -51,11 +54,36 @@ func TestScalarsMatchEncodingJSON(t *testing.T) {
 	}
 }
 
+func TestRawObjectMatchesEncodingJSON(t *testing.T) {
+	for _, in := range fastjsonSeeds {
+		checkRawObject(t, in)
+	}
+	if _, done := plainObject([]byte(`{"thing01":{"value":"无线耳机"},"n":[1,2]}`)); !done {
+		t.Error("plainObject left the common shape to encoding/json")
+	}
+}
+
+func checkRawObject(t *testing.T, in string) {
+	t.Helper()
+	var want map[string]json.RawMessage
+	err := json.Unmarshal([]byte(in), &want)
+	got, ok := RawObject([]byte(in))
+	if ok != (err == nil) || (got == nil) != (want == nil) || len(got) != len(want) {
+		t.Fatalf("RawObject(%q) = %q, %v; encoding/json: %q, %v", in, got, ok, want, err)
+	}
+	for k, v := range want {
+		if g, found := got[k]; !found || string(g) != string(v) {
+			t.Fatalf("RawObject(%q)[%q] = %q; encoding/json: %q", in, k, g, v)
+		}
+	}
+}
+
 func FuzzKeywordValue(f *testing.F) {
 	for _, s := range fastjsonSeeds {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
+		checkRawObject(t, in)
 		gotV, gotOK := KeywordValue(json.RawMessage(in))
 		wantV, wantOK := keywordValueSlow(json.RawMessage(in))
 		if gotV != wantV || gotOK != wantOK {
