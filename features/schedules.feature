@@ -17,9 +17,11 @@ Feature: Recurring schedules
     When the sender's clock moves to 2030-01-07 09:00 in Asia/Shanghai
     Then the schedule has made 1 broadcast
     And alice and bob each receive the broadcast exactly once
+    And the sender lists the schedule's broadcast, done with every message delivered
     When the sender restarts
     Then after the sender has looked at its schedules again, the schedule has still made 1 broadcast
     And alice and bob each receive the broadcast exactly once
+    And the sender lists the schedule's broadcast, done with every message delivered
 
   @isolated
   Scenario: A schedule's run inside quiet hours is held until they end, then goes out over the ramp

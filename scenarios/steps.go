@@ -16,6 +16,7 @@ const usersRE = `([a-z]+(?:(?:, | and )[a-z]+)*)`
 // who is there, what the platform does, what is sent, what happens.
 func (s *scenario) register(sc *godog.ScenarioContext) {
 	s.registerAudiences(sc)
+	s.registerBroadcastList(sc)
 	// Mini-programs and their users.
 	sc.Step(`^an? `+platformRE+` mini-program on the platform$`, s.appOnPlatform)
 	sc.Step(`^an? `+platformRE+` mini-program on the platform whose template has the keywords "([^"]*)"$`, s.appOnPlatformWithKeywords)
