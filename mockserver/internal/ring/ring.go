@@ -11,16 +11,20 @@ import (
 
 // Ring holds at most capacity entries. Safe for concurrent use.
 //
-// Its buffer grows with use up to the capacity and is released by Reset,
-// so an idle mock with the default 100,000-entry inbox costs no memory and
-// a reset gives back what a long run used.
+// Its storage grows with use up to the capacity, in chunks of chunkSize
+// entries (growing never copies what is held: a journal filling up to
+// 100,000 calls would otherwise copy megabytes at every doubling, on the
+// send path), and is released by Reset, so an idle mock with the default
+// 100,000-entry inbox costs no memory and a reset gives back what a long
+// run used.
 type Ring[T any] struct {
 	mu       sync.Mutex
 	capacity int
-	// buf holds the entries. Until the ring is full, len(buf) == n and
-	// head == 0; once full, len(buf) == capacity and head moves round.
-	buf     []T
-	head    int    // index of the oldest entry
+	// chunks hold the entries: slot p is chunks[p/chunkSize][p%chunkSize].
+	// Until the ring is full, slots 0…n-1 are used and head == 0; once
+	// full, every slot is and head moves round.
+	chunks  [][]T
+	head    int    // slot of the oldest entry
 	n       int    // entries held
 	seq     uint64 // sequence number of the next entry appended
 	dropped uint64
@@ -54,24 +58,31 @@ func (r *Ring[T]) AppendFunc(build func(seq uint64) T) uint64 {
 	return s
 }
 
+// chunkSize is how many entries a chunk of a ring's storage holds.
+const chunkSize = 1024
+
+// slot is the entry kept in slot p.
+func (r *Ring[T]) slot(p int) *T { return &r.chunks[p/chunkSize][p%chunkSize] }
+
+// at is the i-th oldest held entry (0 ≤ i < n).
+func (r *Ring[T]) at(i int) *T { return r.slot((r.head + i) % r.n) }
+
 // appendLocked stores v and returns its sequence number and where it is
 // kept; r.mu is held.
 func (r *Ring[T]) appendLocked(v T) (uint64, *T) {
 	var slot *T
 	if r.n < r.capacity {
-		if len(r.buf) == cap(r.buf) {
-			// Grow by doubling, but never past the capacity.
-			grown := make([]T, len(r.buf), min(max(2*cap(r.buf), 16), r.capacity))
-			copy(grown, r.buf)
-			r.buf = grown
+		if r.n/chunkSize == len(r.chunks) {
+			// A new chunk, never past the capacity.
+			r.chunks = append(r.chunks, make([]T, min(chunkSize, r.capacity-r.n)))
 		}
-		r.buf = append(r.buf, v)
-		slot = &r.buf[len(r.buf)-1]
+		slot = r.slot(r.n)
+		*slot = v
 		r.n++
 	} else {
-		r.buf[r.head] = v
-		slot = &r.buf[r.head]
-		r.head = (r.head + 1) % len(r.buf)
+		slot = r.slot(r.head)
+		*slot = v
+		r.head = (r.head + 1) % r.capacity
 		r.dropped++
 	}
 	s := r.seq
@@ -120,7 +131,7 @@ func (r *Ring[T]) Total() uint64 {
 // Reset empties the ring.
 func (r *Ring[T]) Reset() {
 	r.mu.Lock()
-	r.buf = nil // give the memory back
+	r.chunks = nil // give the memory back
 	r.head, r.n, r.seq, r.dropped = 0, 0, 0, 0
 	r.epoch++
 	if r.watched {
@@ -140,7 +151,7 @@ func (r *Ring[T]) Filter(match func(*T) bool, offset, limit int) ([]T, int) {
 	var out []T
 	total := 0
 	for i := 0; i < r.n; i++ {
-		e := &r.buf[(r.head+i)%len(r.buf)]
+		e := r.at(i)
 		if match != nil && !match(e) {
 			continue
 		}
@@ -179,7 +190,7 @@ func (r *Ring[T]) Wait(ctx context.Context, match func(*T) bool, min int) {
 			next = oldest
 		}
 		for s := next; s < r.seq; s++ {
-			if match == nil || match(&r.buf[(r.head+int(s-oldest))%len(r.buf)]) {
+			if match == nil || match(r.at(int(s-oldest))) {
 				seen = append(seen, s)
 				if len(seen) > min {
 					seen = seen[1:]
@@ -222,7 +233,7 @@ func (r *Ring[T]) Tail(match func(*T) bool, n int) ([]T, Cursor) {
 	defer r.mu.Unlock()
 	var out []T
 	for i := r.n - 1; i >= 0 && (n <= 0 || len(out) < n); i-- {
-		e := &r.buf[(r.head+i)%len(r.buf)]
+		e := r.at(i)
 		if match == nil || match(e) {
 			out = append(out, *e)
 		}
@@ -245,7 +256,7 @@ func (r *Ring[T]) Since(c Cursor, match func(*T) bool, limit int) (out []T, next
 	oldest := r.seq - uint64(r.n)
 	s := max(c.Seq, oldest)
 	for ; s < r.seq && (limit <= 0 || len(out) < limit); s++ {
-		e := &r.buf[(r.head+int(s-oldest))%len(r.buf)]
+		e := r.at(int(s - oldest))
 		if match == nil || match(e) {
 			out = append(out, *e)
 		}

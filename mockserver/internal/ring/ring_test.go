@@ -367,3 +367,33 @@ func TestAppendStampedStampsInPlace(t *testing.T) {
 		}
 	}
 }
+
+// A ring larger than one chunk of storage, its capacity not a multiple of
+// the chunk size, keeps the newest entries in order while it fills and
+// after it wraps.
+func TestRingAcrossChunks(t *testing.T) {
+	t.Parallel()
+	r := ring.New[int](2500)
+	for i := range 6000 {
+		r.Append(i)
+		if i == 1500 {
+			got, total := r.Filter(nil, 0, 0)
+			if total != 1501 || got[0] != 0 || got[1500] != 1500 {
+				t.Fatalf("filling: %d held, first %d, last %d", total, got[0], got[len(got)-1])
+			}
+		}
+	}
+	got, total := r.Filter(nil, 0, 0)
+	if total != 2500 || r.Dropped() != 3500 {
+		t.Fatalf("held %d, dropped %d; want 2500 and 3500", total, r.Dropped())
+	}
+	for i, v := range got {
+		if v != 3500+i {
+			t.Fatalf("entry %d is %d, want %d", i, v, 3500+i)
+		}
+	}
+	tail, _ := r.Tail(nil, 3)
+	if !slices.Equal(tail, []int{5997, 5998, 5999}) {
+		t.Fatalf("tail %v", tail)
+	}
+}
