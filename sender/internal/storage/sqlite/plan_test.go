@@ -91,3 +91,36 @@ func TestQueryPlans(t *testing.T) {
 		})
 	}
 }
+
+// TestOutcomeStatementsNoTempTable: the statements every outcome runs copy
+// nothing into a temporary table (an INSERT … SELECT from the table it
+// inserts into does, for every row: issue 15).
+func TestOutcomeStatementsNoTempTable(t *testing.T) {
+	t.Parallel()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "minipush.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for name, q := range map[string]string{"record": sqlRecordMessage, "attempt": sqlInsertAttempt} {
+		rows, err := s.rdb.Query("EXPLAIN "+q, argsFor(q)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			if op, _ := vals[1].(string); op == "OpenEphemeral" {
+				t.Errorf("%s: the program opens a temporary table", name)
+			}
+		}
+		rows.Close()
+	}
+}

@@ -49,8 +49,13 @@ const (
 	SET status = ?1, next_attempt_at = ?2, retries = retries + ?3, platform_msgid = ?4,
 		last_code = ?5, last_error = ?6, lease_until = 0, updated_at = ?7, reason = ?10, held = ?11
 	WHERE id = ?8 AND status = 'sending' AND claims = ?9`
+	// sqlInsertAttempt numbers the attempt after the message's last. A
+	// scalar subquery in VALUES, not INSERT … SELECT … FROM attempts: a
+	// SELECT from the table being inserted into is first copied into a
+	// temporary table (OpenEphemeral in the statement's program), for
+	// every outcome (issue 15).
 	sqlInsertAttempt = `INSERT INTO attempts (message_id, n, at, outcome, code, message, latency_ms, kind, reason)
-	SELECT ?1, COALESCE(MAX(n), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 FROM attempts WHERE message_id = ?1`
+	VALUES (?1, (SELECT COALESCE(MAX(n), 0) + 1 FROM attempts WHERE message_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8)`
 )
 
 // Claim implements storage.Store. It runs in the writer like every other
