@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"net/http"
-	"strings"
 
 	"github.com/minipush/minipush/mockserver/internal/clock"
 	"github.com/minipush/minipush/mockserver/internal/platform"
@@ -38,11 +37,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // logID looks like Douyin's: the Beijing time of the call to the second and
 // 20 upper-case hex digits ("202008121419360101980821035705926A").
 func (e *Emulator) logID() string {
-	var b [10]byte
-	for i := range b {
-		b[i] = byte(rand.Uint32())
+	const upperHex = "0123456789ABCDEF"
+	var buf [34]byte
+	b := e.env.Clock.Now().In(clock.Beijing).AppendFormat(buf[:0], "20060102150405")
+	x, y := rand.Uint64(), rand.Uint32()
+	for i := range 10 {
+		c := byte(x >> (8 * i))
+		if i >= 8 {
+			c = byte(y >> (8 * (i - 8)))
+		}
+		b = append(b, upperHex[c>>4], upperHex[c&15])
 	}
-	return e.env.Clock.Now().In(clock.Beijing).Format("20060102150405") + strings.ToUpper(hex.EncodeToString(b[:]))
+	return string(b)
 }
 
 // errorID is the antidirt gateway's error_id: 32 hex digits.
