@@ -47,7 +47,11 @@ func (s *memStore) Broadcasts(ctx context.Context, f storage.BroadcastFilter) ([
 		}
 		return out, nil
 	}
-	return storage.PageBroadcasts(ctx, f, walk, count)
+	waiting := func(ctx context.Context, b message.Broadcast) (bool, error) {
+		_, c, err := s.Broadcast(ctx, b.ID)
+		return c[message.StatusQueued]+c[message.StatusSending]+c[message.StatusRetrying] > 0, err
+	}
+	return storage.PageBroadcasts(ctx, f, walk, count, waiting)
 }
 
 // GET /v1/broadcasts: newest first across pages, one app's, each item

@@ -141,10 +141,37 @@ type BroadcastWalk func(ctx context.Context, after string, n int) ([]message.Bro
 // BroadcastCounter reads the counts of broadcasts per status, in order.
 type BroadcastCounter func(ctx context.Context, bs []message.Broadcast) ([]map[message.Status]int, error)
 
-// PageBroadcasts is Broadcasts over a driver's walk and counts, the same
-// for every driver: it walks in chunks, checks State and Schedule, and
-// stops at Limit matches or BroadcastsExamined broadcasts read.
-func PageBroadcasts(ctx context.Context, f BroadcastFilter, walk BroadcastWalk, count BroadcastCounter) ([]BroadcastCounts, string, error) {
+// BroadcastWaiting reports whether some message of broadcast b is queued,
+// sending or retrying: what tells sending from done without counting the
+// broadcast's messages (a State filter may read BroadcastsExamined
+// broadcasts of any size).
+type BroadcastWaiting func(ctx context.Context, b message.Broadcast) (bool, error)
+
+// broadcastState is BroadcastStateOf with waiting asked only when the
+// record does not decide.
+func broadcastState(ctx context.Context, b message.Broadcast, now time.Time, waiting BroadcastWaiting) (BroadcastState, error) {
+	switch {
+	case b.SendAt.After(now):
+		return BroadcastScheduled, nil
+	case b.FannedOut < b.Recipients:
+		return BroadcastFanningOut, nil
+	}
+	w, err := waiting(ctx, b)
+	if err != nil {
+		return "", err
+	}
+	if w {
+		return BroadcastSending, nil
+	}
+	return BroadcastDone, nil
+}
+
+// PageBroadcasts is Broadcasts over a driver's walk, counts and waiting
+// check, the same for every driver: it walks in chunks, checks State
+// (with waiting) and Schedule, stops at Limit matches or
+// BroadcastsExamined broadcasts read, and counts the page's broadcasts
+// only.
+func PageBroadcasts(ctx context.Context, f BroadcastFilter, walk BroadcastWalk, count BroadcastCounter, waiting BroadcastWaiting) ([]BroadcastCounts, string, error) {
 	limit := f.Limit
 	switch {
 	case limit <= 0:
@@ -185,30 +212,59 @@ func PageBroadcasts(ctx context.Context, f BroadcastFilter, walk BroadcastWalk, 
 			}
 			bs = kept
 		}
-		var counts []map[message.Status]int
-		if len(bs) > 0 {
-			if counts, err = count(ctx, bs); err != nil {
-				return nil, "", fmt.Errorf("list broadcasts: %w", err)
-			}
-		}
-		for i, b := range bs {
-			if f.State != "" && BroadcastStateOf(b, counts[i], f.Now) != f.State {
-				continue
+		var prev string // the key of the last match, when the page is full
+		for _, b := range bs {
+			if f.State != "" {
+				st, err := broadcastState(ctx, b, f.Now, waiting)
+				if err != nil {
+					return nil, "", fmt.Errorf("list broadcasts: broadcast %s: %w", b.ID, err)
+				}
+				if st != f.State {
+					continue
+				}
 			}
 			if len(out) == limit {
 				// One more match than the page holds: the page ends
 				// with the previous one.
-				prev := out[limit-1]
-				return out, BroadcastKey(prev.CreatedAt, prev.ID), nil
+				prev = BroadcastKey(out[limit-1].CreatedAt, out[limit-1].ID)
+				break
 			}
-			out = append(out, BroadcastCounts{Broadcast: b, Counts: counts[i]})
+			out = append(out, BroadcastCounts{Broadcast: b})
 		}
+		next, done := "", true
 		switch {
-		case after == "":
-			return out, "", nil
+		case prev != "":
+			next = prev
+		case after == "": // the walk ended
 		case residual && examined >= BroadcastsExamined:
-			// The walk reached its bound: continue below it.
-			return out, after, nil
+			next = after // the walk reached its bound: continue below it
+		default:
+			done = false
+		}
+		if done {
+			if err := fill(ctx, out, count); err != nil {
+				return nil, "", err
+			}
+			return out, next, nil
 		}
 	}
+}
+
+// fill reads the counts of the page's broadcasts.
+func fill(ctx context.Context, out []BroadcastCounts, count BroadcastCounter) error {
+	if len(out) == 0 {
+		return nil
+	}
+	bs := make([]message.Broadcast, len(out))
+	for i := range out {
+		bs[i] = out[i].Broadcast
+	}
+	counts, err := count(ctx, bs)
+	if err != nil {
+		return fmt.Errorf("list broadcasts: %w", err)
+	}
+	for i := range out {
+		out[i].Counts = counts[i]
+	}
+	return nil
 }

@@ -100,5 +100,9 @@ func (s *Store) Broadcasts(ctx context.Context, f storage.BroadcastFilter) ([]st
 		}
 		return out, nil
 	}
-	return storage.PageBroadcasts(ctx, f, walk, count)
+	waiting := func(_ context.Context, b message.Broadcast) (bool, error) {
+		c := counts[b.ID]
+		return c[message.StatusQueued]+c[message.StatusSending]+c[message.StatusRetrying] > 0, nil
+	}
+	return storage.PageBroadcasts(ctx, f, walk, count, waiting)
 }

@@ -76,6 +76,27 @@ func TestBroadcastListPlans(t *testing.T) {
 		}
 		t.Logf("%-40s %s", name, got)
 	}
+	// The state filter's check: seeks of messages_broadcast_status.
+	rows, err := s.rdb.Query("EXPLAIN QUERY PLAN "+sqlBroadcastWaiting, "bc_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	rows.Close()
+	if got := strings.Join(plan, " | "); !strings.Contains(got, "COVERING INDEX messages_broadcast_status (broadcast_id=? AND status=?)") ||
+		strings.Contains(got, "SCAN messages") {
+		t.Errorf("waiting check plan: %s", got)
+	} else {
+		t.Logf("%-40s %s", "broadcast waiting", got)
+	}
 	if _, _, err := broadcastsQuery(storage.BroadcastFilter{}, "not-a-key", 10); err == nil {
 		t.Error("a cursor that is no key was accepted")
 	}
