@@ -36,6 +36,7 @@ Feature: The sender keeps a consent ledger from the platforms' pushes
     And they are all rejected as not subscribed
     And the platform never answered a send for alice with its not-subscribed code
     When alice accepts the template in 1 popup
+    And the sender's ledger shows alice with 1 one-time credit
     And I send alice a message through the sender
     Then the message is delivered
     And the platform accepted 1 send for alice

@@ -22,7 +22,7 @@ Feature: Platform quotas shape delivery
     Given a <platform> mini-program served by the sender
     And 6 users have subscribed to the template for the long term
     And the platform allows the app 2 sends a second
-    When I send a message to each of them through the sender
+    When I send a message to each of them through the sender, all due at once
     Then all the messages are delivered
     And each of them receives the message exactly once
     And the platform answered "<code>" at least once

@@ -81,6 +81,7 @@ func (s *scenario) register(sc *godog.ScenarioContext) {
 	sc.Step(`^I send (\w+) a message saying "([^"]*)" through the sender$`, s.sendSaying)
 	sc.Step(`^I send (\w+) a message with (\w+) set to "([^"]*)" through the sender$`, s.sendWith)
 	sc.Step(`^I send a message to each of them through the sender$`, s.sendToEach)
+	sc.Step(`^I send a message to each of them through the sender, all due at once$`, s.sendToEachAtOnce)
 	sc.Step(`^I send (\w+) a message through the sender with the idempotency key "([^"]*)"$`, s.sendWithKey)
 	sc.Step(`^I send (\w+) a message through "([^"]+)" with the idempotency key "([^"]*)"$`, s.sendThroughWithKey)
 	sc.Step(`^I send the same request again$`, s.sendAgain)

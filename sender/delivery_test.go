@@ -233,13 +233,19 @@ func TestThrottlePausesApp(t *testing.T) {
 	s.wait(s.send(msg(shopApp, users[5], "warm")), message.StatusDelivered, 10*time.Second)
 
 	addFault(t, mock, mockapi.Fault{Endpoint: "subscribe_send", AppID: shopAppID, HTTPStatus: http.StatusTooManyRequests, Times: 1})
+	// All six fall due together (one send_at), however slowly a loaded
+	// machine accepts them: the one worker meets the 429 on the first of
+	// shop's and must then send club's, the older due messages of the
+	// paused app notwithstanding. (Posted as they came, club's arrived
+	// after shop's pause had ended at load 22.)
+	at := time.Now().Add(3 * time.Second).Format(time.RFC3339Nano)
+	due := func(body map[string]any) map[string]any { body["send_at"] = at; return body }
 	var ids []string
 	for i := range 5 {
-		ids = append(ids, s.send(msg(shopApp, users[i], fmt.Sprintf("throttled-%d", i))))
+		ids = append(ids, s.send(due(msg(shopApp, users[i], fmt.Sprintf("throttled-%d", i)))))
 	}
-	// Another app's message, queued after the throttle: not held up.
-	time.Sleep(50 * time.Millisecond)
-	club := s.send(msg(clubApp, users[0], "other-app"))
+	// Another app's message, due with them: not held up.
+	club := s.send(due(msg(clubApp, users[0], "other-app")))
 	for _, id := range ids {
 		s.wait(id, message.StatusDelivered, 15*time.Second)
 	}
@@ -434,9 +440,14 @@ func TestRatePerUserInterval(t *testing.T) {
 	s := startService(t, mock, cfg, nil)
 	s.wait(s.send(msg(shopApp, users[5], "warm-token")), message.StatusDelivered, 10*time.Second)
 
-	a := s.send(msg(shopApp, users[0], "per-user-a"))
-	b := s.send(msg(shopApp, users[0], "per-user-b"))
-	c := s.send(msg(shopApp, users[1], "per-user-other"))
+	// One send_at for the three: they fall due together, however slowly a
+	// loaded machine accepts them one by one (at load 22 the other user's
+	// POST came more than the interval after the first's).
+	at := time.Now().Add(3 * time.Second).Format(time.RFC3339Nano)
+	due := func(body map[string]any) map[string]any { body["send_at"] = at; return body }
+	a := s.send(due(msg(shopApp, users[0], "per-user-a")))
+	b := s.send(due(msg(shopApp, users[0], "per-user-b")))
+	c := s.send(due(msg(shopApp, users[1], "per-user-other")))
 	for _, id := range []string{a, b, c} {
 		s.wait(id, message.StatusDelivered, 10*time.Second)
 	}

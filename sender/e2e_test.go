@@ -328,16 +328,23 @@ func TestSendAt(t *testing.T) {
 	mock := startMock(t)
 	s := startService(t, mock, testConfig(t, mock.URL), nil)
 
-	at := time.Now().Add(1500 * time.Millisecond)
+	at := time.Now().Add(3 * time.Second)
 	body := msg(shopApp, users[3], "scheduled")
 	body["send_at"] = at.Format(time.RFC3339Nano)
 	id := s.send(body)
 	time.Sleep(700 * time.Millisecond)
-	if n := len(inbox(t, mock, shopAppID, users[3], 0)); n != 0 {
-		t.Fatalf("%d messages in the inbox before send_at", n)
-	}
-	if m := s.get(id); m.Status != message.StatusQueued {
-		t.Fatalf("before send_at: status %s, want queued", m.Status)
+	n, before := len(inbox(t, mock, shopAppID, users[3], 0)), s.get(id)
+	// Only reads that ended before send_at say anything about it: at load
+	// 16 the POST alone took longer than the 1.5 s this test once gave.
+	if time.Now().Before(at) {
+		if n != 0 {
+			t.Fatalf("%d messages in the inbox before send_at", n)
+		}
+		if before.Status != message.StatusQueued {
+			t.Fatalf("before send_at: status %s, want queued", before.Status)
+		}
+	} else {
+		t.Logf("the reads ended after send_at (a busy machine): only the times of the attempt and the delivery are checked")
 	}
 	m := s.wait(id, message.StatusDelivered, 10*time.Second)
 	if m.Attempts[0].At.Before(at.Truncate(time.Millisecond)) {

@@ -317,7 +317,9 @@ func TestGroupPutOutlivesTimeouts(t *testing.T) {
 	t.Parallel()
 	mock := startMock(t)
 	cfg := testConfig(t, mock.URL)
-	cfg.Server.ReadTimeout, cfg.Server.WriteTimeout = 2*time.Second, 2*time.Second
+	// 4 s: each 2,000 steady members arrive every 0.5 s, eight times within
+	// it (2 s was cut once at load 22, the writing goroutine starved).
+	cfg.Server.ReadTimeout, cfg.Server.WriteTimeout = 4*time.Second, 4*time.Second
 	s := startService(t, mock, cfg, nil)
 
 	put := func(members, per int, every time.Duration) (int, []byte, error) {
@@ -350,11 +352,11 @@ func TestGroupPutOutlivesTimeouts(t *testing.T) {
 		b, err := io.ReadAll(resp.Body)
 		return resp.StatusCode, b, err
 	}
-	// 12,000 members, 1,000 every 250 ms: three seconds, past the timeouts.
+	// 24,000 members, 1,000 every 250 ms: six seconds, past the timeouts.
 	start := time.Now()
-	code, b, err := put(12_000, 1000, 250*time.Millisecond)
-	if err != nil || code != http.StatusOK || !strings.Contains(string(b), `"size":12000`) {
-		t.Fatalf("steady PUT over %v: %d %s %v, want 200 with 12000 members", time.Since(start), code, b, err)
+	code, b, err := put(24_000, 1000, 250*time.Millisecond)
+	if err != nil || code != http.StatusOK || !strings.Contains(string(b), `"size":24000`) {
+		t.Fatalf("steady PUT over %v: %d %s %v, want 200 with 24000 members", time.Since(start), code, b, err)
 	}
 	// 100 members every 400 ms reaches 2,000 only after eight seconds.
 	code, b, err = put(3000, 100, 400*time.Millisecond)
@@ -362,7 +364,7 @@ func TestGroupPutOutlivesTimeouts(t *testing.T) {
 		t.Fatalf("trickled PUT: %d %s, want it cut by the read timeout", code, b)
 	}
 	code, b = s.do(http.MethodGet, query("/v1/groups/stream", "app", shopApp, "limit", "1"), nil)
-	if code != http.StatusOK || !strings.Contains(string(b), `"size":12000`) {
-		t.Fatalf("after the cut PUT: %d %s, want the 12,000 members of the first", code, b)
+	if code != http.StatusOK || !strings.Contains(string(b), `"size":24000`) {
+		t.Fatalf("after the cut PUT: %d %s, want the 24,000 members of the first", code, b)
 	}
 }

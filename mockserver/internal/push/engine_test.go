@@ -226,20 +226,23 @@ func TestNoSettingsNoPush(t *testing.T) {
 
 func TestRetriesThenFails(t *testing.T) {
 	t.Parallel()
+	// The answering cases get a timeout a loaded machine (race detector,
+	// load 16) does not reach: 200 ms read one HTTP 500 as a timeout.
 	cases := []struct {
-		name   string
-		answer func(w http.ResponseWriter, r *http.Request)
-		errHas string
+		name    string
+		answer  func(w http.ResponseWriter, r *http.Request)
+		timeout time.Duration
+		errHas  string
 	}{
-		{"http 500", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(500) }, "HTTP 500"},
-		{"wrong answer", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "nope") }, `"nope"`},
-		{"timeout", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }, "no answer within 200ms"},
+		{"http 500", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(500) }, 5 * time.Second, "HTTP 500"},
+		{"wrong answer", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "nope") }, 5 * time.Second, `"nope"`},
+		{"timeout", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }, 200 * time.Millisecond, "no answer within 200ms"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			rc := newReceiver(t, tc.answer)
-			f := newEngine(t, push.Options{Timeout: 200 * time.Millisecond, RetryDelay: time.Millisecond}, rc.URL)
+			f := newEngine(t, push.Options{Timeout: tc.timeout, RetryDelay: time.Millisecond}, rc.URL)
 			id, _ := f.engine.Enqueue(event("app1", 1))
 			all := f.journal(t, 1, outcome(mockapi.PushFailed))
 			got, _ := f.engine.Journal().Filter(func(p *mockapi.Push) bool { return p.ID == id }, 0, 0)
