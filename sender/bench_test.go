@@ -518,7 +518,12 @@ func TestPerf(t *testing.T) {
 	t.Run("broadcast", func(t *testing.T) { perfBroadcast(t, sc) })
 	t.Run("binary_rss", func(t *testing.T) { perfBinaryRSS(t, sc) })
 	t.Run("group_rss", func(t *testing.T) { perfGroupRSS(t, sc) })
-	t.Run("csv_rss", func(t *testing.T) { perfCSVRSS(t, sc) })
+	t.Run("csv_rss", func(t *testing.T) { perfCSVRSS(t, sc, "") })
+	// The same with the app's dedup window and a day cap: each member is
+	// admitted at the fan-out (docs/campaigns.md).
+	t.Run("csv_rss_rules", func(t *testing.T) {
+		perfCSVRSS(t, sc, `campaigns: {dedup: {window: 24h}, frequency_caps: [{period: day, limit: 3}]}`)
+	})
 }
 
 // perfAcceptPaced: the whole service (delivering as it accepts) under a
@@ -809,14 +814,24 @@ var listeningURL = regexp.MustCompile(`msg="sender listening" url=(http://\S+)`)
 // the child is stopped (SIGTERM, then SIGKILL) when the test ends.
 func startBinary(t *testing.T, bin, dir, mockURL string) *binary {
 	t.Helper()
+	return startBinaryWith(t, bin, dir, mockURL, "")
+}
+
+// startBinaryWith is startBinary with more settings of the app (YAML flow
+// mapping entries, "" for none).
+func startBinaryWith(t *testing.T, bin, dir, mockURL, appExtra string) *binary {
+	t.Helper()
+	if appExtra != "" {
+		appExtra = ", " + appExtra
+	}
 	cfgPath := filepath.Join(dir, "sender.yaml")
 	yaml := fmt.Sprintf(`listen: 127.0.0.1:0
 storage: {path: %q}
 api_keys: [{name: perf, key: %q}]
 apps:
-  - {name: %s, platform: wechat, app_id: %s, secret: %q, base_url: %q}
+  - {name: %s, platform: wechat, app_id: %s, secret: %q, base_url: %q%s}
 log: {level: info}
-`, filepath.Join(dir, "db", "minipush.db"), testAPIKey, perfApp, perfAppID, perfSecret, mockURL)
+`, filepath.Join(dir, "db", "minipush.db"), testAPIKey, perfApp, perfAppID, perfSecret, mockURL, appExtra)
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,8 @@ import (
 // /v1/broadcasts, stored and fanned out; the binary's RSS is sampled
 // throughout. The broadcast is due in an hour, so the figure is the
 // audience's, not delivery's. MINIPUSH_PERF=1 go test -run TestPerf/csv_rss ./sender/
-func perfCSVRSS(t *testing.T, sc perfScale) {
+// appExtra are more settings of the app (campaign rules: csv_rss_rules).
+func perfCSVRSS(t *testing.T, sc perfScale, appExtra string) {
 	if !sc.full {
 		t.Skip("runs with " + perfEnv + "=1: it builds the binary")
 	}
@@ -26,7 +27,7 @@ func perfCSVRSS(t *testing.T, sc perfScale) {
 	dir := t.TempDir()
 	bin := buildPerfBinary(t, dir)
 	mock := startPerfMock(t, perfUsers, 1000)
-	child := startBinary(t, bin, dir, mock.URL)
+	child := startBinaryWith(t, bin, dir, mock.URL, appExtra)
 	idle, err := perfprobe.ReadMemory(child.pid)
 	if err != nil {
 		t.Fatal(err)
