@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/minipush/minipush/sender/internal/jsonstr"
 	"github.com/minipush/minipush/sender/internal/message"
 )
 
@@ -72,7 +73,12 @@ func (r *receiptRow) message() (message.Message, error) {
 
 func (r *msgRow) message() (message.Message, error) {
 	m := r.m
-	if err := json.Unmarshal([]byte(r.data), &m.Data); err != nil {
+	// The plain stored form in one pass (jsonstr, 4× faster than
+	// encoding/json in its BenchmarkDataMap); escapes and anything else by
+	// encoding/json.
+	if d, ok := jsonstr.DecodeMap([]byte(r.data)); ok {
+		m.Data = d
+	} else if err := json.Unmarshal([]byte(r.data), &m.Data); err != nil {
 		return message.Message{}, fmt.Errorf("message %s: decode data: %w", m.ID, err)
 	}
 	m.Status = message.Status(r.status)
@@ -149,6 +155,8 @@ func normalize(m message.Message, now time.Time) (message.Message, error) {
 
 // appendMsgArgs appends m's insertCols values to args.
 func appendMsgArgs(args []any, m *message.Message) ([]any, error) {
+	// encoding/json: as fast as jsonstr.AppendMap for a data map
+	// (jsonstr's BenchmarkDataMap); reading it back is not.
 	data, err := json.Marshal(m.Data)
 	if err != nil {
 		return args, fmt.Errorf("message %s: encode data: %w", m.ID, err)
