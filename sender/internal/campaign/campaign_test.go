@@ -159,3 +159,63 @@ func TestApply(t *testing.T) {
 		t.Errorf("an app without rules: %+v", p)
 	}
 }
+
+// TestFanOut: a group's member at the fan-out gets the broadcast's own
+// dedup key and window and the app's caps, but no quiet-hours hold (the
+// broadcast was held whole); a due time in the past counts now's period;
+// an app without rules and a broadcast without its own window: nothing.
+func TestFanOut(t *testing.T) {
+	t.Parallel()
+	sh := mustZone(t, "Asia/Shanghai")
+	now := time.Date(2030, 1, 2, 23, 30, 0, 0, sh) // inside quiet hours
+	r := rules(t, config.Campaigns{Dedup: &config.Dedup{Window: time.Hour},
+		QuietHours:    &config.QuietHours{Start: "22:00", End: "08:00", Ramp: 10 * time.Minute},
+		FrequencyCaps: []config.FrequencyCap{{Period: config.PeriodDay, Limit: 2}}})
+	b := message.Broadcast{ID: "bc_1", App: "shop", TemplateID: "tpl",
+		Dedup: &message.BroadcastDedup{Key: "spring", Window: message.Duration(2 * time.Hour)}}
+	m := message.Message{ID: "msg_1", App: "shop", To: "u1", TemplateID: "tpl", NextAttemptAt: now.Add(-time.Hour)}
+	r.FanOut(b, &m, now)
+	ad := m.Admission
+	if ad == nil || !ad.At.Equal(now) || !ad.DedupUntil.Equal(now.Add(2*time.Hour)) || ad.DedupKey == "" {
+		t.Fatalf("admission %+v: want the broadcast's 2h window from now", ad)
+	}
+	other := message.Message{ID: "msg_2", App: "shop", To: "u1", TemplateID: "tpl", NextAttemptAt: now}
+	r.FanOut(message.Broadcast{ID: "bc_2", App: "shop", TemplateID: "tpl"}, &other, now)
+	if other.Admission.DedupKey == ad.DedupKey {
+		t.Errorf("dedup key %q with and without the broadcast's own key: want them apart", ad.DedupKey)
+	}
+	if m.HeldReason != "" || !m.NextAttemptAt.Equal(now) {
+		t.Errorf("held %q, due %v; want no quiet-hours hold at the fan-out, due now", m.HeldReason, m.NextAttemptAt)
+	}
+	if len(ad.Slots) != 1 || len(ad.Slots[0].Counters) != 1 || ad.Slots[0].Counters[0].Limit != 2 ||
+		!ad.Slots[0].Counters[0].Until.Equal(time.Date(2030, 1, 3, 0, 0, 0, 0, sh)) {
+		t.Errorf("slots %+v: want the day cap of 2 until midnight in Shanghai", ad.Slots)
+	}
+	var none *campaign.Rules
+	plain := message.Message{ID: "msg_3", To: "u1", TemplateID: "tpl"}
+	none.FanOut(message.Broadcast{ID: "bc_3"}, &plain, now)
+	if plain.Admission != nil || !plain.NextAttemptAt.IsZero() {
+		t.Errorf("no rules: admission %+v, due %v; want nothing touched", plain.Admission, plain.NextAttemptAt)
+	}
+}
+
+// TestCount: what metrics count of a stored message.
+func TestCount(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		m    message.Message
+		want string
+	}{
+		{message.Message{Status: message.StatusRejected, Reason: "duplicate", HeldReason: message.HeldQuietHours}, "rejected duplicate"},
+		{message.Message{Status: message.StatusRejected, Reason: "frequency_cap"}, "rejected frequency_cap"},
+		{message.Message{Status: message.StatusQueued, HeldReason: message.HeldFrequencyCap}, "held frequency_cap"},
+		{message.Message{Status: message.StatusRejected, Reason: "not_subscribed"}, ""},
+		{message.Message{Status: message.StatusQueued}, ""},
+	} {
+		got := ""
+		campaign.Count(&tc.m, func(what, rule string) { got = what + " " + rule })
+		if got != tc.want {
+			t.Errorf("Count(%s %q held %q) = %q, want %q", tc.m.Status, tc.m.Reason, tc.m.HeldReason, got, tc.want)
+		}
+	}
+}
