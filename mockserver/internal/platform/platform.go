@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/minipush/minipush/internal/httpserver"
@@ -230,7 +231,11 @@ func (c *capture) text() (string, bool) {
 	masked := redact.Text(c.buf)
 	// The capture's buffer (or the masked copy) is never written again: the
 	// text shares its bytes instead of copying them.
-	return strings.ToValidUTF8(unsafe.String(&masked[0], len(masked)), "\uFFFD"), c.n > int64(len(c.buf))
+	text := unsafe.String(&masked[0], len(masked))
+	if !utf8.ValidString(text) {
+		text = strings.ToValidUTF8(text, "\uFFFD")
+	}
+	return text, c.n > int64(len(c.buf))
 }
 
 // captureBody records what a handler reads of a request body.

@@ -164,8 +164,11 @@ func jsonText(b []byte) []byte {
 	e := editor{src: b}
 	for i := 0; i < len(b); {
 		if b[i] != '"' {
-			i++
-			continue
+			k := bytes.IndexByte(b[i:], '"') // the next string, key or value
+			if k < 0 {
+				break
+			}
+			i += k
 		}
 		end, _ := stringEnd(b, i)
 		j := skipSpace(b, end)
