@@ -286,7 +286,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	apiHandler := s.api.Handler()
 	// The web console reads and acts through the same API handler, with
 	// the signed-in key (sender/internal/console).
-	s.console, err = console.New(apiHandler, cfg.APIKeys, names, console.Options{Log: log.With("part", "console")})
+	// Its sign-in sessions live in the store when it keeps them, so that
+	// every instance on one Redis (or one SQLite file) knows them.
+	copts := console.Options{Log: log.With("part", "console")}
+	if ss, ok := store.(storage.Sessions); ok {
+		copts.Sessions = ss
+	}
+	s.console, err = console.New(apiHandler, cfg.APIKeys, names, copts)
 	if err != nil {
 		_ = store.Close()
 		return nil, err

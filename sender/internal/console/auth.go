@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"mime"
 	"net/http"
 	"net/url"
@@ -13,26 +14,23 @@ import (
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/config"
+	"github.com/minipush/minipush/sender/internal/storage"
 )
 
 // Sign-in: the API key is posted once, in a form (never in a URL). The
 // browser gets a random session id in an HttpOnly, SameSite=Strict cookie
 // (Secure over TLS); the server keeps only the id's SHA-256, the key's
 // name and the session's CSRF token, so neither a leaked session table
-// nor a log holds a key or a usable cookie. Sessions live in this
-// process: a restart, or another instance behind a balancer, asks again.
+// nor a log holds a key or a usable cookie. Sessions live in the
+// deployment's storage when it keeps them (Options.Sessions: Redis or the
+// SQLite file), so every instance behind a balancer knows a sign-in made
+// on another and a sign-out on one ends the session on all; otherwise in
+// this process's memory, where a restart or another instance asks again.
 
 const sessionCookie = "minipush_console"
 
 // maxFormBody bounds a form post.
 const maxFormBody = 64 << 10
-
-type session struct {
-	keyName string
-	csrf    string
-	expires time.Time
-	created time.Time
-}
 
 type sessionContext struct{}
 
@@ -56,54 +54,44 @@ func randomHex() string {
 	return hex.EncodeToString(b)
 }
 
-// lookup finds the request's session (nil when none or expired).
-func (c *Console) lookup(r *http.Request) (current, bool) {
+// sessionsDown is the answer when the sessions' storage cannot answer.
+const sessionsDown = "The console's sessions cannot be read now (storage unavailable); try again shortly."
+
+// lookup finds the request's session (ok false when none, expired, or its
+// key is no longer configured: removing a key ends its sessions). An
+// error is the storage's: the caller answers 503.
+func (c *Console) lookup(r *http.Request) (current, bool, error) {
 	ck, err := r.Cookie(sessionCookie)
 	if err != nil || ck.Value == "" {
-		return current{}, false
+		return current{}, false, nil
 	}
-	h := sha256.Sum256([]byte(ck.Value))
-	c.mu.Lock()
-	s, ok := c.sessions[h]
-	if ok && time.Now().After(s.expires) {
-		delete(c.sessions, h)
-		ok = false
+	s, ok, err := c.sessions.GetSession(r.Context(), sha256.Sum256([]byte(ck.Value)), time.Now())
+	if err != nil {
+		c.log.Error("console: read session", "err", err)
+		return current{}, false, err
 	}
-	c.mu.Unlock()
 	if !ok {
-		return current{}, false
+		return current{}, false, nil
 	}
 	for _, k := range c.keys {
-		if k.Name == s.keyName {
-			return current{key: k, csrf: s.csrf}, true
+		if k.Name == s.KeyName {
+			return current{key: k, csrf: s.CSRF}, true, nil
 		}
 	}
-	return current{}, false
+	return current{}, false, nil
 }
 
-// newSession stores a session for key and returns the cookie's value.
-func (c *Console) newSession(key config.APIKey) string {
+// newSession stores a session for key and returns the cookie's value
+// (only its SHA-256 is stored).
+func (c *Console) newSession(ctx context.Context, key config.APIKey) (string, error) {
 	id := randomHex()
 	now := time.Now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for h, s := range c.sessions {
-		if now.After(s.expires) {
-			delete(c.sessions, h)
-		}
+	err := c.sessions.PutSession(ctx, sha256.Sum256([]byte(id)),
+		storage.Session{KeyName: key.Name, CSRF: randomHex(), Created: now, Expires: now.Add(c.opts.SessionLife)})
+	if err != nil {
+		return "", err
 	}
-	for len(c.sessions) >= c.opts.MaxSessions { // the oldest goes
-		var oldest [32]byte
-		var at time.Time
-		for h, s := range c.sessions {
-			if at.IsZero() || s.created.Before(at) {
-				oldest, at = h, s.created
-			}
-		}
-		delete(c.sessions, oldest)
-	}
-	c.sessions[sha256.Sum256([]byte(id))] = &session{keyName: key.Name, csrf: randomHex(), expires: now.Add(c.opts.SessionLife), created: now}
-	return id
+	return id, nil
 }
 
 // page serves a GET page to a signed-in browser; any other is sent to the
@@ -115,7 +103,11 @@ func (c *Console) page(h http.HandlerFunc) http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		cur, ok := c.lookup(r)
+		cur, ok, err := c.lookup(r)
+		if err != nil {
+			c.renderError(w, r, http.StatusServiceUnavailable, sessionsDown)
+			return
+		}
 		if !ok {
 			http.Redirect(w, r, Prefix+"/login?"+url.Values{"next": {r.URL.RequestURI()}}.Encode(), http.StatusSeeOther)
 			return
@@ -132,7 +124,11 @@ func (c *Console) live(h http.HandlerFunc) http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		cur, ok := c.lookup(r)
+		cur, ok, err := c.lookup(r)
+		if err != nil {
+			http.Error(w, sessionsDown, http.StatusServiceUnavailable)
+			return
+		}
 		if !ok {
 			http.Error(w, "sign in at "+Prefix+"/login", http.StatusUnauthorized)
 			return
@@ -157,7 +153,11 @@ func (c *Console) post(scope string, h actionFunc) http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		cur, ok := c.lookup(r)
+		cur, ok, err := c.lookup(r)
+		if err != nil {
+			c.renderError(w, r, http.StatusServiceUnavailable, sessionsDown)
+			return
+		}
 		if !ok {
 			c.renderError(w, r, http.StatusUnauthorized, "Sign in first: this form needs a session.")
 			return
@@ -257,7 +257,13 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.renderLogin(w, r, http.StatusForbidden, next, "The API key "+found.Name+" lacks the read scope the console needs.")
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: c.newSession(*found), Path: Prefix + "/",
+	id, err := c.newSession(r.Context(), *found)
+	if err != nil {
+		c.log.Error("console: store session", "err", err)
+		c.renderLogin(w, r, http.StatusServiceUnavailable, next, sessionsDown)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: Prefix + "/",
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	c.log.Info("console: signed in", "key", found.Name)
 	http.Redirect(w, r, next, http.StatusSeeOther)
@@ -265,9 +271,11 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) postLogout(w http.ResponseWriter, r *http.Request) (string, string, error) {
 	if ck, err := r.Cookie(sessionCookie); err == nil {
-		c.mu.Lock()
-		delete(c.sessions, sha256.Sum256([]byte(ck.Value)))
-		c.mu.Unlock()
+		// Deleted from the storage: the session ends on every instance.
+		if err := c.sessions.DeleteSession(r.Context(), sha256.Sum256([]byte(ck.Value))); err != nil {
+			c.log.Error("console: delete session", "err", err)
+			return "", "", errors.New("the session could not be ended (storage unavailable); try again")
+		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: Prefix + "/", MaxAge: -1,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})

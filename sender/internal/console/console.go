@@ -18,7 +18,9 @@
 // adds live updates over Server-Sent Events. Sign-in is a form: the key
 // is posted once and never appears in a URL; the browser then holds an
 // opaque session id in an HttpOnly, SameSite=Strict cookie (Secure over
-// TLS) whose SHA-256 is all the server keeps (auth.go). State-changing
+// TLS) whose SHA-256 is all the server keeps (auth.go), in the
+// deployment's storage when it keeps sessions (storage.Sessions: every
+// instance behind a balancer knows them), else in memory. State-changing
 // forms are POSTs guarded by the session's CSRF token and net/http's
 // CrossOriginProtection.
 package console
@@ -35,6 +37,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/minipush/minipush/sender/internal/config"
+	"github.com/minipush/minipush/sender/internal/storage"
 )
 
 // Prefix is where the console is served.
@@ -50,7 +53,8 @@ var staticFS embed.FS
 const (
 	// DefaultSessionLife is how long a sign-in lasts.
 	DefaultSessionLife = 12 * time.Hour
-	// DefaultMaxSessions bounds the sessions held; the oldest goes first.
+	// DefaultMaxSessions bounds the sessions held in memory (without
+	// Options.Sessions); the oldest goes first.
 	DefaultMaxSessions = 1000
 	// DefaultMaxStreams bounds concurrent live streams; more answer 503
 	// (the browser's EventSource retries).
@@ -70,6 +74,9 @@ type Options struct {
 	StreamLife  time.Duration
 	Tick        time.Duration
 	Log         *slog.Logger
+	// Sessions keeps the sign-in sessions; nil keeps them in this
+	// process's memory (at most MaxSessions).
+	Sessions storage.Sessions
 }
 
 // Console is the web console of one sender.
@@ -83,8 +90,7 @@ type Console struct {
 	opts    Options
 	streams chan struct{}
 
-	mu       sync.Mutex
-	sessions map[[32]byte]*session // by SHA-256 of the cookie's value
+	sessions storage.Sessions // by SHA-256 of the cookie's value
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -116,8 +122,12 @@ func New(api http.Handler, keys []config.APIKey, apps []string, opts Options) (*
 	if err != nil {
 		return nil, err
 	}
+	sessions := opts.Sessions
+	if sessions == nil {
+		sessions = newMemSessions(opts.MaxSessions)
+	}
 	return &Console{api: api, keys: keys, apps: apps, log: log, origin: http.NewCrossOriginProtection(), pages: pages,
-		opts: opts, streams: make(chan struct{}, opts.MaxStreams), sessions: map[[32]byte]*session{},
+		opts: opts, streams: make(chan struct{}, opts.MaxStreams), sessions: sessions,
 		done: make(chan struct{})}, nil
 }
 

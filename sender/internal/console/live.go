@@ -52,8 +52,8 @@ func (c *Console) stream(w http.ResponseWriter, r *http.Request, next sample) {
 	tick := time.NewTicker(c.opts.Tick)
 	defer tick.Stop()
 	for {
-		if _, ok := c.lookup(r); !ok {
-			return // signed out (or expired) meanwhile: the stream ends with the session
+		if _, ok, err := c.lookup(r); err != nil || !ok {
+			return // signed out (or expired) meanwhile, on any instance: the stream ends with the session
 		}
 		frag, done, err := next()
 		if err != nil {

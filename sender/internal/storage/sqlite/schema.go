@@ -383,6 +383,20 @@ CREATE INDEX broadcasts_app_created ON broadcasts(app, created_at, id);
 	`
 ALTER TABLE broadcasts ADD COLUMN dedup TEXT NOT NULL DEFAULT '';
 `,
+	// 15: the web console's sign-in sessions (storage.Sessions), so that
+	// every process on the file knows them: by the SHA-256 of the
+	// cookie's value (never the cookie), with the key's name, the CSRF
+	// token and the expiry (Unix ms) a put sweeps by.
+	`
+CREATE TABLE console_sessions (
+	hash       BLOB PRIMARY KEY,
+	key_name   TEXT NOT NULL,
+	csrf       TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX console_sessions_expires ON console_sessions(expires_at);
+`,
 }
 
 // migrate brings the schema to the latest version in one transaction. The

@@ -97,6 +97,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"CampaignBroadcast", testCampaignBroadcast},
 		{"CampaignFanOut", testCampaignFanOut},
 		{"CampaignFanOutConcurrent", testCampaignFanOutConcurrent},
+		{"Sessions", testSessions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
