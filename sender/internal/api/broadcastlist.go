@@ -56,22 +56,7 @@ func (a *API) listBroadcasts(w http.ResponseWriter, r *http.Request) {
 	if f.Schedule != "" && !isID(f.Schedule) {
 		ps = append(ps, Problem{"schedule", "invalid", "schedule must be a schedule id (sch_…)"})
 	}
-	for _, c := range []struct {
-		name string
-		t    *time.Time
-	}{{"created_from", &f.CreatedFrom}, {"created_to", &f.CreatedTo}} {
-		if v := q[c.name]; v != "" {
-			t, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				ps = append(ps, Problem{c.name, "invalid", c.name + " must be an RFC 3339 time, e.g. 2026-01-02T15:04:05Z (a + offset percent-encoded as %2B)"})
-				continue
-			}
-			*c.t = t
-		}
-	}
-	if !f.CreatedFrom.IsZero() && !f.CreatedTo.IsZero() && !f.CreatedTo.After(f.CreatedFrom) {
-		ps = append(ps, Problem{"created_to", "range", "created_to must be after created_from"})
-	}
+	ps = append(ps, createdRange(q, &f.CreatedFrom, &f.CreatedTo)...)
 	if f.Cursor != "" && !isID(f.Cursor) {
 		ps = append(ps, Problem{"cursor", "invalid", "cursor must be a next_cursor from a previous page"})
 	}

@@ -158,22 +158,7 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) {
 		ps = append(ps, Problem{"reason", "invalid", fmt.Sprintf("reason %q is not in the vocabulary", f.Reason)})
 	}
 	ps = append(ps, checkIdent("to", f.To, maxRecipientBytes)...)
-	for _, c := range []struct {
-		name string
-		t    *time.Time
-	}{{"created_from", &f.CreatedFrom}, {"created_to", &f.CreatedTo}} {
-		if v := q[c.name]; v != "" {
-			t, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				ps = append(ps, Problem{c.name, "invalid", c.name + " must be an RFC 3339 time, e.g. 2026-01-02T15:04:05Z (a + offset percent-encoded as %2B)"})
-				continue
-			}
-			*c.t = t
-		}
-	}
-	if !f.CreatedFrom.IsZero() && !f.CreatedTo.IsZero() && !f.CreatedTo.After(f.CreatedFrom) {
-		ps = append(ps, Problem{"created_to", "range", "created_to must be after created_from"})
-	}
+	ps = append(ps, createdRange(q, &f.CreatedFrom, &f.CreatedTo)...)
 	switch f.Receipt = message.ReceiptStatus(q["receipt"]); f.Receipt {
 	case "", message.ReceiptDelivered, message.ReceiptFailed:
 	default:
@@ -358,4 +343,27 @@ func (a *API) bulkAction(w http.ResponseWriter, r *http.Request, allowed []messa
 	}
 	a.log.Info("bulk action", "path", r.URL.Path, "key", keyName(r), "app", req.App, "messages", total)
 	writeJSON(w, http.StatusOK, countAnswer{Count: total})
+}
+
+// createdRange reads the created_from and created_to filters of a list
+// (RFC 3339 times, to after from) into from and to.
+func createdRange(q map[string]string, from, to *time.Time) []Problem {
+	var ps []Problem
+	for _, c := range []struct {
+		name string
+		t    *time.Time
+	}{{"created_from", from}, {"created_to", to}} {
+		if v := q[c.name]; v != "" {
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				ps = append(ps, Problem{c.name, "invalid", c.name + " must be an RFC 3339 time, e.g. 2026-01-02T15:04:05Z (a + offset percent-encoded as %2B)"})
+				continue
+			}
+			*c.t = t
+		}
+	}
+	if !from.IsZero() && !to.IsZero() && !to.After(*from) {
+		ps = append(ps, Problem{"created_to", "range", "created_to must be after created_from"})
+	}
+	return ps
 }
