@@ -441,16 +441,7 @@ func (c *Client) Messages(ctx context.Context, f MessageFilter) (MessagePage, er
 	set(q, "broadcast", f.Broadcast)
 	set(q, "reason", f.Reason)
 	set(q, "to", f.To)
-	if !f.CreatedFrom.IsZero() {
-		q.Set("created_from", f.CreatedFrom.Format(time.RFC3339Nano))
-	}
-	if !f.CreatedTo.IsZero() {
-		q.Set("created_to", f.CreatedTo.Format(time.RFC3339Nano))
-	}
-	set(q, "cursor", f.Cursor)
-	if f.Limit > 0 {
-		q.Set("limit", strconv.Itoa(f.Limit))
-	}
+	setPage(q, f.CreatedFrom, f.CreatedTo, f.Cursor, f.Limit)
 	var p MessagePage
 	_, err := c.call(ctx, http.MethodGet, "/v1/messages", q, nil, nil, &p)
 	return p, err
@@ -698,5 +689,19 @@ func (c *Client) OpenAPI(ctx context.Context) ([]byte, error) {
 func set(q url.Values, k, v string) {
 	if v != "" {
 		q.Set(k, v)
+	}
+}
+
+// setPage sets a list's time range, cursor and page size, those given.
+func setPage(q url.Values, from, to time.Time, cursor string, limit int) {
+	if !from.IsZero() {
+		q.Set("created_from", from.Format(time.RFC3339Nano))
+	}
+	if !to.IsZero() {
+		q.Set("created_to", to.Format(time.RFC3339Nano))
+	}
+	set(q, "cursor", cursor)
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
 	}
 }

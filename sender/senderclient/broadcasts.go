@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 )
 
@@ -52,16 +51,7 @@ func (c *Client) Broadcasts(ctx context.Context, f BroadcastFilter) (BroadcastLi
 	set(q, "app", f.App)
 	set(q, "state", f.State)
 	set(q, "schedule", f.Schedule)
-	if !f.CreatedFrom.IsZero() {
-		q.Set("created_from", f.CreatedFrom.Format(time.RFC3339Nano))
-	}
-	if !f.CreatedTo.IsZero() {
-		q.Set("created_to", f.CreatedTo.Format(time.RFC3339Nano))
-	}
-	set(q, "cursor", f.Cursor)
-	if f.Limit > 0 {
-		q.Set("limit", strconv.Itoa(f.Limit))
-	}
+	setPage(q, f.CreatedFrom, f.CreatedTo, f.Cursor, f.Limit)
 	var l BroadcastList
 	_, err := c.call(ctx, http.MethodGet, "/v1/broadcasts", q, nil, nil, &l)
 	return l, err
