@@ -2,7 +2,8 @@ package api
 
 import (
 	"time"
-	"unicode/utf8"
+
+	"github.com/minipush/minipush/sender/internal/jsonstr"
 )
 
 // decodeMessageFast reads the common shape of a POST /v1/messages body in
@@ -21,57 +22,57 @@ import (
 // (FuzzDecodeMessageFast). req must be zero on entry; on false it may
 // hold part of the body and must be reset.
 func decodeMessageFast(b []byte, req *messageRequest) bool {
-	p := jsonScan{b: b}
-	p.space()
-	if !p.byte('{') {
+	p := jsonstr.NewScanner(b)
+	p.Space()
+	if !p.Byte('{') {
 		return false
 	}
 	var seen uint8
-	p.space()
-	if p.byte('}') {
-		return p.end()
+	p.Space()
+	if p.Byte('}') {
+		return p.End()
 	}
 	for {
-		p.space()
-		key, ok := p.str()
+		p.Space()
+		key, ok := p.Str()
 		if !ok {
 			return false
 		}
-		p.space()
-		if !p.byte(':') {
+		p.Space()
+		if !p.Byte(':') {
 			return false
 		}
-		p.space()
+		p.Space()
 		var bit uint8
 		switch key {
 		case "app":
 			bit = 1
-			req.App, ok = p.str()
+			req.App, ok = p.Str()
 		case "to":
 			bit = 2
-			req.To, ok = p.str()
+			req.To, ok = p.Str()
 		case "template_id":
 			bit = 4
-			req.TemplateID, ok = p.str()
+			req.TemplateID, ok = p.Str()
 		case "page":
 			bit = 8
-			req.Page, ok = p.str()
+			req.Page, ok = p.Str()
 		case "idempotency_key":
 			bit = 16
-			req.IdempotencyKey, ok = p.str()
+			req.IdempotencyKey, ok = p.Str()
 		case "data":
 			bit = 32
-			req.Data, ok = p.strMap()
+			req.Data, ok = p.StrMap()
 		case "urgent":
 			bit = 64
-			req.Urgent, ok = p.boolean()
+			req.Urgent, ok = p.Bool()
 		case "send_at":
 			bit = 128
-			start := p.i
-			if _, ok = p.str(); ok {
+			start := p.Pos()
+			if _, ok = p.Str(); ok {
 				var t time.Time
 				// The quoted bytes, as encoding/json hands them over.
-				if t.UnmarshalJSON(p.b[start:p.i]) != nil {
+				if t.UnmarshalJSON(b[start:p.Pos()]) != nil {
 					return false
 				}
 				req.SendAt = &t
@@ -83,117 +84,12 @@ func decodeMessageFast(b []byte, req *messageRequest) bool {
 			return false
 		}
 		seen |= bit
-		p.space()
-		if p.byte('}') {
-			return p.end()
+		p.Space()
+		if p.Byte('}') {
+			return p.End()
 		}
-		if !p.byte(',') {
+		if !p.Byte(',') {
 			return false
 		}
 	}
-}
-
-// jsonScan reads the restricted JSON of decodeMessageFast.
-type jsonScan struct {
-	b []byte
-	i int
-}
-
-func (p *jsonScan) space() {
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
-		}
-	}
-}
-
-func (p *jsonScan) byte(c byte) bool {
-	if p.i < len(p.b) && p.b[p.i] == c {
-		p.i++
-		return true
-	}
-	return false
-}
-
-// end: only white space after the object.
-func (p *jsonScan) end() bool {
-	p.space()
-	return p.i == len(p.b)
-}
-
-// str reads a string without escapes or control characters, valid UTF-8.
-func (p *jsonScan) str() (string, bool) {
-	if !p.byte('"') {
-		return "", false
-	}
-	start, ascii := p.i, true
-	for p.i < len(p.b) {
-		c := p.b[p.i]
-		switch {
-		case c == '"':
-			s := p.b[start:p.i]
-			p.i++
-			if !ascii && !utf8.Valid(s) {
-				return "", false
-			}
-			return string(s), true
-		case c == '\\' || c < 0x20:
-			return "", false
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
-		p.i++
-	}
-	return "", false
-}
-
-// strMap reads an object of strings (not null).
-func (p *jsonScan) strMap() (map[string]string, bool) {
-	if !p.byte('{') {
-		return nil, false
-	}
-	m := make(map[string]string, 4)
-	p.space()
-	if p.byte('}') {
-		return m, true
-	}
-	for {
-		p.space()
-		k, ok := p.str()
-		if !ok {
-			return nil, false
-		}
-		p.space()
-		if !p.byte(':') {
-			return nil, false
-		}
-		p.space()
-		v, ok := p.str()
-		if !ok {
-			return nil, false
-		}
-		m[k] = v // a repeated key: the last wins, as in encoding/json
-		p.space()
-		if p.byte('}') {
-			return m, true
-		}
-		if !p.byte(',') {
-			return nil, false
-		}
-	}
-}
-
-func (p *jsonScan) boolean() (bool, bool) {
-	switch {
-	case len(p.b)-p.i >= 4 && string(p.b[p.i:p.i+4]) == "true":
-		p.i += 4
-		return true, true
-	case len(p.b)-p.i >= 5 && string(p.b[p.i:p.i+5]) == "false":
-		p.i += 5
-		return false, true
-	}
-	return false, false
 }

@@ -97,77 +97,128 @@ func AppendMap(b []byte, m map[string]string, escapeHTML bool) []byte {
 // JSON allows it, nothing after the object. ok is false for anything else
 // (null, an escape, a number, a malformed object): the caller then asks
 // json.Unmarshal, which gives the answer it always gave.
-func DecodeMap(b []byte) (m map[string]string, ok bool) {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return nil, false
-	}
-	m = make(map[string]string, 4)
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return m, skipSpace(b, i+1) == len(b)
-	}
-	for {
-		var k, v string
-		if k, i, ok = plainString(b, skipSpace(b, i)); !ok {
-			return nil, false
-		}
-		i = skipSpace(b, i)
-		if i >= len(b) || b[i] != ':' {
-			return nil, false
-		}
-		if v, i, ok = plainString(b, skipSpace(b, i+1)); !ok {
-			return nil, false
-		}
-		m[k] = v // a repeated key: the last wins, as in encoding/json
-		i = skipSpace(b, i)
-		if i >= len(b) {
-			return nil, false
-		}
-		switch b[i] {
-		case '}':
-			return m, skipSpace(b, i+1) == len(b)
-		case ',':
-			i++
-		default:
-			return nil, false
-		}
-	}
+func DecodeMap(b []byte) (map[string]string, bool) {
+	p := NewScanner(b)
+	p.Space()
+	m, ok := p.StrMap()
+	return m, ok && p.End()
 }
 
-func skipSpace(b []byte, i int) int {
-	for i < len(b) {
-		switch b[i] {
+// Scanner reads the plain JSON this package takes (DecodeMap, and the
+// sender's common request body): strings without escapes or control
+// characters and valid UTF-8, objects of them, booleans, white space. Each
+// method reports false, or does nothing, where the input is anything else;
+// the caller then leaves the input to encoding/json.
+type Scanner struct {
+	b []byte
+	i int
+}
+
+// NewScanner scans b from its start.
+func NewScanner(b []byte) *Scanner { return &Scanner{b: b} }
+
+// Pos is the offset of the next byte to read.
+func (p *Scanner) Pos() int { return p.i }
+
+// Space skips white space.
+func (p *Scanner) Space() {
+	for p.i < len(p.b) {
+		switch p.b[p.i] {
 		case ' ', '\t', '\n', '\r':
-			i++
+			p.i++
 		default:
-			return i
+			return
 		}
 	}
-	return i
 }
 
-// plainString reads a string at b[i] without escapes or control
-// characters, valid UTF-8; it returns the index after its closing quote.
-func plainString(b []byte, i int) (string, int, bool) {
-	if i >= len(b) || b[i] != '"' {
-		return "", i, false
+// Byte reads c, if it is next.
+func (p *Scanner) Byte(c byte) bool {
+	if p.i < len(p.b) && p.b[p.i] == c {
+		p.i++
+		return true
 	}
-	start, ascii := i+1, true
-	for j := start; j < len(b); j++ {
-		c := b[j]
+	return false
+}
+
+// End reports whether only white space is left.
+func (p *Scanner) End() bool {
+	p.Space()
+	return p.i == len(p.b)
+}
+
+// Str reads a string without escapes or control characters, valid UTF-8.
+func (p *Scanner) Str() (string, bool) {
+	if !p.Byte('"') {
+		return "", false
+	}
+	start, ascii := p.i, true
+	for p.i < len(p.b) {
+		c := p.b[p.i]
 		switch {
 		case c == '"':
-			s := b[start:j]
+			s := p.b[start:p.i]
+			p.i++
 			if !ascii && !utf8.Valid(s) {
-				return "", i, false
+				return "", false
 			}
-			return string(s), j + 1, true
+			return string(s), true
 		case c == '\\' || c < 0x20:
-			return "", i, false
+			return "", false
 		case c >= utf8.RuneSelf:
 			ascii = false
 		}
+		p.i++
 	}
-	return "", i, false
+	return "", false
+}
+
+// StrMap reads an object of such strings (not null); a repeated key: the
+// last wins, as in encoding/json.
+func (p *Scanner) StrMap() (map[string]string, bool) {
+	if !p.Byte('{') {
+		return nil, false
+	}
+	m := make(map[string]string, 4)
+	p.Space()
+	if p.Byte('}') {
+		return m, true
+	}
+	for {
+		p.Space()
+		k, ok := p.Str()
+		if !ok {
+			return nil, false
+		}
+		p.Space()
+		if !p.Byte(':') {
+			return nil, false
+		}
+		p.Space()
+		v, ok := p.Str()
+		if !ok {
+			return nil, false
+		}
+		m[k] = v // a repeated key: the last wins, as in encoding/json
+		p.Space()
+		if p.Byte('}') {
+			return m, true
+		}
+		if !p.Byte(',') {
+			return nil, false
+		}
+	}
+}
+
+// Bool reads true or false.
+func (p *Scanner) Bool() (bool, bool) {
+	switch {
+	case len(p.b)-p.i >= 4 && string(p.b[p.i:p.i+4]) == "true":
+		p.i += 4
+		return true, true
+	case len(p.b)-p.i >= 5 && string(p.b[p.i:p.i+5]) == "false":
+		p.i += 5
+		return false, true
+	}
+	return false, false
 }
