@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"time"
 
@@ -85,6 +86,35 @@ func FinishRun(s *message.Schedule, at time.Time, outcome, broadcastID, errText 
 		}
 	}
 	return false
+}
+
+// ScheduleChange is a driver's atomic read-modify-write of schedule id:
+// change edits the stored schedule and answers whether to write it back;
+// ErrNotFound when there is none.
+type ScheduleChange func(ctx context.Context, id string, change func(*message.Schedule) (bool, error)) (message.Schedule, error)
+
+// ClaimRunWith is Schedules.ClaimRun for a driver: ClaimRun inside the
+// driver's modify.
+func ClaimRunWith(ctx context.Context, modify ScheduleChange, id string, run message.ScheduleRun) (bool, error) {
+	var took bool
+	_, err := modify(ctx, id, func(sc *message.Schedule) (bool, error) {
+		var err error
+		took, err = ClaimRun(sc, run)
+		return took, err
+	})
+	return took, err
+}
+
+// FinishRunWith is Schedules.FinishRun for a driver: FinishRun inside the
+// driver's modify.
+func FinishRunWith(ctx context.Context, modify ScheduleChange, id string, at time.Time, outcome, broadcastID, errText string) error {
+	_, err := modify(ctx, id, func(sc *message.Schedule) (bool, error) {
+		if !FinishRun(sc, at, outcome, broadcastID, errText) {
+			return false, fmt.Errorf("schedule %s: run at %s: %w", id, at.Format(time.RFC3339), ErrNotFound)
+		}
+		return true, nil
+	})
+	return err
 }
 
 // FanOutAdmit prepares message m of group broadcast b for admission as

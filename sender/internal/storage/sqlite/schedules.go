@@ -181,24 +181,12 @@ func (s *Store) DeleteSchedule(ctx context.Context, id string) error {
 
 // ClaimRun implements storage.Schedules.
 func (s *Store) ClaimRun(ctx context.Context, id string, run message.ScheduleRun) (bool, error) {
-	var took bool
-	_, err := s.modifySchedule(ctx, id, func(sc *message.Schedule) (bool, error) {
-		var err error
-		took, err = storage.ClaimRun(sc, run)
-		return took, err
-	})
-	return took, err
+	return storage.ClaimRunWith(ctx, s.modifySchedule, id, run)
 }
 
 // FinishRun implements storage.Schedules.
 func (s *Store) FinishRun(ctx context.Context, id string, at time.Time, outcome, broadcastID, errText string) error {
-	_, err := s.modifySchedule(ctx, id, func(sc *message.Schedule) (bool, error) {
-		if !storage.FinishRun(sc, at, outcome, broadcastID, errText) {
-			return false, fmt.Errorf("schedule %s: run at %s: %w", id, at.Format(time.RFC3339), storage.ErrNotFound)
-		}
-		return true, nil
-	})
-	return err
+	return storage.FinishRunWith(ctx, s.modifySchedule, id, at, outcome, broadcastID, errText)
 }
 
 var (
