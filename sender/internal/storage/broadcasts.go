@@ -172,13 +172,7 @@ func broadcastState(ctx context.Context, b message.Broadcast, now time.Time, wai
 // BroadcastsExamined broadcasts read, and counts the page's broadcasts
 // only.
 func PageBroadcasts(ctx context.Context, f BroadcastFilter, walk BroadcastWalk, count BroadcastCounter, waiting BroadcastWaiting) ([]BroadcastCounts, string, error) {
-	limit := f.Limit
-	switch {
-	case limit <= 0:
-		limit = 100
-	case limit > 1000:
-		limit = 1000
-	}
+	limit := PageSize(f.Limit)
 	if f.Cursor != "" {
 		if _, _, ok := ParseBroadcastKey(f.Cursor); !ok {
 			return nil, "", fmt.Errorf("list broadcasts: cursor %q: %w", f.Cursor, ErrNotFound)
@@ -267,4 +261,16 @@ func fill(ctx context.Context, out []BroadcastCounts, count BroadcastCounter) er
 		out[i].Counts = counts[i]
 	}
 	return nil
+}
+
+// PageSize is the page size of a list asked for limit: 100 when it is
+// zero or less, at most 1000 — the same for every list of every driver.
+func PageSize(limit int) int {
+	switch {
+	case limit <= 0:
+		return 100
+	case limit > 1000:
+		return 1000
+	}
+	return limit
 }

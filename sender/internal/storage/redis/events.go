@@ -411,12 +411,7 @@ func (s *Store) Consents(ctx context.Context, app, user string, after consent.Ke
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
-	switch {
-	case limit <= 0:
-		limit = 100
-	case limit > 1000:
-		limit = 1000
-	}
+	limit = storage.PageSize(limit)
 	if checkApp(app) != nil {
 		return []consent.Entry{}, nil
 	}

@@ -553,13 +553,7 @@ func (s *Store) List(ctx context.Context, f storage.Filter) ([]message.Message, 
 	if err := s.begin(ctx); err != nil {
 		return nil, "", err
 	}
-	limit := f.Limit
-	switch {
-	case limit <= 0:
-		limit = 100
-	case limit > 1000:
-		limit = 1000
-	}
+	limit := storage.PageSize(f.Limit)
 	max := "+inf"
 	if f.Cursor != "" {
 		seq, ok := decodeCursor(f.Cursor)

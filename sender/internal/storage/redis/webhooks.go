@@ -211,13 +211,7 @@ func (s *Store) WebhookDeliveries(ctx context.Context, f storage.WebhookFilter) 
 	if err := s.begin(ctx); err != nil {
 		return nil, "", err
 	}
-	limit := f.Limit
-	switch {
-	case limit <= 0:
-		limit = 100
-	case limit > 1000:
-		limit = 1000
-	}
+	limit := storage.PageSize(f.Limit)
 	if f.Status != "" && !f.Status.Valid() {
 		return nil, "", fmt.Errorf("list webhook deliveries: status %q: %w", f.Status, storage.ErrNotFound)
 	}

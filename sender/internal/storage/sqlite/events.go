@@ -290,12 +290,7 @@ func (s *Store) Consents(ctx context.Context, app, user string, after consent.Ke
 	if err := s.readable(); err != nil {
 		return nil, err
 	}
-	switch {
-	case limit <= 0:
-		limit = 100
-	case limit > 1000:
-		limit = 1000
-	}
+	limit = storage.PageSize(limit)
 	q, args := `SELECT `+consentCols+` FROM consents WHERE app = ?`, []any{app}
 	if user != "" {
 		q, args = q+` AND user_id = ?`, append(args, user)

@@ -289,13 +289,7 @@ type walkQuery struct {
 // are checked on at most storage.ListExamined rows of the index walk; walk
 // is then the query that tells whether the walk reached that bound.
 func listQuery(f storage.Filter) (string, []any, int, walkQuery, error) {
-	limit := f.Limit
-	switch {
-	case limit <= 0:
-		limit = 100
-	case limit > 1000:
-		limit = 1000
-	}
+	limit := storage.PageSize(f.Limit)
 	var (
 		where []string
 		args  []any

@@ -262,13 +262,7 @@ func (s *Store) WebhookDeliveries(ctx context.Context, f storage.WebhookFilter) 
 	if err := s.readable(); err != nil {
 		return nil, "", err
 	}
-	limit := f.Limit
-	switch {
-	case limit <= 0:
-		limit = 100
-	case limit > 1000:
-		limit = 1000
-	}
+	limit := storage.PageSize(f.Limit)
 	var (
 		conds []string
 		args  []any
