@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/minipush/minipush/sender/internal/consent"
+	"github.com/minipush/minipush/sender/internal/storage"
 )
 
 // consentView is a ledger entry with what it means for the next send.
@@ -34,14 +35,8 @@ func (a *API) getConsents(w http.ResponseWriter, r *http.Request) {
 	case !ok:
 		ps = append(ps, Problem{"app", "unknown_app", "no app named " + strconv.Quote(name) + " is configured"})
 	}
-	limit := 100
-	if s := q["limit"]; s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			ps = append(ps, Problem{"limit", "range", "limit must be 1..1000"})
-		}
-		limit = n
-	}
+	limit, ps := listLimit(q, ps)
+	limit = storage.PageSize(limit) // the page is cut here: limit+1 tells whether there is more
 	after, ok := decodeConsentCursor(q["cursor"])
 	if !ok {
 		ps = append(ps, Problem{"cursor", "invalid", "cursor must be a next_cursor from a previous page"})

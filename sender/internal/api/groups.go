@@ -331,14 +331,7 @@ func (a *API) listGroups(w http.ResponseWriter, r *http.Request) {
 	if _, known := a.apps[q["app"]]; !known && len(ps) == 0 {
 		ps = append(ps, Problem{"app", "unknown_app", "query parameter app must name a configured app"})
 	}
-	limit := 100
-	if s := q["limit"]; s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			ps = append(ps, Problem{"limit", "range", "limit must be 1..1000"})
-		}
-		limit = n
-	}
+	limit, ps := listLimit(q, ps)
 	ps = append(ps, checkIdent("cursor", q["cursor"], maxGroupNameBytes)...)
 	if len(ps) > 0 {
 		writeBadParams(w, ps)

@@ -3,7 +3,6 @@ package api
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/config"
@@ -150,14 +149,7 @@ func (a *API) listSchedules(w http.ResponseWriter, r *http.Request) {
 			ps = append(ps, Problem{"app", "unknown_app", "query parameter app must name a configured app"})
 		}
 	}
-	limit := 100
-	if s := q["limit"]; s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			ps = append(ps, Problem{"limit", "range", "limit must be 1..1000"})
-		}
-		limit = n
-	}
+	limit, ps := listLimit(q, ps)
 	ps = append(ps, checkIdent("cursor", q["cursor"], maxPathIDBytes)...)
 	if len(ps) > 0 {
 		writeBadParams(w, ps)
