@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"sync/atomic"
 	"time"
 
 	"github.com/minipush/minipush/sender/internal/message"
@@ -136,6 +137,41 @@ type FanOutAdmitted func(b message.Broadcast, ms []message.Message)
 // nil.
 type FanOutAdmitter interface {
 	SetFanOutAdmit(f FanOutAdmit, admitted FanOutAdmitted)
+}
+
+// FanOutHooks keeps what SetFanOutAdmit was given, safe for concurrent
+// use; a driver embeds it to implement FanOutAdmitter.
+type FanOutHooks struct {
+	admit    atomic.Pointer[FanOutAdmit]
+	admitted atomic.Pointer[FanOutAdmitted]
+}
+
+// SetFanOutAdmit implements FanOutAdmitter.
+func (h *FanOutHooks) SetFanOutAdmit(f FanOutAdmit, admitted FanOutAdmitted) {
+	h.admit.Store(nil)
+	h.admitted.Store(nil)
+	if f != nil {
+		h.admit.Store(&f)
+	}
+	if admitted != nil {
+		h.admitted.Store(&admitted)
+	}
+}
+
+// AdmitAtFanOut is the FanOutAdmit set, nil when none.
+func (h *FanOutHooks) AdmitAtFanOut() FanOutAdmit {
+	if f := h.admit.Load(); f != nil {
+		return *f
+	}
+	return nil
+}
+
+// AdmittedAtFanOut is the FanOutAdmitted set, nil when none.
+func (h *FanOutHooks) AdmittedAtFanOut() FanOutAdmitted {
+	if f := h.admitted.Load(); f != nil {
+		return *f
+	}
+	return nil
 }
 
 // Admitted copies what admission made of a message (from what was

@@ -287,11 +287,11 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, bool, error) {
 	// whether its app has any), each member is admitted in the script:
 	// steps of at most maxRuledStep members keep the script — which holds
 	// Redis — as short as a plain step.
-	admitF := s.fanOutAdmit.Load()
+	admitF := s.AdmitAtFanOut()
 	if admitF != nil {
 		probe := message.Message{App: b.App, Platform: b.Platform, TemplateID: b.TemplateID, BroadcastID: b.ID,
 			Status: message.StatusQueued, NextAttemptAt: due}
-		(*admitF)(b, &probe)
+		admitF(b, &probe)
 		if probe.Admission == nil && probe.HeldReason == "" {
 			admitF = nil
 		} else {
@@ -314,7 +314,7 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, bool, error) {
 	}
 	var prepared []message.Message // with campaign rules: the step's messages, by member
 	if admitF != nil {
-		if args, prepared, err = s.fanOutRules(ctx, *admitF, app, b, due, rs, args); err != nil {
+		if args, prepared, err = s.fanOutRules(ctx, admitF, app, b, due, rs, args); err != nil {
 			s.unreserve(keysOf(rs))
 			return 0, false, fmt.Errorf("fan out %s: %w", bid, err)
 		}
@@ -330,7 +330,7 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, bool, error) {
 		s.unreserve(keysOf(rs))
 		return 0, true, nil
 	}
-	if f := s.fanOutAdmitted.Load(); f != nil && len(res) == 3 && len(prepared) > 0 {
+	if f := s.AdmittedAtFanOut(); f != nil && len(res) == 3 && len(prepared) > 0 {
 		var ms []message.Message
 		for _, a := range admittedOf(res[2]) {
 			if a.x >= 1 && a.x <= len(prepared) {
@@ -341,7 +341,7 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, bool, error) {
 			}
 		}
 		if len(ms) > 0 {
-			(*f)(b, ms)
+			f(b, ms)
 		}
 	}
 	s.unreserve(keysOf(rs[n:]))
@@ -360,18 +360,6 @@ func keysOf(rs []reservation) []string {
 // member is about twice the script work of inserting one
 // (BenchmarkFanOutCampaign).
 const maxRuledStep = 500
-
-// SetFanOutAdmit implements storage.FanOutAdmitter.
-func (s *Store) SetFanOutAdmit(f storage.FanOutAdmit, admitted storage.FanOutAdmitted) {
-	s.fanOutAdmit.Store(nil)
-	s.fanOutAdmitted.Store(nil)
-	if f != nil {
-		s.fanOutAdmit.Store(&f)
-	}
-	if admitted != nil {
-		s.fanOutAdmitted.Store(&admitted)
-	}
-}
 
 // fanOutRules appends the campaign-rule arguments of the fanout script:
 // the members of the step are read here (the admissions name the users),

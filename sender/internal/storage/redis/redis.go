@@ -125,8 +125,7 @@ type Store struct {
 
 	whScope atomic.Pointer[whScope] // which messages have a result webhook (webhooks.go)
 
-	fanOutAdmit    atomic.Pointer[storage.FanOutAdmit] // campaign rules at a group's fan-out (broadcast.go)
-	fanOutAdmitted atomic.Pointer[storage.FanOutAdmitted]
+	storage.FanOutHooks // campaign rules at a group's fan-out (broadcast.go)
 
 	trips atomic.Uint64 // round trips to Redis (RoundTrips)
 

@@ -356,8 +356,8 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, bool, error) {
 	if err != nil {
 		return 0, false, fmt.Errorf("fan out: %w", err)
 	}
-	if f := s.fanOutAdmitted.Load(); f != nil && len(admitted) > 0 {
-		(*f)(bc, admitted)
+	if f := s.AdmittedAtFanOut(); f != nil && len(admitted) > 0 {
+		f(bc, admitted)
 	}
 	return n, more, nil
 }
@@ -368,10 +368,10 @@ func (s *Store) FanOut(ctx context.Context, limit int) (int, bool, error) {
 // caps is stored rejected; those admitted are returned as stored. Without,
 // the multi-row INSERTs of newFanout.
 func (s *Store) fanOutMessages(w *writer, b message.Broadcast, msgs []message.Message, now time.Time) ([]message.Message, error) {
-	if f := s.fanOutAdmit.Load(); f != nil {
+	if f := s.AdmitAtFanOut(); f != nil {
 		ruled := false
 		for i := range msgs {
-			(*f)(b, &msgs[i])
+			f(b, &msgs[i])
 			ruled = ruled || msgs[i].Admission != nil
 		}
 		if ruled {
@@ -405,18 +405,6 @@ func (s *Store) fanOutMessages(w *writer, b message.Broadcast, msgs []message.Me
 		return nil, fmt.Errorf("broadcast %s: %w", b.ID, err)
 	}
 	return nil, f.exec(w, b.ID)
-}
-
-// SetFanOutAdmit implements storage.FanOutAdmitter.
-func (s *Store) SetFanOutAdmit(f storage.FanOutAdmit, admitted storage.FanOutAdmitted) {
-	s.fanOutAdmit.Store(nil)
-	s.fanOutAdmitted.Store(nil)
-	if f != nil {
-		s.fanOutAdmit.Store(&f)
-	}
-	if admitted != nil {
-		s.fanOutAdmitted.Store(&admitted)
-	}
 }
 
 func newFanout(broadcastID string, msgs []message.Message, now time.Time) (*fanout, error) {

@@ -46,7 +46,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -134,9 +133,8 @@ type Store struct {
 	closed bool
 	// The heartbeat's lifetime (health.go).
 	stopBeat, beatDone chan struct{}
-	// fanOutAdmit applies campaign rules at a group's fan-out (broadcast.go).
-	fanOutAdmit    atomic.Pointer[storage.FanOutAdmit]
-	fanOutAdmitted atomic.Pointer[storage.FanOutAdmitted]
+	// campaign rules at a group's fan-out (broadcast.go)
+	storage.FanOutHooks
 }
 
 // Open opens (creating if needed) the database at path, migrates its
