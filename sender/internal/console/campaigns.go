@@ -46,13 +46,7 @@ type broadcastsView struct {
 func (v broadcastsView) Bounded() bool { return v.Next != "" && len(v.Items) < screenRows }
 
 // NextQuery links the next screen.
-func (v broadcastsView) NextQuery() string {
-	q := v.Filter.Query()
-	if q != "" {
-		q += "&"
-	}
-	return q + "cursor=" + url.QueryEscape(v.Next)
-}
+func (v broadcastsView) NextQuery() string { return nextQuery(v.Filter.Query(), v.Next) }
 
 func (c *Console) broadcastsPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()

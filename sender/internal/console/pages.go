@@ -133,12 +133,15 @@ type listView struct {
 func (v listView) Bounded() bool { return v.Next != "" && len(v.Items) < screenRows }
 
 // NextQuery links the next screen.
-func (v listView) NextQuery() string {
-	q := v.Filter.Query()
-	if q != "" {
-		q += "&"
+func (v listView) NextQuery() string { return nextQuery(v.Filter.Query(), v.Next) }
+
+// nextQuery is a list screen's query for the screen after it: its filter's
+// query and the API's cursor.
+func nextQuery(filter, cursor string) string {
+	if filter != "" {
+		filter += "&"
 	}
-	return q + "cursor=" + url.QueryEscape(v.Next)
+	return filter + "cursor=" + url.QueryEscape(cursor)
 }
 
 // list reads one screen of messages: one API page with the filter. The
