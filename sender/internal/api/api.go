@@ -63,7 +63,7 @@ type Store interface {
 	WebhookDelivery(ctx context.Context, id string) (message.WebhookDelivery, error)
 	WebhookDeliveries(ctx context.Context, f storage.WebhookFilter) ([]message.WebhookDelivery, string, error)
 	RedeliverWebhook(ctx context.Context, id string, now time.Time) (message.WebhookDelivery, error)
-	Consents(ctx context.Context, app, user string, after consent.Key, limit int) ([]consent.Entry, error)
+	Consents(ctx context.Context, app, user string, after consent.Key, limit int) ([]consent.Entry, consent.Key, error)
 	Groups(ctx context.Context, app, after string, limit int) ([]message.Group, string, error)
 }
 

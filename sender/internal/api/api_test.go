@@ -277,9 +277,10 @@ func (s *memStore) Group(_ context.Context, app, name, _ string, limit int) (mes
 }
 
 // Consents lists in the order the entries were added.
-func (s *memStore) Consents(_ context.Context, app, user string, after consent.Key, limit int) ([]consent.Entry, error) {
+func (s *memStore) Consents(_ context.Context, app, user string, after consent.Key, limit int) ([]consent.Entry, consent.Key, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	limit = storage.PageSize(limit)
 	var out []consent.Entry
 	started := after == (consent.Key{})
 	for _, e := range s.consents {
@@ -287,11 +288,16 @@ func (s *memStore) Consents(_ context.Context, app, user string, after consent.K
 			started = e.User == after.User && e.TemplateID == after.TemplateID
 			continue
 		}
-		if e.App == app && (user == "" || e.User == user) && len(out) < limit {
-			out = append(out, e)
+		if e.App != app || (user != "" && e.User != user) {
+			continue
 		}
+		if len(out) == limit {
+			last := out[limit-1]
+			return out, consent.Key{User: last.User, TemplateID: last.TemplateID}, nil
+		}
+		out = append(out, e)
 	}
-	return out, nil
+	return out, consent.Key{}, nil
 }
 
 func (s *memStore) DeleteGroup(_ context.Context, app, name string, _ storage.Idempotency) (bool, error) {

@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/minipush/minipush/sender/internal/consent"
-	"github.com/minipush/minipush/sender/internal/storage"
 )
 
 // consentView is a ledger entry with what it means for the next send.
@@ -36,7 +35,6 @@ func (a *API) getConsents(w http.ResponseWriter, r *http.Request) {
 		ps = append(ps, Problem{"app", "unknown_app", "no app named " + strconv.Quote(name) + " is configured"})
 	}
 	limit, ps := listLimit(q, ps)
-	limit = storage.PageSize(limit) // the page is cut here: limit+1 tells whether there is more
 	after, ok := decodeConsentCursor(q["cursor"])
 	if !ok {
 		ps = append(ps, Problem{"cursor", "invalid", "cursor must be a next_cursor from a previous page"})
@@ -45,17 +43,14 @@ func (a *API) getConsents(w http.ResponseWriter, r *http.Request) {
 		writeBadParams(w, ps)
 		return
 	}
-	// One more than asked tells whether a next page exists.
-	entries, err := a.store.Consents(r.Context(), name, user, after, limit+1)
+	entries, after, err := a.store.Consents(r.Context(), name, user, after, limit)
 	if err != nil {
 		a.storeError(w, err, "consents")
 		return
 	}
 	next := ""
-	if len(entries) > limit {
-		entries = entries[:limit]
-		last := entries[limit-1]
-		next = encodeConsentCursor(consent.Key{User: last.User, TemplateID: last.TemplateID})
+	if after != (consent.Key{}) {
+		next = encodeConsentCursor(after)
 	}
 	views := make([]consentView, len(entries))
 	for i, e := range entries {

@@ -375,11 +375,18 @@ func (h *harness) settled() {
 // ledger is every entry of the app (for "nothing changed").
 func (h *harness) ledger(app string) []consent.Entry {
 	h.t.Helper()
-	es, err := h.store.Consents(context.Background(), app, "", consent.Key{}, 1000)
-	if err != nil {
-		h.t.Fatal(err)
+	var all []consent.Entry
+	for after := (consent.Key{}); ; {
+		es, next, err := h.store.Consents(context.Background(), app, "", after, 1000)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		all = append(all, es...)
+		if next == (consent.Key{}) {
+			return all
+		}
+		after = next
 	}
-	return es
 }
 
 // memStore is an events.Store in memory, for the fuzz targets (SQLite per

@@ -35,7 +35,7 @@ type Schedules interface {
 	// ErrNotFound when there is none.
 	Schedule(ctx context.Context, id string) (message.Schedule, error)
 	// ListSchedules pages through the schedules by id: app's ("" for
-	// every app's), at most limit (default 100) after the id after;
+	// every app's), at most PageSize(limit) after the id after;
 	// next is the after of the next page, "" on the last.
 	ListSchedules(ctx context.Context, app, after string, limit int) (ss []message.Schedule, next string, err error)
 	// PauseSchedule sets the schedule's Paused at at (UpdatedAt) and

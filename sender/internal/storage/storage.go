@@ -169,7 +169,7 @@ type Store interface {
 	// after ("" from the start). next is the after of the next page, ""
 	// on the last. ErrNotFound when there is no such group.
 	Group(ctx context.Context, app, name, after string, limit int) (g message.Group, members []string, next string, err error)
-	// Groups lists app's groups (without members) by name, at most limit
+	// Groups lists app's groups (without members) by name, at most PageSize(limit)
 	// after the group named after ("" from the start); next is the after
 	// of the next page, "" on the last.
 	Groups(ctx context.Context, app, after string, limit int) (gs []message.Group, next string, err error)
@@ -233,9 +233,10 @@ type Store interface {
 	ApplyConsent(ctx context.Context, k consent.Key, c consent.Change, at time.Time) (before, after consent.Entry, err error)
 	// Consents lists an app's entries (one user's when user is not
 	// empty), by user then template, after the entry of user and template
-	// after.User, after.TemplateID (zero: from the start), at most limit
-	// (default 100, max 1000).
-	Consents(ctx context.Context, app, user string, after consent.Key, limit int) ([]consent.Entry, error)
+	// after.User, after.TemplateID (zero: from the start), at most
+	// PageSize(limit); next is the after of the next page, zero on the
+	// last.
+	Consents(ctx context.Context, app, user string, after consent.Key, limit int) (es []consent.Entry, next consent.Key, err error)
 
 	// Result webhooks (docs/webhooks.md): an outbox of events, written
 	// by the very step that changes a message — Record, Cancel,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -406,14 +407,16 @@ func (s *Store) ApplyConsent(ctx context.Context, k consent.Key, c consent.Chang
 	return before, after, nil
 }
 
-// Consents implements storage.Store.
-func (s *Store) Consents(ctx context.Context, app, user string, after consent.Key, limit int) ([]consent.Entry, error) {
+// Consents implements storage.Store. The page is cut on the index
+// (limit+1 names tell whether a next page exists), so an entry missing
+// from under its name cannot end the list early.
+func (s *Store) Consents(ctx context.Context, app, user string, after consent.Key, limit int) ([]consent.Entry, consent.Key, error) {
 	if err := s.begin(ctx); err != nil {
-		return nil, err
+		return nil, consent.Key{}, err
 	}
 	limit = storage.PageSize(limit)
 	if checkApp(app) != nil {
-		return []consent.Entry{}, nil
+		return []consent.Entry{}, consent.Key{}, nil
 	}
 	base := s.appBase(app)
 	lo, hi := "-", "+"
@@ -423,13 +426,19 @@ func (s *Store) Consents(ctx context.Context, app, user string, after consent.Ke
 	if after != (consent.Key{}) && (user == "" || after.User == user) {
 		lo = consentAfter(after)
 	}
-	names, err := s.c.ZRangeArgs(ctx, goredis.ZRangeArgs{Key: base + "cidx", Start: lo, Stop: hi, ByLex: true, Count: int64(limit)}).Result()
+	names, err := s.c.ZRangeArgs(ctx, goredis.ZRangeArgs{Key: base + "cidx", Start: lo, Stop: hi, ByLex: true, Count: int64(limit + 1)}).Result()
 	if err != nil {
-		return nil, fmt.Errorf("consents of %s: %w", app, classify(err))
+		return nil, consent.Key{}, fmt.Errorf("consents of %s: %w", app, classify(err))
+	}
+	var next consent.Key
+	if len(names) > limit {
+		names = names[:limit]
+		u, tpl, _ := strings.Cut(names[limit-1], "\x00")
+		next = consent.Key{User: u, TemplateID: tpl}
 	}
 	out := []consent.Entry{}
 	if len(names) == 0 {
-		return out, nil
+		return out, next, nil
 	}
 	keys := make([]string, len(names))
 	for i, n := range names {
@@ -437,7 +446,7 @@ func (s *Store) Consents(ctx context.Context, app, user string, after consent.Ke
 	}
 	vals, err := s.c.MGet(ctx, keys...).Result()
 	if err != nil {
-		return nil, fmt.Errorf("consents of %s: %w", app, classify(err))
+		return nil, consent.Key{}, fmt.Errorf("consents of %s: %w", app, classify(err))
 	}
 	for _, v := range vals {
 		if v == nil {
@@ -445,9 +454,9 @@ func (s *Store) Consents(ctx context.Context, app, user string, after consent.Ke
 		}
 		var e consent.Entry
 		if err := json.Unmarshal([]byte(str(v)), &e); err != nil {
-			return nil, fmt.Errorf("consents of %s: %w", app, err)
+			return nil, consent.Key{}, fmt.Errorf("consents of %s: %w", app, err)
 		}
 		out = append(out, e)
 	}
-	return out, nil
+	return out, next, nil
 }

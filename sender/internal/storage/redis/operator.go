@@ -219,9 +219,7 @@ func (s *Store) Groups(ctx context.Context, app, after string, limit int) ([]mes
 	if err := s.begin(ctx); err != nil {
 		return nil, "", err
 	}
-	if limit <= 0 {
-		limit = 100
-	}
+	limit = storage.PageSize(limit)
 	if checkApp(app) != nil {
 		return nil, "", nil
 	}

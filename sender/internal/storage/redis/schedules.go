@@ -79,9 +79,7 @@ func (s *Store) ListSchedules(ctx context.Context, app, after string, limit int)
 	if err := s.begin(ctx); err != nil {
 		return nil, "", err
 	}
-	if limit <= 0 {
-		limit = 100
-	}
+	limit = storage.PageSize(limit)
 	all, err := s.c.HGetAll(ctx, s.schedulesKey()).Result()
 	if err != nil {
 		return nil, "", fmt.Errorf("list schedules: %w", classify(err))

@@ -286,9 +286,9 @@ func (w *writer) applyConsent(k consent.Key, c consent.Change, at time.Time) (co
 }
 
 // Consents implements storage.Store.
-func (s *Store) Consents(ctx context.Context, app, user string, after consent.Key, limit int) ([]consent.Entry, error) {
+func (s *Store) Consents(ctx context.Context, app, user string, after consent.Key, limit int) ([]consent.Entry, consent.Key, error) {
 	if err := s.readable(); err != nil {
-		return nil, err
+		return nil, consent.Key{}, err
 	}
 	limit = storage.PageSize(limit)
 	q, args := `SELECT `+consentCols+` FROM consents WHERE app = ?`, []any{app}
@@ -298,22 +298,26 @@ func (s *Store) Consents(ctx context.Context, app, user string, after consent.Ke
 	if after != (consent.Key{}) {
 		q, args = q+` AND (user_id, template_id) > (?, ?)`, append(args, after.User, after.TemplateID)
 	}
-	q, args = q+` ORDER BY user_id, template_id LIMIT ?`, append(args, limit)
+	q, args = q+` ORDER BY user_id, template_id LIMIT ?`, append(args, limit+1) // one more tells whether a next page exists
 	rows, err := s.rdb.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("consents of %s: %w", app, err)
+		return nil, consent.Key{}, fmt.Errorf("consents of %s: %w", app, err)
 	}
 	defer rows.Close()
 	out := []consent.Entry{}
 	for rows.Next() {
 		var r consentRow
 		if err := rows.Scan(r.dest()...); err != nil {
-			return nil, fmt.Errorf("consents of %s: %w", app, err)
+			return nil, consent.Key{}, fmt.Errorf("consents of %s: %w", app, err)
 		}
 		out = append(out, r.entry())
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("consents of %s: %w", app, err)
+		return nil, consent.Key{}, fmt.Errorf("consents of %s: %w", app, err)
 	}
-	return out, nil
+	if len(out) <= limit {
+		return out, consent.Key{}, nil
+	}
+	last := out[limit-1]
+	return out[:limit], consent.Key{User: last.User, TemplateID: last.TemplateID}, nil
 }

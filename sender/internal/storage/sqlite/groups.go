@@ -333,9 +333,7 @@ func (s *Store) Groups(ctx context.Context, app, after string, limit int) (_ []m
 	if err := s.readable(); err != nil {
 		return nil, "", err
 	}
-	if limit <= 0 {
-		limit = 100
-	}
+	limit = storage.PageSize(limit)
 	rows, err := s.rdb.QueryContext(ctx, sqlGroups, app, after, limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list groups of %s: %w", app, err)

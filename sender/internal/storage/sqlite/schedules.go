@@ -86,9 +86,7 @@ func (s *Store) ListSchedules(ctx context.Context, app, after string, limit int)
 	if err := s.readable(); err != nil {
 		return nil, "", err
 	}
-	if limit <= 0 {
-		limit = 100
-	}
+	limit = storage.PageSize(limit)
 	var rows *sql.Rows
 	if app == "" {
 		rows, err = s.rdb.QueryContext(ctx, sqlSchedulesAll, after, limit+1)

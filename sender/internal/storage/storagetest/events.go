@@ -292,25 +292,57 @@ func testConsentList(t *testing.T, s storage.Store) {
 		}
 		return out
 	}
+	u1b := consent.Key{User: "u1", TemplateID: "b"}
 	tests := []struct {
 		app, user string
 		after     consent.Key
 		limit     int
 		want      []string
+		next      consent.Key
 	}{
-		{"app1", "", consent.Key{}, 0, []string{"u1/a", "u1/b", "u2/b"}},
-		{"app1", "u1", consent.Key{}, 0, []string{"u1/a", "u1/b"}},
-		{"app1", "", consent.Key{}, 2, []string{"u1/a", "u1/b"}},
-		{"app1", "", consent.Key{User: "u1", TemplateID: "b"}, 2, []string{"u2/b"}},
-		{"app1", "", consent.Key{User: "u1", TemplateID: "a"}, 0, []string{"u1/b", "u2/b"}},
-		{"app1", "u1", consent.Key{User: "u1", TemplateID: "a"}, 0, []string{"u1/b"}},
-		{"app2", "", consent.Key{}, 0, []string{"u1/a"}},
-		{"app3", "", consent.Key{}, 0, []string{}},
+		{"app1", "", consent.Key{}, 0, []string{"u1/a", "u1/b", "u2/b"}, consent.Key{}},
+		{"app1", "u1", consent.Key{}, 0, []string{"u1/a", "u1/b"}, consent.Key{}},
+		{"app1", "", consent.Key{}, 2, []string{"u1/a", "u1/b"}, u1b},
+		{"app1", "", u1b, 2, []string{"u2/b"}, consent.Key{}},
+		{"app1", "", consent.Key{}, 3, []string{"u1/a", "u1/b", "u2/b"}, consent.Key{}},
+		{"app1", "u1", consent.Key{}, 2, []string{"u1/a", "u1/b"}, consent.Key{}},
+		{"app1", "", consent.Key{User: "u1", TemplateID: "a"}, 0, []string{"u1/b", "u2/b"}, consent.Key{}},
+		{"app1", "u1", consent.Key{User: "u1", TemplateID: "a"}, 0, []string{"u1/b"}, consent.Key{}},
+		{"app2", "", consent.Key{}, 0, []string{"u1/a"}, consent.Key{}},
+		{"app3", "", consent.Key{}, 0, []string{}, consent.Key{}},
 	}
 	for _, tc := range tests {
-		got, err := s.Consents(ctx, tc.app, tc.user, tc.after, tc.limit)
-		if err != nil || !slices.Equal(keys(got), tc.want) {
-			t.Errorf("Consents(%s, %q, %v, %d) = %v, %v; want %v", tc.app, tc.user, tc.after, tc.limit, keys(got), err, tc.want)
+		got, next, err := s.Consents(ctx, tc.app, tc.user, tc.after, tc.limit)
+		if err != nil || !slices.Equal(keys(got), tc.want) || next != tc.next {
+			t.Errorf("Consents(%s, %q, %v, %d) = %v, next %v, %v; want %v, next %v", tc.app, tc.user, tc.after, tc.limit,
+				keys(got), next, err, tc.want, tc.next)
+		}
+	}
+	// A full page of the largest size, one entry more: the page has
+	// PageSize entries and a next key, the next page the last one.
+	for i := range 1000 {
+		k := key("big", fmt.Sprintf("u%04d", i), "t")
+		if _, _, err := s.ApplyConsent(ctx, k, consent.Change{Kind: consent.Accept}, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, limit := range []int{1000, 5000} {
+		got, next, err := s.Consents(ctx, "big", "", consent.Key{}, limit)
+		if err != nil || len(got) != 1000 || next != (consent.Key{}) {
+			t.Errorf("limit %d over 1000 entries: %d, next %v, %v; want 1000 and no next", limit, len(got), next, err)
+		}
+	}
+	if _, _, err := s.ApplyConsent(ctx, key("big", "u9999", "t"), consent.Change{Kind: consent.Accept}, t0); err != nil {
+		t.Fatal(err)
+	}
+	for _, limit := range []int{1000, 5000} {
+		got, next, err := s.Consents(ctx, "big", "", consent.Key{}, limit)
+		if err != nil || len(got) != 1000 || next != (consent.Key{User: "u0999", TemplateID: "t"}) {
+			t.Fatalf("limit %d over 1001 entries: %d, next %v, %v; want 1000 and next u0999/t", limit, len(got), next, err)
+		}
+		got, next, err = s.Consents(ctx, "big", "", next, limit)
+		if err != nil || len(got) != 1 || got[0].User != "u9999" || next != (consent.Key{}) {
+			t.Errorf("limit %d, second page: %v, next %v, %v; want u9999 alone", limit, keys(got), next, err)
 		}
 	}
 }

@@ -1635,7 +1635,7 @@ func testClosed(t *testing.T, s storage.Store) {
 			_, _, err := s.ApplyConsent(ctx, consent.Key{App: "a", User: "u", TemplateID: "t"}, consent.Change{Kind: consent.Accept}, t0)
 			return err
 		},
-		"Consents": func() error { _, err := s.Consents(ctx, "a", "", consent.Key{}, 0); return err },
+		"Consents": func() error { _, _, err := s.Consents(ctx, "a", "", consent.Key{}, 0); return err },
 	}
 	for name, call := range calls {
 		if err := call(); err == nil {
