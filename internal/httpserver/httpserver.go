@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -93,12 +94,15 @@ const (
 	fdReserve = 256
 )
 
-// Server is an http.Server with Limits applied. Set its other fields
-// (BaseContext, ErrorLog, TLSConfig…) before serving, but not ConnState:
-// the connection cap owns it.
+// Server is an http.Server with Limits applied, whose Shutdown does not
+// wait for connections on which no request has begun (see freshConns):
+// they are closed as it begins. Set its
+// other fields (BaseContext, ErrorLog, TLSConfig…) before serving, but
+// not ConnState: the connection cap and Shutdown own it.
 type Server struct {
 	*http.Server
 	conns *connCap
+	fresh *freshConns
 }
 
 // Option configures New.
@@ -137,11 +141,23 @@ func New(h http.Handler, l Limits, opts ...Option) *Server {
 		IdleTimeout:       l.IdleTimeout,
 		MaxHeaderBytes:    l.MaxHeaderBytes,
 	}}
+	s.fresh = &freshConns{m: map[net.Conn]struct{}{}}
 	if maxConns > 0 {
 		s.conns = newConnCap(maxConns)
-		s.ConnState = s.conns.track
 	}
+	s.ConnState = s.track
+	s.RegisterOnShutdown(s.fresh.shutdown)
 	return s
+}
+
+// track is the server's ConnState hook. net/http calls it for a new
+// connection from its accept loop, after Serve has set TLSConfig up.
+func (s *Server) track(c net.Conn, st http.ConnState) {
+	h2 := st == http.StateNew && s.TLSConfig != nil && slices.Contains(s.TLSConfig.NextProtos, "h2")
+	s.fresh.track(c, st, h2)
+	if s.conns != nil {
+		s.conns.track(c, st)
+	}
 }
 
 // MaxConns is the cap in force (after fitting the open-file limit); 0 when

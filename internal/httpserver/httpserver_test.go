@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -240,5 +241,69 @@ func TestExtendReadDeadline(t *testing.T) {
 	}
 	if n := <-got; n != 20 {
 		t.Fatalf("the handler read %d bytes, want 20", n)
+	}
+}
+
+// Shutdown closes, as it begins, a connection on which no request has
+// begun — a client's spare connection would otherwise hold it for 5 s
+// (net/http's own rule; it would not answer a request read on it once the
+// shutdown began anyway) — while a request in progress is still answered.
+func TestShutdownClosesFreshConnections(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	entered, release := make(chan struct{}), make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+		_, _ = io.WriteString(w, "done")
+	})
+	s := httpserver.New(h, httpserver.Defaults())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ln) }()
+	addr := ln.Addr().String()
+	spare, err := net.Dial("tcp", addr) // never sends a byte
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spare.Close()
+	busy, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	if _, err := io.WriteString(busy, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	<-entered
+	answered := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(busy).ReadString('\n')
+		answered <- line
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel()
+	shut := make(chan error, 1)
+	start := time.Now()
+	go func() { shut <- s.Shutdown(ctx) }()
+	// The spare connection is closed while the request is still running.
+	_ = spare.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, err := spare.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("the spare connection during Shutdown: read %v, want it closed", err)
+	}
+	close(release)
+	if err := <-shut; err != nil {
+		t.Fatalf("Shutdown with a spare connection open: %v after %s", err, time.Since(start))
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Shutdown took %s; want it prompt", d)
+	}
+	if line := <-answered; line != "HTTP/1.1 200 OK\r\n" {
+		t.Errorf("the request in progress: answered %q, want 200", line)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		t.Errorf("Serve = %v", err)
 	}
 }
