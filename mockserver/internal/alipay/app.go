@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/minipush/minipush/internal/keyword"
+	"github.com/minipush/minipush/mockserver/internal/keyword"
 	"github.com/minipush/minipush/mockserver/internal/quota"
 	"github.com/minipush/minipush/mockserver/internal/store"
 	"github.com/minipush/minipush/mockserver/mockapi"

@@ -3,7 +3,7 @@ package baidu
 import (
 	"errors"
 
-	"github.com/minipush/minipush/internal/keyword"
+	"github.com/minipush/minipush/mockserver/internal/keyword"
 	"github.com/minipush/minipush/mockserver/internal/quota"
 	"github.com/minipush/minipush/mockserver/internal/store"
 	"github.com/minipush/minipush/mockserver/mockapi"

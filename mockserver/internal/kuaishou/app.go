@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/minipush/minipush/internal/keyword"
+	"github.com/minipush/minipush/mockserver/internal/keyword"
 	"github.com/minipush/minipush/mockserver/internal/quota"
 	"github.com/minipush/minipush/mockserver/internal/store"
 	"github.com/minipush/minipush/mockserver/mockapi"

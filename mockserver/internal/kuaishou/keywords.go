@@ -1,9 +1,9 @@
 package kuaishou
 
-import kskeyword "github.com/minipush/minipush/internal/keyword/kuaishou"
+import kskeyword "github.com/minipush/minipush/mockserver/internal/keyword/kuaishou"
 
-// Kuaishou's keyword types and value rules live in internal/keyword/kuaishou,
-// shared with the sender, which refuses the same values before its 202.
+// Kuaishou's keyword types and value rules live in the mock's own
+// mockserver/internal/keyword/kuaishou (the sender keeps a separate copy).
 
 // KnownType reports whether t is one of the documented keyword types.
 func KnownType(t string) bool { return kskeyword.KnownType(t) }

@@ -8,8 +8,8 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/minipush/minipush/internal/keyword"
 	"github.com/minipush/minipush/mockserver/internal/content"
+	"github.com/minipush/minipush/mockserver/internal/keyword"
 	"github.com/minipush/minipush/mockserver/internal/platform"
 	"github.com/minipush/minipush/mockserver/internal/store"
 	"github.com/minipush/minipush/mockserver/mockapi"

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/minipush/minipush/internal/keyword"
+	"github.com/minipush/minipush/mockserver/internal/keyword"
 	"github.com/minipush/minipush/mockserver/internal/platform"
 	"github.com/minipush/minipush/mockserver/internal/store"
 	"github.com/minipush/minipush/mockserver/mockapi"
