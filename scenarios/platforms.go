@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/minipush/minipush/internal/keyword"
 	"github.com/minipush/minipush/mockserver/mockapi"
+	"github.com/minipush/minipush/mockserver/mockkeyword"
 )
 
 // platformSpec is what the scenarios need to know about one platform: the
@@ -115,7 +115,7 @@ func (p *platformSpec) data(keys []string, names map[string]string, text, marker
 	out := map[string]string{}
 	markerKey := ""
 	for i, k := range keys {
-		t := keyword.Type(k)
+		t := mockkeyword.Type(k)
 		v := sampleValue(t)
 		if p.name == "kuaishou" && t == "date" {
 			v = kuaishouDate

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/minipush/minipush/internal/keyword"
 	"github.com/minipush/minipush/loadtest/scenario"
+	"github.com/minipush/minipush/mockserver/mockkeyword"
 )
 
 func TestParseMix(t *testing.T) {
@@ -98,17 +98,17 @@ func TestWithout(t *testing.T) {
 }
 
 // Each kind's data breaks exactly the rule it is meant to break: checked
-// with the keyword rules the mock and the sender both apply.
+// with the mock's keyword rules (the oracle; mockserver/mockkeyword).
 func TestData(t *testing.T) {
 	t.Parallel()
 	marker := scenario.Marker("lt0123abcd", 1<<40)
 	tests := []struct {
 		kind   scenario.Kind
-		reason keyword.Reason // "" = valid
+		reason mockkeyword.Reason // "" = valid
 	}{
 		{scenario.Valid, ""},
 		{scenario.Content, ""}, // valid keywords; the content rule refuses it
-		{scenario.BadKeyword, keyword.ReasonTooLong},
+		{scenario.BadKeyword, mockkeyword.ReasonTooLong},
 		{scenario.NoGrant, ""},
 		{scenario.Broadcast, ""},
 	}
@@ -119,11 +119,11 @@ func TestData(t *testing.T) {
 			if len(data) != len(scenario.Keywords) || data[scenario.KeyMarker] != marker {
 				t.Fatalf("data = %v, want the template's keywords with the marker", data)
 			}
-			if err := keyword.Check(scenario.KeyMarker, marker, nil); err != nil {
+			if err := mockkeyword.WeChat(scenario.KeyMarker, marker, nil); err != nil {
 				t.Errorf("marker %q breaks its keyword rule: %v", marker, err)
 			}
-			err := keyword.Check(scenario.KeyText, data[scenario.KeyText], nil)
-			var v *keyword.Violation
+			err := mockkeyword.WeChat(scenario.KeyText, data[scenario.KeyText], nil)
+			var v *mockkeyword.Violation
 			switch {
 			case tt.reason == "" && err != nil:
 				t.Errorf("%s text %q: %v, want valid", tt.kind, data[scenario.KeyText], err)

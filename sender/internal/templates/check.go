@@ -9,8 +9,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/minipush/minipush/internal/keyword"
-	kskeyword "github.com/minipush/minipush/internal/keyword/kuaishou"
+	"github.com/minipush/minipush/sender/internal/keyword"
+	kskeyword "github.com/minipush/minipush/sender/internal/keyword/kuaishou"
 )
 
 // Problem is one thing wrong with a message, as the API answers it: the

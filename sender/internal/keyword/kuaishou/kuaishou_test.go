@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/minipush/minipush/internal/keyword"
-	"github.com/minipush/minipush/internal/keyword/kuaishou"
+	"github.com/minipush/minipush/sender/internal/keyword"
+	"github.com/minipush/minipush/sender/internal/keyword/kuaishou"
 )
 
 // The keyword types the control API cannot register yet (string, phone,

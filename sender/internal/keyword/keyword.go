@@ -3,10 +3,11 @@
 // "订阅消息参数值内容限制说明" table of
 // https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/mp-message-management/subscribe-message/sendMessage.html
 //
-// The same rules are used by the mock of the WeChat platform (to reject a
-// request the way WeChat does, with errcode 47003 and an errmsg such as
-// "argument invalid! data.thing1.value exceeds limit") and by the production
-// sender (to refuse a value before spending a network call on it).
+// The sender applies them to refuse a value before spending a network call
+// on it; a refusal reads like WeChat's 47003 errmsg after "argument invalid! "
+// ("data.thing1.value exceeds limit"). The mock judges the same values with
+// its own, independently written rules (mockserver/internal/keyword); the
+// two are cross-checked by a differential test (oracle_test.go here).
 //
 // A keyword's rule type is its key without the trailing digits (see [Type]).
 // Lengths are counted in Unicode code points (runes), not bytes: the docs say

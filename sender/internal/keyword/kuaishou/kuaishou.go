@@ -1,8 +1,10 @@
 // Package kuaishou encodes the value rules of Kuaishou mini-program
 // subscribe-message keywords ("thing01", "date01", ...), as documented in
 // the send API's table (https://mp.kuaishou.com/docs/develop/server/sendMessage.html,
-// docs/platforms/kuaishou.md). The mock of the platform refuses a value by
-// them, and the production sender refuses it before the 202.
+// docs/platforms/kuaishou.md). The production sender refuses a value by
+// them before the 202; the mock has its own copy
+// (mockserver/internal/keyword/kuaishou), cross-checked by the differential
+// test in sender/internal/keyword.
 package kuaishou
 
 import (
@@ -11,7 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/minipush/minipush/internal/keyword"
+	"github.com/minipush/minipush/sender/internal/keyword"
 )
 
 // Kuaishou's keyword types, from the send doc's table
@@ -31,7 +33,7 @@ import (
 //	status       ≤ 5 Chinese characters
 //
 // thing, number and letter read exactly like WeChat's types of the same name,
-// so they reuse internal/keyword. The others differ from WeChat's (WeChat's
+// so they reuse sender/internal/keyword. The others differ from WeChat's (WeChat's
 // symbol takes any punctuation, its date uses 日 and other separators, its
 // amount takes a currency sign and 元) and are checked here.
 var limits = map[string]int{
@@ -82,7 +84,7 @@ func check(t, v string) (keyword.Reason, int) {
 		}
 		return "", 0
 	}
-	// The rules every type shares, as in internal/keyword: empty or blank is
+	// The rules every type shares, as in sender/internal/keyword: empty or blank is
 	// empty; invalid UTF-8 or a control/line-separator character is invalid
 	// (a card line cannot hold a newline).
 	if strings.TrimSpace(v) == "" {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/minipush/minipush/internal/keyword"
+	"github.com/minipush/minipush/sender/internal/keyword"
 )
 
 const (
