@@ -26,10 +26,17 @@ import (
 )
 
 // intendedDifferences lists the documented places where the sender is
-// meant to judge a value differently from the mock, keyed by
+// meant to judge a typed value differently from the mock, keyed by
 // "<platform>/<type>"; a listed key skips the comparison for that type
-// and the reason says why. Empty: the sender refuses exactly what the
-// mock refuses, and for the same reason.
+// and the reason says why. Empty: for WeChat's and Kuaishou's types the
+// sender refuses exactly what the mock refuses, for the same reason.
+//
+// Outside this comparison, by design: for Alipay's and Baidu's keywordN
+// and Douyin's named keywords the sender applies only a one-line length
+// rule (sender/internal/templates: UntypedMaxRunes, DouyinMaxRunes),
+// because it cannot see the type the mock's template was registered with;
+// the mock applies that type's rule (docs/mock-alipay.md), so the
+// platform — here the mock — has the last word on those values.
 var intendedDifferences = map[string]string{}
 
 var (
