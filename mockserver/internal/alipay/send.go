@@ -199,7 +199,7 @@ func parseData(raw json.RawMessage) (map[string]json.RawMessage, *sendError) {
 // Alipay addresses a template's keywords by position: data keys are
 // keyword1…keywordN. The mock maps keywordI to the template's I-th
 // registered keyword, whose key only gives the value rule: a WeChat type
-// (thing1 → thing's rule, …) or, for untyped keys, internal/keyword's
+// (thing1 → thing's rule, …) or, for untyped keys, mockserver/internal/keyword's
 // generic rule — not empty, one line, at most 20 characters (UNCONFIRMED:
 // Alipay documents no per-value limit). The docs say the placeholders
 // "必须和申请模板时的关键词一一匹配": a missing or an extra key is refused.
