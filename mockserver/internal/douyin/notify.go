@@ -225,6 +225,12 @@ type notifyV1Request struct {
 	Page        string                     `json:"page"`
 }
 
+func (q *notifyV1Request) flatFields() []platform.FlatField {
+	return []platform.FlatField{{Name: "access_token", Str: &q.AccessToken}, {Name: "app_id", Str: &q.AppID},
+		{Name: "tpl_id", Str: &q.TplID}, {Name: "open_id", Str: &q.OpenID},
+		{Name: "data", Obj: &q.Data}, {Name: "page", Str: &q.Page}}
+}
+
 // POST /api/apps/subscribe_notification/developer/v1/notify
 // (and /mgplatform/… on the mini-game host)
 //

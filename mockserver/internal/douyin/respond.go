@@ -170,5 +170,12 @@ func decodeJSON(body []byte, v any) bool {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return false
 	}
+	if fb, ok := v.(flatBody); ok && platform.DecodeFlat(body, fb.flatFields()) {
+		return true // the common shape, read in one pass (encoding/json's result)
+	}
 	return json.Unmarshal(body, v) == nil
 }
+
+// flatBody is a request struct that platform.DecodeFlat can fill: every
+// one of its JSON fields listed (tested by platform.FlatFieldsMatch).
+type flatBody interface{ flatFields() []platform.FlatField }

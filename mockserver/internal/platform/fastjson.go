@@ -335,48 +335,54 @@ const maxPlainDepth = 16
 
 func plainObject(raw []byte) (map[string]json.RawMessage, bool) {
 	b := raw
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
+	m, end, ok := plainObjectAt(b, skipSpace(b, 0))
+	if !ok || skipSpace(b, end) != len(b) {
 		return nil, false
+	}
+	return m, true
+}
+
+// plainObjectAt splits the plain object at b[i] (see RawObject): its
+// members, sharing b's bytes, and the index just past its closing brace.
+func plainObjectAt(b []byte, i int) (map[string]json.RawMessage, int, bool) {
+	if i >= len(b) || b[i] != '{' {
+		return nil, 0, false
 	}
 	m := map[string]json.RawMessage{}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
-		return m, skipSpace(b, i+1) == len(b)
+		return m, i + 1, true
 	}
 	for {
 		if i >= len(b) || b[i] != '"' {
-			return nil, false
+			return nil, 0, false
 		}
 		kEnd, plain := plainStringEnd(b, i)
 		if !plain {
-			return nil, false
+			return nil, 0, false
 		}
 		key := b[i+1 : kEnd-1]
 		i = skipSpace(b, kEnd)
 		if i >= len(b) || b[i] != ':' {
-			return nil, false
+			return nil, 0, false
 		}
 		i = skipSpace(b, i+1)
 		end, ok := plainValueEnd(b, i, 0)
 		if !ok {
-			return nil, false
+			return nil, 0, false
 		}
 		m[string(key)] = json.RawMessage(b[i:end:end])
 		i = skipSpace(b, end)
 		if i >= len(b) {
-			return nil, false
+			return nil, 0, false
 		}
 		switch b[i] {
 		case ',':
 			i = skipSpace(b, i+1)
 		case '}':
-			if skipSpace(b, i+1) != len(b) {
-				return nil, false
-			}
-			return m, true
+			return m, i + 1, true
 		default:
-			return nil, false
+			return nil, 0, false
 		}
 	}
 }

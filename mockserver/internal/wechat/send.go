@@ -27,6 +27,12 @@ type sendRequest struct {
 	Lang             string                     `json:"lang"`
 }
 
+func (q *sendRequest) flatFields() []platform.FlatField {
+	return []platform.FlatField{{Name: "touser", Str: &q.ToUser}, {Name: "template_id", Str: &q.TemplateID},
+		{Name: "page", Str: &q.Page}, {Name: "data", Obj: &q.Data},
+		{Name: "miniprogram_state", Str: &q.MiniprogramState}, {Name: "lang", Str: &q.Lang}}
+}
+
 type sendAnswer struct {
 	ErrCode ErrCode `json:"errcode"`
 	ErrMsg  string  `json:"errmsg"`

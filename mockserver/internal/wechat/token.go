@@ -256,11 +256,18 @@ func decodeJSON(body []byte, v any) ErrCode {
 	if body[i] != '{' {
 		return CodeDataFormat
 	}
+	if fb, ok := v.(flatBody); ok && platform.DecodeFlat(body, fb.flatFields()) {
+		return CodeOK // the common shape, read in one pass (encoding/json's result)
+	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return CodeDataFormat
 	}
 	return CodeOK
 }
+
+// flatBody is a request struct that platform.DecodeFlat can fill: every
+// one of its JSON fields listed (tested by platform.FlatFieldsMatch).
+type flatBody interface{ flatFields() []platform.FlatField }
 
 // firstNonBlank is the index of the first byte that is not JSON whitespace,
 // or -1 when the body is blank.
