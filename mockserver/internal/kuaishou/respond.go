@@ -75,5 +75,5 @@ func readForm(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	return r.ParseForm()
+	return platform.ParseForm(r)
 }

@@ -13,16 +13,29 @@ import (
 // the lower-cased copies on every call — up to mediaTypesKept distinct
 // headers; beyond that (a client sending ever new ones) each is parsed.
 func MediaType(header string) string {
-	if mt, ok := mediaTypes.Load(header); ok {
-		return mt.(string)
+	mt, _ := mediaType(header)
+	return mt
+}
+
+// mediaType is MediaType and whether mime.ParseMediaType read the header
+// without an error (net/http's form parsing keeps that error).
+func mediaType(header string) (string, bool) {
+	if v, ok := mediaTypes.Load(header); ok {
+		p := v.(parsedMediaType)
+		return p.mt, p.ok
 	}
-	mt, _, _ := mime.ParseMediaType(header)
+	mt, _, err := mime.ParseMediaType(header)
 	if mediaTypesN.Load() < mediaTypesKept && len(header) <= 256 {
-		if _, loaded := mediaTypes.LoadOrStore(header, mt); !loaded {
+		if _, loaded := mediaTypes.LoadOrStore(header, parsedMediaType{mt, err == nil}); !loaded {
 			mediaTypesN.Add(1)
 		}
 	}
-	return mt
+	return mt, err == nil
+}
+
+type parsedMediaType struct {
+	mt string
+	ok bool
 }
 
 const mediaTypesKept = 256

@@ -161,10 +161,13 @@ func (e *Env) Handle(platformName, endpoint string, h HandlerFunc) http.Handler 
 		case cw.status == 0:
 			cw.status = http.StatusOK
 		}
+		// One reading of the clock for both: the record's time is the mock
+		// clock's Now (real time plus its offset), the latency real time.
+		end := time.Now()
 		rec := mockapi.Request{
-			Time: e.Clock.Now(), Platform: c.Platform, Endpoint: c.Endpoint, Method: r.Method,
+			Time: end.Add(e.Clock.Offset()), Platform: c.Platform, Endpoint: c.Endpoint, Method: r.Method,
 			Path: r.URL.Path, AppID: c.AppID, OpenID: c.OpenID, Status: cw.status, ErrCode: c.ErrCode,
-			Fault: c.Fault, LatencyMS: float64(time.Since(start).Microseconds()) / 1000,
+			Fault: c.Fault, LatencyMS: float64(end.Sub(start).Microseconds()) / 1000,
 			Query: e.maskedQuery(r.URL.RawQuery), BodyBytes: st.body.n, AnswerBytes: cw.answer.n,
 		}
 		rec.Body, rec.BodyTruncated = st.body.text()
@@ -303,6 +306,10 @@ func Abort(w http.ResponseWriter, a faults.Action) bool {
 // Take applies the app's quota for endpoint; on refusal it returns the limit
 // that was reached.
 func (e *Env) Take(app *store.App, endpoint string) (quota.Limit, bool) {
+	if !quota.Limited(app.Limits, endpoint) {
+		// No limit (most endpoints): no key to build, no clock to read.
+		return quota.Limit{}, true
+	}
 	return e.Quota.Take(app.Platform+"/"+app.AppID, app.Limits, endpoint, e.Clock.Now())
 }
 

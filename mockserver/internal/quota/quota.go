@@ -84,13 +84,19 @@ type Counter struct {
 // New returns an empty counter.
 func New() *Counter { return &Counter{counters: map[key]*counter{}} }
 
+// Limited reports whether any of limits applies to endpoint: when none
+// does, Take allows the call without looking at the app or the time.
+func Limited(limits []Limit, endpoint string) bool {
+	return slices.ContainsFunc(limits, func(l Limit) bool { return l.Endpoint == endpoint && l.Max >= 0 })
+}
+
 // Take records one call of endpoint by app at now against every limit that
 // applies, unless one of them is already exhausted; it then returns that
 // limit and false (nothing is recorded).
 func (c *Counter) Take(app string, limits []Limit, endpoint string, now time.Time) (Limit, bool) {
 	// Most calls of most endpoints have no limit: they take no lock (every
 	// call of the mock passes here, some twice).
-	if !slices.ContainsFunc(limits, func(l Limit) bool { return l.Endpoint == endpoint && l.Max >= 0 }) {
+	if !Limited(limits, endpoint) {
 		return Limit{}, true
 	}
 	c.mu.Lock()
