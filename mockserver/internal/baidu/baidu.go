@@ -63,8 +63,8 @@ type Emulator struct {
 	// subMu guards used and is held across a whole send, so checking a
 	// subscribe id, consuming the grant and marking the id are one step.
 	subMu  sync.Mutex
-	used   map[subKey]struct{}
-	order  []subKey // used keys, oldest first, to bound the map
+	used   spentSet
+	order  []subKey // used keys, oldest first, to bound the set
 	msgKey atomic.Int64
 
 	// sceneMu guards the legacy template messages' scene budgets.
@@ -92,7 +92,7 @@ func (e *Emulator) Reset(mockapi.Seed) {
 	e.tokens = map[string]*token{}
 	e.mu.Unlock()
 	e.subMu.Lock()
-	e.used, e.order = map[subKey]struct{}{}, nil
+	e.used, e.order = newSpentSet(), nil
 	e.subMu.Unlock()
 	e.sceneMu.Lock()
 	e.scenes, e.sceneOrder = map[sceneKey]*sceneUse{}, nil

@@ -84,19 +84,20 @@ func (e *Emulator) handleSubscribeSend(w http.ResponseWriter, r *http.Request, c
 	}
 	key := subKey{appID: appID, openID: req.OpenID, templateID: req.TemplateID, subscribeID: req.SubscribeID}
 	var values map[string]string
+	keyHash := hashSubKey(key)
 	e.subMu.Lock()
 	err := e.env.Store.Send(Name, appID, req.OpenID, req.TemplateID, func(t *store.Template) error {
 		var serr *sendError
 		if values, serr = checkSend(app, t, &req); serr != nil {
 			return serr
 		}
-		if _, spent := e.used[key]; spent {
+		if e.used.has(key, keyHash) {
 			return errSpent
 		}
 		return nil
 	})
 	if err == nil {
-		e.markUsedLocked(key)
+		e.markUsedLocked(key, keyHash)
 	}
 	e.subMu.Unlock()
 	var serr *sendError
@@ -133,12 +134,13 @@ func (e *Emulator) handleSubscribeSend(w http.ResponseWriter, r *http.Request, c
 	writeJSON(w, http.StatusOK, businessAnswer{Errno: ErrnoOK, Msg: ErrnoOK.Message(), Data: sendAnswerData{MsgKey: msgKey}})
 }
 
-// markUsedLocked records a spent subscribe id; e.subMu must be held.
-func (e *Emulator) markUsedLocked(k subKey) {
-	e.used[k] = struct{}{}
+// markUsedLocked records a spent subscribe id (h its hash); e.subMu must be
+// held.
+func (e *Emulator) markUsedLocked(k subKey, h uint64) {
+	e.used.add(k, h)
 	e.order = append(e.order, k)
 	if len(e.order) > maxUsed {
-		delete(e.used, e.order[0])
+		e.used.remove(e.order[0], hashSubKey(e.order[0]))
 		e.order = e.order[1:]
 	}
 }

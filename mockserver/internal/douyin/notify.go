@@ -42,13 +42,13 @@ type userKey struct{ appID, openID string }
 
 // reserveSend claims the user's one-per-second slot; release gives it back
 // when the send is refused later on.
-func (e *Emulator) reserveSend(appID, openID string, now time.Time) (release func(), ok bool) {
+func (e *Emulator) reserveSend(appID, openID string, now time.Time) (reservation, bool) {
 	k := userKey{appID, openID}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	prev, had := e.lastSend[k]
 	if d := now.Sub(prev); had && d >= 0 && d < userInterval {
-		return nil, false
+		return reservation{}, false
 	}
 	if len(e.lastSend) >= e.sendSweepAt {
 		// Entries older than the interval block nothing; sweep them when the
@@ -61,17 +61,28 @@ func (e *Emulator) reserveSend(appID, openID string, now time.Time) (release fun
 		e.sendSweepAt = max(minSweep, 2*len(e.lastSend))
 	}
 	e.lastSend[k] = now
-	return func() {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if e.lastSend[k].Equal(now) {
-			if had {
-				e.lastSend[k] = prev
-			} else {
-				delete(e.lastSend, k)
-			}
+	return reservation{k: k, now: now, prev: prev, had: had}, true
+}
+
+// reservation is a claimed slot (a value, not a closure: no allocation
+// per send).
+type reservation struct {
+	k         userKey
+	now, prev time.Time
+	had       bool
+}
+
+// release gives the slot back unless a later send took it meanwhile.
+func (e *Emulator) release(s reservation) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.lastSend[s.k].Equal(s.now) {
+		if s.had {
+			e.lastSend[s.k] = s.prev
+		} else {
+			delete(e.lastSend, s.k)
 		}
-	}, true
+	}
 }
 
 // problem is why a send's content is refused; each version has its code.
@@ -193,7 +204,7 @@ func validPage(app *store.App, page string) bool {
 // It returns the accepted values, or the store's error or a *sendError, or
 // errTooFrequent.
 func (e *Emulator) send(app *store.App, openID, templateID string, data map[string]json.RawMessage, page string) (map[string]string, error) {
-	release, ok := e.reserveSend(app.AppID, openID, e.env.Clock.Now())
+	slot, ok := e.reserveSend(app.AppID, openID, e.env.Clock.Now())
 	if !ok {
 		return nil, errTooFrequent
 	}
@@ -207,7 +218,7 @@ func (e *Emulator) send(app *store.App, openID, templateID string, data map[stri
 		return nil
 	})
 	if err != nil {
-		release()
+		e.release(slot)
 		return nil, err
 	}
 	return values, nil

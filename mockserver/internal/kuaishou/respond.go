@@ -67,13 +67,13 @@ func (e *Emulator) fault(w http.ResponseWriter, r *http.Request, c *platform.Cal
 // send it. Body values win over query values, and either may carry
 // app_id/access_token (the SDKs put them in both places).
 func readForm(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 	if platform.MediaType(r.Header.Get("Content-Type")) == "multipart/form-data" {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 		err := r.ParseMultipartForm(maxBodyBytes)
 		if r.MultipartForm != nil {
 			_ = r.MultipartForm.RemoveAll()
 		}
 		return err
 	}
-	return platform.ParseForm(r)
+	return platform.ReadForm(w, r, maxBodyBytes)
 }

@@ -62,3 +62,49 @@ func BenchmarkHandle(b *testing.B) {
 		})
 	}
 }
+
+// A body read with ReadBody (and ReadForm) is captured without a copy: the
+// journal still keeps the first CaptureLimit bytes masked and counts them
+// all, and the handler's bytes stay as sent.
+func TestCaptureOfReadBody(t *testing.T) {
+	t.Parallel()
+	for _, limit := range []int{0, 64, 4096} {
+		e := &platform.Env{Clock: &clock.Clock{}, Journal: ring.New[mockapi.Request](16), Inbox: ring.New[mockapi.Message](1), CaptureLimit: limit}
+		var got []byte
+		h := e.Handle("wechat", "subscribe_send", func(w http.ResponseWriter, r *http.Request, c *platform.Call) {
+			got, _ = platform.ReadBody(w, r, 1<<20)
+			_, _ = w.Write(sendAnswer)
+		})
+		body := append([]byte(`{"access_token":"secret-token",`), sendBody[1:]...)
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/send", bytes.NewReader(body)))
+		calls, _ := e.Journal.Filter(nil, 0, 0)
+		c := calls[0]
+		masked := bytes.Replace(body, []byte("secret-token"), []byte("***"), 1)
+		want := ""
+		if limit > 0 {
+			want = string(masked[:min(len(masked), limit-len("secret-token")+len("***"))])
+			if limit >= len(body) {
+				want = string(masked)
+			}
+		}
+		if !bytes.Equal(got, body) || c.BodyBytes != int64(len(body)) || c.BodyTruncated != (limit > 0 && limit < len(body)) || c.Body != want {
+			t.Fatalf("limit %d: handler read %q; journal %+v, want body %q", limit, got, c, want)
+		}
+	}
+	// A form through ReadForm: the values and the capture share the bytes.
+	e := &platform.Env{Clock: &clock.Clock{}, Journal: ring.New[mockapi.Request](16), Inbox: ring.New[mockapi.Message](1), CaptureLimit: 4096}
+	var form map[string][]string
+	h := e.Handle("kuaishou", "template_send", func(w http.ResponseWriter, r *http.Request, c *platform.Call) {
+		if err := platform.ReadForm(w, r, 1<<20); err != nil {
+			t.Errorf("ReadForm: %v", err)
+		}
+		form = r.Form
+	})
+	r := httptest.NewRequest(http.MethodPost, "/send?app_id=ks1", bytes.NewReader([]byte("access_token=tok&data=%7B%7D&to_user=u")))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	calls, _ := e.Journal.Filter(nil, 0, 0)
+	if c := calls[0]; c.Body != "access_token=***&data=%7B%7D&to_user=u" || form["data"][0] != "{}" || form["to_user"][0] != "u" || form["app_id"][0] != "ks1" {
+		t.Fatalf("journal %+v, form %v", c, form)
+	}
+}

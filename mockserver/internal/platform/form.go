@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unsafe"
 )
 
 // Kuaishou's and Baidu's sends are url-encoded forms. net/http's ParseForm
@@ -19,25 +20,29 @@ import (
 // form is left to it.
 const maxPlainFormPairs = 1000
 
-// ParseForm is r.ParseForm(). For a POST whose Content-Type parses as
-// application/x-www-form-urlencoded, it reads the body itself and, when the
-// body and the query are plain — no ';', every '%' escape well formed, at
-// most maxPlainFormPairs pairs each — sets r.PostForm and r.Form as
-// net/http would (values in the same order, r.Form's slices apart from
-// r.PostForm's) and returns nil. Anything else, a body that fails to read
-// included, goes to r.ParseForm() with the bytes read (and the read's error)
-// replayed as the body, so its verdict and its maps are net/http's
-// (form_test.go and FuzzParseForm compare both).
-func ParseForm(r *http.Request) error {
+// ReadForm is r.Body = http.MaxBytesReader(w, r.Body, limit) then
+// r.ParseForm(). For a POST whose Content-Type parses as
+// application/x-www-form-urlencoded, it reads the body itself (ReadBody)
+// and, when the body and the query are plain — no ';', every '%' escape
+// well formed, at most maxPlainFormPairs pairs each — sets r.PostForm and
+// r.Form as net/http would (values in the same order, r.Form's slices
+// apart from r.PostForm's) and returns nil. Anything else, a body that
+// fails to read included, goes to r.ParseForm() with the bytes read (and
+// the read's error) replayed as the body, so its verdict and its maps are
+// net/http's (form_test.go and FuzzParseForm compare both).
+func ReadForm(w http.ResponseWriter, r *http.Request, limit int64) error {
 	if r.PostForm != nil || r.Form != nil || r.Method != http.MethodPost || r.Body == nil || r.URL == nil {
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		return r.ParseForm()
 	}
 	if mt, ok := mediaType(r.Header.Get("Content-Type")); !ok || mt != "application/x-www-form-urlencoded" {
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		return r.ParseForm()
 	}
-	body, err := ReadAllSized(r.Body, r.ContentLength, 10<<20)
+	body, err := ReadBody(w, r, limit)
 	if err == nil {
-		if post, ok := plainForm(string(body)); ok {
+		// body is never written: the values share its bytes.
+		if post, ok := plainForm(unsafe.String(unsafe.SliceData(body), len(body))); ok {
 			if query, ok := plainForm(r.URL.RawQuery); ok {
 				r.PostForm, r.Form = post, mergeForms(post, query)
 				return nil
@@ -86,38 +91,56 @@ func plainForm(s string) (url.Values, bool) {
 // unescapeQuery is url.QueryUnescape(s), false where it errs (a '%' not
 // followed by two hex digits).
 func unescapeQuery(s string) (string, bool) {
-	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+	i := strings.IndexByte(s, '%')
+	if p := strings.IndexByte(s, '+'); p >= 0 && (i < 0 || p < i) {
+		i = p
+	}
+	if i < 0 {
 		return s, true
 	}
-	out := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
+	out := make([]byte, len(s)) // an escape only shortens
+	n := copy(out, s[:i])
+	for ; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '%':
-			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+			if i+2 >= len(s) {
 				return "", false
 			}
-			out = append(out, unhex(s[i+1])<<4|unhex(s[i+2]))
+			hi, lo := hexVal[s[i+1]], hexVal[s[i+2]]
+			if hi|lo > 0x0f {
+				return "", false
+			}
+			out[n] = hi<<4 | lo
 			i += 2
 		case '+':
-			out = append(out, ' ')
+			out[n] = ' '
 		default:
-			out = append(out, c)
+			out[n] = c
+		}
+		n++
+	}
+	// out is never written again: the string shares its bytes.
+	return unsafe.String(&out[0], n), true
+}
+
+// hexVal is each byte's value as a hex digit, 0xff for a byte that is not
+// one.
+var hexVal = func() (t [256]byte) {
+	for i := range t {
+		c := byte(i)
+		switch {
+		case '0' <= c && c <= '9':
+			t[i] = c - '0'
+		case 'a' <= c && c <= 'f':
+			t[i] = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			t[i] = c - 'A' + 10
+		default:
+			t[i] = 0xff
 		}
 	}
-	return string(out), true
-}
-
-func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c >= 'a':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
-}
+	return t
+}()
 
 // mergeForms is r.Form as ParseForm builds it from r.PostForm and the
 // query's values: the query itself when the body had none, else each key's

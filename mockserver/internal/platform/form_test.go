@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
@@ -31,9 +32,16 @@ var formSeeds = []struct{ query, body, ct string }{
 	{"", strings.Repeat("a=1&", 1500), "application/x-www-form-urlencoded"},
 }
 
-// parseBoth parses the same request with ParseForm and with net/http's,
+// parseBoth parses the same request with ReadForm and with net/http's,
 // failing on any difference; it reports whether the one-pass reader took it.
 func parseBoth(t *testing.T, method, query, body, ct string, readErr error) bool {
+	t.Helper()
+	return parseBothLimit(t, method, query, body, ct, readErr, 1<<20)
+}
+
+// parseBothLimit is parseBoth with the body limit given to ReadForm and to
+// the http.MaxBytesReader net/http's ParseForm reads through.
+func parseBothLimit(t *testing.T, method, query, body, ct string, readErr error, limit int64) bool {
 	t.Helper()
 	mk := func() *http.Request {
 		var rc io.ReadCloser = io.NopCloser(strings.NewReader(body))
@@ -48,13 +56,14 @@ func parseBoth(t *testing.T, method, query, body, ct string, readErr error) bool
 		return r
 	}
 	want, got := mk(), mk()
+	want.Body = http.MaxBytesReader(httptest.NewRecorder(), want.Body, limit)
 	wantErr := want.ParseForm()
-	gotErr := ParseForm(got)
+	gotErr := ReadForm(httptest.NewRecorder(), got, limit)
 	if (gotErr == nil) != (wantErr == nil) || (wantErr != nil && gotErr.Error() != wantErr.Error()) {
-		t.Fatalf("ParseForm(%q, %q, %q) error %v; net/http: %v", query, body, ct, gotErr, wantErr)
+		t.Fatalf("ReadForm(%q, %q, %q) error %v; net/http: %v", query, body, ct, gotErr, wantErr)
 	}
 	if !reflect.DeepEqual(got.PostForm, want.PostForm) || !reflect.DeepEqual(got.Form, want.Form) {
-		t.Fatalf("ParseForm(%q, %q, %q) = %v / %v; net/http: %v / %v", query, body, ct, got.PostForm, got.Form, want.PostForm, want.Form)
+		t.Fatalf("ReadForm(%q, %q, %q) = %v / %v; net/http: %v / %v", query, body, ct, got.PostForm, got.Form, want.PostForm, want.Form)
 	}
 	// r.Form's slices are its own: appending to one leaves r.PostForm alone.
 	for k := range got.Form {
@@ -63,7 +72,7 @@ func parseBoth(t *testing.T, method, query, body, ct string, readErr error) bool
 	}
 	for k, vs := range got.PostForm {
 		if !reflect.DeepEqual(vs, want.PostForm[k]) {
-			t.Fatalf("ParseForm(%q, %q, %q): r.PostForm[%q] changed with r.Form", query, body, ct, k)
+			t.Fatalf("ReadForm(%q, %q, %q): r.PostForm[%q] changed with r.Form", query, body, ct, k)
 		}
 	}
 	_, isReplay := got.Body.(*replayBody)
@@ -80,15 +89,17 @@ func TestParseFormMatchesNetHTTP(t *testing.T) {
 		parseBoth(t, http.MethodGet, s.query, s.body, s.ct, nil)
 		parseBoth(t, http.MethodPost, s.query, s.body, s.ct, errors.New("http: request body too large"))
 	}
+	// A body over the limit: the same error from both.
+	parseBothLimit(t, http.MethodPost, "a=1", strings.Repeat("b=2&", 100), "application/x-www-form-urlencoded", nil, 64)
 	// The one-pass reader must take the shapes senders post.
 	for _, s := range formSeeds[:5] {
 		if !parseBoth(t, http.MethodPost, s.query, s.body, s.ct, nil) {
-			t.Errorf("ParseForm(%q, %q, %q) left a plain form to net/http", s.query, s.body, s.ct)
+			t.Errorf("ReadForm(%q, %q, %q) left a plain form to net/http", s.query, s.body, s.ct)
 		}
 	}
 }
 
-// FuzzParseForm holds ParseForm to net/http's ParseForm on any query, body
+// FuzzParseForm holds ReadForm to net/http's ParseForm on any query, body
 // and content type:
 //
 //	go test -run '^$' -fuzz FuzzParseForm -fuzztime 30s ./mockserver/internal/platform/
@@ -98,5 +109,16 @@ func FuzzParseForm(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, query, body, ct string) {
 		parseBoth(t, http.MethodPost, query, body, ct, nil)
+		parseBothLimit(t, http.MethodPost, query, body, ct, nil, 16)
 	})
+}
+
+func TestUnescapeQueryMatchesNetURL(t *testing.T) {
+	for _, in := range []string{"", "a", "+", "%", "%4", "%41", "%4g", "a%2Fb+c", "%e6%97%a0", "%E6%97%A0x", "++%%", "%zz", "a%", "%2"} {
+		want, err := url.QueryUnescape(in)
+		got, ok := unescapeQuery(in)
+		if ok != (err == nil) || got != want {
+			t.Errorf("unescapeQuery(%q) = %q, %v; net/url: %q, %v", in, got, ok, want, err)
+		}
+	}
 }

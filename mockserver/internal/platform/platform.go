@@ -224,6 +224,16 @@ func (c *capture) add(p []byte) {
 	c.buf = append(c.buf, p...)
 }
 
+// adopt is add(b) for a capture that has seen nothing yet, sharing b's
+// bytes instead of copying them (b is never written again; the capture's
+// slice is capped, so a later add copies).
+func (c *capture) adopt(b []byte) {
+	c.n += int64(len(b))
+	if k := min(len(b), c.limit); k > 0 {
+		c.buf = b[:k:k]
+	}
+}
+
 // text is the capture with secrets masked, as valid UTF-8 (binary bodies
 // are bounded by the limit and shown with replacement characters), and
 // whether it was cut at the limit.
@@ -314,8 +324,17 @@ func (e *Env) Take(app *store.App, endpoint string) (quota.Limit, bool) {
 }
 
 // ReadBody is io.ReadAll(http.MaxBytesReader(w, r.Body, limit)) with the
-// buffer sized from the request's Content-Length (ReadAllSized).
+// buffer sized from the request's Content-Length (ReadAllSized). The
+// journal's capture of the body shares the bytes returned: the caller must
+// not write to them.
 func ReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if cb, ok := r.Body.(*captureBody); ok && cb.c.n == 0 {
+		// The whole body in one buffer: the capture takes the bytes read
+		// instead of copying each read.
+		body, err := ReadAllSized(http.MaxBytesReader(w, cb.ReadCloser, limit), r.ContentLength, limit)
+		cb.c.adopt(body)
+		return body, err
+	}
 	return ReadAllSized(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, limit)
 }
 
