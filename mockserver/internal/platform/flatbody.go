@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/minipush/minipush/mockserver/internal/redact"
 )
 
 // A send body is usually a flat JSON object: a few strings and one object
@@ -90,7 +92,7 @@ func DecodeFlat(body []byte, fields []FlatField) bool {
 				}
 				if end, plain = plainStringEnd(b, i); plain {
 					strs[f] = string(b[i+1 : end-1])
-				} else if end, ok = stringEnd(b, i); !ok {
+				} else if end, ok = redact.StringEnd(b, i); !ok { // unescapeSimple judges the string
 					return false
 				} else if strs[f], ok = unescapeSimple(b[i:end]); !ok {
 					return false
@@ -172,21 +174,6 @@ func equalFoldASCII(k []byte, name string) bool {
 		}
 	}
 	return true
-}
-
-// stringEnd is the index just past the closing quote of the string at
-// b[i] (a quote), skipping escaped characters; false when it is not closed.
-// It does not judge the string: unescapeSimple does.
-func stringEnd(b []byte, i int) (int, bool) {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1, true
-		}
-	}
-	return 0, false
 }
 
 // FlatFieldsMatch reports, for the tests of a body that DecodeFlat reads,

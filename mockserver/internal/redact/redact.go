@@ -170,7 +170,7 @@ func jsonText(b []byte) []byte {
 			}
 			i += k
 		}
-		end, _ := stringEnd(b, i)
+		end, _ := StringEnd(b, i)
 		j := skipSpace(b, end)
 		if j >= len(b) || b[j] != ':' {
 			i = end // a string value, not a key
@@ -184,7 +184,7 @@ func jsonText(b []byte) []byte {
 		}
 		switch b[j] {
 		case '"':
-			vEnd, closed := stringEnd(b, j)
+			vEnd, closed := StringEnd(b, j)
 			closing := vEnd - 1 // the closing quote
 			if !closed {
 				closing = vEnd // cut short: mask to the end
@@ -209,9 +209,9 @@ func jsonText(b []byte) []byte {
 	return e.result()
 }
 
-// stringEnd returns the index just past the JSON string starting at b[i]
+// StringEnd returns the index just past the JSON string starting at b[i]
 // (a quote), or len(b) and false when it is cut short.
-func stringEnd(b []byte, i int) (int, bool) {
+func StringEnd(b []byte, i int) (int, bool) {
 	for j := i + 1; j < len(b); j++ {
 		switch b[j] {
 		case '\\':
