@@ -173,6 +173,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		_ = c.Close()
 		return nil, err
 	}
+	if err := s.fillBroadcastList(ctx); err != nil {
+		// Not fatal: broadcasts made before blist stay unlisted until a
+		// start fills it.
+		s.log.Warn("redis: broadcasts stored before the broadcast list existed are not listed yet", "err", err)
+	}
 	s.enq = newCommitters(s.enqueueBatch, func(j *enqueueJob) int { return len(j.out) })
 	s.rec = newCommitters(s.recordBatch, func(*recordJob) int { return 1 })
 	go s.heartbeat()
