@@ -87,7 +87,7 @@ func (c *Console) newSession(ctx context.Context, key config.APIKey) (string, er
 	id := randomHex()
 	now := time.Now()
 	err := c.sessions.PutSession(ctx, sha256.Sum256([]byte(id)),
-		storage.Session{KeyName: key.Name, CSRF: randomHex(), Created: now, Expires: now.Add(c.opts.SessionLife)})
+		storage.Session{KeyName: key.Name, CSRF: randomHex(), Created: now, Expires: now.Add(c.opts.SessionLife)}, c.opts.SessionsPerKey)
 	if err != nil {
 		return "", err
 	}

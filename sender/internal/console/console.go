@@ -56,6 +56,10 @@ const (
 	// DefaultMaxSessions bounds the sessions held in memory (without
 	// Options.Sessions); the oldest goes first.
 	DefaultMaxSessions = 1000
+	// DefaultSessionsPerKey bounds an API key's live sessions (in
+	// storage as in memory): a sign-in beyond it revokes the key's
+	// oldest, so a script signing in again and again cannot pile them up.
+	DefaultSessionsPerKey = 20
 	// DefaultMaxStreams bounds concurrent live streams; more answer 503
 	// (the browser's EventSource retries).
 	DefaultMaxStreams = 32
@@ -70,10 +74,12 @@ const (
 type Options struct {
 	SessionLife time.Duration
 	MaxSessions int
-	MaxStreams  int
-	StreamLife  time.Duration
-	Tick        time.Duration
-	Log         *slog.Logger
+	// SessionsPerKey: the live sessions one API key may hold.
+	SessionsPerKey int
+	MaxStreams     int
+	StreamLife     time.Duration
+	Tick           time.Duration
+	Log            *slog.Logger
 	// Sessions keeps the sign-in sessions; nil keeps them in this
 	// process's memory (at most MaxSessions).
 	Sessions storage.Sessions
@@ -104,6 +110,9 @@ func New(api http.Handler, keys []config.APIKey, apps []string, opts Options) (*
 	}
 	if opts.MaxSessions <= 0 {
 		opts.MaxSessions = DefaultMaxSessions
+	}
+	if opts.SessionsPerKey <= 0 {
+		opts.SessionsPerKey = DefaultSessionsPerKey
 	}
 	if opts.MaxStreams <= 0 {
 		opts.MaxStreams = DefaultMaxStreams

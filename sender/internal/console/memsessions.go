@@ -9,8 +9,9 @@ import (
 )
 
 // memSessions is the fallback storage.Sessions when the store keeps none:
-// this process's memory, at most max sessions (the oldest goes first). A
-// restart, or another instance behind a balancer, then asks again.
+// this process's memory, at most max sessions (the oldest goes first) and
+// a put's perKey per API key. A restart, or another instance behind a
+// balancer, then asks again.
 type memSessions struct {
 	max int
 
@@ -22,29 +23,41 @@ func newMemSessions(max int) *memSessions {
 	return &memSessions{max: max, m: map[[32]byte]storage.Session{}}
 }
 
-func (ms *memSessions) PutSession(_ context.Context, hash [32]byte, s storage.Session) error {
+func (ms *memSessions) PutSession(_ context.Context, hash [32]byte, s storage.Session, perKey int) error {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
+	mine := 0
 	for h, old := range ms.m {
-		if !s.Created.Before(old.Expires) {
+		switch {
+		case !s.Created.Before(old.Expires):
 			delete(ms.m, h)
+		case h != hash && old.KeyName == s.KeyName:
+			mine++
 		}
 	}
 	delete(ms.m, hash)
-	for ms.max > 0 && len(ms.m) >= ms.max { // the oldest goes
-		var (
-			oldest [32]byte
-			at     time.Time
-		)
-		for h, old := range ms.m {
-			if at.IsZero() || old.Created.Before(at) {
-				oldest, at = h, old.Created
-			}
-		}
-		delete(ms.m, oldest)
+	for ; perKey > 0 && mine >= perKey; mine-- {
+		ms.dropOldest(func(old storage.Session) bool { return old.KeyName == s.KeyName })
+	}
+	for ms.max > 0 && len(ms.m) >= ms.max {
+		ms.dropOldest(func(storage.Session) bool { return true })
 	}
 	ms.m[hash] = s
 	return nil
+}
+
+// dropOldest removes the oldest session of those of.
+func (ms *memSessions) dropOldest(of func(storage.Session) bool) {
+	var (
+		oldest [32]byte
+		at     time.Time
+	)
+	for h, old := range ms.m {
+		if of(old) && (at.IsZero() || old.Created.Before(at)) {
+			oldest, at = h, old.Created
+		}
+	}
+	delete(ms.m, oldest)
 }
 
 func (ms *memSessions) GetSession(_ context.Context, hash [32]byte, now time.Time) (storage.Session, bool, error) {

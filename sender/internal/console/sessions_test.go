@@ -6,13 +6,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/minipush/minipush/internal/redistest"
 	"github.com/minipush/minipush/sender/internal/config"
 	"github.com/minipush/minipush/sender/internal/console"
 	"github.com/minipush/minipush/sender/internal/storage"
+	"github.com/minipush/minipush/sender/internal/storage/redis"
+	"github.com/minipush/minipush/sender/internal/storage/sqlite"
 )
 
 // downSessions is a sessions storage that cannot answer.
@@ -20,7 +24,7 @@ type downSessions struct{}
 
 var errDown = errors.New("storage down: redis://10.0.0.1:6379")
 
-func (downSessions) PutSession(context.Context, [32]byte, storage.Session) error { return errDown }
+func (downSessions) PutSession(context.Context, [32]byte, storage.Session, int) error { return errDown }
 func (downSessions) GetSession(context.Context, [32]byte, time.Time) (storage.Session, bool, error) {
 	return storage.Session{}, false, errDown
 }
@@ -108,5 +112,69 @@ func TestSessionsInMemory(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/console/login") {
 		t.Fatalf("a page with the signed-out cookie: %d %s, want the login page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// An API key holds at most SessionsPerKey live sessions, over every
+// sessions storage: a browser signing in beyond it ends the key's oldest
+// session (its page goes to the login form), not the newer ones nor
+// another key's.
+func TestSessionsPerKey(t *testing.T) {
+	stores := map[string]func(t *testing.T) storage.Sessions{
+		"memory": func(*testing.T) storage.Sessions { return nil },
+		"sqlite": func(t *testing.T) storage.Sessions {
+			s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "minipush.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		},
+		"redis": func(t *testing.T) storage.Sessions {
+			srv := redistest.Start(t)
+			s, err := redis.Open(context.Background(), redis.Config{URL: srv.URL(), Prefix: "console"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		},
+	}
+	for name, open := range stores {
+		t.Run(name, func(t *testing.T) {
+			keys := []config.APIKey{{Name: "ops", Key: adminKey, Scopes: []string{config.ScopeRead, config.ScopeAdmin}},
+				{Name: "viewer", Key: "viewer-key-0000000001", Scopes: []string{config.ScopeRead}}}
+			c, err := console.New(http.NotFoundHandler(), keys, []string{appName},
+				console.Options{Sessions: open(t), SessionsPerKey: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			srv := httptest.NewServer(c.Handler())
+			defer srv.Close()
+			w := &world{URL: srv.URL}
+			signedIn := func(b *browser) bool {
+				resp, _ := b.get("/console/groups")
+				return resp.StatusCode != http.StatusSeeOther
+			}
+			viewer := w.newBrowser(t)
+			viewer.signIn("viewer-key-0000000001")
+			var ops []*browser
+			for range 3 {
+				b := w.newBrowser(t)
+				b.signIn(adminKey)
+				ops = append(ops, b)
+				time.Sleep(2 * time.Millisecond) // distinct creation times
+			}
+			if signedIn(ops[0]) {
+				t.Error("the key's oldest session after a third sign-in at 2 a key: still signed in")
+			}
+			if !signedIn(ops[1]) || !signedIn(ops[2]) {
+				t.Error("the key's two newest sessions: signed out")
+			}
+			if !signedIn(viewer) {
+				t.Error("another key's session: signed out")
+			}
+		})
 	}
 }

@@ -14,11 +14,18 @@ import (
 // A session is found by the SHA-256 of its cookie's value: the cookie
 // itself is never stored, so the stored sessions give nobody a usable
 // cookie.
+//
+// What is stored stays bounded: a session is removed at its expiry (by
+// the next put at the latest), and an operator (an API key's name) holds
+// at most the puts' perKey live sessions — signing in again and again
+// revokes the oldest.
 type Sessions interface {
 	// PutSession stores s under hash, replacing any session there. It
 	// lasts until s.Expires; sessions expired by s.Created (the time of
-	// the put) may be removed then.
-	PutSession(ctx context.Context, hash [32]byte, s Session) error
+	// the put) are removed then, a bounded number of them. When perKey
+	// > 0, it then revokes the oldest live sessions of s.KeyName (by
+	// creation; never s) until perKey are left.
+	PutSession(ctx context.Context, hash [32]byte, s Session, perKey int) error
 	// GetSession is the session under hash, if one is stored and has not
 	// expired by now (ok false otherwise; an error only when the storage
 	// could not answer).

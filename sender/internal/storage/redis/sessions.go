@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,15 +17,61 @@ var _ storage.Sessions = (*Store)(nil)
 // Console sessions are global keys, one per session:
 // <prefix>:csess:<hex SHA-256 of the cookie's value>, a hash (k: the API
 // key's name, c: the CSRF token, cr and e: created and expires, Unix ms)
-// that Redis removes at its expiry (PEXPIREAT). Single-key commands only.
+// that Redis removes at its expiry (PEXPIREAT). An API key's sessions are
+// also in <prefix>:csessk:<key name>, a zset (score the creation ms,
+// member the hex hash, ':' and the expiry ms) that expires with its last
+// session, for the cap on live sessions per key. Single-key commands and
+// scripts only (the keys are in different cluster slots).
+
+func init() {
+	// sessCap: KEYS[1] a key's session index; ARGV hex hash, created,
+	// expires, now (ms), perKey. Adds the session (replacing an entry of
+	// the same hash), drops the entries ended by now, and answers the
+	// hashes of the oldest live ones beyond perKey (never the one added),
+	// removed from the index: the caller deletes their keys. The index
+	// holds at most perKey live entries, and the ended ones until the next
+	// put or its expiry.
+	globalSrc["sessCap"] = `
+local idx, h, now, per = KEYS[1], ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[5])
+local mine = h .. ':' .. ARGV[3]
+local live, last = {}, tonumber(ARGV[3])
+for _, m in ipairs(redis.call('ZRANGE', idx, 0, -1)) do
+  local e = tonumber(string.sub(m, 66)) or 0
+  if e <= now or (string.sub(m, 1, 64) == h and m ~= mine) then
+    redis.call('ZREM', idx, m)
+  elseif m ~= mine then
+    live[#live+1] = m
+    if e > last then last = e end
+  end
+end
+local out = {}
+if last <= now then
+  redis.call('DEL', idx)
+  return out
+end
+if tonumber(ARGV[3]) > now then redis.call('ZADD', idx, tonumber(ARGV[2]), mine) end
+if per > 0 then
+  for i = 1, #live - (per - 1) do
+    out[#out+1] = string.sub(live[i], 1, 64)
+    redis.call('ZREM', idx, live[i])
+  end
+end
+redis.call('PEXPIREAT', idx, last)
+return out
+`
+}
 
 func (s *Store) sessKey(hash [32]byte) string {
 	return s.prefix + ":csess:" + hex.EncodeToString(hash[:])
 }
 
+// sessIndexKey is the index of key name's sessions.
+func (s *Store) sessIndexKey(name string) string { return s.prefix + ":csessk:" + name }
+
 // PutSession implements storage.Sessions: the hash and its expiry in one
-// MULTI on its key.
-func (s *Store) PutSession(ctx context.Context, hash [32]byte, ss storage.Session) error {
+// MULTI on its key, then the key's index (script sessCap) and the
+// revoked sessions' keys deleted.
+func (s *Store) PutSession(ctx context.Context, hash [32]byte, ss storage.Session, perKey int) error {
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
@@ -37,6 +84,19 @@ func (s *Store) PutSession(ctx context.Context, hash [32]byte, ss storage.Sessio
 	})
 	if err := s.done(err); err != nil {
 		return fmt.Errorf("put console session: %w", err)
+	}
+	v, err := s.sc.global["sessCap"].Run(ctx, s.c, []string{s.sessIndexKey(ss.KeyName)},
+		hex.EncodeToString(hash[:]), toMS(ss.Created), toMS(ss.Expires), toMS(ss.Created), perKey).StringSlice()
+	if errors.Is(err, goredis.Nil) {
+		err = nil // an empty answer: none revoked
+	}
+	if err := s.done(err); err != nil {
+		return fmt.Errorf("put console session: index: %w", err)
+	}
+	for _, h := range v {
+		if err := s.done(s.c.Del(ctx, s.prefix+":csess:"+h).Err()); err != nil {
+			return fmt.Errorf("put console session: revoke the oldest: %w", err)
+		}
 	}
 	return nil
 }
@@ -66,8 +126,19 @@ func (s *Store) DeleteSession(ctx context.Context, hash [32]byte) error {
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
-	if err := s.done(s.c.Del(ctx, s.sessKey(hash)).Err()); err != nil {
+	key := s.sessKey(hash)
+	v, err := s.c.HMGet(ctx, key, "k", "e").Result()
+	if err != nil {
+		return fmt.Errorf("delete console session: %w", classify(err))
+	}
+	if err := s.done(s.c.Del(ctx, key).Err()); err != nil {
 		return fmt.Errorf("delete console session: %w", err)
+	}
+	if v[0] != nil && v[1] != nil { // out of its key's index too: it no longer counts
+		member := hex.EncodeToString(hash[:]) + ":" + str(v[1])
+		if err := s.done(s.c.ZRem(ctx, s.sessIndexKey(str(v[0])), member).Err()); err != nil {
+			return fmt.Errorf("delete console session: %w", err)
+		}
 	}
 	return nil
 }

@@ -18,13 +18,20 @@ const (
 	// put removes more than one sign-in adds.
 	sqlSweepSessions = `DELETE FROM console_sessions WHERE hash IN
 	(SELECT hash FROM console_sessions WHERE expires_at <= ? ORDER BY expires_at LIMIT 100)`
+	// The live sessions of a key beyond the newest n-1 others than the
+	// one just put (a table of at most keys × cap rows plus the expired
+	// ones the sweep has not reached: no index needed).
+	sqlCapSessions = `DELETE FROM console_sessions WHERE hash IN
+	(SELECT hash FROM console_sessions WHERE key_name = ? AND expires_at > ? AND hash <> ?
+	 ORDER BY created_at DESC, expires_at DESC, hash LIMIT -1 OFFSET ?)`
 	sqlGetSession    = `SELECT key_name, csrf, created_at, expires_at FROM console_sessions WHERE hash = ?`
 	sqlDeleteSession = `DELETE FROM console_sessions WHERE hash = ?`
 )
 
-// PutSession implements storage.Sessions: the session, and a sweep of
-// those expired by its creation, in one transaction.
-func (s *Store) PutSession(ctx context.Context, hash [32]byte, ss storage.Session) error {
+// PutSession implements storage.Sessions: a sweep of those expired by its
+// creation, the session, and the key's oldest beyond perKey revoked, in
+// one transaction.
+func (s *Store) PutSession(ctx context.Context, hash [32]byte, ss storage.Session, perKey int) error {
 	return s.submit(ctx, false, func(w *writer) error {
 		bg := context.Background()
 		if _, err := w.conn.ExecContext(bg, sqlSweepSessions, toMS(ss.Created)); err != nil {
@@ -32,6 +39,11 @@ func (s *Store) PutSession(ctx context.Context, hash [32]byte, ss storage.Sessio
 		}
 		if _, err := w.conn.ExecContext(bg, sqlPutSession, hash[:], ss.KeyName, ss.CSRF, toMS(ss.Created), toMS(ss.Expires)); err != nil {
 			return fmt.Errorf("put console session: %w", err)
+		}
+		if perKey > 0 {
+			if _, err := w.conn.ExecContext(bg, sqlCapSessions, ss.KeyName, toMS(ss.Created), hash[:], perKey-1); err != nil {
+				return fmt.Errorf("put console session: revoke the oldest: %w", err)
+			}
 		}
 		return nil
 	})

@@ -19,7 +19,7 @@ func TestSessionsSweptByPut(t *testing.T) {
 	old, kept, fresh := sha256.Sum256([]byte("old")), sha256.Sum256([]byte("kept")), sha256.Sum256([]byte("fresh"))
 	put := func(h [32]byte, created time.Time, life time.Duration) {
 		t.Helper()
-		if err := s.PutSession(ctx, h, storage.Session{KeyName: "ops", CSRF: "x", Created: created, Expires: created.Add(life)}); err != nil {
+		if err := s.PutSession(ctx, h, storage.Session{KeyName: "ops", CSRF: "x", Created: created, Expires: created.Add(life)}, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -41,7 +41,7 @@ func TestSessionsReopen(t *testing.T) {
 	h := sha256.Sum256([]byte("cookie"))
 	now := time.Now().Truncate(time.Millisecond)
 	s := openStore(t, path)
-	if err := s.PutSession(ctx, h, storage.Session{KeyName: "ops", CSRF: "tok", Created: now, Expires: now.Add(time.Hour)}); err != nil {
+	if err := s.PutSession(ctx, h, storage.Session{KeyName: "ops", CSRF: "tok", Created: now, Expires: now.Add(time.Hour)}, 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {

@@ -98,6 +98,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"CampaignFanOut", testCampaignFanOut},
 		{"CampaignFanOutConcurrent", testCampaignFanOutConcurrent},
 		{"Sessions", testSessions},
+		{"SessionsCap", testSessionsCap},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
