@@ -8,20 +8,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/minipush/minipush/internal/redistest"
 	"github.com/minipush/minipush/sender/internal/api"
 	"github.com/minipush/minipush/sender/internal/config"
 	"github.com/minipush/minipush/sender/internal/consent"
 	"github.com/minipush/minipush/sender/internal/contentrules"
 	"github.com/minipush/minipush/sender/internal/message"
 	"github.com/minipush/minipush/sender/internal/storage"
-	"github.com/minipush/minipush/sender/internal/storage/redis"
-	"github.com/minipush/minipush/sender/internal/storage/sqlite"
+	"github.com/minipush/minipush/sender/internal/storage/storagetest/drivers"
 )
 
 // pageRows is one more than the largest page: a list holding that many
@@ -35,26 +32,7 @@ const pageRows = 1001
 // one extra row that tells "there is more" silently loses rows.
 func TestFullPagesOnEveryDriver(t *testing.T) {
 	t.Parallel()
-	drivers := map[string]func(t *testing.T) storage.Store{
-		"sqlite": func(t *testing.T) storage.Store {
-			s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "minipush.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s
-		},
-		"redis": func(t *testing.T) storage.Store {
-			srv := redistest.Start(t)
-			s, err := redis.Open(context.Background(), redis.Config{URL: srv.URL(), Prefix: "pages"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s
-		},
-	}
-	for name, open := range drivers {
+	for name, open := range drivers.All {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			s := open(t)

@@ -6,17 +6,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/minipush/minipush/internal/redistest"
 	"github.com/minipush/minipush/sender/internal/config"
 	"github.com/minipush/minipush/sender/internal/console"
 	"github.com/minipush/minipush/sender/internal/storage"
-	"github.com/minipush/minipush/sender/internal/storage/redis"
-	"github.com/minipush/minipush/sender/internal/storage/sqlite"
+	"github.com/minipush/minipush/sender/internal/storage/storagetest/drivers"
 )
 
 // downSessions is a sessions storage that cannot answer.
@@ -30,17 +27,26 @@ func (downSessions) GetSession(context.Context, [32]byte, time.Time) (storage.Se
 }
 func (downSessions) DeleteSession(context.Context, [32]byte) error { return errDown }
 
+// apiless serves a console for keys with opts over an API that answers
+// 404 to everything (the sessions are the console's own), until the test
+// ends.
+func apiless(t *testing.T, keys []config.APIKey, opts console.Options) *httptest.Server {
+	t.Helper()
+	c, err := console.New(http.NotFoundHandler(), keys, []string{appName}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	srv := httptest.NewServer(c.Handler())
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 // When the sessions' storage cannot answer, sign-in and the pages answer
 // 503 with a plain message (not "not signed in", not the storage's error).
 func TestSessionsStorageDown(t *testing.T) {
 	keys := []config.APIKey{{Name: "ops", Key: adminKey, Scopes: []string{config.ScopeRead, config.ScopeAdmin}}}
-	c, err := console.New(http.NotFoundHandler(), keys, []string{appName}, console.Options{Sessions: downSessions{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	srv := httptest.NewServer(c.Handler())
-	defer srv.Close()
+	srv := apiless(t, keys, console.Options{Sessions: downSessions{}})
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 	b := &browser{t: t, base: srv.URL, hc: hc}
@@ -70,13 +76,7 @@ func TestSessionsStorageDown(t *testing.T) {
 // use, sign out, refused.
 func TestSessionsInMemory(t *testing.T) {
 	keys := []config.APIKey{{Name: "ops", Key: adminKey, Scopes: []string{config.ScopeRead, config.ScopeAdmin}}}
-	c, err := console.New(http.NotFoundHandler(), keys, []string{appName}, console.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	srv := httptest.NewServer(c.Handler())
-	defer srv.Close()
+	srv := apiless(t, keys, console.Options{})
 	w := &world{URL: srv.URL}
 	b := w.newBrowser(t)
 	b.signIn(adminKey)
@@ -105,7 +105,7 @@ func TestSessionsInMemory(t *testing.T) {
 	kept := &browser{t: t, base: srv.URL, hc: &http.Client{CheckRedirect: b.hc.CheckRedirect}}
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/console/", nil)
 	req.AddCookie(cookies[0])
-	resp, err = kept.hc.Do(req)
+	resp, err := kept.hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,36 +122,15 @@ func TestSessionsInMemory(t *testing.T) {
 func TestSessionsPerKey(t *testing.T) {
 	stores := map[string]func(t *testing.T) storage.Sessions{
 		"memory": func(*testing.T) storage.Sessions { return nil },
-		"sqlite": func(t *testing.T) storage.Sessions {
-			s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "minipush.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s
-		},
-		"redis": func(t *testing.T) storage.Sessions {
-			srv := redistest.Start(t)
-			s, err := redis.Open(context.Background(), redis.Config{URL: srv.URL(), Prefix: "console"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s
-		},
+	}
+	for name, open := range drivers.All {
+		stores[name] = func(t *testing.T) storage.Sessions { return open(t).(storage.Sessions) }
 	}
 	for name, open := range stores {
 		t.Run(name, func(t *testing.T) {
 			keys := []config.APIKey{{Name: "ops", Key: adminKey, Scopes: []string{config.ScopeRead, config.ScopeAdmin}},
 				{Name: "viewer", Key: "viewer-key-0000000001", Scopes: []string{config.ScopeRead}}}
-			c, err := console.New(http.NotFoundHandler(), keys, []string{appName},
-				console.Options{Sessions: open(t), SessionsPerKey: 2})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			srv := httptest.NewServer(c.Handler())
-			defer srv.Close()
+			srv := apiless(t, keys, console.Options{Sessions: open(t), SessionsPerKey: 2})
 			w := &world{URL: srv.URL}
 			signedIn := func(b *browser) bool {
 				resp, _ := b.get("/console/groups")
