@@ -42,9 +42,9 @@ func ReadForm(w http.ResponseWriter, r *http.Request, limit int64) error {
 	body, err := ReadBody(w, r, limit)
 	if err == nil {
 		// body is never written: the values share its bytes.
-		if post, ok := plainForm(unsafe.String(unsafe.SliceData(body), len(body))); ok {
-			if query, ok := plainForm(r.URL.RawQuery); ok {
-				r.PostForm, r.Form = post, mergeForms(post, query)
+		if query, ok := plainQuery(r.URL.RawQuery); ok {
+			if post, form, ok := plainForm(unsafe.String(unsafe.SliceData(body), len(body)), true); ok {
+				r.PostForm, r.Form = post, withQuery(post, form, query)
 				return nil
 			}
 		}
@@ -54,16 +54,21 @@ func ReadForm(w http.ResponseWriter, r *http.Request, limit int64) error {
 }
 
 // plainForm is url.ParseQuery(s) when s has no ';', no malformed escape
-// and at most maxPlainFormPairs pairs; false otherwise. Values without
-// escapes share s's bytes; the values' slices share one array, each capped
+// and at most maxPlainFormPairs pairs; false otherwise. It returns the
+// values twice when twice is set, in two maps whose slices are apart
+// (r.PostForm's, and the start of r.Form's), else once (form nil): values
+// without escapes share s's bytes; the slices share one array, each capped
 // at its own length so an append copies.
-func plainForm(s string) (url.Values, bool) {
+func plainForm(s string, twice bool) (post, form url.Values, ok bool) {
 	n := strings.Count(s, "&") + 1
 	if n > maxPlainFormPairs || strings.IndexByte(s, ';') >= 0 {
-		return nil, false
+		return nil, nil, false
 	}
-	m := make(url.Values, n)
-	vals := make([]string, 0, n)
+	post, per := make(url.Values, n), 1
+	if twice {
+		form, per = make(url.Values, n), 2
+	}
+	vals := make([]string, 0, per*n)
 	for s != "" {
 		var pair string
 		pair, s, _ = strings.Cut(s, "&")
@@ -73,19 +78,49 @@ func plainForm(s string) (url.Values, bool) {
 		k, v, _ := strings.Cut(pair, "=")
 		k, ok := unescapeQuery(k)
 		if !ok {
-			return nil, false
+			return nil, nil, false
 		}
 		if v, ok = unescapeQuery(v); !ok {
-			return nil, false
+			return nil, nil, false
 		}
-		if old, dup := m[k]; dup {
-			m[k] = append(old, v) // old is capped: this copies
+		if old, dup := post[k]; dup {
+			post[k] = append(old, v) // old is capped: this copies
+			if twice {
+				form[k] = append(form[k], v)
+			}
 			continue
 		}
 		vals = append(vals, v)
-		m[k] = vals[len(vals)-1 : len(vals) : len(vals)]
+		post[k] = vals[len(vals)-1 : len(vals) : len(vals)]
+		if twice {
+			vals = append(vals, v)
+			form[k] = vals[len(vals)-1 : len(vals) : len(vals)]
+		}
 	}
-	return m, true
+	return post, form, true
+}
+
+// plainQuery is url.ParseQuery(s) as plainForm reads it, one map.
+func plainQuery(s string) (url.Values, bool) {
+	if s == "" {
+		return url.Values{}, true
+	}
+	q, _, ok := plainForm(s, false)
+	return q, ok
+}
+
+// withQuery is r.Form as ParseForm builds it from r.PostForm (post; form
+// is a copy of it with slices of its own) and the query's values: the query
+// itself when the body had none, else each key's body values then its
+// query values.
+func withQuery(post, form, query url.Values) url.Values {
+	if len(post) == 0 {
+		return query
+	}
+	for k, vs := range query {
+		form[k] = append(form[k], vs...) // a body key's slice is capped: this copies
+	}
+	return form
 }
 
 // unescapeQuery is url.QueryUnescape(s), false where it errs (a '%' not
@@ -141,39 +176,6 @@ var hexVal = func() (t [256]byte) {
 	}
 	return t
 }()
-
-// mergeForms is r.Form as ParseForm builds it from r.PostForm and the
-// query's values: the query itself when the body had none, else each key's
-// body values then its query values, in slices of their own.
-func mergeForms(post, query url.Values) url.Values {
-	if len(post) == 0 {
-		return query
-	}
-	total := 0
-	for _, vs := range post {
-		total += len(vs)
-	}
-	for _, vs := range query {
-		total += len(vs)
-	}
-	back := make([]string, 0, total)
-	form := make(url.Values, len(post)+len(query))
-	for k, vs := range post {
-		start := len(back)
-		back = append(back, vs...)
-		back = append(back, query[k]...)
-		form[k] = back[start:len(back):len(back)]
-	}
-	for k, vs := range query {
-		if _, ok := post[k]; ok {
-			continue
-		}
-		start := len(back)
-		back = append(back, vs...)
-		form[k] = back[start:len(back):len(back)]
-	}
-	return form
-}
 
 // replayBody hands net/http's ParseForm what ParseForm above already read
 // of the body, then the read's own end (its error, or EOF).
