@@ -7,6 +7,7 @@ package content
 import (
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/minipush/minipush/mockserver/mockapi"
 )
@@ -118,7 +119,7 @@ func (r *Rules) Check(texts ...string) Verdict {
 		return v
 	}
 	for _, t := range texts {
-		lt := strings.ToLower(t)
+		lt := toLower(t)
 		for _, w := range r.words {
 			if strings.Contains(lt, w.lower) {
 				v.Hits = append(v.Hits, w.hit)
@@ -129,4 +130,44 @@ func (r *Rules) Check(texts ...string) Verdict {
 		}
 	}
 	return v
+}
+
+// toLower is strings.ToLower(t). Send texts are mostly Chinese, which
+// strings.ToLower maps rune by rune through unicode.ToLower (a tenth of the
+// content check) although no CJK character has a lower case: a text of
+// valid UTF-8 whose runes are all ASCII other than A–Z, or in the caseless
+// blocks of caselessRanges, is its own lower case and is returned as is;
+// anything else goes to strings.ToLower (which also replaces invalid
+// UTF-8). TestToLower checks every rune of those blocks.
+func toLower(t string) string {
+	for i := 0; i < len(t); {
+		c := t[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				return strings.ToLower(t)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(t[i:])
+		if !caseless(r) || r == utf8.RuneError && size == 1 {
+			return strings.ToLower(t)
+		}
+		i += size
+	}
+	return t
+}
+
+// caselessRanges are blocks without a cased letter: CJK symbols and
+// punctuation, Hiragana, Katakana, CJK unified ideographs (and the
+// extension A before them), Hangul syllables.
+var caselessRanges = [][2]rune{{0x3000, 0x30FF}, {0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xAC00, 0xD7A3}}
+
+func caseless(r rune) bool {
+	for _, rg := range caselessRanges {
+		if rg[0] <= r && r <= rg[1] {
+			return true
+		}
+	}
+	return false
 }
