@@ -1,4 +1,4 @@
-@in-process
+@webhooks
 Feature: Result webhooks tell the caller's backend how each message ended
   Instead of polling every message, a caller gives its API key (or an app)
   a webhook: the sender POSTs the message, as its API shows it, when it is
@@ -7,8 +7,8 @@ Feature: Result webhooks tell the caller's backend how each message ended
   A receiver that fails is retried with backoff until it answers 2xx, and
   the sender's delivery log shows every attempt (docs/webhooks.md).
 
-  The receiver runs in the test process, which the sender's container
-  cannot reach: these scenarios run in-process only (make bdd).
+  The receiver runs in the test process: in the containers mode the
+  sender's container reaches it at its Docker network's gateway.
 
   Background:
     Given my API key has a result webhook

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/network"
 
@@ -79,10 +81,41 @@ func (b *containers) senderURLForMock(senderProcess) string {
 	return "http://" + senderAlias + ":" + strings.TrimSuffix(sendercontainer.Port, "/tcp")
 }
 
-// webhookHost: the sender's container reaches only the containers on its
-// private network, not the test process (that would take a host gateway
-// the suite does not set up), so the webhook scenarios run in-process.
-func (b *containers) webhookHost() (string, bool) { return "", false }
+// webhookHost: the sender's container reaches the test process at its
+// private network's gateway — the Docker host's address on that bridge —
+// when the daemon runs on this machine (the address is then one of its
+// own: a receiver can listen there). A remote daemon's gateway is not:
+// the webhook scenarios then fail, saying the world has no receiver.
+func (b *containers) webhookHost() (string, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		b.tb.Logf("webhook receiver: docker client: %v", err)
+		return "", false
+	}
+	defer cli.Close()
+	nw, err := cli.NetworkInspect(ctx, b.net.ID, client.NetworkInspectOptions{})
+	if err != nil {
+		b.tb.Logf("webhook receiver: inspect the network: %v", err)
+		return "", false
+	}
+	for _, c := range nw.Network.IPAM.Config {
+		if !c.Gateway.IsValid() || !c.Gateway.Is4() {
+			continue
+		}
+		host := c.Gateway.String()
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			b.tb.Logf("webhook receiver: the network's gateway %s is not this machine's (%v)", host, err)
+			return "", false
+		}
+		_ = ln.Close()
+		return host, true
+	}
+	b.tb.Logf("webhook receiver: the network %s has no IPv4 gateway", b.net.Name)
+	return "", false
+}
 
 func (b *containers) senderDatabase() string { return sendercontainer.DatabasePath }
 

@@ -94,7 +94,7 @@ func (s *scenario) registerWebhooks(sc *godog.ScenarioContext) {
 
 func (s *scenario) useHookKey() error {
 	if s.w.hooks == nil {
-		return errors.New("this world has no webhook receiver (the sender cannot reach the test process): tag the scenario @in-process")
+		return errors.New("this world has no webhook receiver: the sender's container cannot reach the test process (a Docker daemon on another machine: its network's gateway is not this machine's address; the suite's log says why)")
 	}
 	s.hookKey = true
 	return nil

@@ -48,8 +48,9 @@ const (
 	// container can move that (it is the host kernel's), so they run
 	// in-process only.
 	tagSenderClock = "@sender-clock"
-	// tagInProcess marks scenarios only the in-process mode can run (a
-	// receiver in the test process the sender calls).
+	// tagInProcess marks scenarios only the in-process mode can run (none
+	// today: the webhook receiver in the test process is reached from the
+	// sender's container at the network's gateway).
 	tagInProcess = "@in-process"
 )
 
