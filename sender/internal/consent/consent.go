@@ -217,6 +217,11 @@ type GateOption func(*Gate)
 // mode ignores it.
 func WithoutEvents() GateOption { return func(g *Gate) { g.blind = true } }
 
+// Blind reports whether Admit answers without reading the ledger (so
+// without waiting on the store): the dispatcher then needs no deadline
+// of its own around it.
+func (g *Gate) Blind() bool { return g.blind }
+
 // NewGate returns the gate of app in mode over store. obs may be nil.
 func NewGate(app string, mode Mode, store Store, obs Observer, opts ...GateOption) *Gate {
 	if mode == "" {

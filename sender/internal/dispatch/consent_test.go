@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/minipush/minipush/sender/internal/consent"
 	"github.com/minipush/minipush/sender/internal/consent/consenttest"
@@ -158,5 +160,65 @@ func TestConsentUnreadableWaits(t *testing.T) {
 	rs := outcome(t, st, c, gatedDispatcher(st, c, l, consent.ModeEnforce), 1)
 	if u := rs[0].update; (u.Status != message.StatusQueued && u.Status != message.StatusRetrying) || rs[0].attempt != nil || c.sent.Load() != 0 {
 		t.Errorf("unreadable ledger: %+v, attempt %+v, %d calls; want handed back unsent", u, rs[0].attempt, c.sent.Load())
+	}
+}
+
+// slowGate is a consent gate that reads its ledger slowly (it has no
+// Blind method, like a gate that reads the store).
+type slowGate struct{ wait time.Duration }
+
+func (g slowGate) Admit(context.Context, string, string) (consent.Ticket, error) {
+	time.Sleep(g.wait)
+	return consent.Ticket{Send: true}, nil
+}
+
+func (slowGate) Settle(context.Context, consent.Ticket, consent.Result) error { return nil }
+
+// The send's own timeout starts when the send does, however long the
+// consent gate took to read its ledger; with a gate that reads nothing
+// (blind) the one deadline is still the send timeout at most, inside the
+// lease (issue 15 gave that case a single context).
+func TestSendTimeoutStartsAfterTheGate(t *testing.T) {
+	t.Parallel()
+	for name, gate := range map[string]dispatch.ConsentGate{
+		"slow ledger": slowGate{wait: 300 * time.Millisecond},
+		"blind":       consent.NewGate("app", consent.ModeObserve, newLedger(), nil, consent.WithoutEvents()),
+		"none":        nil,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cfg := delivery()
+			cfg.Lease, cfg.SendTimeout = 5*time.Second, time.Second
+			var (
+				mu   sync.Mutex
+				left time.Duration
+			)
+			c := &client{send: func(ctx context.Context, _ platform.Send) error {
+				d, ok := ctx.Deadline()
+				mu.Lock()
+				left = time.Until(d)
+				if !ok {
+					left = -1
+				}
+				mu.Unlock()
+				return nil
+			}}
+			st := &store{queue: messages(1)}
+			apps := map[string]*dispatch.App{"app": {Name: "app", Platform: "wechat", Client: c,
+				Shaper: ratelimit.New(0, 0, 0), Consent: gate}}
+			stop := run(dispatch.New(st, apps, cfg, slog.New(slog.DiscardHandler)))
+			waitFor(t, "the outcome", func() bool { return len(st.snapshot()) == 1 })
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if left < cfg.SendTimeout-100*time.Millisecond || left > cfg.SendTimeout {
+				t.Fatalf("the send started %v before its deadline, want its whole timeout %v and no more", left, cfg.SendTimeout)
+			}
+			if r := st.snapshot()[0]; r.update.Status != message.StatusDelivered {
+				t.Fatalf("update %+v, want delivered", r.update)
+			}
+		})
 	}
 }

@@ -119,6 +119,9 @@ type Dispatcher struct {
 	// unwritten counts outcomes a worker holds because writing them
 	// failed; no claim happens while it is above zero.
 	unwritten atomic.Int64
+	// pendingWait is set while the loop waits for pending outcomes: every
+	// finished message wakes it then, not only a claim's worth of them.
+	pendingWait atomic.Bool
 	// hardStop ends when Run gives up waiting for in-flight work (the
 	// shutdown timeout): outcome writes keep trying until then.
 	hardStop context.Context
@@ -210,13 +213,26 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	sendCtx, cancelSends := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelSends()
 	d.hardStop = sendCtx
+	// While a backlog is due (the last claim was as large as asked), the
+	// loop claims again as soon as enough workers are free (a quarter of
+	// them, or a batch), woken by the workers themselves: waiting for the
+	// poll timer would leave workers idle between polls, and claiming for
+	// every single free worker would spend a transaction per message.
+	threshold := max(1, min(d.cfg.Batch, d.cfg.Workers/4))
 	for range d.cfg.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for m := range work {
 				d.process(sendCtx, m)
-				d.inflight.Add(-1)
+				free := d.cfg.Workers - int(d.inflight.Add(-1))
+				// The loop acts on a finished message only once a
+				// claim's worth of workers is free, or while it waits for
+				// a pending outcome (below): waking it for every message
+				// cost a wake-up and a timer each (issue 15).
+				if free < threshold && !d.pendingWait.Load() {
+					continue
+				}
 				select {
 				case d.idle <- struct{}{}:
 				default:
@@ -224,15 +240,11 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	// While a backlog is due (the last claim was as large as asked), the
-	// loop claims again as soon as enough workers are free (a quarter of
-	// them, or a batch), woken by the workers themselves: waiting for the
-	// poll timer would leave workers idle between polls, and claiming for
-	// every single free worker would spend a transaction per message.
-	threshold := max(1, min(d.cfg.Batch, d.cfg.Workers/4))
 	gather := min(maxGather, d.cfg.PollInterval/4)
 	backlog, polled := false, false
 	backoff := d.cfg.PollInterval
+	t := time.NewTimer(backoff)
+	t.Stop()
 	for ctx.Err() == nil {
 		free := d.cfg.Workers - int(d.inflight.Load())
 		// An outcome waiting to be written belongs to a message whose
@@ -282,8 +294,18 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		if backlog || pending {
 			idle = d.idle
 		}
+		// Workers signal idle below the threshold only while this is set;
+		// read again after setting it, so an outcome written meanwhile is
+		// seen either here or by its worker.
+		d.pendingWait.Store(pending)
+		if pending && d.unwritten.Load() == 0 {
+			d.pendingWait.Store(false)
+			continue
+		}
 		polled = false
-		t := time.NewTimer(backoff)
+		// One timer for the loop's waits, reset each time (Go 1.23+: a
+		// Reset timer never delivers a stale tick).
+		t.Reset(backoff)
 		select {
 		case <-ctx.Done():
 		case <-d.wake:
@@ -292,12 +314,11 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				// before claiming. A claim is a write transaction, and at
 				// 1,000 accepted messages a second one claim per message
 				// cost more CPU than the send (docs/performance.md).
-				g := time.NewTimer(gather)
+				t.Reset(gather)
 				select {
 				case <-ctx.Done():
-				case <-g.C:
+				case <-t.C:
 				}
-				g.Stop()
 			}
 		case <-idle:
 		case <-t.C:
@@ -448,7 +469,23 @@ func (d *Dispatcher) process(ctx context.Context, m message.Message) {
 			return
 		}
 	}
-	lctx, cancelLease := context.WithDeadline(ctx, deadline)
+	// The send ends at its own timeout or the lease's deadline, whichever
+	// comes first. When nothing that may wait comes before it — no content
+	// check, a consent gate that does not read the store — one context
+	// (one timer) serves both, counted from here (issue 15: two per
+	// message were ~2 % of the CPU). Otherwise the checks run under the
+	// lease's deadline and the send's timeout starts after them, so a
+	// slow check never shortens the send (see sendNeeds).
+	oneCtx := !app.ContentCheck && blindGate(app.Consent)
+	var (
+		lctx        context.Context
+		cancelLease context.CancelFunc
+	)
+	if oneCtx {
+		lctx, cancelLease = context.WithDeadline(ctx, earlier(deadline, time.Now().Add(d.cfg.SendTimeout)))
+	} else {
+		lctx, cancelLease = context.WithDeadline(ctx, deadline)
+	}
 	defer cancelLease()
 	if app.ContentCheck {
 		if done := d.contentCheck(lctx, app, m); done {
@@ -463,7 +500,10 @@ func (d *Dispatcher) process(ctx context.Context, m message.Message) {
 	if done {
 		return
 	}
-	sctx, cancel := context.WithTimeout(lctx, d.cfg.SendTimeout)
+	sctx, cancel := lctx, context.CancelFunc(func() {})
+	if !oneCtx {
+		sctx, cancel = context.WithTimeout(lctx, d.cfg.SendTimeout)
+	}
 	refreshes := &tokenAttempts{}
 	sctx = tokens.WithFetchObserver(sctx, refreshes.add)
 	start := time.Now()
@@ -491,6 +531,24 @@ func (d *Dispatcher) process(ctx context.Context, m message.Message) {
 		return
 	}
 	d.failed(app, m, a, err, refreshes.list()...)
+}
+
+// blindGate reports whether g answers without reading the store (a nil
+// gate, or a consent.Gate that is blind).
+func blindGate(g ConsentGate) bool {
+	if g == nil {
+		return true
+	}
+	b, ok := g.(interface{ Blind() bool })
+	return ok && b.Blind()
+}
+
+// earlier is the earlier of two instants.
+func earlier(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // sendNeeds is the time left on the lease a send must have to start: its
