@@ -301,7 +301,8 @@ const (
 )
 
 // Settle records how t's send ended: an unused credit goes back, a
-// not-subscribed answer is learned.
+// not-subscribed answer is learned. Used writes nothing (the credit was
+// taken by Admit): the dispatcher settles it without a deadline of its own.
 func (g *Gate) Settle(ctx context.Context, t Ticket, r Result) error {
 	var c Change
 	switch {

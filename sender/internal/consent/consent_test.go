@@ -140,8 +140,14 @@ func TestGateEnforce(t *testing.T) {
 		if err != nil || !tk.Send {
 			t.Fatalf("send %d: %+v %v", i+1, tk, err)
 		}
+		before := s.Applied
 		if err := g.Settle(ctx, tk, consent.Used); err != nil {
 			t.Fatal(err)
+		}
+		// The dispatcher settles a used credit without a deadline of its
+		// own, because this writes nothing.
+		if s.Applied != before {
+			t.Fatalf("settling a used credit wrote %d changes, want none", s.Applied-before)
 		}
 	}
 	tk, _ = g.Admit(ctx, "alice", "tpl")

@@ -662,9 +662,15 @@ func (d *Dispatcher) settle(app *App, m message.Message, t consent.Ticket, err e
 		r = consent.Refused
 	}
 	// Not the send's context: its deadline may have passed, and the
-	// ledger is worth keeping right.
-	ctx, cancel := context.WithTimeout(d.hardStop, d.cfg.SendTimeout)
-	defer cancel()
+	// ledger is worth keeping right. A used credit was taken at Admit, so
+	// settling it writes nothing (consent.Gate.Settle returns at once):
+	// no timer for it, which every delivered message made (issue 15).
+	ctx := d.hardStop
+	if r != consent.Used {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(d.hardStop, d.cfg.SendTimeout)
+		defer cancel()
+	}
 	if serr := app.Consent.Settle(ctx, t, r); serr != nil {
 		d.log.Error("consent ledger not updated after a send", "id", m.ID, "app", app.Name, "err", serr)
 	}
