@@ -26,6 +26,15 @@ func (c *Client) post(ctx context.Context, path string, query url.Values, body a
 	return a.Body, nil
 }
 
+// postBody is post with the body already encoded as JSON.
+func (c *Client) postBody(ctx context.Context, path string, query url.Values, body []byte, token string) ([]byte, *platform.Error) {
+	a, perr := c.api.Do(ctx, call.Request{URL: c.url(path, query), Name: path, ContentType: contentJSON, Token: token, Body: body})
+	if perr != nil {
+		return nil, perr
+	}
+	return a.Body, nil
+}
+
 // get calls path with query and returns the body of a 2xx answer. The
 // query of GET /cgi-bin/token holds the secret: call keeps the URL out of
 // errors.
