@@ -181,7 +181,7 @@ func (slowGate) Settle(context.Context, consent.Ticket, consent.Result) error { 
 func TestSendTimeoutStartsAfterTheGate(t *testing.T) {
 	t.Parallel()
 	for name, gate := range map[string]dispatch.ConsentGate{
-		"slow ledger": slowGate{wait: 300 * time.Millisecond},
+		"slow ledger": slowGate{wait: 500 * time.Millisecond},
 		"blind":       consent.NewGate("app", consent.ModeObserve, newLedger(), nil, consent.WithoutEvents()),
 		"none":        nil,
 	} {
@@ -213,7 +213,7 @@ func TestSendTimeoutStartsAfterTheGate(t *testing.T) {
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			if left < cfg.SendTimeout-100*time.Millisecond || left > cfg.SendTimeout {
+			if left < cfg.SendTimeout-250*time.Millisecond || left > cfg.SendTimeout {
 				t.Fatalf("the send started %v before its deadline, want its whole timeout %v and no more", left, cfg.SendTimeout)
 			}
 			if r := st.snapshot()[0]; r.update.Status != message.StatusDelivered {
