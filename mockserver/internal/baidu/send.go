@@ -40,6 +40,12 @@ type sendAnswerData struct {
 	MsgKey int64 `json:"msg_key"`
 }
 
+// okSendAnswer is writeJSON's bytes for a successful send, made once
+// around its msg_key.
+var okSendAnswer = platform.NewIntAnswer(func(key int64) []byte {
+	return platform.EncodeJSON(businessAnswer{Errno: ErrnoOK, Msg: ErrnoOK.Message(), Data: sendAnswerData{MsgKey: key}})
+})
+
 // sendError is a rejection found while checking a send under the store lock.
 type sendError struct {
 	errno  Errno
@@ -131,7 +137,7 @@ func (e *Emulator) handleSubscribeSend(w http.ResponseWriter, r *http.Request, c
 		Page: req.Page, MsgID: strconv.FormatInt(msgKey, 10), ReceivedAt: e.env.Clock.Now(),
 	})
 	c.ErrCode = 0
-	writeJSON(w, http.StatusOK, businessAnswer{Errno: ErrnoOK, Msg: ErrnoOK.Message(), Data: sendAnswerData{MsgKey: msgKey}})
+	writeAnswer(w, http.StatusOK, okSendAnswer.Bytes(msgKey))
 }
 
 // markUsedLocked records a spent subscribe id (h its hash); e.subMu must be

@@ -323,7 +323,7 @@ func (e *Emulator) handleNotifyV1(w http.ResponseWriter, r *http.Request, c *pla
 		Data: values, Page: req.Page, ReceivedAt: e.env.Clock.Now()})
 	c.ErrCode = 0
 	// v1 answers an empty err_tips on success.
-	writeJSON(w, http.StatusOK, v1Answer{ErrNo: CodeOK})
+	writeAnswer(w, http.StatusOK, okV1Answer)
 }
 
 // notifyV2Request is the notify_user body; the client token travels in the

@@ -16,6 +16,9 @@ type sendAnswer struct {
 	Result Result `json:"result"`
 }
 
+// okSendAnswer is writeJSON's bytes for a successful send, made once.
+var okSendAnswer = platform.EncodeJSON(sendAnswer{Result: ResultOK})
+
 // sendError is a rejection found while checking a send under the store lock.
 type sendError struct {
 	code   Result
@@ -128,7 +131,7 @@ func (e *Emulator) handleSend(w http.ResponseWriter, r *http.Request, c *platfor
 	c.ErrCode = 0
 	// The success body beyond result is not documented; nothing else is sent
 	// (UNCONFIRMED: no message id is known).
-	writeJSON(w, sendAnswer{Result: ResultOK})
+	writeAnswer(w, okSendAnswer)
 }
 
 type sendRequest struct {

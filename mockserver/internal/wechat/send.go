@@ -39,6 +39,12 @@ type sendAnswer struct {
 	MsgID   int64   `json:"msgid"`
 }
 
+// okSendAnswer is writeJSON's bytes for a successful send, made once
+// around its msgid.
+var okSendAnswer = platform.NewIntAnswer(func(id int64) []byte {
+	return platform.EncodeJSON(sendAnswer{ErrCode: CodeOK, ErrMsg: "ok", MsgID: id})
+})
+
 // sendError is a rejection found while checking a send under the store lock.
 type sendError struct {
 	code ErrCode
@@ -122,7 +128,7 @@ func (e *Emulator) handleSubscribeSend(w http.ResponseWriter, r *http.Request, c
 		Lang: langOrDefault(req.Lang), ReceivedAt: e.env.Clock.Now(),
 	})
 	c.ErrCode = 0
-	writeJSON(w, sendAnswer{ErrCode: CodeOK, ErrMsg: "ok", MsgID: msgID})
+	writeAnswer(w, okSendAnswer.Bytes(msgID))
 	e.pushSent(appID, req.ToUser, req.TemplateID, msgID)
 }
 

@@ -1,0 +1,20 @@
+package douyin
+
+import (
+	"reflect"
+	"testing"
+
+	"net/http"
+	"net/http/httptest"
+)
+
+// The success answer made once is what writeJSON writes: status, headers
+// and bytes.
+func TestOKAnswerIsWriteJSONs(t *testing.T) {
+	a, b := httptest.NewRecorder(), httptest.NewRecorder()
+	writeJSON(a, http.StatusOK, v1Answer{ErrNo: CodeOK})
+	writeAnswer(b, http.StatusOK, okV1Answer)
+	if a.Code != b.Code || !reflect.DeepEqual(a.Header(), b.Header()) || a.Body.String() != b.Body.String() {
+		t.Fatalf("made once: %d %v %q; writeJSON: %d %v %q", b.Code, b.Header(), b.Body, a.Code, a.Header(), a.Body)
+	}
+}
