@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
+	"reflect"
 	"strconv"
 )
 
@@ -59,4 +61,40 @@ func (a IntAnswer) Bytes(n int64) []byte {
 	b = append(b, a.prefix...)
 	b = strconv.AppendInt(b, n, 10)
 	return append(b, a.suffix...)
+}
+
+// SameAnswer reports, for the tests of an answer made once, whether write
+// (writeJSON of the value) and writeOnce (the bytes made once) answer alike:
+// status, headers and body.
+func SameAnswer(write, writeOnce func(http.ResponseWriter)) error {
+	a, b := newRecorder(), newRecorder()
+	write(a)
+	writeOnce(b)
+	if a.code != b.code || !reflect.DeepEqual(a.h, b.h) || !bytes.Equal(a.body, b.body) {
+		return fmt.Errorf("made once: %d %v %q; written: %d %v %q", b.code, b.h, b.body, a.code, a.h, a.body)
+	}
+	return nil
+}
+
+// recorder is the least http.ResponseWriter SameAnswer compares.
+type recorder struct {
+	h    http.Header
+	code int
+	body []byte
+}
+
+func newRecorder() *recorder { return &recorder{h: http.Header{}} }
+
+func (r *recorder) Header() http.Header { return r.h }
+
+func (r *recorder) WriteHeader(code int) {
+	if r.code == 0 {
+		r.code = code
+	}
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	r.WriteHeader(http.StatusOK)
+	r.body = append(r.body, p...)
+	return len(p), nil
 }

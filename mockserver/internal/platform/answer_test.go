@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -40,5 +41,25 @@ func TestNewIntAnswerRefusesAnAnswerWithoutTheNumber(t *testing.T) {
 			}()
 			NewIntAnswer(enc)
 		}()
+	}
+}
+
+func TestSameAnswerTellsApart(t *testing.T) {
+	ok := func(w http.ResponseWriter) { w.Header().Set("Content-Type", "a"); _, _ = w.Write([]byte("x")) }
+	for name, other := range map[string]func(http.ResponseWriter){
+		"header": func(w http.ResponseWriter) { w.Header().Set("Content-Type", "b"); _, _ = w.Write([]byte("x")) },
+		"status": func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "a")
+			w.WriteHeader(201)
+			_, _ = w.Write([]byte("x"))
+		},
+		"body": func(w http.ResponseWriter) { w.Header().Set("Content-Type", "a"); _, _ = w.Write([]byte("y")) },
+	} {
+		if SameAnswer(ok, other) == nil {
+			t.Errorf("%s: SameAnswer saw no difference", name)
+		}
+	}
+	if err := SameAnswer(ok, ok); err != nil {
+		t.Error(err)
 	}
 }
