@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -44,7 +45,8 @@ func (s *Store) fillBroadcastList(ctx context.Context) error {
 	if err != nil || n == 1 {
 		return classify(err)
 	}
-	start, added := time.Now(), 0
+	start := time.Now()
+	var added atomic.Int64 // ForEachMaster scans the masters at once
 	pattern := globEscape(s.prefix) + ":{*}:b:*"
 	scan := func(ctx context.Context, c *goredis.Client) error {
 		var cursor uint64
@@ -64,7 +66,7 @@ func (s *Store) fillBroadcastList(ctx context.Context) error {
 				if err != nil {
 					return err
 				}
-				added += k
+				added.Add(int64(k))
 			}
 			if cursor = next; cursor == 0 {
 				return nil
@@ -82,8 +84,8 @@ func (s *Store) fillBroadcastList(ctx context.Context) error {
 	if err := s.c.Set(ctx, s.blistFilledKey(), time.Now().UTC().Format(time.RFC3339), 0).Err(); err != nil {
 		return fmt.Errorf("redis store: fill the broadcast list: %w", classify(err))
 	}
-	if added > 0 {
-		s.log.Info("redis: broadcasts stored before the broadcast list existed added to it", "added", added, "took", time.Since(start))
+	if n := added.Load(); n > 0 {
+		s.log.Info("redis: broadcasts stored before the broadcast list existed added to it", "added", n, "took", time.Since(start))
 	}
 	return nil
 }
