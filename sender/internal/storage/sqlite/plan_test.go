@@ -28,8 +28,8 @@ func TestQueryPlans(t *testing.T) {
 		{"claim due", sqlClaimDue, []any{1, 2},
 			[]string{"USING INDEX messages_due (next_attempt_at<?)", "USING COVERING INDEX messages_lease (lease_until<?)"}, "messages_status"},
 		{"claim mark", sqlClaimMark, []any{1, 2, "[1]"}, []string{"USING INTEGER PRIMARY KEY"}, "SCAN messages"},
-		{"record", sqlRecordMessage, []any{"s", 1, 0, "", "", "", 1, "id", 1, "", 0}, []string{"sqlite_autoindex_messages_1 (id=?)"}, "SCAN"},
-		{"attempt number", sqlInsertAttempt, []any{"id", 1, "o", "", "", 0.0, "send", ""}, []string{"attempts USING PRIMARY KEY (message_id=?)"}, "SCAN"},
+		{"record", sqlRecordMessage, []any{"s", 1, 0, "", "", "", 1, "", 0, "id", 1}, []string{"sqlite_autoindex_messages_1 (id=?)"}, "SCAN"},
+		{"attempt number", sqlInsertAttempt, []any{"id", "id", 1, "o", "", "", 0.0, "send", ""}, []string{"attempts USING PRIMARY KEY (message_id=?)"}, "SCAN"},
 		// Operator control (operator.go).
 		{"app counts", sqlAppCounts, []any{"a"}, []string{"INDEX messages_app (app=?)"}, "SCAN messages"},
 		{"resume held", sqlResumeHeld, []any{1, "a"}, []string{"INDEX messages_held (app=?)"}, "SCAN messages"},

@@ -40,22 +40,27 @@ const (
 	WHERE seq IN (SELECT value FROM json_each(?3))
 	RETURNING seq, claims, ` + msgCols
 
-	// sqlRecordMessage only applies under the claim whose fence ?9 is
-	// (so the message was sending: Record counts the move from there):
-	// a late worker whose lease ran out cannot overwrite the outcome of the
-	// worker that claimed the message after it, nor a message already
-	// settled.
+	// sqlRecordMessage only applies under the claim whose fence (the last
+	// argument) is given (so the message was sending: Record counts the
+	// move from there): a late worker whose lease ran out cannot overwrite
+	// the outcome of the worker that claimed the message after it, nor a
+	// message already settled.
+	//
+	// The outcome's two statements take plain "?" parameters, in the order
+	// they appear: for a numbered one ("?1") the driver reads each
+	// parameter's name back and parses it on every execution (issue 15).
 	sqlRecordMessage = `UPDATE messages
-	SET status = ?1, next_attempt_at = ?2, retries = retries + ?3, platform_msgid = ?4,
-		last_code = ?5, last_error = ?6, lease_until = 0, updated_at = ?7, reason = ?10, held = ?11
-	WHERE id = ?8 AND status = 'sending' AND claims = ?9`
+	SET status = ?, next_attempt_at = ?, retries = retries + ?, platform_msgid = ?,
+		last_code = ?, last_error = ?, lease_until = 0, updated_at = ?, reason = ?, held = ?
+	WHERE id = ? AND status = 'sending' AND claims = ?`
 	// sqlInsertAttempt numbers the attempt after the message's last. A
 	// scalar subquery in VALUES, not INSERT … SELECT … FROM attempts: a
 	// SELECT from the table being inserted into is first copied into a
 	// temporary table (OpenEphemeral in the statement's program), for
-	// every outcome (issue 15).
+	// every outcome (issue 15). The message's id is given twice (plain
+	// parameters, above).
 	sqlInsertAttempt = `INSERT INTO attempts (message_id, n, at, outcome, code, message, latency_ms, kind, reason)
-	VALUES (?1, (SELECT COALESCE(MAX(n), 0) + 1 FROM attempts WHERE message_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8)`
+	VALUES (?, (SELECT COALESCE(MAX(n), 0) + 1 FROM attempts WHERE message_id = ?), ?, ?, ?, ?, ?, ?, ?)`
 )
 
 // Claim implements storage.Store. It runs in the writer like every other
@@ -193,7 +198,7 @@ func (s *Store) Record(ctx context.Context, id string, fence int64, a *message.A
 		if kind == "" {
 			kind = message.KindSend
 		}
-		attempts = append(attempts, []any{id, toMS(at), string(x.Outcome), x.Code, x.Message, x.LatencyMS,
+		attempts = append(attempts, []any{id, id, toMS(at), string(x.Outcome), x.Code, x.Message, x.LatencyMS,
 			string(kind), string(x.Reason)})
 	}
 	held := 0
@@ -205,7 +210,7 @@ func (s *Store) Record(ctx context.Context, id string, fence int64, a *message.A
 	// without its attempts.
 	return s.submit(ctx, true, func(w *writer) error {
 		res, err := w.st.recordMsg.Exec(string(u.Status), toMS(next), retry, u.PlatformMsgID,
-			u.LastCode, u.LastError, toMS(now), id, fence, string(u.Reason), held)
+			u.LastCode, u.LastError, toMS(now), string(u.Reason), held, id, fence)
 		if err != nil {
 			return fmt.Errorf("record message %s: %w", id, err)
 		}
