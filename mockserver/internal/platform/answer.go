@@ -98,3 +98,45 @@ func (r *recorder) Write(p []byte) (int, error) {
 	r.body = append(r.body, p...)
 	return len(p), nil
 }
+
+// TextAnswer is an answer whose only varying part is one string of ASCII
+// letters and digits (Douyin's log id), which encoding/json writes as it is.
+type TextAnswer struct {
+	prefix, suffix []byte
+	encode         func(s string) []byte
+}
+
+// textAnswerProbe is the string NewTextAnswer finds in the encoded answer.
+const textAnswerProbe = "Zq7ProbeXk93Wv"
+
+// NewTextAnswer splits encode(s) — the answer's bytes for s — around s, as
+// NewIntAnswer does around a number; it panics (at start) unless the probe
+// appears exactly once and other strings give the same bytes around them.
+func NewTextAnswer(encode func(s string) []byte) TextAnswer {
+	out := encode(textAnswerProbe)
+	if bytes.Count(out, []byte(textAnswerProbe)) != 1 {
+		panic(fmt.Sprintf("platform: %q does not hold the string once", out))
+	}
+	i := bytes.Index(out, []byte(textAnswerProbe))
+	a := TextAnswer{prefix: out[:i:i], suffix: out[i+len(textAnswerProbe):], encode: encode}
+	for _, s := range []string{"", "0", "202405011501000000000000000000000001", "abcXYZ"} {
+		if got, want := a.Bytes(s), encode(s); !bytes.Equal(got, want) {
+			panic(fmt.Sprintf("platform: answer for %q is %q, not %q", s, want, got))
+		}
+	}
+	return a
+}
+
+// Bytes is the answer for s (encoded anew when s holds anything but ASCII
+// letters and digits).
+func (a TextAnswer) Bytes(s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+			return a.encode(s)
+		}
+	}
+	b := make([]byte, 0, len(a.prefix)+len(s)+len(a.suffix))
+	b = append(b, a.prefix...)
+	b = append(b, s...)
+	return append(b, a.suffix...)
+}

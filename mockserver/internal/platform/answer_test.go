@@ -63,3 +63,37 @@ func TestSameAnswerTellsApart(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestTextAnswerIsEncodingJSONs(t *testing.T) {
+	type answer struct {
+		ErrNo  int    `json:"err_no"`
+		ErrMsg string `json:"err_msg"`
+		LogID  string `json:"log_id"`
+		Data   any    `json:"data,omitempty"`
+	}
+	enc := func(s string) []byte { return EncodeJSON(answer{LogID: s}) }
+	a := NewTextAnswer(enc)
+	// Letters and digits are spliced; anything else is encoded anew.
+	for _, s := range []string{"20240501150100ABCDEF0123456789ABCD", "", "x", "a\"b", "<&>", "é", "a b", "\x00", "\xff"} {
+		if got, want := string(a.Bytes(s)), string(enc(s)); got != want {
+			t.Errorf("Bytes(%q) = %q, encoding/json %q", s, got, want)
+		}
+	}
+	if got := string(a.Bytes("L0G")); got != `{"err_no":0,"err_msg":"","log_id":"L0G"}`+"\n" {
+		t.Errorf("Bytes(L0G) = %q", got)
+	}
+	for name, enc := range map[string]func(string) []byte{
+		"no string": func(string) []byte { return EncodeJSON(map[string]int{"a": 1}) },
+		"twice":     func(s string) []byte { return EncodeJSON([]string{s, s}) },
+		"changes":   func(s string) []byte { return EncodeJSON(map[string]any{"s": s, "empty": s == ""}) },
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.HasPrefix(r.(string), "platform:") {
+					t.Errorf("%s: NewTextAnswer did not refuse (%v)", name, r)
+				}
+			}()
+			NewTextAnswer(enc)
+		}()
+	}
+}

@@ -330,6 +330,58 @@ func RawObject(raw []byte) (map[string]json.RawMessage, bool) {
 	return m, true
 }
 
+// RawArray is json.Unmarshal(raw, &s) for s a []json.RawMessage: the
+// elements of a JSON array (nil for null), false when raw is not one. The
+// common shape — elements that are plain values (see RawObject) — is split
+// in one pass, its elements sharing raw's bytes; anything else goes to
+// encoding/json.
+func RawArray(raw []byte) ([]json.RawMessage, bool) {
+	if s, ok := plainArray(raw); ok {
+		return s, true
+	}
+	var s []json.RawMessage
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, false
+	}
+	return s, true
+}
+
+func plainArray(b []byte) ([]json.RawMessage, bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return nil, false
+	}
+	out := make([]json.RawMessage, 0, 4)
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		i++
+	} else {
+		for {
+			end, ok := plainValueEnd(b, i, 0)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, json.RawMessage(b[i:end:end]))
+			i = skipSpace(b, end)
+			if i >= len(b) {
+				return nil, false
+			}
+			if b[i] == ']' {
+				i++
+				break
+			}
+			if b[i] != ',' {
+				return nil, false
+			}
+			i = skipSpace(b, i+1)
+		}
+	}
+	if skipSpace(b, i) != len(b) {
+		return nil, false
+	}
+	return out, true
+}
+
 // maxPlainDepth bounds the nesting the one-pass reader follows.
 const maxPlainDepth = 16
 

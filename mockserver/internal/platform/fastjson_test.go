@@ -121,3 +121,49 @@ func TestValueMemberMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+func checkRawArray(t *testing.T, in string) bool {
+	t.Helper()
+	var want []json.RawMessage
+	err := json.Unmarshal([]byte(in), &want)
+	got, ok := RawArray([]byte(in))
+	if ok != (err == nil) || (got == nil) != (want == nil) || len(got) != len(want) {
+		t.Fatalf("RawArray(%q) = %q, %v; encoding/json: %q, %v", in, got, ok, want, err)
+	}
+	for i := range want {
+		if string(got[i]) != string(want[i]) {
+			t.Fatalf("RawArray(%q)[%d] = %q; encoding/json: %q", in, i, got[i], want[i])
+		}
+	}
+	_, plain := plainArray([]byte(in))
+	return plain
+}
+
+var rawArraySeeds = []string{
+	`[{"name":"member_count","value":"3"},{"name":"room_limit","value":"10"}]`, `[]`, ` [ ] `, `[1, "a" ,null,true,false,{},[]]`,
+	`null`, `[`, `]`, `[1,]`, `[,1]`, `[1 2]`, `[1]]`, `[1] x`, `{}`, `"[]"`, `["\u0041"]`, `["a\"b"]`, "[\"\xff\"]",
+	`[01]`, `[-]`, `[{"a":[1,{"b":[]}]}]`, ``, ` `, `[nul]`, `[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]`,
+}
+
+func TestRawArrayMatchesEncodingJSON(t *testing.T) {
+	for _, in := range rawArraySeeds {
+		checkRawArray(t, in)
+	}
+	for _, in := range rawArraySeeds[:4] {
+		if !checkRawArray(t, in) {
+			t.Errorf("RawArray(%q) left the common shape to encoding/json", in)
+		}
+	}
+}
+
+// FuzzRawArray holds RawArray to encoding/json's result on any bytes:
+//
+//	go test -run '^$' -fuzz FuzzRawArray -fuzztime 30s ./mockserver/internal/platform/
+func FuzzRawArray(f *testing.F) {
+	for _, s := range rawArraySeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		checkRawArray(t, in)
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -20,12 +21,15 @@ import (
 // same result on the same bytes).
 
 // FlatField is one field of the struct a flat body decodes into, by its
-// JSON name (the struct tag's, lower-case ASCII): a string (Str) or a
-// map[string]json.RawMessage (Obj). Exactly one of them is set.
+// JSON name (the struct tag's, lower-case ASCII): a string (Str), a
+// map[string]json.RawMessage (Obj), a json.RawMessage (Raw) or an []int
+// (Ints). Exactly one of them is set.
 type FlatField struct {
 	Name string
 	Str  *string
 	Obj  *map[string]json.RawMessage
+	Raw  *json.RawMessage
+	Ints *[]int
 }
 
 // maxFlatFields bounds the fields DecodeFlat fills.
@@ -37,7 +41,10 @@ const maxFlatFields = 8
 // encoding/json matches, exactly or ignoring ASCII case), a string field's
 // value a JSON string without \u escapes, an object field's value an object
 // of plain members (see RawObject; its values share body's bytes, so body
-// must not change while they are in use), any other member a plain value
+// must not change while they are in use), a raw field's value any plain
+// value (sharing body's bytes too; null is the raw "null", as encoding/json
+// gives a json.RawMessage), an int-list field's value an array of integers
+// of at most 18 digits (no fraction, no exponent), any other member a plain value
 // (ignored, as encoding/json ignores unknown keys), and nothing after the
 // object but whitespace. Then it fills the fields and reports true. For
 // anything else it writes nothing and reports false: the caller decodes
@@ -49,6 +56,8 @@ func DecodeFlat(body []byte, fields []FlatField) bool {
 	var (
 		strs [maxFlatFields]string
 		objs [maxFlatFields]map[string]json.RawMessage
+		raws [maxFlatFields][]byte
+		ints [maxFlatFields][]int
 		seen uint
 	)
 	b := body
@@ -97,6 +106,15 @@ func DecodeFlat(body []byte, fields []FlatField) bool {
 				} else if strs[f], ok = unescapeSimple(b[i:end]); !ok {
 					return false
 				}
+			case fields[f].Raw != nil:
+				if end, ok = plainValueEnd(b, i, 0); !ok {
+					return false
+				}
+				raws[f] = b[i:end:end]
+			case fields[f].Ints != nil:
+				if ints[f], end, ok = intListAt(b, i); !ok {
+					return false
+				}
 			default:
 				if objs[f], end, ok = plainObjectAt(b, i); !ok {
 					return false
@@ -126,13 +144,64 @@ func DecodeFlat(body []byte, fields []FlatField) bool {
 		if seen&(1<<f) == 0 {
 			continue
 		}
-		if fields[f].Str != nil {
+		switch {
+		case fields[f].Str != nil:
 			*fields[f].Str = strs[f]
-		} else {
+		case fields[f].Raw != nil:
+			*fields[f].Raw = raws[f]
+		case fields[f].Ints != nil:
+			*fields[f].Ints = ints[f]
+		default:
 			*fields[f].Obj = objs[f]
 		}
 	}
 	return true
+}
+
+// intListAt reads the array of integers at b[i] as encoding/json fills an
+// []int: each a JSON integer without fraction or exponent, of at most 18
+// digits (so it fits an int64); false for anything else (null elements,
+// larger numbers, which encoding/json judges).
+func intListAt(b []byte, i int) ([]int, int, bool) {
+	if i >= len(b) || b[i] != '[' {
+		return nil, 0, false
+	}
+	out := make([]int, 0, 4)
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return out, i + 1, true
+	}
+	for {
+		start := i
+		if i < len(b) && b[i] == '-' {
+			i++
+		}
+		digits := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		n := i - digits
+		if n == 0 || n > 18 || (n > 1 && b[digits] == '0') {
+			return nil, 0, false
+		}
+		v, err := strconv.ParseInt(string(b[start:i]), 10, 64)
+		if err != nil {
+			return nil, 0, false
+		}
+		out = append(out, int(v))
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return nil, 0, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case ']':
+			return out, i + 1, true
+		default: // a fraction, an exponent, anything else
+			return nil, 0, false
+		}
+	}
 }
 
 // flatField is the index of the field key names (-1: none), false when the
@@ -178,8 +247,8 @@ func equalFoldASCII(k []byte, name string) bool {
 
 // FlatFieldsMatch reports, for the tests of a body that DecodeFlat reads,
 // whether fields are exactly the JSON fields of the struct *v points to,
-// each pointing at its own field, strings as Str and raw-message maps as
-// Obj: a field added to the struct but not to its list would be skipped as
+// each pointing at its own field, strings as Str, raw-message maps as
+// Obj, raw messages as Raw and int slices as Ints: a field added to the struct but not to its list would be skipped as
 // unknown by DecodeFlat and decoded by encoding/json.
 func FlatFieldsMatch(v any, fields []FlatField) error {
 	rv := reflect.ValueOf(v)
@@ -215,6 +284,14 @@ func FlatFieldsMatch(v any, fields []FlatField) error {
 			}
 		case sf.Type == reflect.TypeFor[map[string]json.RawMessage]() && f.Obj != nil:
 			if f.Obj != sv.Field(i).Addr().Interface().(*map[string]json.RawMessage) {
+				return fmt.Errorf("field %q points elsewhere", name)
+			}
+		case sf.Type == reflect.TypeFor[json.RawMessage]() && f.Raw != nil:
+			if f.Raw != sv.Field(i).Addr().Interface().(*json.RawMessage) {
+				return fmt.Errorf("field %q points elsewhere", name)
+			}
+		case sf.Type == reflect.TypeFor[[]int]() && f.Ints != nil:
+			if f.Ints != sv.Field(i).Addr().Interface().(*[]int) {
 				return fmt.Errorf("field %q points elsewhere", name)
 			}
 		default:

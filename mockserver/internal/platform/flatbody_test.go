@@ -1,8 +1,10 @@
 package platform
 
 import (
+	"bytes"
 	"encoding/json"
 	"maps"
+	"reflect"
 	"testing"
 )
 
@@ -128,4 +130,95 @@ func TestFlatFieldsMatch(t *testing.T) {
 	if FlatFieldsMatch(&v, kind) == nil {
 		t.Error("an object field listed as a string passed")
 	}
+}
+
+// listBody is the shape the raw and int-list fields are checked on:
+// Douyin's notify_user body, with a raw member beside it (WeChat's
+// updatable send keeps target_state and template_info raw).
+type listBody struct {
+	MsgID      string                     `json:"msg_id"`
+	Data       map[string]json.RawMessage `json:"data"`
+	NotifyType []int                      `json:"notify_type"`
+	State      json.RawMessage            `json:"target_state"`
+}
+
+func (v *listBody) fields() []FlatField {
+	return []FlatField{{Name: "msg_id", Str: &v.MsgID}, {Name: "data", Obj: &v.Data},
+		{Name: "notify_type", Ints: &v.NotifyType}, {Name: "target_state", Raw: &v.State}}
+}
+
+var listSeeds = []string{
+	`{"msg_id":"MSG1","data":{"预约项目":"年度体检"},"notify_type":[1,2],"target_state":0}`,
+	`{"notify_type":[]}`, `{"notify_type":[ 1 , 2 ]}`, `{"notify_type":null}`, `{"notify_type":[null]}`,
+	`{"notify_type":[1.0]}`, `{"notify_type":[1e2]}`, `{"notify_type":[-0]}`, `{"notify_type":[01]}`,
+	`{"notify_type":[-]}`, `{"notify_type":["1"]}`, `{"notify_type":[1,]}`, `{"notify_type":[,1]}`,
+	`{"notify_type":[999999999999999999]}`, `{"notify_type":[9999999999999999999]}`, `{"notify_type":[1]]}`,
+	`{"notify_type":[1],"notify_type":[2]}`, `{"Notify_Type":[3]}`, `{"notify_type":{}}`, `{"notify_type":1}`,
+	`{"target_state":null}`, `{"target_state":"x"}`, `{"target_state":{"a":[1,{"b":null}]}}`, `{"target_state":1.5e3}`,
+	`{"target_state": true }`, `{"target_state":"\u0041"}`, `{"target_state":[1,2]}`, `{"target_state":}`,
+	`{"TARGET_STATE":0}`, `{"target_state":0,"target_state":1}`, `{"notify_type":[1 2]}`,
+}
+
+// decodeListMatches is decodeFlatMatches for listBody.
+func decodeListMatches(t *testing.T, in string) bool {
+	t.Helper()
+	var want listBody
+	err := json.Unmarshal([]byte(in), &want)
+	var got listBody
+	if !DecodeFlat([]byte(in), got.fields()) {
+		if got.MsgID != "" || got.Data != nil || got.NotifyType != nil || got.State != nil {
+			t.Fatalf("DecodeFlat(%q) left the body to encoding/json but wrote %+v", in, got)
+		}
+		return false
+	}
+	if err != nil {
+		t.Fatalf("DecodeFlat(%q) decoded what encoding/json refuses (%v)", in, err)
+	}
+	if got.MsgID != want.MsgID || !reflect.DeepEqual(got.NotifyType, want.NotifyType) ||
+		!bytes.Equal(got.State, want.State) || (got.State == nil) != (want.State == nil) ||
+		(got.Data == nil) != (want.Data == nil) ||
+		!maps.EqualFunc(got.Data, want.Data, func(a, b json.RawMessage) bool { return string(a) == string(b) }) {
+		t.Fatalf("DecodeFlat(%q) = %+v; encoding/json: %+v", in, got, want)
+	}
+	return true
+}
+
+func TestDecodeFlatRawAndInts(t *testing.T) {
+	for _, in := range listSeeds {
+		decodeListMatches(t, in)
+	}
+	for _, in := range []string{listSeeds[0], `{"notify_type":[]}`, `{"notify_type":[ 1 , 2 ]}`, `{"notify_type":[-0]}`,
+		`{"target_state":null}`, `{"target_state":{"a":[1,{"b":null}]}}`, `{"TARGET_STATE":0}`, `{"Notify_Type":[3]}`} {
+		if !decodeListMatches(t, in) {
+			t.Errorf("DecodeFlat(%q) left a plain shape to encoding/json", in)
+		}
+	}
+	for _, in := range []string{`{"notify_type":null}`, `{"notify_type":[null]}`, `{"notify_type":[1.0]}`,
+		`{"notify_type":[9999999999999999999]}`, `{"target_state":"\u0041"}`, `{"target_state":0,"target_state":1}`} {
+		if decodeListMatches(t, in) {
+			t.Errorf("DecodeFlat(%q) took a shape it must leave to encoding/json", in)
+		}
+	}
+	var v listBody
+	if err := FlatFieldsMatch(&v, v.fields()); err != nil {
+		t.Fatal(err)
+	}
+	kind := v.fields()
+	kind[2] = FlatField{Name: "notify_type", Raw: &v.State}
+	if FlatFieldsMatch(&v, kind) == nil {
+		t.Error("an int-list field listed as raw passed")
+	}
+}
+
+// FuzzDecodeFlatRawAndInts is FuzzDecodeFlat for the raw and int-list
+// fields:
+//
+//	go test -run '^$' -fuzz FuzzDecodeFlatRawAndInts -fuzztime 30s ./mockserver/internal/platform/
+func FuzzDecodeFlatRawAndInts(f *testing.F) {
+	for _, s := range append(listSeeds, flatSeeds...) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		decodeListMatches(t, in)
+	})
 }
