@@ -13,4 +13,8 @@ func TestFlatBodiesListEveryField(t *testing.T) {
 	if err := platform.FlatFieldsMatch(&v1, v1.flatFields()); err != nil {
 		t.Errorf("notifyV1Request: %v", err)
 	}
+	var v2 notifyV2Request
+	if err := platform.FlatFieldsMatch(&v2, v2.flatFields()); err != nil {
+		t.Errorf("notifyV2Request: %v", err)
+	}
 }

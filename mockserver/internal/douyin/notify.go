@@ -336,6 +336,11 @@ type notifyV2Request struct {
 	Page       string                     `json:"page"`
 }
 
+func (q *notifyV2Request) flatFields() []platform.FlatField {
+	return []platform.FlatField{{Name: "msg_id", Str: &q.MsgID}, {Name: "open_id", Str: &q.OpenID},
+		{Name: "data", Obj: &q.Data}, {Name: "notify_type", Ints: &q.NotifyType}, {Name: "page", Str: &q.Page}}
+}
+
 // POST /api/notification/v2/subscription/notify_user/
 //
 // Checks: token (28001003/28001008), body and required fields (28001007),
@@ -410,5 +415,5 @@ func (e *Emulator) handleNotifyV2(w http.ResponseWriter, r *http.Request, c *pla
 	e.env.Deliver(mockapi.Message{Platform: Name, AppID: appID, OpenID: req.OpenID, TemplateID: req.MsgID,
 		Data: values, Page: req.Page, MsgID: logID, ReceivedAt: e.env.Clock.Now()})
 	c.ErrCode = 0
-	writeJSON(w, http.StatusOK, openAnswer{ErrNo: CodeOK, ErrMsg: "", LogID: logID})
+	writeAnswer(w, http.StatusOK, okV2Answer.Bytes(logID))
 }

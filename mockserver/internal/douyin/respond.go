@@ -91,6 +91,12 @@ type v1Answer struct {
 // okV1Answer is writeJSON's bytes for v1's success, made once.
 var okV1Answer = platform.EncodeJSON(v1Answer{ErrNo: CodeOK})
 
+// okV2Answer is writeJSON's bytes for notify_user's success, made once
+// around its log id.
+var okV2Answer = platform.NewTextAnswer(func(logID string) []byte {
+	return platform.EncodeJSON(openAnswer{ErrNo: CodeOK, ErrMsg: "", LogID: logID})
+})
+
 // writeAnswer writes b, an answer made by platform.EncodeJSON, as
 // writeJSON would have written its value.
 func writeAnswer(w http.ResponseWriter, status int, b []byte) {
