@@ -15,4 +15,8 @@ func TestOKAnswerIsWriteJSONs(t *testing.T) {
 		func(w http.ResponseWriter) { writeAnswer(w, okSendAnswer.Bytes(1700000000000000042)) }); err != nil {
 		t.Fatal(err)
 	}
+	if err := platform.SameAnswer(func(w http.ResponseWriter) { writeJSON(w, errorBody{ErrCode: CodeOK, ErrMsg: "ok"}) },
+		func(w http.ResponseWriter) { writeAnswer(w, okAnswer) }); err != nil {
+		t.Fatalf("ok: %v", err)
+	}
 }

@@ -177,8 +177,11 @@ func (e *Emulator) take(w http.ResponseWriter, c *platform.Call, app *store.App,
 	return true
 }
 
+// okAnswer is writeJSON's bytes for {"errcode":0,"errmsg":"ok"}, made once.
+var okAnswer = platform.EncodeJSON(errorBody{ErrCode: CodeOK, ErrMsg: "ok"})
+
 // ok answers success: {"errcode":0,"errmsg":"ok"}.
 func (e *Emulator) ok(w http.ResponseWriter, c *platform.Call) {
 	c.ErrCode = 0
-	writeJSON(w, errorBody{ErrCode: CodeOK, ErrMsg: "ok"})
+	writeAnswer(w, okAnswer)
 }

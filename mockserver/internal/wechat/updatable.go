@@ -107,7 +107,92 @@ var errParamType = errors.New("parameter value is not a string")
 // "value":3 was observed to answer 44002 (the body fails to parse, so it
 // is empty to the platform); any other non-string is taken the same way
 // (UNCONFIRMED). A parameter without a name is skipped.
+//
+// The usual body is read in one pass (decodeUpdatableFlat); anything else
+// by encoding/json (decodeUpdatableJSON), whose verdict every answer is
+// (FuzzUpdatableBody holds both to it).
 func decodeUpdatable(body []byte) (req updatableRequest, params map[string]string, code ErrCode) {
+	if req, params, ok := decodeUpdatableFlat(body); ok {
+		return req, params, CodeOK
+	}
+	return decodeUpdatableJSON(body)
+}
+
+// updatableFlat is updatableRequest as platform.DecodeFlat reads it.
+type updatableFlat struct {
+	ActivityID   string          `json:"activity_id"`
+	TargetState  json.RawMessage `json:"target_state"`
+	TemplateInfo json.RawMessage `json:"template_info"`
+}
+
+func (q *updatableFlat) flatFields() []platform.FlatField {
+	return []platform.FlatField{{Name: "activity_id", Str: &q.ActivityID}, {Name: "target_state", Raw: &q.TargetState},
+		{Name: "template_info", Raw: &q.TemplateInfo}}
+}
+
+// decodeUpdatableFlat reads a body of plain JSON whose template_info is
+// null or {"parameter_list": null or [{"name": "…", "value": "…"}, …]}, every
+// key spelt exactly and every name and value a plain string (or a null
+// name); false for anything else.
+func decodeUpdatableFlat(body []byte) (updatableRequest, map[string]string, bool) {
+	var f updatableFlat
+	if !platform.DecodeFlat(body, f.flatFields()) {
+		return updatableRequest{}, nil, false
+	}
+	req := updatableRequest{ActivityID: f.ActivityID, TargetState: f.TargetState}
+	params := map[string]string{}
+	if f.TemplateInfo == nil || string(f.TemplateInfo) == "null" {
+		return req, params, true
+	}
+	if f.TemplateInfo[0] != '{' {
+		return updatableRequest{}, nil, false
+	}
+	info, ok := platform.RawObject(f.TemplateInfo)
+	if !ok {
+		return updatableRequest{}, nil, false
+	}
+	req.TemplateInfo = &struct {
+		ParameterList []json.RawMessage `json:"parameter_list"`
+	}{}
+	for k, raw := range info {
+		if k != "parameter_list" || len(raw) == 0 || (raw[0] != '[' && string(raw) != "null") {
+			return updatableRequest{}, nil, false
+		}
+		if req.TemplateInfo.ParameterList, ok = platform.RawArray(raw); !ok {
+			return updatableRequest{}, nil, false
+		}
+	}
+	for _, raw := range req.TemplateInfo.ParameterList {
+		if len(raw) == 0 || raw[0] != '{' {
+			return updatableRequest{}, nil, false
+		}
+		p, ok := platform.RawObject(raw)
+		if !ok {
+			return updatableRequest{}, nil, false
+		}
+		var name, value string
+		for k, v := range p {
+			switch {
+			case k == "name" && len(v) > 0 && (v[0] == '"' || string(v) == "null"):
+				name, ok = platform.JSONString(v)
+			case k == "value" && len(v) > 0 && v[0] == '"':
+				value, ok = platform.JSONString(v)
+			default:
+				ok = false
+			}
+			if !ok {
+				return updatableRequest{}, nil, false
+			}
+		}
+		if name != "" {
+			params[name] = value
+		}
+	}
+	return req, params, true
+}
+
+// decodeUpdatableJSON is decodeUpdatable by encoding/json alone.
+func decodeUpdatableJSON(body []byte) (req updatableRequest, params map[string]string, code ErrCode) {
 	if code := decodeJSON(body, &req); code != CodeOK {
 		return req, nil, code
 	}
@@ -141,8 +226,13 @@ func decodeUpdatable(body []byte) (req updatableRequest, params map[string]strin
 // 47502. (silenceper also defines TargetStateFinished = 2, which the doc
 // does not list: 47502.)
 func targetState(raw json.RawMessage) (int, bool) {
-	if len(raw) == 0 || string(raw) == "null" {
+	switch string(raw) {
+	case "", "null":
 		return activityNotStarted, true
+	case "0": // the usual values, without reflection
+		return activityNotStarted, true
+	case "1":
+		return activityStarted, true
 	}
 	var n int
 	if err := json.Unmarshal(raw, &n); err != nil || (n != activityNotStarted && n != activityStarted) {
