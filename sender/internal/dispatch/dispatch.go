@@ -95,7 +95,11 @@ type App struct {
 }
 
 // ConsentGate is an app's consent ledger as the dispatcher asks it
-// (consent.Gate).
+// (consent.Gate). Settle with consent.Used must return without waiting on
+// anything: the dispatcher gives that call no deadline of its own (only
+// the shutdown's), since a used credit was taken at Admit. A gate with a
+// Blind method answering true must answer Admit without waiting either:
+// the send's timeout then runs from before it.
 type ConsentGate interface {
 	Admit(ctx context.Context, user, templateID string) (consent.Ticket, error)
 	Settle(ctx context.Context, t consent.Ticket, r consent.Result) error
