@@ -109,7 +109,8 @@ var sendOK = []byte(`{"errcode":0,"errmsg":"ok","msgid":`)
 // exactly sendOK, the msgid's digits (no sign, no leading zero), "}" and
 // white space at most. ok is false for anything else, which parseSendAny
 // reads with encoding/json as before; where ok, the msgid is what
-// parseSendAny gives (FuzzParseSend).
+// parseSendAny gives (TestParseSendFastPath,
+// FuzzParseSendFastPath).
 func parseSendOK(b []byte) (string, bool) {
 	rest, ok := bytes.CutPrefix(b, sendOK)
 	if !ok {
