@@ -73,10 +73,13 @@ func (s *Store) fillBroadcastList(ctx context.Context) error {
 			}
 		}
 	}
-	if cc, ok := s.c.(*goredis.ClusterClient); ok {
-		err = cc.ForEachMaster(ctx, scan)
-	} else {
-		err = scan(ctx, s.c.(*goredis.Client))
+	switch c := s.c.(type) {
+	case *goredis.ClusterClient:
+		err = c.ForEachMaster(ctx, scan)
+	case *goredis.Client:
+		err = scan(ctx, c)
+	default: // a client Open does not make: an error (a warning), not a panic
+		err = fmt.Errorf("cannot scan the keys of a %T", c)
 	}
 	if err != nil {
 		return fmt.Errorf("redis store: fill the broadcast list: %w", classify(err))
