@@ -132,9 +132,22 @@ func TestSessionsPerKey(t *testing.T) {
 				{Name: "viewer", Key: "viewer-key-0000000001", Scopes: []string{config.ScopeRead}}}
 			srv := apiless(t, keys, console.Options{Sessions: open(t), SessionsPerKey: 2})
 			w := &world{URL: srv.URL}
+			// Signed in, the page gets past the session check and asks the
+			// API, which answers 404 to everything here; signed out, it is
+			// sent to the login page. Anything else (a 503 from the sessions'
+			// storage) is neither, and fails the test rather than counting
+			// as signed in.
 			signedIn := func(b *browser) bool {
+				t.Helper()
 				resp, _ := b.get("/console/groups")
-				return resp.StatusCode != http.StatusSeeOther
+				switch resp.StatusCode {
+				case http.StatusNotFound:
+					return true
+				case http.StatusSeeOther:
+					return false
+				}
+				t.Fatalf("GET /console/groups: %d, want 404 (signed in: the API's answer) or 303 (to the login page)", resp.StatusCode)
+				return false
 			}
 			viewer := w.newBrowser(t)
 			viewer.signIn("viewer-key-0000000001")
