@@ -225,12 +225,18 @@ func (c *capture) add(p []byte) {
 }
 
 // adopt is add(b) for a capture that has seen nothing yet, sharing b's
-// bytes instead of copying them (b is never written again; the capture's
-// slice is capped, so a later add copies).
+// bytes instead of copying them when b fits the limit (b is never written
+// again; the capture's slice is capped, so a later add copies). A longer b
+// is copied up to the limit: a record sharing it would keep the whole
+// body alive in the journal for the sake of its first limit bytes.
 func (c *capture) adopt(b []byte) {
+	if len(b) > c.limit {
+		c.add(b)
+		return
+	}
 	c.n += int64(len(b))
-	if k := min(len(b), c.limit); k > 0 {
-		c.buf = b[:k:k]
+	if len(b) > 0 {
+		c.buf = b[:len(b):len(b)]
 	}
 }
 
