@@ -20,11 +20,19 @@ import (
 // form is left to it.
 const maxPlainFormPairs = 1000
 
+// maxSharedForm bounds the body whose values share its bytes: a value kept
+// (an inbox message's recipient, a journal field) holds its whole body
+// alive, which is harmless for a send's few hundred bytes but not for a
+// body of up to the endpoint's limit. A longer body goes to net/http,
+// whose values are copies.
+const maxSharedForm = 8 << 10
+
 // ReadForm is r.Body = http.MaxBytesReader(w, r.Body, limit) then
 // r.ParseForm(). For a POST whose Content-Type parses as
 // application/x-www-form-urlencoded, it reads the body itself (ReadBody)
 // and, when the body and the query are plain — no ';', every '%' escape
-// well formed, at most maxPlainFormPairs pairs each — sets r.PostForm and
+// well formed, at most maxPlainFormPairs pairs each, the body at most
+// maxSharedForm bytes — sets r.PostForm and
 // r.Form as net/http would (values in the same order, r.Form's slices
 // apart from r.PostForm's) and returns nil. Anything else, a body that
 // fails to read included, goes to r.ParseForm() with the bytes read (and
@@ -40,7 +48,7 @@ func ReadForm(w http.ResponseWriter, r *http.Request, limit int64) error {
 		return r.ParseForm()
 	}
 	body, err := ReadBody(w, r, limit)
-	if err == nil {
+	if err == nil && len(body) <= maxSharedForm {
 		// body is never written: the values share its bytes.
 		if query, ok := plainQuery(r.URL.RawQuery); ok {
 			if post, form, ok := plainForm(unsafe.String(unsafe.SliceData(body), len(body)), true); ok {

@@ -99,6 +99,20 @@ func TestParseFormMatchesNetHTTP(t *testing.T) {
 	}
 }
 
+// A plain form longer than maxSharedForm is left to net/http, whose values
+// are copies: a value kept from it (an inbox message's recipient) does not
+// hold the whole body alive.
+func TestLongFormValuesShareNoBody(t *testing.T) {
+	body := "to_user=u&pad=" + strings.Repeat("x", maxSharedForm)
+	if parseBoth(t, http.MethodPost, "", body, "application/x-www-form-urlencoded", nil) {
+		t.Fatalf("a %d-byte form was read by the one-pass reader: its values would share the body", len(body))
+	}
+	short := "to_user=u&pad=" + strings.Repeat("x", maxSharedForm-len("to_user=u&pad="))
+	if !parseBoth(t, http.MethodPost, "", short, "application/x-www-form-urlencoded", nil) {
+		t.Errorf("a %d-byte form (the bound) was left to net/http", len(short))
+	}
+}
+
 // FuzzParseForm holds ReadForm to net/http's ParseForm on any query, body
 // and content type:
 //
