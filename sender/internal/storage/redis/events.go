@@ -423,8 +423,16 @@ func (s *Store) Consents(ctx context.Context, app, user string, after consent.Ke
 	if user != "" {
 		lo, hi = "["+user+"\x00", "("+user+"\x01"
 	}
-	if after != (consent.Key{}) && (user == "" || after.User == user) {
-		lo = consentAfter(after)
+	// The cursor is a position in the order by user then template, with a
+	// user filter too (as the SQLite driver's row comparison): one before
+	// the user's entries lists them all, one after them none.
+	if after != (consent.Key{}) {
+		switch {
+		case user == "" || after.User == user:
+			lo = consentAfter(after)
+		case after.User > user:
+			return []consent.Entry{}, consent.Key{}, nil
+		}
 	}
 	names, err := s.c.ZRangeArgs(ctx, goredis.ZRangeArgs{Key: base + "cidx", Start: lo, Stop: hi, ByLex: true, Count: int64(limit + 1)}).Result()
 	if err != nil {

@@ -308,6 +308,15 @@ func testConsentList(t *testing.T, s storage.Store) {
 		{"app1", "u1", consent.Key{}, 2, []string{"u1/a", "u1/b"}, consent.Key{}},
 		{"app1", "", consent.Key{User: "u1", TemplateID: "a"}, 0, []string{"u1/b", "u2/b"}, consent.Key{}},
 		{"app1", "u1", consent.Key{User: "u1", TemplateID: "a"}, 0, []string{"u1/b"}, consent.Key{}},
+		// A user filter with a cursor of another user: the cursor is still
+		// a position in the order by user then template (the drivers
+		// differed: Redis listed from the start).
+		{"app1", "u1", u1b, 0, []string{}, consent.Key{}},
+		{"app1", "u1", consent.Key{User: "u2", TemplateID: ""}, 0, []string{}, consent.Key{}},
+		{"app1", "u1", consent.Key{User: "u2", TemplateID: "b"}, 0, []string{}, consent.Key{}},
+		{"app1", "u2", consent.Key{User: "u1", TemplateID: "z"}, 0, []string{"u2/b"}, consent.Key{}},
+		{"app1", "u2", consent.Key{User: "u", TemplateID: "z"}, 0, []string{"u2/b"}, consent.Key{}},
+		{"app1", "u1", consent.Key{User: "u0", TemplateID: "z"}, 1, []string{"u1/a"}, consent.Key{User: "u1", TemplateID: "a"}},
 		{"app2", "", consent.Key{}, 0, []string{"u1/a"}, consent.Key{}},
 		{"app3", "", consent.Key{}, 0, []string{}, consent.Key{}},
 	}
