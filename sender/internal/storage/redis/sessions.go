@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -27,9 +28,13 @@ func init() {
 	// sessCap: KEYS[1] a key's session index; ARGV hex hash, created,
 	// expires, now (ms), perKey. Adds the session (replacing an entry of
 	// the same hash), drops the entries ended by now, and answers the
-	// hashes of the oldest live ones beyond perKey (never the one added),
-	// removed from the index: the caller deletes their keys. The index
-	// holds at most perKey live entries, and the ended ones until the next
+	// entries (members) of the oldest live ones beyond perKey (never the
+	// one added), left in the index: the caller deletes their keys, then
+	// removes them from the index (ZREM). A failure between the two leaves
+	// a revoked session still indexed — counted, named again by the next
+	// sign-in — never a live one missing from the index, which nothing
+	// would revoke until it expires. The index holds at most perKey live
+	// entries once the caller is done, and the ended ones until the next
 	// put or its expiry.
 	globalSrc["sessCap"] = `
 local idx, h, now, per = KEYS[1], ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -52,8 +57,7 @@ end
 if tonumber(ARGV[3]) > now then redis.call('ZADD', idx, tonumber(ARGV[2]), mine) end
 if per > 0 then
   for i = 1, #live - (per - 1) do
-    out[#out+1] = string.sub(live[i], 1, 64)
-    redis.call('ZREM', idx, live[i])
+    out[#out+1] = live[i]
   end
 end
 redis.call('PEXPIREAT', idx, last)
@@ -69,8 +73,12 @@ func (s *Store) sessKey(hash [32]byte) string {
 func (s *Store) sessIndexKey(name string) string { return s.prefix + ":csessk:" + name }
 
 // PutSession implements storage.Sessions: the hash and its expiry in one
-// MULTI on its key, then the key's index (script sessCap) and the
-// revoked sessions' keys deleted.
+// MULTI on its key, then the key's index (script sessCap, which names the
+// sessions beyond the cap), the revoked sessions' keys deleted, and only
+// then the revoked ones removed from the index — in that order, so that a
+// failure at any step leaves no live session out of the index. Concurrent
+// sign-ins of one key may name the same victims: both deletes and
+// removals are idempotent.
 func (s *Store) PutSession(ctx context.Context, hash [32]byte, ss storage.Session, perKey int) error {
 	if err := s.begin(ctx); err != nil {
 		return err
@@ -93,10 +101,19 @@ func (s *Store) PutSession(ctx context.Context, hash [32]byte, ss storage.Sessio
 	if err := s.done(err); err != nil {
 		return fmt.Errorf("put console session: index: %w", err)
 	}
-	for _, h := range v {
+	if len(v) == 0 {
+		return nil
+	}
+	members := make([]any, len(v))
+	for i, m := range v {
+		h, _, _ := strings.Cut(m, ":")
 		if err := s.done(s.c.Del(ctx, s.prefix+":csess:"+h).Err()); err != nil {
 			return fmt.Errorf("put console session: revoke the oldest: %w", err)
 		}
+		members[i] = m
+	}
+	if err := s.done(s.c.ZRem(ctx, s.sessIndexKey(ss.KeyName), members...).Err()); err != nil {
+		return fmt.Errorf("put console session: unindex the revoked: %w", err)
 	}
 	return nil
 }

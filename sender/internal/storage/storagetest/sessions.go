@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -132,5 +133,21 @@ func testSessionsCap(t *testing.T, s storage.Store) {
 	put("ops", 6, at(30), at(30).Add(time.Hour), 1)
 	if got := live("ops", 7); !slices.Equal(got, []int{6}) {
 		t.Fatalf("ops at 1 a key: %v, want [6]", got)
+	}
+	// Concurrent sign-ins of one key: however they interleave (on Redis
+	// two may name the same sessions to revoke), exactly the cap's number
+	// stay live — none beyond it, none revoked beyond it.
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			h := hash("burst", i)
+			if err := ss.PutSession(ctx, h, storage.Session{KeyName: "burst", CSRF: "x", Created: at(40 + i), Expires: at(40 + i).Add(time.Hour)}, 3); err != nil {
+				t.Errorf("PutSession(burst %d): %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := live("burst", 8); len(got) != 3 {
+		t.Fatalf("8 concurrent sign-ins at 3 a key: live %v, want 3 of them", got)
 	}
 }
