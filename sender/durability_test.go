@@ -346,19 +346,52 @@ func TestGracefulRestartNoDuplicates(t *testing.T) {
 	cfg := testConfig(t, mock.URL)
 	// Paced, so that the run lasts seconds: on a quiet machine the
 	// unpaced workers delivered the last two thirds in the time the
-	// stop took, and the test proved nothing. Six seconds, not four: at
-	// load 9-10 the inbox wait below returned late enough, once, that
-	// the last two thirds (then 2.7 s of sends) were through before
-	// the stop.
-	cfg.Apps[0].Rate = config.Rate{PerSecond: float64(n) / 6, Burst: 5}
+	// stop took, and the test proved nothing.
+	cfg.Apps[0].Rate = config.Rate{PerSecond: float64(n) / 4, Burst: 5}
 	s := startService(t, mock, cfg, nil)
-	// All due at once, whatever the time posting takes (slow under -race).
-	due := time.Now().Add(2 * time.Second).Format(time.RFC3339Nano)
+	// All due at once, after the last POST: posted by 8 clients at once
+	// (one after another, 150 POSTs under -race on a loaded CI machine
+	// took longer than the 2 s then allowed, the first were delivered while
+	// the last were posted, and all were through before the stop).
+	dueAt := time.Now().Add(3 * time.Second)
+	due := dueAt.Format(time.RFC3339Nano)
 	ids := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range 8 {
+		wg.Go(func() {
+			for i := range next {
+				body := msg(shopApp, users[i%len(users)], fmt.Sprintf("g%04d", i))
+				body["send_at"] = due
+				code, b, err := call(s.URL, http.MethodPost, "/v1/messages", testAPIKey, body)
+				var a accepted
+				switch {
+				case err != nil:
+					errs[i] = err
+				case code != http.StatusAccepted:
+					errs[i] = fmt.Errorf("%d %s", code, b)
+				default:
+					if err := json.Unmarshal(b, &a); err != nil || a.ID == "" {
+						errs[i] = fmt.Errorf("answer %s: %v", b, err)
+					}
+					ids[i] = a.ID
+				}
+			}
+		})
+	}
 	for i := range n {
-		body := msg(shopApp, users[i%len(users)], fmt.Sprintf("g%04d", i))
-		body["send_at"] = due
-		ids[i] = s.send(body)
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("POST /v1/messages %d: %v", i, err)
+		}
+	}
+	if late := time.Since(dueAt); late > 0 {
+		t.Fatalf("posting %d messages ended %v after their send_at: the test cannot hold them all due at once", n, late)
 	}
 	if _, err := mock.Control.Messages(context.Background(), mockclient.MessageFilter{AppID: shopAppID, Min: n / 3,
 		Wait: 20 * time.Second, Limit: 1}); err != nil {
