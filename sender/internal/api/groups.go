@@ -302,7 +302,7 @@ func (a *API) getGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	limit := defaultGroupPage
-	if s := q["limit"]; s != "" {
+	if s, given := q["limit"]; given { // "?limit=" too: the API document refuses an empty value
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > maxGroupPage {
 			writeBadParams(w, []Problem{{"limit", "range", fmt.Sprintf("limit must be 1..%d", maxGroupPage)}})

@@ -215,10 +215,11 @@ func isID(id string) bool {
 }
 
 // listLimit reads a list's limit parameter (1..1000; 0 when absent, the
-// store's default), adding a problem to ps when it is out of range.
+// store's default), adding a problem to ps when it is out of range or
+// given empty ("?limit=", which the API document refuses too).
 func listLimit(q map[string]string, ps []Problem) (int, []Problem) {
-	s := q["limit"]
-	if s == "" {
+	s, given := q["limit"]
+	if !given {
 		return 0, ps
 	}
 	n, err := strconv.Atoi(s)

@@ -184,6 +184,11 @@ func TestBadParametersAre400(t *testing.T) {
 	for _, tt := range []struct{ method, path, field string }{
 		{"GET", "/v1/messages?limit=x", "limit"},
 		{"GET", "/v1/messages?limit=1001", "limit"},
+		{"GET", "/v1/messages?limit=", "limit"}, // the API document refuses an empty value (FuzzPathAndQuery)
+		{"GET", "/v1/broadcasts?limit", "limit"},
+		{"GET", "/v1/schedules?limit=", "limit"},
+		{"GET", "/v1/webhooks/deliveries?limit=", "limit"},
+		{"GET", "/v1/groups/g?app=shop&limit=", "limit"},
 		{"GET", "/v1/messages?status=lost", "status"},
 		{"GET", "/v1/messages?stauts=failed", "stauts"},
 		{"GET", "/v1/messages?status=failed&status=queued", "status"},
