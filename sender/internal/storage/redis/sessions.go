@@ -65,9 +65,11 @@ return out
 `
 }
 
-func (s *Store) sessKey(hash [32]byte) string {
-	return s.prefix + ":csess:" + hex.EncodeToString(hash[:])
-}
+func (s *Store) sessKey(hash [32]byte) string { return s.sessKeyHex(hex.EncodeToString(hash[:])) }
+
+// sessKeyHex is the key of the session whose hash is h in hex (as the
+// index's members name it).
+func (s *Store) sessKeyHex(h string) string { return s.prefix + ":csess:" + h }
 
 // sessIndexKey is the index of key name's sessions.
 func (s *Store) sessIndexKey(name string) string { return s.prefix + ":csessk:" + name }
@@ -107,7 +109,7 @@ func (s *Store) PutSession(ctx context.Context, hash [32]byte, ss storage.Sessio
 	members := make([]any, len(v))
 	for i, m := range v {
 		h, _, _ := strings.Cut(m, ":")
-		if err := s.done(s.c.Del(ctx, s.prefix+":csess:"+h).Err()); err != nil {
+		if err := s.done(s.c.Del(ctx, s.sessKeyHex(h)).Err()); err != nil {
 			return fmt.Errorf("put console session: revoke the oldest: %w", err)
 		}
 		members[i] = m
