@@ -107,13 +107,5 @@ func (e *Emulator) fault(w http.ResponseWriter, r *http.Request, c *platform.Cal
 // readForm parses the query and a form body (urlencoded or multipart) into
 // r.Form. The send doc uses x-www-form-urlencoded; the FAQ says form-data.
 func readForm(w http.ResponseWriter, r *http.Request) error {
-	if platform.MediaType(r.Header.Get("Content-Type")) == "multipart/form-data" {
-		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
-		err := r.ParseMultipartForm(maxBodyBytes)
-		if r.MultipartForm != nil {
-			_ = r.MultipartForm.RemoveAll()
-		}
-		return err
-	}
-	return platform.ReadForm(w, r, maxBodyBytes)
+	return platform.ReadAnyForm(w, r, maxBodyBytes)
 }

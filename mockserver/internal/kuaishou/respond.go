@@ -74,13 +74,5 @@ func (e *Emulator) fault(w http.ResponseWriter, r *http.Request, c *platform.Cal
 // send it. Body values win over query values, and either may carry
 // app_id/access_token (the SDKs put them in both places).
 func readForm(w http.ResponseWriter, r *http.Request) error {
-	if platform.MediaType(r.Header.Get("Content-Type")) == "multipart/form-data" {
-		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
-		err := r.ParseMultipartForm(maxBodyBytes)
-		if r.MultipartForm != nil {
-			_ = r.MultipartForm.RemoveAll()
-		}
-		return err
-	}
-	return platform.ReadForm(w, r, maxBodyBytes)
+	return platform.ReadAnyForm(w, r, maxBodyBytes)
 }

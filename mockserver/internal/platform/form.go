@@ -61,6 +61,22 @@ func ReadForm(w http.ResponseWriter, r *http.Request, limit int64) error {
 	return r.ParseForm()
 }
 
+// ReadAnyForm is ReadForm for a url-encoded (or any non-multipart) body,
+// and r.ParseMultipartForm(limit) under the same MaxBytesReader for a
+// multipart/form-data one, its temporary files removed at once (Kuaishou's
+// and Baidu's sends accept both).
+func ReadAnyForm(w http.ResponseWriter, r *http.Request, limit int64) error {
+	if MediaType(r.Header.Get("Content-Type")) == "multipart/form-data" {
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		err := r.ParseMultipartForm(limit)
+		if r.MultipartForm != nil {
+			_ = r.MultipartForm.RemoveAll()
+		}
+		return err
+	}
+	return ReadForm(w, r, limit)
+}
+
 // plainForm is url.ParseQuery(s) when s has no ';', no malformed escape
 // and at most maxPlainFormPairs pairs; false otherwise. It returns the
 // values twice when twice is set, in two maps whose slices are apart
