@@ -35,14 +35,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// writeAnswer writes b, an answer made by platform.EncodeJSON, as
-// writeJSON would have written its value.
-func writeAnswer(w http.ResponseWriter, status int, b []byte) {
-	w.Header().Set("Content-Type", contentType)
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
 // oauthFail answers an OAuth error with HTTP 400. The journal records 400
 // as the errcode: OAuth errors have no number.
 func oauthFail(w http.ResponseWriter, c *platform.Call, name, description string) {

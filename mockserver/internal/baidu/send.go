@@ -137,7 +137,7 @@ func (e *Emulator) handleSubscribeSend(w http.ResponseWriter, r *http.Request, c
 		Page: req.Page, MsgID: strconv.FormatInt(msgKey, 10), ReceivedAt: e.env.Clock.Now(),
 	})
 	c.ErrCode = 0
-	writeAnswer(w, http.StatusOK, okSendAnswer.Bytes(msgKey))
+	platform.WriteAnswer(w, contentType, okSendAnswer.Bytes(msgKey))
 }
 
 // markUsedLocked records a spent subscribe id (h its hash); e.subMu must be

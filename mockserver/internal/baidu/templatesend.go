@@ -159,7 +159,7 @@ func (e *Emulator) handleTemplateSend(w http.ResponseWriter, r *http.Request, c 
 		Page: req.Page, MsgID: strconv.FormatInt(msgKey, 10), ReceivedAt: e.env.Clock.Now(),
 	})
 	c.ErrCode = 0
-	writeAnswer(w, http.StatusOK, okSendAnswer.Bytes(msgKey)) // the same bytes as templateSendData's (answer_test.go)
+	platform.WriteAnswer(w, contentType, okSendAnswer.Bytes(msgKey)) // the same bytes as templateSendData's (answer_test.go)
 }
 
 // spendScene takes one message from a scene's budget.

@@ -323,7 +323,7 @@ func (e *Emulator) handleNotifyV1(w http.ResponseWriter, r *http.Request, c *pla
 		Data: values, Page: req.Page, ReceivedAt: e.env.Clock.Now()})
 	c.ErrCode = 0
 	// v1 answers an empty err_tips on success.
-	writeAnswer(w, http.StatusOK, okV1Answer)
+	platform.WriteAnswer(w, contentType, okV1Answer)
 }
 
 // notifyV2Request is the notify_user body; the client token travels in the
@@ -415,5 +415,5 @@ func (e *Emulator) handleNotifyV2(w http.ResponseWriter, r *http.Request, c *pla
 	e.env.Deliver(mockapi.Message{Platform: Name, AppID: appID, OpenID: req.OpenID, TemplateID: req.MsgID,
 		Data: values, Page: req.Page, MsgID: logID, ReceivedAt: e.env.Clock.Now()})
 	c.ErrCode = 0
-	writeAnswer(w, http.StatusOK, okV2Answer.Bytes(logID))
+	platform.WriteAnswer(w, contentType, okV2Answer.Bytes(logID))
 }

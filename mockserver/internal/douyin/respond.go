@@ -97,14 +97,6 @@ var okV2Answer = platform.NewTextAnswer(func(logID string) []byte {
 	return platform.EncodeJSON(openAnswer{ErrNo: CodeOK, ErrMsg: "", LogID: logID})
 })
 
-// writeAnswer writes b, an answer made by platform.EncodeJSON, as
-// writeJSON would have written its value.
-func writeAnswer(w http.ResponseWriter, status int, b []byte) {
-	w.Header().Set("Content-Type", contentType)
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
 type openAnswer struct {
 	ErrNo  ErrNo  `json:"err_no"`
 	ErrMsg string `json:"err_msg"`

@@ -10,7 +10,7 @@ import (
 // The success answer made once is what writeJSON writes.
 func TestOKAnswerIsWriteJSONs(t *testing.T) {
 	if err := platform.SameAnswer(func(w http.ResponseWriter) { writeJSON(w, sendAnswer{Result: ResultOK}) },
-		func(w http.ResponseWriter) { writeAnswer(w, okSendAnswer) }); err != nil {
+		func(w http.ResponseWriter) { platform.WriteAnswer(w, contentType, okSendAnswer) }); err != nil {
 		t.Fatal(err)
 	}
 }

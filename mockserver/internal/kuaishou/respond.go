@@ -24,13 +24,6 @@ func writeJSON(w http.ResponseWriter, v any) {
 	_ = enc.Encode(v)
 }
 
-// writeAnswer writes b, an answer made by platform.EncodeJSON, as
-// writeJSON would have written its value.
-func writeAnswer(w http.ResponseWriter, b []byte) {
-	w.Header().Set("Content-Type", contentType)
-	_, _ = w.Write(b)
-}
-
 // fail answers code with its standard text, plus detail when given. The
 // journal records the result code; success is recorded as 0 so that
 // "errcode 0 = ok" holds across platforms.

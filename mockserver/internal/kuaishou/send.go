@@ -131,7 +131,7 @@ func (e *Emulator) handleSend(w http.ResponseWriter, r *http.Request, c *platfor
 	c.ErrCode = 0
 	// The success body beyond result is not documented; nothing else is sent
 	// (UNCONFIRMED: no message id is known).
-	writeAnswer(w, okSendAnswer)
+	platform.WriteAnswer(w, contentType, okSendAnswer)
 }
 
 type sendRequest struct {

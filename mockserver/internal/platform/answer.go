@@ -63,6 +63,14 @@ func (a IntAnswer) Bytes(n int64) []byte {
 	return append(b, a.suffix...)
 }
 
+// WriteAnswer writes b, a success answer made by EncodeJSON (status 200),
+// with the emulation's contentType, as its writeJSON would have written
+// the value.
+func WriteAnswer(w http.ResponseWriter, contentType string, b []byte) {
+	w.Header().Set("Content-Type", contentType)
+	_, _ = w.Write(b)
+}
+
 // SameAnswer reports, for the tests of an answer made once, whether write
 // (writeJSON of the value) and writeOnce (the bytes made once) answer alike:
 // status, headers and body.

@@ -31,13 +31,6 @@ func writeJSON(w http.ResponseWriter, v any) {
 	_ = enc.Encode(v)
 }
 
-// writeAnswer writes b, an answer made by platform.EncodeJSON, as
-// writeJSON would have written its value.
-func writeAnswer(w http.ResponseWriter, b []byte) {
-	w.Header().Set("Content-Type", contentType)
-	_, _ = w.Write(b)
-}
-
 // fail answers code with its standard errmsg (plus detail, if any).
 func (e *Emulator) fail(w http.ResponseWriter, c *platform.Call, code ErrCode, detail string) {
 	msg := code.Message()

@@ -128,7 +128,7 @@ func (e *Emulator) handleSubscribeSend(w http.ResponseWriter, r *http.Request, c
 		Lang: langOrDefault(req.Lang), ReceivedAt: e.env.Clock.Now(),
 	})
 	c.ErrCode = 0
-	writeAnswer(w, okSendAnswer.Bytes(msgID))
+	platform.WriteAnswer(w, contentType, okSendAnswer.Bytes(msgID))
 	e.pushSent(appID, req.ToUser, req.TemplateID, msgID)
 }
 

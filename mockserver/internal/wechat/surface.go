@@ -183,5 +183,5 @@ var okAnswer = platform.EncodeJSON(errorBody{ErrCode: CodeOK, ErrMsg: "ok"})
 // ok answers success: {"errcode":0,"errmsg":"ok"}.
 func (e *Emulator) ok(w http.ResponseWriter, c *platform.Call) {
 	c.ErrCode = 0
-	writeAnswer(w, okAnswer)
+	platform.WriteAnswer(w, contentType, okAnswer)
 }
