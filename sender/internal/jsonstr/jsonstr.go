@@ -73,6 +73,13 @@ func AppendMap(b []byte, m map[string]string, escapeHTML bool) []byte {
 	if m == nil {
 		return append(b, "null"...)
 	}
+	return AppendObject(b, m, escapeHTML, func(b []byte, v string) []byte { return AppendString(b, v, escapeHTML) })
+}
+
+// AppendObject appends m as an object whatever its values' form: keys
+// sorted and written as AppendString does, each value by value (an empty
+// or nil m is {}).
+func AppendObject(b []byte, m map[string]string, escapeHTML bool, value func(b []byte, v string) []byte) []byte {
 	var arr [16]string
 	keys := arr[:0]
 	for k := range m {
@@ -86,7 +93,7 @@ func AppendMap(b []byte, m map[string]string, escapeHTML bool) []byte {
 		}
 		b = AppendString(b, k, escapeHTML)
 		b = append(b, ':')
-		b = AppendString(b, m[k], escapeHTML)
+		b = value(b, m[k])
 	}
 	return append(b, '}')
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net/url"
-	"slices"
 
 	"github.com/minipush/minipush/sender/internal/jsonstr"
 	"github.com/minipush/minipush/sender/internal/platform"
@@ -64,23 +63,8 @@ func (c *Client) appendSendRequest(b []byte, s platform.Send) []byte {
 		b = append(b, `,"page":`...)
 		b = jsonstr.AppendString(b, s.Page, false)
 	}
-	b = append(b, `,"data":{`...)
-	var arr [16]string
-	keys := arr[:0]
-	for k := range s.Data {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = jsonstr.AppendString(b, k, false)
-		b = append(b, `:{"value":`...)
-		b = jsonstr.AppendString(b, s.Data[k], false)
-		b = append(b, '}')
-	}
-	b = append(b, '}')
+	b = append(b, `,"data":`...)
+	b = jsonstr.AppendObject(b, s.Data, false, appendKeywordValue)
 	if c.cfg.MiniprogramState != "" {
 		b = append(b, `,"miniprogram_state":`...)
 		b = jsonstr.AppendString(b, c.cfg.MiniprogramState, false)
@@ -90,6 +74,13 @@ func (c *Client) appendSendRequest(b []byte, s platform.Send) []byte {
 		b = jsonstr.AppendString(b, c.cfg.Lang, false)
 	}
 	return append(b, "}\n"...)
+}
+
+// appendKeywordValue appends a keywordValue holding v.
+func appendKeywordValue(b []byte, v string) []byte {
+	b = append(b, `{"value":`...)
+	b = jsonstr.AppendString(b, v, false)
+	return append(b, '}')
 }
 
 // parseSend reads {"errcode":0,"errmsg":"ok","msgid":N}. An answer with
